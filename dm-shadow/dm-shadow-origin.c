@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The shadow-origin target: wraps the live volume and owns the store.
+ */
+#include "dm-shadow.h"
+#include "dm-shadow-format.h"
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+
+struct shadow_origin_c {
+	struct dm_dev *origin;
+	struct dm_dev *store;
+	struct shadow_pool *pool;
+};
+
+static int shadow_parse_chunk(const char *arg, u32 *ret_chunk)
+{
+	u32 chunk;
+
+	if (kstrtou32(arg, 10, &chunk) || !is_power_of_2(chunk) ||
+	    chunk < SHADOW_MIN_CHUNK_SECTORS ||
+	    chunk > SHADOW_MAX_CHUNK_SECTORS)
+		return -EINVAL;
+	*ret_chunk = chunk;
+	return 0;
+}
+
+/* No features are defined yet; the count is there for later ones. */
+static int shadow_origin_parse_features(struct dm_target *ti,
+					unsigned int argc, char **argv)
+{
+	unsigned int n;
+
+	if (!argc)
+		return 0;
+	if (kstrtouint(argv[0], 10, &n) || n != argc - 1) {
+		ti->error = "feature count does not match the features given";
+		return -EINVAL;
+	}
+	if (n) {
+		ti->error = "unknown feature";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * shadow-origin <origin_dev> <store_dev> <store_type> <chunk_sectors>
+ *               [<#features> <feature>*]
+ *
+ * store_type: cow.  chunk_sectors: a power of two from 8 (4 KiB) to 2048
+ * (1 MiB), used when the store is formatted and checked against it after.
+ * The target must cover the whole origin device.
+ */
+static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
+			     char **argv)
+{
+	struct shadow_origin_c *oc;
+	u32 chunk;
+	int r;
+
+	if (argc < 4) {
+		ti->error = "expected <origin_dev> <store_dev> <store_type> <chunk_sectors> [<#features> <feature>*]";
+		return -EINVAL;
+	}
+	if (shadow_parse_chunk(argv[3], &chunk)) {
+		ti->error = "chunk_sectors must be a power of two from 8 to 2048";
+		return -EINVAL;
+	}
+	r = shadow_origin_parse_features(ti, argc - 4, argv + 4);
+	if (r)
+		return r;
+
+	oc = kzalloc(sizeof(*oc), GFP_KERNEL);
+	if (!oc) {
+		ti->error = "cannot allocate origin context";
+		return -ENOMEM;
+	}
+	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table),
+			  &oc->origin);
+	if (r) {
+		ti->error = "cannot open the origin device";
+		goto bad_origin;
+	}
+	r = dm_get_device(ti, argv[1], dm_table_get_mode(ti->table),
+			  &oc->store);
+	if (r) {
+		ti->error = "cannot open the store device";
+		goto bad_store;
+	}
+	r = -EINVAL;
+	if (oc->origin->bdev == oc->store->bdev) {
+		ti->error = "origin and store must be different devices";
+		goto bad_pool;
+	}
+	if (ti->begin || ti->len != bdev_nr_sectors(oc->origin->bdev)) {
+		ti->error = "target must cover the whole origin device";
+		goto bad_pool;
+	}
+	r = shadow_pool_get(ti, oc->origin, oc->store, argv[2], chunk,
+			    &oc->pool);
+	if (r)
+		goto bad_pool;
+
+	r = dm_set_target_max_io_len(ti, chunk);
+	if (r) {
+		ti->error = "cannot set the maximum I/O size";
+		goto bad_io_len;
+	}
+	ti->num_flush_bios = 1;
+	ti->per_io_data_size = sizeof(struct shadow_bio_ctx);
+	ti->private = oc;
+	return 0;
+
+bad_io_len:
+	shadow_pool_put(oc->pool, ti);
+bad_pool:
+	dm_put_device(ti, oc->store);
+bad_store:
+	dm_put_device(ti, oc->origin);
+bad_origin:
+	kfree(oc);
+	return r;
+}
+
+static void shadow_origin_dtr(struct dm_target *ti)
+{
+	struct shadow_origin_c *oc = ti->private;
+
+	shadow_pool_put(oc->pool, ti);
+	dm_put_device(ti, oc->store);
+	dm_put_device(ti, oc->origin);
+	kfree(oc);
+}
+
+static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
+{
+	struct shadow_origin_c *oc = ti->private;
+	struct shadow_pool *pool = oc->pool;
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+
+	ctx->snap = NULL;
+	ctx->tracked = false;
+	bio_set_dev(bio, oc->origin->bdev);
+	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+
+	/* Reads, flushes, and writes while no snapshot exists go straight. */
+	if (!op_is_write(bio_op(bio)) || !bio_sectors(bio) ||
+	    !atomic_read(&pool->live_count))
+		return DM_MAPIO_REMAPPED;
+
+	ctx->chunk = shadow_chunk_of(pool, bio->bi_iter.bi_sector);
+	shadow_pool_defer_bio(pool, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static void shadow_origin_postsuspend(struct dm_target *ti)
+{
+	struct shadow_origin_c *oc = ti->private;
+
+	shadow_pool_drain(oc->pool);
+}
+
+static int shadow_parse_id(const char *arg, u64 *ret_id)
+{
+	return kstrtou64(arg, 10, ret_id) ? -EINVAL : 0;
+}
+
+static int shadow_origin_msg_create(struct dm_target *ti,
+				    struct shadow_pool *pool, u64 id)
+{
+	int r;
+
+	/*
+	 * The point in time is the moment of the suspend: nothing is in
+	 * flight, so every later write sees the new snapshot.
+	 */
+	if (!dm_suspended(ti)) {
+		DMERR("create %llu: the origin must be suspended", id);
+		return -EBUSY;
+	}
+	r = shadow_snapset_create(pool, id);
+	if (r == -EEXIST)
+		DMERR("create %llu: a snapshot with this id exists", id);
+	else if (r == -ENOSPC)
+		DMERR("create %llu: the snapshot table is full", id);
+	else if (r)
+		DMERR("create %llu: failed (error %d)", id, r);
+	return r;
+}
+
+static int shadow_origin_msg_delete(struct shadow_pool *pool, u64 id)
+{
+	int r = shadow_snapset_delete(pool, id);
+
+	if (r == -ENOENT)
+		DMERR("delete %llu: no such snapshot", id);
+	else if (r == -EBUSY)
+		DMERR("delete %llu: a shadow-snap device still uses it", id);
+	else if (r)
+		DMERR("delete %llu: failed (error %d)", id, r);
+	return r;
+}
+
+/* One line per snapshot: <id> <seq> <ctime> valid|invalid ro|sealed */
+static void shadow_origin_msg_list(struct shadow_pool *pool, char *result,
+				   unsigned int maxlen)
+{
+	unsigned int sz = 0;
+	struct shadow_snap *s;
+	unsigned long id;
+
+	xa_for_each(&pool->snaps, id, s) {
+		DMEMIT("%llu %llu %llu %s %s\n", s->id, s->seq, s->ctime,
+		       s->state == SHADOW_SNAP_VALID ? "valid" : "invalid",
+		       (s->flags & SHADOW_SNAPF_SEALED) ? "sealed" : "ro");
+	}
+}
+
+/*
+ * Messages:
+ *   create <id>   new snapshot; only while the origin is suspended
+ *   delete <id>   delete a snapshot and free the chunks only it used
+ *   list          print the snapshots, one per line
+ */
+static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
+				 char **argv, char *result,
+				 unsigned int maxlen)
+{
+	struct shadow_origin_c *oc = ti->private;
+	struct shadow_pool *pool = oc->pool;
+	u64 id = 0;
+	int r;
+
+	if (argc == 1 && !strcasecmp(argv[0], "list")) {
+		mutex_lock(&pool->lock);
+		shadow_origin_msg_list(pool, result, maxlen);
+		mutex_unlock(&pool->lock);
+		return 1;
+	}
+	if (argc != 2 || shadow_parse_id(argv[1], &id)) {
+		DMERR("message: expected 'create <id>', 'delete <id>' or 'list'");
+		return -EINVAL;
+	}
+	mutex_lock(&pool->lock);
+	if (!strcasecmp(argv[0], "create")) {
+		r = shadow_origin_msg_create(ti, pool, id);
+	} else if (!strcasecmp(argv[0], "delete")) {
+		r = shadow_origin_msg_delete(pool, id);
+	} else {
+		DMERR("message: unknown message '%s'", argv[0]);
+		r = -EINVAL;
+	}
+	mutex_unlock(&pool->lock);
+	return r;
+}
+
+/*
+ * Status:
+ *   <store_type> <chunk_sectors> <used_chunks>/<total_chunks>
+ *   <snapshots>/<max_snapshots> <invalid_snapshots> rw|fail
+ * Table:
+ *   <origin_dev> <store_dev> <store_type> <chunk_sectors> 0
+ */
+static void shadow_origin_status(struct dm_target *ti, status_type_t type,
+				 unsigned int status_flags, char *result,
+				 unsigned int maxlen)
+{
+	struct shadow_origin_c *oc = ti->private;
+	struct shadow_pool *pool = oc->pool;
+	unsigned int sz = 0;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		mutex_lock(&pool->lock);
+		DMEMIT("%s %u %llu/%llu %u/%u %u %s", pool->type->name,
+		       pool->chunk_sectors, shadow_md_used_chunks(pool->md),
+		       shadow_md_nr_data_chunks(pool->md), pool->nr_snaps,
+		       shadow_md_max_snapshots(pool->md), pool->nr_invalid,
+		       pool->failed ? "fail" : "rw");
+		mutex_unlock(&pool->lock);
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %s %s %u 0", oc->origin->name, oc->store->name,
+		       pool->type->name, pool->chunk_sectors);
+		break;
+	default:
+		break;
+	}
+}
+
+static int shadow_origin_iterate_devices(struct dm_target *ti,
+					 iterate_devices_callout_fn fn,
+					 void *data)
+{
+	struct shadow_origin_c *oc = ti->private;
+
+	return fn(ti, oc->origin, 0, ti->len, data);
+}
+
+struct target_type shadow_origin_target = {
+	.name = "shadow-origin",
+	.version = {1, 0, 0},
+	.module = THIS_MODULE,
+	.ctr = shadow_origin_ctr,
+	.dtr = shadow_origin_dtr,
+	.map = shadow_origin_map,
+	.postsuspend = shadow_origin_postsuspend,
+	.message = shadow_origin_message,
+	.status = shadow_origin_status,
+	.iterate_devices = shadow_origin_iterate_devices,
+};

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The pool: one store shared by an origin and all its snapshots.
+ *
+ * A pool is found by its store device, so that reloading the origin's
+ * table (the new table is built before the old one is destroyed) reuses
+ * the running pool, the way dm-thin finds its pool by metadata device.
+ * Snapshot targets find it by the origin's mapped device.
+ *
+ * Every bio that needs metadata is handed to one ordered worker, which
+ * asks the store where the bio goes, starts chunk copies with kcopyd,
+ * records finished copies, commits them in batches and only then lets the
+ * bios that waited for them go.
+ */
+#include "dm-shadow.h"
+#include "dm-shadow-format.h"
+
+#include <linux/module.h>
+#include <linux/slab.h>
+
+static LIST_HEAD(shadow_pools);
+static DEFINE_MUTEX(shadow_pools_lock);
+static LIST_HEAD(shadow_store_types);
+static DEFINE_SPINLOCK(shadow_store_types_lock);
+
+#define SHADOW_MIN_PENDING	64
+
+/* A chunk copy in flight, and the bios waiting for it. */
+struct shadow_pending {
+	struct hlist_node node;		/* pool->pending, by chunk */
+	struct list_head list;		/* pool->copied */
+	struct shadow_pool *pool;
+	struct shadow_exception e;
+	struct bio_list bios;
+	int err;
+};
+
+static struct kmem_cache *shadow_pending_cache;
+
+/* Store type registry */
+
+int shadow_store_register(struct shadow_store_type *type)
+{
+	spin_lock(&shadow_store_types_lock);
+	list_add_tail(&type->list, &shadow_store_types);
+	spin_unlock(&shadow_store_types_lock);
+	return 0;
+}
+
+void shadow_store_unregister(struct shadow_store_type *type)
+{
+	spin_lock(&shadow_store_types_lock);
+	list_del(&type->list);
+	spin_unlock(&shadow_store_types_lock);
+}
+
+struct shadow_store_type *shadow_store_get(const char *name)
+{
+	struct shadow_store_type *t, *found = NULL;
+
+	spin_lock(&shadow_store_types_lock);
+	list_for_each_entry(t, &shadow_store_types, list) {
+		if (!strcmp(t->name, name) && try_module_get(t->owner)) {
+			found = t;
+			break;
+		}
+	}
+	spin_unlock(&shadow_store_types_lock);
+	return found;
+}
+
+void shadow_store_put(struct shadow_store_type *type)
+{
+	module_put(type->owner);
+}
+
+/* Bio routing */
+
+static void shadow_remap_origin(struct shadow_pool *pool, struct bio *bio)
+{
+	bio_set_dev(bio, pool->origin_bdev);
+}
+
+static void shadow_remap_store(struct shadow_pool *pool, struct bio *bio,
+			       u64 store_chunk)
+{
+	sector_t offset = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
+
+	bio_set_dev(bio, pool->store_bdev);
+	bio->bi_iter.bi_sector = pool->data_start +
+		((sector_t)store_chunk << pool->chunk_shift) + offset;
+}
+
+void shadow_pool_defer_bio(struct shadow_pool *pool, struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->bio_lock, flags);
+	bio_list_add(&pool->deferred, bio);
+	spin_unlock_irqrestore(&pool->bio_lock, flags);
+	queue_work(pool->wq, &pool->worker);
+}
+
+/* Snapshot reads of origin chunks, which origin writes must not overtake. */
+
+static void shadow_track(struct shadow_pool *pool, struct shadow_bio_ctx *ctx)
+{
+	spin_lock_irq(&pool->track_lock);
+	hash_add(pool->track, &ctx->track_node, ctx->chunk);
+	ctx->tracked = true;
+	spin_unlock_irq(&pool->track_lock);
+}
+
+void shadow_pool_untrack(struct shadow_pool *pool, struct shadow_bio_ctx *ctx)
+{
+	unsigned long flags;
+
+	if (!ctx->tracked)
+		return;
+	spin_lock_irqsave(&pool->track_lock, flags);
+	hash_del(&ctx->track_node);
+	ctx->tracked = false;
+	spin_unlock_irqrestore(&pool->track_lock, flags);
+}
+
+static bool shadow_is_tracked(struct shadow_pool *pool, u64 chunk)
+{
+	struct shadow_bio_ctx *ctx;
+	bool found = false;
+
+	spin_lock_irq(&pool->track_lock);
+	hash_for_each_possible(pool->track, ctx, track_node, chunk) {
+		if (ctx->chunk == chunk) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_irq(&pool->track_lock);
+	return found;
+}
+
+static void shadow_delay_bio(struct shadow_pool *pool, struct bio *bio)
+{
+	spin_lock_irq(&pool->bio_lock);
+	bio_list_add(&pool->delayed, bio);
+	spin_unlock_irq(&pool->bio_lock);
+	queue_delayed_work(pool->wq, &pool->retry, 1);
+}
+
+static void shadow_retry(struct work_struct *work)
+{
+	struct shadow_pool *pool = container_of(to_delayed_work(work),
+						struct shadow_pool, retry);
+
+	spin_lock_irq(&pool->bio_lock);
+	bio_list_merge(&pool->deferred, &pool->delayed);
+	bio_list_init(&pool->delayed);
+	spin_unlock_irq(&pool->bio_lock);
+	queue_work(pool->wq, &pool->worker);
+}
+
+/* Events and failure */
+
+void shadow_pool_event(struct shadow_pool *pool)
+{
+	if (pool->origin_ti)
+		dm_table_event(pool->origin_ti->table);
+}
+
+/*
+ * The store can no longer be trusted: every snapshot becomes invalid,
+ * origin I/O goes on untouched.  One way; reloading the table retries.
+ */
+void shadow_pool_fail(struct shadow_pool *pool, const char *why, int err)
+{
+	if (pool->failed)
+		return;
+	DMERR("%s (error %d): store failed, all snapshots invalid", why, err);
+	pool->failed = true;
+	shadow_snapset_invalidate_all(pool);
+	shadow_pool_event(pool);
+}
+
+/* Copies */
+
+static struct shadow_pending *shadow_pending_find(struct shadow_pool *pool,
+						  u64 chunk)
+{
+	struct shadow_pending *pe;
+
+	hash_for_each_possible(pool->pending, pe, node, chunk)
+		if (pe->e.chunk == chunk)
+			return pe;
+	return NULL;
+}
+
+static void shadow_copy_callback(int read_err, unsigned long write_err,
+				 void *context)
+{
+	struct shadow_pending *pe = context;
+	struct shadow_pool *pool = pe->pool;
+	unsigned long flags;
+
+	pe->err = (read_err || write_err) ? -EIO : 0;
+	spin_lock_irqsave(&pool->bio_lock, flags);
+	list_add_tail(&pe->list, &pool->copied);
+	spin_unlock_irqrestore(&pool->bio_lock, flags);
+	queue_work(pool->wq, &pool->worker);
+}
+
+static sector_t shadow_chunk_len(struct shadow_pool *pool, u64 chunk)
+{
+	sector_t start = (sector_t)chunk << pool->chunk_shift;
+
+	return min_t(sector_t, pool->chunk_sectors,
+		     pool->origin_sectors - start);
+}
+
+static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
+			      const struct shadow_map *m)
+{
+	struct dm_io_region from, to;
+	struct shadow_pending *pe;
+
+	pe = mempool_alloc(&pool->pending_pool, GFP_NOIO);
+	pe->pool = pool;
+	pe->e = m->e;
+	pe->err = 0;
+	bio_list_init(&pe->bios);
+	bio_list_add(&pe->bios, bio);
+	hash_add(pool->pending, &pe->node, pe->e.chunk);
+
+	from.count = to.count = shadow_chunk_len(pool, m->e.chunk);
+	if (m->copy_from_store) {
+		from.bdev = pool->store_bdev;
+		from.sector = pool->data_start +
+			((sector_t)m->copy_from << pool->chunk_shift);
+	} else {
+		from.bdev = pool->origin_bdev;
+		from.sector = (sector_t)m->copy_from << pool->chunk_shift;
+	}
+	to.bdev = pool->store_bdev;
+	to.sector = pool->data_start +
+		((sector_t)m->e.store_chunk << pool->chunk_shift);
+	dm_kcopyd_copy(pool->kc, &from, 1, &to, 0, shadow_copy_callback, pe);
+}
+
+static int shadow_map_bio(struct shadow_pool *pool, struct shadow_snap *s,
+			  bool write, u64 chunk, struct shadow_map *m)
+{
+	const struct shadow_store_type *t = pool->type;
+
+	if (!s) {
+		if (write)
+			return t->map_origin_write(pool, chunk, m);
+		if (t->map_origin_read)
+			return t->map_origin_read(pool, chunk, m);
+		m->kind = SHADOW_MAP_ORIGIN;
+		return 0;
+	}
+	if (write)
+		return t->map_snap_write(pool, s, chunk, m);
+	return t->map_snap_read(pool, s, chunk, m);
+}
+
+/* Ask the store; when it is full, drop the oldest snapshot and ask again. */
+static int shadow_map_or_overflow(struct shadow_pool *pool,
+				  struct shadow_snap *s, bool write, u64 chunk,
+				  struct shadow_map *m)
+{
+	int err;
+
+	for (;;) {
+		err = shadow_map_bio(pool, s, write, chunk, m);
+		if (err != -ENOSPC)
+			return err;
+		err = shadow_snapset_invalidate_oldest(pool);
+		if (err)
+			return err;
+	}
+}
+
+static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+	bool write = op_is_write(bio_op(bio));
+	struct shadow_pending *pe;
+	struct shadow_map m;
+	int err;
+
+	if (!pool->failed && write) {
+		pe = shadow_pending_find(pool, ctx->chunk);
+		if (pe) {
+			bio_list_add(&pe->bios, bio);
+			return;
+		}
+	}
+	if (!pool->failed) {
+		err = shadow_map_or_overflow(pool, ctx->snap, write,
+					     ctx->chunk, &m);
+		if (err)
+			shadow_pool_fail(pool, "cannot look up a chunk", err);
+	}
+	if (pool->failed)
+		m.kind = ctx->snap ? SHADOW_MAP_INVALID : SHADOW_MAP_ORIGIN;
+
+	switch (m.kind) {
+	case SHADOW_MAP_ORIGIN:
+		if (!ctx->snap && write && shadow_is_tracked(pool, ctx->chunk)) {
+			shadow_delay_bio(pool, bio);
+			return;
+		}
+		if (ctx->snap)
+			shadow_track(pool, ctx);
+		shadow_remap_origin(pool, bio);
+		submit_bio_noacct(bio);
+		break;
+	case SHADOW_MAP_STORE:
+		shadow_remap_store(pool, bio, m.store_chunk);
+		submit_bio_noacct(bio);
+		break;
+	case SHADOW_MAP_COPY:
+		shadow_start_copy(pool, bio, &m);
+		break;
+	case SHADOW_MAP_INVALID:
+		bio_io_error(bio);
+		break;
+	}
+}
+
+/* Record a batch of finished copies, commit, then release their bios. */
+static void shadow_finish_copies(struct shadow_pool *pool,
+				 struct list_head *batch)
+{
+	struct shadow_pending *pe, *tmp;
+	struct bio *bio;
+	int err = 0;
+
+	list_for_each_entry(pe, batch, list) {
+		if (pool->failed)
+			break;
+		err = pe->err;
+		if (err) {
+			shadow_pool_fail(pool, "copy to the store failed", err);
+			break;
+		}
+		err = pool->type->copy_done(pool, &pe->e);
+		if (err)
+			shadow_pool_fail(pool, "cannot record a copy", err);
+	}
+	if (!pool->failed) {
+		err = pool->type->commit(pool);
+		if (err)
+			shadow_pool_fail(pool, "cannot commit metadata", err);
+	}
+	list_for_each_entry_safe(pe, tmp, batch, list) {
+		hash_del(&pe->node);
+		while ((bio = bio_list_pop(&pe->bios)))
+			shadow_process_bio(pool, bio);
+		mempool_free(pe, &pool->pending_pool);
+	}
+}
+
+static void shadow_process_copied(struct shadow_pool *pool)
+{
+	struct shadow_pending *pe;
+	LIST_HEAD(copied);
+	LIST_HEAD(batch);
+	unsigned int n;
+
+	spin_lock_irq(&pool->bio_lock);
+	list_splice_init(&pool->copied, &copied);
+	spin_unlock_irq(&pool->bio_lock);
+
+	while (!list_empty(&copied)) {
+		for (n = 0; n < SHADOW_COMMIT_BATCH && !list_empty(&copied);
+		     n++) {
+			pe = list_first_entry(&copied, struct shadow_pending,
+					      list);
+			list_move_tail(&pe->list, &batch);
+		}
+		shadow_finish_copies(pool, &batch);
+		INIT_LIST_HEAD(&batch);
+	}
+}
+
+static void shadow_worker(struct work_struct *work)
+{
+	struct shadow_pool *pool = container_of(work, struct shadow_pool,
+						worker);
+	struct bio_list bios;
+	struct bio *bio;
+
+	mutex_lock(&pool->lock);
+	shadow_process_copied(pool);
+
+	spin_lock_irq(&pool->bio_lock);
+	bios = pool->deferred;
+	bio_list_init(&pool->deferred);
+	spin_unlock_irq(&pool->bio_lock);
+	while ((bio = bio_list_pop(&bios)))
+		shadow_process_bio(pool, bio);
+	mutex_unlock(&pool->lock);
+}
+
+/* Wait until nothing queued or in flight is left in the worker. */
+void shadow_pool_drain(struct shadow_pool *pool)
+{
+	flush_delayed_work(&pool->retry);
+	flush_workqueue(pool->wq);
+}
+
+/* Lifetime */
+
+static void shadow_pool_destroy(struct shadow_pool *pool)
+{
+	cancel_delayed_work_sync(&pool->retry);
+	destroy_workqueue(pool->wq);
+	dm_kcopyd_client_destroy(pool->kc);
+	mempool_exit(&pool->pending_pool);
+	pool->type->exit(pool);
+	shadow_snapset_free(pool);
+	shadow_md_close(pool->md);
+	shadow_store_put(pool->type);
+	kfree(pool);
+}
+
+static int shadow_pool_open_store(struct shadow_pool *pool, char **error)
+{
+	struct shadow_md_geometry geo = {
+		.store_type = pool->type->disk_type,
+		.chunk_sectors = pool->chunk_sectors,
+		.origin_sectors = pool->origin_sectors,
+	};
+	int r;
+
+	r = shadow_md_open(pool->store_bdev, &geo, &pool->md, error);
+	if (r)
+		return r;
+	pool->data_start = shadow_md_data_start(pool->md);
+	r = shadow_snapset_load(pool);
+	if (r) {
+		*error = "cannot load the snapshot table";
+		goto bad_snapset;
+	}
+	r = pool->type->init(pool);
+	if (r) {
+		*error = "cannot set up the exception store";
+		goto bad_store;
+	}
+	return 0;
+
+bad_store:
+	shadow_snapset_free(pool);
+bad_snapset:
+	shadow_md_close(pool->md);
+	return r;
+}
+
+static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
+					      struct dm_dev *store,
+					      struct shadow_store_type *type,
+					      u32 chunk_sectors, char **error)
+{
+	struct shadow_pool *pool;
+	int r;
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool) {
+		*error = "cannot allocate the pool";
+		return ERR_PTR(-ENOMEM);
+	}
+	pool->type = type;
+	pool->origin_bdev = origin->bdev;
+	pool->store_bdev = store->bdev;
+	pool->origin_sectors = bdev_nr_sectors(origin->bdev);
+	pool->chunk_sectors = chunk_sectors;
+	pool->chunk_shift = __ffs(chunk_sectors);
+	mutex_init(&pool->lock);
+	spin_lock_init(&pool->bio_lock);
+	spin_lock_init(&pool->track_lock);
+	bio_list_init(&pool->deferred);
+	bio_list_init(&pool->delayed);
+	INIT_LIST_HEAD(&pool->copied);
+	hash_init(pool->pending);
+	hash_init(pool->track);
+	INIT_WORK(&pool->worker, shadow_worker);
+	INIT_DELAYED_WORK(&pool->retry, shadow_retry);
+
+	r = shadow_pool_open_store(pool, error);
+	if (r)
+		goto bad_store;
+	r = mempool_init_slab_pool(&pool->pending_pool, SHADOW_MIN_PENDING,
+				   shadow_pending_cache);
+	if (r) {
+		*error = "cannot create the copy pool";
+		goto bad_mempool;
+	}
+	pool->kc = dm_kcopyd_client_create(NULL);
+	if (IS_ERR(pool->kc)) {
+		r = PTR_ERR(pool->kc);
+		*error = "cannot create a kcopyd client";
+		goto bad_kcopyd;
+	}
+	pool->wq = alloc_ordered_workqueue("dm-shadow", WQ_MEM_RECLAIM);
+	if (!pool->wq) {
+		r = -ENOMEM;
+		*error = "cannot create the worker";
+		goto bad_wq;
+	}
+	return pool;
+
+bad_wq:
+	dm_kcopyd_client_destroy(pool->kc);
+bad_kcopyd:
+	mempool_exit(&pool->pending_pool);
+bad_mempool:
+	pool->type->exit(pool);
+	shadow_snapset_free(pool);
+	shadow_md_close(pool->md);
+bad_store:
+	kfree(pool);
+	return ERR_PTR(r);
+}
+
+static struct shadow_pool *shadow_pool_find_by_store(dev_t store)
+{
+	struct shadow_pool *pool;
+
+	list_for_each_entry(pool, &shadow_pools, list)
+		if (pool->store_bdev->bd_dev == store)
+			return pool;
+	return NULL;
+}
+
+/* A reloaded table may reuse its pool only if nothing about it changed. */
+static int shadow_pool_check_reuse(struct shadow_pool *pool,
+				   struct dm_target *ti, struct dm_dev *origin,
+				   const char *type_name, u32 chunk_sectors)
+{
+	dev_t md_devt = disk_devt(dm_disk(dm_table_get_md(ti->table)));
+
+	if (pool->origin_refs && pool->md_devt != md_devt) {
+		ti->error = "store is in use by another origin";
+		return -EBUSY;
+	}
+	if (pool->origin_bdev != origin->bdev) {
+		ti->error = "store belongs to a different origin device";
+		return -EINVAL;
+	}
+	if (strcmp(pool->type->name, type_name) ||
+	    pool->chunk_sectors != chunk_sectors) {
+		ti->error = "store type or chunk size differs from the loaded pool";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int shadow_pool_get(struct dm_target *ti, struct dm_dev *origin,
+		    struct dm_dev *store, const char *type_name,
+		    u32 chunk_sectors, struct shadow_pool **ret_pool)
+{
+	struct shadow_store_type *type;
+	struct shadow_pool *pool;
+	int r = 0;
+
+	mutex_lock(&shadow_pools_lock);
+	pool = shadow_pool_find_by_store(store->bdev->bd_dev);
+	if (pool) {
+		r = shadow_pool_check_reuse(pool, ti, origin, type_name,
+					    chunk_sectors);
+		if (r)
+			goto out;
+	} else {
+		type = shadow_store_get(type_name);
+		if (!type) {
+			ti->error = "unknown store type";
+			r = -EINVAL;
+			goto out;
+		}
+		pool = shadow_pool_create(origin, store, type, chunk_sectors,
+					  &ti->error);
+		if (IS_ERR(pool)) {
+			shadow_store_put(type);
+			r = PTR_ERR(pool);
+			goto out;
+		}
+		list_add(&pool->list, &shadow_pools);
+	}
+	pool->refs++;
+	pool->origin_refs++;
+	pool->md_devt = disk_devt(dm_disk(dm_table_get_md(ti->table)));
+	mutex_lock(&pool->lock);
+	pool->origin_ti = ti;
+	mutex_unlock(&pool->lock);
+	*ret_pool = pool;
+out:
+	mutex_unlock(&shadow_pools_lock);
+	return r;
+}
+
+struct shadow_pool *shadow_pool_find_by_md(dev_t md_devt)
+{
+	struct shadow_pool *pool, *found = NULL;
+
+	mutex_lock(&shadow_pools_lock);
+	list_for_each_entry(pool, &shadow_pools, list) {
+		if (pool->origin_refs && pool->md_devt == md_devt) {
+			pool->refs++;
+			found = pool;
+			break;
+		}
+	}
+	mutex_unlock(&shadow_pools_lock);
+	return found;
+}
+
+/* Drop a reference; @ti is the origin target dropping it, or NULL. */
+void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti)
+{
+	mutex_lock(&shadow_pools_lock);
+	if (ti) {
+		pool->origin_refs--;
+		mutex_lock(&pool->lock);
+		if (pool->origin_ti == ti)
+			pool->origin_ti = NULL;
+		mutex_unlock(&pool->lock);
+	}
+	if (--pool->refs == 0) {
+		list_del(&pool->list);
+		shadow_pool_destroy(pool);
+	}
+	mutex_unlock(&shadow_pools_lock);
+}
+
+int __init shadow_pool_module_init(void)
+{
+	shadow_pending_cache = KMEM_CACHE(shadow_pending, 0);
+	return shadow_pending_cache ? 0 : -ENOMEM;
+}
+
+void shadow_pool_module_exit(void)
+{
+	kmem_cache_destroy(shadow_pending_cache);
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-shadow core: the pool (one store shared by an origin and all its
+ * snapshots), its worker, and the exception-store interface.
+ *
+ * Locking: pool->lock (a mutex) serialises everything that reads or changes
+ * metadata: the worker, target messages, snapshot target ctr/dtr and
+ * status.  pool->bio_lock (a spinlock) protects the lists that map
+ * functions and kcopyd callbacks hand to the worker.  pool->track_lock
+ * protects the set of origin chunks that snapshot reads are reading.
+ */
+#ifndef DM_SHADOW_H
+#define DM_SHADOW_H
+
+#include <linux/bio.h>
+#include <linux/device-mapper.h>
+#include <linux/hashtable.h>
+#include <linux/dm-kcopyd.h>
+#include <linux/list.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "dm-shadow-metadata.h"
+
+#define DM_MSG_PREFIX "shadow"
+
+#define SHADOW_HASH_BITS	8
+/* Copies the worker records per commit, at most. */
+#define SHADOW_COMMIT_BATCH	64
+
+/* One snapshot, in memory; persisted in the store's snapshot table. */
+struct shadow_snap {
+	u64 id;
+	u64 seq;
+	u64 ctime;
+	u32 state;		/* SHADOW_SNAP_* */
+	u32 flags;		/* SHADOW_SNAPF_* */
+	u32 slot;
+	unsigned int open_count;	/* shadow-snap targets using it */
+	bool writable;		/* a writable shadow-snap target is loaded */
+};
+
+/* A copied chunk, as the store records it once the copy has completed. */
+struct shadow_exception {
+	u64 chunk;		/* origin chunk */
+	u64 store_chunk;	/* data chunk in the store */
+	u64 seq;		/* shared: newest snapshot; private: owner */
+	bool private;
+};
+
+enum shadow_map_kind {
+	SHADOW_MAP_ORIGIN,	/* use the origin chunk */
+	SHADOW_MAP_STORE,	/* use store chunk m->store_chunk */
+	SHADOW_MAP_COPY,	/* copy first, record m->e, then map again */
+	SHADOW_MAP_INVALID,	/* the snapshot has no data: fail the I/O */
+};
+
+struct shadow_map {
+	enum shadow_map_kind kind;
+	u64 store_chunk;
+	bool copy_from_store;	/* COPY: source is store chunk copy_from */
+	u64 copy_from;
+	struct shadow_exception e;
+};
+
+struct shadow_pool;
+
+/*
+ * An exception store.  All operations run under pool->lock, may sleep, and
+ * return 0 or -errno; -ENOSPC from a map operation means the store is full
+ * (the pool then invalidates the oldest snapshot and asks again).
+ * map_origin_read is optional: without it origin reads go to the origin.
+ */
+struct shadow_store_type {
+	const char *name;
+	u32 disk_type;		/* SHADOW_STORE_* */
+	struct module *owner;
+	struct list_head list;
+
+	int (*init)(struct shadow_pool *pool);
+	void (*exit)(struct shadow_pool *pool);
+	int (*map_origin_read)(struct shadow_pool *pool, u64 chunk,
+			       struct shadow_map *m);
+	int (*map_origin_write)(struct shadow_pool *pool, u64 chunk,
+				struct shadow_map *m);
+	int (*map_snap_read)(struct shadow_pool *pool, struct shadow_snap *s,
+			     u64 chunk, struct shadow_map *m);
+	int (*map_snap_write)(struct shadow_pool *pool, struct shadow_snap *s,
+			      u64 chunk, struct shadow_map *m);
+	/* A copy finished: record it (in memory until commit). */
+	int (*copy_done)(struct shadow_pool *pool,
+			 const struct shadow_exception *e);
+	/* Make every recorded exception durable. */
+	int (*commit)(struct shadow_pool *pool);
+	/* Free every chunk that no remaining snapshot needs. */
+	int (*reclaim)(struct shadow_pool *pool);
+};
+
+int shadow_store_register(struct shadow_store_type *type);
+void shadow_store_unregister(struct shadow_store_type *type);
+struct shadow_store_type *shadow_store_get(const char *name);
+void shadow_store_put(struct shadow_store_type *type);
+
+struct shadow_pool {
+	struct list_head list;		/* in the global pool list */
+	unsigned int refs;		/* origin and snapshot targets */
+	unsigned int origin_refs;	/* origin targets only */
+	struct dm_target *origin_ti;	/* newest origin target, for events */
+	dev_t md_devt;			/* the origin's mapped device */
+
+	struct block_device *origin_bdev;
+	struct block_device *store_bdev;
+	sector_t origin_sectors;
+	u32 chunk_sectors;
+	unsigned int chunk_shift;
+	sector_t data_start;
+
+	struct shadow_store_type *type;
+	void *store_ctx;
+	struct shadow_md *md;
+	struct dm_kcopyd_client *kc;
+	struct workqueue_struct *wq;
+	struct work_struct worker;
+	struct delayed_work retry;
+	mempool_t pending_pool;
+
+	struct mutex lock;
+	bool failed;			/* metadata unusable: origin only */
+	DECLARE_HASHTABLE(pending, SHADOW_HASH_BITS);	/* worker only */
+
+	/* Snapshots, under lock. */
+	struct xarray snaps;		/* by id */
+	struct shadow_snap **live;	/* valid ones, by ascending seq */
+	u32 nr_live;
+	u32 nr_snaps;			/* valid + invalid */
+	u32 nr_invalid;
+	u32 *free_slots;		/* stack of free table slots */
+	u32 nr_free_slots;
+	atomic_t live_count;		/* nr_live, read without the lock */
+
+	spinlock_t bio_lock;
+	struct bio_list deferred;
+	struct bio_list delayed;	/* waiting for snapshot reads */
+	struct list_head copied;
+
+	spinlock_t track_lock;
+	DECLARE_HASHTABLE(track, SHADOW_HASH_BITS);
+};
+
+/* Per bio, for both targets. */
+struct shadow_bio_ctx {
+	struct shadow_snap *snap;	/* NULL for the origin */
+	struct hlist_node track_node;
+	u64 chunk;
+	bool tracked;
+};
+
+static inline u64 shadow_chunk_of(struct shadow_pool *pool, sector_t sector)
+{
+	return sector >> pool->chunk_shift;
+}
+
+/* dm-shadow-pool.c */
+int shadow_pool_get(struct dm_target *ti, struct dm_dev *origin,
+		    struct dm_dev *store, const char *type_name,
+		    u32 chunk_sectors, struct shadow_pool **ret_pool);
+struct shadow_pool *shadow_pool_find_by_md(dev_t md_devt);
+void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti);
+void shadow_pool_defer_bio(struct shadow_pool *pool, struct bio *bio);
+void shadow_pool_untrack(struct shadow_pool *pool, struct shadow_bio_ctx *ctx);
+void shadow_pool_drain(struct shadow_pool *pool);
+void shadow_pool_event(struct shadow_pool *pool);
+void shadow_pool_fail(struct shadow_pool *pool, const char *why, int err);
+int shadow_pool_module_init(void);
+void shadow_pool_module_exit(void);
+
+/* dm-shadow-snapset.c: the pool's snapshots, under pool->lock. */
+int shadow_snapset_load(struct shadow_pool *pool);
+void shadow_snapset_free(struct shadow_pool *pool);
+struct shadow_snap *shadow_snapset_find(struct shadow_pool *pool, u64 id);
+int shadow_snapset_create(struct shadow_pool *pool, u64 id);
+int shadow_snapset_delete(struct shadow_pool *pool, u64 id);
+int shadow_snapset_invalidate_oldest(struct shadow_pool *pool);
+int shadow_snapset_seal(struct shadow_pool *pool, struct shadow_snap *s);
+u64 shadow_snapset_newest_seq(struct shadow_pool *pool);
+bool shadow_snapset_live_in(struct shadow_pool *pool, u64 lo, u64 hi);
+void shadow_snapset_invalidate_all(struct shadow_pool *pool);
+
+/* Targets. */
+extern struct target_type shadow_origin_target;
+extern struct target_type shadow_snap_target;
+extern struct shadow_store_type shadow_cow_store;
+
+#endif /* DM_SHADOW_H */

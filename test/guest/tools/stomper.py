@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Pattern stomper: seeded random writes to a block device, with a model.
+
+The model is a file holding what the device must contain.  Every write is
+made with O_DIRECT and, once it has returned, applied to the model, so after
+a burst the device must equal the model byte for byte.  Threads own
+disjoint regions of the device, so "the last write" to each byte is well
+defined even though writes run concurrently.
+
+  stomper.py init   DEV MODEL            model := current device content
+  stomper.py burst  DEV MODEL SEED [--threads N] [--ops N] [--max-len B]
+                                         [--journal FILE]
+  stomper.py check  DEV MODEL [INFLIGHT SEED]
+                                         exit 1 and report the first
+                                         differing sectors if DEV != MODEL;
+                                         sectors of writes listed in
+                                         INFLIGHT may hold old or new data
+  stomper.py replay MODEL JOURNAL SEED   apply a journal's completed writes,
+                                         print the in-flight ones
+
+Write lengths are multiples of 512 from 512 bytes to --max-len (default
+64 KiB), at 512-byte aligned offsets: smaller than, equal to and straddling
+chunks of any size from 4 KiB up.
+
+With --journal, every write is logged before it is issued and again once
+it has completed, with O_DSYNC, and the device is opened O_DSYNC too: after
+a power cut, 'replay' rebuilds what the device must hold from the writes
+that completed, and reports the ones that were in flight.
+"""
+import hashlib
+import mmap
+import os
+import random
+import struct
+import sys
+import threading
+
+SECTOR = 512
+REC = struct.Struct("<4sQQQ")  # tag, seq, offset, length
+
+
+def pattern(seed, seq, length):
+    """Deterministic bytes for write number seq of a burst."""
+    out = bytearray()
+    block = 0
+    while len(out) < length:
+        out += hashlib.sha256(b"%d:%d:%d" % (seed, seq, block)).digest()
+        block += 1
+    return bytes(out[:length])
+
+
+def dev_size(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.lseek(fd, 0, os.SEEK_END)
+    finally:
+        os.close(fd)
+
+
+def read_all(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    size = os.lseek(fd, 0, os.SEEK_END)
+    buf = mmap.mmap(-1, 1 << 20)
+    out = bytearray()
+    off = 0
+    try:
+        while off < size:
+            n = os.preadv(fd, [buf], off)
+            if n <= 0:
+                raise OSError("short read at %d" % off)
+            out += buf[:n]
+            off += n
+    finally:
+        os.close(fd)
+    return out
+
+
+class Journal:
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT |
+                          os.O_DSYNC, 0o644)
+        self.lock = threading.Lock()
+
+    def log(self, tag, seq, off, length):
+        with self.lock:
+            os.write(self.fd, REC.pack(tag, seq, off, length))
+
+
+def burst(dev, model_path, seed, threads, ops, max_len, journal_path):
+    model = bytearray(open(model_path, "rb").read())
+    size = dev_size(dev)
+    if len(model) != size:
+        sys.exit("stomper: model is %d bytes, device %d" % (len(model), size))
+    journal = Journal(journal_path) if journal_path else None
+    flags = os.O_WRONLY | os.O_DIRECT | (os.O_DSYNC if journal else 0)
+    region = (size // threads) // SECTOR * SECTOR
+    errors = []
+
+    def worker(t):
+        rng = random.Random(seed * 1000 + t)
+        fd = os.open(dev, flags)
+        buf = mmap.mmap(-1, max_len)
+        base = t * region
+        try:
+            for i in range(ops):
+                seq = t * ops + i
+                length = rng.randint(1, max_len // SECTOR) * SECTOR
+                length = min(length, region)
+                off = base + rng.randrange(0, (region - length) // SECTOR + 1) * SECTOR
+                data = pattern(seed, seq, length)
+                buf[:length] = data
+                if journal:
+                    journal.log(b"BEGN", seq, off, length)
+                n = os.pwritev(fd, [memoryview(buf)[:length]], off)
+                if n != length:
+                    raise OSError("short write at %d" % off)
+                if journal:
+                    journal.log(b"DONE", seq, off, length)
+                model[off:off + length] = data
+        except Exception as e:  # reported once all threads are done
+            errors.append("thread %d: %s" % (t, e))
+        finally:
+            os.close(fd)
+
+    ts = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    with open(model_path + ".tmp", "wb") as f:
+        f.write(model)
+    os.rename(model_path + ".tmp", model_path)
+    if errors:
+        sys.exit("stomper: " + "; ".join(errors))
+
+
+def inflight_sectors(path, seed):
+    """Sector -> the new content an in-flight write may have left there."""
+    allowed = {}
+    for line in open(path):
+        seq, off, length = (int(x) for x in line.split())
+        data = pattern(seed, seq, length)
+        for i in range(length // SECTOR):
+            allowed.setdefault((off // SECTOR) + i, []).append(
+                data[i * SECTOR:(i + 1) * SECTOR])
+    return allowed
+
+
+def check(dev, model_path, inflight=None, seed=0):
+    model = open(model_path, "rb").read()
+    data = read_all(dev)
+    allowed = inflight_sectors(inflight, seed) if inflight else {}
+    if data == model:
+        print("stomper: %s matches %s (%d bytes, md5 %s)" %
+              (dev, model_path, len(data), hashlib.md5(data).hexdigest()))
+        return 0
+    if len(data) != len(model):
+        print("stomper: %s is %d bytes, model %d" % (dev, len(data), len(model)))
+        return 1
+    bad = [s for s in range(len(data) // SECTOR)
+           if data[s * SECTOR:(s + 1) * SECTOR] != model[s * SECTOR:(s + 1) * SECTOR]
+           and data[s * SECTOR:(s + 1) * SECTOR] not in allowed.get(s, [])]
+    if not bad:
+        print("stomper: %s matches %s, %d in-flight sectors old or new" %
+              (dev, model_path, len(allowed)))
+        return 0
+    print("stomper: %s differs from %s in %d sectors, first %s" %
+          (dev, model_path, len(bad), bad[:16]))
+    return 1
+
+
+def replay(model_path, journal_path, seed):
+    """Apply completed writes; print the in-flight ones as 'offset length'."""
+    model = bytearray(open(model_path, "rb").read())
+    raw = open(journal_path, "rb").read()
+    begun = {}
+    for i in range(len(raw) // REC.size):
+        tag, seq, off, length = REC.unpack_from(raw, i * REC.size)
+        if tag == b"BEGN":
+            begun[seq] = (off, length)
+        elif tag == b"DONE":
+            model[off:off + length] = pattern(seed, seq, length)
+            begun.pop(seq, None)
+    with open(model_path, "wb") as f:
+        f.write(model)
+    for seq, (off, length) in sorted(begun.items()):
+        print("%d %d %d" % (seq, off, length))
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.exit(__doc__)
+    cmd = argv[1]
+    if cmd == "init" and len(argv) == 4:
+        open(argv[3], "wb").write(read_all(argv[2]))
+    elif cmd == "burst" and len(argv) >= 5:
+        opts = {"--threads": 4, "--ops": 200, "--max-len": 65536,
+                "--journal": None}
+        rest = argv[5:]
+        while rest:
+            if rest[0] not in opts or len(rest) < 2:
+                sys.exit("stomper: bad option %s" % rest[0])
+            opts[rest[0]] = rest[1] if rest[0] == "--journal" else int(rest[1])
+            rest = rest[2:]
+        burst(argv[2], argv[3], int(argv[4]), opts["--threads"],
+              opts["--ops"], opts["--max-len"], opts["--journal"])
+    elif cmd == "check" and len(argv) == 4:
+        return check(argv[2], argv[3])
+    elif cmd == "check" and len(argv) == 6:
+        return check(argv[2], argv[3], argv[4], int(argv[5]))
+    elif cmd == "replay" and len(argv) == 5:
+        replay(argv[2], argv[3], int(argv[4]))
+    else:
+        sys.exit(__doc__)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
