@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef SHADOW_DUMP_ARGS_H
+#define SHADOW_DUMP_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct dump_args {
+	bool json;
+	bool records;
+	bool check;
+	const char *store;
+};
+
+enum {
+	DUMP_RUN = 0,
+	DUMP_HELP = 1,
+	DUMP_VERSION = 2,
+};
+
+/*
+ * Parse shadow-dump's command line.  Returns DUMP_RUN with @ret filled,
+ * DUMP_HELP or DUMP_VERSION, or -EINVAL with a one-line reason in @why.
+ * Prints nothing; resets getopt, so it can be called repeatedly.
+ */
+int dump_parse_argv(int argc, char *argv[], struct dump_args *ret,
+		    char *why, size_t why_len);
+
+#endif

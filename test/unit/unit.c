@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit test runner: every suite is registered in the list below.
+ * Run one suite with CK_RUN_SUITE=<name>, one test with CK_RUN_CASE=<name>.
+ *
+ * "unit-tests --make-image PATH" writes the small consistent store that
+ * the check suite starts from, for the shell-level shadow-dump test.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+static Suite *(*const suites[])(void) = {
+	suite_crc32c,
+	suite_format,
+	suite_layout,
+	suite_check,
+	suite_dump_args,
+};
+
+int main(int argc, char *argv[])
+{
+	SRunner *sr;
+	int failed;
+
+	if (argc == 3 && strcmp(argv[1], "--make-image") == 0)
+		return check_make_image(argv[2]) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+	sr = srunner_create(NULL);
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		srunner_add_suite(sr, suites[i]());
+	/* CK_VERBOSITY (silent/minimal/normal/verbose) overrides CK_NORMAL. */
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

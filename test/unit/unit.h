@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef SHADOW_UNIT_H
+#define SHADOW_UNIT_H
+
+#include <check.h>
+
+/* One suite per area; unit.c lists them all. */
+Suite *suite_crc32c(void);
+Suite *suite_format(void);
+Suite *suite_layout(void);
+Suite *suite_check(void);
+Suite *suite_dump_args(void);
+
+/* Write the check suite's consistent sample store to @path. */
+int check_make_image(const char *path);
+
+#endif
