@@ -15,6 +15,14 @@ defined even though writes run concurrently.
                                          differing sectors if DEV != MODEL;
                                          sectors of writes listed in
                                          INFLIGHT may hold old or new data
+  stomper.py series DEV MODEL SEED COUNT HOOK SUMS [burst options]
+                                         COUNT times: a burst, then run
+                                         "HOOK <i>" (which takes snapshot i)
+                                         and append "<i> <md5 of model>"
+                                         to SUMS; HOOK "dm:NAME" takes
+                                         snapshot i of origin NAME itself
+  stomper.py segsums DEV SECTORS          md5 of each SECTORS-long segment,
+                                         one "<index> <md5>" line each
   stomper.py replay MODEL JOURNAL SEED   apply a journal's completed writes,
                                          print the in-flight ones
 
@@ -32,8 +40,11 @@ import mmap
 import os
 import random
 import struct
+import subprocess
 import sys
 import threading
+
+import dmioctl
 
 SECTOR = 512
 REC = struct.Struct("<4sQQQ")  # tag, seq, offset, length
@@ -88,6 +99,30 @@ class Journal:
 
 def burst(dev, model_path, seed, threads, ops, max_len, journal_path):
     model = bytearray(open(model_path, "rb").read())
+    burst_model(dev, model, seed, threads, ops, max_len, journal_path)
+    with open(model_path + ".tmp", "wb") as f:
+        f.write(model)
+    os.rename(model_path + ".tmp", model_path)
+
+
+def series(dev, model_path, seed, count, hook, sums, threads, ops, max_len):
+    model = bytearray(open(model_path, "rb").read())
+    dm = dmioctl.Control() if hook.startswith("dm:") else None
+    with open(sums, "a") as out:
+        for i in range(1, count + 1):
+            burst_model(dev, model, seed * 100000 + i, threads, ops,
+                        max_len, None)
+            if dm:
+                dm.snapshot(hook[3:], i)
+            else:
+                subprocess.run([hook, str(i)], check=True)
+            out.write("%d %s\n" % (i, hashlib.md5(model).hexdigest()))
+            out.flush()
+    with open(model_path, "wb") as f:
+        f.write(model)
+
+
+def burst_model(dev, model, seed, threads, ops, max_len, journal_path):
     size = dev_size(dev)
     if len(model) != size:
         sys.exit("stomper: model is %d bytes, device %d" % (len(model), size))
@@ -127,9 +162,6 @@ def burst(dev, model_path, seed, threads, ops, max_len, journal_path):
         t.start()
     for t in ts:
         t.join()
-    with open(model_path + ".tmp", "wb") as f:
-        f.write(model)
-    os.rename(model_path + ".tmp", model_path)
     if errors:
         sys.exit("stomper: " + "; ".join(errors))
 
@@ -187,27 +219,57 @@ def replay(model_path, journal_path, seed):
         print("%d %d %d" % (seq, off, length))
 
 
+def burst_options(rest):
+    opts = {"--threads": 4, "--ops": 200, "--max-len": 65536,
+            "--journal": None}
+    while rest:
+        if rest[0] not in opts or len(rest) < 2:
+            sys.exit("stomper: bad option %s" % rest[0])
+        opts[rest[0]] = rest[1] if rest[0] == "--journal" else int(rest[1])
+        rest = rest[2:]
+    return opts
+
+
+def segsums(dev, sectors):
+    seg = sectors * SECTOR
+    fd = os.open(dev, os.O_RDONLY | os.O_DIRECT)
+    buf = mmap.mmap(-1, 1 << 20)
+    try:
+        size = os.lseek(fd, 0, os.SEEK_END)
+        for i in range(size // seg):
+            h = hashlib.md5()
+            off = i * seg
+            while off < (i + 1) * seg:
+                n = os.preadv(fd, [memoryview(buf)[:min(len(buf), (i + 1) * seg - off)]], off)
+                if n <= 0:
+                    raise OSError("short read at %d" % off)
+                h.update(buf[:n])
+                off += n
+            print("%d %s" % (i, h.hexdigest()))
+    finally:
+        os.close(fd)
+
+
 def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
     cmd = argv[1]
     if cmd == "init" and len(argv) == 4:
         open(argv[3], "wb").write(read_all(argv[2]))
+    elif cmd == "series" and len(argv) >= 8:
+        opts = burst_options(argv[8:])
+        series(argv[2], argv[3], int(argv[4]), int(argv[5]), argv[6],
+               argv[7], opts["--threads"], opts["--ops"], opts["--max-len"])
     elif cmd == "burst" and len(argv) >= 5:
-        opts = {"--threads": 4, "--ops": 200, "--max-len": 65536,
-                "--journal": None}
-        rest = argv[5:]
-        while rest:
-            if rest[0] not in opts or len(rest) < 2:
-                sys.exit("stomper: bad option %s" % rest[0])
-            opts[rest[0]] = rest[1] if rest[0] == "--journal" else int(rest[1])
-            rest = rest[2:]
+        opts = burst_options(argv[5:])
         burst(argv[2], argv[3], int(argv[4]), opts["--threads"],
               opts["--ops"], opts["--max-len"], opts["--journal"])
     elif cmd == "check" and len(argv) == 4:
         return check(argv[2], argv[3])
     elif cmd == "check" and len(argv) == 6:
         return check(argv[2], argv[3], argv[4], int(argv[5]))
+    elif cmd == "segsums" and len(argv) == 4:
+        segsums(argv[2], int(argv[3]))
     elif cmd == "replay" and len(argv) == 5:
         replay(argv[2], argv[3], int(argv[4]))
     else:

@@ -1,0 +1,97 @@
+#!/bin/bash
+# Runs inside the guest, chrooted into the host's userland (see init), as
+# root against the guest's kernel.  Loads dm-shadow, runs one test, then
+# checks that dm-shadow unloads cleanly and saves the kernel log.
+#
+# Files left in /results (the host's run dir for this boot):
+#   output      the test's stdout+stderr (also echoed to the console)
+#   rc          the test's exit code
+#   unload-rc   exit code of "modprobe -r dm-shadow" ("skipped" if not loaded)
+#   setup-error why the test could not even start, if it could not
+#   dmesg       the kernel log after unloading
+# The host decides PASS/FAIL from these and the serial console log.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LANG=C.UTF-8 HOME=/root TERM=dumb
+
+R=/results
+export RESULTS=$R
+export SHADOW_TOP=$GT_TOP
+export GUEST_KVER=$GT_KVER
+export GUEST_BOOT=$GT_BOOT
+export GUEST_BOOTS=$GT_BOOTS
+export GUEST_TEST=$GT_TEST
+# No udevd runs in the guest: libdevmapper must not wait for it.
+export DM_DISABLE_UDEV=1
+# Disks attached by the host (guest-disks header), in order: /dev/vda ...
+export GUEST_DISKS=${GT_DISKS//,/ }
+want_dms=$GT_DMS # 0 for tests with "guest-dm-shadow: no"
+unset GT_TEST GT_BOOT GT_BOOTS GT_KVER GT_TOP GT_DISKS GT_DMS
+
+setup_error() {
+	echo "$*" >"$R/setup-error"
+	echo "in-guest: setup error: $*"
+	dmesg >"$R/dmesg"
+	exit 1
+}
+
+echo "in-guest: test $GUEST_TEST, boot $GUEST_BOOT/$GUEST_BOOTS, kernel $(uname -r)"
+[ "$(uname -r)" = "$GUEST_KVER" ] || setup_error "booted $(uname -r), expected $GUEST_KVER"
+
+# No udev means no module autoloading: load the disk driver by hand (it is
+# built into some kernels; then modprobe succeeds without doing anything).
+if [ -n "$GUEST_DISKS" ]; then
+	modprobe virtio_blk || setup_error "modprobe virtio_blk failed"
+	for d in $GUEST_DISKS; do
+		[ -b "$d" ] || setup_error "disk $d did not appear"
+	done
+fi
+
+loaded=0
+if [ "$want_dms" = 0 ]; then
+	echo "in-guest: test asks not to load dm-shadow"
+elif modinfo dm-shadow >/dev/null 2>&1; then
+	modprobe dm-shadow || setup_error "modprobe dm-shadow failed"
+	loaded=1
+else
+	echo "in-guest: note: dm-shadow.ko is not built; not loaded"
+fi
+
+script="$SHADOW_TOP/test/guest/tests/$GUEST_TEST.sh"
+[ -f "$script" ] || setup_error "no test script $script"
+cd "$SHADOW_TOP" || setup_error "cannot cd to $SHADOW_TOP"
+
+# The test's output goes to the results share and is echoed to the console:
+# the host watches the console for guest-kill-on markers, and a killed boot
+# leaves only its console log behind.  Not through a pipe to tee: a daemon
+# the test starts would inherit the pipe and keep tee (and us) waiting.
+echo "in-guest: ---- test output begins ----"
+: >"$R/output"
+tail -s 0.1 -n +1 -f "$R/output" >/dev/console 2>&1 &
+tailpid=$!
+if [ -x "$script" ]; then
+	"$script" </dev/null >>"$R/output" 2>&1 &
+else
+	bash "$script" </dev/null >>"$R/output" 2>&1 &
+fi
+wait $!
+rc=$?
+sleep 0.3 # let tail show the last lines
+kill "$tailpid" 2>/dev/null
+wait "$tailpid" 2>/dev/null
+echo "in-guest: ---- test output ends, rc=$rc ----"
+echo "$rc" >"$R/rc"
+
+# A module that cannot be unloaded after the test has leaked a reference
+# (a table, a device, a bio still held): that fails the run on the host.
+if [ "$loaded" = 1 ]; then
+	modprobe -r dm-shadow
+	urc=$?
+	[ "$urc" = 0 ] || echo "in-guest: modprobe -r dm-shadow failed (rc $urc)"
+	echo "$urc" >"$R/unload-rc"
+else
+	echo skipped >"$R/unload-rc"
+fi
+
+dmesg >"$R/dmesg"
+sync

@@ -1,0 +1,128 @@
+# shellcheck shell=bash
+# Helpers for dm-shadow guest tests.  Source it; it sets -euo pipefail.
+#
+# Every check that fails calls fail(), which prints why and exits 1; the
+# harness also fails the run on any WARNING/BUG/Oops in the kernel log.
+set -euo pipefail
+
+STOMPER="python3 $SHADOW_TOP/test/guest/tools/stomper.py"
+WORK=${WORK:-/tmp/shadow-test}
+mkdir -p "$WORK"
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+step() {
+	echo "== $*"
+}
+
+# ram_disks <count> <MiB>: /dev/ram0 .. fresh, zeroed brd disks.
+ram_disks() {
+	modprobe brd rd_nr="$1" rd_size=$(($2 * 1024))
+}
+
+# loop_disk <MiB | size with K/M suffix>: a loop device on a tmpfs file;
+# prints its path.  For sizes brd cannot give next to disks of another size.
+loop_disk() {
+	local f
+	# No udev: load loop ourselves, with nodes made up front.
+	modprobe loop max_loop=16
+	f=$(mktemp "$WORK/loop.XXXXXX")
+	case $1 in
+	*[KM]) truncate -s "$1" "$f" ;;
+	*) truncate -s "$1M" "$f" ;;
+	esac
+	losetup --find --show "$f"
+}
+
+sectors() {
+	blockdev --getsz "$1"
+}
+
+# origin_load <name> <origin_dev> <store_dev> [chunk_sectors]
+origin_load() {
+	dmsetup create "$1" --table \
+		"0 $(sectors "$2") shadow-origin $2 $3 cow ${4:-8}"
+}
+
+# snap_create <origin_name> <id>: the point in time is the suspend.  (The
+# stomper's "dm:" hook does the same from Python; see tools/dmioctl.py.)
+snap_create() {
+	dmsetup suspend "$1"
+	dmsetup message "$1" 0 create "$2"
+	dmsetup resume "$1"
+}
+
+# snap_open <origin_name> <id> <name> [writable]
+snap_open() {
+	local table
+	table="0 $(sectors "/dev/mapper/$1") shadow-snap /dev/mapper/$1 $2"
+	if [ "${4:-}" = writable ]; then
+		dmsetup create "$3" --table "$table 1 writable"
+	else
+		dmsetup create "$3" --readonly --table "$table"
+	fi
+}
+
+# status_field <dm_name> <n>: the n-th word of the status after the target
+# name (1 = store type for shadow-origin).
+status_field() {
+	dmsetup status "$1" | awk -v n="$2" '{ print $(3 + n) }'
+}
+
+used_chunks() {
+	status_field "$1" 3 | cut -d/ -f1
+}
+
+md5_of() {
+	md5sum <"$1" | cut -d' ' -f1
+}
+
+# expect_refused <log text> <command...>: the command must fail, and the
+# kernel log must gain a line containing <log text>.
+expect_refused() {
+	local want=$1 before
+	shift
+	before=$(dmesg | wc -l)
+	if "$@" >"$WORK/refused.out" 2>&1; then
+		fail "accepted, should be refused: $*"
+	fi
+	if ! dmesg | tail -n +"$((before + 1))" | grep -qF -- "$want"; then
+		cat "$WORK/refused.out" >&2
+		dmesg | tail -n +"$((before + 1))" >&2
+		fail "refused without '$want' in the kernel log: $*"
+	fi
+	echo "refused as expected ($want): $*"
+}
+
+# verify_snap <origin_name> <id> <md5>: open, compare, close.
+verify_snap() {
+	local got
+	snap_open "$1" "$2" "verify-$2"
+	got=$(md5_of "/dev/mapper/verify-$2")
+	dmsetup remove "verify-$2"
+	[ "$got" = "$3" ] || fail "snapshot $2 reads md5 $got, expected $3"
+}
+
+# verify_sums <origin_name> <sums_file>: every "<id> <md5>" line.  All
+# the snapshots are read through one device, side by side, to spare a
+# dmsetup create and remove per snapshot.
+verify_sums() {
+	local size id sum i=0 n
+	size=$(sectors "/dev/mapper/$1")
+	while read -r id sum; do
+		echo "$((i * size)) $size shadow-snap /dev/mapper/$1 $id"
+		i=$((i + 1))
+	done <"$2" >"$WORK/verify.table"
+	dmsetup create verify-all --readonly <"$WORK/verify.table"
+	$STOMPER segsums /dev/mapper/verify-all "$size" >"$WORK/verify.got"
+	dmsetup remove verify-all
+	n=$(wc -l <"$2")
+	paste -d' ' "$2" "$WORK/verify.got" | while read -r id sum idx got; do
+		[ "$sum" = "$got" ] ||
+			fail "snapshot $id (segment $idx) reads md5 $got, expected $sum"
+	done
+	echo "all $n snapshots of $1 read exactly their point in time"
+}

@@ -1,0 +1,73 @@
+#!/bin/bash
+# A deliberately tiny store overflows: the oldest snapshots are invalidated
+# to make room, a dm event is raised, the status and kernel log say so,
+# newer snapshots stay exact, and no origin write fails or is lost.
+. "$SHADOW_TOP/test/guest/lib/shadow.sh"
+
+origin=$(loop_disk 16)
+# 1 MiB: 614 metadata blocks for a 16 MiB origin, room for 177 4-KiB chunks.
+store=$(loop_disk 1)
+dd if=/dev/urandom of="$origin" bs=1M count=16 oflag=direct status=none
+cp "$origin" "$WORK/ref"	# what the origin must hold, kept in step below
+
+# write_chunks <first> <count>: the same new data to the origin and ref.
+write_chunks() {
+	dd if=/dev/urandom of="$WORK/data" bs=4k count="$2" status=none
+	dd if="$WORK/data" of=/dev/mapper/vol bs=4k seek="$1" count="$2" \
+		oflag=direct status=none || fail "origin write failed"
+	dd if="$WORK/data" of="$WORK/ref" bs=4k seek="$1" count="$2" \
+		conv=notrunc status=none
+}
+
+events() {
+	dmsetup info vol | sed -n 's/^Event number: *//p'
+}
+
+origin_load vol "$origin" "$store"
+total=$(status_field vol 3 | cut -d/ -f2)
+echo "store holds $total chunks"
+[ "$total" -ge 150 ] && [ "$total" -lt 200 ] || fail "unexpected store size $total"
+
+step "snapshot 1, 100 chunks copied for it"
+snap_create vol 1
+sum1=$(md5_of /dev/mapper/vol)
+write_chunks 0 100
+[ "$(used_chunks vol)" = 100 ] || fail "expected 100 chunks in use"
+
+step "snapshot 2, 100 more chunks: the store overflows, 1 is dropped"
+snap_create vol 2
+sum2=$(md5_of /dev/mapper/vol)
+ev=$(events)
+before=$(dmesg | wc -l)
+write_chunks 200 100
+dmesg | tail -n +"$((before + 1))" | grep -q "store full: invalidating snapshot 1 " ||
+	fail "no kernel log line about invalidating snapshot 1"
+[ "$(events)" -gt "$ev" ] || fail "no dm event raised on overflow"
+[ "$(status_field vol 5)" = 1 ] || fail "status shows $(status_field vol 5) invalid snapshots, expected 1"
+dmsetup message vol 0 list | grep -q '^1 .* invalid ' || fail "snapshot 1 not listed invalid"
+expect_refused "snapshot is invalid" snap_open vol 1 s1
+verify_snap vol 2 "$sum2"
+cmp /dev/mapper/vol "$WORK/ref" || fail "origin lost writes"
+[ "$(used_chunks vol)" = 100 ] || fail "snapshot 1's chunks were not freed"
+
+step "snapshot 3, 250 chunks: every snapshot dropped, origin writes go on"
+snap_create vol 3
+write_chunks 1000 250
+[ "$(status_field vol 5)" = 3 ] || fail "expected all 3 snapshots invalid"
+cmp /dev/mapper/vol "$WORK/ref" || fail "origin lost writes"
+[ "$(status_field vol 6)" = rw ] || fail "store mode $(status_field vol 6)"
+
+step "invalid snapshots can be deleted; the store is empty again"
+for id in 1 2 3; do
+	dmsetup message vol 0 delete $id
+done
+[ "$(used_chunks vol)" = 0 ] || fail "$(used_chunks vol) chunks still in use"
+[ "$(status_field vol 4)" = "0/8190" ] || fail "snapshots left: $(status_field vol 4)"
+
+step "the store works again after overflow"
+snap_create vol 4
+sum4=$(md5_of /dev/mapper/vol)
+write_chunks 500 50
+verify_snap vol 4 "$sum4"
+dmsetup remove vol
+echo "cow-overflow: oldest dropped, newer exact, origin complete"
