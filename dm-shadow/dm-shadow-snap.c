@@ -74,7 +74,9 @@ static int shadow_snap_attach(struct dm_target *ti, struct shadow_snap_c *sc,
  * shadow-snap <origin_dev> <snapshot_id> [<#features> <feature>*]
  *
  * origin_dev: the shadow-origin mapped device.  Feature: writable (a
- * private, writable view for auto-recovery, until sealed).
+ * private, writable view for auto-recovery, until sealed).  The target is
+ * as long as the origin but may start anywhere, so one device can show
+ * several snapshots side by side.
  */
 static int shadow_snap_ctr(struct dm_target *ti, unsigned int argc,
 			   char **argv)
@@ -112,7 +114,7 @@ static int shadow_snap_ctr(struct dm_target *ti, unsigned int argc,
 		goto bad_pool;
 	}
 	r = -EINVAL;
-	if (ti->begin || ti->len != sc->pool->origin_sectors) {
+	if (ti->len != sc->pool->origin_sectors) {
 		ti->error = "target must be exactly as long as the origin";
 		goto bad_attach;
 	}
