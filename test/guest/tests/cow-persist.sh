@@ -42,5 +42,6 @@ dmsetup status vol | cmp - /mnt/keep/status || fail "status changed over the reb
 $STOMPER check /dev/mapper/vol /mnt/keep/model || fail "origin changed over the reboot"
 verify_sums vol /mnt/keep/sums
 dmsetup remove vol
+store_check "$store"
 umount /mnt/keep
 echo "cow-persist: every snapshot exact after reload and reboot"

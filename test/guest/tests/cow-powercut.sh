@@ -42,5 +42,6 @@ $STOMPER check /dev/mapper/vol /mnt/keep/model "$WORK/inflight" "$seed" ||
 verify_sums vol /mnt/keep/sums
 [ "$(status_field vol 5)" = 0 ] || fail "snapshots were invalidated"
 dmsetup remove vol
+store_check "$store" leaks-ok
 umount /mnt/keep
 echo "cow-powercut: all snapshots exact, all completed writes present"
