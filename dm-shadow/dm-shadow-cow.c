@@ -53,26 +53,85 @@ static void cow_exit(struct shadow_pool *pool)
 	pool->store_ctx = NULL;
 }
 
-/* The newest shared exception of @chunk, or 0 if none. */
-static int cow_newest_shared(struct shadow_pool *pool, u64 chunk, u64 *ret_seq)
+/* A walk along one origin chunk's exception chain, newest first. */
+struct cow_cursor {
+	u64 chunk;
+	u64 next;		/* record + 1 to read next, 0 at the end */
+	u64 steps;
+};
+
+static void cow_cursor_at(struct cow_cursor *c, u64 chunk, u64 next)
 {
-	struct shadow_md_record r;
-	u64 cur;
+	c->chunk = chunk;
+	c->next = next;
+	c->steps = 0;
+}
+
+static int cow_cursor_start(struct shadow_pool *pool, u64 chunk,
+			    struct cow_cursor *c)
+{
+	cow_cursor_at(c, chunk, 0);
+	return shadow_md_index_get(pool->md, chunk, &c->next);
+}
+
+/*
+ * Read the next record of the chain into @r and its number into @ret_rec.
+ * Returns 1, 0 at the end of the chain, or -errno.  Every record in a
+ * chain must be a used copy of that chunk, and a chain cannot be longer
+ * than the number of chunks ever handed out: anything else is corruption,
+ * and a loop must not hang the worker.
+ */
+static int cow_cursor_next(struct shadow_pool *pool, struct cow_cursor *c,
+			   u64 *ret_rec, struct shadow_md_record *r)
+{
 	int err;
 
-	err = shadow_md_index_get(pool->md, chunk, &cur);
-	while (!err && cur) {
-		err = shadow_md_record_get(pool->md, cur - 1, &r);
-		if (err)
-			break;
+	if (!c->next)
+		return 0;
+	if (++c->steps > shadow_md_high_water(pool->md)) {
+		DMERR("the exception chain of chunk %llu loops", c->chunk);
+		return -EILSEQ;
+	}
+	*ret_rec = c->next - 1;
+	err = shadow_md_record_get(pool->md, *ret_rec, r);
+	if (err)
+		return err;
+	if (!(r->flags & SHADOW_REC_USED) || r->origin_chunk != c->chunk) {
+		DMERR("record %llu in the chain of chunk %llu is not a copy of it",
+		      *ret_rec, c->chunk);
+		return -EILSEQ;
+	}
+	c->next = r->next;
+	return 1;
+}
+
+/* Sequence of the first shared record @c reaches, or 0 if none. */
+static int cow_first_shared(struct shadow_pool *pool, struct cow_cursor *c,
+			    u64 *ret_seq)
+{
+	struct shadow_md_record r;
+	u64 rec;
+	int err;
+
+	*ret_seq = 0;
+	while ((err = cow_cursor_next(pool, c, &rec, &r)) > 0) {
 		if (!(r.flags & SHADOW_REC_PRIVATE)) {
 			*ret_seq = r.seq;
 			return 0;
 		}
-		cur = r.next;
 	}
-	*ret_seq = 0;
 	return err;
+}
+
+/* The newest shared exception of @chunk, or 0 if none. */
+static int cow_newest_shared(struct shadow_pool *pool, u64 chunk, u64 *ret_seq)
+{
+	struct cow_cursor c;
+	int err;
+
+	*ret_seq = 0;
+	err = cow_cursor_start(pool, chunk, &c);
+	return err ? err : cow_first_shared(pool, &c, ret_seq);
 }
 
 static int cow_alloc_copy(struct shadow_pool *pool, u64 chunk,
@@ -115,33 +174,34 @@ static int cow_find(struct shadow_pool *pool, struct shadow_snap *s,
 		    u64 chunk, struct shadow_map *m)
 {
 	struct shadow_md_record r;
-	u64 cur;
+	struct cow_cursor c;
+	u64 rec;
 	int err;
 
 	m->kind = SHADOW_MAP_ORIGIN;
-	err = shadow_md_index_get(pool->md, chunk, &cur);
-	while (!err && cur) {
-		err = shadow_md_record_get(pool->md, cur - 1, &r);
-		if (err)
-			break;
+	m->e.private = false;
+	err = cow_cursor_start(pool, chunk, &c);
+	if (err)
+		return err;
+	while ((err = cow_cursor_next(pool, &c, &rec, &r)) > 0) {
 		if (r.flags & SHADOW_REC_PRIVATE) {
 			if (r.seq == s->seq) {
 				m->kind = SHADOW_MAP_STORE;
-				m->store_chunk = cur - 1;
+				m->store_chunk = rec;
 				m->e.private = true;
 				return 0;
 			}
 		} else if (r.seq >= s->seq) {
 			m->kind = SHADOW_MAP_STORE;
-			m->store_chunk = cur - 1;
+			m->store_chunk = rec;
 		} else {
-			/* Older shared copies, and s's private one, if any,
-			 * would have come before this one. */
-			break;
+			/*
+			 * Older shared copies, and s's private one, if any,
+			 * would have come before this one.
+			 */
+			return 0;
 		}
-		cur = r.next;
 	}
-	m->e.private = false;
 	return err;
 }
 
@@ -242,26 +302,6 @@ static bool cow_needed(struct shadow_pool *pool,
 	return shadow_snapset_live_in(pool, older, r->seq);
 }
 
-/* Seq of the next shared record after @cur in the chain, or 0. */
-static int cow_older_shared(struct shadow_pool *pool, u64 cur, u64 *ret_seq)
-{
-	struct shadow_md_record r;
-	int err = 0;
-
-	*ret_seq = 0;
-	while (cur) {
-		err = shadow_md_record_get(pool->md, cur - 1, &r);
-		if (err)
-			return err;
-		if (!(r.flags & SHADOW_REC_PRIVATE)) {
-			*ret_seq = r.seq;
-			return 0;
-		}
-		cur = r.next;
-	}
-	return err;
-}
-
 /*
  * Drop the records of @chunk's chain that no valid snapshot needs.  The
  * chain is relinked in place: the predecessor of each dropped record (the
@@ -271,20 +311,21 @@ static int cow_reclaim_chain(struct shadow_pool *pool, u64 chunk)
 {
 	struct cow_ctx *ctx = pool->store_ctx;
 	struct shadow_md_record r, prev_r;
-	u64 prev = 0, cur, older;
+	struct cow_cursor c, older;
+	u64 prev = 0, rec, older_seq;
 	int err;
 
-	err = shadow_md_index_get(pool->md, chunk, &cur);
-	while (!err && cur) {
-		err = shadow_md_record_get(pool->md, cur - 1, &r);
-		if (!err)
-			err = cow_older_shared(pool, r.next, &older);
+	err = cow_cursor_start(pool, chunk, &c);
+	if (err)
+		return err;
+	while ((err = cow_cursor_next(pool, &c, &rec, &r)) > 0) {
+		cow_cursor_at(&older, chunk, r.next);
+		err = cow_first_shared(pool, &older, &older_seq);
 		if (err)
-			break;
-		if (cow_needed(pool, &r, older)) {
-			prev = cur;
+			return err;
+		if (cow_needed(pool, &r, older_seq)) {
+			prev = rec + 1;
 			prev_r = r;
-			cur = r.next;
 			continue;
 		}
 		if (prev) {
@@ -294,11 +335,13 @@ static int cow_reclaim_chain(struct shadow_pool *pool, u64 chunk)
 			err = shadow_md_index_set(pool->md, chunk, r.next);
 		}
 		if (err)
-			break;
-		ctx->unlinked[ctx->nr_unlinked++] = cur - 1;
-		if (ctx->nr_unlinked == COW_BATCH)
+			return err;
+		ctx->unlinked[ctx->nr_unlinked++] = rec;
+		if (ctx->nr_unlinked == COW_BATCH) {
 			err = cow_release_unlinked(pool);
-		cur = r.next;
+			if (err)
+				return err;
+		}
 	}
 	return err;
 }

@@ -30,13 +30,17 @@ static void shadow_snapset_release_slot(struct shadow_pool *pool, u32 slot)
 	pool->free_slots[pool->nr_free_slots++] = slot;
 }
 
+/*
+ * GFP_NOIO: snapshots are created while the origin is suspended, and
+ * reclaim writing back to the suspended origin would wait for us forever.
+ */
 static int shadow_snapset_insert(struct shadow_pool *pool,
 				 const struct shadow_md_snap *ms, u32 slot)
 {
 	struct shadow_snap *s;
 	int r;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc(sizeof(*s), GFP_NOIO);
 	if (!s)
 		return -ENOMEM;
 	s->id = ms->id;
@@ -45,7 +49,7 @@ static int shadow_snapset_insert(struct shadow_pool *pool,
 	s->state = ms->state;
 	s->flags = ms->flags;
 	s->slot = slot;
-	r = xa_insert(&pool->snaps, s->id, s, GFP_KERNEL);
+	r = xa_insert(&pool->snaps, s->id, s, GFP_NOIO);
 	if (r) {
 		kfree(s);
 		return r == -EBUSY ? -EEXIST : r;
@@ -253,14 +257,24 @@ int shadow_snapset_invalidate_oldest(struct shadow_pool *pool)
 	return r;
 }
 
-/* Metadata failed: no snapshot can be trusted any more; memory only. */
+/*
+ * The store failed: no snapshot can be trusted any more.  Record that in
+ * the store if it still takes writes, so that a reload does not bring back
+ * snapshots whose old data an origin write may have overwritten since.
+ */
 void shadow_snapset_invalidate_all(struct shadow_pool *pool)
 {
+	int r = 0;
+
 	while (pool->nr_live) {
-		pool->live[0]->state = SHADOW_SNAP_INVALID;
-		pool->nr_invalid++;
-		shadow_snapset_remove_live(pool, pool->live[0]);
+		struct shadow_snap *s = pool->live[0];
+
+		r = shadow_snapset_invalidate(pool, s) ?: r;
 	}
+	r = r ?: shadow_md_commit(pool->md);
+	if (r)
+		DMERR("cannot record the invalid snapshots in the store (error %d): check it before reloading",
+		      r);
 }
 
 int shadow_snapset_seal(struct shadow_pool *pool, struct shadow_snap *s)
