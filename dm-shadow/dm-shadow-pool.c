@@ -5,7 +5,9 @@
  * A pool is found by its store device, so that reloading the origin's
  * table (the new table is built before the old one is destroyed) reuses
  * the running pool, the way dm-thin finds its pool by metadata device.
- * Snapshot targets find it by the origin's mapped device.
+ * Snapshot targets find it by the origin device under the shadow-origin,
+ * which they can open next to it: the shadow-origin's own mapped device
+ * is usually held exclusively by a mounted file system.
  *
  * Every bio that needs metadata is handed to one ordered worker, which
  * asks the store where the bio goes, starts chunk copies with kcopyd,
@@ -599,13 +601,13 @@ out:
 	return r;
 }
 
-struct shadow_pool *shadow_pool_find_by_md(dev_t md_devt)
+struct shadow_pool *shadow_pool_find_by_origin(dev_t origin)
 {
 	struct shadow_pool *pool, *found = NULL;
 
 	mutex_lock(&shadow_pools_lock);
 	list_for_each_entry(pool, &shadow_pools, list) {
-		if (pool->origin_refs && pool->md_devt == md_devt) {
+		if (pool->origin_refs && pool->origin_bdev->bd_dev == origin) {
 			pool->refs++;
 			found = pool;
 			break;

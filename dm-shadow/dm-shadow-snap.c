@@ -11,7 +11,7 @@
 #include <linux/module.h>
 
 struct shadow_snap_c {
-	struct dm_dev *origin;		/* the shadow-origin mapped device */
+	struct dm_dev *origin;		/* the device under the shadow-origin */
 	struct shadow_pool *pool;
 	struct shadow_snap *snap;
 	bool writable;
@@ -73,7 +73,9 @@ static int shadow_snap_attach(struct dm_target *ti, struct shadow_snap_c *sc,
 /*
  * shadow-snap <origin_dev> <snapshot_id> [<#features> <feature>*]
  *
- * origin_dev: the shadow-origin mapped device.  Feature: writable (a
+ * origin_dev: the origin device of a loaded shadow-origin (the one named
+ * in its table, not its mapped device, which a mounted file system holds
+ * exclusively).  Feature: writable (a
  * private, writable view for auto-recovery, until sealed).  The target is
  * as long as the origin but may start anywhere, so one device can show
  * several snapshots side by side.
@@ -107,9 +109,9 @@ static int shadow_snap_ctr(struct dm_target *ti, unsigned int argc,
 		ti->error = "cannot open the origin device";
 		goto bad_origin;
 	}
-	sc->pool = shadow_pool_find_by_md(sc->origin->bdev->bd_dev);
+	sc->pool = shadow_pool_find_by_origin(sc->origin->bdev->bd_dev);
 	if (!sc->pool) {
-		ti->error = "origin device is not a loaded shadow-origin";
+		ti->error = "device is not the origin of a loaded shadow-origin";
 		r = -EINVAL;
 		goto bad_pool;
 	}

@@ -166,7 +166,7 @@ static inline u64 shadow_chunk_of(struct shadow_pool *pool, sector_t sector)
 int shadow_pool_get(struct dm_target *ti, struct dm_dev *origin,
 		    struct dm_dev *store, const char *type_name,
 		    u32 chunk_sectors, struct shadow_pool **ret_pool);
-struct shadow_pool *shadow_pool_find_by_md(dev_t md_devt);
+struct shadow_pool *shadow_pool_find_by_origin(dev_t origin);
 void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti);
 void shadow_pool_defer_bio(struct shadow_pool *pool, struct bio *bio);
 void shadow_pool_untrack(struct shadow_pool *pool, struct shadow_bio_ctx *ctx);

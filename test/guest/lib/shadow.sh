@@ -55,10 +55,16 @@ snap_create() {
 	dmsetup resume "$1"
 }
 
+# origin_of <origin_name>: the device under a shadow-origin, as the
+# major:minor its table names; shadow-snap tables name it.
+origin_of() {
+	dmsetup table "$1" | awk '{ print $4 }'
+}
+
 # snap_open <origin_name> <id> <name> [writable]
 snap_open() {
 	local table
-	table="0 $(sectors "/dev/mapper/$1") shadow-snap /dev/mapper/$1 $2"
+	table="0 $(sectors "/dev/mapper/$1") shadow-snap $(origin_of "$1") $2"
 	if [ "${4:-}" = writable ]; then
 		dmsetup create "$3" --table "$table 1 writable"
 	else
@@ -110,10 +116,11 @@ verify_snap() {
 # the snapshots are read through one device, side by side, to spare a
 # dmsetup create and remove per snapshot.
 verify_sums() {
-	local size id sum i=0 n
+	local size id sum i=0 n origin
 	size=$(sectors "/dev/mapper/$1")
+	origin=$(origin_of "$1")
 	while read -r id sum; do
-		echo "$((i * size)) $size shadow-snap /dev/mapper/$1 $id"
+		echo "$((i * size)) $size shadow-snap $origin $id"
 		i=$((i + 1))
 	done <"$2" >"$WORK/verify.table"
 	dmsetup create verify-all --readonly <"$WORK/verify.table"

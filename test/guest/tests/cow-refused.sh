@@ -74,12 +74,12 @@ expect_refused "expected 'create <id>'" dmsetup message vol 0 delete notanumber
 [ "$(status_field vol 4)" = "1/8190" ] || fail "refused messages changed the snapshot count"
 
 step "bad shadow-snap table lines"
-expect_refused "expected <origin_dev> <snapshot_id>" create bad "0 $size shadow-snap /dev/mapper/vol"
-expect_refused "no snapshot with this id" create bad "0 $size shadow-snap /dev/mapper/vol 99"
-expect_refused "snapshot id must be a decimal" create bad "0 $size shadow-snap /dev/mapper/vol x"
-expect_refused "not a loaded shadow-origin" create bad "0 $size shadow-snap $origin 7"
-expect_refused "exactly as long as the origin" create bad "0 $((size / 2)) shadow-snap /dev/mapper/vol 7"
-expect_refused "unknown feature" create bad "0 $size shadow-snap /dev/mapper/vol 7 1 frob"
+expect_refused "expected <origin_dev> <snapshot_id>" create bad "0 $size shadow-snap $origin"
+expect_refused "no snapshot with this id" create bad "0 $size shadow-snap $origin 99"
+expect_refused "snapshot id must be a decimal" create bad "0 $size shadow-snap $origin x"
+expect_refused "not the origin of a loaded shadow-origin" create bad "0 $size shadow-snap $other 7"
+expect_refused "exactly as long as the origin" create bad "0 $((size / 2)) shadow-snap $origin 7"
+expect_refused "unknown feature" create bad "0 $size shadow-snap $origin 7 1 frob"
 no_device bad
 snap_open vol 7 s7
 expect_refused "still uses it" dmsetup message vol 0 delete 7

@@ -16,7 +16,7 @@ snap_create vol 2
 sum2=$(md5_of /dev/mapper/vol)
 
 step "writes to a snapshot loaded without 'writable' fail"
-dmsetup create plain --table "0 $(sectors /dev/mapper/vol) shadow-snap /dev/mapper/vol 1"
+dmsetup create plain --table "0 $(sectors /dev/mapper/vol) shadow-snap $(origin_of vol) 1"
 if dd if=/dev/zero of=/dev/mapper/plain bs=4k count=1 oflag=direct status=none 2>/dev/null; then
 	fail "a read-only snapshot accepted a write"
 fi
