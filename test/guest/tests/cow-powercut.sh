@@ -23,10 +23,10 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	$STOMPER series /dev/mapper/vol /mnt/keep/model 3 4 dm:vol \
 		/mnt/keep/sums --threads 4 --ops 15
 	sync
-	step "heavy journalled writes; the host kills the guest now"
-	echo POWERCUT-NOW
+	step "heavy journalled writes; the host kills the guest during them"
+	# The stomper prints the marker once writes are under way.
 	$STOMPER burst /dev/mapper/vol /mnt/keep/model "$seed" --threads 4 \
-		--ops 100000 --journal /mnt/keep/journal
+		--ops 100000 --journal /mnt/keep/journal --marker POWERCUT-NOW
 	fail "the burst ended before the power cut"
 fi
 

@@ -9,7 +9,7 @@ defined even though writes run concurrently.
 
   stomper.py init   DEV MODEL            model := current device content
   stomper.py burst  DEV MODEL SEED [--threads N] [--ops N] [--max-len B]
-                                         [--journal FILE]
+                                         [--journal FILE] [--marker TEXT]
   stomper.py check  DEV MODEL [INFLIGHT SEED]
                                          exit 1 and report the first
                                          differing sectors if DEV != MODEL;
@@ -33,7 +33,9 @@ chunks of any size from 4 KiB up.
 With --journal, every write is logged before it is issued and again once
 it has completed, with O_DSYNC, and the device is opened O_DSYNC too: after
 a power cut, 'replay' rebuilds what the device must hold from the writes
-that completed, and reports the ones that were in flight.
+that completed, and reports the ones that were in flight.  --marker prints
+TEXT once 32 writes have completed: the cue for a test harness to cut the
+power while writes are surely under way.
 """
 import hashlib
 import mmap
@@ -48,6 +50,7 @@ import dmioctl
 
 SECTOR = 512
 REC = struct.Struct("<4sQQQ")  # tag, seq, offset, length
+MARKER_AFTER = 32  # completed writes before --marker is printed
 
 
 def pattern(seed, seq, length):
@@ -97,9 +100,11 @@ class Journal:
             os.write(self.fd, REC.pack(tag, seq, off, length))
 
 
-def burst(dev, model_path, seed, threads, ops, max_len, journal_path):
+def burst(dev, model_path, seed, threads, ops, max_len, journal_path,
+          marker=None):
     model = bytearray(open(model_path, "rb").read())
-    burst_model(dev, model, seed, threads, ops, max_len, journal_path)
+    burst_model(dev, model, seed, threads, ops, max_len, journal_path,
+                marker)
     with open(model_path + ".tmp", "wb") as f:
         f.write(model)
     os.rename(model_path + ".tmp", model_path)
@@ -122,7 +127,8 @@ def series(dev, model_path, seed, count, hook, sums, threads, ops, max_len):
         f.write(model)
 
 
-def burst_model(dev, model, seed, threads, ops, max_len, journal_path):
+def burst_model(dev, model, seed, threads, ops, max_len, journal_path,
+                marker=None):
     size = dev_size(dev)
     if len(model) != size:
         sys.exit("stomper: model is %d bytes, device %d" % (len(model), size))
@@ -130,6 +136,15 @@ def burst_model(dev, model, seed, threads, ops, max_len, journal_path):
     flags = os.O_WRONLY | os.O_DIRECT | (os.O_DSYNC if journal else 0)
     region = (size // threads) // SECTOR * SECTOR
     errors = []
+    done = [0]
+    done_lock = threading.Lock()
+
+    def completed():
+        """Print the marker once enough writes have completed."""
+        with done_lock:
+            done[0] += 1
+            if marker and done[0] == MARKER_AFTER:
+                print(marker, flush=True)
 
     def worker(t):
         rng = random.Random(seed * 1000 + t)
@@ -152,6 +167,7 @@ def burst_model(dev, model, seed, threads, ops, max_len, journal_path):
                 if journal:
                     journal.log(b"DONE", seq, off, length)
                 model[off:off + length] = data
+                completed()
         except Exception as e:  # reported once all threads are done
             errors.append("thread %d: %s" % (t, e))
         finally:
@@ -221,11 +237,12 @@ def replay(model_path, journal_path, seed):
 
 def burst_options(rest):
     opts = {"--threads": 4, "--ops": 200, "--max-len": 65536,
-            "--journal": None}
+            "--journal": None, "--marker": None}
     while rest:
         if rest[0] not in opts or len(rest) < 2:
             sys.exit("stomper: bad option %s" % rest[0])
-        opts[rest[0]] = rest[1] if rest[0] == "--journal" else int(rest[1])
+        text = rest[0] in ("--journal", "--marker")
+        opts[rest[0]] = rest[1] if text else int(rest[1])
         rest = rest[2:]
     return opts
 
@@ -263,7 +280,8 @@ def main(argv):
     elif cmd == "burst" and len(argv) >= 5:
         opts = burst_options(argv[5:])
         burst(argv[2], argv[3], int(argv[4]), opts["--threads"],
-              opts["--ops"], opts["--max-len"], opts["--journal"])
+              opts["--ops"], opts["--max-len"], opts["--journal"],
+              opts["--marker"])
     elif cmd == "check" and len(argv) == 4:
         return check(argv[2], argv[3])
     elif cmd == "check" and len(argv) == 6:
