@@ -17,6 +17,9 @@ static Suite *(*const suites[])(void) = {
 	suite_layout,
 	suite_check,
 	suite_dump_args,
+	suite_status,
+	suite_catalog,
+	suite_ctl_args,
 };
 
 int main(int argc, char *argv[])

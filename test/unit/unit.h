@@ -10,6 +10,9 @@ Suite *suite_format(void);
 Suite *suite_layout(void);
 Suite *suite_check(void);
 Suite *suite_dump_args(void);
+Suite *suite_status(void);
+Suite *suite_catalog(void);
+Suite *suite_ctl_args(void);
 
 /* Write the check suite's consistent sample store to @path. */
 int check_make_image(const char *path);

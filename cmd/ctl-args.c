@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl-args.h"
+
+const char *const ctl_verb_names[_VERB_MAX] = {
+	[VERB_ENABLE] = "enable",
+	[VERB_DISABLE] = "disable",
+	[VERB_CREATE] = "create",
+	[VERB_LIST] = "list",
+	[VERB_DELETE] = "delete",
+	[VERB_EXPOSE] = "expose",
+	[VERB_UNEXPOSE] = "unexpose",
+};
+
+/* Which options each verb takes. */
+static const unsigned int verb_opts[_VERB_MAX] = {
+	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME,
+	[VERB_DISABLE] = OPT_FORCE,
+	[VERB_CREATE] = OPT_TIMEOUT,
+	[VERB_LIST] = 0,
+	[VERB_DELETE] = OPT_SET | OPT_OLDEST | OPT_FORCE,
+	[VERB_EXPOSE] = OPT_NAME | OPT_MOUNT | OPT_RW,
+	[VERB_UNEXPOSE] = 0,
+};
+
+static const char *const opt_names[] = {
+	"--store", "--method", "--chunk-size", "--name", "--force",
+	"--timeout-commit", "--set", "--oldest", "--mount", "--rw",
+};
+
+__attribute__((format(printf, 3, 4)))
+static int bad(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int ctl_parse_size(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k') {
+		if (v > (UINT64_MAX >> 10))
+			return -EINVAL;
+		v <<= 10;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		if (v > (UINT64_MAX >> 20))
+			return -EINVAL;
+		v <<= 20;
+		end++;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	if (*end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int ctl_parse_seconds(const char *s, uint64_t *ret)
+{
+	double v;
+	char *end;
+
+	if (!s || ((*s < '0' || *s > '9') && *s != '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || v <= 0 || v > 3600)
+		return -EINVAL;
+	*ret = (uint64_t)(v * 1e6);
+	return *ret ? 0 : -EINVAL;
+}
+
+int ctl_parse_id(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_list_what(const char *s, enum ctl_list *ret)
+{
+	static const char *const names[] = {
+		[LIST_SHADOWS] = "shadows", [LIST_SETS] = "sets",
+		[LIST_VOLUMES] = "volumes", [LIST_PROVIDERS] = "providers",
+		[LIST_STORAGE] = "storage",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum ctl_list)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* The positional arguments after the verb, checked per verb. */
+static int check_verb(struct ctl_args *a, char *why, size_t len)
+{
+	const char *verb = ctl_verb_names[a->verb];
+	unsigned int extra = a->opts & ~verb_opts[a->verb];
+
+	if (extra) {
+		for (unsigned int i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
+			if (extra & (1u << i))
+				return bad(why, len, "option %s is not valid for '%s'", opt_names[i], verb);
+	}
+	switch (a->verb) {
+	case VERB_ENABLE:
+		if (a->nargs != 1)
+			return bad(why, len, "'enable' takes one device, got %d", a->nargs);
+		if (!a->store)
+			return bad(why, len, "'enable' needs --store <device>");
+		return 0;
+	case VERB_DISABLE:
+		if (a->nargs != 1)
+			return bad(why, len, "'disable' takes one volume, got %d", a->nargs);
+		return 0;
+	case VERB_CREATE:
+		if (a->nargs < 1)
+			return bad(why, len, "'create' needs at least one volume");
+		return 0;
+	case VERB_LIST:
+		if (a->nargs == 0) {
+			a->list = LIST_SHADOWS;
+			return 0;
+		}
+		if (a->nargs > 1)
+			return bad(why, len, "'list' takes one of shadows, sets, volumes, providers, storage");
+		if (parse_list_what(a->args[0], &a->list) < 0)
+			return bad(why, len, "cannot list '%s' (shadows, sets, volumes, providers, storage)",
+				   a->args[0]);
+		return 0;
+	case VERB_DELETE: {
+		int ways = (a->nargs > 0) + !!(a->opts & OPT_SET) + !!(a->opts & OPT_OLDEST);
+
+		if (ways != 1 || a->nargs > 1)
+			return bad(why, len, "'delete' takes one of <shadow-id>, --set <set-id>, --oldest <volume>");
+		if (a->nargs == 1 && ctl_parse_id(a->args[0], &a->id) < 0)
+			return bad(why, len, "bad shadow id '%s'", a->args[0]);
+		return 0;
+	}
+	case VERB_EXPOSE:
+	case VERB_UNEXPOSE:
+		if (a->nargs != 1)
+			return bad(why, len, "'%s' takes one shadow id", verb);
+		if (ctl_parse_id(a->args[0], &a->id) < 0)
+			return bad(why, len, "bad shadow id '%s'", a->args[0]);
+		return 0;
+	default:
+		return bad(why, len, "internal error: verb %d", a->verb);
+	}
+}
+
+int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
+		   char *why, size_t why_len)
+{
+	enum {
+		ARG_STORE = 0x100, ARG_METHOD, ARG_CHUNK, ARG_TIMEOUT, ARG_SET,
+		ARG_OLDEST, ARG_MOUNT, ARG_RW, ARG_STATE_DIR, ARG_WAIT,
+	};
+	static const struct option options[] = {
+		{ "json",           no_argument,       NULL, 'J' },
+		{ "noheadings",     no_argument,       NULL, 'n' },
+		{ "verbose",        no_argument,       NULL, 'v' },
+		{ "state-dir",      required_argument, NULL, ARG_STATE_DIR },
+		{ "wait",           no_argument,       NULL, ARG_WAIT },
+		{ "store",          required_argument, NULL, ARG_STORE },
+		{ "method",         required_argument, NULL, ARG_METHOD },
+		{ "chunk-size",     required_argument, NULL, ARG_CHUNK },
+		{ "name",           required_argument, NULL, 'u' },
+		{ "force",          no_argument,       NULL, 'f' },
+		{ "timeout-commit", required_argument, NULL, ARG_TIMEOUT },
+		{ "set",            required_argument, NULL, ARG_SET },
+		{ "oldest",         required_argument, NULL, ARG_OLDEST },
+		{ "mount",          required_argument, NULL, ARG_MOUNT },
+		{ "rw",             no_argument,       NULL, ARG_RW },
+		{ "help",           no_argument,       NULL, 'h' },
+		{ "version",        no_argument,       NULL, 'V' },
+		{}
+	};
+	struct ctl_args a = { .verb = _VERB_MAX };
+	bool help = false;
+	int c, i;
+
+	why[0] = '\0';
+	optind = 0;	/* glibc: full reinitialisation */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":JnvfhV", options, NULL)) >= 0) {
+		switch (c) {
+		case 'J':
+			a.json = true;
+			break;
+		case 'n':
+			a.noheadings = true;
+			break;
+		case 'v':
+			a.verbose = true;
+			break;
+		case ARG_STATE_DIR:
+			a.state_dir = optarg;
+			break;
+		case ARG_WAIT:
+			a.wait = true;
+			break;
+		case ARG_STORE:
+			a.opts |= OPT_STORE;
+			a.store = optarg;
+			break;
+		case ARG_METHOD:
+			a.opts |= OPT_METHOD;
+			a.method = optarg;
+			break;
+		case ARG_CHUNK:
+			a.opts |= OPT_CHUNK;
+			if (ctl_parse_size(optarg, &a.chunk_bytes) < 0)
+				return bad(why, why_len, "bad chunk size '%s'", optarg);
+			break;
+		case 'u':
+			a.opts |= OPT_NAME;
+			a.name = optarg;
+			break;
+		case 'f':
+			a.opts |= OPT_FORCE;
+			break;
+		case ARG_TIMEOUT:
+			a.opts |= OPT_TIMEOUT;
+			if (ctl_parse_seconds(optarg, &a.timeout_us) < 0)
+				return bad(why, why_len, "bad commit timeout '%s' (seconds, up to 3600)", optarg);
+			break;
+		case ARG_SET:
+			a.opts |= OPT_SET;
+			if (ctl_parse_id(optarg, &a.set) < 0)
+				return bad(why, why_len, "bad set id '%s'", optarg);
+			break;
+		case ARG_OLDEST:
+			a.opts |= OPT_OLDEST;
+			a.oldest = optarg;
+			break;
+		case ARG_MOUNT:
+			a.opts |= OPT_MOUNT;
+			a.mount = optarg;
+			break;
+		case ARG_RW:
+			a.opts |= OPT_RW;
+			break;
+		case 'h':
+			help = true;
+			break;
+		case 'V':
+			return CTL_VERSION;
+		case ':':
+			return bad(why, why_len, "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt && optopt < 0x100)
+				return bad(why, why_len, "unknown option '-%c'", optopt);
+			return bad(why, why_len, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		for (i = 0; i < _VERB_MAX; i++)
+			if (strcmp(argv[optind], ctl_verb_names[i]) == 0)
+				break;
+		if (i == _VERB_MAX) {
+			if (help)
+				return CTL_HELP;
+			return bad(why, why_len, "unknown command '%s'", argv[optind]);
+		}
+		a.verb = (enum ctl_verb)i;
+		a.args = argv + optind + 1;
+		a.nargs = argc - optind - 1;
+	}
+	if (help) {
+		*ret = a;
+		return CTL_HELP;
+	}
+	if (a.verb == _VERB_MAX)
+		return bad(why, why_len, "no command given");
+	if (check_verb(&a, why, why_len) < 0)
+		return -EINVAL;
+	*ret = a;
+	return CTL_RUN;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * shadowctl's command line: parsed into struct ctl_args, with no I/O, so
+ * the unit tests can drive it (test/unit/test-ctl-args.c).
+ */
+#ifndef SHADOW_CTL_ARGS_H
+#define SHADOW_CTL_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum ctl_verb {
+	VERB_ENABLE,
+	VERB_DISABLE,
+	VERB_CREATE,
+	VERB_LIST,
+	VERB_DELETE,
+	VERB_EXPOSE,
+	VERB_UNEXPOSE,
+	_VERB_MAX,
+};
+
+enum ctl_list {
+	LIST_SHADOWS,
+	LIST_SETS,
+	LIST_VOLUMES,
+	LIST_PROVIDERS,
+	LIST_STORAGE,
+};
+
+/* Options, as bits: which were given (each verb accepts a subset). */
+enum {
+	OPT_STORE = 1 << 0,
+	OPT_METHOD = 1 << 1,
+	OPT_CHUNK = 1 << 2,
+	OPT_NAME = 1 << 3,
+	OPT_FORCE = 1 << 4,
+	OPT_TIMEOUT = 1 << 5,
+	OPT_SET = 1 << 6,
+	OPT_OLDEST = 1 << 7,
+	OPT_MOUNT = 1 << 8,
+	OPT_RW = 1 << 9,
+};
+
+enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
+
+struct ctl_args {
+	enum ctl_verb verb;
+	bool json;
+	bool wait;
+	bool verbose;
+	bool noheadings;
+	const char *state_dir;
+	unsigned int opts;
+	const char *store;
+	const char *method;
+	uint64_t chunk_bytes;
+	const char *name;
+	uint64_t timeout_us;
+	uint64_t set;
+	const char *oldest;
+	const char *mount;
+	enum ctl_list list;
+	uint64_t id;			/* delete, expose, unexpose */
+	char **args;			/* positional arguments after the verb */
+	int nargs;
+};
+
+extern const char *const ctl_verb_names[_VERB_MAX];
+
+/*
+ * Parse argv.  Returns CTL_RUN, CTL_HELP (ret->verb set when a verb was
+ * given before --help, else -1 cast), CTL_VERSION, or -EINVAL with a
+ * reason in @why.
+ */
+int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
+		   char *why, size_t why_len);
+
+/* "4096", "4K", "1M" -> bytes; 0 or -EINVAL. */
+int ctl_parse_size(const char *s, uint64_t *ret);
+/* "10", "2.5" seconds -> µs; 0 or -EINVAL. */
+int ctl_parse_seconds(const char *s, uint64_t *ret);
+/* A decimal id > 0. */
+int ctl_parse_id(const char *s, uint64_t *ret);
+
+#endif

@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The catalog document: encode, decode, atomic save.  See shadow-catalog.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "shadow-catalog.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+#define _cleanup_json_ _cleanup_(json_object_putp)
+
+void shadow_volume_free(struct shadow_volume *v)
+{
+	if (!v)
+		return;
+	free(v->name);
+	free(v->device);
+	free(v->store);
+	free(v->method);
+	free(v->dm_name);
+	free(v->real_name);
+	free(v);
+}
+
+void shadow_set_free(struct shadow_set *s)
+{
+	if (!s)
+		return;
+	free(s->state);
+	free(s);
+}
+
+void shadow_copy_free(struct shadow_copy *s)
+{
+	if (!s)
+		return;
+	free(s->volume);
+	free(s->method);
+	free(s->state);
+	free(s->device);
+	free(s->mountpoint);
+	free(s);
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_volume *, shadow_volume_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_set *, shadow_set_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_copy *, shadow_copy_free);
+
+void shadow_catalog_clear(struct shadow_catalog *c)
+{
+	for (size_t i = 0; i < c->n_volumes; i++)
+		shadow_volume_free(c->volumes[i]);
+	for (size_t i = 0; i < c->n_sets; i++)
+		shadow_set_free(c->sets[i]);
+	for (size_t i = 0; i < c->n_copies; i++)
+		shadow_copy_free(c->copies[i]);
+	free(c->volumes);
+	free(c->sets);
+	free(c->copies);
+	*c = (struct shadow_catalog) { .next_id = 1, .next_set = 1 };
+}
+
+static int append(void ***v, size_t *n, void *p)
+{
+	void **t = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!t)
+		return -ENOMEM;
+	t[(*n)++] = p;
+	*v = t;
+	return 0;
+}
+
+static void drop(void **v, size_t *n, void *p)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (v[i] == p) {
+			memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
+			(*n)--;
+			return;
+		}
+}
+
+int shadow_catalog_add_volume(struct shadow_catalog *c, struct shadow_volume *v)
+{
+	return append((void ***)&c->volumes, &c->n_volumes, v);
+}
+
+int shadow_catalog_add_set(struct shadow_catalog *c, struct shadow_set *s)
+{
+	int r = append((void ***)&c->sets, &c->n_sets, s);
+
+	if (r == 0 && s->id >= c->next_set)
+		c->next_set = s->id + 1;
+	return r;
+}
+
+int shadow_catalog_add_copy(struct shadow_catalog *c, struct shadow_copy *s)
+{
+	int r = append((void ***)&c->copies, &c->n_copies, s);
+
+	if (r == 0 && s->id >= c->next_id)
+		c->next_id = s->id + 1;
+	if (r == 0 && s->snapshot >= c->next_id)
+		c->next_id = s->snapshot + 1;
+	return r;
+}
+
+void shadow_catalog_remove_volume(struct shadow_catalog *c, struct shadow_volume *v)
+{
+	drop((void **)c->volumes, &c->n_volumes, v);
+	shadow_volume_free(v);
+}
+
+void shadow_catalog_remove_set(struct shadow_catalog *c, struct shadow_set *s)
+{
+	drop((void **)c->sets, &c->n_sets, s);
+	shadow_set_free(s);
+}
+
+void shadow_catalog_remove_copy(struct shadow_catalog *c, struct shadow_copy *s)
+{
+	drop((void **)c->copies, &c->n_copies, s);
+	shadow_copy_free(s);
+}
+
+struct shadow_volume *shadow_catalog_volume(const struct shadow_catalog *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_volumes; i++)
+		if (strcmp(c->volumes[i]->name, name) == 0)
+			return c->volumes[i];
+	return NULL;
+}
+
+struct shadow_set *shadow_catalog_set(const struct shadow_catalog *c, uint64_t id)
+{
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (c->sets[i]->id == id)
+			return c->sets[i];
+	return NULL;
+}
+
+struct shadow_copy *shadow_catalog_copy(const struct shadow_catalog *c, uint64_t id)
+{
+	for (size_t i = 0; i < c->n_copies; i++)
+		if (c->copies[i]->id == id)
+			return c->copies[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Encoding
+ */
+
+static int add(json_object *o, const char *key, json_object *v)
+{
+	if (!v)
+		return -ENOMEM;
+	if (json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static int add_str(json_object *o, const char *key, const char *s)
+{
+	if (!s)
+		return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+	return add(o, key, str_or_null(s));
+}
+
+static json_object *encode_volume(const struct shadow_volume *v)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	if (!o ||
+	    add_str(o, "name", v->name) < 0 ||
+	    add_str(o, "device", v->device) < 0 ||
+	    add_str(o, "store", v->store) < 0 ||
+	    add_str(o, "method", v->method) < 0 ||
+	    add(o, "chunk_sectors", json_object_new_int64(v->chunk_sectors)) < 0 ||
+	    add_str(o, "dm_name", v->dm_name) < 0 ||
+	    add_str(o, "real_name", v->real_name) < 0 ||
+	    add(o, "enabled", json_object_new_int64(v->enabled)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+static json_object *encode_set(const struct shadow_set *s)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	if (!o ||
+	    add(o, "id", json_object_new_uint64(s->id)) < 0 ||
+	    add(o, "created", json_object_new_int64(s->created)) < 0 ||
+	    add(o, "freeze_us", json_object_new_uint64(s->freeze_us)) < 0 ||
+	    add_str(o, "state", s->state) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+static json_object *encode_copy(const struct shadow_copy *s)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	if (!o ||
+	    add(o, "id", json_object_new_uint64(s->id)) < 0 ||
+	    add(o, "snapshot", json_object_new_uint64(s->snapshot)) < 0 ||
+	    add(o, "set", json_object_new_uint64(s->set)) < 0 ||
+	    add_str(o, "volume", s->volume) < 0 ||
+	    add_str(o, "method", s->method) < 0 ||
+	    add(o, "created", json_object_new_int64(s->created)) < 0 ||
+	    add_str(o, "state", s->state) < 0 ||
+	    add_str(o, "device", s->device) < 0 ||
+	    add_str(o, "mountpoint", s->mountpoint) < 0 ||
+	    add(o, "writable", json_object_new_boolean(s->writable)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+int shadow_catalog_encode(const struct shadow_catalog *c, char **ret)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *a;
+	const char *text;
+	char *s;
+
+	if (!o ||
+	    add(o, "version", json_object_new_int(SHADOW_CATALOG_VERSION)) < 0 ||
+	    add(o, "next_id", json_object_new_uint64(c->next_id)) < 0 ||
+	    add(o, "next_set", json_object_new_uint64(c->next_set)) < 0)
+		return -ENOMEM;
+
+	if (add(o, "volumes", a = json_object_new_array()) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_volumes; i++) {
+		json_object *e = encode_volume(c->volumes[i]);
+
+		if (!e || json_object_array_add(a, e) < 0) {
+			json_object_put(e);
+			return -ENOMEM;
+		}
+	}
+	if (add(o, "sets", a = json_object_new_array()) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_sets; i++) {
+		json_object *e = encode_set(c->sets[i]);
+
+		if (!e || json_object_array_add(a, e) < 0) {
+			json_object_put(e);
+			return -ENOMEM;
+		}
+	}
+	if (add(o, "shadows", a = json_object_new_array()) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_copies; i++) {
+		json_object *e = encode_copy(c->copies[i]);
+
+		if (!e || json_object_array_add(a, e) < 0) {
+			json_object_put(e);
+			return -ENOMEM;
+		}
+	}
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_SPACED);
+	if (!text)
+		return -ENOMEM;
+	if (asprintf(&s, "%s\n", text) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Decoding: every field checked; the first problem is reported in @why.
+ */
+
+struct decoder {
+	char *why;
+	size_t size;
+};
+
+_printf_(2, 3)
+static int bad(struct decoder *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->why && d->size) {
+		va_start(ap, fmt);
+		vsnprintf(d->why, d->size, fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
+}
+
+static int get_field(struct decoder *d, json_object *o, const char *what,
+		     const char *key, json_type type, bool nullable,
+		     json_object **ret)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return bad(d, "%s: no \"%s\"", what, key);
+	if (!v && nullable) {
+		*ret = NULL;
+		return 0;
+	}
+	if (!json_object_is_type(v, type))
+		return bad(d, "%s: \"%s\" has the wrong type", what, key);
+	*ret = v;
+	return 0;
+}
+
+static int get_u64(struct decoder *d, json_object *o, const char *what,
+		   const char *key, uint64_t *ret)
+{
+	json_object *v;
+	int64_t i;
+	int r;
+
+	r = get_field(d, o, what, key, json_type_int, false, &v);
+	if (r < 0)
+		return r;
+	/* json-c keeps numbers above INT64_MAX as unsigned. */
+	i = json_object_get_int64(v);
+	if (i < 0)
+		return bad(d, "%s: \"%s\" is negative", what, key);
+	*ret = json_object_get_uint64(v);
+	return 0;
+}
+
+static int get_i64(struct decoder *d, json_object *o, const char *what,
+		   const char *key, int64_t *ret)
+{
+	json_object *v;
+	int r;
+
+	r = get_field(d, o, what, key, json_type_int, false, &v);
+	if (r < 0)
+		return r;
+	*ret = json_object_get_int64(v);
+	return 0;
+}
+
+static int get_str(struct decoder *d, json_object *o, const char *what,
+		   const char *key, bool nullable, char **ret)
+{
+	json_object *v;
+	char *s;
+	int r;
+
+	r = get_field(d, o, what, key, json_type_string, nullable, &v);
+	if (r < 0)
+		return r;
+	if (!v) {
+		*ret = NULL;
+		return 0;
+	}
+	if (json_object_get_string_len(v) == 0)
+		return bad(d, "%s: \"%s\" is empty", what, key);
+	s = strdup(json_object_get_string(v));
+	if (!s)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+static bool one_of(const char *s, const char *const *words)
+{
+	for (; *words; words++)
+		if (strcmp(s, *words) == 0)
+			return true;
+	return false;
+}
+
+static int decode_volume(struct decoder *d, json_object *o, size_t i,
+			 struct shadow_volume **ret)
+{
+	_cleanup_(shadow_volume_freep) struct shadow_volume *v = NULL;
+	char what[32];
+	uint64_t chunk;
+	int r;
+
+	snprintf(what, sizeof(what), "volumes[%zu]", i);
+	if (!json_object_is_type(o, json_type_object))
+		return bad(d, "%s is not an object", what);
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if ((r = get_str(d, o, what, "name", false, &v->name)) < 0 ||
+	    (r = get_str(d, o, what, "device", false, &v->device)) < 0 ||
+	    (r = get_str(d, o, what, "store", false, &v->store)) < 0 ||
+	    (r = get_str(d, o, what, "method", false, &v->method)) < 0 ||
+	    (r = get_u64(d, o, what, "chunk_sectors", &chunk)) < 0 ||
+	    (r = get_str(d, o, what, "dm_name", false, &v->dm_name)) < 0 ||
+	    (r = get_str(d, o, what, "real_name", true, &v->real_name)) < 0 ||
+	    (r = get_i64(d, o, what, "enabled", &v->enabled)) < 0)
+		return r;
+	if (chunk < 8 || chunk > 2048 || (chunk & (chunk - 1)))
+		return bad(d, "%s: bad chunk_sectors %" PRIu64, what, chunk);
+	v->chunk_sectors = (uint32_t)chunk;
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+static int decode_set(struct decoder *d, json_object *o, size_t i,
+		      struct shadow_set **ret)
+{
+	static const char *const states[] = { "creating", "complete", NULL };
+	_cleanup_(shadow_set_freep) struct shadow_set *s = NULL;
+	char what[32];
+	int r;
+
+	snprintf(what, sizeof(what), "sets[%zu]", i);
+	if (!json_object_is_type(o, json_type_object))
+		return bad(d, "%s is not an object", what);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if ((r = get_u64(d, o, what, "id", &s->id)) < 0 ||
+	    (r = get_i64(d, o, what, "created", &s->created)) < 0 ||
+	    (r = get_u64(d, o, what, "freeze_us", &s->freeze_us)) < 0 ||
+	    (r = get_str(d, o, what, "state", false, &s->state)) < 0)
+		return r;
+	if (s->id == 0)
+		return bad(d, "%s: id 0", what);
+	if (!one_of(s->state, states))
+		return bad(d, "%s: unknown state \"%s\"", what, s->state);
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+static int decode_copy(struct decoder *d, json_object *o, size_t i,
+		       struct shadow_copy **ret)
+{
+	static const char *const states[] = { "creating", "valid", "invalid", NULL };
+	_cleanup_(shadow_copy_freep) struct shadow_copy *s = NULL;
+	json_object *w;
+	char what[32];
+	int r;
+
+	snprintf(what, sizeof(what), "shadows[%zu]", i);
+	if (!json_object_is_type(o, json_type_object))
+		return bad(d, "%s is not an object", what);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if ((r = get_u64(d, o, what, "id", &s->id)) < 0 ||
+	    (r = get_u64(d, o, what, "snapshot", &s->snapshot)) < 0 ||
+	    (r = get_u64(d, o, what, "set", &s->set)) < 0 ||
+	    (r = get_str(d, o, what, "volume", false, &s->volume)) < 0 ||
+	    (r = get_str(d, o, what, "method", false, &s->method)) < 0 ||
+	    (r = get_i64(d, o, what, "created", &s->created)) < 0 ||
+	    (r = get_str(d, o, what, "state", false, &s->state)) < 0 ||
+	    (r = get_str(d, o, what, "device", true, &s->device)) < 0 ||
+	    (r = get_str(d, o, what, "mountpoint", true, &s->mountpoint)) < 0 ||
+	    (r = get_field(d, o, what, "writable", json_type_boolean, false, &w)) < 0)
+		return r;
+	s->writable = json_object_get_boolean(w);
+	if (s->id == 0)
+		return bad(d, "%s: id 0", what);
+	if (!one_of(s->state, states))
+		return bad(d, "%s: unknown state \"%s\"", what, s->state);
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+static int get_array(struct decoder *d, json_object *o, const char *key,
+		     json_object **ret)
+{
+	return get_field(d, o, "catalog", key, json_type_array, false, ret);
+}
+
+static int decode(struct decoder *d, json_object *o, struct shadow_catalog *c)
+{
+	json_object *a;
+	uint64_t version, next_id, next_set;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object))
+		return bad(d, "catalog is not a JSON object");
+	if ((r = get_u64(d, o, "catalog", "version", &version)) < 0)
+		return r;
+	if (version != SHADOW_CATALOG_VERSION)
+		return bad(d, "catalog version %" PRIu64 " is not supported", version);
+	if ((r = get_u64(d, o, "catalog", "next_id", &next_id)) < 0 ||
+	    (r = get_u64(d, o, "catalog", "next_set", &next_set)) < 0)
+		return r;
+	c->next_id = next_id ? next_id : 1;
+	c->next_set = next_set ? next_set : 1;
+
+	if ((r = get_array(d, o, "volumes", &a)) < 0)
+		return r;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct shadow_volume *v = NULL;
+
+		r = decode_volume(d, json_object_array_get_idx(a, i), i, &v);
+		if (r < 0)
+			return r;
+		if (shadow_catalog_volume(c, v->name)) {
+			r = bad(d, "volume \"%s\" appears twice", v->name);
+			shadow_volume_free(v);
+			return r;
+		}
+		r = shadow_catalog_add_volume(c, v);
+		if (r < 0) {
+			shadow_volume_free(v);
+			return r;
+		}
+	}
+	if ((r = get_array(d, o, "sets", &a)) < 0)
+		return r;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct shadow_set *s = NULL;
+
+		r = decode_set(d, json_object_array_get_idx(a, i), i, &s);
+		if (r < 0)
+			return r;
+		if (shadow_catalog_set(c, s->id)) {
+			r = bad(d, "set %" PRIu64 " appears twice", s->id);
+			shadow_set_free(s);
+			return r;
+		}
+		r = shadow_catalog_add_set(c, s);
+		if (r < 0) {
+			shadow_set_free(s);
+			return r;
+		}
+	}
+	if ((r = get_array(d, o, "shadows", &a)) < 0)
+		return r;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct shadow_copy *s = NULL;
+
+		r = decode_copy(d, json_object_array_get_idx(a, i), i, &s);
+		if (r < 0)
+			return r;
+		if (shadow_catalog_copy(c, s->id))
+			r = bad(d, "shadow %" PRIu64 " appears twice", s->id);
+		else if (!shadow_catalog_volume(c, s->volume))
+			r = bad(d, "shadow %" PRIu64 " belongs to unknown volume \"%s\"",
+				s->id, s->volume);
+		else if (s->set && !shadow_catalog_set(c, s->set))
+			r = bad(d, "shadow %" PRIu64 " belongs to unknown set %" PRIu64,
+				s->id, s->set);
+		else
+			for (size_t j = 0; j < c->n_copies; j++)
+				if (c->copies[j]->snapshot == s->snapshot &&
+				    strcmp(c->copies[j]->volume, s->volume) == 0) {
+					r = bad(d, "snapshot %" PRIu64 " of \"%s\" appears twice",
+						s->snapshot, s->volume);
+					break;
+				}
+		if (r == 0)
+			r = shadow_catalog_add_copy(c, s);
+		if (r < 0) {
+			shadow_copy_free(s);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int shadow_catalog_decode(const char *text, struct shadow_catalog *ret,
+			  char *why, size_t why_size)
+{
+	struct decoder d = { .why = why, .size = why_size };
+	struct shadow_catalog c = { .next_id = 1, .next_set = 1 };
+	_cleanup_json_ json_object *o = NULL;
+	enum json_tokener_error jerr;
+	int r;
+
+	if (why && why_size)
+		why[0] = '\0';
+	o = json_tokener_parse_verbose(text, &jerr);
+	if (!o)
+		return bad(&d, "not JSON: %s", json_tokener_error_desc(jerr));
+	r = decode(&d, o, &c);
+	if (r < 0) {
+		shadow_catalog_clear(&c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+int shadow_catalog_load(const char *dir, struct shadow_catalog *ret,
+			char *why, size_t why_size)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	size_t len = 0;
+
+	if (asprintf(&path, "%s/catalog.json", dir) < 0)
+		return -ENOMEM;
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT) {
+			*ret = (struct shadow_catalog) { .next_id = 1, .next_set = 1 };
+			return 0;
+		}
+		return negative_errno();
+	}
+	if (getdelim(&text, &len, '\0', f) < 0) {
+		if (ferror(f))
+			return -EIO;
+		/* Empty file: as malformed as any other. */
+		return shadow_catalog_decode("", ret, why, why_size);
+	}
+	return shadow_catalog_decode(text, ret, why, why_size);
+}
+
+static int write_all(int fd, const char *text, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return negative_errno();
+		}
+		done += (size_t)n;
+	}
+	return fsync(fd) < 0 ? negative_errno() : 0;
+}
+
+int shadow_catalog_save(const char *dir, const struct shadow_catalog *c)
+{
+	_cleanup_free_ char *path = NULL, *tmp = NULL, *text = NULL;
+	_cleanup_close_ int fd = -EBADF, dfd = -EBADF;
+	int r;
+
+	r = shadow_catalog_encode(c, &text);
+	if (r < 0)
+		return r;
+	if (asprintf(&path, "%s/catalog.json", dir) < 0 ||
+	    asprintf(&tmp, "%s/.catalog.json.tmp", dir) < 0)
+		return -ENOMEM;
+	/* Only the lock holder writes, so one fixed temporary name will do. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return negative_errno();
+	r = write_all(fd, text, strlen(text));
+	if (r == 0 && rename(tmp, path) < 0)
+		r = negative_errno();
+	if (r < 0) {
+		(void)unlink(tmp);
+		return r;
+	}
+	/* Make the rename itself durable. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		(void)fsync(dfd);
+	return 0;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The catalog: one JSON document (json-c), <state dir>/catalog.json,
+ * holding the volumes, shadow copy sets and shadow copies shadowctl
+ * manages.  Encoding and decoding are pure (unit-tested); saving is
+ * atomic (temporary file, fsync, rename, fsync of the directory); the
+ * lock (flock on <state dir>/lock) is taken by the context for the whole
+ * of one command.
+ *
+ * Document (version 1):
+ *   { "version": 1, "next_id": N, "next_set": N,
+ *     "volumes": [ { "name", "device", "store", "method", "chunk_sectors",
+ *                    "dm_name", "real_name" (or null), "enabled" } ],
+ *     "sets":    [ { "id", "created", "freeze_us", "state" } ],
+ *     "shadows": [ { "id", "snapshot", "set", "volume", "method",
+ *                    "created", "state", "device" (or null),
+ *                    "mountpoint" (or null), "writable" } ] }
+ */
+#ifndef SHADOW_CATALOG_H
+#define SHADOW_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "libshadow.h"
+
+#define SHADOW_CATALOG_VERSION 1
+
+struct shadow_volume {
+	char *name;		/* the volume's name: its dm name */
+	char *device;		/* as given to enable */
+	char *store;
+	char *method;
+	uint32_t chunk_sectors;
+	char *dm_name;
+	char *real_name;	/* takeover: the device with the original table */
+	int64_t enabled;
+	bool active;		/* runtime only: dm device loaded */
+};
+
+struct shadow_set {
+	uint64_t id;
+	int64_t created;
+	uint64_t freeze_us;
+	char *state;		/* "creating" | "complete" */
+};
+
+struct shadow_copy {
+	uint64_t id;
+	uint64_t snapshot;	/* kernel snapshot id on its volume */
+	uint64_t set;		/* 0: none */
+	char *volume;
+	char *method;
+	int64_t created;
+	char *state;		/* "creating" | "valid" | "invalid" */
+	char *device;		/* exposed dm name, or NULL */
+	char *mountpoint;
+	bool writable;
+};
+
+struct shadow_catalog {
+	uint64_t next_id;
+	uint64_t next_set;
+	struct shadow_volume **volumes;
+	size_t n_volumes;
+	struct shadow_set **sets;
+	size_t n_sets;
+	struct shadow_copy **copies;
+	size_t n_copies;
+};
+
+void shadow_catalog_clear(struct shadow_catalog *c);
+
+/* Encode @c as a JSON text (newly allocated). */
+int shadow_catalog_encode(const struct shadow_catalog *c, char **ret);
+/*
+ * Decode a JSON text.  -EBADMSG for anything malformed (not JSON, wrong
+ * version, missing or mistyped field, duplicate id or name, a shadow of
+ * an unknown volume or set), with a short reason in @why.
+ */
+int shadow_catalog_decode(const char *text, struct shadow_catalog *ret,
+			  char *why, size_t why_size);
+
+/* Read <dir>/catalog.json; a missing file is an empty catalog. */
+int shadow_catalog_load(const char *dir, struct shadow_catalog *ret,
+			char *why, size_t why_size);
+/* Write <dir>/catalog.json atomically. */
+int shadow_catalog_save(const char *dir, const struct shadow_catalog *c);
+
+/* Add objects (taking ownership); 0 or -ENOMEM. */
+int shadow_catalog_add_volume(struct shadow_catalog *c, struct shadow_volume *v);
+int shadow_catalog_add_set(struct shadow_catalog *c, struct shadow_set *s);
+int shadow_catalog_add_copy(struct shadow_catalog *c, struct shadow_copy *s);
+/* Remove and free. */
+void shadow_catalog_remove_volume(struct shadow_catalog *c, struct shadow_volume *v);
+void shadow_catalog_remove_set(struct shadow_catalog *c, struct shadow_set *s);
+void shadow_catalog_remove_copy(struct shadow_catalog *c, struct shadow_copy *s);
+
+struct shadow_volume *shadow_catalog_volume(const struct shadow_catalog *c, const char *name);
+struct shadow_set *shadow_catalog_set(const struct shadow_catalog *c, uint64_t id);
+struct shadow_copy *shadow_catalog_copy(const struct shadow_catalog *c, uint64_t id);
+
+void shadow_volume_free(struct shadow_volume *v);
+void shadow_set_free(struct shadow_set *s);
+void shadow_copy_free(struct shadow_copy *s);
+
+#endif

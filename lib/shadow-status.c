@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Status and message-output parsers for the dm-shadow targets; the
+ * grammar is in dm-shadow(7) and above each target's status function.
+ * Strict: every field must be present and well formed, nothing may
+ * follow the last one.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "shadow-status.h"
+
+/* A decimal number with no sign, no leading space, no overflow. */
+static int parse_u64(const char *s, size_t len, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 20)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned int d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned int)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int parse_u32(const char *s, size_t len, uint32_t *ret)
+{
+	uint64_t v;
+
+	if (parse_u64(s, len, &v) < 0 || v > UINT32_MAX)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* Split @s on single spaces into at most @max words (pointer, length). */
+struct word {
+	const char *s;
+	size_t len;
+};
+
+static int split(const char *s, struct word *w, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (*s) {
+		const char *e;
+
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		if (n == max)
+			return -EINVAL;
+		e = s;
+		while (*e && *e != ' ' && *e != '\n' && *e != '\t')
+			e++;
+		if (*e == '\n' || *e == '\t')
+			return -EINVAL;
+		w[n].s = s;
+		w[n].len = (size_t)(e - s);
+		n++;
+		s = e;
+	}
+	return (int)n;
+}
+
+static bool word_is(const struct word *w, const char *lit)
+{
+	return w->len == strlen(lit) && memcmp(w->s, lit, w->len) == 0;
+}
+
+/* "<a>/<b>" */
+static int parse_pair(const struct word *w, uint64_t *a, uint64_t *b)
+{
+	const char *slash = memchr(w->s, '/', w->len);
+
+	if (!slash)
+		return -EINVAL;
+	if (parse_u64(w->s, (size_t)(slash - w->s), a) < 0 ||
+	    parse_u64(slash + 1, w->len - (size_t)(slash - w->s) - 1, b) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int copy_word(const struct word *w, char *buf, size_t size)
+{
+	if (w->len == 0 || w->len >= size)
+		return -EINVAL;
+	memcpy(buf, w->s, w->len);
+	buf[w->len] = '\0';
+	return 0;
+}
+
+int shadow_parse_origin_status(const char *params,
+			       struct shadow_origin_status *ret)
+{
+	struct shadow_origin_status st = { 0 };
+	struct word w[6];
+	uint64_t a, b;
+
+	if (!params || split(params, w, 6) != 6)
+		return -EINVAL;
+	if (copy_word(&w[0], st.store_type, sizeof(st.store_type)) < 0 ||
+	    parse_u32(w[1].s, w[1].len, &st.chunk_sectors) < 0)
+		return -EINVAL;
+	if (parse_pair(&w[2], &st.used_chunks, &st.total_chunks) < 0 ||
+	    st.used_chunks > st.total_chunks)
+		return -EINVAL;
+	if (parse_pair(&w[3], &a, &b) < 0 || a > b || b > UINT32_MAX)
+		return -EINVAL;
+	st.snapshots = (uint32_t)a;
+	st.max_snapshots = (uint32_t)b;
+	if (parse_u32(w[4].s, w[4].len, &st.invalid) < 0 ||
+	    st.invalid > st.snapshots)
+		return -EINVAL;
+	if (word_is(&w[5], "rw"))
+		st.failed = false;
+	else if (word_is(&w[5], "fail"))
+		st.failed = true;
+	else
+		return -EINVAL;
+	*ret = st;
+	return 0;
+}
+
+int shadow_parse_snap_status(const char *params, struct shadow_snap_status *ret)
+{
+	struct shadow_snap_status st = { 0 };
+	struct word w[3];
+
+	if (!params || split(params, w, 3) != 3)
+		return -EINVAL;
+	if (parse_u64(w[0].s, w[0].len, &st.id) < 0)
+		return -EINVAL;
+	if (word_is(&w[1], "valid"))
+		st.valid = true;
+	else if (!word_is(&w[1], "invalid"))
+		return -EINVAL;
+	if (word_is(&w[2], "ro"))
+		st.seal = SHADOW_SEAL_RO;
+	else if (word_is(&w[2], "rw"))
+		st.seal = SHADOW_SEAL_RW;
+	else if (word_is(&w[2], "sealed"))
+		st.seal = SHADOW_SEAL_SEALED;
+	else
+		return -EINVAL;
+	*ret = st;
+	return 0;
+}
+
+static int parse_list_line(const char *line, size_t len,
+			   struct shadow_list_entry *ret)
+{
+	struct shadow_list_entry e = { 0 };
+	char buf[128];
+	struct word w[5];
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if (split(buf, w, 5) != 5)
+		return -EINVAL;
+	if (parse_u64(w[0].s, w[0].len, &e.id) < 0 ||
+	    parse_u64(w[1].s, w[1].len, &e.seq) < 0 ||
+	    parse_u64(w[2].s, w[2].len, &e.ctime) < 0)
+		return -EINVAL;
+	if (word_is(&w[3], "valid"))
+		e.valid = true;
+	else if (!word_is(&w[3], "invalid"))
+		return -EINVAL;
+	if (word_is(&w[4], "sealed"))
+		e.sealed = true;
+	else if (!word_is(&w[4], "ro"))
+		return -EINVAL;
+	*ret = e;
+	return 0;
+}
+
+int shadow_parse_list(const char *out, struct shadow_list_entry **ret,
+		      unsigned int *ret_n)
+{
+	_cleanup_free_ struct shadow_list_entry *v = NULL;
+	unsigned int n = 0, cap = 0;
+	const char *p = out ? out : "";
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		/* Every line, the last one included, ends with '\n'. */
+		if (!nl)
+			return -EINVAL;
+		if (n == cap) {
+			struct shadow_list_entry *t;
+
+			cap = cap ? cap * 2 : 16;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t)
+				return -ENOMEM;
+			v = t;
+		}
+		if (parse_list_line(p, len, &v[n]) < 0)
+			return -EINVAL;
+		/* The kernel lists in id order; a repeat is corruption. */
+		if (n > 0 && v[n].id <= v[n - 1].id)
+			return -EINVAL;
+		n++;
+		p = nl + 1;
+	}
+	*ret = n ? TAKE_PTR(v) : NULL;
+	*ret_n = n;
+	return 0;
+}
+
+int shadow_parse_origin_table(const char *params,
+			      struct shadow_origin_table *ret)
+{
+	struct shadow_origin_table t = { 0 };
+	struct word w[16];
+	uint64_t nf;
+	int n;
+
+	if (!params)
+		return -EINVAL;
+	n = split(params, w, 16);
+	if (n < 4)
+		return -EINVAL;
+	if (copy_word(&w[0], t.origin, sizeof(t.origin)) < 0 ||
+	    copy_word(&w[1], t.store, sizeof(t.store)) < 0 ||
+	    copy_word(&w[2], t.store_type, sizeof(t.store_type)) < 0 ||
+	    parse_u32(w[3].s, w[3].len, &t.chunk_sectors) < 0)
+		return -EINVAL;
+	if (n > 4) {
+		if (parse_u64(w[4].s, w[4].len, &nf) < 0 ||
+		    nf != (uint64_t)(n - 5))
+			return -EINVAL;
+	}
+	*ret = t;
+	return 0;
+}

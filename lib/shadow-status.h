@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Parsers for exactly what the dm-shadow targets print (dm-shadow(7)):
+ * the shadow-origin and shadow-snap status lines and the answer to the
+ * shadow-origin "list" message.  Pure functions: 0 or -EINVAL (-ENOMEM),
+ * ret_* untouched on failure.  Each is unit-tested on literal strings.
+ */
+#ifndef SHADOW_STATUS_H
+#define SHADOW_STATUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * <store_type> <chunk_sectors> <used_chunks>/<total_chunks>
+ * <snapshots>/<max_snapshots> <invalid> rw|fail
+ */
+struct shadow_origin_status {
+	char store_type[16];
+	uint32_t chunk_sectors;
+	uint64_t used_chunks;
+	uint64_t total_chunks;
+	uint32_t snapshots;
+	uint32_t max_snapshots;
+	uint32_t invalid;
+	bool failed;			/* mode "fail" */
+};
+int shadow_parse_origin_status(const char *params,
+			       struct shadow_origin_status *ret);
+
+/* <snapshot_id> valid|invalid ro|rw|sealed */
+enum shadow_seal { SHADOW_SEAL_RO, SHADOW_SEAL_RW, SHADOW_SEAL_SEALED };
+struct shadow_snap_status {
+	uint64_t id;
+	bool valid;
+	enum shadow_seal seal;
+};
+int shadow_parse_snap_status(const char *params, struct shadow_snap_status *ret);
+
+/* One line of "list": <id> <seq> <ctime> valid|invalid ro|sealed */
+struct shadow_list_entry {
+	uint64_t id;
+	uint64_t seq;
+	uint64_t ctime;
+	bool valid;
+	bool sealed;
+};
+/* All lines (empty answer: *ret_n = 0, *ret = NULL). */
+int shadow_parse_list(const char *out, struct shadow_list_entry **ret,
+		      unsigned int *ret_n);
+
+/*
+ * shadow-origin table parameters, as the kernel prints them back:
+ * <origin_dev> <store_dev> <store_type> <chunk_sectors> [<#features> ...]
+ */
+struct shadow_origin_table {
+	char origin[64];
+	char store[64];
+	char store_type[16];
+	uint32_t chunk_sectors;
+};
+int shadow_parse_origin_table(const char *params,
+			      struct shadow_origin_table *ret);
+
+#endif

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* shadowctl's argument handling (cmd/ctl-args.c). */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "ctl-args.h"
+#include "unit.h"
+
+static int parse(struct ctl_args *a, char *why, ...)
+{
+	/* Static: the parsed arguments point into it. */
+	static char *argv[24];
+	int argc = 1;
+	va_list ap;
+	char *s;
+
+	memset(argv, 0, sizeof(argv));
+	argv[0] = (char *)"shadowctl";
+	va_start(ap, why);
+	while ((s = va_arg(ap, char *)) && argc < 23)
+		argv[argc++] = s;
+	va_end(ap);
+	memset(a, 0, sizeof(*a));
+	return ctl_parse_argv(argc, argv, a, why, 128);
+}
+
+START_TEST(test_enable)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc",
+			       "--chunk-size", "64K", "--name", "db", "-J", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_ENABLE);
+	ck_assert_str_eq(a.args[0], "/dev/vdb");
+	ck_assert_str_eq(a.store, "/dev/vdc");
+	ck_assert_str_eq(a.name, "db");
+	ck_assert_uint_eq(a.chunk_bytes, 65536);
+	ck_assert(a.json);
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'enable' needs --store <device>");
+	ck_assert_int_eq(parse(&a, why, "enable", "--store", "x", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "enable", "a", "--store", "x", "--chunk-size", "4X", NULL),
+			 -EINVAL);
+	ck_assert_str_eq(why, "bad chunk size '4X'");
+}
+END_TEST
+
+START_TEST(test_create_list_delete)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "create", "a", "b", "c", "--timeout-commit", "2.5", NULL),
+			 CTL_RUN);
+	ck_assert_int_eq(a.nargs, 3);
+	ck_assert_uint_eq(a.timeout_us, 2500000);
+	ck_assert_int_eq(parse(&a, why, "create", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "a", "--timeout-commit", "0", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "list", NULL), CTL_RUN);
+	ck_assert_int_eq(a.list, LIST_SHADOWS);
+	ck_assert_int_eq(parse(&a, why, "--json", "list", "storage", NULL), CTL_RUN);
+	ck_assert_int_eq(a.list, LIST_STORAGE);
+	ck_assert(a.json);
+	ck_assert_int_eq(parse(&a, why, "list", "things", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "delete", "5", NULL), CTL_RUN);
+	ck_assert_uint_eq(a.id, 5);
+	ck_assert_int_eq(parse(&a, why, "delete", "--set", "2", NULL), CTL_RUN);
+	ck_assert_uint_eq(a.set, 2);
+	ck_assert_int_eq(parse(&a, why, "delete", "--oldest", "db", NULL), CTL_RUN);
+	ck_assert_str_eq(a.oldest, "db");
+	ck_assert_int_eq(parse(&a, why, "delete", "5", "--set", "2", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "delete", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "delete", "x", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad shadow id 'x'");
+	ck_assert_int_eq(parse(&a, why, "delete", "0", NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_expose)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "expose", "3", "--mount", "/mnt", "--rw", NULL), CTL_RUN);
+	ck_assert_uint_eq(a.id, 3);
+	ck_assert_str_eq(a.mount, "/mnt");
+	ck_assert(a.opts & OPT_RW);
+	ck_assert_int_eq(parse(&a, why, "unexpose", "3", "--rw", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --rw is not valid for 'unexpose'");
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, NULL), -EINVAL);
+	ck_assert_str_eq(why, "no command given");
+	ck_assert_int_eq(parse(&a, why, "frobnicate", NULL), -EINVAL);
+	ck_assert_str_eq(why, "unknown command 'frobnicate'");
+	ck_assert_int_eq(parse(&a, why, "list", "--bogus", NULL), -EINVAL);
+	ck_assert_str_eq(why, "unknown option '--bogus'");
+	ck_assert_int_eq(parse(&a, why, "list", "-x", NULL), -EINVAL);
+	ck_assert_str_eq(why, "unknown option '-x'");
+	ck_assert_int_eq(parse(&a, why, "enable", "a", "--store", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option '--store' needs an argument");
+	ck_assert_int_eq(parse(&a, why, "list", "--store", "x", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --store is not valid for 'list'");
+	ck_assert_int_eq(parse(&a, why, "--help", NULL), CTL_HELP);
+	ck_assert_int_eq(parse(&a, why, "enable", "--help", NULL), CTL_HELP);
+	ck_assert_int_eq(parse(&a, why, "-V", NULL), CTL_VERSION);
+}
+END_TEST
+
+START_TEST(test_values)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(ctl_parse_size("4096", &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(ctl_parse_size("1M", &v), 0);
+	ck_assert_uint_eq(v, 1 << 20);
+	ck_assert_int_eq(ctl_parse_size("4KiB", &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(ctl_parse_size("-4K", &v), -EINVAL);
+	ck_assert_int_eq(ctl_parse_size("", &v), -EINVAL);
+	ck_assert_int_eq(ctl_parse_seconds("10", &v), 0);
+	ck_assert_uint_eq(v, 10000000);
+	ck_assert_int_eq(ctl_parse_seconds("-1", &v), -EINVAL);
+	ck_assert_int_eq(ctl_parse_seconds("5s", &v), -EINVAL);
+	ck_assert_int_eq(ctl_parse_id("18446744073709551615", &v), 0);
+	ck_assert_int_eq(ctl_parse_id("18446744073709551616", &v), -EINVAL);
+}
+END_TEST
+
+Suite *suite_ctl_args(void)
+{
+	Suite *s = suite_create("ctl_args");
+	TCase *tc = tcase_create("argv");
+
+	tcase_add_test(tc, test_enable);
+	tcase_add_test(tc, test_create_list_delete);
+	tcase_add_test(tc, test_expose);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_values);
+	suite_add_tcase(s, tc);
+	return s;
+}

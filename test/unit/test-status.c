@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The status and "list" parsers on the exact strings the targets print
+ * (dm-shadow(7)), the broken-state words included.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "shadow-status.h"
+#include "unit.h"
+
+START_TEST(test_origin_rw)
+{
+	struct shadow_origin_status st;
+
+	ck_assert_int_eq(shadow_parse_origin_status("cow 8 12/65000 1/8190 0 rw", &st), 0);
+	ck_assert_str_eq(st.store_type, "cow");
+	ck_assert_uint_eq(st.chunk_sectors, 8);
+	ck_assert_uint_eq(st.used_chunks, 12);
+	ck_assert_uint_eq(st.total_chunks, 65000);
+	ck_assert_uint_eq(st.snapshots, 1);
+	ck_assert_uint_eq(st.max_snapshots, 8190);
+	ck_assert_uint_eq(st.invalid, 0);
+	ck_assert(!st.failed);
+}
+END_TEST
+
+START_TEST(test_origin_fail)
+{
+	struct shadow_origin_status st;
+
+	ck_assert_int_eq(shadow_parse_origin_status("cow 2048 0/7 3/8190 3 fail", &st), 0);
+	ck_assert(st.failed);
+	ck_assert_uint_eq(st.invalid, 3);
+	ck_assert_uint_eq(st.chunk_sectors, 2048);
+	/* Big counters. */
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 18446744073709551615/18446744073709551615 8190/8190 8190 rw", &st), 0);
+	ck_assert_uint_eq(st.used_chunks, UINT64_MAX);
+}
+END_TEST
+
+START_TEST(test_origin_bad)
+{
+	struct shadow_origin_status st = { .chunk_sectors = 77 };
+	static const char *const bad[] = {
+		"", "cow", "cow 8 12/65000 1/8190 0", "cow 8 12/65000 1/8190 0 rw extra",
+		"cow 8 12/65000 1/8190 0 RW", "cow 8 12/65000 1/8190 0 Fail",
+		"cow 8 12-65000 1/8190 0 rw", "cow 8 /65000 1/8190 0 rw",
+		"cow 8 12/ 1/8190 0 rw", "cow -8 12/65000 1/8190 0 rw",
+		"cow 8 13/12 1/8190 0 rw", "cow 8 1/2 9/8 0 rw", "cow 8 1/2 1/8 2 rw",
+		"cow 8 18446744073709551616/18446744073709551617 1/8 0 rw",
+		"cow 8 12/65000 1/8190 x rw", "cow 8 12/65000\n 1/8190 0 rw",
+		"cow 4294967296 1/2 1/8 0 rw",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(shadow_parse_origin_status(bad[i], &st) == -EINVAL,
+			      "accepted '%s'", bad[i]);
+	ck_assert_int_eq(shadow_parse_origin_status(NULL, &st), -EINVAL);
+	ck_assert_uint_eq(st.chunk_sectors, 77);	/* untouched */
+}
+END_TEST
+
+START_TEST(test_snap)
+{
+	struct shadow_snap_status st;
+
+	ck_assert_int_eq(shadow_parse_snap_status("1 valid ro", &st), 0);
+	ck_assert_uint_eq(st.id, 1);
+	ck_assert(st.valid);
+	ck_assert_int_eq(st.seal, SHADOW_SEAL_RO);
+	ck_assert_int_eq(shadow_parse_snap_status("42 invalid sealed", &st), 0);
+	ck_assert(!st.valid);
+	ck_assert_int_eq(st.seal, SHADOW_SEAL_SEALED);
+	ck_assert_int_eq(shadow_parse_snap_status("7 valid rw", &st), 0);
+	ck_assert_int_eq(st.seal, SHADOW_SEAL_RW);
+	ck_assert_int_eq(shadow_parse_snap_status("1 valid", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_snap_status("1 Valid ro", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_snap_status("1 valid ro x", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_snap_status("x valid ro", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_snap_status("1 fail ro", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_snap_status("1 valid writable", &st), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_list)
+{
+	struct shadow_list_entry *e = NULL;
+	unsigned int n = 99;
+
+	ck_assert_int_eq(shadow_parse_list("", &e, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(e);
+	ck_assert_int_eq(shadow_parse_list(
+		"1 1 1763800000 valid ro\n"
+		"5 2 1763800001 invalid ro\n"
+		"18446744073709551615 3 1763800002 valid sealed\n", &e, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(e[0].id, 1);
+	ck_assert_uint_eq(e[0].ctime, 1763800000);
+	ck_assert(e[0].valid && !e[0].sealed);
+	ck_assert(!e[1].valid && !e[1].sealed);
+	ck_assert_uint_eq(e[1].seq, 2);
+	ck_assert_uint_eq(e[2].id, UINT64_MAX);
+	ck_assert(e[2].valid && e[2].sealed);
+	free(e);
+}
+END_TEST
+
+START_TEST(test_list_bad)
+{
+	struct shadow_list_entry *e = NULL;
+	unsigned int n = 99;
+	static const char *const bad[] = {
+		"1 1 1763800000 valid ro",		/* no newline */
+		"1 1 1763800000 valid\n",
+		"1 1 1763800000 valid ro extra\n",
+		"1 1 1763800000 fail ro\n",
+		"1 1 1763800000 valid rw\n",		/* list says ro|sealed */
+		"1 1 1763800000 valid ro\n1 2 1763800001 valid ro\n",	/* repeat */
+		"2 1 1 valid ro\n1 2 2 valid ro\n",	/* out of order */
+		"\n",
+		"a 1 1 valid ro\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(shadow_parse_list(bad[i], &e, &n) == -EINVAL,
+			      "accepted '%s'", bad[i]);
+	ck_assert_uint_eq(n, 99);
+	ck_assert_ptr_null(e);
+}
+END_TEST
+
+START_TEST(test_origin_table)
+{
+	struct shadow_origin_table t;
+
+	ck_assert_int_eq(shadow_parse_origin_table("7:0 7:1 cow 8 0", &t), 0);
+	ck_assert_str_eq(t.origin, "7:0");
+	ck_assert_str_eq(t.store, "7:1");
+	ck_assert_str_eq(t.store_type, "cow");
+	ck_assert_uint_eq(t.chunk_sectors, 8);
+	ck_assert_int_eq(shadow_parse_origin_table("7:0 7:1 cow 8", &t), 0);
+	ck_assert_int_eq(shadow_parse_origin_table("7:0 7:1 cow 8 1", &t), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_table("7:0 7:1 cow", &t), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_table("7:0 7:1 cow x 0", &t), -EINVAL);
+}
+END_TEST
+
+Suite *suite_status(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("parsers");
+
+	tcase_add_test(tc, test_origin_rw);
+	tcase_add_test(tc, test_origin_fail);
+	tcase_add_test(tc, test_origin_bad);
+	tcase_add_test(tc, test_snap);
+	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_list_bad);
+	tcase_add_test(tc, test_origin_table);
+	suite_add_tcase(s, tc);
+	return s;
+}
