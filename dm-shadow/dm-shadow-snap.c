@@ -268,7 +268,8 @@ static int shadow_snap_iterate_devices(struct dm_target *ti,
 
 struct target_type shadow_snap_target = {
 	.name = "shadow-snap",
-	.version = {1, 0, 0},
+	/* 1.1: <origin_dev> is the device under the shadow-origin. */
+	.version = {1, 1, 0},
 	.module = THIS_MODULE,
 	.ctr = shadow_snap_ctr,
 	.dtr = shadow_snap_dtr,
