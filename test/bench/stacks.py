@@ -1,0 +1,335 @@
+"""The devices under test: how each one is built on brd disks, snapshotted,
+exposed for reading, asked for its store usage, and torn down.
+
+One class per kind of target; STACKS is the table the benchmark runs.  A
+new dm-shadow store type is one more ShadowStack row (store="row", ...).
+Every snapshot step goes through dmctl's ioctls, so timings compare the
+targets and not dmsetup's start-up.
+"""
+import os
+import re
+import time
+
+import dmctl
+
+SECTOR = 512
+
+
+def zero_start(dev, offset_sectors=0, length=1 << 20):
+    """Zero the start of a store so the target formats a new one."""
+    fd = os.open(dev, os.O_WRONLY)
+    try:
+        os.pwrite(fd, bytes(length), offset_sectors * SECTOR)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sectors(dev):
+    with open(dev, "rb") as f:
+        return f.seek(0, os.SEEK_END) // SECTOR
+
+
+class NotApplicable(Exception):
+    """The measure does not exist for this target (e.g. snapshots of raw)."""
+
+
+class Stack:
+    kind = "?"
+    snapshots = True     # can take snapshots at all
+    max_snaps = None     # None: as many as the benchmark asks
+
+    def __init__(self, ctl, disks, chunk_sectors):
+        self.ctl, self.disks, self.chunk = ctl, disks, chunk_sectors
+        self.n = 0          # snapshots taken
+        self.snap_dev = None
+
+    @property
+    def label(self):
+        return self.kind if not self.chunk else \
+            "%s %dK" % (self.kind, self.chunk // 2)
+
+    def time_snapshot(self):
+        """Take one more snapshot; return the seconds it took."""
+        t = time.perf_counter()
+        self.snapshot()
+        return time.perf_counter() - t
+
+    def teardown(self):
+        dmctl.remove_all(self.ctl, "b-")
+
+
+class Raw(Stack):
+    kind = "raw"
+    snapshots = False
+
+    def setup(self, expect_snaps=0):
+        self.n = 0
+        return self.disks[0]
+
+    def snapshot(self):
+        raise NotApplicable
+
+    def teardown(self):
+        pass
+
+
+class DmSnapshot(Stack):
+    """snapshot-origin + one persistent 'snapshot' per point in time, each
+    with its own COW device: a dm-linear slice of one brd disk."""
+    kind = "dm-snapshot"
+
+    def setup(self, expect_snaps=1):
+        self.n = 0
+        self.origin = self.disks[0]
+        self.size = sectors(self.origin)
+        self.slices = max(expect_snaps, 1)
+        slice_len = sectors(self.disks[1]) // self.slices
+        slice_len -= slice_len % self.chunk
+        for i in range(self.slices):
+            zero_start(self.disks[1], i * slice_len, self.chunk * SECTOR)
+            self.ctl.create("b-cow%d" % i, [(0, slice_len, "linear",
+                                             "%s %d" % (self.disks[1],
+                                                        i * slice_len))])
+        self.ctl.create("b-orig", [(0, self.size, "snapshot-origin",
+                                    self.origin)])
+        return "/dev/mapper/b-orig"
+
+    def snapshot(self):
+        if self.n >= self.slices:
+            raise RuntimeError("no COW slice left for snapshot %d" % self.n)
+        self.ctl.suspend("b-orig")
+        try:
+            self.ctl.create("b-snap%d" % self.n, [(0, self.size, "snapshot",
+                            "%s /dev/mapper/b-cow%d P %d" % (
+                                self.origin, self.n, self.chunk))])
+        finally:
+            self.ctl.resume("b-orig")
+        self.n += 1
+
+    def open_snap(self):
+        return "/dev/mapper/b-snap0"
+
+    def close_snap(self):
+        pass
+
+    def usage(self):
+        """Store bytes summed over every snapshot's COW device."""
+        data = meta = 0
+        for i in range(self.n):
+            w = dmctl.status("b-snap%d" % i)
+            alloc = int(w[0].split("/")[0])
+            data += (alloc - int(w[1])) * SECTOR
+            meta += int(w[1]) * SECTOR
+        return {"data": data, "meta": meta, "chunk": self.chunk * SECTOR}
+
+    def teardown(self):
+        dmctl.remove_all(self.ctl, "b-snap")
+        dmctl.remove_all(self.ctl, "b-orig")
+        dmctl.remove_all(self.ctl, "b-")
+
+    def freeze_set(self, k, reps):
+        """k origins on disks (2i, 2i+1): suspend all, create a snapshot of
+        each, resume all; reps times, each snapshot on a fresh COW slice."""
+        times = []
+        for v in range(k):
+            o, c = self.disks[2 * v], self.disks[2 * v + 1]
+            sl = sectors(c) // reps
+            sl -= sl % self.chunk
+            for r in range(reps):
+                zero_start(c, r * sl, self.chunk * SECTOR)
+                self.ctl.create("b-f%dc%d" % (v, r),
+                                [(0, sl, "linear", "%s %d" % (c, r * sl))])
+            self.ctl.create("b-f%d" % v, [(0, sectors(o), "snapshot-origin",
+                                           o)])
+        for r in range(reps):
+            t = time.perf_counter()
+            for v in range(k):
+                self.ctl.suspend("b-f%d" % v)
+            for v in range(k):
+                o = self.disks[2 * v]
+                self.ctl.create("b-f%ds%d" % (v, r), [(0, sectors(o),
+                                "snapshot", "%s /dev/mapper/b-f%dc%d P %d"
+                                % (o, v, r, self.chunk))])
+            for v in range(k):
+                self.ctl.resume("b-f%d" % v)
+            times.append(time.perf_counter() - t)
+        dmctl.remove_all(self.ctl, "b-f", "s")
+        dmctl.remove_all(self.ctl, "b-")
+        return times
+
+
+class DmThin(Stack):
+    """thin-pool (data on disk 0, metadata on disk 1), thin volume 0,
+    thin snapshots by create_snap while the volume is suspended."""
+    kind = "dm-thin"
+
+    def _pool(self, data, meta):
+        self.ctl.create("b-pool", [(0, sectors(data), "thin-pool",
+                        "%s %s %d 0" % (meta, data, self.chunk))])
+
+    def setup(self, expect_snaps=1):
+        self.n = 0
+        self.size = sectors(self.disks[0])
+        self._pool(self.disks[0], self.disks[1])
+        self.ctl.message("b-pool", "create_thin 0")
+        self.ctl.create("b-tv", [(0, self.size, "thin", "/dev/mapper/b-pool 0")])
+        return "/dev/mapper/b-tv"
+
+    def snapshot(self):
+        self.ctl.suspend("b-tv")
+        try:
+            self.ctl.message("b-pool", "create_snap %d 0" % (self.n + 1))
+        finally:
+            self.ctl.resume("b-tv")
+        self.n += 1
+
+    def open_snap(self):
+        self.ctl.create("b-tsnap", [(0, self.size, "thin",
+                                     "/dev/mapper/b-pool 1")], readonly=True)
+        return "/dev/mapper/b-tsnap"
+
+    def close_snap(self):
+        self.ctl.remove("b-tsnap")
+
+    def usage(self):
+        w = dmctl.status("b-pool")
+        meta = int(w[1].split("/")[0]) * 4096
+        data = int(w[2].split("/")[0]) * self.chunk * SECTOR
+        return {"data": data, "meta": meta, "chunk": self.chunk * SECTOR}
+
+    def teardown(self):
+        for name in ("b-tsnap", "b-tv"):
+            dmctl.remove_all(self.ctl, name)
+        dmctl.remove_all(self.ctl, "b-")
+
+    def freeze_set(self, k, reps):
+        """k thin volumes in one pool: suspend all, create_snap of each,
+        resume all."""
+        self._pool(self.disks[0], self.disks[1])
+        size = sectors(self.disks[0])
+        for v in range(k):
+            self.ctl.message("b-pool", "create_thin %d" % v)
+            self.ctl.create("b-f%d" % v, [(0, size, "thin",
+                                           "/dev/mapper/b-pool %d" % v)])
+        times = []
+        for r in range(reps):
+            t = time.perf_counter()
+            for v in range(k):
+                self.ctl.suspend("b-f%d" % v)
+            for v in range(k):
+                self.ctl.message("b-pool", "create_snap %d %d"
+                                 % (1000 + r * k + v, v))
+            for v in range(k):
+                self.ctl.resume("b-f%d" % v)
+            times.append(time.perf_counter() - t)
+        for v in range(k):
+            self.ctl.remove("b-f%d" % v)
+        dmctl.remove_all(self.ctl, "b-")
+        return times
+
+
+class ShadowStack(Stack):
+    """shadow-origin with one shared store of the given type; snapshots by
+    the create message while suspended; shadow-snap to read one."""
+    kind = "dm-shadow"
+
+    def __init__(self, ctl, disks, chunk_sectors, store="cow"):
+        super().__init__(ctl, disks, chunk_sectors)
+        self.store = store
+
+    @property
+    def label(self):
+        return "dm-shadow %s %dK" % (self.store, self.chunk // 2)
+
+    def _origin(self, name, origin, store):
+        self.ctl.create(name, [(0, sectors(origin), "shadow-origin",
+                        "%s %s %s %d" % (origin, store, self.store,
+                                         self.chunk))])
+
+    def setup(self, expect_snaps=1):
+        self.n = 0
+        self.size = sectors(self.disks[0])
+        self._origin("b-sv", self.disks[0], self.disks[1])
+        return "/dev/mapper/b-sv"
+
+    def snapshot(self):
+        self.ctl.snapshot("b-sv", self.n + 1)
+        self.n += 1
+
+    def open_snap(self):
+        self.ctl.create("b-ss", [(0, self.size, "shadow-snap",
+                                  "%s 1" % self.disks[0])], readonly=True)
+        return "/dev/mapper/b-ss"
+
+    def close_snap(self):
+        self.ctl.remove("b-ss")
+
+    def usage(self):
+        """Data from the status' used count; metadata per used chunk from
+        the format: one exception record (a slot of a 512-byte block)."""
+        w = dmctl.status("b-sv")
+        used = int(w[2].split("/")[0])
+        return {"data": used * self.chunk * SECTOR,
+                "meta": used * format_constants()["record_bytes"],
+                "chunk": self.chunk * SECTOR}
+
+    def teardown(self):
+        for name in ("b-ss", "b-sv"):
+            dmctl.remove_all(self.ctl, name)
+        dmctl.remove_all(self.ctl, "b-")
+
+    def freeze_set(self, k, reps):
+        for v in range(k):
+            self._origin("b-f%d" % v, self.disks[2 * v],
+                         self.disks[2 * v + 1])
+        times = []
+        for r in range(reps):
+            t = time.perf_counter()
+            for v in range(k):
+                self.ctl.suspend("b-f%d" % v)
+            for v in range(k):
+                self.ctl.message("b-f%d" % v, "create %d" % (r + 1))
+            for v in range(k):
+                self.ctl.resume("b-f%d" % v)
+            times.append(time.perf_counter() - t)
+        dmctl.remove_all(self.ctl, "b-")
+        return times
+
+
+_FORMAT = None
+
+
+def format_constants():
+    """Block size and per-block counts of the store format, read from the
+    shared header so the figures follow the format."""
+    global _FORMAT
+    if _FORMAT is None:
+        top = os.environ.get("SHADOW_TOP", os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+        text = open(os.path.join(top, "dm-shadow",
+                                 "dm-shadow-format.h")).read()
+        block = int(re.search(r"#define SHADOW_BLOCK_SIZE\s+(\d+)",
+                              text).group(1))
+        header = 16
+        payload = block - header
+        _FORMAT = {"block": block, "records_per_block": payload // 32,
+                   "index_per_block": payload // 8,
+                   "snaps_per_block": payload // 32,
+                   "record_bytes": block / (payload // 32),
+                   "max_snapshots": int(re.search(
+                       r"#define SHADOW_MAX_SNAPSHOTS\s+(\d+)",
+                       text).group(1))}
+    return _FORMAT
+
+
+# The table the benchmark runs: (class, chunk sectors, options).  Rows are
+# compared with raw and with the dm-snapshot row of the same chunk size.
+STACKS = [
+    (Raw, 0, {}),
+    (DmSnapshot, 8, {}),
+    (ShadowStack, 8, {"store": "cow"}),
+    (DmSnapshot, 128, {}),
+    (DmThin, 128, {}),
+    (ShadowStack, 128, {"store": "cow"}),
+]
