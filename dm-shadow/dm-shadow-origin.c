@@ -103,18 +103,11 @@ static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 	if (r)
 		goto bad_pool;
 
-	r = dm_set_target_max_io_len(ti, chunk);
-	if (r) {
-		ti->error = "cannot set the maximum I/O size";
-		goto bad_io_len;
-	}
 	ti->num_flush_bios = 1;
 	ti->per_io_data_size = sizeof(struct shadow_bio_ctx);
 	ti->private = oc;
 	return 0;
 
-bad_io_len:
-	shadow_pool_put(oc->pool, ti);
 bad_pool:
 	dm_put_device(ti, oc->store);
 bad_store:
@@ -139,17 +132,25 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 	struct shadow_origin_c *oc = ti->private;
 	struct shadow_pool *pool = oc->pool;
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+	sector_t offset;
 
 	ctx->snap = NULL;
 	ctx->tracked = false;
 	bio_set_dev(bio, oc->origin->bdev);
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 
-	/* Reads, flushes, and writes while no snapshot exists go straight. */
+	/*
+	 * Reads, flushes, and writes while no snapshot exists go straight,
+	 * whole: the origin is not split into chunks unless it has to be.
+	 */
 	if (!op_is_write(bio_op(bio)) || !bio_sectors(bio) ||
 	    !atomic_read(&pool->live_count))
 		return DM_MAPIO_REMAPPED;
 
+	/* The worker maps one chunk at a time; dm resubmits the rest. */
+	offset = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
+	if (bio_sectors(bio) > pool->chunk_sectors - offset)
+		dm_accept_partial_bio(bio, pool->chunk_sectors - offset);
 	ctx->chunk = shadow_chunk_of(pool, bio->bi_iter.bi_sector);
 	shadow_pool_defer_bio(pool, bio);
 	return DM_MAPIO_SUBMITTED;
