@@ -1487,7 +1487,7 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 	r = shadow_dm_table_add(&t, 0, sectors, "shadow-snap", params);
 	if (r < 0)
 		return r;
-	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "SNAP-%s-%" PRIu64, v->name, c->snapshot);
+	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "SNAP-%s-%" PRIu64, v->name, c->id);
 	r = shadow_dm_create(name, uuid, &t, rw ? 0 : SHADOW_DM_READONLY);
 	if (r < 0)
 		return fail(ctx, r, "expose shadow %" PRIu64 ": create %s with a shadow-snap table (see the kernel log)",
