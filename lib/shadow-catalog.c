@@ -185,8 +185,9 @@ static int add_str(json_object *o, const char *key, const char *s)
 	return add(o, key, str_or_null(s));
 }
 
-static json_object *encode_volume(const struct shadow_volume *v)
+static json_object *encode_volume(const void *item)
 {
+	const struct shadow_volume *v = item;
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	if (!o ||
@@ -202,8 +203,9 @@ static json_object *encode_volume(const struct shadow_volume *v)
 	return TAKE_PTR(o);
 }
 
-static json_object *encode_set(const struct shadow_set *s)
+static json_object *encode_set(const void *item)
 {
+	const struct shadow_set *s = item;
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	if (!o ||
@@ -215,8 +217,9 @@ static json_object *encode_set(const struct shadow_set *s)
 	return TAKE_PTR(o);
 }
 
-static json_object *encode_copy(const struct shadow_copy *s)
+static json_object *encode_copy(const void *item)
 {
+	const struct shadow_copy *s = item;
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	if (!o ||
@@ -234,10 +237,28 @@ static json_object *encode_copy(const struct shadow_copy *s)
 	return TAKE_PTR(o);
 }
 
+/* Add @key to @o: an array of @n items, each encoded by @encode. */
+static int add_array(json_object *o, const char *key, void *const *items,
+		     size_t n, json_object *(*encode)(const void *item))
+{
+	json_object *a = json_object_new_array();
+
+	if (add(o, key, a) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = encode(items[i]);
+
+		if (!e || json_object_array_add(a, e) < 0) {
+			json_object_put(e);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int shadow_catalog_encode(const struct shadow_catalog *c, char **ret)
 {
 	_cleanup_json_ json_object *o = json_object_new_object();
-	json_object *a;
 	const char *text;
 	char *s;
 
@@ -247,36 +268,13 @@ int shadow_catalog_encode(const struct shadow_catalog *c, char **ret)
 	    add(o, "next_set", json_object_new_uint64(c->next_set)) < 0)
 		return -ENOMEM;
 
-	if (add(o, "volumes", a = json_object_new_array()) < 0)
+	if (add_array(o, "volumes", (void *const *)c->volumes, c->n_volumes,
+		      encode_volume) < 0 ||
+	    add_array(o, "sets", (void *const *)c->sets, c->n_sets,
+		      encode_set) < 0 ||
+	    add_array(o, "shadows", (void *const *)c->copies, c->n_copies,
+		      encode_copy) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->n_volumes; i++) {
-		json_object *e = encode_volume(c->volumes[i]);
-
-		if (!e || json_object_array_add(a, e) < 0) {
-			json_object_put(e);
-			return -ENOMEM;
-		}
-	}
-	if (add(o, "sets", a = json_object_new_array()) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->n_sets; i++) {
-		json_object *e = encode_set(c->sets[i]);
-
-		if (!e || json_object_array_add(a, e) < 0) {
-			json_object_put(e);
-			return -ENOMEM;
-		}
-	}
-	if (add(o, "shadows", a = json_object_new_array()) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->n_copies; i++) {
-		json_object *e = encode_copy(c->copies[i]);
-
-		if (!e || json_object_array_add(a, e) < 0) {
-			json_object_put(e);
-			return -ENOMEM;
-		}
-	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_SPACED);
 	if (!text)
