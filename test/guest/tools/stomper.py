@@ -100,14 +100,27 @@ class Journal:
             os.write(self.fd, REC.pack(tag, seq, off, length))
 
 
+def save(model, path):
+    """Write the model durably: a failed write-back must fail the test
+    here, not show up later as data the device seems to have lost."""
+    with open(path + ".tmp", "wb") as f:
+        f.write(model)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(path + ".tmp", path)
+    dirfd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(dirfd)
+    finally:
+        os.close(dirfd)
+
+
 def burst(dev, model_path, seed, threads, ops, max_len, journal_path,
           marker=None):
     model = bytearray(open(model_path, "rb").read())
     burst_model(dev, model, seed, threads, ops, max_len, journal_path,
                 marker)
-    with open(model_path + ".tmp", "wb") as f:
-        f.write(model)
-    os.rename(model_path + ".tmp", model_path)
+    save(model, model_path)
 
 
 def series(dev, model_path, seed, count, hook, sums, threads, ops, max_len):
@@ -123,8 +136,7 @@ def series(dev, model_path, seed, count, hook, sums, threads, ops, max_len):
                 subprocess.run([hook, str(i)], check=True)
             out.write("%d %s\n" % (i, hashlib.md5(model).hexdigest()))
             out.flush()
-    with open(model_path, "wb") as f:
-        f.write(model)
+    save(model, model_path)
 
 
 def burst_model(dev, model, seed, threads, ops, max_len, journal_path,
@@ -229,8 +241,7 @@ def replay(model_path, journal_path, seed):
         elif tag == b"DONE":
             model[off:off + length] = pattern(seed, seq, length)
             begun.pop(seq, None)
-    with open(model_path, "wb") as f:
-        f.write(model)
+    save(model, model_path)
     for seq, (off, length) in sorted(begun.items()):
         print("%d %d %d" % (seq, off, length))
 
@@ -272,7 +283,7 @@ def main(argv):
         sys.exit(__doc__)
     cmd = argv[1]
     if cmd == "init" and len(argv) == 4:
-        open(argv[3], "wb").write(read_all(argv[2]))
+        save(read_all(argv[2]), argv[3])
     elif cmd == "series" and len(argv) >= 8:
         opts = burst_options(argv[8:])
         series(argv[2], argv[3], int(argv[4]), int(argv[5]), argv[6],
