@@ -5,7 +5,7 @@
  * routed to the context's log callback at debug level) and atomic: it
  * either does its one ioctl or fails with -errno, converting
  * libdevmapper's 1/0.  No policy here; the orchestration layer
- * (shadow-ops.c) composes these.
+ * (shadow-volume.c, shadow-set.c, shadow-expose.c, ...) compose these.
  *
  * udev: when DM_DISABLE_UDEV is set in the environment, udev
  * synchronisation is off (dm_udev_set_sync_support(0)) and libdevmapper

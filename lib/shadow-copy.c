@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shadow copies: accessors and deletion.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "shadow-ctx.h"
+
+size_t shadow_ctx_copies(shadow_ctx *ctx, shadow_copy *const **ret)
+{
+	*ret = ctx->cat.copies;
+	return ctx->cat.n_copies;
+}
+
+shadow_copy *shadow_ctx_find_copy(shadow_ctx *ctx, uint64_t id)
+{
+	return shadow_catalog_copy(&ctx->cat, id);
+}
+
+uint64_t shadow_copy_id(const shadow_copy *c) { return c->id; }
+uint64_t shadow_copy_snapshot(const shadow_copy *c) { return c->snapshot; }
+uint64_t shadow_copy_set(const shadow_copy *c) { return c->set; }
+const char *shadow_copy_volume(const shadow_copy *c) { return c->volume; }
+const char *shadow_copy_method(const shadow_copy *c) { return c->method; }
+int64_t shadow_copy_created(const shadow_copy *c) { return c->created; }
+const char *shadow_copy_state(const shadow_copy *c) { return c->state; }
+const char *shadow_copy_device(const shadow_copy *c) { return c->device; }
+const char *shadow_copy_mountpoint(const shadow_copy *c) { return c->mountpoint; }
+bool shadow_copy_writable(const shadow_copy *c) { return c->writable; }
+
+/* Delete @c in the kernel and the catalog (not saved). */
+int copy_delete_locked(shadow_ctx *ctx, struct shadow_copy *c, bool force)
+{
+	struct shadow_volume *v = shadow_catalog_volume(&ctx->cat, c->volume);
+	uint64_t id = c->id;
+	int r;
+
+	if (c->device) {
+		if (!force)
+			return ctx_fail(ctx, -EBUSY,
+				    "delete shadow %" PRIu64 ": it is exposed as %s (unexpose it first)",
+				    id, c->device);
+		r = copy_unexpose(ctx, c);
+		if (r < 0)
+			return r;
+	}
+	if (!v || !v->active)
+		return ctx_fail(ctx, -ENODEV, "delete shadow %" PRIu64 ": volume %s is not active",
+			    id, c->volume);
+	r = snap_message(v->dm_name, "delete", c->snapshot);
+	if (r == -ENOENT)
+		ctx_log(ctx, SHADOW_LOG_WARNING, "shadow %" PRIu64 " was already gone from the kernel", id);
+	else if (r < 0)
+		return ctx_fail(ctx, r, "delete shadow %" PRIu64 ": volume %s, delete snapshot %" PRIu64,
+			    id, v->name, c->snapshot);
+	shadow_catalog_remove_copy(&ctx->cat, c);
+	return 0;
+}
+
+int shadow_copy_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags)
+{
+	struct shadow_copy *c;
+	int r;
+
+	if (!ctx->opened)
+		return ctx_fail(ctx, -EBADFD, "delete shadow %" PRIu64 ": the context is not open", id);
+	c = shadow_catalog_copy(&ctx->cat, id);
+	if (!c)
+		return ctx_fail(ctx, -ENOENT, "delete shadow %" PRIu64 ": no such shadow copy", id);
+	r = copy_delete_locked(ctx, c, flags & SHADOW_FORCE);
+	if (r < 0)
+		return r;
+	drop_empty_sets(&ctx->cat);
+	return ctx_save(ctx);
+}
+
+int shadow_copy_delete_oldest(shadow_ctx *ctx, const char *volume, uint64_t *ret_id)
+{
+	struct shadow_copy *oldest = NULL;
+	uint64_t id;
+	int r;
+
+	if (!ctx->opened)
+		return ctx_fail(ctx, -EBADFD, "delete the oldest shadow of %s: the context is not open", volume);
+	if (!shadow_catalog_volume(&ctx->cat, volume))
+		return ctx_fail(ctx, -ENOENT, "delete the oldest shadow of %s: no such volume", volume);
+	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
+		struct shadow_copy *c = ctx->cat.copies[i];
+
+		if (strcmp(c->volume, volume) != 0)
+			continue;
+		if (!oldest || c->created < oldest->created ||
+		    (c->created == oldest->created && c->snapshot < oldest->snapshot))
+			oldest = c;
+	}
+	if (!oldest)
+		return ctx_fail(ctx, -ENOENT, "delete the oldest shadow of %s: it has none", volume);
+	id = oldest->id;
+	r = shadow_copy_delete(ctx, id, 0);
+	if (r < 0)
+		return r;
+	if (ret_id)
+		*ret_id = id;
+	return 0;
+}
+
+/* The file system type on @dev (libblkid), or -ENOENT when none is found. */

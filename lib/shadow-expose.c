@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Expose a shadow copy as a /dev/mapper node, optionally mounted, and
+ * take it away again.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "shadow-ctx.h"
+
+static int probe_fs(const char *dev, char *ret, size_t size)
+{
+	_cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+	const char *type = NULL;
+	int r;
+
+	pr = blkid_new_probe_from_filename(dev);
+	if (!pr)
+		return negative_errno();
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	r = blkid_do_safeprobe(pr);
+	if (r == 1 || r == -2)
+		return -ENOENT;	/* nothing, or ambivalent */
+	if (r < 0)
+		return -EIO;
+	if (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) < 0 || !type)
+		return -ENOENT;
+	snprintf(ret, size, "%s", type);
+	return 0;
+}
+
+static int mount_copy(shadow_ctx *ctx, const char *dev, const char *dir, bool rw)
+{
+	char type[32], opts[64] = "";
+	struct stat st;
+	int r;
+
+	if (stat(dir, &st) < 0)
+		return ctx_fail(ctx, negative_errno(), "mount %s on %s", dev, dir);
+	if (!S_ISDIR(st.st_mode))
+		return ctx_fail(ctx, -ENOTDIR, "mount %s on %s", dev, dir);
+	r = probe_fs(dev, type, sizeof(type));
+	if (r < 0)
+		return ctx_fail(ctx, r, "mount %s: identify its file system", dev);
+	/*
+	 * The copy has its origin's UUID: XFS refuses a duplicate UUID unless
+	 * told "nouuid".  A read-only copy cannot replay a journal: XFS
+	 * mounts with "norecovery", ext3/ext4 with "noload" (what was frozen
+	 * is consistent without it).
+	 */
+	if (strcmp(type, "xfs") == 0)
+		snprintf(opts, sizeof(opts), rw ? "nouuid" : "nouuid,norecovery");
+	else if (!rw && (strcmp(type, "ext4") == 0 || strcmp(type, "ext3") == 0))
+		snprintf(opts, sizeof(opts), "noload");
+	if (mount(dev, dir, type, rw ? 0 : MS_RDONLY, opts[0] ? opts : NULL) < 0)
+		return ctx_fail(ctx, negative_errno(), "mount %s (%s, %s%s%s) on %s", dev, type,
+			    rw ? "rw" : "ro", opts[0] ? "," : "", opts, dir);
+	return 0;
+}
+
+int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
+		       const char *mountpoint, unsigned int flags)
+{
+	_cleanup_table_ struct shadow_dm_table t = { 0 }, ot = { 0 };
+	_cleanup_free_ char *dflt = NULL, *path = NULL, *mnt = NULL;
+	struct shadow_origin_table otab;
+	struct shadow_dm_info info;
+	struct shadow_volume *v;
+	struct shadow_copy *c;
+	bool rw = flags & SHADOW_EXPOSE_RW;
+	char params[128], uuid[160];
+	uint64_t sectors;
+	int r;
+
+	if (!ctx->opened)
+		return ctx_fail(ctx, -EBADFD, "expose shadow %" PRIu64 ": the context is not open", id);
+	c = shadow_catalog_copy(&ctx->cat, id);
+	if (!c)
+		return ctx_fail(ctx, -ENOENT, "expose shadow %" PRIu64 ": no such shadow copy", id);
+	if (c->device)
+		return ctx_fail(ctx, -EEXIST, "expose shadow %" PRIu64 ": it is already exposed as %s",
+			    id, c->device);
+	if (strcmp(c->state, "valid") != 0)
+		return ctx_fail(ctx, -ESTALE, "expose shadow %" PRIu64 ": it is %s", id, c->state);
+	v = shadow_catalog_volume(&ctx->cat, c->volume);
+	if (!v || !v->active)
+		return ctx_fail(ctx, -ENODEV, "expose shadow %" PRIu64 ": volume %s is not active",
+			    id, c->volume);
+	if (!name) {
+		if (asprintf(&dflt, "%s-shadow-%" PRIu64, v->name, id) < 0)
+			return -ENOMEM;
+		name = dflt;
+	}
+	if (!valid_dm_name(name))
+		return ctx_fail(ctx, -EINVAL, "expose shadow %" PRIu64 ": bad name '%s'", id, name);
+	r = shadow_dm_info(name, &info);
+	if (r < 0)
+		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": look up %s", id, name);
+	if (info.exists)
+		return ctx_fail(ctx, -EEXIST, "expose shadow %" PRIu64 ": a device-mapper device named %s exists",
+			    id, name);
+	if (mountpoint) {
+		mnt = realpath(mountpoint, NULL);
+		if (!mnt)
+			return ctx_fail(ctx, negative_errno(), "expose shadow %" PRIu64 ": mount point %s",
+				    id, mountpoint);
+	}
+	/*
+	 * shadow-snap names the origin device of the shadow-origin table
+	 * (its first argument, as the kernel prints it back), not the
+	 * mapped device that a mounted file system holds exclusively.
+	 */
+	r = origin_status(v->dm_name, NULL, &sectors);
+	if (r == 0)
+		r = shadow_dm_get_table(v->dm_name, true, &ot);
+	if (r == 0)
+		r = shadow_parse_origin_table(ot.targets[0].params, &otab);
+	if (r < 0)
+		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": read the table of volume %s", id, v->name);
+	snprintf(params, sizeof(params), "%s %" PRIu64 "%s", otab.origin,
+		 c->snapshot, rw ? " 1 writable" : "");
+	r = shadow_dm_table_add(&t, 0, sectors, "shadow-snap", params);
+	if (r < 0)
+		return r;
+	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "SNAP-%s-%" PRIu64, v->name, c->id);
+	r = shadow_dm_create(name, uuid, &t, rw ? 0 : SHADOW_DM_READONLY);
+	if (r < 0)
+		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": create %s with a shadow-snap table (see the kernel log)",
+			    id, name);
+	if (asprintf(&path, DEV_MAPPER "%s", name) < 0) {
+		(void)shadow_dm_remove(name);
+		return -ENOMEM;
+	}
+	if (mnt) {
+		r = mount_copy(ctx, path, mnt, rw);
+		if (r < 0) {
+			(void)shadow_dm_remove(name);
+			return r;
+		}
+	}
+	c->device = TAKE_PTR(path);
+	c->mountpoint = TAKE_PTR(mnt);
+	c->writable = rw;
+	r = ctx_save(ctx);
+	if (r < 0) {
+		char saved[sizeof(ctx->error)];
+
+		memcpy(saved, ctx->error, sizeof(saved));
+		(void)copy_unexpose(ctx, c);
+		memcpy(ctx->error, saved, sizeof(saved));
+		return r;
+	}
+	return 0;
+}
+
+int copy_unexpose(shadow_ctx *ctx, struct shadow_copy *c)
+{
+	int r;
+
+	if (c->mountpoint) {
+		if (umount2(c->mountpoint, 0) < 0 && errno != EINVAL && errno != ENOENT)
+			return ctx_fail(ctx, negative_errno(), "unexpose shadow %" PRIu64 ": unmount %s",
+				    c->id, c->mountpoint);
+		replace_str(&c->mountpoint, NULL);
+	}
+	r = shadow_dm_remove(dm_name_of_path(c->device));
+	if (r < 0 && r != -ENXIO && r != -ENODEV)
+		return ctx_fail(ctx, r, "unexpose shadow %" PRIu64 ": remove %s%s", c->id, c->device,
+			    r == -EBUSY ? " (still in use)" : "");
+	replace_str(&c->device, NULL);
+	c->writable = false;
+	return 0;
+}
+
+int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id)
+{
+	struct shadow_copy *c;
+	int r;
+
+	if (!ctx->opened)
+		return ctx_fail(ctx, -EBADFD, "unexpose shadow %" PRIu64 ": the context is not open", id);
+	c = shadow_catalog_copy(&ctx->cat, id);
+	if (!c)
+		return ctx_fail(ctx, -ENOENT, "unexpose shadow %" PRIu64 ": no such shadow copy", id);
+	if (!c->device)
+		return ctx_fail(ctx, -ENXIO, "unexpose shadow %" PRIu64 ": it is not exposed", id);
+	r = copy_unexpose(ctx, c);
+	if (r < 0) {
+		(void)ctx_save(ctx);
+		return r;
+	}
+	return ctx_save(ctx);
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Small questions to the kernel and the clock, shared by the verbs.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "shadow-ctx.h"
+
+const char *dm_name_of_path(const char *path)
+{
+	return strncmp(path, DEV_MAPPER, strlen(DEV_MAPPER)) == 0 ?
+		path + strlen(DEV_MAPPER) : path;
+}
+
+int64_t now_realtime(void)
+{
+	return (int64_t)time(NULL);
+}
+
+uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A block device's number and size in sectors. */
+int block_device(const char *path, dev_t *ret_rdev, uint64_t *ret_sectors)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	uint64_t bytes;
+
+	if (stat(path, &st) < 0)
+		return negative_errno();
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	if (ret_sectors) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return negative_errno();
+		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
+			return negative_errno();
+		*ret_sectors = bytes >> 9;
+	}
+	if (ret_rdev)
+		*ret_rdev = st.st_rdev;
+	return 0;
+}
+
+bool valid_dm_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= 120 || strchr(name, '/') ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* The live table of @name must be one shadow-origin line; its status. */
+int origin_status(const char *name, struct shadow_origin_status *ret,
+			 uint64_t *ret_sectors)
+{
+	_cleanup_table_ struct shadow_dm_table t = { 0 };
+	int r;
+
+	r = shadow_dm_get_table(name, false, &t);
+	if (r < 0)
+		return r;
+	if (t.n != 1 || strcmp(t.targets[0].type, "shadow-origin") != 0)
+		return -EMEDIUMTYPE;
+	if (ret_sectors)
+		*ret_sectors = t.targets[0].length;
+	return ret ? shadow_parse_origin_status(t.targets[0].params, ret) : 0;
+}
+
+bool volume_loaded(const struct shadow_volume *v)
+{
+	struct shadow_dm_info info;
+
+	if (shadow_dm_info(v->dm_name, &info) < 0 || !info.exists)
+		return false;
+	return origin_status(v->dm_name, NULL, NULL) == 0;
+}
+
+int kernel_list(const char *name, struct shadow_list_entry **ret,
+		       unsigned int *ret_n)
+{
+	_cleanup_free_ char *out = NULL;
+	int r;
+
+	r = shadow_dm_message(name, "list", &out);
+	if (r < 0)
+		return r;
+	return shadow_parse_list(out, ret, ret_n);
+}
+
+int snap_message(const char *name, const char *verb, uint64_t id)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "%s %" PRIu64, verb, id);
+	return shadow_dm_message(name, msg, NULL);
+}
