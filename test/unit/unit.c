@@ -21,6 +21,7 @@ static Suite *(*const suites[])(void) = {
 	suite_catalog,
 	suite_ctl_args,
 	suite_proto,
+	suite_set_machine,
 };
 
 int main(int argc, char *argv[])

@@ -14,6 +14,7 @@ Suite *suite_status(void);
 Suite *suite_catalog(void);
 Suite *suite_ctl_args(void);
 Suite *suite_proto(void);
+Suite *suite_set_machine(void);
 
 /* Write the check suite's consistent sample store to @path. */
 int check_make_image(const char *path);
