@@ -27,6 +27,7 @@ enum ctl_list {
 	LIST_VOLUMES,
 	LIST_PROVIDERS,
 	LIST_STORAGE,
+	LIST_WRITERS,
 };
 
 /* Options, as bits: which were given (each verb accepts a subset). */
@@ -41,7 +42,17 @@ enum {
 	OPT_OLDEST = 1 << 7,
 	OPT_MOUNT = 1 << 8,
 	OPT_RW = 1 << 9,
+	OPT_RETRIES = 1 << 10,
+	OPT_WRITER = 1 << 11,
+	OPT_COMPONENT = 1 << 12,
+	OPT_NO_WRITERS = 1 << 13,
+	OPT_WRITER_TIMEOUT = 1 << 14,
+	OPT_WRITERS_DIR = 1 << 15,
+	OPT_WRITER_CONF = 1 << 16,
 };
+
+/* How many --writer (and --component) options one command may give. */
+#define CTL_MAX_NAMES 32
 
 enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
 
@@ -62,6 +73,15 @@ struct ctl_args {
 	const char *oldest;
 	const char *mount;
 	enum ctl_list list;
+	/* create: the writers (shadow-writer(7)) */
+	unsigned int retries;
+	uint64_t writer_timeout_us;
+	const char *writers_dir;	/* create, list writers */
+	const char *writer_conf;
+	const char *writers[CTL_MAX_NAMES];
+	size_t n_writers;
+	const char *components[CTL_MAX_NAMES];	/* "<writer>/<component>" */
+	size_t n_components;
 	uint64_t id;			/* delete, expose, unexpose */
 	char **args;			/* positional arguments after the verb */
 	int nargs;
