@@ -351,7 +351,9 @@ static int spawn(struct writer_run *run, struct writer_proc *w)
 	w->pid = pid;
 	w->in_fd = in[1];
 	w->out_fd = out[0];
-	if (fcntl(w->out_fd, F_SETFL, O_NONBLOCK) < 0)
+	/* Both of our ends: poll() decides, nothing blocks past a deadline. */
+	if (fcntl(w->out_fd, F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(w->in_fd, F_SETFL, O_NONBLOCK) < 0)
 		return negative_errno();
 	shadow_proto_reader_init(w->reader, w->out_fd);
 	ctx_log(run->ctx, SHADOW_LOG_DEBUG, "writer %s: started %s, pid %d",
@@ -525,8 +527,36 @@ void writers_skip(struct writer_run *run, struct writer_proc *w)
  * Requests and answers
  */
 
+/*
+ * Write all of @line to @fd (non-blocking) by @deadline: a writer that
+ * does not read its input must not hold us past the deadline.
+ */
+static int write_by(int fd, const char *line, size_t len, uint64_t deadline)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		ssize_t n = write(fd, line + done, len - done);
+
+		if (n >= 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return negative_errno();
+		if (now_us() >= deadline)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, ms_until(deadline)) < 0 && errno != EINTR)
+			return negative_errno();
+	}
+	return 0;
+}
+
 static int send_request(struct writer_run *run, struct writer_proc *w,
-			const struct shadow_proto_request *req)
+			const struct shadow_proto_request *req, uint64_t deadline)
 {
 	struct shadow_proto_request mine = *req;
 	_cleanup_free_ char *line = NULL;
@@ -547,9 +577,13 @@ static int send_request(struct writer_run *run, struct writer_proc *w,
 	w->owed++;
 	ctx_log(run->ctx, SHADOW_LOG_DEBUG, "writer %s <- %.*s", w->entry->name,
 		(int)(len - 1), line);
-	r = shadow_proto_write_line(w->in_fd, line, len);
+	r = write_by(w->in_fd, line, len, deadline);
 	if (r == -EPIPE) {
 		fail_writer(run, w, req->event, "exited before reading the request");
+		return r;
+	}
+	if (r == -ETIMEDOUT) {
+		fail_writer(run, w, req->event, "did not read the request in time");
 		return r;
 	}
 	if (r < 0) {
@@ -721,7 +755,7 @@ int writers_exchange(struct writer_run *run, const struct shadow_proto_request *
 
 	for (size_t i = 0; i < run->n; i++)
 		if (taking_part(&run->w[i]))
-			(void)send_request(run, &run->w[i], req);
+			(void)send_request(run, &run->w[i], req, deadline);
 	if (run->culprit)
 		return -ECANCELED;
 	seconds_text(run->timeout_us, t, sizeof(t));
@@ -741,7 +775,7 @@ void writers_abort(struct writer_run *run)
 
 		if (!w->prepared || w->failed || w->aborted || w->pid <= 0 || w->in_fd < 0)
 			continue;
-		if (send_request(run, w, &abort_req) == 0)
+		if (send_request(run, w, &abort_req, deadline) == 0)
 			n++;
 	}
 	if (n == 0)
