@@ -188,7 +188,9 @@ static int maria_identify(struct writer *w, struct shadow_proto_metadata *md)
 			return writer_fail(w, -ENOMEM, "out of memory");
 	if (add_dir(md, binlog, true) < 0)
 		return writer_fail(w, -ENOMEM, "out of memory");
-	if (pid && pid[0] == '/' && metadata_add_exclude(md, pid) < 0)
+	/* A pid file in the data directory would name a live process. */
+	if (pid && !strncmp(pid, m->datadir, strlen(m->datadir)) &&
+	    pid[strlen(m->datadir)] == '/' && metadata_add_exclude(md, pid) < 0)
 		return writer_fail(w, -ENOMEM, "out of memory");
 
 	r = set_strf(&md->restore,
