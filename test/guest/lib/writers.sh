@@ -327,7 +327,7 @@ my_init() {
 	performance_schema = off
 	CNF
 	{
-		echo "CREATE DATABASE IF NOT EXISTS mysql; USE mysql; SET @auth_root_socket='mysql';"
+		printf '%s\n' "CREATE DATABASE IF NOT EXISTS mysql;" "USE mysql;" "SET @auth_root_socket='mysql';"
 		cat "$sql/mysql_system_tables.sql" "$sql/mysql_performance_tables.sql" \
 			"$sql/mysql_system_tables_data.sql"
 	} | mariadbd --defaults-file="$WORK/my.cnf" --bootstrap --user=mysql --datadir="$1" \
