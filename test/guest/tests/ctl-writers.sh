@@ -182,11 +182,32 @@ grep -q "retrying" "$WORK/err" || fail "no retry was logged"
 	fail "the retried set lacks its writer"
 ! pgrep -f "$WD/" >/dev/null || fail "a writer process is left"
 
-step "--no-writers runs none"
+step "--component runs only the writer named, --no-writers none"
+rm -f "$TESTWRITER_LOG"/*.log
+ctl -J create a --writers-dir "$WD" --component recorder/data >"$WORK/create.json"
+[ "$(json "$WORK/create.json" '[w["name"] for w in d["set"]["writers"]]')" = "['recorder']" ] ||
+	fail "--component recorder/data: $(cat "$WORK/create.json")"
+[ "$(cd "$TESTWRITER_LOG" && echo *.log)" = recorder.log ] ||
+	fail "--component ran other writers: $(ls "$TESTWRITER_LOG")"
 rm -f "$TESTWRITER_LOG"/*.log
 ctl create a --writers-dir "$WD" --no-writers >/dev/null
 [ -z "$(ls "$TESTWRITER_LOG"/*.log 2>/dev/null)" ] || fail "--no-writers ran a writer"
+[ "$(snapshots_in_kernel a)" = $((base_snaps + 3)) ] || fail "not exactly three new snapshots"
+
+step "bad input: refused, nothing changed"
+cp "$SHADOW_STATE_DIR/catalog.json" "$WORK/before.json"
 expect_exit 2 "no writer named nosuch" ctl create a --writers-dir "$WD" --writer nosuch
+expect_exit 3 "writer recorder has no component nope" \
+	ctl create a --writers-dir "$WD" --component recorder/nope
+expect_exit 1 "bad component" ctl create a --writers-dir "$WD" --component recorder
+[ "$(snapshots_in_kernel a)" = $((base_snaps + 3)) ] || fail "bad input made a snapshot"
+python3 -S - "$WORK/before.json" "$SHADOW_STATE_DIR/catalog.json" <<'PY' || fail "bad input changed the catalog"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+a.pop("writers"); b.pop("writers")
+assert a == b, (a, b)
+PY
+! pgrep -f "$WD/" >/dev/null || fail "a writer process is left"
 
 step "clean up"
 umount /mnt/a
