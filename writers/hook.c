@@ -149,6 +149,7 @@ static int hook_identify(struct writer *w, struct shadow_proto_metadata *m)
 	struct hook_writer *h = priv(w);
 	const char *v;
 	size_t i = 0;
+	bool configured = false;
 	int r;
 
 	r = conf_get_uint(&w->conf, "timeout", 30, 1, 3600, &h->timeout_s);
@@ -185,8 +186,9 @@ static int hook_identify(struct writer *w, struct shadow_proto_metadata *m)
 					   w->conf.path, w->conf.section, v);
 		if (metadata_add_path(m, v) < 0)
 			return writer_fail(w, -ENOMEM, "out of memory");
+		configured = true;
 	}
-	if (i == 0)
+	if (!configured)
 		for (size_t j = 0; j < w->n_volumes; j++)
 			if (w->volumes[j].mountpoint &&
 			    metadata_add_path(m, w->volumes[j].mountpoint) < 0)

@@ -202,6 +202,17 @@ grep -q "^10-a says freeze" "$T/err" || fail "a hook's output does not go to std
 ! grep -q "10-a says" "$T/out" || fail "a hook's output went to the protocol channel"
 ok "hooks: name order, reverse thaw, leftovers skipped, output to stderr"
 
+conf <<-EOF
+[hook]
+directory = $hooks
+timeout = 1
+EOF
+run hook "$IDENTIFY"
+[ "$(field 1 'd["metadata"]["components"][0]["paths"]')" = "['/srv']" ] || fail "default paths: $(head -n 1 "$T/out")"
+run hook '{"event":"identify","protocol":1,"set":1,"volumes":[{"name":"v","device":"/dev/mapper/v","mountpoint":null}]}'
+[ "$(field 1 'len(d["metadata"]["components"])')" = 0 ] || fail "no mounted volume: $(head -n 1 "$T/out")"
+ok "hooks: by default, the mount points of the set's volumes"
+
 rm -f "$T/calls"
 run hook "$IDENTIFY" "$PREP" "$FREEZE"
 [ "$(paste -sd, "$T/calls")" = "10-a freeze,20-b freeze,20-b thaw,10-a thaw" ] || fail "EOF while frozen: $(paste -sd, "$T/calls")"
