@@ -366,7 +366,7 @@ my_sql() {
 # appends n to $WORK/ledger.acks once both are done.  A second session
 # moves money between the ten rows of app.accounts in transactions.
 my_ledger_start() {
-	my_sql "$1" "CREATE DATABASE app;
+	my_sql "$1" "CREATE DATABASE app CHARACTER SET utf8mb4;
 		CREATE TABLE app.ledger (n INT PRIMARY KEY, payload CHAR(32) NOT NULL) ENGINE=InnoDB;
 		CREATE TABLE app.notes (n INT PRIMARY KEY, payload CHAR(32) NOT NULL) ENGINE=MyISAM;
 		CREATE TABLE app.accounts (id INT PRIMARY KEY, balance INT NOT NULL) ENGINE=InnoDB;
