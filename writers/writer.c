@@ -278,6 +278,7 @@ static int answer(struct writer *w, enum shadow_proto_event e,
 		/* Only "data" can be that long: say so instead. */
 		writer_log(w, "answer to '%s' longer than %d bytes; answering error",
 			   shadow_proto_event_name(e), SHADOW_PROTO_LINE_MAX);
+		shadow_proto_answer_clear(a);
 		*a = (struct shadow_proto_answer) {
 			.message = (char *)"answer too long for the protocol",
 		};
