@@ -353,8 +353,10 @@ static int pg_abort(struct writer *w)
 {
 	struct pg_writer *p = priv(w);
 
-	if (!p->backup_running)
+	if (!p->backup_running) {
+		writer_log(w, "the set was abandoned; the online backup ended at freeze already");
 		return 0;
+	}
 	writer_log(w, "the set was abandoned: ending the online backup");
 	return stop_backup(w);
 }

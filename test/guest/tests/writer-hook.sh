@@ -24,7 +24,7 @@ hook() {
 	#!/bin/sh
 	echo "\$(date +%s.%N) $1 \$1" >>"$WORK/hooks.log"
 	echo "$1 \$1" >"$WORK/mnt/$1.\$1"
-	if [ "$2" = fail ] && [ "\$1" = freeze ] && [ -e "$WORK/fail" ]; then
+	if [ "${2:-}" = fail ] && [ "\$1" = freeze ] && [ -e "$WORK/fail" ]; then
 		echo "$1: cannot quiesce" >&2
 		exit 3
 	fi
