@@ -77,7 +77,7 @@ pgid=$(copy_of pgvol)
 appid=$(copy_of appvol)
 mkdir -p "$WORK/pgcopy" "$WORK/appcopy" "$WORK/restore"
 ctl expose "$pgid" --rw --mount "$WORK/pgcopy"
-set_writer postgresql 'w["data"]["backup_label"]' >"$WORK/pgcopy/pg/data/backup_label"
+cp "$WORK/set-data/postgresql.backup_label" "$WORK/pgcopy/pg/data/backup_label"
 chown postgres: "$WORK/pgcopy/pg/data/backup_label"
 rm -f "$WORK/pgcopy/pg/data/postmaster.pid"
 pg_start "$WORK/pgcopy/pg/data" 5434
@@ -103,14 +103,12 @@ ctl unexpose "$appid"
 
 tstep "a set of appvol alone: the postgresql writer is skipped"
 ctl_create appvol
-[ "$(json "$WORK/create.json" '[w["name"] for w in d["set"]["writers"]]')" = "['sqlite']" ] ||
-	fail "writers of the appvol set: $(cat "$WORK/create.json")"
-ctl -J list writers --writers-dir "$WD" >"$WORK/writers.json"
-[ "$(json "$WORK/writers.json" '{w["name"]: w["last_state"] for w in d["writers"]}["postgresql"]')" = skipped ] ||
-	fail "list writers: $(cat "$WORK/writers.json")"
+[ "$(set_writers)" = sqlite ] || fail "writers of the appvol set: $(set_writers)"
+ctl -n list writers --writers-dir "$WD" | tee "$WORK/writers.txt"
+grep -q "^postgresql .*skipped" "$WORK/writers.txt" || fail "list writers does not show postgresql skipped"
 
 pg_stop "$data"
-ctl delete --set "$(json "$WORK/create.json" 'd["set"]["id"]')"
+ctl delete --set "$(set_id)"
 ctl delete "$pgid"
 ctl delete "$appid"
 umount "$WORK/pg" "$WORK/app"
