@@ -20,7 +20,7 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 
 /* Which options each verb takes. */
 static const unsigned int verb_opts[_VERB_MAX] = {
-	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME,
+	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME | OPT_PROVIDER,
 	[VERB_DISABLE] = OPT_FORCE,
 	[VERB_CREATE] = OPT_TIMEOUT,
 	[VERB_LIST] = 0,
@@ -32,6 +32,7 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 static const char *const opt_names[] = {
 	"--store", "--method", "--chunk-size", "--name", "--force",
 	"--timeout-commit", "--set", "--oldest", "--mount", "--rw",
+	"--provider",
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -185,6 +186,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 	enum {
 		ARG_STORE = 0x100, ARG_METHOD, ARG_CHUNK, ARG_TIMEOUT, ARG_SET,
 		ARG_OLDEST, ARG_MOUNT, ARG_RW, ARG_STATE_DIR, ARG_WAIT,
+		ARG_PROVIDER,
 	};
 	static const struct option options[] = {
 		{ "json",           no_argument,       NULL, 'J' },
@@ -202,6 +204,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "oldest",         required_argument, NULL, ARG_OLDEST },
 		{ "mount",          required_argument, NULL, ARG_MOUNT },
 		{ "rw",             no_argument,       NULL, ARG_RW },
+		{ "provider",       required_argument, NULL, ARG_PROVIDER },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ "version",        no_argument,       NULL, 'V' },
 		{}
@@ -270,6 +273,10 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			break;
 		case ARG_RW:
 			a.opts |= OPT_RW;
+			break;
+		case ARG_PROVIDER:
+			a.opts |= OPT_PROVIDER;
+			a.provider = optarg;
 			break;
 		case 'h':
 			help = true;

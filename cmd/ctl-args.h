@@ -41,6 +41,7 @@ enum {
 	OPT_OLDEST = 1 << 7,
 	OPT_MOUNT = 1 << 8,
 	OPT_RW = 1 << 9,
+	OPT_PROVIDER = 1 << 10,
 };
 
 enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
@@ -61,6 +62,7 @@ struct ctl_args {
 	uint64_t set;
 	const char *oldest;
 	const char *mount;
+	const char *provider;		/* enable: NULL (auto) or a name */
 	enum ctl_list list;
 	uint64_t id;			/* delete, expose, unexpose */
 	char **args;			/* positional arguments after the verb */

@@ -42,6 +42,7 @@ static void usage(FILE *out)
 	fputs("Usage:\n"
 	      " shadowctl [options] enable <device> --store <device> [--method cow]\n"
 	      "                            [--chunk-size <size>] [--name <name>]\n"
+	      "                            [--provider dm-shadow|dm-snapshot|auto]\n"
 	      " shadowctl [options] disable <volume> [--force]\n"
 	      " shadowctl [options] create <volume>... [--timeout-commit <seconds>]\n"
 	      " shadowctl [options] list [shadows|sets|volumes|providers|storage]\n"
@@ -72,6 +73,7 @@ static void usage(FILE *out)
 	      "     --method <method>      enable: snapshot method (cow)\n"
 	      "     --chunk-size <size>    enable: chunk size, 4K to 1M (default 4K)\n"
 	      "     --name <name>          enable, expose: device-mapper name\n"
+	      "     --provider <provider>  enable: dm-shadow, dm-snapshot or auto (default)\n"
 	      " -f, --force                disable: delete its shadows; delete: unexpose\n"
 	      "     --timeout-commit <s>   create: bound of the freeze window (default 10)\n"
 	      "     --set <set-id>         delete: every shadow copy of the set\n"
@@ -123,7 +125,7 @@ static void log_cb(void *userdata, int level, const char *msg)
 	if (level <= SHADOW_LOG_WARNING)
 		fprintf(stderr, "shadowctl: %s: %s\n",
 			level <= SHADOW_LOG_ERR ? "error" : "warning", msg);
-	else if (verbose)
+	else if (level <= SHADOW_LOG_NOTICE || verbose)
 		fprintf(stderr, "shadowctl: %s\n", msg);
 }
 
@@ -204,6 +206,7 @@ static json_object *volume_json(const shadow_volume *v)
 	json_object_object_add(o, "real", jstr(shadow_volume_real_name(v)));
 	json_object_object_add(o, "enabled", jstr(enabled));
 	json_object_object_add(o, "state", jstr(shadow_volume_state(v)));
+	json_object_object_add(o, "provider", jstr(shadow_volume_provider(v)));
 	return o;
 }
 
@@ -298,13 +301,14 @@ static int list_volumes(shadow_ctx *ctx, const struct ctl_args *a)
 		return 0;
 	}
 	if (!a->noheadings)
-		printf("%-16s %-20s %-20s %-6s %6s %-8s %s\n", "NAME", "DEVICE", "STORE",
-		       "METHOD", "CHUNK", "STATE", "REAL");
+		printf("%-16s %-20s %-20s %-6s %6s %-8s %-11s %s\n", "NAME", "DEVICE", "STORE",
+		       "METHOD", "CHUNK", "STATE", "PROVIDER", "REAL");
 	for (size_t i = 0; i < n; i++)
-		printf("%-16s %-20s %-20s %-6s %5" PRIu64 "K %-8s %s\n", shadow_volume_name(v[i]),
+		printf("%-16s %-20s %-20s %-6s %5" PRIu64 "K %-8s %-11s %s\n", shadow_volume_name(v[i]),
 		       shadow_volume_device(v[i]), shadow_volume_store(v[i]),
 		       shadow_volume_method(v[i]), shadow_volume_chunk_bytes(v[i]) >> 10,
-		       shadow_volume_state(v[i]), dash(shadow_volume_real_name(v[i])));
+		       shadow_volume_state(v[i]), shadow_volume_provider(v[i]),
+		       dash(shadow_volume_real_name(v[i])));
 	return 0;
 }
 
@@ -312,13 +316,14 @@ static int list_providers(shadow_ctx *ctx, const struct ctl_args *a)
 {
 	_cleanup_(json_putp) json_object *o = json_object_new_object();
 	json_object *arr = json_object_new_array();
-	const char *name, *target, *version;
+	const char *name, *target, *version, *why;
 	bool usable;
 
 	json_object_object_add(o, "providers", arr);
 	if (!a->json && !a->noheadings)
-		printf("%-12s %-14s %-8s %s\n", "NAME", "TARGET", "VERSION", "USABLE");
+		printf("%-12s %-16s %-8s %-6s %s\n", "NAME", "TARGET", "VERSION", "USABLE", "REASON");
 	for (unsigned int i = 0; shadow_provider(ctx, i, &name, &target, &usable, &version) > 0; i++) {
+		why = shadow_provider_why(ctx, i);
 		if (a->json) {
 			json_object *p = json_object_new_object();
 
@@ -326,9 +331,11 @@ static int list_providers(shadow_ctx *ctx, const struct ctl_args *a)
 			json_object_object_add(p, "target", jstr(target));
 			json_object_object_add(p, "version", jstr(version));
 			json_object_object_add(p, "usable", json_object_new_boolean(usable));
+			json_object_object_add(p, "reason", jstr(why));
 			json_object_array_add(arr, p);
 		} else {
-			printf("%-12s %-14s %-8s %s\n", name, target, version, usable ? "yes" : "no");
+			printf("%-12s %-16s %-8s %-6s %s\n", name, target, version, usable ? "yes" : "no",
+			       dash(why));
 		}
 	}
 	if (a->json)
@@ -396,16 +403,16 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 	case VERB_ENABLE: {
 		shadow_volume *v;
 
-		r = shadow_volume_enable(ctx, a->args[0], a->store, a->method, a->chunk_bytes,
-					 a->name, &v);
+		r = shadow_volume_enable_with_provider(ctx, a->args[0], a->store, a->method,
+						       a->chunk_bytes, a->name, a->provider, &v);
 		if (r < 0)
 			return r;
 		if (a->json) {
 			json_object_object_add(o, "volume", volume_json(v));
 			print_json(o);
 		} else {
-			printf("volume %s enabled: /dev/mapper/%s%s\n", shadow_volume_name(v),
-			       shadow_volume_dm_name(v),
+			printf("volume %s enabled with %s: /dev/mapper/%s%s\n", shadow_volume_name(v),
+			       shadow_volume_provider(v), shadow_volume_dm_name(v),
 			       shadow_volume_real_name(v) ? " (taken over in place)" : "");
 		}
 		return 0;

@@ -89,6 +89,16 @@ int shadow_volume_enable(shadow_ctx *ctx, const char *device,
 			 const char *store, const char *method,
 			 uint64_t chunk_bytes, const char *name,
 			 shadow_volume **ret);
+/*
+ * The same with the provider that makes its shadow copies: "dm-shadow",
+ * "dm-snapshot" (the stock targets; one shadow copy at a time), or NULL
+ * or "auto": dm-shadow when it is usable, else dm-snapshot, logged.
+ * -EOPNOTSUPP when the provider asked for (or none, for auto) is usable.
+ */
+int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
+				       const char *store, const char *method,
+				       uint64_t chunk_bytes, const char *name,
+				       const char *provider, shadow_volume **ret);
 
 enum {
 	SHADOW_FORCE = 1 << 0,	/* disable: delete the volume's shadows first */
@@ -110,6 +120,8 @@ uint64_t shadow_volume_chunk_bytes(const shadow_volume *v);
 int64_t shadow_volume_enabled(const shadow_volume *v);	/* seconds since epoch */
 /* "active", or "inactive" when its device-mapper device is not loaded. */
 const char *shadow_volume_state(const shadow_volume *v);
+/* "dm-shadow" or "dm-snapshot". */
+const char *shadow_volume_provider(const shadow_volume *v);
 
 /*
  * The store as the kernel reports it (shadow-origin status).  Any ret_*
@@ -191,13 +203,17 @@ int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id);
  */
 
 /*
- * Provider @i (0-based): its name and whether it can be used now (the
- * kernel target is registered or its module can be loaded).  Returns 1 and
- * fills the ret_* for a provider, 0 past the last.
+ * Provider @i (0-based; 0 is dm-shadow, 1 dm-snapshot): its name, its
+ * volumes' target and that target's version ("-" when not registered),
+ * and whether it can be used now: its targets are registered, or its
+ * kernel module loads (libkmod) and registers them.  Returns 1 and fills
+ * the ret_* for a provider, 0 past the last.
  */
 int shadow_provider(shadow_ctx *ctx, unsigned int i, const char **ret_name,
 		    const char **ret_target, bool *ret_usable,
 		    const char **ret_version);
+/* Why provider @i is not usable, or NULL when it is (or past the last). */
+const char *shadow_provider_why(shadow_ctx *ctx, unsigned int i);
 
 /* The library's version, "0.1.0". */
 const char *shadow_version(void);

@@ -57,6 +57,13 @@ void shadow_dm_init(void (*log)(void *userdata, int level, const char *msg),
 
 enum {
 	SHADOW_DM_READONLY = 1 << 0,
+	/*
+	 * create: a device of our own that nobody else should look at (the
+	 * device a dm-snapshot copy lives in): udev's disk rules do not probe
+	 * it (it carries its origin's file-system UUID) and other rules leave
+	 * it alone, as LVM does for its snapshots' parts.
+	 */
+	SHADOW_DM_PRIVATE = 1 << 1,
 };
 
 /*

@@ -44,6 +44,14 @@ START_TEST(test_enable)
 	ck_assert_int_eq(parse(&a, why, "enable", "a", "--store", "x", "--chunk-size", "4X", NULL),
 			 -EINVAL);
 	ck_assert_str_eq(why, "bad chunk size '4X'");
+	ck_assert_ptr_null(a.provider);
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc",
+			       "--provider", "dm-snapshot", NULL), CTL_RUN);
+	ck_assert_str_eq(a.provider, "dm-snapshot");
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc",
+			       "--provider", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "vol", "--provider", "dm-shadow", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --provider is not valid for 'create'");
 }
 END_TEST
 
