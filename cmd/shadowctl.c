@@ -51,7 +51,7 @@ static void usage(FILE *out)
 	      " shadowctl [options] unexpose <shadow-id>\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
-	      "dm-shadow device-mapper targets.\n"
+	      "dm-shadow device-mapper targets, or the stock dm-snapshot ones.\n"
 	      "\n"
 	      "Commands:\n"
 	      " enable      make a device a volume (a dm device is taken over in place)\n"

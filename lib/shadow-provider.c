@@ -78,21 +78,28 @@ const struct shadow_provider_probe *provider_probe(shadow_ctx *ctx, unsigned int
 	return pr;
 }
 
+int provider_check_name(shadow_ctx *ctx, const char *device, const char *name)
+{
+	if (!name || strcmp(name, "auto") == 0 || provider_by_name(name))
+		return 0;
+	return ctx_fail(ctx, -EINVAL, "enable %s: unknown provider '%s' (dm-shadow, dm-snapshot or auto)",
+			device, name);
+}
+
 int provider_choose(shadow_ctx *ctx, const char *device, const char *name,
 		    const struct shadow_provider_ops **ret)
 {
 	const struct shadow_provider_probe *pr, *first = NULL;
+	int r;
 
+	r = provider_check_name(ctx, device, name);
+	if (r < 0)
+		return r;
 	if (name && strcmp(name, "auto") != 0) {
-		unsigned int i;
+		unsigned int i = 0;
 
-		for (i = 0; i < SHADOW_N_PROVIDERS; i++)
-			if (strcmp(providers[i]->name, name) == 0)
-				break;
-		if (i == SHADOW_N_PROVIDERS)
-			return ctx_fail(ctx, -EINVAL,
-					"enable %s: unknown provider '%s' (dm-shadow, dm-snapshot or auto)",
-					device, name);
+		while (strcmp(providers[i]->name, name) != 0)
+			i++;
 		pr = provider_probe(ctx, i);
 		if (!pr->usable)
 			return ctx_fail(ctx, -EOPNOTSUPP, "enable %s: provider %s is not usable: %s",

@@ -120,6 +120,8 @@ const struct shadow_provider_ops *provider_of(const struct shadow_volume *v);
  * context.
  */
 const struct shadow_provider_probe *provider_probe(shadow_ctx *ctx, unsigned int i);
+/* enable: -EINVAL unless @name is NULL, "auto" or a provider's name. */
+int provider_check_name(shadow_ctx *ctx, const char *device, const char *name);
 /*
  * enable: the provider named @name ("dm-shadow", "dm-snapshot"), or for
  * NULL or "auto" the first usable one, with a log line saying which and

@@ -244,6 +244,9 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "enable %s: the context is not open", device);
+	r = provider_check_name(ctx, device, provider);
+	if (r < 0)
+		return r;
 	if (!method)
 		method = "cow";
 	if (strcmp(method, "cow") != 0)
