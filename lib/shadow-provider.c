@@ -19,6 +19,8 @@ const struct shadow_provider_ops *provider_by_index(unsigned int i)
 
 const struct shadow_provider_ops *provider_by_name(const char *name)
 {
+	if (!name)
+		return NULL;
 	for (unsigned int i = 0; i < SHADOW_N_PROVIDERS; i++)
 		if (strcmp(providers[i]->name, name) == 0)
 			return providers[i];
