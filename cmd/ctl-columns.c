@@ -74,10 +74,11 @@ static void column_names(const struct ctl_table *t, char *buf, size_t len)
 /*
  * Append the columns of the comma-separated @list to @sel.  A column
  * already in @sel (a default, before a '+' list) is not added again; one
- * named twice in @list is refused.
+ * named twice in @list is refused.  @spec is what the user wrote, for
+ * messages.
  */
-static int add_columns(const struct ctl_table *t, const char *list, bool json,
-		       struct ctl_columns *sel, char *why, size_t why_len)
+static int add_columns(const struct ctl_table *t, const char *list, const char *spec,
+		       bool json, struct ctl_columns *sel, char *why, size_t why_len)
 {
 	uint64_t named = 0;	/* bit i: column i is in @list */
 	const char *p = list;
@@ -87,7 +88,7 @@ static int add_columns(const struct ctl_table *t, const char *list, bool json,
 		int i = find_column(t, p, len);
 
 		if (len == 0)
-			return bad(why, why_len, "empty column name in '%s'", list);
+			return bad(why, why_len, "empty column name in '%s'", spec);
 		if (i < 0) {
 			char names[512];
 
@@ -124,6 +125,7 @@ int ctl_columns_select(const struct ctl_table *t, const char *spec,
 {
 	struct ctl_columns sel = { .n = 0 };
 	bool json = flags & CTL_SELECT_JSON;
+	const char *list = spec;
 	int r;
 
 	if (flags & CTL_SELECT_ALL) {
@@ -134,23 +136,23 @@ int ctl_columns_select(const struct ctl_table *t, const char *spec,
 	if (!spec || spec[0] == '+') {
 		if (json)
 			add_all(t, json, &sel);
-		else if (add_columns(t, t->defaults, false, &sel, why, why_len) < 0)
+		else if (add_columns(t, t->defaults, t->defaults, false, &sel, why, why_len) < 0)
 			return bad(why, why_len, "internal error: bad default columns for 'list %s'",
 				   t->kind);
 		if (!spec) {
 			*ret = sel;
 			return 0;
 		}
-		spec++;
+		list++;
 	}
-	r = add_columns(t, spec, json, &sel, why, why_len);
+	r = add_columns(t, list, spec, json, &sel, why, why_len);
 	if (r < 0)
 		return r;
 	*ret = sel;
 	return 0;
 }
 
-void ctl_columns_help(const struct ctl_table *t, FILE *out)
+void ctl_columns_usage(const struct ctl_table *t, FILE *out)
 {
 	fprintf(out, "Columns of 'list %s' (default: %s):\n", t->kind, t->defaults);
 	for (size_t i = 0; i < t->n_columns; i++)

@@ -119,8 +119,8 @@ int ctl_columns_select(const struct ctl_table *t, const char *spec,
 /* The column called @name (or with that JSON field), or NULL. */
 const struct ctl_column *ctl_column_find(const struct ctl_table *t, const char *name);
 
-/* Print "  NAME  help" for every column, and the defaults, for --help. */
-void ctl_columns_help(const struct ctl_table *t, FILE *out);
+/* The defaults and every column's name and help, for --help. */
+void ctl_columns_usage(const struct ctl_table *t, FILE *out);
 
 /*
  * The fields of @cols (NULL: every JSON field) of one row, as a JSON

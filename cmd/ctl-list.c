@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ctl-list.h"
 
@@ -477,10 +478,15 @@ int ctl_list(shadow_ctx *ctx, const struct ctl_args *a)
 	return ctl_output_print(o, stdout);
 }
 
-void ctl_list_usage(FILE *out)
+void ctl_list_usage(FILE *out, const char *kind)
 {
+	bool known = false;
+
+	for (size_t i = 0; kind && i < ELEMENTSOF(kinds); i++)
+		known |= strcmp(kind, kinds[i].table->kind) == 0;
 	fputs("Usage:\n"
 	      " shadowctl [options] list [shadows|sets|volumes|providers|storage]\n"
+	      "                          [-o <columns> | -O] [-n] [-J]\n"
 	      "\n"
 	      "List shadow copies (the default), shadow copy sets, volumes, providers\n"
 	      "or each volume's store use.\n"
@@ -494,8 +500,10 @@ void ctl_list_usage(FILE *out)
 	      "\n"
 	      "Column names match without case; a JSON field name names its column too.\n", out);
 	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+		if (known && strcmp(kind, kinds[i].table->kind) != 0)
+			continue;
 		fputc('\n', out);
-		ctl_columns_help(kinds[i].table, out);
+		ctl_columns_usage(kinds[i].table, out);
 	}
 	fputs("\nFor more details see shadowctl(8).\n", out);
 }

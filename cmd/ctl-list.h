@@ -21,8 +21,11 @@ const struct ctl_table *ctl_list_table(enum ctl_list kind);
 /* Print list @a->list with the columns and flags parsed into @a. */
 int ctl_list(shadow_ctx *ctx, const struct ctl_args *a);
 
-/* 'shadowctl list --help': the list options and each kind's columns. */
-void ctl_list_usage(FILE *out);
+/*
+ * 'shadowctl list [kind] --help': the list options and the columns of
+ * @kind (NULL or not a kind: of every kind).
+ */
+void ctl_list_usage(FILE *out, const char *kind);
 
 /* Every JSON field of one object, as 'list' prints it. */
 json_object *ctl_copy_json(shadow_ctx *ctx, const shadow_copy *c);

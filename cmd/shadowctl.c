@@ -279,7 +279,7 @@ int main(int argc, char *argv[])
 	r = ctl_parse_argv(argc, argv, &a, why, sizeof(why));
 	if (r == CTL_HELP) {
 		if (a.verb == VERB_LIST)
-			ctl_list_usage(stdout);
+			ctl_list_usage(stdout, a.nargs == 1 ? a.args[0] : NULL);
 		else
 			usage(stdout);
 		return EXIT_OK;
