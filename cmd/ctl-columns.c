@@ -266,12 +266,16 @@ json_object *ctl_row_json(const struct ctl_table *t, const struct ctl_columns *c
 	for (size_t k = 0; k < cols->n; k++) {
 		const struct ctl_column *c = &t->columns[cols->index[k]];
 		struct ctl_value v = { .type = CTL_VALUE_NULL };
+		json_object *j;
 
 		if (!c->json)
 			continue;
 		c->get(row, data, &v);
-		if (json_object_object_add(o, c->json, value_json(&v, &oom)) < 0)
+		j = value_json(&v, &oom);
+		if (json_object_object_add(o, c->json, j) < 0) {
+			json_object_put(j);
 			oom = true;
+		}
 	}
 	if (oom) {
 		json_object_put(o);
