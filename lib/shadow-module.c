@@ -5,7 +5,9 @@
  * the target, too late to choose a provider), so libkmod does, the way
  * modprobe(8) would: the module found by name or alias in the running
  * kernel's modules.dep, its dependencies first.  Loading a module that is
- * loaded already does nothing.
+ * loaded already does nothing.  The library runs no other program, so
+ * "install" commands of modprobe.d(5) are not run (a module that has one
+ * is loaded as if it had none).
  */
 #include <errno.h>
 #include <libkmod.h>
@@ -42,7 +44,8 @@ int module_load(const char *name, char *why, size_t why_size)
 	kmod_list_foreach(l, list) {
 		struct kmod_module *m = kmod_module_get_module(l);
 
-		r = kmod_module_probe_insert_module(m, 0, NULL, NULL, NULL, NULL);
+		r = kmod_module_probe_insert_module(m, KMOD_PROBE_IGNORE_COMMAND,
+						    NULL, NULL, NULL, NULL);
 		if (r < 0)
 			snprintf(why, why_size, "module %s (%s) could not be loaded: %s", name,
 				 kmod_module_get_path(m) ? kmod_module_get_path(m) : kmod_module_get_name(m),
