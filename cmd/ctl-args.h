@@ -18,6 +18,8 @@ enum ctl_verb {
 	VERB_DELETE,
 	VERB_EXPOSE,
 	VERB_UNEXPOSE,
+	VERB_RESIZE,
+	VERB_MONITOR,
 	_VERB_MAX,
 };
 
@@ -41,9 +43,19 @@ enum {
 	OPT_OLDEST = 1 << 7,
 	OPT_MOUNT = 1 << 8,
 	OPT_RW = 1 << 9,
+	OPT_MAX_SIZE = 1 << 10,
+	OPT_ONCE = 1 << 11,
+	OPT_CONFIG = 1 << 12,
 };
 
 enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
+
+/* resize --max-size: "max", a size, or a percentage of what the store holds. */
+struct ctl_max_size {
+	bool max;
+	uint64_t bytes;
+	unsigned int percent;		/* 1..100, or 0 for bytes/max */
+};
 
 struct ctl_args {
 	enum ctl_verb verb;
@@ -63,6 +75,8 @@ struct ctl_args {
 	const char *mount;
 	enum ctl_list list;
 	uint64_t id;			/* delete, expose, unexpose */
+	struct ctl_max_size max_size;	/* resize */
+	const char *config;		/* monitor */
 	char **args;			/* positional arguments after the verb */
 	int nargs;
 };
@@ -77,8 +91,10 @@ extern const char *const ctl_verb_names[_VERB_MAX];
 int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		   char *why, size_t why_len);
 
-/* "4096", "4K", "1M" -> bytes; 0 or -EINVAL. */
+/* "4096", "4K", "1M", "2G", "1T" (also KiB ...) -> bytes; 0 or -EINVAL. */
 int ctl_parse_size(const char *s, uint64_t *ret);
+/* "max", "64M", "20%" -> @ret; 0 or -EINVAL (0 bytes, 0% or over 100%). */
+int ctl_parse_max_size(const char *s, struct ctl_max_size *ret);
 /* "10", "2.5" seconds -> µs; 0 or -EINVAL. */
 int ctl_parse_seconds(const char *s, uint64_t *ret);
 /* A decimal id > 0. */

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "ctl-args.h"
+#include "ctl-monitor.h"
+#include "ctl-storage.h"
 #include "libshadow.h"
 
 /* Exit codes, documented in shadowctl(8). */
@@ -48,6 +50,8 @@ static void usage(FILE *out)
 	      " shadowctl [options] delete <shadow-id> | --set <set-id> | --oldest <volume>\n"
 	      " shadowctl [options] expose <shadow-id> [--name <name>] [--mount <dir>] [--rw]\n"
 	      " shadowctl [options] unexpose <shadow-id>\n"
+	      " shadowctl [options] resize <volume> --max-size <size>|<percent>%|max\n"
+	      " shadowctl [options] monitor [--once] [--config <file>] [<volume>...]\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
 	      "dm-shadow device-mapper targets.\n"
@@ -60,6 +64,8 @@ static void usage(FILE *out)
 	      " delete      delete a shadow copy, a whole set, or a volume's oldest\n"
 	      " expose      show a shadow copy as /dev/mapper/<name>, optionally mounted\n"
 	      " unexpose    unmount and remove an exposed shadow copy\n"
+	      " resize      set how much of its store device a volume may use\n"
+	      " monitor     watch the stores; warn, delete old copies or grow by policy\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json                 print JSON\n"
@@ -78,6 +84,9 @@ static void usage(FILE *out)
 	      "     --oldest <volume>      delete: the volume's oldest shadow copy\n"
 	      "     --mount <dir>          expose: mount the copy there\n"
 	      "     --rw                   expose: writable (default read-only)\n"
+	      "     --max-size <size>      resize: 512M, 2G, 20% of the device, or max\n"
+	      "     --once                 monitor: one pass, then exit\n"
+	      "     --config <file>        monitor: policies (default /etc/dm-shadow/monitor.conf)\n"
 	      "\n"
 	      " -h, --help                 display this help\n"
 	      " -V, --version              display version\n"
@@ -345,16 +354,18 @@ static int list_storage(shadow_ctx *ctx, const struct ctl_args *a)
 
 	json_object_object_add(o, "storage", arr);
 	if (!a->json && !a->noheadings)
-		printf("%-16s %-20s %12s %12s %5s %9s %7s %s\n", "VOLUME", "STORE", "USED",
-		       "SIZE", "USE%", "SNAPSHOTS", "INVALID", "MODE");
+		printf("%-16s %-20s %12s %12s %12s %5s %9s %7s %s\n", "VOLUME", "STORE", "USED",
+		       "SIZE", "DEVICE", "USE%", "SNAPSHOTS", "INVALID", "MODE");
 	for (size_t i = 0; i < n; i++) {
-		uint64_t used = 0, total = 0, chunk = shadow_volume_chunk_bytes(v[i]);
+		uint64_t used = 0, total = 0, capacity, chunk = shadow_volume_chunk_bytes(v[i]);
 		unsigned int snaps = 0, max = 0, invalid = 0;
 		bool failed = false, active;
 		const char *mode;
 
 		active = shadow_volume_storage(ctx, v[i], &used, &total, &snaps, &max,
 					       &invalid, &failed) == 0;
+		if (!active || shadow_volume_storage_capacity(ctx, v[i], &capacity) < 0)
+			capacity = total;
 		mode = !active ? "inactive" : failed ? "fail" : "rw";
 		if (a->json) {
 			json_object *p = json_object_new_object();
@@ -366,15 +377,18 @@ static int list_storage(shadow_ctx *ctx, const struct ctl_args *a)
 			json_object_object_add(p, "total_chunks", json_object_new_uint64(total));
 			json_object_object_add(p, "used_bytes", json_object_new_uint64(used * chunk));
 			json_object_object_add(p, "total_bytes", json_object_new_uint64(total * chunk));
+			json_object_object_add(p, "capacity_chunks", json_object_new_uint64(capacity));
+			json_object_object_add(p, "capacity_bytes", json_object_new_uint64(capacity * chunk));
 			json_object_object_add(p, "snapshots", json_object_new_uint64(snaps));
 			json_object_object_add(p, "max_snapshots", json_object_new_uint64(max));
 			json_object_object_add(p, "invalid", json_object_new_uint64(invalid));
 			json_object_object_add(p, "mode", jstr(mode));
 			json_object_array_add(arr, p);
 		} else {
-			printf("%-16s %-20s %11" PRIu64 "K %11" PRIu64 "K %4" PRIu64 "%% %9u %7u %s\n",
+			printf("%-16s %-20s %11" PRIu64 "K %11" PRIu64 "K %11" PRIu64 "K %4" PRIu64
+			       "%% %9u %7u %s\n",
 			       shadow_volume_name(v[i]), shadow_volume_store(v[i]),
-			       used * chunk >> 10, total * chunk >> 10,
+			       used * chunk >> 10, total * chunk >> 10, capacity * chunk >> 10,
 			       total ? used * 100 / total : 0, snaps, invalid, mode);
 		}
 	}
@@ -518,6 +532,8 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		}
 		return 0;
 	}
+	case VERB_RESIZE:
+		return ctl_resize(ctx, a);
 	default:
 		return -EINVAL;
 	}
@@ -527,7 +543,7 @@ int main(int argc, char *argv[])
 {
 	_cleanup_(ctx_freep) shadow_ctx *ctx = NULL;
 	struct ctl_args a;
-	char why[256];
+	char why[256], what[640] = "";
 	int r;
 
 	r = ctl_parse_argv(argc, argv, &a, why, sizeof(why));
@@ -552,12 +568,17 @@ int main(int argc, char *argv[])
 		return EXIT_FAILED;
 	}
 	shadow_ctx_set_log(ctx, log_cb, NULL);
-	r = shadow_ctx_open(ctx, a.wait ? SHADOW_OPEN_WAIT : 0);
-	if (r >= 0)
-		r = run(ctx, &a);
+	if (a.verb == VERB_MONITOR) {
+		/* It takes the lock for each pass, not for its whole life. */
+		r = ctl_monitor(ctx, &a, what, sizeof(what));
+	} else {
+		r = shadow_ctx_open(ctx, a.wait ? SHADOW_OPEN_WAIT : 0);
+		if (r >= 0)
+			r = run(ctx, &a);
+	}
 	if (r < 0) {
-		const char *what = shadow_ctx_error(ctx);
-
+		if (!*what)
+			snprintf(what, sizeof(what), "%s", shadow_ctx_error(ctx));
 		fprintf(stderr, "shadowctl: Failed to %s: %s\n",
 			*what ? what : ctl_verb_names[a.verb], strerror(-r));
 		return exit_code(r);
