@@ -39,6 +39,13 @@
 #include "ctl-monitor.h"
 #include "monitor-policy.h"
 
+/*
+ * How often to look again while a volume is not active (after a reboot,
+ * before something loads it): loading a table changes nothing the monitor
+ * could wait on.  Once every volume is active, nothing is polled.
+ */
+#define RESCAN_MS	60000
+
 /* One thread waiting for the events of one device. */
 struct watcher {
 	char *dm_name;
@@ -68,6 +75,7 @@ struct monitor {
 	size_t n_watchers;
 	struct volume_state *vols;
 	size_t n_vols;
+	bool inactive;			/* a watched volume was not active */
 	uint64_t *invalid_seen;		/* ids of invalid copies already logged */
 	size_t n_invalid_seen;
 };
@@ -173,6 +181,7 @@ static int watch(struct monitor *m, const char *dm_name)
 			return -ENOMEM;
 		}
 		w->wake_fd = m->wake[1];
+		atomic_init(&w->gone, true);	/* until a thread runs */
 		m->watchers[m->n_watchers++] = w;
 	}
 	r = shadow_event_counter(dm_name, &w->event_nr);
@@ -426,15 +435,19 @@ static int pass(struct monitor *m)
 		return r;
 	}
 	log_invalid(m);
+	m->inactive = false;
 	n = shadow_ctx_volumes(m->ctx, &v);
 	for (size_t i = 0; i < n; i++) {
 		/* Acting changes the catalog: take the array again each time. */
 		n = shadow_ctx_volumes(m->ctx, &v);
 		if (i >= n)
 			break;
-		if (watched(m, shadow_volume_name(v[i])) &&
-		    strcmp(shadow_volume_state(v[i]), "active") == 0)
+		if (!watched(m, shadow_volume_name(v[i])))
+			continue;
+		if (strcmp(shadow_volume_state(v[i]), "active") == 0)
 			check_volume(m, v[i]);
+		else
+			m->inactive = true;
 	}
 	shadow_ctx_close(m->ctx);
 	return 0;
@@ -539,11 +552,14 @@ static int run_loop(struct monitor *m, int sfd, int ifd)
 		bool run = false;
 		int r;
 
-		if (poll(fds, ifd >= 0 ? 3 : 2, -1) < 0) {
+		r = poll(fds, ifd >= 0 ? 3 : 2, m->inactive ? RESCAN_MS : -1);
+		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		if (r == 0)
+			run = true;
 		if (fds[0].revents) {
 			struct signalfd_siginfo si;
 
