@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl-columns.h"
+
 enum ctl_verb {
 	VERB_ENABLE,
 	VERB_DISABLE,
@@ -43,9 +45,11 @@ enum {
 	OPT_OLDEST = 1 << 7,
 	OPT_MOUNT = 1 << 8,
 	OPT_RW = 1 << 9,
-	OPT_MAX_SIZE = 1 << 10,
-	OPT_ONCE = 1 << 11,
-	OPT_CONFIG = 1 << 12,
+	OPT_OUTPUT = 1 << 10,
+	OPT_OUTPUT_ALL = 1 << 11,
+	OPT_MAX_SIZE = 1 << 12,
+	OPT_ONCE = 1 << 13,
+	OPT_CONFIG = 1 << 14,
 };
 
 enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
@@ -74,6 +78,8 @@ struct ctl_args {
 	const char *oldest;
 	const char *mount;
 	enum ctl_list list;
+	const char *output;		/* list: -o's argument */
+	struct ctl_columns columns;	/* list: what to print, from -o, -O, -J */
 	uint64_t id;			/* delete, expose, unexpose */
 	struct ctl_max_size max_size;	/* resize */
 	const char *config;		/* monitor */

@@ -133,8 +133,12 @@ expect_exit 2 "no such volume" ctl monitor --once --config "$WORK/monitor.conf" 
 ctl monitor --once --config "$WORK/monitor.conf" || fail "monitor --once"
 
 step "the monitor starts and waits without the lock"
-# Not through ctl(), so that $! is shadowctl itself, not a subshell.
-"$CTL" monitor --config "$WORK/monitor.conf" >"$WORK/monitor.log" 2>&1 &
+# Not through ctl(): a function run in the background is a subshell, and
+# $! must be shadowctl itself.  The binary, not libtool's wrapper, as ctl().
+bin=$SHADOW_TOP/cmd/.libs/shadowctl
+[ -x "$bin" ] || bin=$CTL
+LD_LIBRARY_PATH=$SHADOW_TOP/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+	"$bin" monitor --config "$WORK/monitor.conf" >"$WORK/monitor.log" 2>&1 &
 monitor_pid=$!
 trap 'kill "$monitor_pid" 2>/dev/null || true' EXIT
 wait_for "the monitor to start" logged "monitoring 3 volumes"
