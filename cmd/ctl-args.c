@@ -17,6 +17,8 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_DELETE] = "delete",
 	[VERB_EXPOSE] = "expose",
 	[VERB_UNEXPOSE] = "unexpose",
+	[VERB_RESIZE] = "resize",
+	[VERB_MONITOR] = "monitor",
 };
 
 /* Which options each verb takes. */
@@ -28,13 +30,15 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_DELETE] = OPT_SET | OPT_OLDEST | OPT_FORCE,
 	[VERB_EXPOSE] = OPT_NAME | OPT_MOUNT | OPT_RW,
 	[VERB_UNEXPOSE] = 0,
+	[VERB_RESIZE] = OPT_MAX_SIZE,
+	[VERB_MONITOR] = OPT_ONCE | OPT_CONFIG,
 };
 
 static const char *const opt_names[] = {
 	"--store", "--method", "--chunk-size", "--name", "--force",
 	"--timeout-commit", "--set", "--oldest", "--mount", "--rw",
 	"--output", "--output-all",
-	"--provider",
+	"--provider", "--max-size", "--once", "--config",
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -69,12 +73,44 @@ int ctl_parse_size(const char *s, uint64_t *ret)
 			return -EINVAL;
 		v <<= 20;
 		end++;
+	} else if (*end == 'G' || *end == 'g') {
+		if (v > (UINT64_MAX >> 30))
+			return -EINVAL;
+		v <<= 30;
+		end++;
+	} else if (*end == 'T' || *end == 't') {
+		if (v > (UINT64_MAX >> 40))
+			return -EINVAL;
+		v <<= 40;
+		end++;
 	}
 	if (*end == 'i' && end[1] == 'B')
 		end += 2;
 	if (*end)
 		return -EINVAL;
 	*ret = v;
+	return 0;
+}
+
+int ctl_parse_max_size(const char *s, struct ctl_max_size *ret)
+{
+	struct ctl_max_size m = { 0 };
+	size_t len = s ? strlen(s) : 0;
+
+	if (s && strcmp(s, "max") == 0) {
+		m.max = true;
+	} else if (len > 1 && len <= 4 && s[len - 1] == '%') {
+		for (size_t i = 0; i < len - 1; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -EINVAL;
+			m.percent = m.percent * 10 + (unsigned int)(s[i] - '0');
+		}
+		if (m.percent == 0 || m.percent > 100)
+			return -EINVAL;
+	} else if (ctl_parse_size(s, &m.bytes) < 0 || m.bytes == 0) {
+		return -EINVAL;
+	}
+	*ret = m;
 	return 0;
 }
 
@@ -189,6 +225,14 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 		if (ctl_parse_id(a->args[0], &a->id) < 0)
 			return bad(why, len, "bad shadow id '%s'", a->args[0]);
 		return 0;
+	case VERB_RESIZE:
+		if (a->nargs != 1)
+			return bad(why, len, "'resize' takes one volume, got %d", a->nargs);
+		if (!(a->opts & OPT_MAX_SIZE))
+			return bad(why, len, "'resize' needs --max-size <size>|<percent>%%|max");
+		return 0;
+	case VERB_MONITOR:
+		return 0;
 	default:
 		return bad(why, len, "internal error: verb %d", a->verb);
 	}
@@ -200,7 +244,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 	enum {
 		ARG_STORE = 0x100, ARG_METHOD, ARG_CHUNK, ARG_TIMEOUT, ARG_SET,
 		ARG_OLDEST, ARG_MOUNT, ARG_RW, ARG_STATE_DIR, ARG_WAIT,
-		ARG_PROVIDER,
+		ARG_PROVIDER, ARG_MAX_SIZE, ARG_ONCE, ARG_CONFIG,
 	};
 	static const struct option options[] = {
 		{ "json",           no_argument,       NULL, 'J' },
@@ -221,6 +265,9 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "output",         required_argument, NULL, 'o' },
 		{ "output-all",     no_argument,       NULL, 'O' },
 		{ "provider",       required_argument, NULL, ARG_PROVIDER },
+		{ "max-size",       required_argument, NULL, ARG_MAX_SIZE },
+		{ "once",           no_argument,       NULL, ARG_ONCE },
+		{ "config",         required_argument, NULL, ARG_CONFIG },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ "version",        no_argument,       NULL, 'V' },
 		{}
@@ -300,6 +347,20 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case ARG_PROVIDER:
 			a.opts |= OPT_PROVIDER;
 			a.provider = optarg;
+			break;
+		case ARG_MAX_SIZE:
+			a.opts |= OPT_MAX_SIZE;
+			if (ctl_parse_max_size(optarg, &a.max_size) < 0)
+				return bad(why, why_len,
+					   "bad size '%s' (a size such as 512M or 2G, a percentage such as 20%%, or max)",
+					   optarg);
+			break;
+		case ARG_ONCE:
+			a.opts |= OPT_ONCE;
+			break;
+		case ARG_CONFIG:
+			a.opts |= OPT_CONFIG;
+			a.config = optarg;
 			break;
 		case 'h':
 			help = true;

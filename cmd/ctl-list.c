@@ -325,7 +325,8 @@ static int add_providers(shadow_ctx *ctx, struct ctl_output *o)
 
 struct storage_row {
 	const shadow_volume *volume;
-	uint64_t used, total;	/* chunks */
+	uint64_t used, total;	/* chunks; total: the limit, what it may use */
+	uint64_t capacity;	/* chunks its device holds */
 	unsigned int snapshots, max_snapshots, invalid;
 	const char *mode;
 };
@@ -357,6 +358,11 @@ static void storage_total_chunks(const void *row, void *data, struct ctl_value *
 	ctl_value_u64(v, STORAGE(row)->total);
 }
 
+static void storage_capacity_chunks(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->capacity);
+}
+
 static void storage_used(const void *row, void *data, struct ctl_value *v)
 {
 	ctl_value_u64(v, STORAGE(row)->used * shadow_volume_chunk_bytes(STORAGE(row)->volume));
@@ -365,6 +371,11 @@ static void storage_used(const void *row, void *data, struct ctl_value *v)
 static void storage_size(const void *row, void *data, struct ctl_value *v)
 {
 	ctl_value_u64(v, STORAGE(row)->total * shadow_volume_chunk_bytes(STORAGE(row)->volume));
+}
+
+static void storage_capacity(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->capacity * shadow_volume_chunk_bytes(STORAGE(row)->volume));
 }
 
 static void storage_use_percent(const void *row, void *data, struct ctl_value *v)
@@ -402,11 +413,15 @@ static const struct ctl_column storage_columns[] = {
 	{ "used-chunks", "USED-CHUNKS", "used_chunks", 0, CTL_COLUMN_RIGHT,
 	  "data chunks in use in the store", storage_used_chunks },
 	{ "total-chunks", "TOTAL-CHUNKS", "total_chunks", 0, CTL_COLUMN_RIGHT,
-	  "data chunks the store holds", storage_total_chunks },
+	  "data chunks the store may use (its size, see resize)", storage_total_chunks },
+	{ "cap-chunks", "CAP-CHUNKS", "capacity_chunks", 0, CTL_COLUMN_RIGHT,
+	  "data chunks its device holds", storage_capacity_chunks },
 	{ "used", "USED", "used_bytes", 12, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
 	  "data in the store (JSON: bytes)", storage_used },
 	{ "size", "SIZE", "total_bytes", 12, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
-	  "data the store holds (JSON: bytes)", storage_size },
+	  "data the store may hold, its size (JSON: bytes)", storage_size },
+	{ "capacity", "CAPACITY", "capacity_bytes", 12, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
+	  "data its device holds, the largest size (JSON: bytes)", storage_capacity },
 	{ "use%", "USE%", NULL, 5, CTL_COLUMN_RIGHT | CTL_COLUMN_PERCENT,
 	  "used in percent of size (no JSON field)", storage_use_percent },
 	{ "snapshots", "SNAPSHOTS", "snapshots", 9, CTL_COLUMN_RIGHT,
@@ -420,7 +435,7 @@ static const struct ctl_column storage_columns[] = {
 
 static const struct ctl_table storage_table = {
 	.kind = "storage",
-	.defaults = "volume,store,used,size,use%,snapshots,invalid,mode",
+	.defaults = "volume,store,used,size,capacity,use%,snapshots,invalid,mode",
 	.columns = storage_columns,
 	.n_columns = ELEMENTSOF(storage_columns),
 };
@@ -436,7 +451,8 @@ static int add_storage(shadow_ctx *ctx, struct ctl_output *o)
 		bool failed = false;
 
 		if (shadow_volume_storage(ctx, v[i], &s.used, &s.total, &s.snapshots,
-					  &s.max_snapshots, &s.invalid, &failed) < 0) {
+					  &s.max_snapshots, &s.invalid, &failed) < 0 ||
+		    shadow_volume_storage_capacity(ctx, v[i], &s.capacity) < 0) {
 			s = (struct storage_row){ .volume = v[i], .mode = "inactive" };
 		} else {
 			s.mode = failed ? "fail" : "rw";

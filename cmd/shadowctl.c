@@ -13,6 +13,8 @@
 
 #include "ctl-args.h"
 #include "ctl-list.h"
+#include "ctl-monitor.h"
+#include "ctl-storage.h"
 #include "libshadow.h"
 
 /* Exit codes, documented in shadowctl(8). */
@@ -50,6 +52,8 @@ static void usage(FILE *out)
 	      " shadowctl [options] delete <shadow-id> | --set <set-id> | --oldest <volume>\n"
 	      " shadowctl [options] expose <shadow-id> [--name <name>] [--mount <dir>] [--rw]\n"
 	      " shadowctl [options] unexpose <shadow-id>\n"
+	      " shadowctl [options] resize <volume> --max-size <size>|<percent>%|max\n"
+	      " shadowctl [options] monitor [--once] [--config <file>] [<volume>...]\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
 	      "dm-shadow device-mapper targets, or the stock dm-snapshot ones.\n"
@@ -62,6 +66,8 @@ static void usage(FILE *out)
 	      " delete      delete a shadow copy, a whole set, or a volume's oldest\n"
 	      " expose      show a shadow copy as /dev/mapper/<name>, optionally mounted\n"
 	      " unexpose    unmount and remove an exposed shadow copy\n"
+	      " resize      set how much of its store device a volume may use\n"
+	      " monitor     watch the stores; warn, delete old copies or grow by policy\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json                 print JSON\n"
@@ -84,6 +90,9 @@ static void usage(FILE *out)
 	      "     --oldest <volume>      delete: the volume's oldest shadow copy\n"
 	      "     --mount <dir>          expose: mount the copy there\n"
 	      "     --rw                   expose: writable (default read-only)\n"
+	      "     --max-size <size>      resize: 512M, 2G, 20% of the device, or max\n"
+	      "     --once                 monitor: one pass, then exit\n"
+	      "     --config <file>        monitor: policies (default /etc/dm-shadow/monitor.conf)\n"
 	      "\n"
 	      " -h, --help                 display this help\n"
 	      " -V, --version              display version\n"
@@ -266,6 +275,8 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		}
 		return 0;
 	}
+	case VERB_RESIZE:
+		return ctl_resize(ctx, a);
 	default:
 		return -EINVAL;
 	}
@@ -275,7 +286,7 @@ int main(int argc, char *argv[])
 {
 	_cleanup_(ctx_freep) shadow_ctx *ctx = NULL;
 	struct ctl_args a = { .verb = _VERB_MAX };
-	char why[512];
+	char why[512], what[640] = "";
 	int r;
 
 	r = ctl_parse_argv(argc, argv, &a, why, sizeof(why));
@@ -303,12 +314,17 @@ int main(int argc, char *argv[])
 		return EXIT_FAILED;
 	}
 	shadow_ctx_set_log(ctx, log_cb, NULL);
-	r = shadow_ctx_open(ctx, a.wait ? SHADOW_OPEN_WAIT : 0);
-	if (r >= 0)
-		r = run(ctx, &a);
+	if (a.verb == VERB_MONITOR) {
+		/* It takes the lock for each pass, not for its whole life. */
+		r = ctl_monitor(ctx, &a, what, sizeof(what));
+	} else {
+		r = shadow_ctx_open(ctx, a.wait ? SHADOW_OPEN_WAIT : 0);
+		if (r >= 0)
+			r = run(ctx, &a);
+	}
 	if (r < 0) {
-		const char *what = shadow_ctx_error(ctx);
-
+		if (!*what)
+			snprintf(what, sizeof(what), "%s", shadow_ctx_error(ctx));
 		fprintf(stderr, "shadowctl: Failed to %s: %s\n",
 			*what ? what : ctl_verb_names[a.verb], strerror(-r));
 		return exit_code(r);

@@ -74,6 +74,13 @@ enum {
  */
 int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags);
 
+/*
+ * Drop the lock and forget the catalog, keeping the context (its log and
+ * state directory) to be opened again: a long-running caller holds the
+ * lock only while it acts.  Objects of the catalog become invalid.
+ */
+void shadow_ctx_close(shadow_ctx *ctx);
+
 /* -------------------------------------------------------------------------
  * Volumes
  */
@@ -132,6 +139,41 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 			  unsigned int *ret_snapshots,
 			  unsigned int *ret_max_snapshots,
 			  unsigned int *ret_invalid, bool *ret_failed);
+
+/*
+ * The store's size.  shadow_volume_storage()'s total is what it may use,
+ * its data limit; this is what it holds, the most the limit can be (with a
+ * module older than 1.1.0 the two are the same).  In chunks.
+ */
+int shadow_volume_storage_capacity(shadow_ctx *ctx, const shadow_volume *v,
+				   uint64_t *ret_chunks);
+
+/* shadow_volume_resize(): the store may use all it holds. */
+#define SHADOW_SIZE_MAX UINT64_MAX
+
+/*
+ * Let the store of @volume use at most @max_bytes, or with @max_percent
+ * (1..100) that share of what it holds; rounded down to whole chunks;
+ * SHADOW_SIZE_MAX: all it holds.  Like vssadmin's "resize shadowstorage
+ * /maxsize".  Persistent.  Growing takes effect at once.  -EINVAL: less
+ * than one chunk, or more than the store holds; -ENOSPC: more than that is
+ * in use; -EBUSY: chunks above the new size are in use; -EOPNOTSUPP: the
+ * loaded module predates the limit.  Nothing changes on failure.
+ */
+int shadow_volume_resize(shadow_ctx *ctx, const char *volume, uint64_t max_bytes,
+			 unsigned int max_percent);
+
+/* Usage thresholds the kernel raises an event at, at most. */
+#define SHADOW_MAX_THRESHOLDS 8
+
+/*
+ * Have the kernel raise a device-mapper event on @volume's device each
+ * time its store's use climbs past one of @pct (@n percentages of the
+ * limit, 1..100, ascending; n = 0: none).  Kept while the volume is
+ * loaded, not across a reboot: the default is 80 and 90.
+ */
+int shadow_volume_set_thresholds(shadow_ctx *ctx, const char *volume,
+				 const unsigned int *pct, size_t n);
 
 /* -------------------------------------------------------------------------
  * Shadow copy sets
@@ -197,6 +239,28 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 		       const char *mountpoint, unsigned int flags);
 /* Unmount (if mounted by expose) and remove the exposed device. */
 int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id);
+
+/* -------------------------------------------------------------------------
+ * Events
+ *
+ * A volume's device-mapper device (@dm_name: shadow_volume_dm_name()) raises
+ * an event when a shadow copy is invalidated because the store overflowed,
+ * and when the store's use passes a threshold.  These two functions take no
+ * context, change none and need no lock: call them from any thread, after
+ * one shadow_ctx_open() in the process (which routes libdevmapper's
+ * messages to that context's log).
+ */
+
+/* The device's event counter now.  -ENXIO: no such device. */
+int shadow_event_counter(const char *dm_name, uint32_t *ret_event_nr);
+
+/*
+ * Block until the device's event counter differs from @event_nr (at once
+ * if it already does); its value then in *ret_event_nr.  -ENXIO once the
+ * device is gone (removing it wakes the waiter); -EINTR on a signal.
+ */
+int shadow_event_wait(const char *dm_name, uint32_t event_nr,
+		      uint32_t *ret_event_nr);
 
 /* -------------------------------------------------------------------------
  * Providers

@@ -430,3 +430,25 @@ bool shadow_dm_is_dm_major(uint32_t major)
 {
 	return dm_is_dm_major(major);
 }
+
+int shadow_dm_wait_event(const char *name, uint32_t event_nr,
+			 uint32_t *ret_event_nr)
+{
+	_cleanup_dm_task_ struct dm_task *dmt = NULL;
+	struct dm_info info;
+	int r;
+
+	r = task_new(DM_DEVICE_WAITEVENT, name, &dmt);
+	if (r < 0)
+		return r;
+	if (!dm_task_set_event_nr(dmt, event_nr))
+		return -ENOMEM;
+	if (!dm_task_run(dmt))
+		return task_errno(dmt);
+	if (!dm_task_get_info(dmt, &info))
+		return -EIO;
+	if (!info.exists)
+		return -ENXIO;
+	*ret_event_nr = info.event_nr;
+	return 0;
+}

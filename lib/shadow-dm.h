@@ -102,5 +102,13 @@ int shadow_dm_deps(const char *name, dev_t **ret, unsigned int *ret_n);
 int shadow_dm_target_version(const char *type, char ret_version[32]);
 /* Is this major number device-mapper's? */
 bool shadow_dm_is_dm_major(uint32_t major);
+/*
+ * Block until @name's event counter differs from @event_nr (at once if it
+ * already does), and give its new value.  -ENXIO once the device is gone
+ * (removing a device wakes its waiters), -EINTR on a signal.  Safe from any
+ * thread.
+ */
+int shadow_dm_wait_event(const char *name, uint32_t event_nr,
+			 uint32_t *ret_event_nr);
 
 #endif
