@@ -250,8 +250,7 @@ static int shadow_origin_msg_limit(struct shadow_pool *pool, u64 limit)
 }
 
 static int shadow_origin_msg_thresholds(struct shadow_pool *pool,
-					unsigned int argc, char **argv,
-					char *result, unsigned int maxlen)
+					unsigned int argc, char **argv)
 {
 	u8 pct[SHADOW_MAX_THRESHOLDS];
 	unsigned int i;
@@ -304,8 +303,7 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 	if (!strcasecmp(argv[0], "thresholds")) {
 		if (argc > 1)
 			return shadow_origin_msg_thresholds(pool, argc - 1,
-							    argv + 1, result,
-							    maxlen);
+							    argv + 1);
 		mutex_lock(&pool->lock);
 		shadow_usage_emit_thresholds(pool, result, maxlen);
 		mutex_unlock(&pool->lock);
