@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl-args.h"
+#include "ctl-list.h"
 
 const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_ENABLE] = "enable",
@@ -16,23 +17,29 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_DELETE] = "delete",
 	[VERB_EXPOSE] = "expose",
 	[VERB_UNEXPOSE] = "unexpose",
+	[VERB_RESIZE] = "resize",
+	[VERB_MONITOR] = "monitor",
 };
 
 /* Which options each verb takes. */
 static const unsigned int verb_opts[_VERB_MAX] = {
-	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME,
+	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME | OPT_PROVIDER,
 	[VERB_DISABLE] = OPT_FORCE,
 	[VERB_CREATE] = OPT_TIMEOUT | OPT_RETRIES | OPT_WRITER | OPT_COMPONENT |
 			OPT_NO_WRITERS | OPT_WRITER_TIMEOUT | OPT_WRITERS_DIR | OPT_WRITER_CONF,
-	[VERB_LIST] = OPT_WRITERS_DIR,
+	[VERB_LIST] = OPT_WRITERS_DIR | OPT_OUTPUT | OPT_OUTPUT_ALL,
 	[VERB_DELETE] = OPT_SET | OPT_OLDEST | OPT_FORCE,
 	[VERB_EXPOSE] = OPT_NAME | OPT_MOUNT | OPT_RW,
 	[VERB_UNEXPOSE] = 0,
+	[VERB_RESIZE] = OPT_MAX_SIZE,
+	[VERB_MONITOR] = OPT_ONCE | OPT_CONFIG,
 };
 
 static const char *const opt_names[] = {
 	"--store", "--method", "--chunk-size", "--name", "--force",
 	"--timeout-commit", "--set", "--oldest", "--mount", "--rw",
+	"--output", "--output-all",
+	"--provider", "--max-size", "--once", "--config",
 	"--retries", "--writer", "--component", "--no-writers", "--writer-timeout",
 	"--writers-dir", "--writer-conf",
 };
@@ -69,12 +76,44 @@ int ctl_parse_size(const char *s, uint64_t *ret)
 			return -EINVAL;
 		v <<= 20;
 		end++;
+	} else if (*end == 'G' || *end == 'g') {
+		if (v > (UINT64_MAX >> 30))
+			return -EINVAL;
+		v <<= 30;
+		end++;
+	} else if (*end == 'T' || *end == 't') {
+		if (v > (UINT64_MAX >> 40))
+			return -EINVAL;
+		v <<= 40;
+		end++;
 	}
 	if (*end == 'i' && end[1] == 'B')
 		end += 2;
 	if (*end)
 		return -EINVAL;
 	*ret = v;
+	return 0;
+}
+
+int ctl_parse_max_size(const char *s, struct ctl_max_size *ret)
+{
+	struct ctl_max_size m = { 0 };
+	size_t len = s ? strlen(s) : 0;
+
+	if (s && strcmp(s, "max") == 0) {
+		m.max = true;
+	} else if (len > 1 && len <= 4 && s[len - 1] == '%') {
+		for (size_t i = 0; i < len - 1; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -EINVAL;
+			m.percent = m.percent * 10 + (unsigned int)(s[i] - '0');
+		}
+		if (m.percent == 0 || m.percent > 100)
+			return -EINVAL;
+	} else if (ctl_parse_size(s, &m.bytes) < 0 || m.bytes == 0) {
+		return -EINVAL;
+	}
+	*ret = m;
 	return 0;
 }
 
@@ -176,6 +215,18 @@ static int parse_list_what(const char *s, enum ctl_list *ret)
 	return -EINVAL;
 }
 
+/* list: the columns to print, from -o, -O and -J. */
+static int check_columns(struct ctl_args *a, char *why, size_t len)
+{
+	unsigned int flags = (a->json ? CTL_SELECT_JSON : 0) |
+			     ((a->opts & OPT_OUTPUT_ALL) ? CTL_SELECT_ALL : 0);
+
+	if ((a->opts & OPT_OUTPUT) && (a->opts & OPT_OUTPUT_ALL))
+		return bad(why, len, "options --output and --output-all exclude each other");
+	return ctl_columns_select(ctl_list_table(a->list), a->output, flags, &a->columns,
+				  why, len);
+}
+
 /* The positional arguments after the verb, checked per verb. */
 static int check_verb(struct ctl_args *a, char *why, size_t len)
 {
@@ -209,7 +260,7 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 			a->list = LIST_SHADOWS;
 			if (a->opts & OPT_WRITERS_DIR)
 				return bad(why, len, "option --writers-dir is only valid for 'list writers'");
-			return 0;
+			return check_columns(a, why, len);
 		}
 		if (a->nargs > 1)
 			return bad(why, len, "'list' takes one of shadows, sets, volumes, providers, storage, writers");
@@ -218,7 +269,7 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 				   a->args[0]);
 		if ((a->opts & OPT_WRITERS_DIR) && a->list != LIST_WRITERS)
 			return bad(why, len, "option --writers-dir is only valid for 'list writers'");
-		return 0;
+		return check_columns(a, why, len);
 	case VERB_DELETE: {
 		int ways = (a->nargs > 0) + !!(a->opts & OPT_SET) + !!(a->opts & OPT_OLDEST);
 
@@ -235,6 +286,14 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 		if (ctl_parse_id(a->args[0], &a->id) < 0)
 			return bad(why, len, "bad shadow id '%s'", a->args[0]);
 		return 0;
+	case VERB_RESIZE:
+		if (a->nargs != 1)
+			return bad(why, len, "'resize' takes one volume, got %d", a->nargs);
+		if (!(a->opts & OPT_MAX_SIZE))
+			return bad(why, len, "'resize' needs --max-size <size>|<percent>%%|max");
+		return 0;
+	case VERB_MONITOR:
+		return 0;
 	default:
 		return bad(why, len, "internal error: verb %d", a->verb);
 	}
@@ -246,6 +305,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 	enum {
 		ARG_STORE = 0x100, ARG_METHOD, ARG_CHUNK, ARG_TIMEOUT, ARG_SET,
 		ARG_OLDEST, ARG_MOUNT, ARG_RW, ARG_STATE_DIR, ARG_WAIT,
+		ARG_PROVIDER, ARG_MAX_SIZE, ARG_ONCE, ARG_CONFIG,
 		ARG_RETRIES, ARG_WRITER, ARG_COMPONENT, ARG_NO_WRITERS,
 		ARG_WRITER_TIMEOUT, ARG_WRITERS_DIR, ARG_WRITER_CONF,
 	};
@@ -265,6 +325,12 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "oldest",         required_argument, NULL, ARG_OLDEST },
 		{ "mount",          required_argument, NULL, ARG_MOUNT },
 		{ "rw",             no_argument,       NULL, ARG_RW },
+		{ "output",         required_argument, NULL, 'o' },
+		{ "output-all",     no_argument,       NULL, 'O' },
+		{ "provider",       required_argument, NULL, ARG_PROVIDER },
+		{ "max-size",       required_argument, NULL, ARG_MAX_SIZE },
+		{ "once",           no_argument,       NULL, ARG_ONCE },
+		{ "config",         required_argument, NULL, ARG_CONFIG },
 		{ "retries",        required_argument, NULL, ARG_RETRIES },
 		{ "writer",         required_argument, NULL, ARG_WRITER },
 		{ "component",      required_argument, NULL, ARG_COMPONENT },
@@ -283,7 +349,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 	why[0] = '\0';
 	optind = 0;	/* glibc: full reinitialisation */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":JnvfhV", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":JnvfhVo:O", options, NULL)) >= 0) {
 		switch (c) {
 		case 'J':
 			a.json = true;
@@ -340,6 +406,31 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			break;
 		case ARG_RW:
 			a.opts |= OPT_RW;
+			break;
+		case 'o':
+			a.opts |= OPT_OUTPUT;
+			a.output = optarg;
+			break;
+		case 'O':
+			a.opts |= OPT_OUTPUT_ALL;
+			break;
+		case ARG_PROVIDER:
+			a.opts |= OPT_PROVIDER;
+			a.provider = optarg;
+			break;
+		case ARG_MAX_SIZE:
+			a.opts |= OPT_MAX_SIZE;
+			if (ctl_parse_max_size(optarg, &a.max_size) < 0)
+				return bad(why, why_len,
+					   "bad size '%s' (a size such as 512M or 2G, a percentage such as 20%%, or max)",
+					   optarg);
+			break;
+		case ARG_ONCE:
+			a.opts |= OPT_ONCE;
+			break;
+		case ARG_CONFIG:
+			a.opts |= OPT_CONFIG;
+			a.config = optarg;
 			break;
 		case ARG_RETRIES:
 			a.opts |= OPT_RETRIES;

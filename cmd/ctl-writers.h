@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * shadowctl's writers: 'list writers' and what 'create' prints and sends
+ * shadowctl's writers: what 'create' prints and sends
  * about them.  On the public libshadow.h only.
  */
 #ifndef SHADOW_CTL_WRITERS_H
@@ -10,9 +10,6 @@
 
 #include "ctl-args.h"
 #include "libshadow.h"
-
-/* 'shadowctl list writers [--json]'. */
-int ctl_list_writers(shadow_ctx *ctx, const struct ctl_args *a);
 
 /* The create options from the command line; 0 or -errno (why in @why). */
 int ctl_create_opts(const struct ctl_args *a, shadow_create_opts **ret,

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ctl-args.h"
+#include "ctl-list.h"
+#include "ctl-monitor.h"
+#include "ctl-storage.h"
 #include "ctl-writers.h"
 #include "libshadow.h"
 
@@ -44,18 +46,22 @@ static void usage(FILE *out)
 	fputs("Usage:\n"
 	      " shadowctl [options] enable <device> --store <device> [--method cow]\n"
 	      "                            [--chunk-size <size>] [--name <name>]\n"
+	      "                            [--provider dm-shadow|dm-snapshot|auto]\n"
 	      " shadowctl [options] disable <volume> [--force]\n"
 	      " shadowctl [options] create <volume>... [--timeout-commit <seconds>]\n"
 	      "                            [--writer <name>]... [--component <writer>/<component>]...\n"
 	      "                            [--no-writers] [--writer-timeout <seconds>] [--retries <n>]\n"
 	      "                            [--writers-dir <dir>] [--writer-conf <file>]\n"
 	      " shadowctl [options] list [shadows|sets|volumes|providers|storage|writers]\n"
+	      "                          [-o <columns> | -O]\n"
 	      " shadowctl [options] delete <shadow-id> | --set <set-id> | --oldest <volume>\n"
 	      " shadowctl [options] expose <shadow-id> [--name <name>] [--mount <dir>] [--rw]\n"
 	      " shadowctl [options] unexpose <shadow-id>\n"
+	      " shadowctl [options] resize <volume> --max-size <size>|<percent>%|max\n"
+	      " shadowctl [options] monitor [--once] [--config <file>] [<volume>...]\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
-	      "dm-shadow device-mapper targets.\n"
+	      "dm-shadow device-mapper targets, or the stock dm-snapshot ones.\n"
 	      "\n"
 	      "Commands:\n"
 	      " enable      make a device a volume (a dm device is taken over in place)\n"
@@ -65,10 +71,15 @@ static void usage(FILE *out)
 	      " delete      delete a shadow copy, a whole set, or a volume's oldest\n"
 	      " expose      show a shadow copy as /dev/mapper/<name>, optionally mounted\n"
 	      " unexpose    unmount and remove an exposed shadow copy\n"
+	      " resize      set how much of its store device a volume may use\n"
+	      " monitor     watch the stores; warn, delete old copies or grow by policy\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json                 print JSON\n"
-	      " -n, --noheadings           do not print column headings\n"
+	      " -n, --noheadings           list: do not print column headings\n"
+	      " -o, --output <columns>     list: the columns to print (+<columns> adds\n"
+	      "                            to the defaults; 'list --help' names them)\n"
+	      " -O, --output-all           list: print every column\n"
 	      " -v, --verbose              log what is done (and libdevmapper's messages)\n"
 	      "     --state-dir <dir>      catalog directory (default $SHADOW_STATE_DIR,\n"
 	      "                            or " SHADOW_DEFAULT_STATE_DIR ")\n"
@@ -77,6 +88,7 @@ static void usage(FILE *out)
 	      "     --method <method>      enable: snapshot method (cow)\n"
 	      "     --chunk-size <size>    enable: chunk size, 4K to 1M (default 4K)\n"
 	      "     --name <name>          enable, expose: device-mapper name\n"
+	      "     --provider <provider>  enable: dm-shadow, dm-snapshot or auto (default)\n"
 	      " -f, --force                disable: delete its shadows; delete: unexpose\n"
 	      "     --timeout-commit <s>   create: bound of the freeze window (default 10)\n"
 	      "     --writer <name>        create: run only this writer (repeatable)\n"
@@ -91,6 +103,9 @@ static void usage(FILE *out)
 	      "     --oldest <volume>      delete: the volume's oldest shadow copy\n"
 	      "     --mount <dir>          expose: mount the copy there\n"
 	      "     --rw                   expose: writable (default read-only)\n"
+	      "     --max-size <size>      resize: 512M, 2G, 20% of the device, or max\n"
+	      "     --once                 monitor: one pass, then exit\n"
+	      "     --config <file>        monitor: policies (default /etc/dm-shadow/monitor.conf)\n"
 	      "\n"
 	      " -h, --help                 display this help\n"
 	      " -V, --version              display version\n"
@@ -139,265 +154,18 @@ static void log_cb(void *userdata, int level, const char *msg)
 	if (level <= SHADOW_LOG_WARNING)
 		fprintf(stderr, "shadowctl: %s: %s\n",
 			level <= SHADOW_LOG_ERR ? "error" : "warning", msg);
-	else if (verbose)
+	else if (level <= SHADOW_LOG_NOTICE || verbose)
 		fprintf(stderr, "shadowctl: %s\n", msg);
 }
 
-/* ------------------------------------------------------------------------
- * Output
- */
-
-static void iso_time(int64_t t, char buf[32])
+static void print_json(json_object *o)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, 32, "%" PRId64, t);
+	ctl_print_json(o, stdout);
 }
 
 static json_object *jstr(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
-}
-
-static json_object *copy_json(const shadow_copy *c)
-{
-	json_object *o = json_object_new_object();
-	char created[32];
-
-	iso_time(shadow_copy_created(c), created);
-	json_object_object_add(o, "id", json_object_new_uint64(shadow_copy_id(c)));
-	json_object_object_add(o, "set", shadow_copy_set(c) ?
-			       json_object_new_uint64(shadow_copy_set(c)) : NULL);
-	json_object_object_add(o, "volume", jstr(shadow_copy_volume(c)));
-	json_object_object_add(o, "method", jstr(shadow_copy_method(c)));
-	json_object_object_add(o, "created", jstr(created));
-	json_object_object_add(o, "state", jstr(shadow_copy_state(c)));
-	json_object_object_add(o, "device", jstr(shadow_copy_device(c)));
-	json_object_object_add(o, "snapshot", json_object_new_uint64(shadow_copy_snapshot(c)));
-	json_object_object_add(o, "mountpoint", jstr(shadow_copy_mountpoint(c)));
-	json_object_object_add(o, "writable", json_object_new_boolean(shadow_copy_writable(c)));
-	return o;
-}
-
-static json_object *set_json(shadow_ctx *ctx, const shadow_set *s, bool with_copies)
-{
-	json_object *o = json_object_new_object();
-	char created[32];
-
-	iso_time(shadow_set_created(s), created);
-	json_object_object_add(o, "id", json_object_new_uint64(shadow_set_id(s)));
-	json_object_object_add(o, "created", jstr(created));
-	json_object_object_add(o, "freeze_us", json_object_new_uint64(shadow_set_freeze_us(s)));
-	json_object_object_add(o, "state", jstr(shadow_set_state(s)));
-	json_object_object_add(o, "count", json_object_new_uint64(shadow_set_count(ctx, s)));
-	json_object_object_add(o, "writers", ctl_set_writers_json(s));
-	if (with_copies) {
-		shadow_copy *const *c;
-		size_t n = shadow_ctx_copies(ctx, &c);
-		json_object *a = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++)
-			if (shadow_copy_set(c[i]) == shadow_set_id(s))
-				json_object_array_add(a, copy_json(c[i]));
-		json_object_object_add(o, "shadows", a);
-	}
-	return o;
-}
-
-static json_object *volume_json(const shadow_volume *v)
-{
-	json_object *o = json_object_new_object();
-	char enabled[32];
-
-	iso_time(shadow_volume_enabled(v), enabled);
-	json_object_object_add(o, "name", jstr(shadow_volume_name(v)));
-	json_object_object_add(o, "device", jstr(shadow_volume_device(v)));
-	json_object_object_add(o, "store", jstr(shadow_volume_store(v)));
-	json_object_object_add(o, "method", jstr(shadow_volume_method(v)));
-	json_object_object_add(o, "chunk_size", json_object_new_uint64(shadow_volume_chunk_bytes(v)));
-	json_object_object_add(o, "dm_name", jstr(shadow_volume_dm_name(v)));
-	json_object_object_add(o, "real", jstr(shadow_volume_real_name(v)));
-	json_object_object_add(o, "enabled", jstr(enabled));
-	json_object_object_add(o, "state", jstr(shadow_volume_state(v)));
-	return o;
-}
-
-static void print_json(json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_SPACED |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-static const char *dash(const char *s)
-{
-	return s ? s : "-";
-}
-
-static void print_copy_row(const shadow_copy *c)
-{
-	char created[32], set[24] = "-";
-
-	iso_time(shadow_copy_created(c), created);
-	if (shadow_copy_set(c))
-		snprintf(set, sizeof(set), "%" PRIu64, shadow_copy_set(c));
-	printf("%-6" PRIu64 " %-5s %-16s %-6s %-20s %-8s %s\n", shadow_copy_id(c), set,
-	       shadow_copy_volume(c), shadow_copy_method(c), created,
-	       shadow_copy_state(c), dash(shadow_copy_device(c)));
-}
-
-static int list_shadows(shadow_ctx *ctx, const struct ctl_args *a)
-{
-	shadow_copy *const *c;
-	size_t n = shadow_ctx_copies(ctx, &c);
-
-	if (a->json) {
-		_cleanup_(json_putp) json_object *o = json_object_new_object();
-		json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, copy_json(c[i]));
-		json_object_object_add(o, "shadows", arr);
-		print_json(o);
-		return 0;
-	}
-	if (!a->noheadings)
-		printf("%-6s %-5s %-16s %-6s %-20s %-8s %s\n", "ID", "SET", "VOLUME",
-		       "METHOD", "CREATED", "STATE", "DEVICE");
-	for (size_t i = 0; i < n; i++)
-		print_copy_row(c[i]);
-	return 0;
-}
-
-static int list_sets(shadow_ctx *ctx, const struct ctl_args *a)
-{
-	shadow_set *const *s;
-	size_t n = shadow_ctx_sets(ctx, &s);
-
-	if (a->json) {
-		_cleanup_(json_putp) json_object *o = json_object_new_object();
-		json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, set_json(ctx, s[i], false));
-		json_object_object_add(o, "sets", arr);
-		print_json(o);
-		return 0;
-	}
-	if (!a->noheadings)
-		printf("%-5s %-20s %10s %-9s %s\n", "ID", "CREATED", "FREEZE-US", "STATE", "COUNT");
-	for (size_t i = 0; i < n; i++) {
-		char created[32];
-
-		iso_time(shadow_set_created(s[i]), created);
-		printf("%-5" PRIu64 " %-20s %10" PRIu64 " %-9s %zu\n", shadow_set_id(s[i]), created,
-		       shadow_set_freeze_us(s[i]), shadow_set_state(s[i]),
-		       shadow_set_count(ctx, s[i]));
-	}
-	return 0;
-}
-
-static int list_volumes(shadow_ctx *ctx, const struct ctl_args *a)
-{
-	shadow_volume *const *v;
-	size_t n = shadow_ctx_volumes(ctx, &v);
-
-	if (a->json) {
-		_cleanup_(json_putp) json_object *o = json_object_new_object();
-		json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, volume_json(v[i]));
-		json_object_object_add(o, "volumes", arr);
-		print_json(o);
-		return 0;
-	}
-	if (!a->noheadings)
-		printf("%-16s %-20s %-20s %-6s %6s %-8s %s\n", "NAME", "DEVICE", "STORE",
-		       "METHOD", "CHUNK", "STATE", "REAL");
-	for (size_t i = 0; i < n; i++)
-		printf("%-16s %-20s %-20s %-6s %5" PRIu64 "K %-8s %s\n", shadow_volume_name(v[i]),
-		       shadow_volume_device(v[i]), shadow_volume_store(v[i]),
-		       shadow_volume_method(v[i]), shadow_volume_chunk_bytes(v[i]) >> 10,
-		       shadow_volume_state(v[i]), dash(shadow_volume_real_name(v[i])));
-	return 0;
-}
-
-static int list_providers(shadow_ctx *ctx, const struct ctl_args *a)
-{
-	_cleanup_(json_putp) json_object *o = json_object_new_object();
-	json_object *arr = json_object_new_array();
-	const char *name, *target, *version;
-	bool usable;
-
-	json_object_object_add(o, "providers", arr);
-	if (!a->json && !a->noheadings)
-		printf("%-12s %-14s %-8s %s\n", "NAME", "TARGET", "VERSION", "USABLE");
-	for (unsigned int i = 0; shadow_provider(ctx, i, &name, &target, &usable, &version) > 0; i++) {
-		if (a->json) {
-			json_object *p = json_object_new_object();
-
-			json_object_object_add(p, "name", jstr(name));
-			json_object_object_add(p, "target", jstr(target));
-			json_object_object_add(p, "version", jstr(version));
-			json_object_object_add(p, "usable", json_object_new_boolean(usable));
-			json_object_array_add(arr, p);
-		} else {
-			printf("%-12s %-14s %-8s %s\n", name, target, version, usable ? "yes" : "no");
-		}
-	}
-	if (a->json)
-		print_json(o);
-	return 0;
-}
-
-static int list_storage(shadow_ctx *ctx, const struct ctl_args *a)
-{
-	_cleanup_(json_putp) json_object *o = json_object_new_object();
-	json_object *arr = json_object_new_array();
-	shadow_volume *const *v;
-	size_t n = shadow_ctx_volumes(ctx, &v);
-
-	json_object_object_add(o, "storage", arr);
-	if (!a->json && !a->noheadings)
-		printf("%-16s %-20s %12s %12s %5s %9s %7s %s\n", "VOLUME", "STORE", "USED",
-		       "SIZE", "USE%", "SNAPSHOTS", "INVALID", "MODE");
-	for (size_t i = 0; i < n; i++) {
-		uint64_t used = 0, total = 0, chunk = shadow_volume_chunk_bytes(v[i]);
-		unsigned int snaps = 0, max = 0, invalid = 0;
-		bool failed = false, active;
-		const char *mode;
-
-		active = shadow_volume_storage(ctx, v[i], &used, &total, &snaps, &max,
-					       &invalid, &failed) == 0;
-		mode = !active ? "inactive" : failed ? "fail" : "rw";
-		if (a->json) {
-			json_object *p = json_object_new_object();
-
-			json_object_object_add(p, "volume", jstr(shadow_volume_name(v[i])));
-			json_object_object_add(p, "store", jstr(shadow_volume_store(v[i])));
-			json_object_object_add(p, "chunk_size", json_object_new_uint64(chunk));
-			json_object_object_add(p, "used_chunks", json_object_new_uint64(used));
-			json_object_object_add(p, "total_chunks", json_object_new_uint64(total));
-			json_object_object_add(p, "used_bytes", json_object_new_uint64(used * chunk));
-			json_object_object_add(p, "total_bytes", json_object_new_uint64(total * chunk));
-			json_object_object_add(p, "snapshots", json_object_new_uint64(snaps));
-			json_object_object_add(p, "max_snapshots", json_object_new_uint64(max));
-			json_object_object_add(p, "invalid", json_object_new_uint64(invalid));
-			json_object_object_add(p, "mode", jstr(mode));
-			json_object_array_add(arr, p);
-		} else {
-			printf("%-16s %-20s %11" PRIu64 "K %11" PRIu64 "K %4" PRIu64 "%% %9u %7u %s\n",
-			       shadow_volume_name(v[i]), shadow_volume_store(v[i]),
-			       used * chunk >> 10, total * chunk >> 10,
-			       total ? used * 100 / total : 0, snaps, invalid, mode);
-		}
-	}
-	if (a->json)
-		print_json(o);
-	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -413,16 +181,16 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 	case VERB_ENABLE: {
 		shadow_volume *v;
 
-		r = shadow_volume_enable(ctx, a->args[0], a->store, a->method, a->chunk_bytes,
-					 a->name, &v);
+		r = shadow_volume_enable_with_provider(ctx, a->args[0], a->store, a->method,
+						       a->chunk_bytes, a->name, a->provider, &v);
 		if (r < 0)
 			return r;
 		if (a->json) {
-			json_object_object_add(o, "volume", volume_json(v));
+			json_object_object_add(o, "volume", ctl_volume_json(ctx, v));
 			print_json(o);
 		} else {
-			printf("volume %s enabled: /dev/mapper/%s%s\n", shadow_volume_name(v),
-			       shadow_volume_dm_name(v),
+			printf("volume %s enabled with %s: /dev/mapper/%s%s\n", shadow_volume_name(v),
+			       shadow_volume_provider(v), shadow_volume_dm_name(v),
 			       shadow_volume_real_name(v) ? " (taken over in place)" : "");
 		}
 		return 0;
@@ -454,7 +222,7 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		if (r < 0)
 			return r;
 		if (a->json) {
-			json_object_object_add(o, "set", set_json(ctx, s, true));
+			json_object_object_add(o, "set", ctl_set_json(ctx, s, true));
 			print_json(o);
 		} else {
 			shadow_copy *const *c;
@@ -472,21 +240,7 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		return 0;
 	}
 	case VERB_LIST:
-		switch (a->list) {
-		case LIST_SHADOWS:
-			return list_shadows(ctx, a);
-		case LIST_SETS:
-			return list_sets(ctx, a);
-		case LIST_VOLUMES:
-			return list_volumes(ctx, a);
-		case LIST_PROVIDERS:
-			return list_providers(ctx, a);
-		case LIST_STORAGE:
-			return list_storage(ctx, a);
-		case LIST_WRITERS:
-			return ctl_list_writers(ctx, a);
-		}
-		return -EINVAL;
+		return ctl_list(ctx, a);
 	case VERB_DELETE: {
 		json_object *arr = json_object_new_array();
 		unsigned int flags = (a->opts & OPT_FORCE) ? SHADOW_FORCE : 0;
@@ -534,7 +288,7 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 			return r;
 		c = shadow_ctx_find_copy(ctx, a->id);
 		if (a->json) {
-			json_object_object_add(o, "shadow", copy_json(c));
+			json_object_object_add(o, "shadow", ctl_copy_json(ctx, c));
 			print_json(o);
 		} else if (a->verb == VERB_EXPOSE) {
 			printf("shadow %" PRIu64 " exposed as %s%s%s (%s)\n", a->id,
@@ -546,6 +300,8 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		}
 		return 0;
 	}
+	case VERB_RESIZE:
+		return ctl_resize(ctx, a);
 	default:
 		return -EINVAL;
 	}
@@ -554,13 +310,16 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 int main(int argc, char *argv[])
 {
 	_cleanup_(ctx_freep) shadow_ctx *ctx = NULL;
-	struct ctl_args a;
-	char why[256];
+	struct ctl_args a = { .verb = _VERB_MAX };
+	char why[512], what[640] = "";
 	int r;
 
 	r = ctl_parse_argv(argc, argv, &a, why, sizeof(why));
 	if (r == CTL_HELP) {
-		usage(stdout);
+		if (a.verb == VERB_LIST)
+			ctl_list_usage(stdout, a.nargs == 1 ? a.args[0] : NULL);
+		else
+			usage(stdout);
 		return EXIT_OK;
 	}
 	if (r == CTL_VERSION) {
@@ -583,13 +342,17 @@ int main(int argc, char *argv[])
 	r = shadow_ctx_set_writers_dir(ctx, a.writers_dir);
 	if (r >= 0)
 		r = shadow_ctx_set_writer_conf(ctx, a.writer_conf);
-	if (r >= 0)
+	if (r >= 0 && a.verb == VERB_MONITOR) {
+		/* It takes the lock for each pass, not for its whole life. */
+		r = ctl_monitor(ctx, &a, what, sizeof(what));
+	} else if (r >= 0) {
 		r = shadow_ctx_open(ctx, a.wait ? SHADOW_OPEN_WAIT : 0);
-	if (r >= 0)
-		r = run(ctx, &a);
+		if (r >= 0)
+			r = run(ctx, &a);
+	}
 	if (r < 0) {
-		const char *what = shadow_ctx_error(ctx);
-
+		if (!*what)
+			snprintf(what, sizeof(what), "%s", shadow_ctx_error(ctx));
 		fprintf(stderr, "shadowctl: Failed to %s: %s\n",
 			*what ? what : ctl_verb_names[a.verb],
 			r == -ECANCELED ? "a writer failed; the set was undone" : strerror(-r));

@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "shadow-catalog.h"
 #include "shadow-dm.h"
+#include "shadow-provider.h"
 #include "shadow-status.h"
 
 #define SHADOW_UUID_PREFIX "SHADOW-"
@@ -34,6 +35,7 @@ struct shadow_ctx {
 	char *writer_conf;
 	struct shadow_writer **writer_list;	/* shadow_ctx_writers() */
 	size_t n_writer_list;
+	struct shadow_provider_probe probes[SHADOW_N_PROVIDERS];
 };
 
 static inline void table_clearp(struct shadow_dm_table *t)
@@ -60,9 +62,14 @@ int64_t now_realtime(void);
 uint64_t now_us(void);
 int block_device(const char *path, dev_t *ret_rdev, uint64_t *ret_sectors);
 bool valid_dm_name(const char *name);
+bool volume_loaded(const struct shadow_volume *v);
+
+/*
+ * shadow-provider-dmshadow.c: questions to the dm-shadow targets.  The
+ * verbs go through the volume's provider (shadow-provider.h) instead.
+ */
 int origin_status(const char *name, struct shadow_origin_status *ret,
 		  uint64_t *ret_sectors);
-bool volume_loaded(const struct shadow_volume *v);
 int kernel_list(const char *name, struct shadow_list_entry **ret,
 		unsigned int *ret_n);
 int snap_message(const char *name, const char *verb, uint64_t id);

@@ -65,6 +65,7 @@ const char *shadow_set_writer_data(const shadow_set *s, size_t i)
 struct member {
 	struct shadow_volume *v;
 	dev_t dev;		/* its device's number */
+	const struct shadow_provider_ops *p;
 	struct shadow_copy *c;
 	bool suspended;
 	bool created;
@@ -429,6 +430,16 @@ static enum set_outcome step_commit(struct creation *cr)
 		r = shadow_catalog_save(ctx->state_dir, &ctx->cat);
 	if (r < 0)
 		return step_fail(cr, r, "create the set: record it in the catalog");
+	/* What can be done before the freeze is: it keeps the window short. */
+	for (size_t i = 0; i < n; i++) {
+		if (!m[i].p->prepare)
+			continue;
+		r = m[i].p->prepare(ctx, m[i].v, m[i].c);
+		if (r < 0) {
+			cr->r = cr->r ?: r;	/* the provider said what failed */
+			return SET_FAIL;
+		}
+	}
 
 	/* The freeze window: first suspend to last resume. */
 	t0 = now_us();
@@ -441,10 +452,10 @@ static enum set_outcome step_commit(struct creation *cr)
 			return SET_FAIL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		r = snap_message(m[i].v->dm_name, "create", m[i].c->snapshot);
+		r = m[i].p->create(ctx, m[i].v, m[i].c);
 		if (r < 0)
-			return step_fail(cr, r, "create the set: volume %s, create snapshot %" PRIu64,
-					 m[i].v->name, m[i].c->snapshot);
+			return step_fail(cr, r, "create the set: volume %s, create snapshot %" PRIu64 " (%s)",
+					 m[i].v->name, m[i].c->snapshot, m[i].p->name);
 		m[i].created = true;
 		if (commit_step_late(cr, t0, m[i].v->name, "create snapshot") < 0)
 			return SET_FAIL;
@@ -547,7 +558,7 @@ static void act_delete(struct creation *cr)
 
 		if (!cr->m[i].created)
 			continue;
-		r = snap_message(cr->m[i].v->dm_name, "delete", cr->m[i].c->snapshot);
+		r = cr->m[i].p->remove(cr->ctx, cr->m[i].v, cr->m[i].c->snapshot);
 		if (r < 0 && r != -ENOENT)
 			ctx_log(cr->ctx, SHADOW_LOG_ERR,
 				"rollback: delete snapshot %" PRIu64 " of volume %s failed: %s",
@@ -633,7 +644,7 @@ static void attempt_clear(struct creation *cr)
 	cr->dir = cr->refused = NULL;
 	cr->n_dir = cr->n_refused = 0;
 	for (size_t i = 0; i < cr->n; i++)
-		cr->m[i] = (struct member) { .v = cr->m[i].v, .dev = cr->m[i].dev };
+		cr->m[i] = (struct member) { .v = cr->m[i].v, .dev = cr->m[i].dev, .p = cr->m[i].p };
 	cr->s = NULL;
 }
 
@@ -643,7 +654,6 @@ static int check_volumes(shadow_ctx *ctx, const char *const *volumes, struct mem
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		struct shadow_origin_status st;
 		_cleanup_free_ char *dev = NULL;
 
 		m[i].v = shadow_catalog_volume(&ctx->cat, volumes[i]);
@@ -655,14 +665,10 @@ static int check_volumes(shadow_ctx *ctx, const char *const *volumes, struct mem
 					    volumes[i]);
 		if (!m[i].v->active)
 			return ctx_fail(ctx, -ENODEV, "create the set: volume %s is not active", volumes[i]);
-		r = origin_status(m[i].v->dm_name, &st, NULL);
+		m[i].p = provider_of(m[i].v);
+		r = m[i].p->can_create(ctx, m[i].v);
 		if (r < 0)
-			return ctx_fail(ctx, r, "create the set: volume %s, read its status", volumes[i]);
-		if (st.failed)
-			return ctx_fail(ctx, -EIO, "create the set: volume %s, its store has failed", volumes[i]);
-		if (st.snapshots >= st.max_snapshots)
-			return ctx_fail(ctx, -ENOSPC, "create the set: volume %s has %u snapshots, its store's maximum",
-				    volumes[i], st.snapshots);
+			return r;
 		if (asprintf(&dev, DEV_MAPPER "%s", m[i].v->dm_name) < 0)
 			return -ENOMEM;
 		r = block_device(dev, &m[i].dev, NULL);

@@ -22,6 +22,9 @@ static Suite *(*const suites[])(void) = {
 	suite_ctl_args,
 	suite_proto,
 	suite_set_machine,
+	suite_ctl_columns,
+	suite_provider,
+	suite_monitor,
 };
 
 int main(int argc, char *argv[])

@@ -15,6 +15,9 @@ Suite *suite_catalog(void);
 Suite *suite_ctl_args(void);
 Suite *suite_proto(void);
 Suite *suite_set_machine(void);
+Suite *suite_ctl_columns(void);
+Suite *suite_provider(void);
+Suite *suite_monitor(void);
 
 /* Write the check suite's consistent sample store to @path. */
 int check_make_image(const char *path);
