@@ -55,18 +55,24 @@ writers_enable() {
 
 # ctl_create <shadowctl create arguments...>: with the test's writers
 # directory and writers.conf; the JSON answer in $WORK/create.json, what
-# it (and the writers) said on stderr in $WORK/create.err.  One python
-# run (slow to start under emulation) unpacks the answer for the helpers
-# below: $WORK/create.ids ("set <id>", "copy <volume> <id>", "writers
-# <name>...") and $WORK/set-data/<writer>.<key> for each string the
-# writers gave as data.
+# it (and the writers) said on stderr in $WORK/create.err.
 ctl_create() {
 	local t0=$EPOCHREALTIME rc=0
+	rm -f "$WORK/create.ids"
 	ctl -J create "$@" --writers-dir "$WD" --writer-conf "$SHADOW_WRITER_CONF" \
 		>"$WORK/create.json" 2>"$WORK/create.err" || rc=$?
 	cat "$WORK/create.err" >&2
 	[ "$rc" = 0 ] || fail "shadowctl create $* exited $rc"
 	echo "shadowctl create $*: $(since "$t0") s"
+}
+
+# set_unpack: one python run (slow to start under emulation, so once per
+# set, and best with the load stopped) unpacks $WORK/create.json for the
+# helpers below: $WORK/create.ids ("set <id>", "copy <volume> <id>",
+# "writers <name>...") and $WORK/set-data/<writer>.<key> for each string
+# the writers gave as data.
+set_unpack() {
+	[ -s "$WORK/create.ids" ] && return 0
 	rm -rf "$WORK/set-data"
 	mkdir -p "$WORK/set-data"
 	python3 - "$WORK/create.json" "$WORK/set-data" >"$WORK/create.ids" <<-'PY'
@@ -84,15 +90,23 @@ ctl_create() {
 	PY
 }
 
-# copy_of <volume>, set_id, set_writers: from the last ctl_create.
+# copy_of <volume>, set_id, set_writers, set_data <writer> <key>: of the
+# set of the last ctl_create.
 copy_of() {
+	set_unpack
 	awk -v v="$1" '$1 == "copy" && $2 == v { print $3 }' "$WORK/create.ids"
 }
 set_id() {
+	set_unpack
 	awk '$1 == "set" { print $2 }' "$WORK/create.ids"
 }
 set_writers() {
+	set_unpack
 	sed -n 's/^writers *//p' "$WORK/create.ids"
+}
+set_data() {
+	set_unpack
+	cat "$WORK/set-data/$1.$2"
 }
 
 # ------------------------------------------------------------------------

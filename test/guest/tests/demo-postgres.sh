@@ -61,6 +61,10 @@ say "Take a shadow copy set with the writer"
 run "$CTL" create pgvol --writers-dir "$WD" --writer-conf "$SHADOW_WRITER_CONF"
 after=$(acked "$WORK/ledger.acks")
 echo "ledger commits acknowledged when shadowctl create returned: $after"
+sleep 2
+ledger_stop
+bank_stop
+echo "the load went on after the set: $(acked "$WORK/ledger.acks") ledger commits in all; stopped now"
 "$CTL" -J list sets >"$WORK/sets.json"
 set_json=$WORK/sets.json
 echo "the set, as recorded in the catalog (the writer's metadata and data):"
@@ -78,10 +82,6 @@ for w in s["writers"]:
         print("      " + line)
 PY
 id=$("$CTL" -J list shadows | python3 -c 'import json,sys; print(json.load(sys.stdin)["shadows"][-1]["id"])')
-sleep 2
-ledger_stop
-bank_stop
-echo "the load went on: $(acked "$WORK/ledger.acks") ledger commits in all"
 
 say "Expose the copy writable and start it as a second server"
 mkdir -p "$WORK/copy"

@@ -39,6 +39,12 @@ writers_enable mariadb
 before=$(acked "$WORK/ledger.acks")
 ctl_create vol
 after=$(acked "$WORK/ledger.acks")
+for _ in $(seq 1 100); do
+	[ "$(acked "$WORK/ledger.acks")" -gt "$after" ] && break
+	sleep 0.1
+done
+[ "$(acked "$WORK/ledger.acks")" -gt "$after" ] || fail "the load did not go on after the set"
+my_ledger_stop
 id=$(copy_of vol)
 echo "shadow $id: $before ledger rows acknowledged before shadowctl create, $after after it"
 python3 - "$WORK/create.json" "$data" <<'PY' || fail "the writer's metadata in the set"
@@ -53,12 +59,6 @@ assert "mariadb-check" in m["restore"]
 assert "data" not in w, w	# binary logging is off
 print("metadata as expected:", m["application"])
 PY
-for _ in $(seq 1 100); do
-	[ "$(acked "$WORK/ledger.acks")" -gt "$after" ] && break
-	sleep 0.1
-done
-[ "$(acked "$WORK/ledger.acks")" -gt "$after" ] || fail "the load did not go on after the set"
-my_ledger_stop
 
 tstep "the copy, writable, as a second mariadbd"
 mkdir -p "$WORK/copy"

@@ -54,6 +54,11 @@ before=$(acked "$WORK/acks")
 pair_before=$(acked "$WORK/pair.acks")
 ctl_create pgvol appvol
 after=$(acked "$WORK/acks")
+# The checks run faster without the load (one emulated CPU for all).
+touch "$WORK/stop"
+wait "$lite" || fail "the SQLite load failed"
+wait "$pair" || fail "the lockstep client failed"
+bank_stop
 python3 - "$WORK/create.json" "$data" "$db" <<'PY' || fail "the set's writers"
 import json, sys
 s = json.load(open(sys.argv[1]))["set"]
@@ -66,18 +71,13 @@ assert names == ["app.db", "pair.db"], names
 assert sorted(x["volume"] for x in s["shadows"]) == ["appvol", "pgvol"], s["shadows"]
 print("set", s["id"], "of", len(s["shadows"]), "copies, writers", sorted(w))
 PY
-sleep 1
-touch "$WORK/stop"
-wait "$lite" || fail "the SQLite load failed"
-wait "$pair" || fail "the lockstep client failed"
-bank_stop
 
 tstep "the PostgreSQL copy"
 pgid=$(copy_of pgvol)
 appid=$(copy_of appvol)
 mkdir -p "$WORK/pgcopy" "$WORK/appcopy" "$WORK/restore"
 ctl expose "$pgid" --rw --mount "$WORK/pgcopy"
-cp "$WORK/set-data/postgresql.backup_label" "$WORK/pgcopy/pg/data/backup_label"
+set_data postgresql backup_label >"$WORK/pgcopy/pg/data/backup_label"
 chown postgres: "$WORK/pgcopy/pg/data/backup_label"
 rm -f "$WORK/pgcopy/pg/data/postmaster.pid"
 pg_start "$WORK/pgcopy/pg/data" 5434

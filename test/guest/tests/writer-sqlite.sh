@@ -43,6 +43,14 @@ ctl_create vol --component sqlite/app.db
 after=$(acked "$WORK/acks")
 grep -q "sqlite: $db: write lock held (BEGIN IMMEDIATE)" "$WORK/create.err" || fail "app.db was not locked"
 ! grep -q "other.db: write lock held" "$WORK/create.err" || fail "other.db, not in the set, was locked"
+for _ in $(seq 1 100); do
+	[ "$(acked "$WORK/acks")" -gt "$after" ] && break
+	sleep 0.1
+done
+[ "$(acked "$WORK/acks")" -gt "$after" ] || fail "the load did not go on after the set"
+touch "$WORK/stop"
+wait "$load" || fail "the load failed"
+echo "the load went on: $(acked "$WORK/acks") transactions in all"
 
 id=$(copy_of vol)
 echo "shadow $id: $before transactions acknowledged before shadowctl create, $after after it"
@@ -56,14 +64,6 @@ assert m["application"].startswith("SQLite 3."), m
 assert {"name": "app.db", "paths": [db], "exclude": [db + "-shm"]} in m["components"], m
 assert "integrity_check" in m["restore"]
 PY
-for _ in $(seq 1 100); do
-	[ "$(acked "$WORK/acks")" -gt "$after" ] && break
-	sleep 0.1
-done
-[ "$(acked "$WORK/acks")" -gt "$after" ] || fail "the load did not go on after the set"
-touch "$WORK/stop"
-wait "$load" || fail "the load failed"
-echo "the load went on: $(acked "$WORK/acks") transactions in all"
 
 tstep "the copy, restored: integrity and every acknowledged transaction"
 mkdir -p "$WORK/copy"
