@@ -10,7 +10,7 @@
 # nothing behind: no snapshot in the kernel, no stray dm device, the
 # volume resumed and writable, its file system not frozen, no writer
 # process, the catalog as it was but for the writers' last states.
-# guest-timeout: 400
+# guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 
 TW=$SHADOW_TOP/test/guest/writers/testwriter

@@ -9,7 +9,7 @@
 # exits 7 naming the writer and the event, the hooks already frozen (and
 # the failing one) get thaw in reverse order, the one after it is never
 # called, and no set is left.
-# guest-timeout: 300
+# guest-timeout: 600
 . "$SHADOW_TOP/test/guest/lib/writers.sh"
 
 volume_up vol 32 32 "$WORK/mnt"

@@ -11,7 +11,7 @@
 # there and no transfer is torn.  Then, by hand: while frozen nothing
 # commits, and abort unlocks; a server that is down fails the set at
 # identify, saying so.
-# guest-timeout: 600
+# guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/writers.sh"
 
 data=$WORK/mnt/mysql

@@ -10,7 +10,7 @@
 # in the two copies differ by at most the one in flight.  Then a set of
 # the SQLite volume alone: the postgresql writer has nothing on it and is
 # skipped.
-# guest-timeout: 600
+# guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/writers.sh"
 
 LOAD="python3 $SHADOW_TOP/test/guest/tools/sqlite_load.py"

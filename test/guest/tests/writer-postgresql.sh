@@ -12,7 +12,7 @@
 # Then: a set failed by another writer aborts this one (its backup ends,
 # its WAL reservation goes) and the next set works; a server that is
 # down fails the set at identify, saying so.
-# guest-timeout: 600
+# guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/writers.sh"
 
 data=$WORK/mnt/pg/data

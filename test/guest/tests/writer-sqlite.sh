@@ -8,7 +8,7 @@
 # transaction acknowledged before shadowctl create started, whole.  A
 # second database on the volume, not in the set (--component), is not
 # locked.
-# guest-timeout: 300
+# guest-timeout: 600
 . "$SHADOW_TOP/test/guest/lib/writers.sh"
 
 LOAD="python3 $SHADOW_TOP/test/guest/tools/sqlite_load.py"
