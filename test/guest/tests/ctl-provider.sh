@@ -10,7 +10,7 @@
 #     picks dm-snapshot for a dm linear device taken over in place, the
 #     same cycle, and disable gives the device back.  dm-shadow.ko is put
 #     back for the harness's unload check.
-# guest-timeout: 600
+# guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 
 # Steps with the time they start at: this test runs long.
