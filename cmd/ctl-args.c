@@ -16,6 +16,8 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_DELETE] = "delete",
 	[VERB_EXPOSE] = "expose",
 	[VERB_UNEXPOSE] = "unexpose",
+	[VERB_ACTIVATE] = "activate",
+	[VERB_DEACTIVATE] = "deactivate",
 };
 
 /* Which options each verb takes. */
@@ -27,11 +29,14 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_DELETE] = OPT_SET | OPT_OLDEST | OPT_FORCE,
 	[VERB_EXPOSE] = OPT_NAME | OPT_MOUNT | OPT_RW,
 	[VERB_UNEXPOSE] = 0,
+	[VERB_ACTIVATE] = OPT_ALL | OPT_DEVICE_TIMEOUT,
+	[VERB_DEACTIVATE] = OPT_ALL | OPT_FORCE,
 };
 
 static const char *const opt_names[] = {
 	"--store", "--method", "--chunk-size", "--name", "--force",
 	"--timeout-commit", "--set", "--oldest", "--mount", "--rw",
+	"--all", "--device-timeout",
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -174,6 +179,11 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 		if (ctl_parse_id(a->args[0], &a->id) < 0)
 			return bad(why, len, "bad shadow id '%s'", a->args[0]);
 		return 0;
+	case VERB_ACTIVATE:
+	case VERB_DEACTIVATE:
+		if ((a->nargs > 0) == !!(a->opts & OPT_ALL))
+			return bad(why, len, "'%s' takes volumes or --all", verb);
+		return 0;
 	default:
 		return bad(why, len, "internal error: verb %d", a->verb);
 	}
@@ -185,6 +195,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 	enum {
 		ARG_STORE = 0x100, ARG_METHOD, ARG_CHUNK, ARG_TIMEOUT, ARG_SET,
 		ARG_OLDEST, ARG_MOUNT, ARG_RW, ARG_STATE_DIR, ARG_WAIT,
+		ARG_ALL, ARG_DEVICE_TIMEOUT,
 	};
 	static const struct option options[] = {
 		{ "json",           no_argument,       NULL, 'J' },
@@ -202,6 +213,8 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "oldest",         required_argument, NULL, ARG_OLDEST },
 		{ "mount",          required_argument, NULL, ARG_MOUNT },
 		{ "rw",             no_argument,       NULL, ARG_RW },
+		{ "all",            no_argument,       NULL, ARG_ALL },
+		{ "device-timeout", required_argument, NULL, ARG_DEVICE_TIMEOUT },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ "version",        no_argument,       NULL, 'V' },
 		{}
@@ -270,6 +283,14 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			break;
 		case ARG_RW:
 			a.opts |= OPT_RW;
+			break;
+		case ARG_ALL:
+			a.opts |= OPT_ALL;
+			break;
+		case ARG_DEVICE_TIMEOUT:
+			a.opts |= OPT_DEVICE_TIMEOUT;
+			if (ctl_parse_seconds(optarg, &a.device_timeout_us) < 0)
+				return bad(why, why_len, "bad device timeout '%s' (seconds, up to 3600)", optarg);
 			break;
 		case 'h':
 			help = true;

@@ -18,6 +18,8 @@ enum ctl_verb {
 	VERB_DELETE,
 	VERB_EXPOSE,
 	VERB_UNEXPOSE,
+	VERB_ACTIVATE,
+	VERB_DEACTIVATE,
 	_VERB_MAX,
 };
 
@@ -41,6 +43,8 @@ enum {
 	OPT_OLDEST = 1 << 7,
 	OPT_MOUNT = 1 << 8,
 	OPT_RW = 1 << 9,
+	OPT_ALL = 1 << 10,
+	OPT_DEVICE_TIMEOUT = 1 << 11,
 };
 
 enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
@@ -61,6 +65,7 @@ struct ctl_args {
 	uint64_t set;
 	const char *oldest;
 	const char *mount;
+	uint64_t device_timeout_us;	/* activate: 0, do not wait */
 	enum ctl_list list;
 	uint64_t id;			/* delete, expose, unexpose */
 	char **args;			/* positional arguments after the verb */

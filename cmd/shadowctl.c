@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl-activate.h"
 #include "ctl-args.h"
 #include "libshadow.h"
 
@@ -48,6 +49,8 @@ static void usage(FILE *out)
 	      " shadowctl [options] delete <shadow-id> | --set <set-id> | --oldest <volume>\n"
 	      " shadowctl [options] expose <shadow-id> [--name <name>] [--mount <dir>] [--rw]\n"
 	      " shadowctl [options] unexpose <shadow-id>\n"
+	      " shadowctl [options] activate <volume>... | --all [--device-timeout <s>]\n"
+	      " shadowctl [options] deactivate <volume>... | --all [--force]\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
 	      "dm-shadow device-mapper targets.\n"
@@ -60,6 +63,8 @@ static void usage(FILE *out)
 	      " delete      delete a shadow copy, a whole set, or a volume's oldest\n"
 	      " expose      show a shadow copy as /dev/mapper/<name>, optionally mounted\n"
 	      " unexpose    unmount and remove an exposed shadow copy\n"
+	      " activate    load enabled volumes again as they were (after a reboot)\n"
+	      " deactivate  unload volumes, keeping them and their shadow copies\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json                 print JSON\n"
@@ -72,12 +77,15 @@ static void usage(FILE *out)
 	      "     --method <method>      enable: snapshot method (cow)\n"
 	      "     --chunk-size <size>    enable: chunk size, 4K to 1M (default 4K)\n"
 	      "     --name <name>          enable, expose: device-mapper name\n"
-	      " -f, --force                disable: delete its shadows; delete: unexpose\n"
+	      " -f, --force                disable: delete its shadows; delete,\n"
+	      "                            deactivate: unexpose\n"
 	      "     --timeout-commit <s>   create: bound of the freeze window (default 10)\n"
 	      "     --set <set-id>         delete: every shadow copy of the set\n"
 	      "     --oldest <volume>      delete: the volume's oldest shadow copy\n"
 	      "     --mount <dir>          expose: mount the copy there\n"
 	      "     --rw                   expose: writable (default read-only)\n"
+	      "     --all                  activate, deactivate: every volume\n"
+	      "     --device-timeout <s>   activate: wait that long for devices to appear\n"
 	      "\n"
 	      " -h, --help                 display this help\n"
 	      " -V, --version              display version\n"
@@ -518,6 +526,12 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		}
 		return 0;
 	}
+	case VERB_ACTIVATE:
+	case VERB_DEACTIVATE:
+		r = ctl_activate(ctx, a, o);
+		if (a->json)
+			print_json(o);
+		return r;
 	default:
 		return -EINVAL;
 	}

@@ -61,18 +61,53 @@ static int mount_copy(shadow_ctx *ctx, const char *dev, const char *dir, bool rw
 	return 0;
 }
 
+/*
+ * Create the exposed device of copy @c of volume @v: /dev/mapper/@name, a
+ * shadow-snap table, read-only unless @rw.  The catalog is not touched.
+ */
+int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
+		       const struct shadow_copy *c, const char *name, bool rw)
+{
+	_cleanup_table_ struct shadow_dm_table t = { 0 }, ot = { 0 };
+	struct shadow_origin_table otab;
+	char params[128], uuid[160];
+	uint64_t sectors;
+	int r;
+
+	/*
+	 * shadow-snap names the origin device of the shadow-origin table
+	 * (its first argument, as the kernel prints it back), not the
+	 * mapped device that a mounted file system holds exclusively.
+	 */
+	r = origin_status(v->dm_name, NULL, &sectors);
+	if (r == 0)
+		r = shadow_dm_get_table(v->dm_name, true, &ot);
+	if (r == 0)
+		r = shadow_parse_origin_table(ot.targets[0].params, &otab);
+	if (r < 0)
+		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": read the table of volume %s",
+			    c->id, v->name);
+	snprintf(params, sizeof(params), "%s %" PRIu64 "%s", otab.origin,
+		 c->snapshot, rw ? " 1 writable" : "");
+	r = shadow_dm_table_add(&t, 0, sectors, "shadow-snap", params);
+	if (r < 0)
+		return r;
+	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "SNAP-%s-%" PRIu64, v->name, c->id);
+	r = shadow_dm_create(name, uuid, &t, rw ? 0 : SHADOW_DM_READONLY);
+	if (r < 0)
+		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": create %s with a shadow-snap table (see the kernel log)",
+			    c->id, name);
+	return 0;
+}
+
 int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 		       const char *mountpoint, unsigned int flags)
 {
-	_cleanup_table_ struct shadow_dm_table t = { 0 }, ot = { 0 };
 	_cleanup_free_ char *dflt = NULL, *path = NULL, *mnt = NULL;
-	struct shadow_origin_table otab;
 	struct shadow_dm_info info;
 	struct shadow_volume *v;
 	struct shadow_copy *c;
 	bool rw = flags & SHADOW_EXPOSE_RW;
-	char params[128], uuid[160];
-	uint64_t sectors;
 	int r;
 
 	if (!ctx->opened)
@@ -108,28 +143,9 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 			return ctx_fail(ctx, negative_errno(), "expose shadow %" PRIu64 ": mount point %s",
 				    id, mountpoint);
 	}
-	/*
-	 * shadow-snap names the origin device of the shadow-origin table
-	 * (its first argument, as the kernel prints it back), not the
-	 * mapped device that a mounted file system holds exclusively.
-	 */
-	r = origin_status(v->dm_name, NULL, &sectors);
-	if (r == 0)
-		r = shadow_dm_get_table(v->dm_name, true, &ot);
-	if (r == 0)
-		r = shadow_parse_origin_table(ot.targets[0].params, &otab);
-	if (r < 0)
-		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": read the table of volume %s", id, v->name);
-	snprintf(params, sizeof(params), "%s %" PRIu64 "%s", otab.origin,
-		 c->snapshot, rw ? " 1 writable" : "");
-	r = shadow_dm_table_add(&t, 0, sectors, "shadow-snap", params);
+	r = copy_expose_device(ctx, v, c, name, rw);
 	if (r < 0)
 		return r;
-	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "SNAP-%s-%" PRIu64, v->name, c->id);
-	r = shadow_dm_create(name, uuid, &t, rw ? 0 : SHADOW_DM_READONLY);
-	if (r < 0)
-		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": create %s with a shadow-snap table (see the kernel log)",
-			    id, name);
 	if (asprintf(&path, DEV_MAPPER "%s", name) < 0) {
 		(void)shadow_dm_remove(name);
 		return -ENOMEM;
