@@ -4,6 +4,13 @@
 
 CTL=$SHADOW_TOP/cmd/shadowctl
 [ -x "$CTL" ] || fail "$CTL is not built: run make first"
+# In a build tree cmd/shadowctl is libtool's wrapper, a shell script that
+# costs about a second per run under TCG: run the program it wraps, with
+# the library it would find.
+if [ -x "$SHADOW_TOP/cmd/.libs/shadowctl" ]; then
+	CTL=$SHADOW_TOP/cmd/.libs/shadowctl
+	export LD_LIBRARY_PATH=$SHADOW_TOP/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
 export SHADOW_STATE_DIR=$WORK/state
 
 ctl() {

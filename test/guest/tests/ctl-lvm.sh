@@ -12,6 +12,7 @@
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 . "$SHADOW_TOP/test/guest/lib/udevd.sh"
 FSW="python3 $SHADOW_TOP/test/guest/tools/fswriter.py"
+step() { echo "== [${SECONDS}s] $*"; }
 
 set -- $GUEST_DISKS
 pv=$1 store=$2
@@ -131,6 +132,7 @@ touch "$WORK/stop"
 wait "$WRITER" || fail "the writer saw an error: $(cat "$WORK/writer.err")"
 n=$(progress)
 $FSW verify "$WORK/mnt/busy" "$n"
+step "lvs and lvchange work on the LV given back"
 lvs --noheadings -o lv_name,lv_attr vg0/data >"$WORK/lvs" 2>"$WORK/lvs.err"
 cat "$WORK/lvs" "$WORK/lvs.err"
 [ ! -s "$WORK/lvs.err" ] || fail "lvs still warns after disable"
@@ -139,6 +141,7 @@ read -r name attr <"$WORK/lvs"
 lvchange --refresh vg0/data
 [ "$(dmsetup table $lv)" = "$before_table" ] || fail "lvchange --refresh changed the table"
 umount "$WORK/mnt"
+step "e2fsck, lvchange -an, -ay"
 e2fsck -fn /dev/vg0/data || fail "the file system is damaged"
 lvchange -an vg0/data
 ! dmsetup info $lv >/dev/null 2>&1 || fail "lvchange -an left $lv"

@@ -19,6 +19,9 @@ import os
 import sys
 import time
 
+# Between steps: busy, yet leaving the (emulated) CPU to the rest of the test.
+PAUSE = 0.05
+
 
 def content(i):
     """Deterministic, different per step, 1-20 KiB."""
@@ -51,7 +54,7 @@ def run(directory, progress, stop):
                 os.close(fd)
             prog.write("%d\n" % i)
             prog.flush()
-            time.sleep(0.01)
+            time.sleep(PAUSE)
     except OSError as e:
         print("fswriter: ERROR at step %d: %s" % (i, e), file=sys.stderr)
         return 1
