@@ -177,15 +177,27 @@ int ctx_repair(shadow_ctx *ctx)
 		}
 	/*
 	 * Exposed devices that are gone.  An inactive volume's copies keep
-	 * their record: activation exposes them again.
+	 * their record, since activation exposes them again, but not their
+	 * mount, which did not outlive the tables (a reboot): unexpose must
+	 * not unmount whatever is mounted there now.
 	 */
 	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
 		struct shadow_copy *c = ctx->cat.copies[i];
 		struct shadow_volume *v = shadow_catalog_volume(&ctx->cat, c->volume);
 		struct shadow_dm_info info;
 
-		if (!c->device || !v || !v->active)
+		if (!c->device)
 			continue;
+		if (v && !v->active) {
+			if (!c->mountpoint)
+				continue;
+			ctx_log(ctx, SHADOW_LOG_WARNING,
+			       "catalog repaired: shadow %" PRIu64 " is no longer mounted on %s",
+			       c->id, c->mountpoint);
+			replace_str(&c->mountpoint, NULL);
+			repairs++;
+			continue;
+		}
 		if (shadow_dm_info(dm_name_of_path(c->device), &info) == 0 && info.exists)
 			continue;
 		ctx_log(ctx, SHADOW_LOG_WARNING,

@@ -123,13 +123,19 @@ mount "$keep" $K
 read -r keep_exposed lv_mounted data_gone <$K/rec/special
 
 step "after the reboot both volumes are inactive"
-ctl -J list volumes >$WORK/vols.json
-cat $WORK/vols.json
+ctl -J list volumes >$WORK/vols.json 2>$WORK/first.err
+cat $WORK/vols.json $WORK/first.err
 [ "$(json $WORK/vols.json '" ".join(v["state"] for v in d["volumes"])')" = "inactive inactive" ] ||
 	fail "volumes not inactive after the reboot"
+grep -qF "shadow $lv_mounted is no longer mounted on /mnt/copy" $WORK/first.err ||
+	fail "no warning that shadow $lv_mounted lost its mount"
 ctl -J list shadows >$WORK/shadows.json
-[ "$(json $WORK/shadows.json "[s['device'] for s in d['shadows'] if s['id'] == $keep_exposed][0]")" = \
-	"/dev/mapper/data-shadow-$keep_exposed" ] || fail "the exposure of shadow $keep_exposed was forgotten"
+json $WORK/shadows.json '" ".join("%s:%s:%s" % (s["id"], s["device"], s["mountpoint"]) for s in d["shadows"])' |
+	tr ' ' '\n' >$WORK/ids
+grep -qx "$keep_exposed:/dev/mapper/data-shadow-$keep_exposed:None" $WORK/ids ||
+	fail "the exposure of shadow $keep_exposed was forgotten"
+grep -qx "$lv_mounted:/dev/mapper/$lv-shadow-$lv_mounted:None" $WORK/ids ||
+	fail "shadow $lv_mounted: exposure forgotten, or its mount kept"
 
 step "bad input changes nothing"
 expect_exit 1 "takes volumes or --all" ctl activate
