@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl-args.h"
+#include "ctl-list.h"
 
 const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_ENABLE] = "enable",
@@ -25,7 +26,7 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME,
 	[VERB_DISABLE] = OPT_FORCE,
 	[VERB_CREATE] = OPT_TIMEOUT,
-	[VERB_LIST] = 0,
+	[VERB_LIST] = OPT_OUTPUT | OPT_OUTPUT_ALL,
 	[VERB_DELETE] = OPT_SET | OPT_OLDEST | OPT_FORCE,
 	[VERB_EXPOSE] = OPT_NAME | OPT_MOUNT | OPT_RW,
 	[VERB_UNEXPOSE] = 0,
@@ -36,6 +37,7 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 static const char *const opt_names[] = {
 	"--store", "--method", "--chunk-size", "--name", "--force",
 	"--timeout-commit", "--set", "--oldest", "--mount", "--rw",
+	"--output", "--output-all",
 	"--all", "--device-timeout",
 };
 
@@ -126,6 +128,18 @@ static int parse_list_what(const char *s, enum ctl_list *ret)
 	return -EINVAL;
 }
 
+/* list: the columns to print, from -o, -O and -J. */
+static int check_columns(struct ctl_args *a, char *why, size_t len)
+{
+	unsigned int flags = (a->json ? CTL_SELECT_JSON : 0) |
+			     ((a->opts & OPT_OUTPUT_ALL) ? CTL_SELECT_ALL : 0);
+
+	if ((a->opts & OPT_OUTPUT) && (a->opts & OPT_OUTPUT_ALL))
+		return bad(why, len, "options --output and --output-all exclude each other");
+	return ctl_columns_select(ctl_list_table(a->list), a->output, flags, &a->columns,
+				  why, len);
+}
+
 /* The positional arguments after the verb, checked per verb. */
 static int check_verb(struct ctl_args *a, char *why, size_t len)
 {
@@ -155,14 +169,14 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 	case VERB_LIST:
 		if (a->nargs == 0) {
 			a->list = LIST_SHADOWS;
-			return 0;
+			return check_columns(a, why, len);
 		}
 		if (a->nargs > 1)
 			return bad(why, len, "'list' takes one of shadows, sets, volumes, providers, storage");
 		if (parse_list_what(a->args[0], &a->list) < 0)
 			return bad(why, len, "cannot list '%s' (shadows, sets, volumes, providers, storage)",
 				   a->args[0]);
-		return 0;
+		return check_columns(a, why, len);
 	case VERB_DELETE: {
 		int ways = (a->nargs > 0) + !!(a->opts & OPT_SET) + !!(a->opts & OPT_OLDEST);
 
@@ -213,6 +227,8 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "oldest",         required_argument, NULL, ARG_OLDEST },
 		{ "mount",          required_argument, NULL, ARG_MOUNT },
 		{ "rw",             no_argument,       NULL, ARG_RW },
+		{ "output",         required_argument, NULL, 'o' },
+		{ "output-all",     no_argument,       NULL, 'O' },
 		{ "all",            no_argument,       NULL, ARG_ALL },
 		{ "device-timeout", required_argument, NULL, ARG_DEVICE_TIMEOUT },
 		{ "help",           no_argument,       NULL, 'h' },
@@ -226,7 +242,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 	why[0] = '\0';
 	optind = 0;	/* glibc: full reinitialisation */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":JnvfhV", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":JnvfhVo:O", options, NULL)) >= 0) {
 		switch (c) {
 		case 'J':
 			a.json = true;
@@ -283,6 +299,13 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			break;
 		case ARG_RW:
 			a.opts |= OPT_RW;
+			break;
+		case 'o':
+			a.opts |= OPT_OUTPUT;
+			a.output = optarg;
+			break;
+		case 'O':
+			a.opts |= OPT_OUTPUT_ALL;
 			break;
 		case ARG_ALL:
 			a.opts |= OPT_ALL;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl-columns.h"
+
 enum ctl_verb {
 	VERB_ENABLE,
 	VERB_DISABLE,
@@ -43,8 +45,10 @@ enum {
 	OPT_OLDEST = 1 << 7,
 	OPT_MOUNT = 1 << 8,
 	OPT_RW = 1 << 9,
-	OPT_ALL = 1 << 10,
-	OPT_DEVICE_TIMEOUT = 1 << 11,
+	OPT_OUTPUT = 1 << 10,
+	OPT_OUTPUT_ALL = 1 << 11,
+	OPT_ALL = 1 << 12,
+	OPT_DEVICE_TIMEOUT = 1 << 13,
 };
 
 enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
@@ -67,6 +71,8 @@ struct ctl_args {
 	const char *mount;
 	uint64_t device_timeout_us;	/* activate: 0, do not wait */
 	enum ctl_list list;
+	const char *output;		/* list: -o's argument */
+	struct ctl_columns columns;	/* list: what to print, from -o, -O, -J */
 	uint64_t id;			/* delete, expose, unexpose */
 	char **args;			/* positional arguments after the verb */
 	int nargs;

@@ -71,6 +71,11 @@ static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 	r = shadow_origin_parse_features(ti, argc - 4, argv + 4);
 	if (r)
 		return r;
+	/* The store's metadata is written from the first I/O on. */
+	if (!shadow_table_writable(ti)) {
+		ti->error = "a read-only table cannot own a store";
+		return -EINVAL;
+	}
 
 	oc = kzalloc(sizeof(*oc), GFP_KERNEL);
 	if (!oc) {

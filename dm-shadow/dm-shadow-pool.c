@@ -113,7 +113,7 @@ static void shadow_track(struct shadow_pool *pool, struct shadow_bio_ctx *ctx)
 	spin_unlock_irq(&pool->track_lock);
 }
 
-void shadow_pool_untrack(struct shadow_pool *pool, struct shadow_bio_ctx *ctx)
+static void shadow_untrack(struct shadow_pool *pool, struct shadow_bio_ctx *ctx)
 {
 	unsigned long flags;
 
@@ -139,6 +139,41 @@ static bool shadow_is_tracked(struct shadow_pool *pool, u64 chunk)
 	}
 	spin_unlock_irq(&pool->track_lock);
 	return found;
+}
+
+/*
+ * Snapshot bios on store chunks.  Chunks freed when a snapshot is
+ * invalidated may be reused at once; a read or write of that snapshot
+ * still in flight must not meet the new owner's data.
+ */
+static void shadow_count_store_io(struct shadow_pool *pool,
+				  struct shadow_bio_ctx *ctx)
+{
+	ctx->store_io = true;
+	atomic_inc(&pool->snap_store_io);
+}
+
+/* A snapshot bio completed (the shadow-snap target's end_io). */
+void shadow_pool_snap_io_done(struct shadow_pool *pool,
+			      struct shadow_bio_ctx *ctx)
+{
+	shadow_untrack(pool, ctx);
+	if (ctx->store_io) {
+		ctx->store_io = false;
+		if (atomic_dec_and_test(&pool->snap_store_io))
+			wake_up(&pool->snap_store_io_wait);
+	}
+}
+
+/*
+ * Called by the worker, under pool->lock, before freeing an invalidated
+ * snapshot's chunks.  Only the worker submits snapshot bios, so none can
+ * start while we wait, and their completion needs no lock we hold.
+ */
+void shadow_pool_wait_snap_store_io(struct shadow_pool *pool)
+{
+	wait_event(pool->snap_store_io_wait,
+		   !atomic_read(&pool->snap_store_io));
 }
 
 static void shadow_delay_bio(struct shadow_pool *pool, struct bio *bio)
@@ -318,6 +353,8 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 		submit_bio_noacct(bio);
 		break;
 	case SHADOW_MAP_STORE:
+		if (ctx->snap)
+			shadow_count_store_io(pool, ctx);
 		shadow_remap_store(pool, bio, m.store_chunk);
 		submit_bio_noacct(bio);
 		break;
@@ -481,6 +518,8 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 	mutex_init(&pool->lock);
 	spin_lock_init(&pool->bio_lock);
 	spin_lock_init(&pool->track_lock);
+	atomic_set(&pool->snap_store_io, 0);
+	init_waitqueue_head(&pool->snap_store_io_wait);
 	bio_list_init(&pool->deferred);
 	bio_list_init(&pool->delayed);
 	INIT_LIST_HEAD(&pool->copied);

@@ -174,6 +174,7 @@ static int shadow_snap_map(struct dm_target *ti, struct bio *bio)
 
 	ctx->snap = sc->snap;
 	ctx->tracked = false;
+	ctx->store_io = false;
 	/* The origin table went away under us: nothing left to read. */
 	if (!READ_ONCE(pool->origin_refs))
 		return DM_MAPIO_KILL;
@@ -196,8 +197,8 @@ static int shadow_snap_end_io(struct dm_target *ti, struct bio *bio,
 {
 	struct shadow_snap_c *sc = ti->private;
 
-	shadow_pool_untrack(sc->pool, dm_per_bio_data(bio,
-				sizeof(struct shadow_bio_ctx)));
+	shadow_pool_snap_io_done(sc->pool, dm_per_bio_data(bio,
+				 sizeof(struct shadow_bio_ctx)));
 	return DM_ENDIO_DONE;
 }
 

@@ -251,8 +251,11 @@ int shadow_snapset_invalidate_oldest(struct shadow_pool *pool)
 	r = shadow_snapset_invalidate(pool, s);
 	if (!r)
 		r = shadow_md_commit(pool->md);
-	if (!r)
+	if (!r) {
+		/* Its bios already mapped to store chunks finish first. */
+		shadow_pool_wait_snap_store_io(pool);
 		r = pool->type->reclaim(pool);
+	}
 	shadow_pool_event(pool);
 	return r;
 }

@@ -18,6 +18,7 @@
 #include <linux/dm-kcopyd.h>
 #include <linux/list.h>
 #include <linux/mempool.h>
+#include <linux/wait.h>
 #include <linux/mutex.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -147,6 +148,10 @@ struct shadow_pool {
 
 	spinlock_t track_lock;
 	DECLARE_HASHTABLE(track, SHADOW_HASH_BITS);
+
+	/* Snapshot bios sent to store chunks and not yet completed. */
+	atomic_t snap_store_io;
+	wait_queue_head_t snap_store_io_wait;
 };
 
 /* Per bio, for both targets. */
@@ -155,7 +160,18 @@ struct shadow_bio_ctx {
 	struct hlist_node track_node;
 	u64 chunk;
 	bool tracked;
+	bool store_io;			/* counted in pool->snap_store_io */
 };
+
+/* Whether the table was loaded read-write (the mode's type changed in 6.5). */
+static inline bool shadow_table_writable(struct dm_target *ti)
+{
+#ifdef BLK_OPEN_WRITE
+	return dm_table_get_mode(ti->table) & BLK_OPEN_WRITE;
+#else
+	return dm_table_get_mode(ti->table) & FMODE_WRITE;
+#endif
+}
 
 static inline u64 shadow_chunk_of(struct shadow_pool *pool, sector_t sector)
 {
@@ -169,7 +185,9 @@ int shadow_pool_get(struct dm_target *ti, struct dm_dev *origin,
 struct shadow_pool *shadow_pool_find_by_origin(dev_t origin);
 void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti);
 void shadow_pool_defer_bio(struct shadow_pool *pool, struct bio *bio);
-void shadow_pool_untrack(struct shadow_pool *pool, struct shadow_bio_ctx *ctx);
+void shadow_pool_snap_io_done(struct shadow_pool *pool,
+			      struct shadow_bio_ctx *ctx);
+void shadow_pool_wait_snap_store_io(struct shadow_pool *pool);
 void shadow_pool_drain(struct shadow_pool *pool);
 void shadow_pool_event(struct shadow_pool *pool);
 void shadow_pool_fail(struct shadow_pool *pool, const char *why, int err);

@@ -20,6 +20,7 @@ static Suite *(*const suites[])(void) = {
 	suite_status,
 	suite_catalog,
 	suite_ctl_args,
+	suite_ctl_columns,
 };
 
 int main(int argc, char *argv[])

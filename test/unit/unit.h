@@ -13,6 +13,7 @@ Suite *suite_dump_args(void);
 Suite *suite_status(void);
 Suite *suite_catalog(void);
 Suite *suite_ctl_args(void);
+Suite *suite_ctl_columns(void);
 
 /* Write the check suite's consistent sample store to @path. */
 int check_make_image(const char *path);

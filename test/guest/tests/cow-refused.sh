@@ -30,6 +30,7 @@ expect_refused "chunk_sectors must be a power of two" create bad "0 $size shadow
 expect_refused "unknown store type" create bad "0 $size shadow-origin $origin $store nosuch 8"
 expect_refused "feature count does not match" create bad "0 $size shadow-origin $origin $store cow 8 2 x"
 expect_refused "unknown feature" create bad "0 $size shadow-origin $origin $store cow 8 1 frobnicate"
+expect_refused "a read-only table cannot own a store" dmsetup create bad --readonly --table "0 $size shadow-origin $origin $store cow 8"
 expect_refused "origin and store must be different" create bad "0 $size shadow-origin $origin $origin cow 8"
 expect_refused "cover the whole origin" create bad "0 $((size - 8)) shadow-origin $origin $store cow 8"
 expect_refused "cannot open the store device" create bad "0 $size shadow-origin $origin /dev/nonexistent cow 8"

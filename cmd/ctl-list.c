@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * shadowctl list: the column tables of shadows, sets, volumes, providers
+ * and storage.  Each table's column order is its JSON field order (the
+ * fields shadowctl(8) documents); a table's default columns are its
+ * 'defaults' string.  A new kind of list is a table, an add_rows function
+ * and one line in kinds[].
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl-list.h"
+
+#define ELEMENTSOF(x)	(sizeof(x) / sizeof((x)[0]))
+
+/* ------------------------------------------------------------------------
+ * list shadows: a row is a shadow_copy.
+ */
+
+static void copy_id(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, shadow_copy_id(row));
+}
+
+static void copy_set(const void *row, void *data, struct ctl_value *v)
+{
+	if (shadow_copy_set(row))
+		ctl_value_u64(v, shadow_copy_set(row));
+}
+
+static void copy_volume(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_copy_volume(row));
+}
+
+static void copy_method(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_copy_method(row));
+}
+
+static void copy_created(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_time(v, shadow_copy_created(row));
+}
+
+static void copy_state(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_copy_state(row));
+}
+
+static void copy_device(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_copy_device(row));
+}
+
+static void copy_snapshot(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, shadow_copy_snapshot(row));
+}
+
+static void copy_mountpoint(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_copy_mountpoint(row));
+}
+
+static void copy_writable(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_bool(v, shadow_copy_writable(row));
+}
+
+static const struct ctl_column shadow_columns[] = {
+	{ "id", "ID", "id", 6, 0, "shadow copy id", copy_id },
+	{ "set", "SET", "set", 5, 0, "its set's id (- for a snapshot adopted by a repair)", copy_set },
+	{ "volume", "VOLUME", "volume", 16, 0, "the volume it is a copy of", copy_volume },
+	{ "method", "METHOD", "method", 6, 0, "snapshot method", copy_method },
+	{ "created", "CREATED", "created", 20, 0, "when it was made (UTC)", copy_created },
+	{ "state", "STATE", "state", 8, 0, "valid, invalid or creating", copy_state },
+	{ "device", "DEVICE", "device", 0, 0, "its exposed device (or -)", copy_device },
+	{ "snapshot", "SNAPSHOT", "snapshot", 0, 0, "the kernel's snapshot id", copy_snapshot },
+	{ "mountpoint", "MOUNTPOINT", "mountpoint", 0, 0, "where expose mounted it (or -)",
+	  copy_mountpoint },
+	{ "writable", "WRITABLE", "writable", 0, 0, "exposed writable", copy_writable },
+};
+
+static const struct ctl_table shadows_table = {
+	.kind = "shadows",
+	.defaults = "id,set,volume,method,created,state,device",
+	.columns = shadow_columns,
+	.n_columns = ELEMENTSOF(shadow_columns),
+};
+
+static int add_shadows(shadow_ctx *ctx, struct ctl_output *o)
+{
+	shadow_copy *const *c;
+	size_t n = shadow_ctx_copies(ctx, &c);
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		r = ctl_output_add(o, c[i], ctx);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * list sets: a row is a shadow_set; data is the context (for its count).
+ */
+
+static void set_id(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, shadow_set_id(row));
+}
+
+static void set_created(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_time(v, shadow_set_created(row));
+}
+
+static void set_freeze_us(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, shadow_set_freeze_us(row));
+}
+
+static void set_state(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_set_state(row));
+}
+
+static void set_count(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, shadow_set_count(data, row));
+}
+
+static const struct ctl_column set_columns[] = {
+	{ "id", "ID", "id", 5, 0, "set id", set_id },
+	{ "created", "CREATED", "created", 20, 0, "when it was made (UTC)", set_created },
+	{ "freeze-us", "FREEZE-US", "freeze_us", 10, CTL_COLUMN_RIGHT,
+	  "freeze window, first suspend to last resume (microseconds)", set_freeze_us },
+	{ "state", "STATE", "state", 9, 0, "complete or creating", set_state },
+	{ "count", "COUNT", "count", 0, 0, "number of its shadow copies", set_count },
+};
+
+static const struct ctl_table sets_table = {
+	.kind = "sets",
+	.defaults = "id,created,freeze-us,state,count",
+	.columns = set_columns,
+	.n_columns = ELEMENTSOF(set_columns),
+};
+
+static int add_sets(shadow_ctx *ctx, struct ctl_output *o)
+{
+	shadow_set *const *s;
+	size_t n = shadow_ctx_sets(ctx, &s);
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		r = ctl_output_add(o, s[i], ctx);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * list volumes: a row is a shadow_volume.
+ */
+
+static void volume_name(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_name(row));
+}
+
+static void volume_device(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_device(row));
+}
+
+static void volume_store(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_store(row));
+}
+
+static void volume_method(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_method(row));
+}
+
+static void volume_chunk(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, shadow_volume_chunk_bytes(row));
+}
+
+static void volume_dm_name(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_dm_name(row));
+}
+
+static void volume_real(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_real_name(row));
+}
+
+static void volume_enabled(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_time(v, shadow_volume_enabled(row));
+}
+
+static void volume_state(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_state(row));
+}
+
+static const struct ctl_column volume_columns[] = {
+	{ "name", "NAME", "name", 16, 0, "volume name", volume_name },
+	{ "device", "DEVICE", "device", 20, 0, "the device enabled (as given)", volume_device },
+	{ "store", "STORE", "store", 20, 0, "the store device", volume_store },
+	{ "method", "METHOD", "method", 6, 0, "snapshot method", volume_method },
+	{ "chunk", "CHUNK", "chunk_size", 6, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
+	  "chunk size (JSON: bytes)", volume_chunk },
+	{ "dm-name", "DM-NAME", "dm_name", 16, 0, "its device-mapper device", volume_dm_name },
+	{ "real", "REAL", "real", 0, 0, "the device holding a taken-over table (or -)",
+	  volume_real },
+	{ "enabled", "ENABLED", "enabled", 20, 0, "when it was enabled (UTC)", volume_enabled },
+	{ "state", "STATE", "state", 8, 0, "active or inactive", volume_state },
+};
+
+static const struct ctl_table volumes_table = {
+	.kind = "volumes",
+	.defaults = "name,device,store,method,chunk,state,real",
+	.columns = volume_columns,
+	.n_columns = ELEMENTSOF(volume_columns),
+};
+
+static int add_volumes(shadow_ctx *ctx, struct ctl_output *o)
+{
+	shadow_volume *const *v;
+	size_t n = shadow_ctx_volumes(ctx, &v);
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		r = ctl_output_add(o, v[i], ctx);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * list providers: a row is what shadow_provider() says of one.
+ */
+
+struct provider_row {
+	const char *name, *target, *version;
+	bool usable;
+};
+
+static void provider_name(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, ((const struct provider_row *)row)->name);
+}
+
+static void provider_target(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, ((const struct provider_row *)row)->target);
+}
+
+static void provider_version(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, ((const struct provider_row *)row)->version);
+}
+
+static void provider_usable(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_bool(v, ((const struct provider_row *)row)->usable);
+}
+
+static const struct ctl_column provider_columns[] = {
+	{ "name", "NAME", "name", 12, 0, "provider name", provider_name },
+	{ "target", "TARGET", "target", 14, 0, "its device-mapper target", provider_target },
+	{ "version", "VERSION", "version", 8, 0, "the target's version (- when not loaded)",
+	  provider_version },
+	{ "usable", "USABLE", "usable", 0, 0, "whether it can be used now", provider_usable },
+};
+
+static const struct ctl_table providers_table = {
+	.kind = "providers",
+	.defaults = "name,target,version,usable",
+	.columns = provider_columns,
+	.n_columns = ELEMENTSOF(provider_columns),
+};
+
+static int add_providers(shadow_ctx *ctx, struct ctl_output *o)
+{
+	struct provider_row p;
+	int r;
+
+	for (unsigned int i = 0;
+	     shadow_provider(ctx, i, &p.name, &p.target, &p.usable, &p.version) > 0; i++) {
+		r = ctl_output_add(o, &p, ctx);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * list storage: a row is a volume and its store as the kernel reports it
+ * (all 0 and mode "inactive" when the volume is not active).
+ */
+
+struct storage_row {
+	const shadow_volume *volume;
+	uint64_t used, total;	/* chunks */
+	unsigned int snapshots, max_snapshots, invalid;
+	const char *mode;
+};
+
+#define STORAGE(row) ((const struct storage_row *)(row))
+
+static void storage_volume(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_name(STORAGE(row)->volume));
+}
+
+static void storage_store(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_store(STORAGE(row)->volume));
+}
+
+static void storage_chunk(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, shadow_volume_chunk_bytes(STORAGE(row)->volume));
+}
+
+static void storage_used_chunks(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->used);
+}
+
+static void storage_total_chunks(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->total);
+}
+
+static void storage_used(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->used * shadow_volume_chunk_bytes(STORAGE(row)->volume));
+}
+
+static void storage_size(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->total * shadow_volume_chunk_bytes(STORAGE(row)->volume));
+}
+
+static void storage_use_percent(const void *row, void *data, struct ctl_value *v)
+{
+	const struct storage_row *s = row;
+
+	ctl_value_u64(v, s->total ? s->used * 100 / s->total : 0);
+}
+
+static void storage_snapshots(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->snapshots);
+}
+
+static void storage_max_snapshots(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->max_snapshots);
+}
+
+static void storage_invalid(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->invalid);
+}
+
+static void storage_mode(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, STORAGE(row)->mode);
+}
+
+static const struct ctl_column storage_columns[] = {
+	{ "volume", "VOLUME", "volume", 16, 0, "volume name", storage_volume },
+	{ "store", "STORE", "store", 20, 0, "the store device", storage_store },
+	{ "chunk", "CHUNK", "chunk_size", 6, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
+	  "chunk size (JSON: bytes)", storage_chunk },
+	{ "used-chunks", "USED-CHUNKS", "used_chunks", 0, CTL_COLUMN_RIGHT,
+	  "data chunks in use in the store", storage_used_chunks },
+	{ "total-chunks", "TOTAL-CHUNKS", "total_chunks", 0, CTL_COLUMN_RIGHT,
+	  "data chunks the store holds", storage_total_chunks },
+	{ "used", "USED", "used_bytes", 12, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
+	  "data in the store (JSON: bytes)", storage_used },
+	{ "size", "SIZE", "total_bytes", 12, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
+	  "data the store holds (JSON: bytes)", storage_size },
+	{ "use%", "USE%", NULL, 5, CTL_COLUMN_RIGHT | CTL_COLUMN_PERCENT,
+	  "used in percent of size (no JSON field)", storage_use_percent },
+	{ "snapshots", "SNAPSHOTS", "snapshots", 9, CTL_COLUMN_RIGHT,
+	  "snapshots in the store (valid and invalid)", storage_snapshots },
+	{ "max-snapshots", "MAX-SNAPSHOTS", "max_snapshots", 0, CTL_COLUMN_RIGHT,
+	  "snapshots the store can hold", storage_max_snapshots },
+	{ "invalid", "INVALID", "invalid", 7, CTL_COLUMN_RIGHT,
+	  "snapshots dropped because the store filled", storage_invalid },
+	{ "mode", "MODE", "mode", 0, 0, "rw, fail or inactive", storage_mode },
+};
+
+static const struct ctl_table storage_table = {
+	.kind = "storage",
+	.defaults = "volume,store,used,size,use%,snapshots,invalid,mode",
+	.columns = storage_columns,
+	.n_columns = ELEMENTSOF(storage_columns),
+};
+
+static int add_storage(shadow_ctx *ctx, struct ctl_output *o)
+{
+	shadow_volume *const *v;
+	size_t n = shadow_ctx_volumes(ctx, &v);
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		struct storage_row s = { .volume = v[i] };
+		bool failed = false;
+
+		if (shadow_volume_storage(ctx, v[i], &s.used, &s.total, &s.snapshots,
+					  &s.max_snapshots, &s.invalid, &failed) < 0) {
+			s = (struct storage_row){ .volume = v[i], .mode = "inactive" };
+		} else {
+			s.mode = failed ? "fail" : "rw";
+		}
+		r = ctl_output_add(o, &s, ctx);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The kinds
+ */
+
+static const struct {
+	const struct ctl_table *table;
+	int (*add_rows)(shadow_ctx *ctx, struct ctl_output *o);
+} kinds[] = {
+	[LIST_SHADOWS] = { &shadows_table, add_shadows },
+	[LIST_SETS] = { &sets_table, add_sets },
+	[LIST_VOLUMES] = { &volumes_table, add_volumes },
+	[LIST_PROVIDERS] = { &providers_table, add_providers },
+	[LIST_STORAGE] = { &storage_table, add_storage },
+};
+
+const struct ctl_table *ctl_list_table(enum ctl_list kind)
+{
+	return (size_t)kind < ELEMENTSOF(kinds) ? kinds[kind].table : NULL;
+}
+
+static void outputp(struct ctl_output **p)
+{
+	ctl_output_free(*p);
+}
+
+int ctl_list(shadow_ctx *ctx, const struct ctl_args *a)
+{
+	__attribute__((cleanup(outputp))) struct ctl_output *o = NULL;
+	unsigned int flags = (a->json ? CTL_OUTPUT_JSON : 0) |
+			     (a->noheadings ? CTL_OUTPUT_NOHEADINGS : 0);
+	int r;
+
+	if ((size_t)a->list >= ELEMENTSOF(kinds))
+		return -EINVAL;
+	r = ctl_output_new(kinds[a->list].table, &a->columns, flags, &o);
+	if (r < 0)
+		return r;
+	r = kinds[a->list].add_rows(ctx, o);
+	if (r < 0)
+		return r;
+	return ctl_output_print(o, stdout);
+}
+
+void ctl_list_usage(FILE *out, const char *kind)
+{
+	bool known = false;
+
+	for (size_t i = 0; kind && i < ELEMENTSOF(kinds); i++)
+		known |= strcmp(kind, kinds[i].table->kind) == 0;
+	fputs("Usage:\n"
+	      " shadowctl [options] list [shadows|sets|volumes|providers|storage]\n"
+	      "                          [-o <columns> | -O] [-n] [-J]\n"
+	      "\n"
+	      "List shadow copies (the default), shadow copy sets, volumes, providers\n"
+	      "or each volume's store use.\n"
+	      "\n"
+	      "Options:\n"
+	      " -J, --json              print JSON (every field unless -o is given)\n"
+	      " -n, --noheadings        do not print column headings\n"
+	      " -o, --output <list>     the columns to print, comma-separated;\n"
+	      "                         +<list> adds them to the default columns\n"
+	      " -O, --output-all        print every column\n"
+	      "\n"
+	      "Column names match without case; a JSON field name names its column too.\n", out);
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+		if (known && strcmp(kind, kinds[i].table->kind) != 0)
+			continue;
+		fputc('\n', out);
+		ctl_columns_usage(kinds[i].table, out);
+	}
+	fputs("\nFor more details see shadowctl(8).\n", out);
+}
+
+/* ------------------------------------------------------------------------
+ * Objects for the other verbs' JSON
+ */
+
+json_object *ctl_copy_json(shadow_ctx *ctx, const shadow_copy *c)
+{
+	return ctl_row_json(&shadows_table, NULL, c, ctx);
+}
+
+json_object *ctl_volume_json(shadow_ctx *ctx, const shadow_volume *v)
+{
+	return ctl_row_json(&volumes_table, NULL, v, ctx);
+}
+
+json_object *ctl_set_json(shadow_ctx *ctx, const shadow_set *s, bool with_copies)
+{
+	json_object *o = ctl_row_json(&sets_table, NULL, s, ctx), *a;
+	shadow_copy *const *c;
+	size_t n;
+
+	if (!o || !with_copies)
+		return o;
+	a = json_object_new_array();
+	n = shadow_ctx_copies(ctx, &c);
+	for (size_t i = 0; a && i < n; i++)
+		if (shadow_copy_set(c[i]) == shadow_set_id(s))
+			json_object_array_add(a, ctl_copy_json(ctx, c[i]));
+	json_object_object_add(o, "shadows", a);
+	return o;
+}

@@ -1,0 +1,172 @@
+#!/bin/sh
+# shadowctl's command line without a kernel, against a golden transcript
+# (test/unit/golden/shadowctl.txt): --help, list --help, --version, every
+# usage error (message and exit status 1), -o/-O/-n/-J on an empty
+# catalog.  Each case is "$ <args>", its standard output, its standard
+# error prefixed with "2> ", and "[exit N]".  A difference prints a diff
+# and fails.
+#
+# After a deliberate change of the help text or a message, regenerate the
+# transcript and review it in the diff:
+#   GOLDEN_UPDATE=1 SHADOWCTL=cmd/shadowctl test/unit/shadowctl.sh
+#
+# Also checks that shadowctl(8) documents every column 'list --help'
+# names.
+set -u
+
+ctl=${SHADOWCTL:-cmd/shadowctl}
+version=${SHADOW_VERSION:-}
+here=$(dirname "$0")
+golden=$here/golden/shadowctl.txt
+man=$here/../../man/shadowctl.8
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+# run <args...>: one case of the transcript.  The state directory is a
+# fresh empty one; a usage error never gets as far as reading it.
+run() {
+	rc=0
+	line='$ shadowctl'
+	for arg in "$@"; do
+		case $arg in
+		'' | *' '*) line="$line '$arg'" ;;
+		*) line="$line $arg" ;;
+		esac
+	done
+	echo "$line"
+	"$ctl" --state-dir "$tmp/state" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	cat "$tmp/out"
+	sed 's/^/2> /' "$tmp/err"
+	echo "[exit $rc]"
+}
+
+cases() {
+	# Help and version.
+	run --help
+	run list --help
+	run list storage -h
+	run --version
+
+	# Usage errors: exit 1, one line saying why, one pointing to --help.
+	run
+	run frobnicate
+	run --bogus list
+	run -x list
+	run list --state-dir
+	run enable
+	run enable /dev/vdb
+	run enable /dev/vdb /dev/vdc --store /dev/vdd
+	run enable /dev/vdb --store /dev/vdc --chunk-size 4X
+	run enable /dev/vdb --store /dev/vdc --set 1
+	run disable
+	run disable a b
+	run create
+	run create a --timeout-commit 0
+	run create a --timeout-commit 3601
+	run create a --timeout-commit 5s
+	run create a --rw
+	run list sets volumes
+	run list things
+	run list --store /dev/vdc
+	run delete
+	run delete 1 2
+	run delete x
+	run delete 0
+	run delete 1 --set 2
+	run delete --set x
+	run delete --oldest
+	run expose
+	run expose 1 2
+	run expose one
+	run unexpose 1 --rw
+	run unexpose 1 --mount /mnt
+	run activate
+	run activate a --all
+	run activate a --force
+	run activate --all --device-timeout 0
+	run activate --all --device-timeout x
+	run activate --all --device-timeout
+	run deactivate
+	run deactivate a --all
+	run deactivate a --device-timeout 5
+
+	# -o/--output and -O/--output-all.
+	run list -o bogus
+	run list sets -o id,volume
+	run list volumes -o name,,state
+	run list volumes -o name,
+	run list -o ''
+	run list -o +
+	run list -o id,ID
+	run list -o device,+id
+	run list -o id -O
+	run list storage -J -o volume,use%
+	run list -o
+	run create a -o id
+	run delete 1 -O
+
+	# Lists of an empty catalog: the headings the columns make.
+	run list
+	run list shadows -n
+	run list -O
+	run list -o id,volume,state
+	run list -o +mountpoint,writable
+	run list -o DEVICE,Id
+	run list -J
+	run list -J -o id,device
+	run list sets
+	run list sets -o freeze_us,id
+	run -J list sets
+	run list volumes
+	run list volumes -O
+	run list volumes -o +dm-name,enabled
+	run list volumes -J
+	run list storage
+	run list storage -O
+	run list storage -J -O
+
+	# activate and deactivate on an empty catalog.
+	run activate --all
+	run activate --all -J
+	run deactivate --all
+	run activate nosuch
+	run deactivate a b
+}
+
+cases | if [ -n "$version" ]; then sed "s/ $version\$/ @VERSION@/"; else cat; fi >"$tmp/got"
+
+if [ -n "${GOLDEN_UPDATE:-}" ]; then
+	cp "$tmp/got" "$golden"
+	echo "wrote $golden"
+elif ! diff -u "$golden" "$tmp/got"; then
+	echo "FAIL: shadowctl's output differs from $golden (see the diff above)"
+	fails=$((fails + 1))
+else
+	echo "ok: $(grep -c '^\$ ' "$golden") cases match $golden"
+fi
+
+# Every column of every list kind has its entry, "\fB<name>\fR (...",
+# in its section of shadowctl(8) (.SS "list <kind>"); a '-' in a name is
+# written \- there.
+"$ctl" list --help | awk '
+	/^Columns of / { kind = $4; gsub(/[^a-z]/, "", kind); next }
+	/^$/ { kind = "" }
+	kind != "" { print kind, $1 }' >"$tmp/columns"
+[ -s "$tmp/columns" ] || { echo "FAIL: list --help names no columns"; fails=$((fails + 1)); }
+while read -r kind col; do
+	# Through the environment: awk -v would take \f for an escape.
+	entry="\\fB$(printf '%s' "$col" | sed 's/-/\\-/g')\\fR (" kind=$kind \
+	awk '/^\.S[SH]/ { in_kind = $0 == ".SS \"list " ENVIRON["kind"] "\"" }
+	     in_kind && index($0, ENVIRON["entry"]) == 1 { found = 1 }
+	     END { exit !found }' "$man" || echo "list $kind: $col"
+done <"$tmp/columns" >"$tmp/undocumented"
+if [ -s "$tmp/undocumented" ]; then
+	echo "FAIL: columns not documented in man/shadowctl.8:"
+	sed 's/^/  /' "$tmp/undocumented"
+	fails=$((fails + 1))
+else
+	echo "ok: the $(wc -l <"$tmp/columns") columns are in man/shadowctl.8"
+fi
+
+[ "$fails" -eq 0 ]
