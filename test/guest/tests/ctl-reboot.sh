@@ -27,6 +27,10 @@ ctl() {
 	"$CTL" --state-dir $K/state "$@"
 }
 devno() { dmsetup info -c --noheadings -o major,minor "$1"; }
+# ids: every copy as <id>:<device>:<mountpoint> ("-" for none).
+ids() {
+	ctl list -n -o id,device,mountpoint | awk '{ print $1 ":" $2 ":" $3 }'
+}
 progress() {
 	local p
 	p=$(tail -n 1 "$1" 2>/dev/null) || true
@@ -76,9 +80,7 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	for set in 1 2; do
 		wait_progress $K/rec/data.progress $((set * 10))
 		wait_progress $K/rec/lv.progress $((set * 10))
-		ctl -J create data $lv >$WORK/create.json
-		json $WORK/create.json '"\n".join("%d %s" % (s["id"], s["volume"]) for s in d["set"]["shadows"])' |
-			tee -a $K/rec/copies
+		ctl create data $lv | awk '$1 == "shadow" { print $2, $4 }' | tee -a $K/rec/copies
 	done
 	touch $WORK/stop
 	wait $w1 || fail "the writer on data saw an error"
@@ -102,8 +104,7 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	md5_of /dev/vg1/lv >$K/rec/lv.md5
 
 	step "behind shadowctl's back: one snapshot deleted, one created"
-	ctl -J list shadows >$WORK/shadows.json
-	snap=$(json $WORK/shadows.json "[s['snapshot'] for s in d['shadows'] if s['id'] == $data_gone][0]")
+	snap=$(ctl list -n -o id,snapshot | awk -v i="$data_gone" '$1 == i { print $2 }')
 	dmsetup message data 0 delete "$snap"
 	snap_create data 99
 	dmsetup message data 0 list
@@ -123,18 +124,16 @@ mount "$keep" $K
 read -r keep_exposed lv_mounted data_gone <$K/rec/special
 
 step "after the reboot both volumes are inactive"
-ctl -J list volumes >$WORK/vols.json 2>$WORK/first.err
-cat $WORK/vols.json $WORK/first.err
-[ "$(json $WORK/vols.json '" ".join(v["state"] for v in d["volumes"])')" = "inactive inactive" ] ||
+ctl list volumes -o name,state,real >$WORK/vols 2>$WORK/first.err
+cat $WORK/vols $WORK/first.err
+[ "$(ctl list volumes -n -o name,state | xargs)" = "data inactive $lv inactive" ] ||
 	fail "volumes not inactive after the reboot"
 grep -qF "shadow $lv_mounted is no longer mounted on /mnt/copy" $WORK/first.err ||
 	fail "no warning that shadow $lv_mounted lost its mount"
-ctl -J list shadows >$WORK/shadows.json
-json $WORK/shadows.json '" ".join("%s:%s:%s" % (s["id"], s["device"], s["mountpoint"]) for s in d["shadows"])' |
-	tr ' ' '\n' >$WORK/ids
-grep -qx "$keep_exposed:/dev/mapper/data-shadow-$keep_exposed:None" $WORK/ids ||
+ids >$WORK/ids
+grep -qx "$keep_exposed:/dev/mapper/data-shadow-$keep_exposed:-" $WORK/ids ||
 	fail "the exposure of shadow $keep_exposed was forgotten"
-grep -qx "$lv_mounted:/dev/mapper/$lv-shadow-$lv_mounted:None" $WORK/ids ||
+grep -qx "$lv_mounted:/dev/mapper/$lv-shadow-$lv_mounted:-" $WORK/ids ||
 	fail "shadow $lv_mounted: exposure forgotten, or its mount kept"
 
 step "bad input changes nothing"
@@ -157,9 +156,8 @@ grep -F "adopted snapshot 99 of volume data as shadow 99" $WORK/activate1.err ||
 	fail "no warning for snapshot 99, adopted"
 ! dmsetup info $lv-real >/dev/null 2>&1 || fail "the failed activation left $lv-real"
 [ "$(dmsetup table data | awk '{ print $3 }')" = shadow-origin ] || fail "data is not a shadow-origin"
-ctl -J list volumes >$WORK/vols.json
-[ "$(json $WORK/vols.json '" ".join(v["name"] + ":" + v["state"] for v in d["volumes"])')" = \
-	"data:active $lv:inactive" ] || fail "states after the first activate: $(cat $WORK/vols.json)"
+[ "$(ctl list volumes -n -o name,state | xargs)" = "data active $lv inactive" ] ||
+	fail "states after the first activate: $(ctl list volumes)"
 
 step "activate --all waits for LVM's activation of vg1, then takes $lv over"
 (
@@ -177,19 +175,18 @@ echo "LVM gave $lv $(cat $WORK/lv.devno) (boot 1: $(cat $K/rec/lv.devno))"
 [ "$(devno $lv)" = "$(cat $WORK/lv.devno)" ] || fail "$lv is $(devno $lv), LVM made it $(cat $WORK/lv.devno)"
 [ "$(dmsetup table $lv | awk '{ print $3 }')" = shadow-origin ] || fail "$lv is not a shadow-origin"
 [ "$(dmsetup table $lv-real)" = "$(cat $K/rec/lv.table)" ] || fail "$lv-real does not hold LVM's table"
-ctl -J list volumes >$WORK/vols.json
-[ "$(json $WORK/vols.json '" ".join(v["state"] for v in d["volumes"])')" = "active active" ] ||
-	fail "volumes not active: $(cat $WORK/vols.json)"
+ctl list volumes
+[ "$(ctl list volumes -n -o name,state | xargs)" = "data active $lv active" ] ||
+	fail "volumes not active: $(ctl list volumes)"
 
 step "the catalog agrees with the stores"
-ctl -J list shadows | tee $WORK/shadows.json
-json $WORK/shadows.json '" ".join("%s:%s:%s" % (s["id"], s["device"], s["mountpoint"]) for s in d["shadows"])' |
-	tr ' ' '\n' >$WORK/ids
+ctl list -o +mountpoint
+ids >$WORK/ids
 grep -q "^$data_gone:" $WORK/ids && fail "shadow $data_gone, gone from the store, is still listed"
-grep -q "^99:None:None$" $WORK/ids || fail "snapshot 99 was not adopted"
-grep -qx "$keep_exposed:/dev/mapper/data-shadow-$keep_exposed:None" $WORK/ids ||
+grep -qx "99:-:-" $WORK/ids || fail "snapshot 99 was not adopted"
+grep -qx "$keep_exposed:/dev/mapper/data-shadow-$keep_exposed:-" $WORK/ids ||
 	fail "shadow $keep_exposed not exposed again"
-grep -qx "$lv_mounted:/dev/mapper/$lv-shadow-$lv_mounted:None" $WORK/ids ||
+grep -qx "$lv_mounted:/dev/mapper/$lv-shadow-$lv_mounted:-" $WORK/ids ||
 	fail "shadow $lv_mounted not exposed again, or still with a mount point"
 ! grep -q " /mnt/copy " /proc/mounts || fail "shadow $lv_mounted was mounted"
 for d in "data-shadow-$keep_exposed" "$lv-shadow-$lv_mounted"; do
@@ -219,8 +216,7 @@ $FSW verify /mnt/lv/busy "$(progress $K/rec/lv.progress)"
 
 step "a new set after the reboot"
 umount /mnt/data /mnt/lv
-ctl -J create data $lv >$WORK/create.json
-json $WORK/create.json '"\n".join("%d %s" % (s["id"], s["volume"]) for s in d["set"]["shadows"])' |
+ctl create data $lv | awk '$1 == "shadow" { print $2, $4 }' |
 while read -r id vol; do
 	[ "$(copy_md5 "$id")" = "$(md5_of /dev/mapper/$vol)" ] || fail "new shadow $id of $vol is not its origin"
 done
@@ -237,12 +233,10 @@ ctl -J deactivate --all --force | tee $WORK/deact.json
 ! dmsetup info data >/dev/null 2>&1 || fail "data left loaded"
 [ "$(dmsetup table $lv)" = "$(cat $K/rec/lv.table)" ] || fail "$lv does not have LVM's table back"
 ! dmsetup info $lv-real >/dev/null 2>&1 || fail "$lv-real left"
-ctl -J list shadows >$WORK/shadows.json
-n=$(json $WORK/shadows.json 'len(d["shadows"])')
+n=$(ctl list -n -o id | wc -l)
 ctl -J activate data $lv | tee $WORK/act.json
 [ "$(json $WORK/act.json '" ".join(d["activated"])')" = "data $lv" ] || fail "not both activated"
-ctl -J list shadows >$WORK/shadows.json
-[ "$(json $WORK/shadows.json 'len(d["shadows"])')" = "$n" ] || fail "copies lost over deactivate"
+[ "$(ctl list -n -o id | wc -l)" = "$n" ] || fail "copies lost over deactivate"
 [ "$(copy_md5 "$keep_exposed")" = "$(awk -v i="$keep_exposed" '$1 == i { print $3 }' $K/rec/copies.md5)" ] ||
 	fail "shadow $keep_exposed changed over deactivate and activate"
 
