@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,8 @@ static void print_activated(shadow_ctx *ctx, const char *name)
 	       shadow_volume_real_name(v) ? " (taken over in place)" : "");
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(shadow_copy_volume(c[i]), name) == 0 && shadow_copy_device(c[i]))
-			printf("  shadow %llu exposed again as %s\n",
-			       (unsigned long long)shadow_copy_id(c[i]), shadow_copy_device(c[i]));
+			printf("  shadow %" PRIu64 " exposed again as %s\n", shadow_copy_id(c[i]),
+			       shadow_copy_device(c[i]));
 }
 
 int ctl_activate(shadow_ctx *ctx, const struct ctl_args *a, json_object *o)

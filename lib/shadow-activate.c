@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "shadow-ctx.h"
