@@ -17,19 +17,23 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_DELETE] = "delete",
 	[VERB_EXPOSE] = "expose",
 	[VERB_UNEXPOSE] = "unexpose",
+	[VERB_RESIZE] = "resize",
+	[VERB_MONITOR] = "monitor",
 	[VERB_ACTIVATE] = "activate",
 	[VERB_DEACTIVATE] = "deactivate",
 };
 
 /* Which options each verb takes. */
 static const unsigned int verb_opts[_VERB_MAX] = {
-	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME,
+	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME | OPT_PROVIDER,
 	[VERB_DISABLE] = OPT_FORCE,
 	[VERB_CREATE] = OPT_TIMEOUT,
 	[VERB_LIST] = OPT_OUTPUT | OPT_OUTPUT_ALL,
 	[VERB_DELETE] = OPT_SET | OPT_OLDEST | OPT_FORCE,
 	[VERB_EXPOSE] = OPT_NAME | OPT_MOUNT | OPT_RW,
 	[VERB_UNEXPOSE] = 0,
+	[VERB_RESIZE] = OPT_MAX_SIZE,
+	[VERB_MONITOR] = OPT_ONCE | OPT_CONFIG,
 	[VERB_ACTIVATE] = OPT_ALL | OPT_DEVICE_TIMEOUT,
 	[VERB_DEACTIVATE] = OPT_ALL | OPT_FORCE,
 };
@@ -38,6 +42,7 @@ static const char *const opt_names[] = {
 	"--store", "--method", "--chunk-size", "--name", "--force",
 	"--timeout-commit", "--set", "--oldest", "--mount", "--rw",
 	"--output", "--output-all",
+	"--provider", "--max-size", "--once", "--config",
 	"--all", "--device-timeout",
 };
 
@@ -73,12 +78,44 @@ int ctl_parse_size(const char *s, uint64_t *ret)
 			return -EINVAL;
 		v <<= 20;
 		end++;
+	} else if (*end == 'G' || *end == 'g') {
+		if (v > (UINT64_MAX >> 30))
+			return -EINVAL;
+		v <<= 30;
+		end++;
+	} else if (*end == 'T' || *end == 't') {
+		if (v > (UINT64_MAX >> 40))
+			return -EINVAL;
+		v <<= 40;
+		end++;
 	}
 	if (*end == 'i' && end[1] == 'B')
 		end += 2;
 	if (*end)
 		return -EINVAL;
 	*ret = v;
+	return 0;
+}
+
+int ctl_parse_max_size(const char *s, struct ctl_max_size *ret)
+{
+	struct ctl_max_size m = { 0 };
+	size_t len = s ? strlen(s) : 0;
+
+	if (s && strcmp(s, "max") == 0) {
+		m.max = true;
+	} else if (len > 1 && len <= 4 && s[len - 1] == '%') {
+		for (size_t i = 0; i < len - 1; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -EINVAL;
+			m.percent = m.percent * 10 + (unsigned int)(s[i] - '0');
+		}
+		if (m.percent == 0 || m.percent > 100)
+			return -EINVAL;
+	} else if (ctl_parse_size(s, &m.bytes) < 0 || m.bytes == 0) {
+		return -EINVAL;
+	}
+	*ret = m;
 	return 0;
 }
 
@@ -198,6 +235,14 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 		if ((a->nargs > 0) == !!(a->opts & OPT_ALL))
 			return bad(why, len, "'%s' takes volumes or --all", verb);
 		return 0;
+	case VERB_RESIZE:
+		if (a->nargs != 1)
+			return bad(why, len, "'resize' takes one volume, got %d", a->nargs);
+		if (!(a->opts & OPT_MAX_SIZE))
+			return bad(why, len, "'resize' needs --max-size <size>|<percent>%%|max");
+		return 0;
+	case VERB_MONITOR:
+		return 0;
 	default:
 		return bad(why, len, "internal error: verb %d", a->verb);
 	}
@@ -209,6 +254,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 	enum {
 		ARG_STORE = 0x100, ARG_METHOD, ARG_CHUNK, ARG_TIMEOUT, ARG_SET,
 		ARG_OLDEST, ARG_MOUNT, ARG_RW, ARG_STATE_DIR, ARG_WAIT,
+		ARG_PROVIDER, ARG_MAX_SIZE, ARG_ONCE, ARG_CONFIG,
 		ARG_ALL, ARG_DEVICE_TIMEOUT,
 	};
 	static const struct option options[] = {
@@ -229,6 +275,10 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "rw",             no_argument,       NULL, ARG_RW },
 		{ "output",         required_argument, NULL, 'o' },
 		{ "output-all",     no_argument,       NULL, 'O' },
+		{ "provider",       required_argument, NULL, ARG_PROVIDER },
+		{ "max-size",       required_argument, NULL, ARG_MAX_SIZE },
+		{ "once",           no_argument,       NULL, ARG_ONCE },
+		{ "config",         required_argument, NULL, ARG_CONFIG },
 		{ "all",            no_argument,       NULL, ARG_ALL },
 		{ "device-timeout", required_argument, NULL, ARG_DEVICE_TIMEOUT },
 		{ "help",           no_argument,       NULL, 'h' },
@@ -306,6 +356,24 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			break;
 		case 'O':
 			a.opts |= OPT_OUTPUT_ALL;
+			break;
+		case ARG_PROVIDER:
+			a.opts |= OPT_PROVIDER;
+			a.provider = optarg;
+			break;
+		case ARG_MAX_SIZE:
+			a.opts |= OPT_MAX_SIZE;
+			if (ctl_parse_max_size(optarg, &a.max_size) < 0)
+				return bad(why, why_len,
+					   "bad size '%s' (a size such as 512M or 2G, a percentage such as 20%%, or max)",
+					   optarg);
+			break;
+		case ARG_ONCE:
+			a.opts |= OPT_ONCE;
+			break;
+		case ARG_CONFIG:
+			a.opts |= OPT_CONFIG;
+			a.config = optarg;
 			break;
 		case ARG_ALL:
 			a.opts |= OPT_ALL;

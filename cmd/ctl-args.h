@@ -20,6 +20,8 @@ enum ctl_verb {
 	VERB_DELETE,
 	VERB_EXPOSE,
 	VERB_UNEXPOSE,
+	VERB_RESIZE,
+	VERB_MONITOR,
 	VERB_ACTIVATE,
 	VERB_DEACTIVATE,
 	_VERB_MAX,
@@ -47,11 +49,22 @@ enum {
 	OPT_RW = 1 << 9,
 	OPT_OUTPUT = 1 << 10,
 	OPT_OUTPUT_ALL = 1 << 11,
-	OPT_ALL = 1 << 12,
-	OPT_DEVICE_TIMEOUT = 1 << 13,
+	OPT_PROVIDER = 1 << 12,
+	OPT_MAX_SIZE = 1 << 13,
+	OPT_ONCE = 1 << 14,
+	OPT_CONFIG = 1 << 15,
+	OPT_ALL = 1 << 16,
+	OPT_DEVICE_TIMEOUT = 1 << 17,
 };
 
 enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
+
+/* resize --max-size: "max", a size, or a percentage of what the store holds. */
+struct ctl_max_size {
+	bool max;
+	uint64_t bytes;
+	unsigned int percent;		/* 1..100, or 0 for bytes/max */
+};
 
 struct ctl_args {
 	enum ctl_verb verb;
@@ -69,11 +82,14 @@ struct ctl_args {
 	uint64_t set;
 	const char *oldest;
 	const char *mount;
+	const char *provider;		/* enable: NULL (auto) or a name */
 	uint64_t device_timeout_us;	/* activate: 0, do not wait */
 	enum ctl_list list;
 	const char *output;		/* list: -o's argument */
 	struct ctl_columns columns;	/* list: what to print, from -o, -O, -J */
 	uint64_t id;			/* delete, expose, unexpose */
+	struct ctl_max_size max_size;	/* resize */
+	const char *config;		/* monitor */
 	char **args;			/* positional arguments after the verb */
 	int nargs;
 };
@@ -88,8 +104,10 @@ extern const char *const ctl_verb_names[_VERB_MAX];
 int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		   char *why, size_t why_len);
 
-/* "4096", "4K", "1M" -> bytes; 0 or -EINVAL. */
+/* "4096", "4K", "1M", "2G", "1T" (also KiB ...) -> bytes; 0 or -EINVAL. */
 int ctl_parse_size(const char *s, uint64_t *ret);
+/* "max", "64M", "20%" -> @ret; 0 or -EINVAL (0 bytes, 0% or over 100%). */
+int ctl_parse_max_size(const char *s, struct ctl_max_size *ret);
 /* "10", "2.5" seconds -> µs; 0 or -EINVAL. */
 int ctl_parse_seconds(const char *s, uint64_t *ret);
 /* A decimal id > 0. */

@@ -212,6 +212,11 @@ static void volume_state(const void *row, void *data, struct ctl_value *v)
 	ctl_value_str(v, shadow_volume_state(row));
 }
 
+static void volume_provider(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_volume_provider(row));
+}
+
 static const struct ctl_column volume_columns[] = {
 	{ "name", "NAME", "name", 16, 0, "volume name", volume_name },
 	{ "device", "DEVICE", "device", 20, 0, "the device enabled (as given)", volume_device },
@@ -224,11 +229,12 @@ static const struct ctl_column volume_columns[] = {
 	  volume_real },
 	{ "enabled", "ENABLED", "enabled", 20, 0, "when it was enabled (UTC)", volume_enabled },
 	{ "state", "STATE", "state", 8, 0, "active or inactive", volume_state },
+	{ "provider", "PROVIDER", "provider", 11, 0, "dm-shadow or dm-snapshot", volume_provider },
 };
 
 static const struct ctl_table volumes_table = {
 	.kind = "volumes",
-	.defaults = "name,device,store,method,chunk,state,real",
+	.defaults = "name,device,store,method,chunk,state,provider,real",
 	.columns = volume_columns,
 	.n_columns = ELEMENTSOF(volume_columns),
 };
@@ -252,7 +258,7 @@ static int add_volumes(shadow_ctx *ctx, struct ctl_output *o)
  */
 
 struct provider_row {
-	const char *name, *target, *version;
+	const char *name, *target, *version, *why;
 	bool usable;
 };
 
@@ -276,17 +282,23 @@ static void provider_usable(const void *row, void *data, struct ctl_value *v)
 	ctl_value_bool(v, ((const struct provider_row *)row)->usable);
 }
 
+static void provider_reason(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, ((const struct provider_row *)row)->why);
+}
+
 static const struct ctl_column provider_columns[] = {
 	{ "name", "NAME", "name", 12, 0, "provider name", provider_name },
-	{ "target", "TARGET", "target", 14, 0, "its device-mapper target", provider_target },
+	{ "target", "TARGET", "target", 14, 0, "its volumes' device-mapper target", provider_target },
 	{ "version", "VERSION", "version", 8, 0, "the target's version (- when not loaded)",
 	  provider_version },
-	{ "usable", "USABLE", "usable", 0, 0, "whether it can be used now", provider_usable },
+	{ "usable", "USABLE", "usable", 6, 0, "whether it can be used now", provider_usable },
+	{ "reason", "REASON", "reason", 0, 0, "why it cannot (or -)", provider_reason },
 };
 
 static const struct ctl_table providers_table = {
 	.kind = "providers",
-	.defaults = "name,target,version,usable",
+	.defaults = "name,target,version,usable,reason",
 	.columns = provider_columns,
 	.n_columns = ELEMENTSOF(provider_columns),
 };
@@ -298,6 +310,7 @@ static int add_providers(shadow_ctx *ctx, struct ctl_output *o)
 
 	for (unsigned int i = 0;
 	     shadow_provider(ctx, i, &p.name, &p.target, &p.usable, &p.version) > 0; i++) {
+		p.why = shadow_provider_why(ctx, i);
 		r = ctl_output_add(o, &p, ctx);
 		if (r < 0)
 			return r;
@@ -312,7 +325,8 @@ static int add_providers(shadow_ctx *ctx, struct ctl_output *o)
 
 struct storage_row {
 	const shadow_volume *volume;
-	uint64_t used, total;	/* chunks */
+	uint64_t used, total;	/* chunks; total: the limit, what it may use */
+	uint64_t capacity;	/* chunks its device holds */
 	unsigned int snapshots, max_snapshots, invalid;
 	const char *mode;
 };
@@ -344,6 +358,11 @@ static void storage_total_chunks(const void *row, void *data, struct ctl_value *
 	ctl_value_u64(v, STORAGE(row)->total);
 }
 
+static void storage_capacity_chunks(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->capacity);
+}
+
 static void storage_used(const void *row, void *data, struct ctl_value *v)
 {
 	ctl_value_u64(v, STORAGE(row)->used * shadow_volume_chunk_bytes(STORAGE(row)->volume));
@@ -352,6 +371,11 @@ static void storage_used(const void *row, void *data, struct ctl_value *v)
 static void storage_size(const void *row, void *data, struct ctl_value *v)
 {
 	ctl_value_u64(v, STORAGE(row)->total * shadow_volume_chunk_bytes(STORAGE(row)->volume));
+}
+
+static void storage_capacity(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_u64(v, STORAGE(row)->capacity * shadow_volume_chunk_bytes(STORAGE(row)->volume));
 }
 
 static void storage_use_percent(const void *row, void *data, struct ctl_value *v)
@@ -389,11 +413,15 @@ static const struct ctl_column storage_columns[] = {
 	{ "used-chunks", "USED-CHUNKS", "used_chunks", 0, CTL_COLUMN_RIGHT,
 	  "data chunks in use in the store", storage_used_chunks },
 	{ "total-chunks", "TOTAL-CHUNKS", "total_chunks", 0, CTL_COLUMN_RIGHT,
-	  "data chunks the store holds", storage_total_chunks },
+	  "data chunks the store may use (its size, see resize)", storage_total_chunks },
+	{ "cap-chunks", "CAP-CHUNKS", "capacity_chunks", 0, CTL_COLUMN_RIGHT,
+	  "data chunks its device holds", storage_capacity_chunks },
 	{ "used", "USED", "used_bytes", 12, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
 	  "data in the store (JSON: bytes)", storage_used },
 	{ "size", "SIZE", "total_bytes", 12, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
-	  "data the store holds (JSON: bytes)", storage_size },
+	  "data the store may hold, its size (JSON: bytes)", storage_size },
+	{ "capacity", "CAPACITY", "capacity_bytes", 12, CTL_COLUMN_RIGHT | CTL_COLUMN_KIB,
+	  "data its device holds, the largest size (JSON: bytes)", storage_capacity },
 	{ "use%", "USE%", NULL, 5, CTL_COLUMN_RIGHT | CTL_COLUMN_PERCENT,
 	  "used in percent of size (no JSON field)", storage_use_percent },
 	{ "snapshots", "SNAPSHOTS", "snapshots", 9, CTL_COLUMN_RIGHT,
@@ -407,7 +435,7 @@ static const struct ctl_column storage_columns[] = {
 
 static const struct ctl_table storage_table = {
 	.kind = "storage",
-	.defaults = "volume,store,used,size,use%,snapshots,invalid,mode",
+	.defaults = "volume,store,used,size,capacity,use%,snapshots,invalid,mode",
 	.columns = storage_columns,
 	.n_columns = ELEMENTSOF(storage_columns),
 };
@@ -423,7 +451,8 @@ static int add_storage(shadow_ctx *ctx, struct ctl_output *o)
 		bool failed = false;
 
 		if (shadow_volume_storage(ctx, v[i], &s.used, &s.total, &s.snapshots,
-					  &s.max_snapshots, &s.invalid, &failed) < 0) {
+					  &s.max_snapshots, &s.invalid, &failed) < 0 ||
+		    shadow_volume_storage_capacity(ctx, v[i], &s.capacity) < 0) {
 			s = (struct storage_row){ .volume = v[i], .mode = "inactive" };
 		} else {
 			s.mode = failed ? "fail" : "rw";

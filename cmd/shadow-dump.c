@@ -131,6 +131,9 @@ static void print_text(const struct dump *d)
 	       sb->record_start, sb->record_blocks);
 	printf("  data               sector %" PRIu64 ", %" PRIu64 " chunks\n",
 	       sb->data_start, sb->nr_data_chunks);
+	printf("  data limit         %" PRIu64 " chunks%s\n", shadow_sb_data_limit(sb),
+	       !(sb->compat_flags & SHADOW_FEATURE_COMPAT_LIMIT) ? " (none stored: the whole store)" :
+	       shadow_sb_data_limit(sb) == sb->nr_data_chunks ? " (the whole store)" : "");
 	printf("  last seq           %" PRIu64 "\n", sb->last_seq);
 	printf("  commit generation  %" PRIu64 "\n", sb->commit_gen);
 	printf("  formatted          %s\n", when);
@@ -164,6 +167,7 @@ static void print_text(const struct dump *d)
 
 	printf("usage:\n");
 	printf("  data chunks        %" PRIu64 "\n", sb->nr_data_chunks);
+	printf("  limit              %" PRIu64 "\n", shadow_sb_data_limit(sb));
 	printf("  allocated          %" PRIu64 " (high water)\n", sb->high_water);
 	printf("  in use             %" PRIu64 "\n", sb->high_water - sb->free_count);
 	printf("  on free list       %" PRIu64 "\n", sb->free_count);
@@ -244,6 +248,7 @@ static json_object *build_json(const struct dump *d)
 	JADD(o, "record_blocks", JU64(sb->record_blocks));
 	JADD(o, "data_start", JU64(sb->data_start));
 	JADD(o, "nr_data_chunks", JU64(sb->nr_data_chunks));
+	JADD(o, "data_limit", JU64(shadow_sb_data_limit(sb)));
 	JADD(o, "high_water", JU64(sb->high_water));
 	JADD(o, "free_head", JU64(sb->free_head));
 	JADD(o, "free_count", JU64(sb->free_count));
@@ -279,6 +284,7 @@ static json_object *build_json(const struct dump *d)
 
 	o = json_object_new_object();
 	JADD(o, "data_chunks", JU64(sb->nr_data_chunks));
+	JADD(o, "limit", JU64(shadow_sb_data_limit(sb)));
 	JADD(o, "allocated", JU64(sb->high_water));
 	JADD(o, "in_use", JU64(sb->high_water - sb->free_count));
 	JADD(o, "free", JU64(sb->free_count));

@@ -14,6 +14,8 @@
 #include "ctl-activate.h"
 #include "ctl-args.h"
 #include "ctl-list.h"
+#include "ctl-monitor.h"
+#include "ctl-storage.h"
 #include "libshadow.h"
 
 /* Exit codes, documented in shadowctl(8). */
@@ -43,6 +45,7 @@ static void usage(FILE *out)
 	fputs("Usage:\n"
 	      " shadowctl [options] enable <device> --store <device> [--method cow]\n"
 	      "                            [--chunk-size <size>] [--name <name>]\n"
+	      "                            [--provider dm-shadow|dm-snapshot|auto]\n"
 	      " shadowctl [options] disable <volume> [--force]\n"
 	      " shadowctl [options] create <volume>... [--timeout-commit <seconds>]\n"
 	      " shadowctl [options] list [shadows|sets|volumes|providers|storage]\n"
@@ -50,11 +53,13 @@ static void usage(FILE *out)
 	      " shadowctl [options] delete <shadow-id> | --set <set-id> | --oldest <volume>\n"
 	      " shadowctl [options] expose <shadow-id> [--name <name>] [--mount <dir>] [--rw]\n"
 	      " shadowctl [options] unexpose <shadow-id>\n"
+	      " shadowctl [options] resize <volume> --max-size <size>|<percent>%|max\n"
+	      " shadowctl [options] monitor [--once] [--config <file>] [<volume>...]\n"
 	      " shadowctl [options] activate <volume>... | --all [--device-timeout <s>]\n"
 	      " shadowctl [options] deactivate <volume>... | --all [--force]\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
-	      "dm-shadow device-mapper targets.\n"
+	      "dm-shadow device-mapper targets, or the stock dm-snapshot ones.\n"
 	      "\n"
 	      "Commands:\n"
 	      " enable      make a device a volume (a dm device is taken over in place)\n"
@@ -64,6 +69,8 @@ static void usage(FILE *out)
 	      " delete      delete a shadow copy, a whole set, or a volume's oldest\n"
 	      " expose      show a shadow copy as /dev/mapper/<name>, optionally mounted\n"
 	      " unexpose    unmount and remove an exposed shadow copy\n"
+	      " resize      set how much of its store device a volume may use\n"
+	      " monitor     watch the stores; warn, delete old copies or grow by policy\n"
 	      " activate    load enabled volumes again as they were (after a reboot)\n"
 	      " deactivate  unload volumes, keeping them and their shadow copies\n"
 	      "\n"
@@ -81,6 +88,7 @@ static void usage(FILE *out)
 	      "     --method <method>      enable: snapshot method (cow)\n"
 	      "     --chunk-size <size>    enable: chunk size, 4K to 1M (default 4K)\n"
 	      "     --name <name>          enable, expose: device-mapper name\n"
+	      "     --provider <provider>  enable: dm-shadow, dm-snapshot or auto (default)\n"
 	      " -f, --force                disable: delete its shadows; delete,\n"
 	      "                            deactivate: unexpose\n"
 	      "     --timeout-commit <s>   create: bound of the freeze window (default 10)\n"
@@ -88,6 +96,9 @@ static void usage(FILE *out)
 	      "     --oldest <volume>      delete: the volume's oldest shadow copy\n"
 	      "     --mount <dir>          expose: mount the copy there\n"
 	      "     --rw                   expose: writable (default read-only)\n"
+	      "     --max-size <size>      resize: 512M, 2G, 20% of the device, or max\n"
+	      "     --once                 monitor: one pass, then exit\n"
+	      "     --config <file>        monitor: policies (default /etc/dm-shadow/monitor.conf)\n"
 	      "     --all                  activate, deactivate: every volume\n"
 	      "     --device-timeout <s>   activate: wait that long for devices to appear\n"
 	      "\n"
@@ -135,7 +146,7 @@ static void log_cb(void *userdata, int level, const char *msg)
 	if (level <= SHADOW_LOG_WARNING)
 		fprintf(stderr, "shadowctl: %s: %s\n",
 			level <= SHADOW_LOG_ERR ? "error" : "warning", msg);
-	else if (verbose)
+	else if (level <= SHADOW_LOG_NOTICE || verbose)
 		fprintf(stderr, "shadowctl: %s\n", msg);
 }
 
@@ -162,16 +173,16 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 	case VERB_ENABLE: {
 		shadow_volume *v;
 
-		r = shadow_volume_enable(ctx, a->args[0], a->store, a->method, a->chunk_bytes,
-					 a->name, &v);
+		r = shadow_volume_enable_with_provider(ctx, a->args[0], a->store, a->method,
+						       a->chunk_bytes, a->name, a->provider, &v);
 		if (r < 0)
 			return r;
 		if (a->json) {
 			json_object_object_add(o, "volume", ctl_volume_json(ctx, v));
 			print_json(o);
 		} else {
-			printf("volume %s enabled: /dev/mapper/%s%s\n", shadow_volume_name(v),
-			       shadow_volume_dm_name(v),
+			printf("volume %s enabled with %s: /dev/mapper/%s%s\n", shadow_volume_name(v),
+			       shadow_volume_provider(v), shadow_volume_dm_name(v),
 			       shadow_volume_real_name(v) ? " (taken over in place)" : "");
 		}
 		return 0;
@@ -272,6 +283,8 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		}
 		return 0;
 	}
+	case VERB_RESIZE:
+		return ctl_resize(ctx, a);
 	case VERB_ACTIVATE:
 	case VERB_DEACTIVATE:
 		r = ctl_activate(ctx, a, o);
@@ -287,7 +300,7 @@ int main(int argc, char *argv[])
 {
 	_cleanup_(ctx_freep) shadow_ctx *ctx = NULL;
 	struct ctl_args a = { .verb = _VERB_MAX };
-	char why[512];
+	char why[512], what[640] = "";
 	int r;
 
 	r = ctl_parse_argv(argc, argv, &a, why, sizeof(why));
@@ -315,12 +328,17 @@ int main(int argc, char *argv[])
 		return EXIT_FAILED;
 	}
 	shadow_ctx_set_log(ctx, log_cb, NULL);
-	r = shadow_ctx_open(ctx, a.wait ? SHADOW_OPEN_WAIT : 0);
-	if (r >= 0)
-		r = run(ctx, &a);
+	if (a.verb == VERB_MONITOR) {
+		/* It takes the lock for each pass, not for its whole life. */
+		r = ctl_monitor(ctx, &a, what, sizeof(what));
+	} else {
+		r = shadow_ctx_open(ctx, a.wait ? SHADOW_OPEN_WAIT : 0);
+		if (r >= 0)
+			r = run(ctx, &a);
+	}
 	if (r < 0) {
-		const char *what = shadow_ctx_error(ctx);
-
+		if (!*what)
+			snprintf(what, sizeof(what), "%s", shadow_ctx_error(ctx));
 		fprintf(stderr, "shadowctl: Failed to %s: %s\n",
 			*what ? what : ctl_verb_names[a.verb], strerror(-r));
 		return exit_code(r);

@@ -30,6 +30,10 @@
  * of the chunk; 'seq' is then the owning snapshot's sequence.  Chains run
  * newest first through 'next'.  Free records are chained from the
  * superblock's free_head through 'next'.
+ *
+ * Data chunks are handed out from the free list, then from high_water up,
+ * but never at or above the data limit (SHADOW_FEATURE_COMPAT_LIMIT), so
+ * high_water <= data_limit <= nr_data_chunks always holds.
  */
 #ifndef DM_SHADOW_FORMAT_H
 #define DM_SHADOW_FORMAT_H
@@ -58,8 +62,19 @@
 #define SHADOW_MAX_CHUNK_SECTORS	2048	/* 1 MiB */
 #define SHADOW_MAX_SNAPSHOTS		8190	/* 546 table blocks */
 
-/* No feature bits are defined yet; a set bit we do not know refuses. */
-#define SHADOW_FEATURE_COMPAT_SUPP	0ULL
+/*
+ * Feature bits.  An unknown incompat bit refuses the store, an unknown
+ * ro_compat bit refuses writing it.  A compat feature can be ignored: a
+ * module that does not know it uses the store without it, and clears the
+ * bit when it writes the superblock, so the feature's field is read only
+ * while its bit is set.
+ *
+ * COMPAT_LIMIT: data_limit is the number of data chunks the store may use,
+ * 1 .. nr_data_chunks.  Without it the store uses all of them.
+ */
+#define SHADOW_FEATURE_COMPAT_LIMIT	(1ULL << 0)
+
+#define SHADOW_FEATURE_COMPAT_SUPP	SHADOW_FEATURE_COMPAT_LIMIT
 #define SHADOW_FEATURE_RO_COMPAT_SUPP	0ULL
 #define SHADOW_FEATURE_INCOMPAT_SUPP	0ULL
 
@@ -100,6 +115,9 @@ struct shadow_disk_superblock {
 	__le64 last_seq;		/* last snapshot sequence handed out */
 	__le64 commit_gen;
 	__le64 format_time;		/* seconds since the epoch */
+
+	/* Compat features: meaningful only while their bit is set. */
+	__le64 data_limit;		/* COMPAT_LIMIT: data chunks usable */
 } __attribute__((packed));
 
 #define SHADOW_SNAP_FREE		0

@@ -33,8 +33,14 @@ struct shadow_md {
 	u32 max_snapshots;
 	u64 origin_sectors;
 	u64 nr_origin_chunks;
+	/*
+	 * The store's size when it was formatted: its layout.  The device may
+	 * have grown since; the layout cannot (see shadow_md_open()).
+	 */
+	u64 store_sectors;
 
 	/* Superblock state, written back by every commit. */
+	u64 data_limit;			/* data chunks the allocator may use */
 	u64 high_water;
 	u64 free_head;
 	u64 free_count;
@@ -144,16 +150,20 @@ static void shadow_sb_encode(struct shadow_md *md,
 {
 	const struct shadow_layout *l = &md->layout;
 
-	memset((u8 *)sb + sizeof(sb->hdr), 0, sizeof(*sb) - sizeof(sb->hdr));
+	/* The whole block: a new dm-bufio buffer holds whatever it held. */
+	memset((u8 *)sb + sizeof(sb->hdr), 0,
+	       SHADOW_BLOCK_SIZE - sizeof(sb->hdr));
 	sb->magic = cpu_to_le64(SHADOW_MAGIC);
 	sb->version = cpu_to_le32(SHADOW_VERSION);
 	sb->store_type = cpu_to_le32(md->store_type);
 	memcpy(sb->uuid, md->uuid, sizeof(sb->uuid));
+	/* Unknown compat features were dropped at load: their bits go too. */
+	sb->compat_flags = cpu_to_le64(SHADOW_FEATURE_COMPAT_LIMIT);
 	sb->chunk_sectors = cpu_to_le32(md->chunk_sectors);
 	sb->max_snapshots = cpu_to_le32(md->max_snapshots);
 	sb->origin_sectors = cpu_to_le64(md->origin_sectors);
 	sb->nr_origin_chunks = cpu_to_le64(md->nr_origin_chunks);
-	sb->store_sectors = cpu_to_le64(bdev_nr_sectors(md->bdev));
+	sb->store_sectors = cpu_to_le64(md->store_sectors);
 	sb->snap_table_start = cpu_to_le64(l->snap_table_start);
 	sb->index_start = cpu_to_le64(l->index_start);
 	sb->index_blocks = cpu_to_le64(l->index_blocks);
@@ -167,6 +177,7 @@ static void shadow_sb_encode(struct shadow_md *md,
 	sb->last_seq = cpu_to_le64(md->last_seq);
 	sb->commit_gen = cpu_to_le64(md->commit_gen);
 	sb->format_time = cpu_to_le64(md->format_time);
+	sb->data_limit = cpu_to_le64(md->data_limit);
 }
 
 static int shadow_sb_write(struct shadow_md *md)
@@ -227,6 +238,25 @@ static int shadow_sb_check_geometry(struct shadow_md *md,
 		return -EILSEQ;
 	}
 	md->layout = l;
+	md->store_sectors = le64_to_cpu(sb->store_sectors);
+	return 0;
+}
+
+/* The data limit, if the store has one; else every data chunk. */
+static int shadow_sb_decode_limit(struct shadow_md *md,
+				  const struct shadow_disk_superblock *sb,
+				  char **error)
+{
+	u64 limit = md->layout.nr_data_chunks;
+
+	if (le64_to_cpu(sb->compat_flags) & SHADOW_FEATURE_COMPAT_LIMIT)
+		limit = le64_to_cpu(sb->data_limit);
+	if (!limit || limit > md->layout.nr_data_chunks ||
+	    le64_to_cpu(sb->high_water) > limit) {
+		*error = "superblock data limit is inconsistent";
+		return -EILSEQ;
+	}
+	md->data_limit = limit;
 	return 0;
 }
 
@@ -258,6 +288,9 @@ static int shadow_sb_decode(struct shadow_md *md,
 		return -EOPNOTSUPP;
 	}
 	r = shadow_sb_check_geometry(md, sb, geo, error);
+	if (r)
+		return r;
+	r = shadow_sb_decode_limit(md, sb, error);
 	if (r)
 		return r;
 
@@ -295,6 +328,8 @@ static int shadow_md_format(struct shadow_md *md, char **error)
 		return r;
 	}
 	generate_random_uuid(md->uuid);
+	md->store_sectors = bdev_nr_sectors(md->bdev);
+	md->data_limit = l->nr_data_chunks;
 	md->format_time = ktime_get_real_seconds();
 	md->commit_gen = 1;
 	r = shadow_sb_write(md);
@@ -419,6 +454,11 @@ sector_t shadow_md_data_start(struct shadow_md *md)
 u64 shadow_md_nr_data_chunks(struct shadow_md *md)
 {
 	return md->layout.nr_data_chunks;
+}
+
+u64 shadow_md_data_limit(struct shadow_md *md)
+{
+	return md->data_limit;
 }
 
 u64 shadow_md_used_chunks(struct shadow_md *md)
@@ -615,7 +655,7 @@ int shadow_md_alloc(struct shadow_md *md, u64 *ret_rec)
 		*ret_rec = rec;
 		return 0;
 	}
-	if (md->high_water >= md->layout.nr_data_chunks)
+	if (md->high_water >= md->data_limit)
 		return -ENOSPC;
 	*ret_rec = md->high_water++;
 	return 0;
@@ -632,4 +672,133 @@ int shadow_md_free(struct shadow_md *md, u64 rec)
 	md->free_head = rec + 1;
 	md->free_count++;
 	return 0;
+}
+
+/* The data limit: how many data chunks the allocator may hand out. */
+
+/*
+ * Walk the free list and count its records at or above @cursor.  The walk
+ * must see exactly free_count records, none of them in use.
+ */
+static int shadow_md_count_free_above(struct shadow_md *md, u64 cursor,
+				      u64 *ret_count)
+{
+	struct shadow_md_record r;
+	u64 next, n = 0, steps = 0;
+	int err;
+
+	for (next = md->free_head; next; next = r.next) {
+		if (++steps > md->free_count)
+			break;
+		err = shadow_md_record_get(md, next - 1, &r);
+		if (err)
+			return err;
+		if (r.flags & SHADOW_REC_USED) {
+			DMERR("free list reaches record %llu, which is in use",
+			      next - 1);
+			return -EILSEQ;
+		}
+		if (next - 1 >= cursor)
+			n++;
+	}
+	if (steps != md->free_count) {
+		DMERR("free list holds %s records than the %llu counted",
+		      steps > md->free_count ? "more" : "fewer",
+		      md->free_count);
+		return -EILSEQ;
+	}
+	*ret_count = n;
+	return 0;
+}
+
+/*
+ * Relink the free list starting at record @head - 1 so that it skips every
+ * record at or above @cursor.  Returns the new head in *@ret_head.
+ */
+static int shadow_md_unlink_free_above(struct shadow_md *md, u64 head,
+				       u64 cursor, u64 *ret_head)
+{
+	struct shadow_md_record r, prev_r = { 0 };
+	u64 next, prev = 0, new_head = 0;
+	int err;
+
+	for (next = head; next; next = r.next) {
+		err = shadow_md_record_get(md, next - 1, &r);
+		if (err)
+			return err;
+		if (next - 1 >= cursor)
+			continue;
+		if (!prev) {
+			new_head = next;
+		} else if (prev_r.next != next) {
+			prev_r.next = next;
+			err = shadow_md_record_set(md, prev - 1, &prev_r);
+			if (err)
+				return err;
+		}
+		prev = next;
+		prev_r = r;
+	}
+	if (prev && prev_r.next) {
+		prev_r.next = 0;
+		err = shadow_md_record_set(md, prev - 1, &prev_r);
+		if (err)
+			return err;
+	}
+	*ret_head = new_head;
+	return 0;
+}
+
+/*
+ * Move the allocation cursor (high water) down to @cursor, which is only
+ * possible while every record from @cursor up is on the free list.  The
+ * free list is rebuilt without them in three commits, so that a crash
+ * leaves either the old list, no list (its records leaked, nothing lost),
+ * or the new one:
+ *   1. the superblock forgets the free list;
+ *   2. the records still free are relinked past the ones that go;
+ *   3. the superblock takes the new list, the new high water and limit.
+ * The caller commits step 3.
+ */
+static int shadow_md_lower_high_water(struct shadow_md *md, u64 cursor)
+{
+	u64 head = md->free_head, count = md->free_count, above, new_head;
+	int err;
+
+	err = shadow_md_count_free_above(md, cursor, &above);
+	if (err)
+		return err;
+	if (above != md->high_water - cursor)
+		return -EBUSY;
+
+	md->free_head = 0;
+	md->free_count = 0;
+	err = shadow_md_commit(md);
+	if (!err)
+		err = shadow_md_unlink_free_above(md, head, cursor, &new_head);
+	if (!err)
+		err = shadow_md_commit(md);
+	if (err)
+		return err;
+	md->free_head = new_head;
+	md->free_count = count - above;
+	md->high_water = cursor;
+	return 0;
+}
+
+int shadow_md_set_data_limit(struct shadow_md *md, u64 limit)
+{
+	int err;
+
+	if (!limit || limit > md->layout.nr_data_chunks)
+		return -EINVAL;
+	if (shadow_md_used_chunks(md) > limit)
+		return -ENOSPC;
+	if (limit < md->high_water) {
+		err = shadow_md_lower_high_water(md, limit);
+		if (err)
+			return err;
+	}
+	md->data_limit = limit;
+	return shadow_md_commit(md);
 }

@@ -57,6 +57,7 @@ int shadow_md_commit(struct shadow_md *md);
 
 sector_t shadow_md_data_start(struct shadow_md *md);
 u64 shadow_md_nr_data_chunks(struct shadow_md *md);
+u64 shadow_md_data_limit(struct shadow_md *md);
 u64 shadow_md_used_chunks(struct shadow_md *md);
 u64 shadow_md_high_water(struct shadow_md *md);
 u32 shadow_md_max_snapshots(struct shadow_md *md);
@@ -79,10 +80,22 @@ int shadow_md_record_set(struct shadow_md *md, u64 rec,
 
 /*
  * Data chunk allocation.  shadow_md_alloc() returns -ENOSPC when the store
- * is full.  shadow_md_free() puts a record back on the free list; the
- * caller must have committed the change that unlinked it first.
+ * is full: no free chunk below the data limit.  shadow_md_free() puts a
+ * record back on the free list; the caller must have committed the change
+ * that unlinked it first.
  */
 int shadow_md_alloc(struct shadow_md *md, u64 *ret_rec);
 int shadow_md_free(struct shadow_md *md, u64 rec);
+
+/*
+ * Let the allocator use data chunks 0 .. @limit - 1 only, and commit.
+ * -EINVAL unless 1 <= @limit <= nr_data_chunks; -ENOSPC when more chunks
+ * than that are in use; -EBUSY when a chunk at or above @limit is allocated
+ * (in use, or handed out for a copy still in flight).  Free chunks at or
+ * above it are taken off the free list.  Other errors leave the metadata
+ * unusable (the caller fails the store).  Must not run between a store's
+ * copy_done and commit, nor inside its reclaim.
+ */
+int shadow_md_set_data_limit(struct shadow_md *md, u64 limit);
 
 #endif /* DM_SHADOW_METADATA_H */

@@ -224,11 +224,66 @@ static void shadow_origin_msg_list(struct shadow_pool *pool, char *result,
 	}
 }
 
+static int shadow_origin_msg_limit(struct shadow_pool *pool, u64 limit)
+{
+	u64 total = shadow_md_nr_data_chunks(pool->md);
+	int r;
+
+	if (limit > total) {
+		DMERR("limit %llu: the store has only %llu data chunks",
+		      limit, total);
+		return -EINVAL;
+	}
+	r = shadow_usage_set_limit(pool, limit);
+	if (r == -ENOSPC)
+		DMERR("limit %llu: %llu chunks are in use", limit,
+		      shadow_md_used_chunks(pool->md));
+	else if (r == -EBUSY)
+		DMERR("limit %llu: chunks at or above it are in use (allocated up to %llu)",
+		      limit, shadow_md_high_water(pool->md));
+	else if (r)
+		DMERR("limit %llu: failed (error %d)", limit, r);
+	else
+		DMINFO("data limit set to %llu of %llu chunks",
+		       shadow_md_data_limit(pool->md), total);
+	return r;
+}
+
+static int shadow_origin_msg_thresholds(struct shadow_pool *pool,
+					unsigned int argc, char **argv)
+{
+	u8 pct[SHADOW_MAX_THRESHOLDS];
+	unsigned int i;
+	int r = 0;
+
+	if (argc == 1 && !strcasecmp(argv[0], "none"))
+		argc = 0;
+	else if (!argc || argc > SHADOW_MAX_THRESHOLDS)
+		r = -EINVAL;
+	for (i = 0; !r && i < argc; i++)
+		if (kstrtou8(argv[i], 10, &pct[i]))
+			r = -EINVAL;
+	if (!r) {
+		mutex_lock(&pool->lock);
+		r = shadow_usage_set_thresholds(pool, pct, argc);
+		mutex_unlock(&pool->lock);
+	}
+	if (r)
+		DMERR("thresholds: expected 'none' or 1 to %u percentages from 1 to 100, ascending",
+		      SHADOW_MAX_THRESHOLDS);
+	return r;
+}
+
 /*
  * Messages:
- *   create <id>   new snapshot; only while the origin is suspended
- *   delete <id>   delete a snapshot and free the chunks only it used
- *   list          print the snapshots, one per line
+ *   create <id>     new snapshot; only while the origin is suspended
+ *   delete <id>     delete a snapshot and free the chunks only it used
+ *   list            print the snapshots, one per line
+ *   limit <chunks>  let the store use at most <chunks> data chunks (0: all)
+ *   thresholds <pct>...|none
+ *                   raise an event when the chunks in use pass these
+ *                   percentages of the limit (default 80 90)
+ *   thresholds      print them
  */
 static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 				 char **argv, char *result,
@@ -245,8 +300,17 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 		mutex_unlock(&pool->lock);
 		return 1;
 	}
+	if (!strcasecmp(argv[0], "thresholds")) {
+		if (argc > 1)
+			return shadow_origin_msg_thresholds(pool, argc - 1,
+							    argv + 1);
+		mutex_lock(&pool->lock);
+		shadow_usage_emit_thresholds(pool, result, maxlen);
+		mutex_unlock(&pool->lock);
+		return 1;
+	}
 	if (argc != 2 || shadow_parse_id(argv[1], &id)) {
-		DMERR("message: expected 'create <id>', 'delete <id>' or 'list'");
+		DMERR("message: expected 'create <id>', 'delete <id>', 'limit <chunks>', 'thresholds [<pct>...]' or 'list'");
 		return -EINVAL;
 	}
 	mutex_lock(&pool->lock);
@@ -254,18 +318,23 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 		r = shadow_origin_msg_create(ti, pool, id);
 	} else if (!strcasecmp(argv[0], "delete")) {
 		r = shadow_origin_msg_delete(pool, id);
+	} else if (!strcasecmp(argv[0], "limit")) {
+		r = shadow_origin_msg_limit(pool, id);
 	} else {
 		DMERR("message: unknown message '%s'", argv[0]);
 		r = -EINVAL;
 	}
+	shadow_usage_check(pool);
 	mutex_unlock(&pool->lock);
 	return r;
 }
 
 /*
  * Status:
- *   <store_type> <chunk_sectors> <used_chunks>/<total_chunks>
- *   <snapshots>/<max_snapshots> <invalid_snapshots> rw|fail
+ *   <store_type> <chunk_sectors> <used_chunks>/<limit_chunks>
+ *   <snapshots>/<max_snapshots> <invalid_snapshots> rw|fail <data_chunks>
+ * limit_chunks is what the store may use (the whole store unless limited),
+ * data_chunks what it holds.  Fields are only ever appended.
  * Table:
  *   <origin_dev> <store_dev> <store_type> <chunk_sectors> 0
  */
@@ -280,11 +349,12 @@ static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 	switch (type) {
 	case STATUSTYPE_INFO:
 		mutex_lock(&pool->lock);
-		DMEMIT("%s %u %llu/%llu %u/%u %u %s", pool->type->name,
+		DMEMIT("%s %u %llu/%llu %u/%u %u %s %llu", pool->type->name,
 		       pool->chunk_sectors, shadow_md_used_chunks(pool->md),
-		       shadow_md_nr_data_chunks(pool->md), pool->nr_snaps,
+		       shadow_md_data_limit(pool->md), pool->nr_snaps,
 		       shadow_md_max_snapshots(pool->md), pool->nr_invalid,
-		       pool->failed ? "fail" : "rw");
+		       pool->failed ? "fail" : "rw",
+		       shadow_md_nr_data_chunks(pool->md));
 		mutex_unlock(&pool->lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -307,7 +377,7 @@ static int shadow_origin_iterate_devices(struct dm_target *ti,
 
 struct target_type shadow_origin_target = {
 	.name = "shadow-origin",
-	.version = {1, 0, 0},
+	.version = {1, 1, 0},
 	.module = THIS_MODULE,
 	.ctr = shadow_origin_ctr,
 	.dtr = shadow_origin_dtr,

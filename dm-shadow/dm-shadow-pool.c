@@ -439,6 +439,7 @@ static void shadow_worker(struct work_struct *work)
 	spin_unlock_irq(&pool->bio_lock);
 	while ((bio = bio_list_pop(&bios)))
 		shadow_process_bio(pool, bio);
+	shadow_usage_check(pool);
 	mutex_unlock(&pool->lock);
 }
 
@@ -487,6 +488,7 @@ static int shadow_pool_open_store(struct shadow_pool *pool, char **error)
 		*error = "cannot set up the exception store";
 		goto bad_store;
 	}
+	shadow_usage_init(pool);
 	return 0;
 
 bad_store:

@@ -30,6 +30,8 @@
 #define SHADOW_HASH_BITS	8
 /* Copies the worker records per commit, at most. */
 #define SHADOW_COMMIT_BATCH	64
+/* Usage thresholds that raise an event, at most. */
+#define SHADOW_MAX_THRESHOLDS	8
 
 /* One snapshot, in memory; persisted in the store's snapshot table. */
 struct shadow_snap {
@@ -141,6 +143,11 @@ struct shadow_pool {
 	u32 nr_free_slots;
 	atomic_t live_count;		/* nr_live, read without the lock */
 
+	/* Usage thresholds, % of the data limit, ascending; under lock. */
+	u8 thresholds[SHADOW_MAX_THRESHOLDS];
+	unsigned int nr_thresholds;
+	unsigned int usage_level;	/* thresholds reached at the last check */
+
 	spinlock_t bio_lock;
 	struct bio_list deferred;
 	struct bio_list delayed;	/* waiting for snapshot reads */
@@ -205,6 +212,15 @@ int shadow_snapset_seal(struct shadow_pool *pool, struct shadow_snap *s);
 u64 shadow_snapset_newest_seq(struct shadow_pool *pool);
 bool shadow_snapset_live_in(struct shadow_pool *pool, u64 lo, u64 hi);
 void shadow_snapset_invalidate_all(struct shadow_pool *pool);
+
+/* dm-shadow-usage.c: data limit and usage events, under pool->lock. */
+void shadow_usage_init(struct shadow_pool *pool);
+void shadow_usage_check(struct shadow_pool *pool);
+int shadow_usage_set_limit(struct shadow_pool *pool, u64 limit);
+int shadow_usage_set_thresholds(struct shadow_pool *pool, const u8 *pct,
+				unsigned int n);
+void shadow_usage_emit_thresholds(struct shadow_pool *pool, char *result,
+				  unsigned int maxlen);
 
 /* Targets. */
 extern struct target_type shadow_origin_target;

@@ -74,6 +74,13 @@ enum {
  */
 int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags);
 
+/*
+ * Drop the lock and forget the catalog, keeping the context (its log and
+ * state directory) to be opened again: a long-running caller holds the
+ * lock only while it acts.  Objects of the catalog become invalid.
+ */
+void shadow_ctx_close(shadow_ctx *ctx);
+
 /* -------------------------------------------------------------------------
  * Volumes
  */
@@ -89,6 +96,16 @@ int shadow_volume_enable(shadow_ctx *ctx, const char *device,
 			 const char *store, const char *method,
 			 uint64_t chunk_bytes, const char *name,
 			 shadow_volume **ret);
+/*
+ * The same with the provider that makes its shadow copies: "dm-shadow",
+ * "dm-snapshot" (the stock targets; one shadow copy at a time), or NULL
+ * or "auto": dm-shadow when it is usable, else dm-snapshot, logged.
+ * -EOPNOTSUPP when the provider asked for (or none, for auto) is usable.
+ */
+int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
+				       const char *store, const char *method,
+				       uint64_t chunk_bytes, const char *name,
+				       const char *provider, shadow_volume **ret);
 
 enum {
 	SHADOW_FORCE = 1 << 0,	/* disable: delete the volume's shadows first;
@@ -98,12 +115,13 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume,
 			  unsigned int flags);
 
 /*
- * Load an enabled volume that is not active (after a reboot) as it was:
- * a volume taken over in place is taken over again (its device-mapper
- * device must exist, as LVM activates it), any other gets its mapped
- * device again over the same device and store.  The store must hold the
- * volume's dm-shadow store.  Its snapshots are then matched to the
- * catalog (a copy the store no longer has is dropped, a snapshot the
+ * Load an enabled volume that is not active (after a reboot) as it was,
+ * with its provider: a volume taken over in place is taken over again
+ * (its device-mapper device must exist, as LVM activates it), any other
+ * gets its mapped device again over the same device and store; a
+ * dm-snapshot copy gets its snapshot device again.  A blank store is
+ * refused when the volume has copies.  Its snapshots are then matched to
+ * the catalog (a copy the kernel no longer has is dropped, a snapshot the
  * catalog lacks is adopted, each with a warning) and copies that were
  * exposed are exposed again, not mounted.  Waits up to @timeout_us for
  * the devices to appear (0: not at all).  Returns 0, or 1 when the
@@ -135,6 +153,8 @@ uint64_t shadow_volume_chunk_bytes(const shadow_volume *v);
 int64_t shadow_volume_enabled(const shadow_volume *v);	/* seconds since epoch */
 /* "active", or "inactive" when its device-mapper device is not loaded. */
 const char *shadow_volume_state(const shadow_volume *v);
+/* "dm-shadow" or "dm-snapshot". */
+const char *shadow_volume_provider(const shadow_volume *v);
 
 /*
  * The store as the kernel reports it (shadow-origin status).  Any ret_*
@@ -145,6 +165,41 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 			  unsigned int *ret_snapshots,
 			  unsigned int *ret_max_snapshots,
 			  unsigned int *ret_invalid, bool *ret_failed);
+
+/*
+ * The store's size.  shadow_volume_storage()'s total is what it may use,
+ * its data limit; this is what it holds, the most the limit can be (with a
+ * module older than 1.1.0 the two are the same).  In chunks.
+ */
+int shadow_volume_storage_capacity(shadow_ctx *ctx, const shadow_volume *v,
+				   uint64_t *ret_chunks);
+
+/* shadow_volume_resize(): the store may use all it holds. */
+#define SHADOW_SIZE_MAX UINT64_MAX
+
+/*
+ * Let the store of @volume use at most @max_bytes, or with @max_percent
+ * (1..100) that share of what it holds; rounded down to whole chunks;
+ * SHADOW_SIZE_MAX: all it holds.  Like vssadmin's "resize shadowstorage
+ * /maxsize".  Persistent.  Growing takes effect at once.  -EINVAL: less
+ * than one chunk, or more than the store holds; -ENOSPC: more than that is
+ * in use; -EBUSY: chunks above the new size are in use; -EOPNOTSUPP: the
+ * loaded module predates the limit.  Nothing changes on failure.
+ */
+int shadow_volume_resize(shadow_ctx *ctx, const char *volume, uint64_t max_bytes,
+			 unsigned int max_percent);
+
+/* Usage thresholds the kernel raises an event at, at most. */
+#define SHADOW_MAX_THRESHOLDS 8
+
+/*
+ * Have the kernel raise a device-mapper event on @volume's device each
+ * time its store's use climbs past one of @pct (@n percentages of the
+ * limit, 1..100, ascending; n = 0: none).  Kept while the volume is
+ * loaded, not across a reboot: the default is 80 and 90.
+ */
+int shadow_volume_set_thresholds(shadow_ctx *ctx, const char *volume,
+				 const unsigned int *pct, size_t n);
 
 /* -------------------------------------------------------------------------
  * Shadow copy sets
@@ -212,17 +267,43 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id);
 
 /* -------------------------------------------------------------------------
+ * Events
+ *
+ * A volume's device-mapper device (@dm_name: shadow_volume_dm_name()) raises
+ * an event when a shadow copy is invalidated because the store overflowed,
+ * and when the store's use passes a threshold.  These two functions take no
+ * context, change none and need no lock: call them from any thread, after
+ * one shadow_ctx_open() in the process (which routes libdevmapper's
+ * messages to that context's log).
+ */
+
+/* The device's event counter now.  -ENXIO: no such device. */
+int shadow_event_counter(const char *dm_name, uint32_t *ret_event_nr);
+
+/*
+ * Block until the device's event counter differs from @event_nr (at once
+ * if it already does); its value then in *ret_event_nr.  -ENXIO once the
+ * device is gone (removing it wakes the waiter); -EINTR on a signal.
+ */
+int shadow_event_wait(const char *dm_name, uint32_t event_nr,
+		      uint32_t *ret_event_nr);
+
+/* -------------------------------------------------------------------------
  * Providers
  */
 
 /*
- * Provider @i (0-based): its name and whether it can be used now (the
- * kernel target is registered or its module can be loaded).  Returns 1 and
- * fills the ret_* for a provider, 0 past the last.
+ * Provider @i (0-based; 0 is dm-shadow, 1 dm-snapshot): its name, its
+ * volumes' target and that target's version ("-" when not registered),
+ * and whether it can be used now: its targets are registered, or its
+ * kernel module loads (libkmod) and registers them.  Returns 1 and fills
+ * the ret_* for a provider, 0 past the last.
  */
 int shadow_provider(shadow_ctx *ctx, unsigned int i, const char **ret_name,
 		    const char **ret_target, bool *ret_usable,
 		    const char **ret_version);
+/* Why provider @i is not usable, or NULL when it is (or past the last). */
+const char *shadow_provider_why(shadow_ctx *ctx, unsigned int i);
 
 /* The library's version, "0.1.0". */
 const char *shadow_version(void);

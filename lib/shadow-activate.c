@@ -5,9 +5,10 @@
  * tables), and take it out again without forgetting it.
  *
  * The store is the source of truth for the snapshots: once the volume is
- * loaded the kernel lists what its store holds, and the repair that every
- * open runs makes the catalog agree with that list, with a warning for
- * each difference.
+ * loaded (and, for a provider that needs it, each copy's own device), the
+ * kernel lists what its store holds, and the repair that every open runs
+ * makes the catalog agree with that list, with a warning for each
+ * difference.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -49,14 +50,25 @@ static void wait_for_parts(const struct shadow_volume *v, uint64_t timeout_us)
 	}
 }
 
+static size_t copies_of(shadow_ctx *ctx, const struct shadow_volume *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ctx->cat.n_copies; i++)
+		if (strcmp(ctx->cat.copies[i]->volume, v->name) == 0)
+			n++;
+	return n;
+}
+
 /*
- * The store must already hold a dm-shadow store: an all-zero one would be
- * formatted by the kernel and the volume's copies lost, so it is not the
- * store the volume was enabled with (a disk renamed across the reboot?).
- * check_store() then checks chunk size and origin size.
+ * The store of a volume with copies must not be blank: the kernel would
+ * take it for a new store and the copies would be lost (or, with
+ * dm-snapshot, read the volume as it is now), so it is not the store the
+ * volume was enabled with (a disk renamed across the reboot?).  The
+ * provider's own check then looks at what the store holds.
  */
-static int check_formatted_store(shadow_ctx *ctx, const struct shadow_volume *v,
-				 uint64_t sectors)
+static int check_store_again(shadow_ctx *ctx, const struct shadow_volume *v,
+			     uint64_t sectors)
 {
 	_cleanup_close_ int fd = -EBADF;
 	uint8_t block[512];
@@ -67,14 +79,17 @@ static int check_formatted_store(shadow_ctx *ctx, const struct shadow_volume *v,
 			    v->name, v->store);
 	if (pread(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block))
 		return ctx_fail(ctx, -EIO, "activate %s: read the store %s", v->name, v->store);
-	if (shadow_block_is_zero(block))
+	if (shadow_block_is_zero(block) && copies_of(ctx, v) > 0)
 		return ctx_fail(ctx, -EMEDIUMTYPE,
-			    "activate %s: the store %s is blank, not the store the volume was enabled with",
+			    "activate %s: the store %s is blank, not the store that holds the volume's copies",
 			    v->name, v->store);
-	return check_store(ctx, v->store, sectors, v->chunk_sectors);
+	return provider_of(v)->check_store(ctx, v->store, sectors, v->chunk_sectors);
 }
 
-/* The length of @name's live table, in sectors. */
+/*
+ * The length of @name's live table, in sectors; -EEXIST when it is
+ * already a snapshot table, ours or dm-snapshot's (LVM's).
+ */
 static int table_sectors(const char *name, uint64_t *ret)
 {
 	_cleanup_table_ struct shadow_dm_table t = { 0 };
@@ -85,7 +100,8 @@ static int table_sectors(const char *name, uint64_t *ret)
 	if (r < 0)
 		return r;
 	for (unsigned int i = 0; i < t.n; i++) {
-		if (strncmp(t.targets[i].type, "shadow-", 7) == 0)
+		if (strncmp(t.targets[i].type, "shadow-", 7) == 0 ||
+		    strncmp(t.targets[i].type, "snapshot", 8) == 0)
 			return -EEXIST;
 		if (t.targets[i].start + t.targets[i].length > end)
 			end = t.targets[i].start + t.targets[i].length;
@@ -113,15 +129,15 @@ static int load_takeover(shadow_ctx *ctx, struct shadow_volume *v, dev_t store)
 			    v->name, v->dm_name);
 	r = table_sectors(v->dm_name, &sectors);
 	if (r == -EEXIST)
-		return ctx_fail(ctx, r, "activate %s: %s already has a dm-shadow table, not its own",
+		return ctx_fail(ctx, r, "activate %s: %s already has a snapshot table, not its own",
 			    v->name, v->dm_name);
 	if (r < 0)
 		return ctx_fail(ctx, r, "activate %s: read the table of %s", v->name, v->dm_name);
-	r = check_formatted_store(ctx, v, sectors);
+	r = check_store_again(ctx, v, sectors);
 	if (r < 0)
 		return r;
-	return takeover(ctx, v->dm_name, v->real_name, sectors, store, v->method,
-			v->chunk_sectors);
+	return takeover(ctx, provider_of(v), v->dm_name, v->real_name, sectors, store,
+			v->method, v->chunk_sectors);
 }
 
 /* Give the device its mapped device again. */
@@ -142,11 +158,73 @@ static int load_wrapped(shadow_ctx *ctx, struct shadow_volume *v, dev_t store)
 		return ctx_fail(ctx, -EEXIST,
 			    "activate %s: a device-mapper device named %s exists without the volume's table",
 			    v->name, v->dm_name);
-	r = check_formatted_store(ctx, v, sectors);
+	r = check_store_again(ctx, v, sectors);
 	if (r < 0)
 		return r;
-	return wrap_device(ctx, "activate", v->dm_name, v->device, sectors, rdev, store,
-			   v->method, v->chunk_sectors);
+	return wrap_device(ctx, provider_of(v), "activate", v->dm_name, v->device, sectors,
+			   rdev, store, v->method, v->chunk_sectors);
+}
+
+/* Its provider's targets registered, its module loaded if need be (libkmod). */
+static int provider_ready(shadow_ctx *ctx, const struct shadow_volume *v)
+{
+	const struct shadow_provider_ops *p = provider_of(v);
+	const struct shadow_provider_probe *pr;
+
+	for (unsigned int i = 0; provider_by_index(i); i++) {
+		if (provider_by_index(i) != p)
+			continue;
+		pr = provider_probe(ctx, i);
+		if (!pr->usable)
+			return ctx_fail(ctx, -EOPNOTSUPP, "activate %s: provider %s is not usable: %s",
+				    v->name, p->name, pr->why);
+	}
+	return 0;
+}
+
+/*
+ * What each copy needs in the kernel besides the volume's table (the
+ * dm-snapshot provider: a device per copy).  A copy that cannot be loaded
+ * is left to the repair, which drops it with a warning.
+ */
+static void reload_copies(shadow_ctx *ctx, struct shadow_volume *v)
+{
+	const struct shadow_provider_ops *p = provider_of(v);
+
+	if (!p->reload)
+		return;
+	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
+		struct shadow_copy *c = ctx->cat.copies[i];
+		int r;
+
+		if (strcmp(c->volume, v->name) != 0)
+			continue;
+		r = p->reload(ctx, v, c);
+		if (r < 0)
+			ctx_log(ctx, SHADOW_LOG_WARNING,
+			       "activate %s: shadow %" PRIu64 " could not be loaded again from the store %s: %s",
+			       v->name, c->id, v->store, strerror(-r));
+	}
+}
+
+/* Unload what reload_copies() loads; the store keeps the copies. */
+static int unload_copies(shadow_ctx *ctx, struct shadow_volume *v)
+{
+	const struct shadow_provider_ops *p = provider_of(v);
+
+	if (!p->unload)
+		return 0;
+	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
+		struct shadow_copy *c = ctx->cat.copies[i];
+		int r;
+
+		if (strcmp(c->volume, v->name) != 0)
+			continue;
+		r = p->unload(ctx, v, c);
+		if (r < 0 && r != -ENOENT)
+			return ctx_fail(ctx, r, "deactivate %s: unload shadow %" PRIu64, v->name, c->id);
+	}
+	return 0;
 }
 
 /*
@@ -161,7 +239,7 @@ static int expose_again(shadow_ctx *ctx, struct shadow_volume *v)
 	unsigned int n = 0;
 	int exposed = 0, r;
 
-	r = kernel_list(v->dm_name, &list, &n);
+	r = provider_of(v)->list(ctx, v, &list, &n);
 	if (r < 0)
 		return ctx_fail(ctx, r, "activate %s: list its snapshots", v->name);
 	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
@@ -210,6 +288,9 @@ int shadow_volume_activate(shadow_ctx *ctx, const char *volume, uint64_t timeout
 		v->active = true;
 		return 1;
 	}
+	r = provider_ready(ctx, v);
+	if (r < 0)
+		return r;
 	if (timeout_us)
 		wait_for_parts(v, timeout_us);
 	r = block_device(v->store, &store, NULL);
@@ -225,6 +306,7 @@ int shadow_volume_activate(shadow_ctx *ctx, const char *volume, uint64_t timeout
 	ctx_log(ctx, SHADOW_LOG_INFO, "volume %s loaded%s", v->name,
 	       v->real_name ? ", taken over in place" : "");
 
+	reload_copies(ctx, v);
 	r = expose_again(ctx, v);
 	if (r < 0)
 		return r;
@@ -280,6 +362,11 @@ int shadow_volume_deactivate(shadow_ctx *ctx, const char *volume, unsigned int f
 			(void)ctx_save(ctx);
 			return r;
 		}
+	}
+	r = unload_copies(ctx, v);
+	if (r < 0) {
+		(void)ctx_save(ctx);
+		return r;
 	}
 	if (v->real_name) {
 		r = giveback(ctx, "deactivate", v);

@@ -29,6 +29,7 @@ void shadow_volume_free(struct shadow_volume *v)
 	free(v->method);
 	free(v->dm_name);
 	free(v->real_name);
+	free(v->provider);
 	free(v);
 }
 
@@ -198,7 +199,8 @@ static json_object *encode_volume(const void *item)
 	    add(o, "chunk_sectors", json_object_new_int64(v->chunk_sectors)) < 0 ||
 	    add_str(o, "dm_name", v->dm_name) < 0 ||
 	    add_str(o, "real_name", v->real_name) < 0 ||
-	    add(o, "enabled", json_object_new_int64(v->enabled)) < 0)
+	    add(o, "enabled", json_object_new_int64(v->enabled)) < 0 ||
+	    add_str(o, "provider", v->provider) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -387,6 +389,28 @@ static bool one_of(const char *s, const char *const *words)
 	return false;
 }
 
+/* "provider": absent in catalogs older than providers, which were dm-shadow's. */
+static int get_provider(struct decoder *d, json_object *o, const char *what, char **ret)
+{
+	static const char *const providers[] = { "dm-shadow", "dm-snapshot", NULL };
+	char *s;
+	int r;
+
+	if (!json_object_object_get_ex(o, "provider", NULL))
+		s = strdup("dm-shadow");
+	else if ((r = get_str(d, o, what, "provider", false, &s)) < 0)
+		return r;
+	if (!s)
+		return -ENOMEM;
+	if (!one_of(s, providers)) {
+		r = bad(d, "%s: unknown provider \"%s\"", what, s);
+		free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
 static int decode_volume(struct decoder *d, json_object *o, size_t i,
 			 struct shadow_volume **ret)
 {
@@ -408,7 +432,8 @@ static int decode_volume(struct decoder *d, json_object *o, size_t i,
 	    (r = get_u64(d, o, what, "chunk_sectors", &chunk)) < 0 ||
 	    (r = get_str(d, o, what, "dm_name", false, &v->dm_name)) < 0 ||
 	    (r = get_str(d, o, what, "real_name", true, &v->real_name)) < 0 ||
-	    (r = get_i64(d, o, what, "enabled", &v->enabled)) < 0)
+	    (r = get_i64(d, o, what, "enabled", &v->enabled)) < 0 ||
+	    (r = get_provider(d, o, what, &v->provider)) < 0)
 		return r;
 	if (chunk < 8 || chunk > 2048 || (chunk & (chunk - 1)))
 		return bad(d, "%s: bad chunk_sectors %" PRIu64, what, chunk);

@@ -10,11 +10,15 @@
  * Document (version 1):
  *   { "version": 1, "next_id": N, "next_set": N,
  *     "volumes": [ { "name", "device", "store", "method", "chunk_sectors",
- *                    "dm_name", "real_name" (or null), "enabled" } ],
+ *                    "dm_name", "real_name" (or null), "enabled",
+ *                    "provider" } ],
  *     "sets":    [ { "id", "created", "freeze_us", "state" } ],
  *     "shadows": [ { "id", "snapshot", "set", "volume", "method",
  *                    "created", "state", "device" (or null),
  *                    "mountpoint" (or null), "writable" } ] }
+ *
+ * A volume's "provider" is "dm-shadow" or "dm-snapshot"; catalogs written
+ * before providers existed have none, and their volumes are dm-shadow's.
  */
 #ifndef SHADOW_CATALOG_H
 #define SHADOW_CATALOG_H
@@ -35,6 +39,7 @@ struct shadow_volume {
 	char *dm_name;
 	char *real_name;	/* takeover: the device with the original table */
 	int64_t enabled;
+	char *provider;		/* "dm-shadow" | "dm-snapshot" */
 	bool active;		/* runtime only: dm device loaded */
 };
 

@@ -48,12 +48,12 @@ int copy_delete_locked(shadow_ctx *ctx, struct shadow_copy *c, bool force)
 	if (!v || !v->active)
 		return ctx_fail(ctx, -ENODEV, "delete shadow %" PRIu64 ": volume %s is not active",
 			    id, c->volume);
-	r = snap_message(v->dm_name, "delete", c->snapshot);
+	r = provider_of(v)->remove(ctx, v, c->snapshot);
 	if (r == -ENOENT)
 		ctx_log(ctx, SHADOW_LOG_WARNING, "shadow %" PRIu64 " was already gone from the kernel", id);
 	else if (r < 0)
-		return ctx_fail(ctx, r, "delete shadow %" PRIu64 ": volume %s, delete snapshot %" PRIu64,
-			    id, v->name, c->snapshot);
+		return ctx_fail(ctx, r, "delete shadow %" PRIu64 ": volume %s, delete snapshot %" PRIu64 " (%s)",
+			    id, v->name, c->snapshot, provider_of(v)->name);
 	shadow_catalog_remove_copy(&ctx->cat, c);
 	return 0;
 }

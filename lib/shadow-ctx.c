@@ -174,6 +174,16 @@ int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags)
 	return ctx_repair(ctx);
 }
 
+void shadow_ctx_close(shadow_ctx *ctx)
+{
+	if (!ctx->opened)
+		return;
+	shadow_catalog_clear(&ctx->cat);
+	ctx->cat = (struct shadow_catalog) { .next_id = 1, .next_set = 1 };
+	close(ctx->lock_fd);	/* drops the flock */
+	ctx->lock_fd = -EBADF;
+	ctx->opened = false;
+}
 
 size_t set_count(const struct shadow_catalog *c, uint64_t set)
 {

@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "shadow-catalog.h"
 #include "shadow-dm.h"
+#include "shadow-provider.h"
 #include "shadow-status.h"
 
 #define SHADOW_UUID_PREFIX "SHADOW-"
@@ -29,6 +30,7 @@ struct shadow_ctx {
 	bool opened;
 	bool readonly;
 	struct shadow_catalog cat;
+	struct shadow_provider_probe probes[SHADOW_N_PROVIDERS];
 };
 
 static inline void table_clearp(struct shadow_dm_table *t)
@@ -55,9 +57,14 @@ int64_t now_realtime(void);
 uint64_t now_us(void);
 int block_device(const char *path, dev_t *ret_rdev, uint64_t *ret_sectors);
 bool valid_dm_name(const char *name);
+bool volume_loaded(const struct shadow_volume *v);
+
+/*
+ * shadow-provider-dmshadow.c: questions to the dm-shadow targets.  The
+ * verbs go through the volume's provider (shadow-provider.h) instead.
+ */
 int origin_status(const char *name, struct shadow_origin_status *ret,
 		  uint64_t *ret_sectors);
-bool volume_loaded(const struct shadow_volume *v);
 int kernel_list(const char *name, struct shadow_list_entry **ret,
 		unsigned int *ret_n);
 int snap_message(const char *name, const char *verb, uint64_t id);
@@ -72,14 +79,12 @@ int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
 		       const struct shadow_copy *c, const char *name, bool rw);
 
 /* shadow-volume.c: the steps enable and disable share with (de)activate */
-int check_store(shadow_ctx *ctx, const char *store, uint64_t origin_sectors,
-		uint32_t chunk_sectors);
-int wrap_device(shadow_ctx *ctx, const char *verb, const char *name,
-		const char *device, uint64_t sectors, dev_t rdev, dev_t store,
-		const char *method, uint32_t chunk_sectors);
-int takeover(shadow_ctx *ctx, const char *name, const char *real,
-	     uint64_t sectors, dev_t store, const char *method,
-	     uint32_t chunk_sectors);
+int wrap_device(shadow_ctx *ctx, const struct shadow_provider_ops *p, const char *verb,
+		const char *name, const char *device, uint64_t sectors, dev_t rdev,
+		dev_t store, const char *method, uint32_t chunk_sectors);
+int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
+	     const char *name, const char *real, uint64_t sectors,
+	     dev_t store, const char *method, uint32_t chunk_sectors);
 int giveback(shadow_ctx *ctx, const char *verb, const struct shadow_volume *v);
 
 #endif

@@ -123,12 +123,12 @@ static int task_add_table(struct dm_task *dmt, const struct shadow_dm_table *t)
  * for udev on a cookie; without udev sync, libdevmapper updates the nodes
  * itself inside dm_udev_wait().
  */
-static int task_run_cookie(struct dm_task *dmt)
+static int task_run_cookie(struct dm_task *dmt, uint16_t udev_flags)
 {
 	uint32_t cookie = 0;
 	int r = 0;
 
-	if (!dm_task_set_cookie(dmt, &cookie, 0))
+	if (!dm_task_set_cookie(dmt, &cookie, udev_flags))
 		return -EIO;
 	if (!dm_task_run(dmt))
 		r = task_errno(dmt);
@@ -154,7 +154,9 @@ int shadow_dm_create(const char *name, const char *uuid,
 	r = task_add_table(dmt, table);
 	if (r < 0)
 		return r;
-	return task_run_cookie(dmt);
+	return task_run_cookie(dmt, (flags & SHADOW_DM_PRIVATE) ?
+			       DM_UDEV_DISABLE_DISK_RULES_FLAG | DM_UDEV_DISABLE_OTHER_RULES_FLAG |
+			       DM_UDEV_LOW_PRIORITY_FLAG : 0);
 }
 
 int shadow_dm_load(const char *name, const struct shadow_dm_table *table,
@@ -217,7 +219,7 @@ int shadow_dm_resume(const char *name)
 	r = task_new(DM_DEVICE_RESUME, name, &dmt);
 	if (r < 0)
 		return r;
-	return task_run_cookie(dmt);
+	return task_run_cookie(dmt, 0);
 }
 
 int shadow_dm_remove(const char *name)
@@ -231,7 +233,7 @@ int shadow_dm_remove(const char *name)
 	/* A transient opener (udev's blkid probe) makes the kernel say EBUSY. */
 	if (!dm_task_retry_remove(dmt))
 		return -ENOMEM;
-	return task_run_cookie(dmt);
+	return task_run_cookie(dmt, 0);
 }
 
 int shadow_dm_message(const char *name, const char *msg, char **ret_out)
@@ -427,4 +429,26 @@ int shadow_dm_target_version(const char *type, char ret_version[32])
 bool shadow_dm_is_dm_major(uint32_t major)
 {
 	return dm_is_dm_major(major);
+}
+
+int shadow_dm_wait_event(const char *name, uint32_t event_nr,
+			 uint32_t *ret_event_nr)
+{
+	_cleanup_dm_task_ struct dm_task *dmt = NULL;
+	struct dm_info info;
+	int r;
+
+	r = task_new(DM_DEVICE_WAITEVENT, name, &dmt);
+	if (r < 0)
+		return r;
+	if (!dm_task_set_event_nr(dmt, event_nr))
+		return -ENOMEM;
+	if (!dm_task_run(dmt))
+		return task_errno(dmt);
+	if (!dm_task_get_info(dmt, &info))
+		return -EIO;
+	if (!info.exists)
+		return -ENXIO;
+	*ret_event_nr = info.event_nr;
+	return 0;
 }

@@ -57,6 +57,13 @@ void shadow_dm_init(void (*log)(void *userdata, int level, const char *msg),
 
 enum {
 	SHADOW_DM_READONLY = 1 << 0,
+	/*
+	 * create: a device of our own that nobody else should look at (the
+	 * device a dm-snapshot copy lives in): udev's disk rules do not probe
+	 * it (it carries its origin's file-system UUID) and other rules leave
+	 * it alone, as LVM does for its snapshots' parts.
+	 */
+	SHADOW_DM_PRIVATE = 1 << 1,
 };
 
 /*
@@ -95,5 +102,13 @@ int shadow_dm_deps(const char *name, dev_t **ret, unsigned int *ret_n);
 int shadow_dm_target_version(const char *type, char ret_version[32]);
 /* Is this major number device-mapper's? */
 bool shadow_dm_is_dm_major(uint32_t major);
+/*
+ * Block until @name's event counter differs from @event_nr (at once if it
+ * already does), and give its new value.  -ENXIO once the device is gone
+ * (removing a device wakes its waiters), -EINTR on a signal.  Safe from any
+ * thread.
+ */
+int shadow_dm_wait_event(const char *name, uint32_t event_nr,
+			 uint32_t *ret_event_nr);
 
 #endif

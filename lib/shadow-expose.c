@@ -62,41 +62,24 @@ static int mount_copy(shadow_ctx *ctx, const char *dev, const char *dir, bool rw
 }
 
 /*
- * Create the exposed device of copy @c of volume @v: /dev/mapper/@name, a
- * shadow-snap table, read-only unless @rw.  The catalog is not touched.
+ * Create the exposed device of copy @c of volume @v: /dev/mapper/@name,
+ * the provider's table, read-only unless @rw.  The catalog is not touched.
  */
 int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
 		       const struct shadow_copy *c, const char *name, bool rw)
 {
-	_cleanup_table_ struct shadow_dm_table t = { 0 }, ot = { 0 };
-	struct shadow_origin_table otab;
-	char params[128], uuid[160];
-	uint64_t sectors;
+	_cleanup_table_ struct shadow_dm_table t = { 0 };
+	char uuid[160];
 	int r;
 
-	/*
-	 * shadow-snap names the origin device of the shadow-origin table
-	 * (its first argument, as the kernel prints it back), not the
-	 * mapped device that a mounted file system holds exclusively.
-	 */
-	r = origin_status(v->dm_name, NULL, &sectors);
-	if (r == 0)
-		r = shadow_dm_get_table(v->dm_name, true, &ot);
-	if (r == 0)
-		r = shadow_parse_origin_table(ot.targets[0].params, &otab);
-	if (r < 0)
-		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": read the table of volume %s",
-			    c->id, v->name);
-	snprintf(params, sizeof(params), "%s %" PRIu64 "%s", otab.origin,
-		 c->snapshot, rw ? " 1 writable" : "");
-	r = shadow_dm_table_add(&t, 0, sectors, "shadow-snap", params);
+	r = provider_of(v)->expose_table(ctx, v, c, rw, &t);
 	if (r < 0)
 		return r;
 	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "SNAP-%s-%" PRIu64, v->name, c->id);
 	r = shadow_dm_create(name, uuid, &t, rw ? 0 : SHADOW_DM_READONLY);
 	if (r < 0)
-		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": create %s with a shadow-snap table (see the kernel log)",
-			    c->id, name);
+		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": create %s with a %s table (see the kernel log)",
+			    c->id, name, t.targets[0].type);
 	return 0;
 }
 

@@ -182,6 +182,7 @@ void shadow_sb_decode(const void *block, struct shadow_superblock *ret)
 		.last_seq = le64toh(d->last_seq),
 		.commit_gen = le64toh(d->commit_gen),
 		.format_time = le64toh(d->format_time),
+		.data_limit = le64toh(d->data_limit),
 	};
 	memcpy(ret->uuid, d->uuid, sizeof(ret->uuid));
 }
@@ -216,7 +217,15 @@ void shadow_sb_encode(const struct shadow_superblock *sb, void *block)
 	d->last_seq = htole64(sb->last_seq);
 	d->commit_gen = htole64(sb->commit_gen);
 	d->format_time = htole64(sb->format_time);
+	d->data_limit = htole64(sb->data_limit);
 	shadow_block_seal(block, SHADOW_BLOCK_SB, 0);
+}
+
+uint64_t shadow_sb_data_limit(const struct shadow_superblock *sb)
+{
+	if (sb->compat_flags & SHADOW_FEATURE_COMPAT_LIMIT)
+		return sb->data_limit;
+	return sb->nr_data_chunks;
 }
 
 static bool chunk_sectors_ok(uint32_t c)
@@ -370,6 +379,19 @@ int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 		shadow_error_set(err, SHADOW_ERR_STATE,
 				 "high_water %" PRIu64 " exceeds the %" PRIu64 " data chunks",
 				 sb.high_water, sb.nr_data_chunks);
+		return -EUCLEAN;
+	}
+	if (shadow_sb_data_limit(&sb) == 0 ||
+	    shadow_sb_data_limit(&sb) > sb.nr_data_chunks) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "data limit %" PRIu64 " is outside 1 to the %" PRIu64 " data chunks",
+				 sb.data_limit, sb.nr_data_chunks);
+		return -EUCLEAN;
+	}
+	if (sb.high_water > shadow_sb_data_limit(&sb)) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "high_water %" PRIu64 " exceeds the data limit of %" PRIu64 " chunks",
+				 sb.high_water, sb.data_limit);
 		return -EUCLEAN;
 	}
 	if (sb.free_count > sb.high_water || sb.free_head > sb.high_water ||

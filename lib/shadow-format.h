@@ -46,6 +46,9 @@ struct shadow_superblock {
 	uint64_t last_seq;
 	uint64_t commit_gen;
 	uint64_t format_time;
+
+	/* As stored: meaningful only with SHADOW_FEATURE_COMPAT_LIMIT. */
+	uint64_t data_limit;
 };
 
 struct shadow_snapshot {
@@ -110,6 +113,12 @@ void shadow_sb_decode(const void *block, struct shadow_superblock *ret);
 void shadow_sb_encode(const struct shadow_superblock *sb, void *block);
 
 /*
+ * The data chunks the store may use: data_limit when the superblock has
+ * SHADOW_FEATURE_COMPAT_LIMIT, else all of them.
+ */
+uint64_t shadow_sb_data_limit(const struct shadow_superblock *sb);
+
+/*
  * Fill the geometry of @sb (nr_origin_chunks and the layout fields) from
  * origin_sectors, store_sectors, chunk_sectors and max_snapshots, as a
  * freshly formatted store has it.  Returns 0 or -ENOSPC (store too small)
@@ -122,7 +131,7 @@ int shadow_sb_init_geometry(struct shadow_superblock *sb);
  * (0: size unknown, not checked).  Checks, in order: magic, block type,
  * version range, checksum, blocknr, unknown incompat features, geometry
  * (chunk size, snapshot count, origin chunks, and the layout against
- * shadow_layout_compute()), allocation state.  Returns 0 and fills @ret,
+ * shadow_layout_compute()), allocation state (the data limit included).  Returns 0 and fills @ret,
  * or -EBADMSG / -EPROTONOSUPPORT / -EOPNOTSUPP / -EUCLEAN / -ENOSPC with
  * @err saying exactly what is wrong.
  */

@@ -60,7 +60,7 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 		ctx_log(ctx, SHADOW_LOG_WARNING, "catalog repaired: resumed volume %s", v->name);
 		repairs++;
 	}
-	r = kernel_list(v->dm_name, &list, &n);
+	r = provider_of(v)->list(ctx, v, &list, &n);
 	if (r < 0)
 		return ctx_fail(ctx, r, "list the snapshots of volume %s", v->name);
 
@@ -143,7 +143,7 @@ static int repair_set(shadow_ctx *ctx, struct shadow_set *s)
 			continue;
 		v = shadow_catalog_volume(&ctx->cat, c->volume);
 		if (v && v->active) {
-			r = snap_message(v->dm_name, "delete", c->snapshot);
+			r = provider_of(v)->remove(ctx, v, c->snapshot);
 			if (r < 0 && r != -ENOENT)
 				return ctx_fail(ctx, r, "delete snapshot %" PRIu64 " of volume %s left by an unfinished set",
 					    c->snapshot, v->name);

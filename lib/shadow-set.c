@@ -27,6 +27,7 @@ size_t shadow_set_count(shadow_ctx *ctx, const shadow_set *s) { return set_count
 /* Where one volume of a set creation is. */
 struct member {
 	struct shadow_volume *v;
+	const struct shadow_provider_ops *p;
 	struct shadow_copy *c;
 	bool suspended;
 	bool created;
@@ -75,7 +76,7 @@ static void set_rollback(shadow_ctx *ctx, struct member *m, size_t n, struct sha
 		}
 	for (size_t i = 0; i < n; i++)
 		if (m[i].created) {
-			int r = snap_message(m[i].v->dm_name, "delete", m[i].c->snapshot);
+			int r = m[i].p->remove(ctx, m[i].v, m[i].c->snapshot);
 
 			if (r < 0 && r != -ENOENT)
 				ctx_log(ctx, SHADOW_LOG_ERR,
@@ -121,8 +122,6 @@ int shadow_set_create(shadow_ctx *ctx, const char *const *volumes, size_t n,
 	if (!m)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct shadow_origin_status st;
-
 		m[i].v = shadow_catalog_volume(&ctx->cat, volumes[i]);
 		if (!m[i].v)
 			return ctx_fail(ctx, -ENOENT, "create the set: no volume named %s", volumes[i]);
@@ -132,14 +131,10 @@ int shadow_set_create(shadow_ctx *ctx, const char *const *volumes, size_t n,
 					    volumes[i]);
 		if (!m[i].v->active)
 			return ctx_fail(ctx, -ENODEV, "create the set: volume %s is not active", volumes[i]);
-		r = origin_status(m[i].v->dm_name, &st, NULL);
+		m[i].p = provider_of(m[i].v);
+		r = m[i].p->can_create(ctx, m[i].v);
 		if (r < 0)
-			return ctx_fail(ctx, r, "create the set: volume %s, read its status", volumes[i]);
-		if (st.failed)
-			return ctx_fail(ctx, -EIO, "create the set: volume %s, its store has failed", volumes[i]);
-		if (st.snapshots >= st.max_snapshots)
-			return ctx_fail(ctx, -ENOSPC, "create the set: volume %s has %u snapshots, its store's maximum",
-				    volumes[i], st.snapshots);
+			return r;
 	}
 
 	/* Record the set as "creating" first: a crash from here on is undone by ctx_repair(). */
@@ -164,6 +159,16 @@ int shadow_set_create(shadow_ctx *ctx, const char *const *volumes, size_t n,
 		set_rollback(ctx, m, n, s);
 		return r;
 	}
+	/* What can be done before the freeze is: it keeps the window short. */
+	for (size_t i = 0; i < n; i++) {
+		if (!m[i].p->prepare)
+			continue;
+		r = m[i].p->prepare(ctx, m[i].v, m[i].c);
+		if (r < 0) {
+			set_rollback(ctx, m, n, s);
+			return r;
+		}
+	}
 
 	/* The freeze window: first suspend to last resume. */
 	t0 = now_us();
@@ -179,10 +184,10 @@ int shadow_set_create(shadow_ctx *ctx, const char *const *volumes, size_t n,
 			break;
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
-		r = snap_message(m[i].v->dm_name, "create", m[i].c->snapshot);
+		r = m[i].p->create(ctx, m[i].v, m[i].c);
 		if (r < 0) {
-			ctx_fail(ctx, r, "create the set: volume %s, create snapshot %" PRIu64,
-			     m[i].v->name, m[i].c->snapshot);
+			ctx_fail(ctx, r, "create the set: volume %s, create snapshot %" PRIu64 " (%s)",
+				 m[i].v->name, m[i].c->snapshot, m[i].p->name);
 			break;
 		}
 		m[i].created = true;

@@ -106,10 +106,14 @@ int shadow_parse_origin_status(const char *params,
 			       struct shadow_origin_status *ret)
 {
 	struct shadow_origin_status st = { 0 };
-	struct word w[6];
+	struct word w[7];
 	uint64_t a, b;
+	int n;
 
-	if (!params || split(params, w, 6) != 6)
+	if (!params)
+		return -EINVAL;
+	n = split(params, w, 7);
+	if (n != 6 && n != 7)
 		return -EINVAL;
 	if (copy_word(&w[0], st.store_type, sizeof(st.store_type)) < 0 ||
 	    parse_u32(w[1].s, w[1].len, &st.chunk_sectors) < 0)
@@ -129,6 +133,10 @@ int shadow_parse_origin_status(const char *params,
 	else if (word_is(&w[5], "fail"))
 		st.failed = true;
 	else
+		return -EINVAL;
+	st.data_chunks = st.total_chunks;
+	if (n == 7 && (parse_u64(w[6].s, w[6].len, &st.data_chunks) < 0 ||
+		       st.data_chunks < st.total_chunks))
 		return -EINVAL;
 	*ret = st;
 	return 0;

@@ -12,14 +12,17 @@
 #include <stdint.h>
 
 /*
- * <store_type> <chunk_sectors> <used_chunks>/<total_chunks>
- * <snapshots>/<max_snapshots> <invalid> rw|fail
+ * <store_type> <chunk_sectors> <used_chunks>/<limit_chunks>
+ * <snapshots>/<max_snapshots> <invalid> rw|fail [<data_chunks>]
+ * (shadow-origin 1.0.0 prints no data_chunks: then it is total_chunks,
+ * which that version's store could use whole).
  */
 struct shadow_origin_status {
 	char store_type[16];
 	uint32_t chunk_sectors;
 	uint64_t used_chunks;
-	uint64_t total_chunks;
+	uint64_t total_chunks;		/* the data limit: what it may use */
+	uint64_t data_chunks;		/* what the store holds */
 	uint32_t snapshots;
 	uint32_t max_snapshots;
 	uint32_t invalid;

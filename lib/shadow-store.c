@@ -88,6 +88,12 @@ int shadow_store_open(const char *path, struct shadow_store **ret,
 				 path, SHADOW_BLOCK_SIZE);
 		return -EIO;
 	}
+	/*
+	 * A loaded table writes the store with bios that go around this
+	 * device's page cache: drop what an earlier reader left in it, or we
+	 * would read the store as it was then.
+	 */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	r = shadow_store_read_raw(s, 0, block);
 	if (r < 0) {
 		shadow_error_set(err, SHADOW_ERR_IO,

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "shadow-store.h"
 #include "shadow-ctx.h"
 
 size_t shadow_ctx_volumes(shadow_ctx *ctx, shadow_volume *const **ret)
@@ -31,6 +30,7 @@ const char *shadow_volume_real_name(const shadow_volume *v) { return v->real_nam
 uint64_t shadow_volume_chunk_bytes(const shadow_volume *v) { return (uint64_t)v->chunk_sectors << 9; }
 int64_t shadow_volume_enabled(const shadow_volume *v) { return v->enabled; }
 const char *shadow_volume_state(const shadow_volume *v) { return v->active ? "active" : "inactive"; }
+const char *shadow_volume_provider(const shadow_volume *v) { return v->provider; }
 
 int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 			  uint64_t *ret_used_chunks, uint64_t *ret_total_chunks,
@@ -38,14 +38,14 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 			  unsigned int *ret_max_snapshots,
 			  unsigned int *ret_invalid, bool *ret_failed)
 {
-	struct shadow_origin_status st;
+	struct shadow_storage st;
 	int r;
 
 	if (!v->active)
 		return ctx_fail(ctx, -ENODEV, "read the store of volume %s: it is not active", v->name);
-	r = origin_status(v->dm_name, &st, NULL);
+	r = provider_of(v)->storage(ctx, v, &st);
 	if (r < 0)
-		return ctx_fail(ctx, r, "read the status of volume %s", v->name);
+		return r;
 	if (ret_used_chunks)
 		*ret_used_chunks = st.used_chunks;
 	if (ret_total_chunks)
@@ -62,87 +62,19 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 }
 
 /*
- * Check the store before the kernel sees it, so that the usual mistakes
- * get a precise message: too small, in use, or holding something that is
- * not a dm-shadow store (the target formats only an all-zero first
- * sector, so nothing is ever overwritten, but its refusal is terse).
- */
-int check_store(shadow_ctx *ctx, const char *store, uint64_t origin_sectors,
-		uint32_t chunk_sectors)
-{
-	_cleanup_(shadow_store_freep) struct shadow_store *s = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	struct shadow_layout l;
-	struct shadow_error err = { 0 };
-	const struct shadow_superblock *sb;
-	uint8_t block[512];
-	uint64_t store_sectors;
-	int r;
-
-	r = block_device(store, NULL, &store_sectors);
-	if (r < 0)
-		return ctx_fail(ctx, r, "open the store %s", store);
-	fd = open(store, O_RDONLY | O_EXCL | O_CLOEXEC);
-	if (fd < 0)
-		return ctx_fail(ctx, negative_errno(), "open the store %s exclusively (in use?)", store);
-	if (pread(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block))
-		return ctx_fail(ctx, -EIO, "read the store %s", store);
-	/* Let go before the kernel (or the reader below) opens it. */
-	close(TAKE_FD(fd));
-	if (shadow_block_is_zero(block)) {
-		if (shadow_layout_compute(&l, store_sectors,
-					  shadow_div_round_up(origin_sectors, chunk_sectors),
-					  chunk_sectors, SHADOW_MAX_SNAPSHOTS) < 0) {
-			uint64_t need = shadow_layout_sectors(l.record_start, 1, chunk_sectors) + 1;
-
-			return ctx_fail(ctx, -ENOSPC,
-				    "use the store %s: too small (%" PRIu64 " KiB) for an origin of %" PRIu64
-				    " KiB; it needs at least %" PRIu64 " KiB",
-				    store, store_sectors / 2, origin_sectors / 2, (need + 1) / 2);
-		}
-		return 0;
-	}
-	r = shadow_store_open(store, &s, &err);
-	if (r < 0)
-		return ctx_fail(ctx, -EINVAL,
-			    "use the store %s: it holds data that is not a dm-shadow store (%s); "
-			    "zero its first sector to use it", store, err.msg);
-	sb = shadow_store_sb(s);
-	if (sb->chunk_sectors != chunk_sectors)
-		return ctx_fail(ctx, -EINVAL,
-			    "use the store %s: it was formatted with a chunk size of %u KiB",
-			    store, sb->chunk_sectors / 2);
-	if (sb->origin_sectors != origin_sectors)
-		return ctx_fail(ctx, -EINVAL,
-			    "use the store %s: it belongs to an origin of %" PRIu64 " sectors, not %" PRIu64,
-			    store, sb->origin_sectors, origin_sectors);
-	return 0;
-}
-
-static int origin_table(struct shadow_dm_table *t, uint64_t sectors, dev_t origin,
-			dev_t store, const char *method, uint32_t chunk_sectors)
-{
-	char params[128];
-
-	snprintf(params, sizeof(params), "%u:%u %u:%u %s %u", major(origin),
-		 minor(origin), major(store), minor(store), method, chunk_sectors);
-	return shadow_dm_table_add(t, 0, sectors, "shadow-origin", params);
-}
-
-/*
  * Give block device @device (@rdev, @sectors long) a new mapped device
- * @name with a shadow-origin table over it.  @verb ("enable", "activate")
- * leads the error message.
+ * @name with the provider's origin table over it.  @verb ("enable",
+ * "activate") leads the error message.
  */
-int wrap_device(shadow_ctx *ctx, const char *verb, const char *name,
-		const char *device, uint64_t sectors, dev_t rdev, dev_t store,
-		const char *method, uint32_t chunk_sectors)
+int wrap_device(shadow_ctx *ctx, const struct shadow_provider_ops *p, const char *verb,
+		const char *name, const char *device, uint64_t sectors, dev_t rdev,
+		dev_t store, const char *method, uint32_t chunk_sectors)
 {
 	_cleanup_table_ struct shadow_dm_table t = { 0 };
 	char uuid[160];
 	int r;
 
-	r = origin_table(&t, sectors, rdev, store, method, chunk_sectors);
+	r = p->origin_table(&t, sectors, rdev, store, method, chunk_sectors);
 	if (r < 0)
 		return ctx_fail(ctx, r, "%s %s", verb, device);
 	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "%s", name);
@@ -151,20 +83,20 @@ int wrap_device(shadow_ctx *ctx, const char *verb, const char *name,
 		return ctx_fail(ctx, r, "%s %s: create %s: the device or the store is in use (mounted?)",
 			    verb, device, name);
 	if (r < 0)
-		return ctx_fail(ctx, r, "%s %s: create %s with a shadow-origin table (see the kernel log)",
-			    verb, device, name);
+		return ctx_fail(ctx, r, "%s %s: create %s with a %s table (see the kernel log)",
+			    verb, device, name, p->origin_target);
 	return 0;
 }
 
 /*
  * Take over dm device @name in place, the way LVM slides a snapshot-origin
  * under an LV: <name>-real gets the current table, and <name> is reloaded
- * with shadow-origin over <name>-real, keeping its name, device number and
- * openers (a mounted file system stays mounted).
+ * with the provider's origin table over <name>-real, keeping its name,
+ * device number and openers (a mounted file system stays mounted).
  */
-int takeover(shadow_ctx *ctx, const char *name, const char *real,
-	     uint64_t sectors, dev_t store, const char *method,
-	     uint32_t chunk_sectors)
+int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
+	     const char *name, const char *real, uint64_t sectors,
+	     dev_t store, const char *method, uint32_t chunk_sectors)
 {
 	_cleanup_table_ struct shadow_dm_table cur = { 0 }, t = { 0 };
 	struct shadow_dm_info info, rinfo;
@@ -198,12 +130,13 @@ int takeover(shadow_ctx *ctx, const char *name, const char *real,
 	if (r == 0 && !rinfo.exists)
 		r = -ENODEV;
 	if (r == 0)
-		r = origin_table(&t, sectors, makedev(rinfo.major, rinfo.minor), store,
-				 method, chunk_sectors);
+		r = p->origin_table(&t, sectors, makedev(rinfo.major, rinfo.minor), store,
+				    method, chunk_sectors);
 	if (r == 0) {
 		r = shadow_dm_load(name, &t, info.read_only ? SHADOW_DM_READONLY : 0);
 		if (r < 0)
-			ctx_fail(ctx, r, "take over %s: load the shadow-origin table (see the kernel log)", name);
+			ctx_fail(ctx, r, "take over %s: load the %s table (see the kernel log)",
+				 name, p->origin_target);
 	} else {
 		ctx_fail(ctx, r, "take over %s: look up %s", name, real);
 	}
@@ -221,7 +154,7 @@ int takeover(shadow_ctx *ctx, const char *name, const char *real,
 	r = shadow_dm_resume(name);
 	if (r < 0) {
 		/* The new table did not go live: put the old one back. */
-		ctx_fail(ctx, r, "take over %s: resume with the shadow-origin table", name);
+		ctx_fail(ctx, r, "take over %s: resume with the %s table", name, p->origin_target);
 		(void)shadow_dm_clear(name);
 		k = shadow_dm_resume(name);
 		if (k < 0)
@@ -273,7 +206,7 @@ int giveback(shadow_ctx *ctx, const char *verb, const struct shadow_volume *v)
 
 static int volume_new(const char *name, const char *device, const char *store,
 		      const char *method, uint32_t chunk_sectors, const char *real,
-		      struct shadow_volume **ret)
+		      const char *provider, struct shadow_volume **ret)
 {
 	struct shadow_volume *v = calloc(1, sizeof(*v));
 
@@ -285,11 +218,12 @@ static int volume_new(const char *name, const char *device, const char *store,
 	v->method = strdup(method);
 	v->dm_name = strdup(name);
 	v->real_name = real ? strdup(real) : NULL;
+	v->provider = strdup(provider);
 	v->chunk_sectors = chunk_sectors;
 	v->enabled = now_realtime();
 	v->active = true;
 	if (!v->name || !v->device || !v->store || !v->method || !v->dm_name ||
-	    (real && !v->real_name)) {
+	    (real && !v->real_name) || !v->provider) {
 		shadow_volume_free(v);
 		return -ENOMEM;
 	}
@@ -297,11 +231,36 @@ static int volume_new(const char *name, const char *device, const char *store,
 	return 0;
 }
 
+/* Already a volume of ours, or an origin or snapshot of LVM's (dm-snapshot)? */
+static const char *snapshot_target(const struct shadow_dm_table *t)
+{
+	static const char *const taken[] = { "snapshot-origin", "snapshot", "snapshot-merge" };
+
+	for (unsigned int i = 0; i < t->n; i++) {
+		if (strncmp(t->targets[i].type, "shadow-", 7) == 0)
+			return t->targets[i].type;
+		for (size_t j = 0; j < ELEMENTSOF(taken); j++)
+			if (strcmp(t->targets[i].type, taken[j]) == 0)
+				return t->targets[i].type;
+	}
+	return NULL;
+}
+
 int shadow_volume_enable(shadow_ctx *ctx, const char *device,
 			 const char *store, const char *method,
 			 uint64_t chunk_bytes, const char *name,
 			 shadow_volume **ret)
 {
+	return shadow_volume_enable_with_provider(ctx, device, store, method, chunk_bytes,
+						  name, NULL, ret);
+}
+
+int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
+				       const char *store, const char *method,
+				       uint64_t chunk_bytes, const char *name,
+				       const char *provider, shadow_volume **ret)
+{
+	const struct shadow_provider_ops *p;
 	_cleanup_free_ char *dm_name = NULL;
 	char real[160];
 	struct shadow_volume *v;
@@ -314,6 +273,9 @@ int shadow_volume_enable(shadow_ctx *ctx, const char *device,
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "enable %s: the context is not open", device);
+	r = provider_check_name(ctx, device, provider);
+	if (r < 0)
+		return r;
 	if (!method)
 		method = "cow";
 	if (strcmp(method, "cow") != 0)
@@ -357,12 +319,9 @@ int shadow_volume_enable(shadow_ctx *ctx, const char *device,
 			return ctx_fail(ctx, -EINVAL,
 				    "enable %s: a device-mapper device is taken over in place and keeps its name %s",
 				    device, dm_name);
-		if (shadow_dm_get_table(dm_name, true, &cur) == 0 && cur.n >= 1)
-			for (unsigned int i = 0; i < cur.n; i++)
-				if (strncmp(cur.targets[i].type, "shadow-", 7) == 0)
-					return ctx_fail(ctx, -EEXIST,
-						    "enable %s: it is already a %s device",
-						    device, cur.targets[i].type);
+		if (shadow_dm_get_table(dm_name, true, &cur) == 0 && snapshot_target(&cur))
+			return ctx_fail(ctx, -EEXIST, "enable %s: it is already a %s device",
+					device, snapshot_target(&cur));
 		name = dm_name;
 	} else {
 		if (!name) {
@@ -385,21 +344,25 @@ int shadow_volume_enable(shadow_ctx *ctx, const char *device,
 	if (strlen(real) >= 127)
 		return ctx_fail(ctx, -ENAMETOOLONG, "enable %s: name %s is too long", device, name);
 
-	r = check_store(ctx, store, sectors, chunk);
+	/* Last of the checks: it may load the provider's module. */
+	r = provider_choose(ctx, device, provider, &p);
+	if (r < 0)
+		return r;
+	r = p->check_store(ctx, store, sectors, chunk);
 	if (r < 0)
 		return r;
 
 	if (is_dm) {
-		r = takeover(ctx, name, real, sectors, srdev, method, chunk);
+		r = takeover(ctx, p, name, real, sectors, srdev, method, chunk);
 		if (r < 0)
 			return r;
 	} else {
-		r = wrap_device(ctx, "enable", name, device, sectors, rdev, srdev, method, chunk);
+		r = wrap_device(ctx, p, "enable", name, device, sectors, rdev, srdev, method, chunk);
 		if (r < 0)
 			return r;
 	}
 
-	r = volume_new(name, device, store, method, chunk, is_dm ? real : NULL, &v);
+	r = volume_new(name, device, store, method, chunk, is_dm ? real : NULL, p->name, &v);
 	if (r == 0) {
 		r = shadow_catalog_add_volume(&ctx->cat, v);
 		if (r < 0)

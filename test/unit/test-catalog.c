@@ -145,6 +145,43 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/* A volume's provider: dm-shadow for catalogs older than the field. */
+START_TEST(test_provider)
+{
+	static const char *const to = "\"enabled\": 1763800001, \"provider\": \"dm-snapshot\" }";
+	struct shadow_catalog c, d;
+	char *s, *text = NULL, why[128];
+
+	ck_assert_int_eq(shadow_catalog_decode(good, &c, why, sizeof(why)), 0);
+	ck_assert_str_eq(c.volumes[0]->provider, "dm-shadow");
+	ck_assert_str_eq(c.volumes[1]->provider, "dm-shadow");
+	shadow_catalog_clear(&c);
+
+	s = mutate("\"enabled\": 1763800001 }", to);
+	ck_assert_int_eq(shadow_catalog_decode(s, &c, why, sizeof(why)), 0);
+	ck_assert_str_eq(c.volumes[0]->provider, "dm-shadow");
+	ck_assert_str_eq(c.volumes[1]->provider, "dm-snapshot");
+	ck_assert_int_eq(shadow_catalog_encode(&c, &text), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\"provider\": \"dm-snapshot\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"provider\": \"dm-shadow\""));
+	ck_assert_int_eq(shadow_catalog_decode(text, &d, why, sizeof(why)), 0);
+	ck_assert_str_eq(d.volumes[1]->provider, "dm-snapshot");
+	free(text);
+	free(s);
+	shadow_catalog_clear(&c);
+	shadow_catalog_clear(&d);
+
+	s = mutate("\"enabled\": 1763800001 }", "\"enabled\": 1763800001, \"provider\": \"lvm\" }");
+	ck_assert_int_eq(shadow_catalog_decode(s, &c, why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "volumes[1]: unknown provider \"lvm\"");
+	free(s);
+	s = mutate("\"enabled\": 1763800001 }", "\"enabled\": 1763800001, \"provider\": null }");
+	ck_assert_int_eq(shadow_catalog_decode(s, &c, why, sizeof(why)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(why, "wrong type"));
+	free(s);
+}
+END_TEST
+
 START_TEST(test_save_load)
 {
 	char dir[] = "/tmp/shadow-unit-XXXXXX", path[64], why[128];
@@ -186,6 +223,7 @@ Suite *suite_catalog(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_provider);
 	tcase_add_test(tc, test_save_load);
 	suite_add_tcase(s, tc);
 	return s;

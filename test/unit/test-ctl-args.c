@@ -44,6 +44,14 @@ START_TEST(test_enable)
 	ck_assert_int_eq(parse(&a, why, "enable", "a", "--store", "x", "--chunk-size", "4X", NULL),
 			 -EINVAL);
 	ck_assert_str_eq(why, "bad chunk size '4X'");
+	ck_assert_ptr_null(a.provider);
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc",
+			       "--provider", "dm-snapshot", NULL), CTL_RUN);
+	ck_assert_str_eq(a.provider, "dm-snapshot");
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc",
+			       "--provider", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "vol", "--provider", "dm-shadow", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --provider is not valid for 'create'");
 }
 END_TEST
 
@@ -158,6 +166,11 @@ START_TEST(test_values)
 	ck_assert_uint_eq(v, 1 << 20);
 	ck_assert_int_eq(ctl_parse_size("4KiB", &v), 0);
 	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(ctl_parse_size("3G", &v), 0);
+	ck_assert_uint_eq(v, 3ULL << 30);
+	ck_assert_int_eq(ctl_parse_size("2TiB", &v), 0);
+	ck_assert_uint_eq(v, 2ULL << 40);
+	ck_assert_int_eq(ctl_parse_size("16777216T", &v), -EINVAL);
 	ck_assert_int_eq(ctl_parse_size("-4K", &v), -EINVAL);
 	ck_assert_int_eq(ctl_parse_size("", &v), -EINVAL);
 	ck_assert_int_eq(ctl_parse_seconds("10", &v), 0);
@@ -166,6 +179,49 @@ START_TEST(test_values)
 	ck_assert_int_eq(ctl_parse_seconds("5s", &v), -EINVAL);
 	ck_assert_int_eq(ctl_parse_id("18446744073709551615", &v), 0);
 	ck_assert_int_eq(ctl_parse_id("18446744073709551616", &v), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_resize_monitor)
+{
+	struct ctl_args a;
+	char why[160];
+
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "2G", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_RESIZE);
+	ck_assert_str_eq(a.args[0], "db");
+	ck_assert_uint_eq(a.max_size.bytes, 2ULL << 30);
+	ck_assert(!a.max_size.max);
+	ck_assert_uint_eq(a.max_size.percent, 0);
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "max", NULL), CTL_RUN);
+	ck_assert(a.max_size.max);
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "25%", NULL), CTL_RUN);
+	ck_assert_uint_eq(a.max_size.percent, 25);
+	ck_assert_int_eq(parse(&a, why, "resize", "db", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'resize' needs --max-size <size>|<percent>%|max");
+	ck_assert_int_eq(parse(&a, why, "resize", "--max-size", "1M", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'resize' takes one volume, got 0");
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "0", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad size '0' (a size such as 512M or 2G, a percentage such as 20%, or max)");
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "101%", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "0%", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "%", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "1K%", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "unbounded", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "resize", "db", "--max-size", "-1M", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "list", "--max-size", "1M", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --max-size is not valid for 'list'");
+
+	ck_assert_int_eq(parse(&a, why, "monitor", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_MONITOR);
+	ck_assert_int_eq(a.nargs, 0);
+	ck_assert_int_eq(parse(&a, why, "monitor", "--once", "--config", "/x.conf", "a", "b", NULL),
+			 CTL_RUN);
+	ck_assert(a.opts & OPT_ONCE);
+	ck_assert_str_eq(a.config, "/x.conf");
+	ck_assert_int_eq(a.nargs, 2);
+	ck_assert_int_eq(parse(&a, why, "create", "a", "--once", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --once is not valid for 'create'");
 }
 END_TEST
 
@@ -180,6 +236,7 @@ Suite *suite_ctl_args(void)
 	tcase_add_test(tc, test_activate);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_values);
+	tcase_add_test(tc, test_resize_monitor);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -360,15 +360,15 @@ START_TEST(test_argv)
 	ck_assert_int_eq(parse(&a, why, "list", "sets", "-J", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "id,created,freeze-us,state,count");
 	ck_assert_int_eq(parse(&a, why, "list", "volumes", "-J", NULL), CTL_RUN);
-	ck_assert_str_eq(names(&a), "name,device,store,method,chunk,dm-name,real,enabled,state");
+	ck_assert_str_eq(names(&a), "name,device,store,method,chunk,dm-name,real,enabled,state,provider");
 	ck_assert_int_eq(parse(&a, why, "list", "storage", NULL), CTL_RUN);
-	ck_assert_str_eq(names(&a), "volume,store,used,size,use%,snapshots,invalid,mode");
+	ck_assert_str_eq(names(&a), "volume,store,used,size,capacity,use%,snapshots,invalid,mode");
 	ck_assert_int_eq(parse(&a, why, "list", "storage", "-O", NULL), CTL_RUN);
-	ck_assert_str_eq(names(&a), "volume,store,chunk,used-chunks,total-chunks,used,size,use%,"
-			 "snapshots,max-snapshots,invalid,mode");
+	ck_assert_str_eq(names(&a), "volume,store,chunk,used-chunks,total-chunks,cap-chunks,used,"
+			 "size,capacity,use%,snapshots,max-snapshots,invalid,mode");
 	ck_assert_int_eq(parse(&a, why, "list", "storage", "--output-all", "--json", NULL), CTL_RUN);
-	ck_assert_str_eq(names(&a), "volume,store,chunk,used-chunks,total-chunks,used,size,"
-			 "snapshots,max-snapshots,invalid,mode");
+	ck_assert_str_eq(names(&a), "volume,store,chunk,used-chunks,total-chunks,cap-chunks,used,"
+			 "size,capacity,snapshots,max-snapshots,invalid,mode");
 	ck_assert_int_eq(parse(&a, why, "-n", "list", "providers", "-ousable", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "usable");
 	ck_assert(a.noheadings);

@@ -25,6 +25,8 @@ static struct shadow_superblock sample_sb(void)
 		.last_seq = 99,
 		.commit_gen = 12345,
 		.format_time = 1700000000,
+		.compat_flags = SHADOW_FEATURE_COMPAT_LIMIT,
+		.data_limit = 100,
 	};
 
 	ck_assert_int_eq(shadow_sb_init_geometry(&sb), 0);
@@ -66,6 +68,7 @@ START_TEST(test_sb_byte_layout)
 	struct shadow_superblock sb = sample_sb();
 	uint8_t block[SHADOW_BLOCK_SIZE];
 	uint32_t v32;
+	uint64_t v64;
 
 	shadow_sb_encode(&sb, block);
 	/* Little-endian on disk: the magic reads "dsshadow" at offset 16. */
@@ -75,6 +78,12 @@ START_TEST(test_sb_byte_layout)
 	ck_assert_mem_eq(block + 4, "HSBS", 4);
 	memcpy(&v32, block + 24, 4);
 	ck_assert_uint_eq(le32toh(v32), SHADOW_VERSION);
+	/* The data limit, a compat extension, sits right after format_time. */
+	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, data_limit), 208);
+	memcpy(&v64, block + 208, 8);
+	ck_assert_uint_eq(le64toh(v64), 100);
+	memcpy(&v64, block + 48, 8);
+	ck_assert_uint_eq(le64toh(v64), SHADOW_FEATURE_COMPAT_LIMIT);
 	/* Past the struct, the block is zero. */
 	for (size_t i = sizeof(struct shadow_disk_superblock); i < SHADOW_BLOCK_SIZE; i++)
 		ck_assert_uint_eq(block[i], 0);
@@ -248,6 +257,55 @@ START_TEST(test_sb_state)
 }
 END_TEST
 
+START_TEST(test_sb_data_limit)
+{
+	struct shadow_superblock sb;
+	struct shadow_error err;
+
+	sb = sample_sb();
+	ck_assert_uint_eq(shadow_sb_data_limit(&sb), 100);
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+	sb.data_limit = sb.high_water;		/* full up to the limit */
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+	sb.data_limit = sb.nr_data_chunks;	/* the whole store */
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+
+	sb.data_limit = sb.nr_data_chunks + 1;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "data limit"));
+	sb.data_limit = 0;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+	sb.data_limit = sb.high_water - 1;	/* chunks allocated above it */
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "exceeds the data limit"));
+}
+END_TEST
+
+/*
+ * A store written before the limit existed (or by a module that dropped
+ * the compat feature) has no limit: whatever its field holds, it may use
+ * every data chunk.
+ */
+START_TEST(test_sb_data_limit_absent)
+{
+	struct shadow_superblock sb = sample_sb(), out;
+	uint8_t block[SHADOW_BLOCK_SIZE];
+	struct shadow_error err = {};
+
+	sb.compat_flags = 0;
+	sb.data_limit = 0;
+	ck_assert_uint_eq(shadow_sb_data_limit(&sb), sb.nr_data_chunks);
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+	sb.data_limit = 3;			/* stale, below high_water */
+	shadow_sb_encode(&sb, block);
+	ck_assert_int_eq(shadow_sb_validate(block, 0, &out, &err), 0);
+	ck_assert_uint_eq(shadow_sb_data_limit(&out), sb.nr_data_chunks);
+}
+END_TEST
+
 START_TEST(test_sb_device_too_small)
 {
 	struct shadow_superblock sb = sample_sb(), out;
@@ -319,6 +377,8 @@ Suite *suite_format(void)
 	tcase_add_test(tc, test_sb_unknown_incompat);
 	tcase_add_test(tc, test_sb_geometry);
 	tcase_add_test(tc, test_sb_state);
+	tcase_add_test(tc, test_sb_data_limit);
+	tcase_add_test(tc, test_sb_data_limit_absent);
 	tcase_add_test(tc, test_sb_device_too_small);
 	tcase_add_test(tc, test_sb_ret_untouched_on_failure);
 	suite_add_tcase(s, tc);

@@ -22,6 +22,24 @@ START_TEST(test_origin_rw)
 	ck_assert_uint_eq(st.max_snapshots, 8190);
 	ck_assert_uint_eq(st.invalid, 0);
 	ck_assert(!st.failed);
+	/* shadow-origin 1.0.0: the store may use all it holds. */
+	ck_assert_uint_eq(st.data_chunks, 65000);
+}
+END_TEST
+
+/* shadow-origin 1.1.0 appends the data chunks; the pair gives the limit. */
+START_TEST(test_origin_limit)
+{
+	struct shadow_origin_status st;
+
+	ck_assert_int_eq(shadow_parse_origin_status("cow 8 12/1000 1/8190 0 rw 65000", &st), 0);
+	ck_assert_uint_eq(st.used_chunks, 12);
+	ck_assert_uint_eq(st.total_chunks, 1000);
+	ck_assert_uint_eq(st.data_chunks, 65000);
+	ck_assert(!st.failed);
+	ck_assert_int_eq(shadow_parse_origin_status("cow 8 177/177 3/8190 2 fail 177", &st), 0);
+	ck_assert_uint_eq(st.data_chunks, 177);
+	ck_assert(st.failed);
 }
 END_TEST
 
@@ -52,6 +70,8 @@ START_TEST(test_origin_bad)
 		"cow 8 18446744073709551616/18446744073709551617 1/8 0 rw",
 		"cow 8 12/65000 1/8190 x rw", "cow 8 12/65000\n 1/8190 0 rw",
 		"cow 4294967296 1/2 1/8 0 rw",
+		"cow 8 12/1000 1/8190 0 rw 999", "cow 8 12/1000 1/8190 0 rw x",
+		"cow 8 12/1000 1/8190 0 rw 1000 7", "cow 8 12/1000 1/8190 0 rw -1000",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -155,6 +175,7 @@ Suite *suite_status(void)
 
 	tcase_add_test(tc, test_origin_rw);
 	tcase_add_test(tc, test_origin_fail);
+	tcase_add_test(tc, test_origin_limit);
 	tcase_add_test(tc, test_origin_bad);
 	tcase_add_test(tc, test_snap);
 	tcase_add_test(tc, test_list);

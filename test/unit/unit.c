@@ -21,6 +21,8 @@ static Suite *(*const suites[])(void) = {
 	suite_catalog,
 	suite_ctl_args,
 	suite_ctl_columns,
+	suite_provider,
+	suite_monitor,
 };
 
 int main(int argc, char *argv[])

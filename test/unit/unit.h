@@ -14,6 +14,8 @@ Suite *suite_status(void);
 Suite *suite_catalog(void);
 Suite *suite_ctl_args(void);
 Suite *suite_ctl_columns(void);
+Suite *suite_provider(void);
+Suite *suite_monitor(void);
 
 /* Write the check suite's consistent sample store to @path. */
 int check_make_image(const char *path);

@@ -1,17 +1,19 @@
 #!/bin/bash
 # Volumes survive a reboot: shadowctl activate puts them back as they were.
 # Boot 1 enables two volumes with ext4 under a writer (a virtio disk that
-# gets /dev/mapper/data, and an LVM LV taken over in place), takes two
-# sets, exposes copies (one mounted), and records on the keep disk, next
-# to the catalog, what every copy and origin reads; behind shadowctl's
-# back it deletes one snapshot and creates another.  The power goes: the
-# kernel tables go away unannounced.  Boot 2 finds both volumes inactive,
+# gets /dev/mapper/data, and an LVM LV taken over in place) and a third of
+# the dm-snapshot provider (raw data), takes two sets,
+# exposes copies (one mounted), and records on the keep disk, next to the
+# catalog, what every copy and origin reads; behind shadowctl's back it
+# deletes one snapshot and creates another.  The power goes: the kernel
+# tables go away unannounced.  Boot 2 finds the volumes inactive,
 # activates them (the LV once LVM has activated it, waiting for it as the
 # boot service does), and checks: each copy reads exactly what it read
-# before, exposed copies are exposed again (not mounted), the deleted
-# snapshot is dropped and the unknown one adopted, each with a warning,
-# the origins are intact, a new set works; deactivate and activate again.
-# guest-disks: 8M,8M,16M,8M,8M
+# before (the dm-snapshot copy from the exceptions its store kept),
+# exposed copies are exposed again (not mounted), the deleted snapshot is
+# dropped and the unknown one adopted, each with a warning, the origins
+# are intact, a new set works; deactivate and activate again.
+# guest-disks: 8M,8M,16M,8M,8M,8M,8M
 # guest-boots: 2
 # guest-timeout: 400
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
@@ -19,7 +21,7 @@ FSW="python3 $SHADOW_TOP/test/guest/tools/fswriter.py"
 step() { echo "== [${SECONDS}s] $*"; }
 
 set -- $GUEST_DISKS
-disk=$1 dstore=$2 pv=$3 lstore=$4 keep=$5
+disk=$1 dstore=$2 pv=$3 lstore=$4 keep=$5 old=$6 ostore=$7
 lv=vg1-lv
 K=/mnt/keep
 # The catalog lives on the keep disk, with the records of boot 1.
@@ -70,7 +72,9 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	dmsetup table $lv >$K/rec/lv.table
 	devno $lv >$K/rec/lv.devno
 	ctl enable /dev/vg1/lv --store "$lstore"
-	ctl list volumes
+	head -c 8M /dev/urandom >"$old"
+	ctl enable "$old" --store "$ostore" --provider dm-snapshot --name old
+	ctl list volumes -o +provider
 
 	step "two sets while writers are busy on both"
 	$FSW run /mnt/data/busy $K/rec/data.progress $WORK/stop &
@@ -78,9 +82,15 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	$FSW run /mnt/lv/busy $K/rec/lv.progress $WORK/stop &
 	w2=$!
 	for set in 1 2; do
-		wait_progress $K/rec/data.progress $((set * 10))
-		wait_progress $K/rec/lv.progress $((set * 10))
-		ctl create data $lv | awk '$1 == "shadow" { print $2, $4 }' | tee -a $K/rec/copies
+		wait_progress $K/rec/data.progress $((set * 5))
+		wait_progress $K/rec/lv.progress $((set * 5))
+		# dm-snapshot keeps one copy per store: old is in the first set only.
+		ctl create data $lv $([ $set = 1 ] && echo old) |
+			awk '$1 == "shadow" { print $2, $4 }' | tee -a $K/rec/copies
+		if [ $set = 1 ]; then	# old changes after its point in time
+			dd if=/dev/urandom of=/dev/mapper/old bs=64k count=16 seek=$((RANDOM % 100)) \
+				oflag=direct status=none
+		fi
 	done
 	touch $WORK/stop
 	wait $w1 || fail "the writer on data saw an error"
@@ -102,6 +112,7 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	umount /mnt/data /mnt/lv
 	md5_of /dev/mapper/data >$K/rec/data.md5
 	md5_of /dev/vg1/lv >$K/rec/lv.md5
+	md5_of /dev/mapper/old >$K/rec/old.md5
 
 	step "behind shadowctl's back: one snapshot deleted, one created"
 	snap=$(ctl list -n -o id,snapshot | awk -v i="$data_gone" '$1 == i { print $2 }')
@@ -112,7 +123,8 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	step "power off: mounts and kernel tables go, the catalog is not told"
 	umount /mnt/copy
 	dmsetup remove "data-shadow-$keep_exposed" "$lv-shadow-$lv_mounted"
-	dmsetup remove data $lv
+	dmsetup remove old-snap
+	dmsetup remove data $lv old
 	dmsetup remove $lv-real
 	dmsetup ls
 	umount $K
@@ -123,10 +135,10 @@ fi
 mount "$keep" $K
 read -r keep_exposed lv_mounted data_gone <$K/rec/special
 
-step "after the reboot both volumes are inactive"
+step "after the reboot the volumes are inactive"
 ctl list volumes -o name,state,real >$WORK/vols 2>$WORK/first.err
 cat $WORK/vols $WORK/first.err
-[ "$(ctl list volumes -n -o name,state | xargs)" = "data inactive $lv inactive" ] ||
+[ "$(ctl list volumes -n -o name,state | xargs)" = "data inactive $lv inactive old inactive" ] ||
 	fail "volumes not inactive after the reboot"
 grep -qF "shadow $lv_mounted is no longer mounted on /mnt/copy" $WORK/first.err ||
 	fail "no warning that shadow $lv_mounted lost its mount"
@@ -156,7 +168,8 @@ grep -F "adopted snapshot 99 of volume data as shadow 99" $WORK/activate1.err ||
 	fail "no warning for snapshot 99, adopted"
 ! dmsetup info $lv-real >/dev/null 2>&1 || fail "the failed activation left $lv-real"
 [ "$(dmsetup table data | awk '{ print $3 }')" = shadow-origin ] || fail "data is not a shadow-origin"
-[ "$(ctl list volumes -n -o name,state | xargs)" = "data active $lv inactive" ] ||
+grep -q "^volume old activated: /dev/mapper/old$" $WORK/out || fail "old not reported activated"
+[ "$(ctl list volumes -n -o name,state | xargs)" = "data active $lv inactive old active" ] ||
 	fail "states after the first activate: $(ctl list volumes)"
 
 step "activate --all waits for LVM's activation of vg1, then takes $lv over"
@@ -176,7 +189,7 @@ echo "LVM gave $lv $(cat $WORK/lv.devno) (boot 1: $(cat $K/rec/lv.devno))"
 [ "$(dmsetup table $lv | awk '{ print $3 }')" = shadow-origin ] || fail "$lv is not a shadow-origin"
 [ "$(dmsetup table $lv-real)" = "$(cat $K/rec/lv.table)" ] || fail "$lv-real does not hold LVM's table"
 ctl list volumes
-[ "$(ctl list volumes -n -o name,state | xargs)" = "data active $lv active" ] ||
+[ "$(ctl list volumes -n -o name,state | xargs)" = "data active $lv active old active" ] ||
 	fail "volumes not active: $(ctl list volumes)"
 
 step "the catalog agrees with the stores"
@@ -209,6 +222,7 @@ done <$K/rec/copies.md5
 step "the origins are intact"
 [ "$(md5_of /dev/mapper/data)" = "$(cat $K/rec/data.md5)" ] || fail "data changed over the reboot"
 [ "$(md5_of /dev/vg1/lv)" = "$(cat $K/rec/lv.md5)" ] || fail "$lv changed over the reboot"
+[ "$(md5_of /dev/mapper/old)" = "$(cat $K/rec/old.md5)" ] || fail "old changed over the reboot"
 mount /dev/mapper/data /mnt/data
 mount /dev/vg1/lv /mnt/lv
 $FSW verify /mnt/data/busy "$(progress $K/rec/data.progress)"
@@ -229,20 +243,25 @@ umount /mnt/lv
 ctl expose "$keep_exposed"
 expect_exit 3 "is exposed as /dev/mapper/data-shadow-$keep_exposed" ctl deactivate data
 ctl -J deactivate --all --force | tee $WORK/deact.json
-[ "$(json $WORK/deact.json '" ".join(d["deactivated"])')" = "data $lv" ] || fail "not both deactivated"
-! dmsetup info data >/dev/null 2>&1 || fail "data left loaded"
+[ "$(json $WORK/deact.json '" ".join(d["deactivated"])')" = "data $lv old" ] || fail "not all deactivated"
+for d in data old old-snap; do
+	! dmsetup info $d >/dev/null 2>&1 || fail "$d left loaded"
+done
 [ "$(dmsetup table $lv)" = "$(cat $K/rec/lv.table)" ] || fail "$lv does not have LVM's table back"
 ! dmsetup info $lv-real >/dev/null 2>&1 || fail "$lv-real left"
 n=$(ctl list -n -o id | wc -l)
-ctl -J activate data $lv | tee $WORK/act.json
-[ "$(json $WORK/act.json '" ".join(d["activated"])')" = "data $lv" ] || fail "not both activated"
+ctl -J activate data $lv old | tee $WORK/act.json
+[ "$(json $WORK/act.json '" ".join(d["activated"])')" = "data $lv old" ] || fail "not all activated"
 [ "$(ctl list -n -o id | wc -l)" = "$n" ] || fail "copies lost over deactivate"
-[ "$(copy_md5 "$keep_exposed")" = "$(awk -v i="$keep_exposed" '$1 == i { print $3 }' $K/rec/copies.md5)" ] ||
-	fail "shadow $keep_exposed changed over deactivate and activate"
+for id in "$keep_exposed" "$(awk '$2 == "old" { print $1 }' $K/rec/copies)"; do
+	[ "$(copy_md5 "$id")" = "$(awk -v i="$id" '$1 == i { print $3 }' $K/rec/copies.md5)" ] ||
+		fail "shadow $id changed over deactivate and activate"
+done
 
 step "clean up"
 ctl disable --force data
 ctl disable --force $lv
+ctl disable --force old
 vgchange -q -an vg1
 [ -z "$(dmsetup ls | grep -v 'No devices found')" ] || fail "left: $(dmsetup ls)"
 umount $K

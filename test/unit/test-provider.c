@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the providers load and read (lib/shadow-tables.c): the table
+ * parameters of both, the names and uuids of dm-snapshot copies, and the
+ * snapshot target's status line.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "shadow-provider.h"
+#include "shadow-tables.h"
+#include "unit.h"
+
+START_TEST(test_dmshadow_params)
+{
+	char buf[128];
+
+	ck_assert_int_eq(dmshadow_origin_params(buf, sizeof(buf), makedev(7, 0), makedev(7, 1),
+						"cow", 8), 0);
+	ck_assert_str_eq(buf, "7:0 7:1 cow 8");
+	ck_assert_int_eq(dmshadow_origin_params(buf, sizeof(buf), makedev(254, 3),
+						makedev(259, 65536), "cow", 2048), 0);
+	ck_assert_str_eq(buf, "254:3 259:65536 cow 2048");
+	ck_assert_int_eq(dmshadow_snap_params(buf, sizeof(buf), "254:3", 17, false), 0);
+	ck_assert_str_eq(buf, "254:3 17");
+	ck_assert_int_eq(dmshadow_snap_params(buf, sizeof(buf), "254:3", 17, true), 0);
+	ck_assert_str_eq(buf, "254:3 17 1 writable");
+	ck_assert_int_eq(dmshadow_origin_params(buf, 10, makedev(7, 0), makedev(7, 1), "cow", 8),
+			 -ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(test_dmsnap_params)
+{
+	char buf[128];
+
+	ck_assert_int_eq(dmsnap_origin_params(buf, sizeof(buf), makedev(7, 0)), 0);
+	ck_assert_str_eq(buf, "7:0");
+	ck_assert_int_eq(dmsnap_snapshot_params(buf, sizeof(buf), "254:1", makedev(7, 1), 8), 0);
+	ck_assert_str_eq(buf, "254:1 7:1 P 8");
+	ck_assert_int_eq(dmsnap_snapshot_params(buf, sizeof(buf), "7:0", makedev(8, 16), 2048), 0);
+	ck_assert_str_eq(buf, "7:0 8:16 P 2048");
+	ck_assert_int_eq(linear_params(buf, sizeof(buf), makedev(254, 7)), 0);
+	ck_assert_str_eq(buf, "254:7 0");
+	ck_assert_int_eq(dmsnap_snapshot_params(buf, 8, "254:1", makedev(7, 1), 8), -ENAMETOOLONG);
+	ck_assert_int_eq(linear_params(buf, 3, makedev(254, 7)), -ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(test_dmsnap_names)
+{
+	char buf[160], big[200];
+	uint64_t id = 0;
+
+	ck_assert_int_eq(dmsnap_copy_name(buf, sizeof(buf), "vg0-db"), 0);
+	ck_assert_str_eq(buf, "vg0-db-snap");
+	ck_assert_int_eq(dmsnap_copy_uuid(buf, sizeof(buf), "vg0-db", 42), 0);
+	ck_assert_str_eq(buf, "SHADOW-DMSNAP-vg0-db-42");
+	/* Not what the udev rules for exposed copies match. */
+	ck_assert_int_ne(strncmp(buf, "SHADOW-SNAP-", 12), 0);
+
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("SHADOW-DMSNAP-vg0-db-42", "vg0-db", &id), 0);
+	ck_assert_uint_eq(id, 42);
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("SHADOW-DMSNAP-vg0-db-18446744073709551615",
+						"vg0-db", &id), 0);
+	ck_assert_uint_eq(id, UINT64_MAX);
+	/* Another volume's, another prefix, no id, a bad id: not ours. */
+	id = 7;
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("SHADOW-DMSNAP-vg0-db-42", "vg0", &id), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("SHADOW-DMSNAP-vg0-42", "vg0-db", &id), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("SHADOW-SNAP-vg0-db-42", "vg0-db", &id), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("LVM-abc", "vg0-db", &id), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("", "vg0-db", &id), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("SHADOW-DMSNAP-vg0-db-", "vg0-db", &id), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("SHADOW-DMSNAP-vg0-db-4x", "vg0-db", &id), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_copy_uuid("SHADOW-DMSNAP-vg0-db-18446744073709551616",
+						"vg0-db", &id), -EINVAL);
+	ck_assert_uint_eq(id, 7);
+
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(dmsnap_copy_name(buf, sizeof(buf), big), -ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(test_first_word)
+{
+	char buf[64];
+
+	ck_assert_int_eq(parse_first_word("254:1", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "254:1");
+	ck_assert_int_eq(parse_first_word("7:0 7:1 cow 8", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "7:0");
+	ck_assert_int_eq(parse_first_word("", buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(parse_first_word(" 7:0", buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(parse_first_word("254:12345", buf, 5), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_dmsnap_status)
+{
+	struct dmsnap_status st = { .valid = false };
+
+	ck_assert_int_eq(dmsnap_parse_status("16/65536 16", &st), 0);
+	ck_assert(st.valid);
+	ck_assert_uint_eq(st.allocated_sectors, 16);
+	ck_assert_uint_eq(st.total_sectors, 65536);
+	ck_assert_uint_eq(st.metadata_sectors, 16);
+	ck_assert_int_eq(dmsnap_parse_status("397896/2097152 1560", &st), 0);
+	ck_assert_uint_eq(st.allocated_sectors, 397896);
+	ck_assert_uint_eq(st.metadata_sectors, 1560);
+
+	ck_assert_int_eq(dmsnap_parse_status("Invalid", &st), 0);
+	ck_assert(!st.valid);
+	st.valid = true;
+	ck_assert_int_eq(dmsnap_parse_status("Overflow", &st), 0);
+	ck_assert(!st.valid);
+
+	/* Refused, and *ret left alone. */
+	st = (struct dmsnap_status) { .valid = true, .total_sectors = 99 };
+	ck_assert_int_eq(dmsnap_parse_status("Merge failed", &st), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_status("Unknown", &st), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_status("", &st), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_status("16/65536", &st), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_status("16/65536 16 1", &st), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_status("16 /65536 16", &st), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_status("-16/65536 16", &st), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_status("70000/65536 16", &st), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_status("16/65536 32", &st), -EINVAL);
+	ck_assert_int_eq(dmsnap_parse_status("invalid", &st), -EINVAL);
+	ck_assert(st.valid);
+	ck_assert_uint_eq(st.total_sectors, 99);
+}
+END_TEST
+
+/* The registry: names, order (auto tries dm-shadow first), targets. */
+START_TEST(test_registry)
+{
+	struct shadow_volume v = { .provider = (char *)"dm-snapshot" };
+
+	ck_assert_ptr_eq(provider_by_index(0), &shadow_provider_dmshadow);
+	ck_assert_ptr_eq(provider_by_index(1), &shadow_provider_dmsnap);
+	ck_assert_ptr_null(provider_by_index(SHADOW_N_PROVIDERS));
+	ck_assert_ptr_eq(provider_by_name("dm-snapshot"), &shadow_provider_dmsnap);
+	ck_assert_ptr_eq(provider_by_name("dm-shadow"), &shadow_provider_dmshadow);
+	ck_assert_ptr_null(provider_by_name("auto"));
+	ck_assert_ptr_null(provider_by_name("lvm"));
+	ck_assert_ptr_eq(provider_of(&v), &shadow_provider_dmsnap);
+	ck_assert_str_eq(shadow_provider_dmshadow.origin_target, "shadow-origin");
+	ck_assert_str_eq(shadow_provider_dmshadow.copy_target, "shadow-snap");
+	ck_assert_str_eq(shadow_provider_dmsnap.origin_target, "snapshot-origin");
+	ck_assert_str_eq(shadow_provider_dmsnap.copy_target, "snapshot");
+	ck_assert_str_eq(shadow_provider_dmsnap.module, "dm-snapshot");
+}
+END_TEST
+
+/* Each provider's origin table, as enable loads it. */
+START_TEST(test_origin_tables)
+{
+	struct shadow_dm_table t = { 0 };
+
+	ck_assert_int_eq(shadow_provider_dmsnap.origin_table(&t, 131072, makedev(7, 0),
+							      makedev(7, 1), "cow", 8), 0);
+	ck_assert_int_eq(shadow_provider_dmshadow.origin_table(&t, 131072, makedev(254, 2),
+								makedev(7, 1), "cow", 16), 0);
+	ck_assert_uint_eq(t.n, 2);
+	ck_assert_uint_eq(t.targets[0].start, 0);
+	ck_assert_uint_eq(t.targets[0].length, 131072);
+	ck_assert_str_eq(t.targets[0].type, "snapshot-origin");
+	ck_assert_str_eq(t.targets[0].params, "7:0");
+	ck_assert_str_eq(t.targets[1].type, "shadow-origin");
+	ck_assert_str_eq(t.targets[1].params, "254:2 7:1 cow 16");
+	shadow_dm_table_clear(&t);
+}
+END_TEST
+
+Suite *suite_provider(void)
+{
+	Suite *s = suite_create("provider");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_dmshadow_params);
+	tcase_add_test(tc, test_dmsnap_params);
+	tcase_add_test(tc, test_dmsnap_names);
+	tcase_add_test(tc, test_first_word);
+	tcase_add_test(tc, test_dmsnap_status);
+	tcase_add_test(tc, test_registry);
+	tcase_add_test(tc, test_origin_tables);
+	suite_add_tcase(s, tc);
+	return s;
+}
