@@ -27,8 +27,9 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME | OPT_PROVIDER,
 	[VERB_DISABLE] = OPT_FORCE,
-	[VERB_CREATE] = OPT_TIMEOUT,
-	[VERB_LIST] = OPT_OUTPUT | OPT_OUTPUT_ALL,
+	[VERB_CREATE] = OPT_TIMEOUT | OPT_RETRIES | OPT_WRITER | OPT_COMPONENT |
+			OPT_NO_WRITERS | OPT_WRITER_TIMEOUT | OPT_WRITERS_DIR | OPT_WRITER_CONF,
+	[VERB_LIST] = OPT_WRITERS_DIR | OPT_OUTPUT | OPT_OUTPUT_ALL,
 	[VERB_DELETE] = OPT_SET | OPT_OLDEST | OPT_FORCE,
 	[VERB_EXPOSE] = OPT_NAME | OPT_MOUNT | OPT_RW,
 	[VERB_UNEXPOSE] = 0,
@@ -43,6 +44,8 @@ static const char *const opt_names[] = {
 	"--timeout-commit", "--set", "--oldest", "--mount", "--rw",
 	"--output", "--output-all",
 	"--provider", "--max-size", "--once", "--config",
+	"--retries", "--writer", "--component", "--no-writers", "--writer-timeout",
+	"--writers-dir", "--writer-conf",
 	"--all", "--device-timeout",
 };
 
@@ -149,12 +152,64 @@ int ctl_parse_id(const char *s, uint64_t *ret)
 	return 0;
 }
 
+/* A writer's name as the writers directory allows it: [A-Za-z0-9_-]+. */
+static bool writer_name_ok(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static int add_name(const char **v, size_t *n, const char *s, const char *opt,
+		    char *why, size_t len)
+{
+	if (*n >= CTL_MAX_NAMES)
+		return bad(why, len, "too many %s options (at most %d)", opt, CTL_MAX_NAMES);
+	v[(*n)++] = s;
+	return 0;
+}
+
+static int parse_writer(struct ctl_args *a, const char *s, char *why, size_t len)
+{
+	if (!writer_name_ok(s, strlen(s)))
+		return bad(why, len, "bad writer name '%s' (letters, digits, '_' and '-')", s);
+	return add_name(a->writers, &a->n_writers, s, "--writer", why, len);
+}
+
+static int parse_component(struct ctl_args *a, const char *s, char *why, size_t len)
+{
+	const char *slash = strchr(s, '/');
+
+	if (!slash || !slash[1] || !writer_name_ok(s, (size_t)(slash - s)))
+		return bad(why, len, "bad component '%s' (<writer>/<component>)", s);
+	return add_name(a->components, &a->n_components, s, "--component", why, len);
+}
+
+static int parse_retries(const char *s, unsigned int *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 100)
+		return -EINVAL;
+	*ret = (unsigned int)v;
+	return 0;
+}
+
 static int parse_list_what(const char *s, enum ctl_list *ret)
 {
 	static const char *const names[] = {
 		[LIST_SHADOWS] = "shadows", [LIST_SETS] = "sets",
 		[LIST_VOLUMES] = "volumes", [LIST_PROVIDERS] = "providers",
-		[LIST_STORAGE] = "storage",
+		[LIST_STORAGE] = "storage", [LIST_WRITERS] = "writers",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -202,17 +257,23 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 	case VERB_CREATE:
 		if (a->nargs < 1)
 			return bad(why, len, "'create' needs at least one volume");
+		if ((a->opts & OPT_NO_WRITERS) && (a->opts & (OPT_WRITER | OPT_COMPONENT)))
+			return bad(why, len, "--no-writers and --writer or --component exclude each other");
 		return 0;
 	case VERB_LIST:
 		if (a->nargs == 0) {
 			a->list = LIST_SHADOWS;
+			if (a->opts & OPT_WRITERS_DIR)
+				return bad(why, len, "option --writers-dir is only valid for 'list writers'");
 			return check_columns(a, why, len);
 		}
 		if (a->nargs > 1)
-			return bad(why, len, "'list' takes one of shadows, sets, volumes, providers, storage");
+			return bad(why, len, "'list' takes one of shadows, sets, volumes, providers, storage, writers");
 		if (parse_list_what(a->args[0], &a->list) < 0)
-			return bad(why, len, "cannot list '%s' (shadows, sets, volumes, providers, storage)",
+			return bad(why, len, "cannot list '%s' (shadows, sets, volumes, providers, storage, writers)",
 				   a->args[0]);
+		if ((a->opts & OPT_WRITERS_DIR) && a->list != LIST_WRITERS)
+			return bad(why, len, "option --writers-dir is only valid for 'list writers'");
 		return check_columns(a, why, len);
 	case VERB_DELETE: {
 		int ways = (a->nargs > 0) + !!(a->opts & OPT_SET) + !!(a->opts & OPT_OLDEST);
@@ -255,6 +316,8 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		ARG_STORE = 0x100, ARG_METHOD, ARG_CHUNK, ARG_TIMEOUT, ARG_SET,
 		ARG_OLDEST, ARG_MOUNT, ARG_RW, ARG_STATE_DIR, ARG_WAIT,
 		ARG_PROVIDER, ARG_MAX_SIZE, ARG_ONCE, ARG_CONFIG,
+		ARG_RETRIES, ARG_WRITER, ARG_COMPONENT, ARG_NO_WRITERS,
+		ARG_WRITER_TIMEOUT, ARG_WRITERS_DIR, ARG_WRITER_CONF,
 		ARG_ALL, ARG_DEVICE_TIMEOUT,
 	};
 	static const struct option options[] = {
@@ -279,6 +342,13 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "max-size",       required_argument, NULL, ARG_MAX_SIZE },
 		{ "once",           no_argument,       NULL, ARG_ONCE },
 		{ "config",         required_argument, NULL, ARG_CONFIG },
+		{ "retries",        required_argument, NULL, ARG_RETRIES },
+		{ "writer",         required_argument, NULL, ARG_WRITER },
+		{ "component",      required_argument, NULL, ARG_COMPONENT },
+		{ "no-writers",     no_argument,       NULL, ARG_NO_WRITERS },
+		{ "writer-timeout", required_argument, NULL, ARG_WRITER_TIMEOUT },
+		{ "writers-dir",    required_argument, NULL, ARG_WRITERS_DIR },
+		{ "writer-conf",    required_argument, NULL, ARG_WRITER_CONF },
 		{ "all",            no_argument,       NULL, ARG_ALL },
 		{ "device-timeout", required_argument, NULL, ARG_DEVICE_TIMEOUT },
 		{ "help",           no_argument,       NULL, 'h' },
@@ -374,6 +444,41 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case ARG_CONFIG:
 			a.opts |= OPT_CONFIG;
 			a.config = optarg;
+			break;
+		case ARG_RETRIES:
+			a.opts |= OPT_RETRIES;
+			if (parse_retries(optarg, &a.retries) < 0)
+				return bad(why, why_len, "bad number of retries '%s' (0 to 100)", optarg);
+			break;
+		case ARG_WRITER:
+			a.opts |= OPT_WRITER;
+			if (parse_writer(&a, optarg, why, why_len) < 0)
+				return -EINVAL;
+			break;
+		case ARG_COMPONENT:
+			a.opts |= OPT_COMPONENT;
+			if (parse_component(&a, optarg, why, why_len) < 0)
+				return -EINVAL;
+			break;
+		case ARG_NO_WRITERS:
+			a.opts |= OPT_NO_WRITERS;
+			break;
+		case ARG_WRITER_TIMEOUT:
+			a.opts |= OPT_WRITER_TIMEOUT;
+			if (ctl_parse_seconds(optarg, &a.writer_timeout_us) < 0)
+				return bad(why, why_len, "bad writer timeout '%s' (seconds, up to 3600)", optarg);
+			break;
+		case ARG_WRITERS_DIR:
+			a.opts |= OPT_WRITERS_DIR;
+			if (optarg[0] != '/')
+				return bad(why, why_len, "--writers-dir needs an absolute path, not '%s'", optarg);
+			a.writers_dir = optarg;
+			break;
+		case ARG_WRITER_CONF:
+			a.opts |= OPT_WRITER_CONF;
+			if (optarg[0] != '/')
+				return bad(why, why_len, "--writer-conf needs an absolute path, not '%s'", optarg);
+			a.writer_conf = optarg;
 			break;
 		case ARG_ALL:
 			a.opts |= OPT_ALL;

@@ -33,6 +33,7 @@ enum ctl_list {
 	LIST_VOLUMES,
 	LIST_PROVIDERS,
 	LIST_STORAGE,
+	LIST_WRITERS,
 };
 
 /* Options, as bits: which were given (each verb accepts a subset). */
@@ -53,9 +54,19 @@ enum {
 	OPT_MAX_SIZE = 1 << 13,
 	OPT_ONCE = 1 << 14,
 	OPT_CONFIG = 1 << 15,
-	OPT_ALL = 1 << 16,
-	OPT_DEVICE_TIMEOUT = 1 << 17,
+	OPT_RETRIES = 1 << 16,
+	OPT_WRITER = 1 << 17,
+	OPT_COMPONENT = 1 << 18,
+	OPT_NO_WRITERS = 1 << 19,
+	OPT_WRITER_TIMEOUT = 1 << 20,
+	OPT_WRITERS_DIR = 1 << 21,
+	OPT_WRITER_CONF = 1 << 22,
+	OPT_ALL = 1 << 23,
+	OPT_DEVICE_TIMEOUT = 1 << 24,
 };
+
+/* How many --writer (and --component) options one command may give. */
+#define CTL_MAX_NAMES 32
 
 enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
 
@@ -87,6 +98,15 @@ struct ctl_args {
 	enum ctl_list list;
 	const char *output;		/* list: -o's argument */
 	struct ctl_columns columns;	/* list: what to print, from -o, -O, -J */
+	/* create: the writers (shadow-writer(7)) */
+	unsigned int retries;
+	uint64_t writer_timeout_us;
+	const char *writers_dir;	/* create, list writers */
+	const char *writer_conf;
+	const char *writers[CTL_MAX_NAMES];
+	size_t n_writers;
+	const char *components[CTL_MAX_NAMES];	/* "<writer>/<component>" */
+	size_t n_components;
 	uint64_t id;			/* delete, expose, unexpose */
 	struct ctl_max_size max_size;	/* resize */
 	const char *config;		/* monitor */

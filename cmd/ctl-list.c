@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ctl-list.h"
+#include "ctl-writers.h"
 
 #define ELEMENTSOF(x)	(sizeof(x) / sizeof((x)[0]))
 
@@ -465,6 +466,90 @@ static int add_storage(shadow_ctx *ctx, struct ctl_output *o)
 }
 
 /* ------------------------------------------------------------------------
+ * Writers: every entry of the writers directory and its last result
+ */
+
+static void writer_name(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_writer_name(row));
+}
+
+static void writer_path(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_writer_path(row));
+}
+
+static void writer_state(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_writer_state(row));
+}
+
+static void writer_reason(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_writer_reason(row));
+}
+
+static void writer_last_state(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_writer_last_state(row));
+}
+
+static void writer_last_event(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_writer_last_event(row));
+}
+
+static void writer_last_time(const void *row, void *data, struct ctl_value *v)
+{
+	if (shadow_writer_last_time(row))
+		ctl_value_time(v, shadow_writer_last_time(row));
+	else
+		ctl_value_str(v, NULL);
+}
+
+static void writer_last_message(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_writer_last_message(row));
+}
+
+static const struct ctl_column writer_columns[] = {
+	{ "name", "NAME", "name", 16, 0, "writer name (its file in the writers directory)", writer_name },
+	{ "path", "PATH", "path", 0, 0, "its file", writer_path },
+	{ "state", "STATE", "state", 8, 0, "ready, or refused (see reason)", writer_state },
+	{ "reason", "REASON", "reason", 0, 0, "why it is refused", writer_reason },
+	{ "last", "LAST", "last_state", 8, 0,
+	  "its last result: ok, failed, refused, skipped", writer_last_state },
+	{ "event", "EVENT", "last_event", 14, 0, "the event it was at", writer_last_event },
+	{ "time", "TIME", "last_time", 20, 0, "when (UTC)", writer_last_time },
+	{ "message", "MESSAGE", "last_message", 0, 0, "what it or the coordinator said",
+	  writer_last_message },
+};
+
+static const struct ctl_table writers_table = {
+	.kind = "writers",
+	.defaults = "name,state,last,event,time,message",
+	.columns = writer_columns,
+	.n_columns = ELEMENTSOF(writer_columns),
+};
+
+static int add_writers(shadow_ctx *ctx, struct ctl_output *o)
+{
+	shadow_writer *const *w;
+	size_t n;
+	int r;
+
+	r = shadow_ctx_writers(ctx, &w, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = ctl_output_add(o, w[i], ctx);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
  * The kinds
  */
 
@@ -477,6 +562,7 @@ static const struct {
 	[LIST_VOLUMES] = { &volumes_table, add_volumes },
 	[LIST_PROVIDERS] = { &providers_table, add_providers },
 	[LIST_STORAGE] = { &storage_table, add_storage },
+	[LIST_WRITERS] = { &writers_table, add_writers },
 };
 
 const struct ctl_table *ctl_list_table(enum ctl_list kind)
@@ -557,7 +643,10 @@ json_object *ctl_set_json(shadow_ctx *ctx, const shadow_set *s, bool with_copies
 	shadow_copy *const *c;
 	size_t n;
 
-	if (!o || !with_copies)
+	if (!o)
+		return o;
+	json_object_object_add(o, "writers", ctl_set_writers_json(s));
+	if (!with_copies)
 		return o;
 	a = json_object_new_array();
 	n = shadow_ctx_copies(ctx, &c);

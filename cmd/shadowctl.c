@@ -16,6 +16,7 @@
 #include "ctl-list.h"
 #include "ctl-monitor.h"
 #include "ctl-storage.h"
+#include "ctl-writers.h"
 #include "libshadow.h"
 
 /* Exit codes, documented in shadowctl(8). */
@@ -26,6 +27,7 @@
 #define EXIT_LOCKED	4
 #define EXIT_FAILED	5
 #define EXIT_TIMEOUT	6
+#define EXIT_WRITER	7
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -48,7 +50,10 @@ static void usage(FILE *out)
 	      "                            [--provider dm-shadow|dm-snapshot|auto]\n"
 	      " shadowctl [options] disable <volume> [--force]\n"
 	      " shadowctl [options] create <volume>... [--timeout-commit <seconds>]\n"
-	      " shadowctl [options] list [shadows|sets|volumes|providers|storage]\n"
+	      "                            [--writer <name>]... [--component <writer>/<component>]...\n"
+	      "                            [--no-writers] [--writer-timeout <seconds>] [--retries <n>]\n"
+	      "                            [--writers-dir <dir>] [--writer-conf <file>]\n"
+	      " shadowctl [options] list [shadows|sets|volumes|providers|storage|writers]\n"
 	      "                          [-o <columns> | -O]\n"
 	      " shadowctl [options] delete <shadow-id> | --set <set-id> | --oldest <volume>\n"
 	      " shadowctl [options] expose <shadow-id> [--name <name>] [--mount <dir>] [--rw]\n"
@@ -65,7 +70,7 @@ static void usage(FILE *out)
 	      " enable      make a device a volume (a dm device is taken over in place)\n"
 	      " disable     give a volume back as it was\n"
 	      " create      snapshot one or more volumes at one instant (a set)\n"
-	      " list        list shadow copies, sets, volumes, providers or storage\n"
+	      " list        list shadow copies, sets, volumes, providers, storage or writers\n"
 	      " delete      delete a shadow copy, a whole set, or a volume's oldest\n"
 	      " expose      show a shadow copy as /dev/mapper/<name>, optionally mounted\n"
 	      " unexpose    unmount and remove an exposed shadow copy\n"
@@ -92,6 +97,14 @@ static void usage(FILE *out)
 	      " -f, --force                disable: delete its shadows; delete,\n"
 	      "                            deactivate: unexpose\n"
 	      "     --timeout-commit <s>   create: bound of the freeze window (default 10)\n"
+	      "     --writer <name>        create: run only this writer (repeatable)\n"
+	      "     --component <w>/<c>    create: only this writer's component (repeatable)\n"
+	      "     --no-writers           create: run no writer\n"
+	      "     --writer-timeout <s>   create: bound of each exchange with the writers\n"
+	      "                            (all together, default 60)\n"
+	      "     --retries <n>          create: retry up to n times when a writer failed\n"
+	      "     --writers-dir <dir>    create, list writers: the writers directory\n"
+	      "     --writer-conf <file>   create: the writers' configuration file\n"
 	      "     --set <set-id>         delete: every shadow copy of the set\n"
 	      "     --oldest <volume>      delete: the volume's oldest shadow copy\n"
 	      "     --mount <dir>          expose: mount the copy there\n"
@@ -107,7 +120,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Exit status: 0 ok, 1 usage error, 2 not found, 3 refused (exists, busy,\n"
 	      "too small, ...), 4 another shadowctl is running, 5 operation failed\n"
-	      "(undone), 6 the commit took longer than --timeout-commit (undone).\n"
+	      "(undone), 6 the commit took longer than --timeout-commit (undone),\n"
+	      "7 a writer failed or was refused (undone).\n"
 	      "\n"
 	      "For more details see shadowctl(8).\n", out);
 }
@@ -123,6 +137,8 @@ static int exit_code(int r)
 		return EXIT_LOCKED;
 	case ETIMEDOUT:
 		return EXIT_TIMEOUT;
+	case ECANCELED:
+		return EXIT_WRITER;
 	case EEXIST:
 	case EBUSY:
 	case ENOSPC:
@@ -199,10 +215,18 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		}
 		return 0;
 	case VERB_CREATE: {
+		shadow_create_opts *opts = NULL;
+		char why[128];
 		shadow_set *s;
 
-		r = shadow_set_create(ctx, (const char *const *)a->args, (size_t)a->nargs,
-				      a->timeout_us, &s);
+		r = ctl_create_opts(a, &opts, why, sizeof(why));
+		if (r < 0) {
+			fprintf(stderr, "shadowctl: Failed to %s: %s\n", why, strerror(-r));
+			return r;
+		}
+		r = shadow_set_create_with(ctx, (const char *const *)a->args, (size_t)a->nargs,
+					   opts, &s);
+		shadow_create_opts_free(opts);
 		if (r < 0)
 			return r;
 		if (a->json) {
@@ -219,6 +243,7 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 				if (shadow_copy_set(c[i]) == shadow_set_id(s))
 					printf("  shadow %" PRIu64 " of %s\n", shadow_copy_id(c[i]),
 					       shadow_copy_volume(c[i]));
+			ctl_print_set_writers(s);
 		}
 		return 0;
 	}
@@ -328,10 +353,13 @@ int main(int argc, char *argv[])
 		return EXIT_FAILED;
 	}
 	shadow_ctx_set_log(ctx, log_cb, NULL);
-	if (a.verb == VERB_MONITOR) {
+	r = shadow_ctx_set_writers_dir(ctx, a.writers_dir);
+	if (r >= 0)
+		r = shadow_ctx_set_writer_conf(ctx, a.writer_conf);
+	if (r >= 0 && a.verb == VERB_MONITOR) {
 		/* It takes the lock for each pass, not for its whole life. */
 		r = ctl_monitor(ctx, &a, what, sizeof(what));
-	} else {
+	} else if (r >= 0) {
 		r = shadow_ctx_open(ctx, a.wait ? SHADOW_OPEN_WAIT : 0);
 		if (r >= 0)
 			r = run(ctx, &a);
@@ -340,7 +368,8 @@ int main(int argc, char *argv[])
 		if (!*what)
 			snprintf(what, sizeof(what), "%s", shadow_ctx_error(ctx));
 		fprintf(stderr, "shadowctl: Failed to %s: %s\n",
-			*what ? what : ctl_verb_names[a.verb], strerror(-r));
+			*what ? what : ctl_verb_names[a.verb],
+			r == -ECANCELED ? "a writer failed; the set was undone" : strerror(-r));
 		return exit_code(r);
 	}
 	return EXIT_OK;

@@ -30,6 +30,8 @@ typedef struct shadow_ctx shadow_ctx;
 typedef struct shadow_volume shadow_volume;
 typedef struct shadow_set shadow_set;
 typedef struct shadow_copy shadow_copy;
+typedef struct shadow_writer shadow_writer;
+typedef struct shadow_create_opts shadow_create_opts;
 
 /* The state directory used when none is given and SHADOW_STATE_DIR is unset. */
 #define SHADOW_DEFAULT_STATE_DIR "/var/lib/dm-shadow"
@@ -210,10 +212,55 @@ int shadow_volume_set_thresholds(shadow_ctx *ctx, const char *volume,
  * systems), create one snapshot in each, resume all.  All or none: on
  * any failure every snapshot made is deleted, every volume resumed, and
  * shadow_ctx_error() names the volume and the step.  -ETIMEDOUT when the
- * commit took longer than @commit_timeout_us (0: the default).
+ * commit took longer than @commit_timeout_us (0: the default).  The
+ * writers run around the commit as shadow_set_create_with() describes,
+ * with its defaults.
  */
 int shadow_set_create(shadow_ctx *ctx, const char *const *volumes, size_t n,
 		      uint64_t commit_timeout_us, shadow_set **ret);
+
+/* Default bound of each exchange with the writers, all together, in µs. */
+#define SHADOW_DEFAULT_WRITER_TIMEOUT_US 60000000ULL
+
+/*
+ * Options of shadow_set_create_with(); NULL options are the defaults.
+ * The setters return -EINVAL for a value out of range.
+ */
+int shadow_create_opts_new(shadow_create_opts **ret);
+shadow_create_opts *shadow_create_opts_free(shadow_create_opts *o);
+/* The provider's commit bound (0: SHADOW_DEFAULT_COMMIT_TIMEOUT_US). */
+int shadow_create_opts_set_commit_timeout(shadow_create_opts *o, uint64_t us);
+/* Each writer exchange's bound (0: SHADOW_DEFAULT_WRITER_TIMEOUT_US). */
+int shadow_create_opts_set_writer_timeout(shadow_create_opts *o, uint64_t us);
+/* Retry the whole creation up to @n more times when a writer failed. */
+int shadow_create_opts_set_retries(shadow_create_opts *o, unsigned int n);
+/* Run no writer at all. */
+int shadow_create_opts_set_no_writers(shadow_create_opts *o, bool no_writers);
+/* Run only the writers named (repeatable); -ENOENT later if one is missing. */
+int shadow_create_opts_add_writer(shadow_create_opts *o, const char *name);
+/*
+ * Keep only the components named "<writer>/<component>" (repeatable): a
+ * writer none is named for is left out; one that is named but does not
+ * exist fails the creation with -EINVAL.
+ */
+int shadow_create_opts_add_component(shadow_create_opts *o, const char *writer_component);
+
+/*
+ * shadow_set_create() with the writers of the writers directory
+ * (shadow-writer(7)): identify (each writer describes its components);
+ * keep the components with a path on one of the volumes (or those named);
+ * prepare; freeze (every writer within the writer timeout); the commit;
+ * thaw (each writer must have held its application's writes); post-snapshot.
+ * The metadata and data the writers give are kept with the set.  When a
+ * writer fails (no answer in time, crash, protocol error, status error,
+ * held false), the prepared writers get abort, the failed one is killed,
+ * the volumes are resumed, the snapshots deleted, and -ECANCELED is
+ * returned, with shadow_ctx_error() naming the writer and the event; a
+ * refused writer among those to run fails the same way before any runs.
+ * Each writer's last state is kept in the catalog (shadow_ctx_writers()).
+ */
+int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n,
+			   const shadow_create_opts *o, shadow_set **ret);
 
 size_t shadow_ctx_sets(shadow_ctx *ctx, shadow_set *const **ret);
 shadow_set *shadow_ctx_find_set(shadow_ctx *ctx, uint64_t id);
@@ -223,6 +270,16 @@ int64_t shadow_set_created(const shadow_set *s);	/* seconds since epoch */
 uint64_t shadow_set_freeze_us(const shadow_set *s);	/* first suspend to last resume */
 const char *shadow_set_state(const shadow_set *s);	/* "creating", "complete" */
 size_t shadow_set_count(shadow_ctx *ctx, const shadow_set *s);	/* its shadow copies */
+
+/*
+ * What the writers said about a set: @i from 0 to shadow_set_writers() - 1;
+ * the metadata (identify's document) and data (post-snapshot's, or NULL)
+ * as JSON text.
+ */
+size_t shadow_set_writers(const shadow_set *s);
+const char *shadow_set_writer_name(const shadow_set *s, size_t i);
+const char *shadow_set_writer_metadata(const shadow_set *s, size_t i);
+const char *shadow_set_writer_data(const shadow_set *s, size_t i);
 
 /* Delete every shadow copy of set @id (and the set). */
 int shadow_set_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags);
@@ -265,6 +322,39 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 		       const char *mountpoint, unsigned int flags);
 /* Unmount (if mounted by expose) and remove the exposed device. */
 int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id);
+
+/* -------------------------------------------------------------------------
+ * Writers (shadow-writer(7))
+ */
+
+/*
+ * The writers directory (default: $sysconfdir/dm-shadow/writers.d) and
+ * the writers' configuration file passed to them (default:
+ * $sysconfdir/dm-shadow/writers.conf); absolute paths, NULL for the
+ * default.
+ */
+int shadow_ctx_set_writers_dir(shadow_ctx *ctx, const char *dir);
+int shadow_ctx_set_writer_conf(shadow_ctx *ctx, const char *path);
+const char *shadow_ctx_writers_dir(const shadow_ctx *ctx);
+
+/*
+ * Every entry of the writers directory, in name order, refused ones
+ * included.  The list belongs to the context until the next call.
+ */
+int shadow_ctx_writers(shadow_ctx *ctx, shadow_writer *const **ret, size_t *ret_n);
+const char *shadow_writer_name(const shadow_writer *w);
+const char *shadow_writer_path(const shadow_writer *w);
+/* "ready", or "refused" (see shadow_writer_reason()). */
+const char *shadow_writer_state(const shadow_writer *w);
+const char *shadow_writer_reason(const shadow_writer *w);
+/*
+ * Its last state in the catalog: "ok", "failed", "refused", "skipped", or
+ * NULL if it never ran; the event it was at, the message, and when.
+ */
+const char *shadow_writer_last_state(const shadow_writer *w);
+const char *shadow_writer_last_event(const shadow_writer *w);
+const char *shadow_writer_last_message(const shadow_writer *w);
+int64_t shadow_writer_last_time(const shadow_writer *w);
 
 /* -------------------------------------------------------------------------
  * Events

@@ -37,8 +37,26 @@ void shadow_set_free(struct shadow_set *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->n_writers; i++) {
+		free(s->writers[i].name);
+		json_object_put(s->writers[i].metadata);
+		json_object_put(s->writers[i].data);
+	}
+	free(s->writers);
 	free(s->state);
 	free(s);
+}
+
+void shadow_writer_record_free(struct shadow_writer_record *w)
+{
+	if (!w)
+		return;
+	free(w->name);
+	free(w->path);
+	free(w->state);
+	free(w->event);
+	free(w->message);
+	free(w);
 }
 
 void shadow_copy_free(struct shadow_copy *s)
@@ -56,6 +74,7 @@ void shadow_copy_free(struct shadow_copy *s)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_volume *, shadow_volume_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_set *, shadow_set_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_copy *, shadow_copy_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_writer_record *, shadow_writer_record_free);
 
 void shadow_catalog_clear(struct shadow_catalog *c)
 {
@@ -65,9 +84,12 @@ void shadow_catalog_clear(struct shadow_catalog *c)
 		shadow_set_free(c->sets[i]);
 	for (size_t i = 0; i < c->n_copies; i++)
 		shadow_copy_free(c->copies[i]);
+	for (size_t i = 0; i < c->n_writers; i++)
+		shadow_writer_record_free(c->writers[i]);
 	free(c->volumes);
 	free(c->sets);
 	free(c->copies);
+	free(c->writers);
 	*c = (struct shadow_catalog) { .next_id = 1, .next_set = 1 };
 }
 
@@ -133,6 +155,77 @@ void shadow_catalog_remove_copy(struct shadow_catalog *c, struct shadow_copy *s)
 {
 	drop((void **)c->copies, &c->n_copies, s);
 	shadow_copy_free(s);
+}
+
+int shadow_set_add_writer(struct shadow_set *s, const char *name,
+			  struct json_object *metadata, struct json_object *data)
+{
+	struct shadow_set_writer *t;
+	char *n = strdup(name);
+
+	if (!n)
+		return -ENOMEM;
+	t = realloc(s->writers, (s->n_writers + 1) * sizeof(*t));
+	if (!t) {
+		free(n);
+		return -ENOMEM;
+	}
+	t[s->n_writers++] = (struct shadow_set_writer) {
+		.name = n,
+		.metadata = metadata ? json_object_get(metadata) : NULL,
+		.data = data ? json_object_get(data) : NULL,
+	};
+	s->writers = t;
+	return 0;
+}
+
+struct shadow_writer_record *shadow_catalog_writer(const struct shadow_catalog *c,
+						   const char *name)
+{
+	for (size_t i = 0; i < c->n_writers; i++)
+		if (strcmp(c->writers[i]->name, name) == 0)
+			return c->writers[i];
+	return NULL;
+}
+
+static int dup_or_null(const char *s, char **ret)
+{
+	*ret = NULL;
+	if (s && !(*ret = strdup(s)))
+		return -ENOMEM;
+	return 0;
+}
+
+int shadow_catalog_record_writer(struct shadow_catalog *c, const char *name,
+				 const char *path, const char *state,
+				 const char *event, const char *message,
+				 int64_t time)
+{
+	_cleanup_(shadow_writer_record_freep) struct shadow_writer_record *w = NULL;
+	struct shadow_writer_record *old = shadow_catalog_writer(c, name);
+	int r;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->time = time;
+	if (dup_or_null(name, &w->name) < 0 || dup_or_null(path, &w->path) < 0 ||
+	    dup_or_null(state, &w->state) < 0 || dup_or_null(event, &w->event) < 0 ||
+	    dup_or_null(message, &w->message) < 0)
+		return -ENOMEM;
+	if (old) {
+		/* Keep the directory's order: replace in place. */
+		for (size_t i = 0; i < c->n_writers; i++)
+			if (c->writers[i] == old)
+				c->writers[i] = TAKE_PTR(w);
+		shadow_writer_record_free(old);
+		return 0;
+	}
+	r = append((void ***)&c->writers, &c->n_writers, w);
+	if (r < 0)
+		return r;
+	TAKE_PTR(w);
+	return 0;
 }
 
 struct shadow_volume *shadow_catalog_volume(const struct shadow_catalog *c, const char *name)
@@ -205,10 +298,24 @@ static json_object *encode_volume(const void *item)
 	return TAKE_PTR(o);
 }
 
+static json_object *encode_set_writer(const struct shadow_set_writer *w)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	if (!o ||
+	    add_str(o, "name", w->name) < 0 ||
+	    (w->metadata ? add(o, "metadata", json_object_get(w->metadata))
+			 : add_str(o, "metadata", NULL)) < 0 ||
+	    (w->data && add(o, "data", json_object_get(w->data)) < 0))
+		return NULL;
+	return TAKE_PTR(o);
+}
+
 static json_object *encode_set(const void *item)
 {
 	const struct shadow_set *s = item;
 	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *a;
 
 	if (!o ||
 	    add(o, "id", json_object_new_uint64(s->id)) < 0 ||
@@ -216,6 +323,20 @@ static json_object *encode_set(const void *item)
 	    add(o, "freeze_us", json_object_new_uint64(s->freeze_us)) < 0 ||
 	    add_str(o, "state", s->state) < 0)
 		return NULL;
+	/* Sets made without writers look as they always did. */
+	if (s->n_writers == 0)
+		return TAKE_PTR(o);
+	a = json_object_new_array();
+	if (add(o, "writers", a) < 0)
+		return NULL;
+	for (size_t i = 0; i < s->n_writers; i++) {
+		json_object *w = encode_set_writer(&s->writers[i]);
+
+		if (!w || json_object_array_add(a, w) < 0) {
+			json_object_put(w);
+			return NULL;
+		}
+	}
 	return TAKE_PTR(o);
 }
 
@@ -235,6 +356,22 @@ static json_object *encode_copy(const void *item)
 	    add_str(o, "device", s->device) < 0 ||
 	    add_str(o, "mountpoint", s->mountpoint) < 0 ||
 	    add(o, "writable", json_object_new_boolean(s->writable)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+static json_object *encode_writer(const void *item)
+{
+	const struct shadow_writer_record *w = item;
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	if (!o ||
+	    add_str(o, "name", w->name) < 0 ||
+	    add_str(o, "path", w->path) < 0 ||
+	    add_str(o, "state", w->state) < 0 ||
+	    add_str(o, "event", w->event) < 0 ||
+	    add_str(o, "message", w->message) < 0 ||
+	    add(o, "time", json_object_new_int64(w->time)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -275,7 +412,9 @@ int shadow_catalog_encode(const struct shadow_catalog *c, char **ret)
 	    add_array(o, "sets", (void *const *)c->sets, c->n_sets,
 		      encode_set) < 0 ||
 	    add_array(o, "shadows", (void *const *)c->copies, c->n_copies,
-		      encode_copy) < 0)
+		      encode_copy) < 0 ||
+	    add_array(o, "writers", (void *const *)c->writers, c->n_writers,
+		      encode_writer) < 0)
 		return -ENOMEM;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_SPACED);
@@ -348,7 +487,7 @@ static int get_u64(struct decoder *d, json_object *o, const char *what,
 static int get_i64(struct decoder *d, json_object *o, const char *what,
 		   const char *key, int64_t *ret)
 {
-	json_object *v;
+	json_object *v = NULL;
 	int r;
 
 	r = get_field(d, o, what, key, json_type_int, false, &v);
@@ -442,6 +581,41 @@ static int decode_volume(struct decoder *d, json_object *o, size_t i,
 	return 0;
 }
 
+/* A set's optional "writers": [ { "name", "metadata", "data" (optional) } ]. */
+static int decode_set_writers(struct decoder *d, json_object *o, const char *set,
+			      struct shadow_set *s)
+{
+	json_object *a;
+	char what[64];
+	int r;
+
+	if (!json_object_object_get_ex(o, "writers", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array))
+		return bad(d, "%s: \"writers\" has the wrong type", set);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *w = json_object_array_get_idx(a, i), *m, *data = NULL;
+		_cleanup_free_ char *name = NULL;
+
+		snprintf(what, sizeof(what), "%s.writers[%zu]", set, i);
+		if (!json_object_is_type(w, json_type_object))
+			return bad(d, "%s is not an object", what);
+		if ((r = get_str(d, w, what, "name", false, &name)) < 0 ||
+		    (r = get_field(d, w, what, "metadata", json_type_object, true, &m)) < 0)
+			return r;
+		if (json_object_object_get_ex(w, "data", &data) && data &&
+		    !json_object_is_type(data, json_type_object))
+			return bad(d, "%s: \"data\" has the wrong type", what);
+		for (size_t j = 0; j < s->n_writers; j++)
+			if (strcmp(s->writers[j].name, name) == 0)
+				return bad(d, "%s: writer \"%s\" appears twice", set, name);
+		r = shadow_set_add_writer(s, name, m, data);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int decode_set(struct decoder *d, json_object *o, size_t i,
 		      struct shadow_set **ret)
 {
@@ -465,6 +639,9 @@ static int decode_set(struct decoder *d, json_object *o, size_t i,
 		return bad(d, "%s: id 0", what);
 	if (!one_of(s->state, states))
 		return bad(d, "%s: unknown state \"%s\"", what, s->state);
+	r = decode_set_writers(d, o, what, s);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(s);
 	return 0;
 }
@@ -501,6 +678,61 @@ static int decode_copy(struct decoder *d, json_object *o, size_t i,
 	if (!one_of(s->state, states))
 		return bad(d, "%s: unknown state \"%s\"", what, s->state);
 	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+static int decode_writer(struct decoder *d, json_object *o, size_t i,
+			 struct shadow_writer_record **ret)
+{
+	static const char *const states[] = { "ok", "failed", "refused", "skipped", NULL };
+	_cleanup_(shadow_writer_record_freep) struct shadow_writer_record *w = NULL;
+	char what[32];
+	int r;
+
+	snprintf(what, sizeof(what), "writers[%zu]", i);
+	if (!json_object_is_type(o, json_type_object))
+		return bad(d, "%s is not an object", what);
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	if ((r = get_str(d, o, what, "name", false, &w->name)) < 0 ||
+	    (r = get_str(d, o, what, "path", true, &w->path)) < 0 ||
+	    (r = get_str(d, o, what, "state", false, &w->state)) < 0 ||
+	    (r = get_str(d, o, what, "event", true, &w->event)) < 0 ||
+	    (r = get_str(d, o, what, "message", true, &w->message)) < 0 ||
+	    (r = get_i64(d, o, what, "time", &w->time)) < 0)
+		return r;
+	if (!one_of(w->state, states))
+		return bad(d, "%s: unknown state \"%s\"", what, w->state);
+	*ret = TAKE_PTR(w);
+	return 0;
+}
+
+/* The optional top-level "writers" (absent from older catalogs). */
+static int decode_writers(struct decoder *d, json_object *o, struct shadow_catalog *c)
+{
+	json_object *a;
+	int r;
+
+	if (!json_object_object_get_ex(o, "writers", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array))
+		return bad(d, "catalog: \"writers\" has the wrong type");
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct shadow_writer_record *w = NULL;
+
+		r = decode_writer(d, json_object_array_get_idx(a, i), i, &w);
+		if (r < 0)
+			return r;
+		if (shadow_catalog_writer(c, w->name))
+			r = bad(d, "writer \"%s\" appears twice", w->name);
+		else
+			r = append((void ***)&c->writers, &c->n_writers, w);
+		if (r < 0) {
+			shadow_writer_record_free(w);
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -597,7 +829,7 @@ static int decode(struct decoder *d, json_object *o, struct shadow_catalog *c)
 			return r;
 		}
 	}
-	return 0;
+	return decode_writers(d, o, c);
 }
 
 int shadow_catalog_decode(const char *text, struct shadow_catalog *ret,

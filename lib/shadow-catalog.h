@@ -15,7 +15,14 @@
  *     "sets":    [ { "id", "created", "freeze_us", "state" } ],
  *     "shadows": [ { "id", "snapshot", "set", "volume", "method",
  *                    "created", "state", "device" (or null),
- *                    "mountpoint" (or null), "writable" } ] }
+ *                    "mountpoint" (or null), "writable" } ],
+ *     "writers": [ { "name", "path" (or null), "state", "event" (or null),
+ *                    "message" (or null), "time" } ] }
+ * A set may hold "writers": [ { "name", "metadata", "data" (optional) } ]:
+ * what each writer said about the set (shadow-writer(7)).  Both "writers"
+ * members are optional: catalogs written before writers existed load.
+ * The top-level "writers" is the last state of each writer seen (ok,
+ * failed, refused, skipped), kept across sets.
  *
  * A volume's "provider" is "dm-shadow" or "dm-snapshot"; catalogs written
  * before providers existed have none, and their volumes are dm-shadow's.
@@ -27,6 +34,8 @@
 #include <stdint.h>
 
 #include "libshadow.h"
+
+struct json_object;
 
 #define SHADOW_CATALOG_VERSION 1
 
@@ -43,11 +52,30 @@ struct shadow_volume {
 	bool active;		/* runtime only: dm device loaded */
 };
 
+/* What one writer said about a set. */
+struct shadow_set_writer {
+	char *name;
+	struct json_object *metadata;	/* identify's document */
+	struct json_object *data;	/* post-snapshot's, or NULL */
+};
+
 struct shadow_set {
 	uint64_t id;
 	int64_t created;
 	uint64_t freeze_us;
 	char *state;		/* "creating" | "complete" */
+	struct shadow_set_writer *writers;
+	size_t n_writers;
+};
+
+/* The last state of one writer. */
+struct shadow_writer_record {
+	char *name;
+	char *path;
+	char *state;		/* "ok" | "failed" | "refused" | "skipped" */
+	char *event;		/* the event it was at, or NULL */
+	char *message;		/* why (failed, refused, skipped), or NULL */
+	int64_t time;
 };
 
 struct shadow_copy {
@@ -72,6 +100,8 @@ struct shadow_catalog {
 	size_t n_sets;
 	struct shadow_copy **copies;
 	size_t n_copies;
+	struct shadow_writer_record **writers;
+	size_t n_writers;
 };
 
 void shadow_catalog_clear(struct shadow_catalog *c);
@@ -101,6 +131,20 @@ void shadow_catalog_remove_volume(struct shadow_catalog *c, struct shadow_volume
 void shadow_catalog_remove_set(struct shadow_catalog *c, struct shadow_set *s);
 void shadow_catalog_remove_copy(struct shadow_catalog *c, struct shadow_copy *s);
 
+/*
+ * Record what writer @name said about set @s: new references to @metadata
+ * and @data (either may be NULL).
+ */
+int shadow_set_add_writer(struct shadow_set *s, const char *name,
+			  struct json_object *metadata, struct json_object *data);
+/* Record the last state of writer @name, replacing the previous one. */
+int shadow_catalog_record_writer(struct shadow_catalog *c, const char *name,
+				 const char *path, const char *state,
+				 const char *event, const char *message,
+				 int64_t time);
+struct shadow_writer_record *shadow_catalog_writer(const struct shadow_catalog *c,
+						   const char *name);
+
 struct shadow_volume *shadow_catalog_volume(const struct shadow_catalog *c, const char *name);
 struct shadow_set *shadow_catalog_set(const struct shadow_catalog *c, uint64_t id);
 struct shadow_copy *shadow_catalog_copy(const struct shadow_catalog *c, uint64_t id);
@@ -108,5 +152,6 @@ struct shadow_copy *shadow_catalog_copy(const struct shadow_catalog *c, uint64_t
 void shadow_volume_free(struct shadow_volume *v);
 void shadow_set_free(struct shadow_set *s);
 void shadow_copy_free(struct shadow_copy *s);
+void shadow_writer_record_free(struct shadow_writer_record *w);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "shadow-ctx.h"
+#include "shadow-writers.h"
 
 _printf_(3, 4)
 void ctx_log(shadow_ctx *ctx, int level, const char *fmt, ...)
@@ -91,6 +92,7 @@ shadow_ctx *shadow_ctx_free(shadow_ctx *ctx)
 	if (!ctx)
 		return NULL;
 	shadow_catalog_clear(&ctx->cat);
+	ctx_writers_clear(ctx);
 	if (ctx->lock_fd >= 0)
 		close(ctx->lock_fd);	/* drops the flock */
 	free(ctx->state_dir);

@@ -30,6 +30,11 @@ struct shadow_ctx {
 	bool opened;
 	bool readonly;
 	struct shadow_catalog cat;
+	/* writers (shadow-writers.c): NULL means the configured default */
+	char *writers_dir;
+	char *writer_conf;
+	struct shadow_writer **writer_list;	/* shadow_ctx_writers() */
+	size_t n_writer_list;
 	struct shadow_provider_probe probes[SHADOW_N_PROVIDERS];
 };
 

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Shadow copy sets: snapshot several volumes at one instant, all or none.
+ * Shadow copy sets: snapshot several volumes at one instant, all or none,
+ * with the writers quiescing their applications around the instant.
  */
 #include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
 #include <string.h>
 
+#include "shadow-create-opts.h"
 #include "shadow-ctx.h"
+#include "shadow-set-machine.h"
+#include "shadow-writers.h"
 
 size_t shadow_ctx_sets(shadow_ctx *ctx, shadow_set *const **ret)
 {
@@ -24,14 +30,103 @@ uint64_t shadow_set_freeze_us(const shadow_set *s) { return s->freeze_us; }
 const char *shadow_set_state(const shadow_set *s) { return s->state; }
 size_t shadow_set_count(shadow_ctx *ctx, const shadow_set *s) { return set_count(&ctx->cat, s->id); }
 
+size_t shadow_set_writers(const shadow_set *s) { return s->n_writers; }
+
+const char *shadow_set_writer_name(const shadow_set *s, size_t i)
+{
+	return i < s->n_writers ? s->writers[i].name : NULL;
+}
+
+static const char *json_text(struct json_object *o)
+{
+	return o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						  JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+}
+
+const char *shadow_set_writer_metadata(const shadow_set *s, size_t i)
+{
+	return i < s->n_writers ? json_text(s->writers[i].metadata) : NULL;
+}
+
+const char *shadow_set_writer_data(const shadow_set *s, size_t i)
+{
+	return i < s->n_writers ? json_text(s->writers[i].data) : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Creation: the steps of shadow-set-machine.h, driven by
+ * shadow_set_create_with().  Each step returns its outcome and, on
+ * failure, has said why with ctx_fail(); the actions undo.  Nothing here
+ * but the steps calls ctx_fail(), so the first failure is what the caller
+ * reads in shadow_ctx_error().
+ */
+
 /* Where one volume of a set creation is. */
 struct member {
 	struct shadow_volume *v;
+	dev_t dev;		/* its device's number */
 	const struct shadow_provider_ops *p;
 	struct shadow_copy *c;
 	bool suspended;
 	bool created;
 };
+
+/* One creation, across its attempts. */
+struct creation {
+	shadow_ctx *ctx;
+	const struct shadow_create_opts *o;
+	struct member *m;
+	size_t n;
+	uint64_t commit_timeout_us;
+	uint64_t writer_timeout_us;
+	/* this attempt */
+	struct shadow_set *s;		/* in the catalog from COMMIT on */
+	struct shadow_writer **dir;	/* the writers directory's entries */
+	size_t n_dir;
+	struct shadow_writer **refused;	/* those selected but refused (in dir) */
+	size_t n_refused;
+	struct writer_run run;
+	int r;				/* the first failure's error */
+};
+
+/* Record a step's failure (the first one of an attempt wins). */
+_printf_(3, 4)
+static enum set_outcome step_fail(struct creation *cr, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cr->r == 0) {
+		cr->r = r;
+		va_start(ap, fmt);
+		vsnprintf(cr->ctx->error, sizeof(cr->ctx->error), fmt, ap);
+		va_end(ap);
+	}
+	return SET_FAIL;
+}
+
+/* The first writer that failed, as the reason of the attempt's failure. */
+static enum set_outcome writer_failed(struct creation *cr)
+{
+	struct writer_proc *w = cr->run.culprit;
+
+	step_fail(cr, -ECANCELED, "create the set: writer %s, %s: %s", w->entry->name,
+		  shadow_proto_event_name(w->fail_event),
+		  w->message ? w->message : "failed");
+	return SET_FAIL_WRITER;
+}
+
+/* Save the catalog without touching the error message (undo paths). */
+static void save_quietly(shadow_ctx *ctx)
+{
+	int r;
+
+	if (ctx->readonly)
+		return;
+	r = shadow_catalog_save(ctx->state_dir, &ctx->cat);
+	if (r < 0)
+		ctx_log(ctx, SHADOW_LOG_ERR, "write the catalog in %s: %s", ctx->state_dir,
+			strerror(-r));
+}
 
 static int new_copy(shadow_ctx *ctx, struct shadow_volume *v, uint64_t set,
 		    struct shadow_copy **ret)
@@ -61,67 +156,506 @@ static int new_copy(shadow_ctx *ctx, struct shadow_volume *v, uint64_t set,
 	return 0;
 }
 
-/* Undo a set creation: resume every suspended volume, delete every snapshot. */
-static void set_rollback(shadow_ctx *ctx, struct member *m, size_t n, struct shadow_set *s)
+/* --- IDENTIFY ----------------------------------------------------------- */
+
+static bool listed(char *const *names, size_t n, const char *name)
 {
-	for (size_t i = n; i-- > 0;)
-		if (m[i].suspended) {
-			int r = shadow_dm_resume(m[i].v->dm_name);
-
-			if (r < 0)
-				ctx_log(ctx, SHADOW_LOG_ERR, "rollback: resume volume %s failed: %s",
-				       m[i].v->name, strerror(-r));
-			else
-				m[i].suspended = false;
-		}
 	for (size_t i = 0; i < n; i++)
-		if (m[i].created) {
-			int r = m[i].p->remove(ctx, m[i].v, m[i].c->snapshot);
-
-			if (r < 0 && r != -ENOENT)
-				ctx_log(ctx, SHADOW_LOG_ERR,
-				       "rollback: delete snapshot %" PRIu64 " of volume %s failed: %s",
-				       m[i].c->snapshot, m[i].v->name, strerror(-r));
-			else
-				m[i].created = false;
-		}
-	for (size_t i = 0; i < n; i++)
-		if (m[i].c)
-			shadow_catalog_remove_copy(&ctx->cat, m[i].c);
-	shadow_catalog_remove_set(&ctx->cat, s);
-	(void)shadow_catalog_save(ctx->state_dir, &ctx->cat);
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
 }
 
-static int commit_step_late(shadow_ctx *ctx, uint64_t t0, uint64_t timeout,
-			    const char *vol, const char *step)
+/*
+ * The writers to run: all of the directory, or those named with
+ * --writer, and with --component only those a component is named for.
+ */
+static enum set_outcome select_writers(struct creation *cr, struct shadow_writer ***ret,
+				       size_t *ret_n)
+{
+	const struct shadow_create_opts *o = cr->o;
+	_cleanup_free_ struct shadow_writer **run = calloc(cr->n_dir ? cr->n_dir : 1, sizeof(*run));
+	size_t n = 0;
+
+	if (!run || !(cr->refused = calloc(cr->n_dir ? cr->n_dir : 1, sizeof(*cr->refused))))
+		return step_fail(cr, -ENOMEM, "create the set: select the writers");
+	for (size_t i = 0; i < o->n_writers; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < cr->n_dir; j++)
+			found = found || strcmp(cr->dir[j]->name, o->writers[i]) == 0;
+		if (!found)
+			return step_fail(cr, -ENOENT, "create the set: no writer named %s in %s",
+					 o->writers[i], ctx_writers_dir(cr->ctx));
+	}
+	for (size_t i = 0; i < o->n_components; i++) {
+		const char *wc = o->components[i], *slash = strchr(wc, '/');
+		size_t len = slash ? (size_t)(slash - wc) : strlen(wc);
+		bool found = false;
+
+		for (size_t j = 0; j < cr->n_dir; j++)
+			found = found || (strlen(cr->dir[j]->name) == len &&
+					  strncmp(cr->dir[j]->name, wc, len) == 0);
+		if (!found)
+			return step_fail(cr, -ENOENT, "create the set: no writer named %.*s in %s (component %s)",
+					 (int)len, wc, ctx_writers_dir(cr->ctx), wc);
+	}
+	for (size_t j = 0; j < cr->n_dir; j++) {
+		struct shadow_writer *e = cr->dir[j];
+
+		if (o->n_writers && !listed(o->writers, o->n_writers, e->name))
+			continue;
+		if (o->n_components && !create_opts_writer_has_components(o, e->name))
+			continue;
+		if (e->refused)
+			cr->refused[cr->n_refused++] = e;
+		else
+			run[n++] = e;
+	}
+	if (cr->n_refused) {
+		struct shadow_writer *e = cr->refused[0];
+
+		/* An application the admin set up a writer for would go unprotected. */
+		return step_fail(cr, -ECANCELED, "create the set: writer %s, identify: refused, not run: %s",
+				 e->name, e->refused);
+	}
+	*ret = TAKE_PTR(run);
+	*ret_n = n;
+	return SET_OK;
+}
+
+static enum set_outcome step_identify(struct creation *cr)
+{
+	_cleanup_free_ struct shadow_writer **run = NULL;
+	_cleanup_free_ struct shadow_proto_volume *vols = NULL;
+	struct shadow_proto_request req = { .event = SHADOW_EVENT_IDENTIFY };
+	enum set_outcome out;
+	size_t n = 0;
+	int r;
+
+	if (cr->o->no_writers)
+		return SET_OK;
+	r = writers_scan(ctx_writers_dir(cr->ctx), &cr->dir, &cr->n_dir);
+	if (r < 0)
+		return step_fail(cr, r, "create the set: read the writers directory %s",
+				 ctx_writers_dir(cr->ctx));
+	out = select_writers(cr, &run, &n);
+	if (out != SET_OK || n == 0)
+		return out;
+	r = writers_start(cr->ctx, &cr->run, run, n, ctx_writer_conf(cr->ctx),
+			  cr->writer_timeout_us);
+	if (r == -ECANCELED)
+		return writer_failed(cr);
+	if (r < 0)
+		return step_fail(cr, r, "create the set: start the writers");
+
+	vols = calloc(cr->n, sizeof(*vols));
+	if (!vols)
+		return step_fail(cr, -ENOMEM, "create the set: identify");
+	for (size_t i = 0; i < cr->n && r == 0; i++) {
+		vols[i].name = cr->m[i].v->name;
+		if (asprintf(&vols[i].device, DEV_MAPPER "%s", cr->m[i].v->dm_name) < 0) {
+			vols[i].device = NULL;
+			r = -ENOMEM;
+		} else {
+			r = mountpoint_of(cr->m[i].dev, &vols[i].mountpoint);
+		}
+	}
+	req.protocol = SHADOW_PROTO_VERSION;
+	req.set = cr->ctx->cat.next_set;
+	req.volumes = vols;
+	req.n_volumes = cr->n;
+	if (r == 0)
+		r = writers_exchange(&cr->run, &req);
+	for (size_t i = 0; i < cr->n; i++) {
+		free(vols[i].device);
+		free(vols[i].mountpoint);
+	}
+	if (r == -ECANCELED)
+		return writer_failed(cr);
+	if (r < 0)
+		return step_fail(cr, r, "create the set: identify");
+	return SET_OK;
+}
+
+/* --- CHOOSE ------------------------------------------------------------- */
+
+static struct writer_proc *running_writer(struct creation *cr, const char *name)
+{
+	for (size_t i = 0; i < cr->run.n; i++)
+		if (strcmp(cr->run.w[i].entry->name, name) == 0)
+			return &cr->run.w[i];
+	return NULL;
+}
+
+static bool has_component(const struct writer_proc *w, const char *name)
+{
+	for (size_t i = 0; i < w->meta.n_components; i++)
+		if (strcmp(w->meta.components[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Keep @w's components on the set's volumes, or the ones named. */
+static int choose_components(struct creation *cr, struct writer_proc *w, const dev_t *devs)
+{
+	const struct shadow_proto_metadata *m = &w->meta;
+
+	w->components = calloc(m->n_components ? m->n_components : 1, sizeof(*w->components));
+	if (!w->components)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_components; i++) {
+		const struct shadow_proto_component *c = &m->components[i];
+		bool keep = false;
+
+		if (cr->o->n_components)
+			keep = create_opts_component_named(cr->o, w->entry->name, c->name);
+		else
+			for (size_t p = 0; p < c->n_paths && !keep; p++)
+				keep = path_on_devices(c->paths[p], devs, cr->n);
+		if (!keep)
+			continue;
+		w->components[w->n_components] = strdup(c->name);
+		if (!w->components[w->n_components])
+			return -ENOMEM;
+		w->n_components++;
+	}
+	return 0;
+}
+
+static enum set_outcome step_choose(struct creation *cr)
+{
+	_cleanup_free_ dev_t *devs = calloc(cr->n, sizeof(*devs));
+
+	if (!devs)
+		return step_fail(cr, -ENOMEM, "create the set: choose the components");
+	for (size_t i = 0; i < cr->n; i++)
+		devs[i] = cr->m[i].dev;
+	/* Every component named must exist: a typo must not go unnoticed. */
+	for (size_t i = 0; i < cr->o->n_components; i++) {
+		const char *wc = cr->o->components[i], *slash = strchr(wc, '/');
+		char name[256];
+		struct writer_proc *w;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(slash - wc), wc);
+		w = running_writer(cr, name);
+		if (!w || !has_component(w, slash + 1))
+			return step_fail(cr, -EINVAL, "create the set: writer %s has no component %s",
+					 name, slash + 1);
+	}
+	for (size_t i = 0; i < cr->run.n; i++) {
+		struct writer_proc *w = &cr->run.w[i];
+
+		if (!w->metadata || w->failed)
+			continue;
+		if (choose_components(cr, w, devs) < 0)
+			return step_fail(cr, -ENOMEM, "create the set: choose the components");
+		if (w->n_components == 0)
+			writers_skip(&cr->run, w);
+	}
+	return SET_OK;
+}
+
+/* --- PREPARE, FREEZE, THAW, POST_SNAPSHOT -------------------------------- */
+
+static enum set_outcome exchange(struct creation *cr, const struct shadow_proto_request *req)
+{
+	int r;
+
+	if (writers_active(&cr->run) == 0)
+		return SET_OK;
+	r = writers_exchange(&cr->run, req);
+	if (r == -ECANCELED)
+		return writer_failed(cr);
+	if (r < 0)
+		return step_fail(cr, r, "create the set: %s", shadow_proto_event_name(req->event));
+	return SET_OK;
+}
+
+static enum set_outcome step_post_snapshot(struct creation *cr)
+{
+	_cleanup_free_ struct shadow_proto_copy *copies = calloc(cr->n, sizeof(*copies));
+	struct shadow_proto_request req = {
+		.event = SHADOW_EVENT_POST_SNAPSHOT, .set = cr->s->id,
+		.copies = copies, .n_copies = cr->n,
+	};
+
+	if (!copies)
+		return step_fail(cr, -ENOMEM, "create the set: post-snapshot");
+	for (size_t i = 0; i < cr->n; i++)
+		copies[i] = (struct shadow_proto_copy) { .id = cr->m[i].c->id, .volume = cr->m[i].v->name };
+	return exchange(cr, &req);
+}
+
+/* --- COMMIT ------------------------------------------------------------- */
+
+static int commit_step_late(struct creation *cr, uint64_t t0, const char *vol, const char *step)
 {
 	uint64_t spent = now_us() - t0;
 
-	if (spent <= timeout)
+	if (spent <= cr->commit_timeout_us)
 		return 0;
-	return ctx_fail(ctx, -ETIMEDOUT,
-		    "create the set: volume %s, %s: the commit took %" PRIu64 " ms, more than the %" PRIu64 " ms allowed",
-		    vol, step, spent / 1000, timeout / 1000);
+	step_fail(cr, -ETIMEDOUT,
+		  "create the set: volume %s, %s: the commit took %" PRIu64 " ms, more than the %" PRIu64 " ms allowed",
+		  vol, step, spent / 1000, cr->commit_timeout_us / 1000);
+	return -ETIMEDOUT;
 }
 
-int shadow_set_create(shadow_ctx *ctx, const char *const *volumes, size_t n,
-		      uint64_t commit_timeout_us, shadow_set **ret)
+static enum set_outcome step_commit(struct creation *cr)
 {
-	_cleanup_free_ struct member *m = NULL;
+	shadow_ctx *ctx = cr->ctx;
+	struct member *m = cr->m;
+	size_t n = cr->n;
 	struct shadow_set *s;
 	uint64_t t0, t1;
 	int r;
 
-	if (!ctx->opened)
-		return ctx_fail(ctx, -EBADFD, "create the set: the context is not open");
-	if (n == 0)
-		return ctx_fail(ctx, -EINVAL, "create the set: no volume given");
-	if (!commit_timeout_us)
-		commit_timeout_us = SHADOW_DEFAULT_COMMIT_TIMEOUT_US;
-	m = calloc(n, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
+	/* Record the set as "creating" first: a crash from here on is undone by ctx_repair(). */
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->state = strdup("creating"))) {
+		free(s);
+		return step_fail(cr, -ENOMEM, "create the set: record it in the catalog");
+	}
+	s->id = ctx->cat.next_set;
+	s->created = now_realtime();
+	r = shadow_catalog_add_set(&ctx->cat, s);
+	if (r < 0) {
+		shadow_set_free(s);
+		return step_fail(cr, r, "create the set: record it in the catalog");
+	}
+	cr->s = s;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = new_copy(ctx, m[i].v, s->id, &m[i].c);
+	if (r == 0 && !ctx->readonly)
+		r = shadow_catalog_save(ctx->state_dir, &ctx->cat);
+	if (r < 0)
+		return step_fail(cr, r, "create the set: record it in the catalog");
+	/* What can be done before the freeze is: it keeps the window short. */
 	for (size_t i = 0; i < n; i++) {
+		if (!m[i].p->prepare)
+			continue;
+		r = m[i].p->prepare(ctx, m[i].v, m[i].c);
+		if (r < 0) {
+			cr->r = cr->r ?: r;	/* the provider said what failed */
+			return SET_FAIL;
+		}
+	}
+
+	/* The freeze window: first suspend to last resume. */
+	t0 = now_us();
+	for (size_t i = 0; i < n; i++) {
+		r = shadow_dm_suspend(m[i].v->dm_name, true);
+		if (r < 0)
+			return step_fail(cr, r, "create the set: volume %s, suspend (freeze)", m[i].v->name);
+		m[i].suspended = true;
+		if (commit_step_late(cr, t0, m[i].v->name, "suspend") < 0)
+			return SET_FAIL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		r = m[i].p->create(ctx, m[i].v, m[i].c);
+		if (r < 0)
+			return step_fail(cr, r, "create the set: volume %s, create snapshot %" PRIu64 " (%s)",
+					 m[i].v->name, m[i].c->snapshot, m[i].p->name);
+		m[i].created = true;
+		if (commit_step_late(cr, t0, m[i].v->name, "create snapshot") < 0)
+			return SET_FAIL;
+	}
+	for (size_t i = n; i-- > 0;) {
+		r = shadow_dm_resume(m[i].v->dm_name);
+		if (r < 0)
+			return step_fail(cr, r, "create the set: volume %s, resume", m[i].v->name);
+		m[i].suspended = false;
+	}
+	t1 = now_us();
+	if (commit_step_late(cr, t0, m[0].v->name, "resume") < 0)
+		return SET_FAIL;
+	s->freeze_us = t1 - t0;
+	return SET_OK;
+}
+
+/* --- RECORD ------------------------------------------------------------- */
+
+static enum set_outcome step_record(struct creation *cr)
+{
+	struct shadow_set *s = cr->s;
+	int r;
+
+	for (size_t i = 0; i < cr->run.n; i++) {
+		struct writer_proc *w = &cr->run.w[i];
+
+		if (w->skipped || w->failed || !w->metadata)
+			continue;
+		r = shadow_set_add_writer(s, w->entry->name, w->metadata, w->data);
+		if (r < 0)
+			return step_fail(cr, r, "create the set: record the writers' metadata");
+	}
+	if (replace_str(&s->state, "complete") < 0)
+		return step_fail(cr, -ENOMEM, "create the set: record it");
+	for (size_t i = 0; i < cr->n; i++)
+		if (replace_str(&cr->m[i].c->state, "valid") < 0)
+			return step_fail(cr, -ENOMEM, "create the set: record it");
+	r = ctx_save(cr->ctx);
+	if (r < 0) {
+		/* All or none: a set the catalog does not hold is undone. */
+		if (cr->r == 0)
+			cr->r = r;	/* ctx_save() said why */
+		return SET_FAIL;
+	}
+	return SET_OK;
+}
+
+static enum set_outcome run_step(struct creation *cr, enum set_step step)
+{
+	struct shadow_proto_request req = { .event = SHADOW_EVENT_PREPARE };
+
+	switch (step) {
+	case SET_IDENTIFY:
+		return step_identify(cr);
+	case SET_CHOOSE:
+		return step_choose(cr);
+	case SET_PREPARE:
+		return exchange(cr, &req);
+	case SET_FREEZE:
+		req.event = SHADOW_EVENT_FREEZE;
+		req.timeout_ms = cr->commit_timeout_us / 1000;
+		return exchange(cr, &req);
+	case SET_COMMIT:
+		return step_commit(cr);
+	case SET_THAW:
+		req.event = SHADOW_EVENT_THAW;
+		return exchange(cr, &req);
+	case SET_POST_SNAPSHOT:
+		return step_post_snapshot(cr);
+	case SET_RECORD:
+		return step_record(cr);
+	default:
+		return step_fail(cr, -EINVAL, "create the set: internal error: step %d", step);
+	}
+}
+
+/* --- Actions (undo, and the end of every attempt) ------------------------- */
+
+static void act_resume(struct creation *cr)
+{
+	for (size_t i = cr->n; i-- > 0;) {
+		int r;
+
+		if (!cr->m[i].suspended)
+			continue;
+		r = shadow_dm_resume(cr->m[i].v->dm_name);
+		if (r < 0)
+			ctx_log(cr->ctx, SHADOW_LOG_ERR, "rollback: resume volume %s failed: %s",
+				cr->m[i].v->name, strerror(-r));
+		else
+			cr->m[i].suspended = false;
+	}
+}
+
+static void act_delete(struct creation *cr)
+{
+	for (size_t i = 0; i < cr->n; i++) {
+		int r;
+
+		if (!cr->m[i].created)
+			continue;
+		r = cr->m[i].p->remove(cr->ctx, cr->m[i].v, cr->m[i].c->snapshot);
+		if (r < 0 && r != -ENOENT)
+			ctx_log(cr->ctx, SHADOW_LOG_ERR,
+				"rollback: delete snapshot %" PRIu64 " of volume %s failed: %s",
+				cr->m[i].c->snapshot, cr->m[i].v->name, strerror(-r));
+		else
+			cr->m[i].created = false;
+	}
+}
+
+static void act_forget(struct creation *cr)
+{
+	for (size_t i = 0; i < cr->n; i++)
+		if (cr->m[i].c) {
+			shadow_catalog_remove_copy(&cr->ctx->cat, cr->m[i].c);
+			cr->m[i].c = NULL;
+		}
+	if (cr->s) {
+		shadow_catalog_remove_set(&cr->ctx->cat, cr->s);
+		cr->s = NULL;
+	}
+	save_quietly(cr->ctx);
+}
+
+static int record_state(struct creation *cr, const struct shadow_writer *e, const char *state,
+			const char *event, const char *message)
+{
+	return shadow_catalog_record_writer(&cr->ctx->cat, e->name, e->path, state, event,
+					    message, now_realtime());
+}
+
+/* Each writer's last state: what it did in this attempt. */
+static void act_states(struct creation *cr, bool undone)
+{
+	_cleanup_free_ char *note = NULL;
+	int r = 0;
+
+	if (undone && asprintf(&note, "the set was undone: %s", cr->ctx->error) < 0)
+		note = NULL;
+	for (size_t i = 0; i < cr->n_refused && r == 0; i++)
+		r = record_state(cr, cr->refused[i], "refused", NULL, cr->refused[i]->refused);
+	for (size_t i = 0; i < cr->run.n && r == 0; i++) {
+		struct writer_proc *w = &cr->run.w[i];
+
+		if (w->failed)
+			r = record_state(cr, w->entry, "failed", shadow_proto_event_name(w->fail_event),
+					 w->message);
+		else if (w->skipped)
+			r = record_state(cr, w->entry, "skipped", "identify",
+					 cr->o->n_components ? "no component named"
+							     : "no component on the set's volumes");
+		else
+			r = record_state(cr, w->entry, "ok",
+					 w->answered >= 0 ? shadow_proto_event_name(w->answered) : NULL,
+					 undone ? note : NULL);
+	}
+	if (r < 0)
+		ctx_log(cr->ctx, SHADOW_LOG_ERR, "record the writers' states: %s", strerror(-r));
+	save_quietly(cr->ctx);
+}
+
+static void run_actions(struct creation *cr, unsigned int actions, bool undone)
+{
+	if (actions & SET_ACT_RESUME)
+		act_resume(cr);
+	if ((actions & SET_ACT_ABORT) && cr->run.w)
+		writers_abort(&cr->run);
+	if (actions & SET_ACT_DELETE)
+		act_delete(cr);
+	if (actions & SET_ACT_FORGET)
+		act_forget(cr);
+	if ((actions & SET_ACT_STOP) && cr->run.w)
+		writers_stop(&cr->run);
+	if (actions & SET_ACT_STATES)
+		act_states(cr, undone);
+}
+
+/* Forget this attempt's writers and copies: the next starts afresh. */
+static void attempt_clear(struct creation *cr)
+{
+	writers_run_clear(&cr->run);
+	writers_list_free(cr->dir, cr->n_dir);
+	free(cr->refused);
+	cr->dir = cr->refused = NULL;
+	cr->n_dir = cr->n_refused = 0;
+	for (size_t i = 0; i < cr->n; i++)
+		cr->m[i] = (struct member) { .v = cr->m[i].v, .dev = cr->m[i].dev, .p = cr->m[i].p };
+	cr->s = NULL;
+}
+
+/* The volumes must be there, distinct, active and able to take a snapshot. */
+static int check_volumes(shadow_ctx *ctx, const char *const *volumes, struct member *m, size_t n)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *dev = NULL;
+
 		m[i].v = shadow_catalog_volume(&ctx->cat, volumes[i]);
 		if (!m[i].v)
 			return ctx_fail(ctx, -ENOENT, "create the set: no volume named %s", volumes[i]);
@@ -135,97 +669,83 @@ int shadow_set_create(shadow_ctx *ctx, const char *const *volumes, size_t n,
 		r = m[i].p->can_create(ctx, m[i].v);
 		if (r < 0)
 			return r;
-	}
-
-	/* Record the set as "creating" first: a crash from here on is undone by ctx_repair(). */
-	s = calloc(1, sizeof(*s));
-	if (!s || !(s->state = strdup("creating"))) {
-		free(s);
-		return -ENOMEM;
-	}
-	s->id = ctx->cat.next_set;
-	s->created = now_realtime();
-	r = shadow_catalog_add_set(&ctx->cat, s);
-	if (r < 0) {
-		shadow_set_free(s);
-		return r;
-	}
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = new_copy(ctx, m[i].v, s->id, &m[i].c);
-	if (r == 0)
-		r = shadow_catalog_save(ctx->state_dir, &ctx->cat);
-	if (r < 0) {
-		ctx_fail(ctx, r, "create the set: record it in the catalog");
-		set_rollback(ctx, m, n, s);
-		return r;
-	}
-	/* What can be done before the freeze is: it keeps the window short. */
-	for (size_t i = 0; i < n; i++) {
-		if (!m[i].p->prepare)
-			continue;
-		r = m[i].p->prepare(ctx, m[i].v, m[i].c);
-		if (r < 0) {
-			set_rollback(ctx, m, n, s);
-			return r;
-		}
-	}
-
-	/* The freeze window: first suspend to last resume. */
-	t0 = now_us();
-	for (size_t i = 0; i < n; i++) {
-		r = shadow_dm_suspend(m[i].v->dm_name, true);
-		if (r < 0) {
-			ctx_fail(ctx, r, "create the set: volume %s, suspend (freeze)", m[i].v->name);
-			break;
-		}
-		m[i].suspended = true;
-		r = commit_step_late(ctx, t0, commit_timeout_us, m[i].v->name, "suspend");
-		if (r < 0)
-			break;
-	}
-	for (size_t i = 0; i < n && r == 0; i++) {
-		r = m[i].p->create(ctx, m[i].v, m[i].c);
-		if (r < 0) {
-			ctx_fail(ctx, r, "create the set: volume %s, create snapshot %" PRIu64 " (%s)",
-				 m[i].v->name, m[i].c->snapshot, m[i].p->name);
-			break;
-		}
-		m[i].created = true;
-		r = commit_step_late(ctx, t0, commit_timeout_us, m[i].v->name, "create snapshot");
-	}
-	for (size_t i = n; i-- > 0 && r == 0;) {
-		r = shadow_dm_resume(m[i].v->dm_name);
-		if (r < 0) {
-			ctx_fail(ctx, r, "create the set: volume %s, resume", m[i].v->name);
-			break;
-		}
-		m[i].suspended = false;
-	}
-	t1 = now_us();
-	if (r == 0)
-		r = commit_step_late(ctx, t0, commit_timeout_us, m[0].v->name, "resume");
-	if (r < 0) {
-		set_rollback(ctx, m, n, s);
-		return r;
-	}
-
-	s->freeze_us = t1 - t0;
-	if (replace_str(&s->state, "complete") < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (replace_str(&m[i].c->state, "valid") < 0)
+		if (asprintf(&dev, DEV_MAPPER "%s", m[i].v->dm_name) < 0)
 			return -ENOMEM;
-	r = ctx_save(ctx);
-	if (r < 0) {
-		/* All or none: a set the catalog does not hold is undone. */
-		set_rollback(ctx, m, n, s);
-		return r;
+		r = block_device(dev, &m[i].dev, NULL);
+		if (r < 0)
+			return ctx_fail(ctx, r, "create the set: volume %s, find its device %s",
+				    volumes[i], dev);
 	}
-	ctx_log(ctx, SHADOW_LOG_INFO, "set %" PRIu64 ": %zu volume(s), frozen %" PRIu64 " µs",
-	       s->id, n, s->freeze_us);
-	if (ret)
-		*ret = s;
 	return 0;
+}
+
+int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n,
+			   const shadow_create_opts *o, shadow_set **ret)
+{
+	static const struct shadow_create_opts defaults = { .retries = 0 };
+	_cleanup_free_ struct member *m = NULL;
+	struct creation cr;
+	enum set_step step = SET_IDENTIFY;
+	unsigned int retries;
+	uint64_t set_id = 0;
+	int r;
+
+	if (!ctx->opened)
+		return ctx_fail(ctx, -EBADFD, "create the set: the context is not open");
+	if (n == 0)
+		return ctx_fail(ctx, -EINVAL, "create the set: no volume given");
+	if (!o)
+		o = &defaults;
+	m = calloc(n, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	r = check_volumes(ctx, volumes, m, n);
+	if (r < 0)
+		return r;
+
+	cr = (struct creation) {
+		.ctx = ctx, .o = o, .m = m, .n = n,
+		.commit_timeout_us = o->commit_timeout_us ? o->commit_timeout_us
+							  : SHADOW_DEFAULT_COMMIT_TIMEOUT_US,
+		.writer_timeout_us = o->writer_timeout_us ? o->writer_timeout_us
+							  : SHADOW_DEFAULT_WRITER_TIMEOUT_US,
+	};
+	retries = o->retries;
+	while (step != SET_DONE && step != SET_UNDONE) {
+		enum set_outcome out = run_step(&cr, step);
+		struct set_transition t = set_machine_next(step, out, retries);
+
+		ctx_log(ctx, SHADOW_LOG_DEBUG, "create the set: %s %s", set_step_name(step),
+			out == SET_OK ? "done" : "failed");
+		if (t.next == SET_DONE)
+			set_id = cr.s->id;
+		run_actions(&cr, t.actions, t.next != SET_DONE);
+		if (t.retry) {
+			retries--;
+			ctx_log(ctx, SHADOW_LOG_WARNING, "%s; retrying (%u more %s left)",
+				ctx->error, retries, retries == 1 ? "retry" : "retries");
+			attempt_clear(&cr);
+			cr.r = 0;
+		}
+		step = t.next;
+	}
+	attempt_clear(&cr);
+	if (step == SET_UNDONE)
+		return cr.r ? cr.r : -EIO;
+	ctx->error[0] = '\0';
+	ctx_log(ctx, SHADOW_LOG_INFO, "set %" PRIu64 ": %zu volume(s), frozen %" PRIu64 " µs",
+		set_id, n, shadow_catalog_set(&ctx->cat, set_id)->freeze_us);
+	if (ret)
+		*ret = shadow_catalog_set(&ctx->cat, set_id);
+	return 0;
+}
+
+int shadow_set_create(shadow_ctx *ctx, const char *const *volumes, size_t n,
+		      uint64_t commit_timeout_us, shadow_set **ret)
+{
+	struct shadow_create_opts o = { .commit_timeout_us = commit_timeout_us };
+
+	return shadow_set_create_with(ctx, volumes, n, &o, ret);
 }
 
 int shadow_set_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags)

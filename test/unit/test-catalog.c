@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "shadow-catalog.h"
 #include "unit.h"
 
@@ -145,6 +147,139 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/* The same catalog with writers: a set's metadata and data, last states. */
+static const char *const with_writers =
+	"{ \"version\": 1, \"next_id\": 2, \"next_set\": 2,\n"
+	"  \"volumes\": [ { \"name\": \"db\", \"device\": \"/dev/vdb\", \"store\": \"/dev/vdc\",\n"
+	"      \"method\": \"cow\", \"chunk_sectors\": 8, \"dm_name\": \"db\",\n"
+	"      \"real_name\": null, \"enabled\": 1763800000 } ],\n"
+	"  \"sets\": [ { \"id\": 1, \"created\": 1763800100, \"freeze_us\": 1234,\n"
+	"              \"state\": \"complete\", \"writers\": [\n"
+	"       { \"name\": \"pg\", \"metadata\": { \"writer\": \"postgresql\", \"application\": \"PG\",\n"
+	"         \"components\": [ { \"name\": \"main\", \"paths\": [ \"/srv/pg\" ] } ] },\n"
+	"         \"data\": { \"label\": \"L\" } },\n"
+	"       { \"name\": \"hook\", \"metadata\": { \"writer\": \"hook\" } } ] } ],\n"
+	"  \"shadows\": [\n"
+	"    { \"id\": 1, \"snapshot\": 1, \"set\": 1, \"volume\": \"db\", \"method\": \"cow\",\n"
+	"      \"created\": 1763800100, \"state\": \"valid\", \"device\": null,\n"
+	"      \"mountpoint\": null, \"writable\": false } ],\n"
+	"  \"writers\": [\n"
+	"    { \"name\": \"pg\", \"path\": \"/etc/dm-shadow/writers.d/pg\", \"state\": \"ok\",\n"
+	"      \"event\": \"post-snapshot\", \"message\": null, \"time\": 1763800101 },\n"
+	"    { \"name\": \"bad\", \"path\": \"/etc/dm-shadow/writers.d/bad\", \"state\": \"refused\",\n"
+	"      \"event\": null, \"message\": \"group-writable\", \"time\": 1763800100 } ] }\n";
+
+START_TEST(test_writers)
+{
+	struct shadow_catalog c, d;
+	char *a = NULL, *b = NULL, why[128];
+	struct shadow_writer_record *w;
+
+	ck_assert_int_eq(shadow_catalog_decode(with_writers, &c, why, sizeof(why)), 0);
+	ck_assert_uint_eq(c.sets[0]->n_writers, 2);
+	ck_assert_str_eq(c.sets[0]->writers[0].name, "pg");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(
+		c.sets[0]->writers[0].data, "label")), "L");
+	ck_assert_ptr_null(c.sets[0]->writers[1].data);
+	ck_assert_uint_eq(c.n_writers, 2);
+	w = shadow_catalog_writer(&c, "bad");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_str_eq(w->state, "refused");
+	ck_assert_str_eq(w->message, "group-writable");
+	ck_assert_ptr_null(w->event);
+
+	/* Round trip, byte for byte the second time. */
+	ck_assert_int_eq(shadow_catalog_encode(&c, &a), 0);
+	ck_assert_int_eq(shadow_catalog_decode(a, &d, why, sizeof(why)), 0);
+	ck_assert_int_eq(shadow_catalog_encode(&d, &b), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_uint_eq(d.sets[0]->n_writers, 2);
+	ck_assert_str_eq(shadow_catalog_writer(&d, "pg")->event, "post-snapshot");
+	free(a);
+	free(b);
+	shadow_catalog_clear(&d);
+
+	/* A new state replaces the old one, in place; a new writer is added. */
+	ck_assert_int_eq(shadow_catalog_record_writer(&c, "pg", "/w/pg", "failed", "freeze",
+						      "no answer within 2 s", 1763800200), 0);
+	ck_assert_int_eq(shadow_catalog_record_writer(&c, "new", "/w/new", "skipped", "identify",
+						      NULL, 1763800200), 0);
+	ck_assert_uint_eq(c.n_writers, 3);
+	ck_assert_str_eq(c.writers[0]->name, "pg");
+	ck_assert_str_eq(c.writers[0]->state, "failed");
+	ck_assert_str_eq(c.writers[0]->message, "no answer within 2 s");
+	ck_assert_int_eq(c.writers[0]->time, 1763800200);
+	ck_assert_str_eq(c.writers[2]->name, "new");
+	ck_assert_ptr_null(c.writers[2]->message);
+	shadow_catalog_clear(&c);
+}
+END_TEST
+
+START_TEST(test_writers_old_catalog)
+{
+	struct shadow_catalog c;
+	struct shadow_set *s;
+	json_object *m = json_tokener_parse("{\"writer\":\"w\"}");
+	char *a = NULL, why[128];
+
+	/* A catalog from before writers: loads, with none. */
+	ck_assert_int_eq(shadow_catalog_decode(good, &c, why, sizeof(why)), 0);
+	ck_assert_uint_eq(c.n_writers, 0);
+	ck_assert_uint_eq(c.sets[0]->n_writers, 0);
+	/* A set without writers is encoded without the member. */
+	ck_assert_int_eq(shadow_catalog_encode(&c, &a), 0);
+	ck_assert_ptr_null(strstr(a, "\"metadata\""));
+	free(a);
+	/* One with a writer, with it. */
+	s = c.sets[0];
+	ck_assert_int_eq(shadow_set_add_writer(s, "w", m, NULL), 0);
+	json_object_put(m);
+	ck_assert_int_eq(shadow_catalog_encode(&c, &a), 0);
+	ck_assert_ptr_nonnull(strstr(a, "\"metadata\""));
+	shadow_catalog_clear(&c);
+	ck_assert_int_eq(shadow_catalog_decode(a, &c, why, sizeof(why)), 0);
+	ck_assert_str_eq(c.sets[0]->writers[0].name, "w");
+	free(a);
+	shadow_catalog_clear(&c);
+}
+END_TEST
+
+START_TEST(test_writers_malformed)
+{
+	static const struct {
+		const char *from, *to, *why;
+	} cases[] = {
+		{ "\"state\": \"refused\"", "\"state\": \"gone\"", "unknown state" },
+		{ "\"name\": \"bad\"", "\"name\": \"pg\"", "appears twice" },
+		{ "\"time\": 1763800100", "\"time\": \"now\"", "wrong type" },
+		{ "\"event\": null", "\"event\": 3", "wrong type" },
+		{ "\"name\": \"hook\"", "\"name\": \"pg\"", "appears twice" },
+		{ "\"metadata\": { \"writer\": \"hook\" }", "\"metadata\": [ ]", "wrong type" },
+		{ "\"metadata\": { \"writer\": \"hook\" }", "\"meta\": 1", "no \"metadata\"" },
+		{ "\"data\": { \"label\": \"L\" }", "\"data\": \"L\"", "wrong type" },
+		{ "\"complete\", \"writers\": [", "\"complete\", \"writers\": 1, \"x\": [", "wrong type" },
+		{ "\"writers\": [\n    {", "\"writers\": {}, \"x\": [\n    {", "wrong type" },
+	};
+	struct shadow_catalog c;
+	char why[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = strstr(with_writers, cases[i].from);
+		char *s;
+		int r;
+
+		ck_assert_msg(p != NULL, "case %zu: no '%s'", i, cases[i].from);
+		ck_assert_int_ge(asprintf(&s, "%.*s%s%s", (int)(p - with_writers), with_writers,
+					  cases[i].to, p + strlen(cases[i].from)), 0);
+		r = shadow_catalog_decode(s, &c, why, sizeof(why));
+		ck_assert_msg(r == -EBADMSG, "case %zu accepted", i);
+		ck_assert_msg(strstr(why, cases[i].why), "case %zu: why '%s' lacks '%s'",
+			      i, why, cases[i].why);
+		free(s);
+	}
+}
+END_TEST
+
 /* A volume's provider: dm-shadow for catalogs older than the field. */
 START_TEST(test_provider)
 {
@@ -225,6 +360,9 @@ Suite *suite_catalog(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_provider);
 	tcase_add_test(tc, test_save_load);
+	tcase_add_test(tc, test_writers);
+	tcase_add_test(tc, test_writers_old_catalog);
+	tcase_add_test(tc, test_writers_malformed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -156,6 +156,106 @@ START_TEST(test_errors)
 }
 END_TEST
 
+START_TEST(test_create_writers)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--retries", "2", "--writer", "pg",
+			       "--writer", "hook_1", "--component", "pg/main",
+			       "--component", "pg/wal-2", "--writer-timeout", "1.5",
+			       "--writers-dir", "/tmp/w.d", "--writer-conf", "/tmp/w.conf", NULL),
+			 CTL_RUN);
+	ck_assert_uint_eq(a.retries, 2);
+	ck_assert_uint_eq(a.n_writers, 2);
+	ck_assert_str_eq(a.writers[0], "pg");
+	ck_assert_str_eq(a.writers[1], "hook_1");
+	ck_assert_uint_eq(a.n_components, 2);
+	ck_assert_str_eq(a.components[1], "pg/wal-2");
+	ck_assert_uint_eq(a.writer_timeout_us, 1500000);
+	ck_assert_str_eq(a.writers_dir, "/tmp/w.d");
+	ck_assert_str_eq(a.writer_conf, "/tmp/w.conf");
+	ck_assert(!(a.opts & OPT_NO_WRITERS));
+
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--no-writers", NULL), CTL_RUN);
+	ck_assert(a.opts & OPT_NO_WRITERS);
+	ck_assert_uint_eq(a.retries, 0);
+	ck_assert_uint_eq(a.n_writers, 0);
+
+	/* Bad values. */
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--retries", "-1", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad number of retries '-1' (0 to 100)");
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--retries", "101", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--retries", "2x", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--writer", "pg.sh", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad writer name 'pg.sh' (letters, digits, '_' and '-')");
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--writer", "", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--component", "pg", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad component 'pg' (<writer>/<component>)");
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--component", "pg/", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--component", "/main", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--component", "p~g/main", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--writer-timeout", "0", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad writer timeout '0' (seconds, up to 3600)");
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--writers-dir", "rel", NULL), -EINVAL);
+	ck_assert_str_eq(why, "--writers-dir needs an absolute path, not 'rel'");
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--writer-conf", "w.conf", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--no-writers", "--writer", "pg", NULL),
+			 -EINVAL);
+	ck_assert_str_eq(why, "--no-writers and --writer or --component exclude each other");
+	ck_assert_int_eq(parse(&a, why, "create", "db", "--no-writers", "--component", "pg/m",
+			       NULL), -EINVAL);
+	/* Options of create only. */
+	ck_assert_int_eq(parse(&a, why, "delete", "1", "--retries", "1", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --retries is not valid for 'delete'");
+	ck_assert_int_eq(parse(&a, why, "expose", "1", "--no-writers", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --no-writers is not valid for 'expose'");
+	ck_assert_int_eq(parse(&a, why, "list", "writers", "--writer-conf", "/c", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --writer-conf is not valid for 'list'");
+}
+END_TEST
+
+START_TEST(test_create_writers_many)
+{
+	static char *argv[2 + 2 * (CTL_MAX_NAMES + 1)];
+	struct ctl_args a;
+	char why[128];
+	int argc = 0;
+
+	argv[argc++] = (char *)"shadowctl";
+	argv[argc++] = (char *)"create";
+	for (int i = 0; i < CTL_MAX_NAMES + 1; i++) {
+		argv[argc++] = (char *)"--writer";
+		argv[argc++] = (char *)"w";
+	}
+	ck_assert_int_eq(ctl_parse_argv(argc, argv, &a, why, sizeof(why)), -EINVAL);
+	ck_assert_str_eq(why, "too many --writer options (at most 32)");
+	/* Exactly the maximum (and a volume) is fine. */
+	argv[argc - 2] = (char *)"vol";
+	ck_assert_int_eq(ctl_parse_argv(argc - 1, argv, &a, why, sizeof(why)), CTL_RUN);
+	ck_assert_uint_eq(a.n_writers, CTL_MAX_NAMES);
+}
+END_TEST
+
+START_TEST(test_list_writers)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "list", "writers", "--json", NULL), CTL_RUN);
+	ck_assert_int_eq(a.list, LIST_WRITERS);
+	ck_assert(a.json);
+	ck_assert_ptr_null(a.writers_dir);
+	ck_assert_int_eq(parse(&a, why, "list", "writers", "--writers-dir", "/w", NULL), CTL_RUN);
+	ck_assert_str_eq(a.writers_dir, "/w");
+	ck_assert_int_eq(parse(&a, why, "list", "sets", "--writers-dir", "/w", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --writers-dir is only valid for 'list writers'");
+	ck_assert_int_eq(parse(&a, why, "list", "--writers-dir", "/w", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "list", "writer", NULL), -EINVAL);
+	ck_assert_str_eq(why, "cannot list 'writer' (shadows, sets, volumes, providers, storage, writers)");
+}
+END_TEST
+
 START_TEST(test_values)
 {
 	uint64_t v;
@@ -236,6 +336,9 @@ Suite *suite_ctl_args(void)
 	tcase_add_test(tc, test_activate);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_values);
+	tcase_add_test(tc, test_create_writers);
+	tcase_add_test(tc, test_create_writers_many);
+	tcase_add_test(tc, test_list_writers);
 	tcase_add_test(tc, test_resize_monitor);
 	suite_add_tcase(s, tc);
 	return s;

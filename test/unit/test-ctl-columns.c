@@ -255,6 +255,7 @@ START_TEST(test_list_tables)
 	static const char *const kinds[] = {
 		[LIST_SHADOWS] = "shadows", [LIST_SETS] = "sets", [LIST_VOLUMES] = "volumes",
 		[LIST_PROVIDERS] = "providers", [LIST_STORAGE] = "storage",
+		[LIST_WRITERS] = "writers",
 	};
 
 	for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {

@@ -2,6 +2,7 @@
 /* The store monitor's configuration and decisions (cmd/monitor-policy.c). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

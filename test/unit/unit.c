@@ -20,6 +20,8 @@ static Suite *(*const suites[])(void) = {
 	suite_status,
 	suite_catalog,
 	suite_ctl_args,
+	suite_proto,
+	suite_set_machine,
 	suite_ctl_columns,
 	suite_provider,
 	suite_monitor,

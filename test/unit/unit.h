@@ -13,6 +13,8 @@ Suite *suite_dump_args(void);
 Suite *suite_status(void);
 Suite *suite_catalog(void);
 Suite *suite_ctl_args(void);
+Suite *suite_proto(void);
+Suite *suite_set_machine(void);
 Suite *suite_ctl_columns(void);
 Suite *suite_provider(void);
 Suite *suite_monitor(void);

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The options of a set creation.  See shadow-create-opts.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shadow-create-opts.h"
+#include "shadow-writers.h"
+
+int shadow_create_opts_new(shadow_create_opts **ret)
+{
+	shadow_create_opts *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return -ENOMEM;
+	*ret = o;
+	return 0;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+shadow_create_opts *shadow_create_opts_free(shadow_create_opts *o)
+{
+	if (!o)
+		return NULL;
+	strv_free(o->writers, o->n_writers);
+	strv_free(o->components, o->n_components);
+	free(o);
+	return NULL;
+}
+
+int shadow_create_opts_set_commit_timeout(shadow_create_opts *o, uint64_t us)
+{
+	o->commit_timeout_us = us;
+	return 0;
+}
+
+int shadow_create_opts_set_writer_timeout(shadow_create_opts *o, uint64_t us)
+{
+	o->writer_timeout_us = us;
+	return 0;
+}
+
+int shadow_create_opts_set_retries(shadow_create_opts *o, unsigned int n)
+{
+	if (n > SHADOW_MAX_RETRIES)
+		return -EINVAL;
+	o->retries = n;
+	return 0;
+}
+
+int shadow_create_opts_set_no_writers(shadow_create_opts *o, bool no_writers)
+{
+	o->no_writers = no_writers;
+	return 0;
+}
+
+static int strv_add(char ***v, size_t *n, const char *s)
+{
+	char **t;
+	char *d;
+
+	if (*n >= SHADOW_MAX_SELECTED)
+		return -E2BIG;
+	d = strdup(s);
+	if (!d)
+		return -ENOMEM;
+	t = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!t) {
+		free(d);
+		return -ENOMEM;
+	}
+	t[(*n)++] = d;
+	*v = t;
+	return 0;
+}
+
+int shadow_create_opts_add_writer(shadow_create_opts *o, const char *name)
+{
+	if (!writer_name_valid(name))
+		return -EINVAL;
+	return strv_add(&o->writers, &o->n_writers, name);
+}
+
+int shadow_create_opts_add_component(shadow_create_opts *o, const char *writer_component)
+{
+	const char *slash = writer_component ? strchr(writer_component, '/') : NULL;
+	size_t wlen;
+	char name[256];
+
+	if (!slash || slash == writer_component || !slash[1])
+		return -EINVAL;
+	wlen = (size_t)(slash - writer_component);
+	if (wlen >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, writer_component, wlen);
+	name[wlen] = '\0';
+	if (!writer_name_valid(name))
+		return -EINVAL;
+	return strv_add(&o->components, &o->n_components, writer_component);
+}
+
+bool create_opts_component_named(const struct shadow_create_opts *o,
+				 const char *writer, const char *component)
+{
+	size_t wlen = strlen(writer);
+
+	for (size_t i = 0; i < o->n_components; i++)
+		if (strncmp(o->components[i], writer, wlen) == 0 &&
+		    o->components[i][wlen] == '/' &&
+		    strcmp(o->components[i] + wlen + 1, component) == 0)
+			return true;
+	return false;
+}
+
+bool create_opts_writer_has_components(const struct shadow_create_opts *o,
+				       const char *writer)
+{
+	size_t wlen = strlen(writer);
+
+	for (size_t i = 0; i < o->n_components; i++)
+		if (strncmp(o->components[i], writer, wlen) == 0 &&
+		    o->components[i][wlen] == '/')
+			return true;
+	return false;
+}
