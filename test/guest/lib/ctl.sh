@@ -4,17 +4,17 @@
 
 CTL=$SHADOW_TOP/cmd/shadowctl
 [ -x "$CTL" ] || fail "$CTL is not built: run make first"
-# In a build tree cmd/shadowctl is libtool's wrapper, a shell script that
-# costs about a second per run under TCG: run the program it wraps, with
-# the library it would find.
-if [ -x "$SHADOW_TOP/cmd/.libs/shadowctl" ]; then
-	CTL=$SHADOW_TOP/cmd/.libs/shadowctl
-	export LD_LIBRARY_PATH=$SHADOW_TOP/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-fi
 export SHADOW_STATE_DIR=$WORK/state
 
+# cmd/shadowctl is libtool's wrapper script, which costs seconds per run
+# in a TCG guest: run the binary it wraps, with the library path it sets.
 ctl() {
-	"$CTL" "$@"
+	if [ -x "$SHADOW_TOP/cmd/.libs/shadowctl" ]; then
+		LD_LIBRARY_PATH=$SHADOW_TOP/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+			"$SHADOW_TOP/cmd/.libs/shadowctl" "$@"
+	else
+		"$CTL" "$@"
+	fi
 }
 
 # expect_exit <code> <text> <command...>: the command must exit with

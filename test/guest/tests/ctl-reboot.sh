@@ -13,7 +13,7 @@
 # exposed copies are exposed again (not mounted), the deleted snapshot is
 # dropped and the unknown one adopted, each with a warning, the origins
 # are intact, a new set works; deactivate and activate again.
-# guest-disks: 8M,8M,16M,8M,8M,8M,8M
+# guest-disks: 4M,8M,8M,8M,8M,4M,8M
 # guest-boots: 2
 # guest-timeout: 400
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
@@ -24,10 +24,9 @@ set -- $GUEST_DISKS
 disk=$1 dstore=$2 pv=$3 lstore=$4 keep=$5 old=$6 ostore=$7
 lv=vg1-lv
 K=/mnt/keep
-# The catalog lives on the keep disk, with the records of boot 1.
-ctl() {
-	"$CTL" --state-dir $K/state "$@"
-}
+# The catalog lives on the keep disk, with the records of boot 1
+# (SHADOW_STATE_DIR: --state-dir for every run).
+export SHADOW_STATE_DIR=$K/state
 devno() { dmsetup info -c --noheadings -o major,minor "$1"; }
 # ids: every copy as <id>:<device>:<mountpoint> ("-" for none).
 ids() {
@@ -66,13 +65,13 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	mount /dev/mapper/data /mnt/data
 	pvcreate -q "$pv"
 	vgcreate -q vg1 "$pv"
-	lvcreate -q -y -n lv -L 8M vg1
+	lvcreate -q -y -n lv -L 4M vg1
 	mkfs.ext4 -q /dev/vg1/lv
 	mount /dev/vg1/lv /mnt/lv
 	dmsetup table $lv >$K/rec/lv.table
 	devno $lv >$K/rec/lv.devno
 	ctl enable /dev/vg1/lv --store "$lstore"
-	head -c 8M /dev/urandom >"$old"
+	head -c 4M /dev/urandom >"$old"
 	ctl enable "$old" --store "$ostore" --provider dm-snapshot --name old
 	ctl list volumes -o +provider
 
@@ -88,7 +87,7 @@ if [ "$GUEST_BOOT" = 1 ]; then
 		ctl create data $lv $([ $set = 1 ] && echo old) |
 			awk '$1 == "shadow" { print $2, $4 }' | tee -a $K/rec/copies
 		if [ $set = 1 ]; then	# old changes after its point in time
-			dd if=/dev/urandom of=/dev/mapper/old bs=64k count=16 seek=$((RANDOM % 100)) \
+			dd if=/dev/urandom of=/dev/mapper/old bs=64k count=16 seek=$((RANDOM % 48)) \
 				oflag=direct status=none
 		fi
 	done

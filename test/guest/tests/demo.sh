@@ -18,7 +18,7 @@ set -- $GUEST_DISKS
 disk=$1 dstore=$2 pv=$3 lstore=$4
 
 shadowctl() {
-	"$CTL" "$@"
+	ctl "$@"
 }
 # show <command...>: print it as typed at a root prompt, then run it.
 show() {
