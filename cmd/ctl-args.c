@@ -19,6 +19,8 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_UNEXPOSE] = "unexpose",
 	[VERB_RESIZE] = "resize",
 	[VERB_MONITOR] = "monitor",
+	[VERB_ACTIVATE] = "activate",
+	[VERB_DEACTIVATE] = "deactivate",
 };
 
 /* Which options each verb takes. */
@@ -33,6 +35,8 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_UNEXPOSE] = 0,
 	[VERB_RESIZE] = OPT_MAX_SIZE,
 	[VERB_MONITOR] = OPT_ONCE | OPT_CONFIG,
+	[VERB_ACTIVATE] = OPT_ALL | OPT_DEVICE_TIMEOUT,
+	[VERB_DEACTIVATE] = OPT_ALL | OPT_FORCE,
 };
 
 static const char *const opt_names[] = {
@@ -42,6 +46,7 @@ static const char *const opt_names[] = {
 	"--provider", "--max-size", "--once", "--config",
 	"--retries", "--writer", "--component", "--no-writers", "--writer-timeout",
 	"--writers-dir", "--writer-conf",
+	"--all", "--device-timeout",
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -286,6 +291,11 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 		if (ctl_parse_id(a->args[0], &a->id) < 0)
 			return bad(why, len, "bad shadow id '%s'", a->args[0]);
 		return 0;
+	case VERB_ACTIVATE:
+	case VERB_DEACTIVATE:
+		if ((a->nargs > 0) == !!(a->opts & OPT_ALL))
+			return bad(why, len, "'%s' takes volumes or --all", verb);
+		return 0;
 	case VERB_RESIZE:
 		if (a->nargs != 1)
 			return bad(why, len, "'resize' takes one volume, got %d", a->nargs);
@@ -308,6 +318,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		ARG_PROVIDER, ARG_MAX_SIZE, ARG_ONCE, ARG_CONFIG,
 		ARG_RETRIES, ARG_WRITER, ARG_COMPONENT, ARG_NO_WRITERS,
 		ARG_WRITER_TIMEOUT, ARG_WRITERS_DIR, ARG_WRITER_CONF,
+		ARG_ALL, ARG_DEVICE_TIMEOUT,
 	};
 	static const struct option options[] = {
 		{ "json",           no_argument,       NULL, 'J' },
@@ -338,6 +349,8 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "writer-timeout", required_argument, NULL, ARG_WRITER_TIMEOUT },
 		{ "writers-dir",    required_argument, NULL, ARG_WRITERS_DIR },
 		{ "writer-conf",    required_argument, NULL, ARG_WRITER_CONF },
+		{ "all",            no_argument,       NULL, ARG_ALL },
+		{ "device-timeout", required_argument, NULL, ARG_DEVICE_TIMEOUT },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ "version",        no_argument,       NULL, 'V' },
 		{}
@@ -466,6 +479,14 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			if (optarg[0] != '/')
 				return bad(why, why_len, "--writer-conf needs an absolute path, not '%s'", optarg);
 			a.writer_conf = optarg;
+			break;
+		case ARG_ALL:
+			a.opts |= OPT_ALL;
+			break;
+		case ARG_DEVICE_TIMEOUT:
+			a.opts |= OPT_DEVICE_TIMEOUT;
+			if (ctl_parse_seconds(optarg, &a.device_timeout_us) < 0)
+				return bad(why, why_len, "bad device timeout '%s' (seconds, up to 3600)", optarg);
 			break;
 		case 'h':
 			help = true;

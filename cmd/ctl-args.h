@@ -22,6 +22,8 @@ enum ctl_verb {
 	VERB_UNEXPOSE,
 	VERB_RESIZE,
 	VERB_MONITOR,
+	VERB_ACTIVATE,
+	VERB_DEACTIVATE,
 	_VERB_MAX,
 };
 
@@ -59,6 +61,8 @@ enum {
 	OPT_WRITER_TIMEOUT = 1 << 20,
 	OPT_WRITERS_DIR = 1 << 21,
 	OPT_WRITER_CONF = 1 << 22,
+	OPT_ALL = 1 << 23,
+	OPT_DEVICE_TIMEOUT = 1 << 24,
 };
 
 /* How many --writer (and --component) options one command may give. */
@@ -90,6 +94,7 @@ struct ctl_args {
 	const char *oldest;
 	const char *mount;
 	const char *provider;		/* enable: NULL (auto) or a name */
+	uint64_t device_timeout_us;	/* activate: 0, do not wait */
 	enum ctl_list list;
 	const char *output;		/* list: -o's argument */
 	struct ctl_columns columns;	/* list: what to print, from -o, -O, -J */

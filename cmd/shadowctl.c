@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl-activate.h"
 #include "ctl-args.h"
 #include "ctl-list.h"
 #include "ctl-monitor.h"
@@ -59,6 +60,8 @@ static void usage(FILE *out)
 	      " shadowctl [options] unexpose <shadow-id>\n"
 	      " shadowctl [options] resize <volume> --max-size <size>|<percent>%|max\n"
 	      " shadowctl [options] monitor [--once] [--config <file>] [<volume>...]\n"
+	      " shadowctl [options] activate <volume>... | --all [--device-timeout <s>]\n"
+	      " shadowctl [options] deactivate <volume>... | --all [--force]\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
 	      "dm-shadow device-mapper targets, or the stock dm-snapshot ones.\n"
@@ -73,6 +76,8 @@ static void usage(FILE *out)
 	      " unexpose    unmount and remove an exposed shadow copy\n"
 	      " resize      set how much of its store device a volume may use\n"
 	      " monitor     watch the stores; warn, delete old copies or grow by policy\n"
+	      " activate    load enabled volumes again as they were (after a reboot)\n"
+	      " deactivate  unload volumes, keeping them and their shadow copies\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json                 print JSON\n"
@@ -89,7 +94,8 @@ static void usage(FILE *out)
 	      "     --chunk-size <size>    enable: chunk size, 4K to 1M (default 4K)\n"
 	      "     --name <name>          enable, expose: device-mapper name\n"
 	      "     --provider <provider>  enable: dm-shadow, dm-snapshot or auto (default)\n"
-	      " -f, --force                disable: delete its shadows; delete: unexpose\n"
+	      " -f, --force                disable: delete its shadows; delete,\n"
+	      "                            deactivate: unexpose\n"
 	      "     --timeout-commit <s>   create: bound of the freeze window (default 10)\n"
 	      "     --writer <name>        create: run only this writer (repeatable)\n"
 	      "     --component <w>/<c>    create: only this writer's component (repeatable)\n"
@@ -106,6 +112,8 @@ static void usage(FILE *out)
 	      "     --max-size <size>      resize: 512M, 2G, 20% of the device, or max\n"
 	      "     --once                 monitor: one pass, then exit\n"
 	      "     --config <file>        monitor: policies (default /etc/dm-shadow/monitor.conf)\n"
+	      "     --all                  activate, deactivate: every volume\n"
+	      "     --device-timeout <s>   activate: wait that long for devices to appear\n"
 	      "\n"
 	      " -h, --help                 display this help\n"
 	      " -V, --version              display version\n"
@@ -302,6 +310,12 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 	}
 	case VERB_RESIZE:
 		return ctl_resize(ctx, a);
+	case VERB_ACTIVATE:
+	case VERB_DEACTIVATE:
+		r = ctl_activate(ctx, a, o);
+		if (a->json)
+			print_json(o);
+		return r;
 	default:
 		return -EINVAL;
 	}

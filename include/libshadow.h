@@ -110,10 +110,36 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 				       const char *provider, shadow_volume **ret);
 
 enum {
-	SHADOW_FORCE = 1 << 0,	/* disable: delete the volume's shadows first */
+	SHADOW_FORCE = 1 << 0,	/* disable: delete the volume's shadows first;
+				 * deactivate: unexpose them */
 };
 int shadow_volume_disable(shadow_ctx *ctx, const char *volume,
 			  unsigned int flags);
+
+/*
+ * Load an enabled volume that is not active (after a reboot) as it was,
+ * with its provider: a volume taken over in place is taken over again
+ * (its device-mapper device must exist, as LVM activates it), any other
+ * gets its mapped device again over the same device and store; a
+ * dm-snapshot copy gets its snapshot device again.  A blank store is
+ * refused when the volume has copies.  Its snapshots are then matched to
+ * the catalog (a copy the kernel no longer has is dropped, a snapshot the
+ * catalog lacks is adopted, each with a warning) and copies that were
+ * exposed are exposed again, not mounted.  Waits up to @timeout_us for
+ * the devices to appear (0: not at all).  Returns 0, or 1 when the
+ * volume was already active (nothing done).
+ */
+int shadow_volume_activate(shadow_ctx *ctx, const char *volume,
+			   uint64_t timeout_us);
+/*
+ * The reverse, keeping the volume, its copies and its store: remove the
+ * mapped device, or give a taken-over device its original table back.
+ * Refused while the volume is in use (its writes would bypass the store
+ * and spoil its copies) and while a copy is exposed unless SHADOW_FORCE
+ * (which unexposes it).  Returns 0, or 1 when it was not active.
+ */
+int shadow_volume_deactivate(shadow_ctx *ctx, const char *volume,
+			     unsigned int flags);
 
 size_t shadow_ctx_volumes(shadow_ctx *ctx, shadow_volume *const **ret);
 shadow_volume *shadow_ctx_find_volume(shadow_ctx *ctx, const char *name);

@@ -80,5 +80,16 @@ int ctx_repair(shadow_ctx *ctx);
 /* shadow-copy.c, shadow-expose.c: with the catalog already locked */
 int copy_delete_locked(shadow_ctx *ctx, struct shadow_copy *c, bool force);
 int copy_unexpose(shadow_ctx *ctx, struct shadow_copy *c);
+int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
+		       const struct shadow_copy *c, const char *name, bool rw);
+
+/* shadow-volume.c: the steps enable and disable share with (de)activate */
+int wrap_device(shadow_ctx *ctx, const struct shadow_provider_ops *p, const char *verb,
+		const char *name, const char *device, uint64_t sectors, dev_t rdev,
+		dev_t store, const char *method, uint32_t chunk_sectors);
+int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
+	     const char *name, const char *real, uint64_t sectors,
+	     dev_t store, const char *method, uint32_t chunk_sectors);
+int giveback(shadow_ctx *ctx, const char *verb, const struct shadow_volume *v);
 
 #endif

@@ -61,16 +61,36 @@ static int mount_copy(shadow_ctx *ctx, const char *dev, const char *dir, bool rw
 	return 0;
 }
 
+/*
+ * Create the exposed device of copy @c of volume @v: /dev/mapper/@name,
+ * the provider's table, read-only unless @rw.  The catalog is not touched.
+ */
+int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
+		       const struct shadow_copy *c, const char *name, bool rw)
+{
+	_cleanup_table_ struct shadow_dm_table t = { 0 };
+	char uuid[160];
+	int r;
+
+	r = provider_of(v)->expose_table(ctx, v, c, rw, &t);
+	if (r < 0)
+		return r;
+	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "SNAP-%s-%" PRIu64, v->name, c->id);
+	r = shadow_dm_create(name, uuid, &t, rw ? 0 : SHADOW_DM_READONLY);
+	if (r < 0)
+		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": create %s with a %s table (see the kernel log)",
+			    c->id, name, t.targets[0].type);
+	return 0;
+}
+
 int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 		       const char *mountpoint, unsigned int flags)
 {
-	_cleanup_table_ struct shadow_dm_table t = { 0 };
 	_cleanup_free_ char *dflt = NULL, *path = NULL, *mnt = NULL;
 	struct shadow_dm_info info;
 	struct shadow_volume *v;
 	struct shadow_copy *c;
 	bool rw = flags & SHADOW_EXPOSE_RW;
-	char uuid[160];
 	int r;
 
 	if (!ctx->opened)
@@ -106,14 +126,9 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 			return ctx_fail(ctx, negative_errno(), "expose shadow %" PRIu64 ": mount point %s",
 				    id, mountpoint);
 	}
-	r = provider_of(v)->expose_table(ctx, v, c, rw, &t);
+	r = copy_expose_device(ctx, v, c, name, rw);
 	if (r < 0)
 		return r;
-	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "SNAP-%s-%" PRIu64, v->name, c->id);
-	r = shadow_dm_create(name, uuid, &t, rw ? 0 : SHADOW_DM_READONLY);
-	if (r < 0)
-		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": create %s with a %s table (see the kernel log)",
-			    id, name, t.targets[0].type);
 	if (asprintf(&path, DEV_MAPPER "%s", name) < 0) {
 		(void)shadow_dm_remove(name);
 		return -ENOMEM;

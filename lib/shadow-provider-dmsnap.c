@@ -323,6 +323,32 @@ static int dmsnap_list(shadow_ctx *ctx, const struct shadow_volume *v,
 	return 0;
 }
 
+/*
+ * activate: the copy's device again, over its store, whose persistent
+ * exceptions the target reads back (its header is dm-snapshot's, since
+ * activate refuses a blank store of a volume with copies), loaded while
+ * the volume is suspended as create does.
+ */
+static int dmsnap_reload(shadow_ctx *ctx, const struct shadow_volume *v,
+			 const struct shadow_copy *c)
+{
+	int r, k;
+
+	r = shadow_dm_suspend(v->dm_name, false);
+	if (r < 0)
+		return r;
+	r = dmsnap_create(ctx, v, c);
+	k = shadow_dm_resume(v->dm_name);
+	return r < 0 ? r : k;
+}
+
+/* deactivate: the copy's device goes; its store keeps it for reload. */
+static int dmsnap_unload(shadow_ctx *ctx, const struct shadow_volume *v,
+			 const struct shadow_copy *c)
+{
+	return dmsnap_remove(ctx, v, c->snapshot);
+}
+
 const struct shadow_provider_ops shadow_provider_dmsnap = {
 	.name = "dm-snapshot",
 	.module = "dm-snapshot",
@@ -337,4 +363,6 @@ const struct shadow_provider_ops shadow_provider_dmsnap = {
 	.expose_table = dmsnap_expose_table,
 	.storage = dmsnap_storage,
 	.list = dmsnap_list,
+	.reload = dmsnap_reload,
+	.unload = dmsnap_unload,
 };

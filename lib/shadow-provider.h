@@ -93,6 +93,16 @@ struct shadow_provider_ops {
 	/* repair: the snapshots of @v the kernel has. */
 	int (*list)(shadow_ctx *ctx, const struct shadow_volume *v,
 		    struct shadow_list_entry **ret, unsigned int *ret_n);
+	/*
+	 * activate: load again what copy @c needs in the kernel besides the
+	 * volume's table, once that is loaded again (after a reboot), from
+	 * what its store kept.  deactivate: unload it again, keeping it in
+	 * its store.  Both NULL when the store is all a copy needs.
+	 */
+	int (*reload)(shadow_ctx *ctx, const struct shadow_volume *v,
+		      const struct shadow_copy *c);
+	int (*unload)(shadow_ctx *ctx, const struct shadow_volume *v,
+		      const struct shadow_copy *c);
 };
 
 extern const struct shadow_provider_ops shadow_provider_dmshadow;

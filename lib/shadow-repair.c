@@ -111,6 +111,25 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 	return repairs;
 }
 
+/*
+ * Whether every volume with a copy in set @id is active: a set left
+ * "creating" is undone only then, so that its snapshots are deleted in
+ * the kernel too, not merely forgotten (and adopted on activation).
+ */
+static bool set_volumes_active(shadow_ctx *ctx, uint64_t id)
+{
+	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
+		struct shadow_volume *v;
+
+		if (ctx->cat.copies[i]->set != id)
+			continue;
+		v = shadow_catalog_volume(&ctx->cat, ctx->cat.copies[i]->volume);
+		if (v && !v->active)
+			return false;
+	}
+	return true;
+}
+
 /* A set left "creating" by a crash: all or none, so none. */
 static int repair_set(shadow_ctx *ctx, struct shadow_set *s)
 {
@@ -149,19 +168,36 @@ int ctx_repair(shadow_ctx *ctx)
 		repairs += r;
 	}
 	for (size_t i = ctx->cat.n_sets; i-- > 0;)
-		if (strcmp(ctx->cat.sets[i]->state, "creating") == 0) {
+		if (strcmp(ctx->cat.sets[i]->state, "creating") == 0 &&
+		    set_volumes_active(ctx, ctx->cat.sets[i]->id)) {
 			r = repair_set(ctx, ctx->cat.sets[i]);
 			if (r < 0)
 				return r;
 			repairs += r;
 		}
-	/* Exposed devices that are gone. */
+	/*
+	 * Exposed devices that are gone.  An inactive volume's copies keep
+	 * their record, since activation exposes them again, but not their
+	 * mount, which did not outlive the tables (a reboot): unexpose must
+	 * not unmount whatever is mounted there now.
+	 */
 	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
 		struct shadow_copy *c = ctx->cat.copies[i];
+		struct shadow_volume *v = shadow_catalog_volume(&ctx->cat, c->volume);
 		struct shadow_dm_info info;
 
 		if (!c->device)
 			continue;
+		if (v && !v->active) {
+			if (!c->mountpoint)
+				continue;
+			ctx_log(ctx, SHADOW_LOG_WARNING,
+			       "catalog repaired: shadow %" PRIu64 " is no longer mounted on %s",
+			       c->id, c->mountpoint);
+			replace_str(&c->mountpoint, NULL);
+			repairs++;
+			continue;
+		}
 		if (shadow_dm_info(dm_name_of_path(c->device), &info) == 0 && info.exists)
 			continue;
 		ctx_log(ctx, SHADOW_LOG_WARNING,

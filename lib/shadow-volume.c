@@ -62,14 +62,41 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 }
 
 /*
+ * Give block device @device (@rdev, @sectors long) a new mapped device
+ * @name with the provider's origin table over it.  @verb ("enable",
+ * "activate") leads the error message.
+ */
+int wrap_device(shadow_ctx *ctx, const struct shadow_provider_ops *p, const char *verb,
+		const char *name, const char *device, uint64_t sectors, dev_t rdev,
+		dev_t store, const char *method, uint32_t chunk_sectors)
+{
+	_cleanup_table_ struct shadow_dm_table t = { 0 };
+	char uuid[160];
+	int r;
+
+	r = p->origin_table(&t, sectors, rdev, store, method, chunk_sectors);
+	if (r < 0)
+		return ctx_fail(ctx, r, "%s %s", verb, device);
+	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "%s", name);
+	r = shadow_dm_create(name, uuid, &t, 0);
+	if (r == -EBUSY)
+		return ctx_fail(ctx, r, "%s %s: create %s: the device or the store is in use (mounted?)",
+			    verb, device, name);
+	if (r < 0)
+		return ctx_fail(ctx, r, "%s %s: create %s with a %s table (see the kernel log)",
+			    verb, device, name, p->origin_target);
+	return 0;
+}
+
+/*
  * Take over dm device @name in place, the way LVM slides a snapshot-origin
  * under an LV: <name>-real gets the current table, and <name> is reloaded
  * with the provider's origin table over <name>-real, keeping its name,
  * device number and openers (a mounted file system stays mounted).
  */
-static int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
-		    const char *name, const char *real, uint64_t sectors,
-		    dev_t store, const char *method, uint32_t chunk_sectors)
+int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
+	     const char *name, const char *real, uint64_t sectors,
+	     dev_t store, const char *method, uint32_t chunk_sectors)
 {
 	_cleanup_table_ struct shadow_dm_table cur = { 0 }, t = { 0 };
 	struct shadow_dm_info info, rinfo;
@@ -140,8 +167,11 @@ static int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
 	return 0;
 }
 
-/* Give a taken-over device its original table back and drop <name>-real. */
-static int giveback(shadow_ctx *ctx, const struct shadow_volume *v)
+/*
+ * Give a taken-over device its original table back and drop <name>-real.
+ * @verb ("disable", "deactivate") leads the error message.
+ */
+int giveback(shadow_ctx *ctx, const char *verb, const struct shadow_volume *v)
 {
 	_cleanup_table_ struct shadow_dm_table t = { 0 };
 	struct shadow_dm_info info;
@@ -149,28 +179,28 @@ static int giveback(shadow_ctx *ctx, const struct shadow_volume *v)
 
 	r = shadow_dm_get_table(v->real_name, true, &t);
 	if (r < 0)
-		return ctx_fail(ctx, r, "disable %s: read the table of %s", v->name, v->real_name);
+		return ctx_fail(ctx, r, "%s %s: read the table of %s", verb, v->name, v->real_name);
 	r = shadow_dm_info(v->dm_name, &info);
 	if (r < 0)
-		return ctx_fail(ctx, r, "disable %s: look it up", v->name);
+		return ctx_fail(ctx, r, "%s %s: look it up", verb, v->name);
 	r = shadow_dm_load(v->dm_name, &t, info.read_only ? SHADOW_DM_READONLY : 0);
 	if (r < 0)
-		return ctx_fail(ctx, r, "disable %s: load its original table", v->name);
+		return ctx_fail(ctx, r, "%s %s: load its original table", verb, v->name);
 	r = shadow_dm_suspend(v->dm_name, true);
 	if (r < 0) {
 		(void)shadow_dm_clear(v->dm_name);
-		return ctx_fail(ctx, r, "disable %s: suspend", v->name);
+		return ctx_fail(ctx, r, "%s %s: suspend", verb, v->name);
 	}
 	r = shadow_dm_resume(v->dm_name);
 	if (r < 0) {
 		(void)shadow_dm_clear(v->dm_name);
 		(void)shadow_dm_resume(v->dm_name);
-		return ctx_fail(ctx, r, "disable %s: resume with its original table", v->name);
+		return ctx_fail(ctx, r, "%s %s: resume with its original table", verb, v->name);
 	}
 	r = shadow_dm_remove(v->real_name);
 	if (r < 0)
-		ctx_log(ctx, SHADOW_LOG_WARNING, "disable %s: could not remove %s: %s",
-		       v->name, v->real_name, strerror(-r));
+		ctx_log(ctx, SHADOW_LOG_WARNING, "%s %s: could not remove %s: %s",
+		       verb, v->name, v->real_name, strerror(-r));
 	return 0;
 }
 
@@ -230,10 +260,9 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 				       uint64_t chunk_bytes, const char *name,
 				       const char *provider, shadow_volume **ret)
 {
-	_cleanup_table_ struct shadow_dm_table t = { 0 };
 	const struct shadow_provider_ops *p;
 	_cleanup_free_ char *dm_name = NULL;
-	char real[160], uuid[160];
+	char real[160];
 	struct shadow_volume *v;
 	struct shadow_dm_info info;
 	uint64_t sectors;
@@ -328,17 +357,9 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 		if (r < 0)
 			return r;
 	} else {
-		r = p->origin_table(&t, sectors, rdev, srdev, method, chunk);
+		r = wrap_device(ctx, p, "enable", name, device, sectors, rdev, srdev, method, chunk);
 		if (r < 0)
-			return ctx_fail(ctx, r, "enable %s", device);
-		snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "%s", name);
-		r = shadow_dm_create(name, uuid, &t, 0);
-		if (r == -EBUSY)
-			return ctx_fail(ctx, r, "enable %s: create %s: the device or the store is in use (mounted?)",
-				    device, name);
-		if (r < 0)
-			return ctx_fail(ctx, r, "enable %s: create %s with a %s table (see the kernel log)",
-				    device, name, p->origin_target);
+			return r;
 	}
 
 	r = volume_new(name, device, store, method, chunk, is_dm ? real : NULL, p->name, &v);
@@ -357,7 +378,7 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 
 		memcpy(saved, ctx->error, sizeof(saved));
 		if (is_dm)
-			(void)giveback(ctx, &tmp);
+			(void)giveback(ctx, "enable", &tmp);
 		else
 			(void)shadow_dm_remove(name);
 		memcpy(ctx->error, saved, sizeof(saved));
@@ -429,7 +450,7 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 	drop_empty_sets(&ctx->cat);
 	if (v->active) {
 		if (v->real_name) {
-			r = giveback(ctx, v);
+			r = giveback(ctx, "disable", v);
 		} else {
 			r = shadow_dm_remove(v->dm_name);
 			if (r < 0)

@@ -81,6 +81,15 @@ cases() {
 	run expose one
 	run unexpose 1 --rw
 	run unexpose 1 --mount /mnt
+	run activate
+	run activate a --all
+	run activate a --force
+	run activate --all --device-timeout 0
+	run activate --all --device-timeout x
+	run activate --all --device-timeout
+	run deactivate
+	run deactivate a --all
+	run deactivate a --device-timeout 5
 
 	# -o/--output and -O/--output-all.
 	run list -o bogus
@@ -116,6 +125,13 @@ cases() {
 	run list storage
 	run list storage -O
 	run list storage -J -O
+
+	# activate and deactivate on an empty catalog.
+	run activate --all
+	run activate --all -J
+	run deactivate --all
+	run activate nosuch
+	run deactivate a b
 }
 
 cases | if [ -n "$version" ]; then sed "s/ $version\$/ @VERSION@/"; else cat; fi >"$tmp/got"

@@ -100,6 +100,39 @@ START_TEST(test_expose)
 }
 END_TEST
 
+START_TEST(test_activate)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "activate", "a", "b", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_ACTIVATE);
+	ck_assert_int_eq(a.nargs, 2);
+	ck_assert_uint_eq(a.device_timeout_us, 0);
+	ck_assert_int_eq(parse(&a, why, "--wait", "activate", "--all", "--device-timeout", "60", NULL),
+			 CTL_RUN);
+	ck_assert(a.opts & OPT_ALL);
+	ck_assert(a.wait);
+	ck_assert_int_eq(a.nargs, 0);
+	ck_assert_uint_eq(a.device_timeout_us, 60000000);
+	ck_assert_int_eq(parse(&a, why, "activate", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'activate' takes volumes or --all");
+	ck_assert_int_eq(parse(&a, why, "activate", "a", "--all", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'activate' takes volumes or --all");
+	ck_assert_int_eq(parse(&a, why, "activate", "--all", "--device-timeout", "0", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad device timeout '0' (seconds, up to 3600)");
+	ck_assert_int_eq(parse(&a, why, "activate", "a", "--force", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --force is not valid for 'activate'");
+	ck_assert_int_eq(parse(&a, why, "deactivate", "--all", "--force", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_DEACTIVATE);
+	ck_assert(a.opts & OPT_FORCE);
+	ck_assert_int_eq(parse(&a, why, "deactivate", "a", "--device-timeout", "5", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --device-timeout is not valid for 'deactivate'");
+	ck_assert_int_eq(parse(&a, why, "list", "--all", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --all is not valid for 'list'");
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	struct ctl_args a;
@@ -300,6 +333,7 @@ Suite *suite_ctl_args(void)
 	tcase_add_test(tc, test_enable);
 	tcase_add_test(tc, test_create_list_delete);
 	tcase_add_test(tc, test_expose);
+	tcase_add_test(tc, test_activate);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_create_writers);
