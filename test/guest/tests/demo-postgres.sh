@@ -19,7 +19,7 @@ say() {
 	echo "== $*"
 }
 run() {
-	echo "\$ $*"
+	echo "\$ $*" >&2	# not into a redirection of the command's output
 	"$@"
 }
 
