@@ -19,7 +19,7 @@ say() {
 	echo "== $*"
 }
 run() {
-	echo "\$ $*"
+	echo "\$ $*" >&2	# not into a redirection of the command's output
 	"$@"
 }
 
@@ -58,19 +58,20 @@ before=$(acked "$WORK/ledger.acks")
 echo "ledger commits acknowledged so far: $before"
 
 say "Take a shadow copy set with the writer"
-run "$CTL" create pgvol --writers-dir "$WD" --writer-conf "$SHADOW_WRITER_CONF"
+set_json=$WORK/set.json
+run "$CTL" -J create pgvol --writers-dir "$WD" --writer-conf "$SHADOW_WRITER_CONF" >"$set_json"
 after=$(acked "$WORK/ledger.acks")
 echo "ledger commits acknowledged when shadowctl create returned: $after"
 sleep 2
 ledger_stop
 bank_stop
 echo "the load went on after the set: $(acked "$WORK/ledger.acks") ledger commits in all; stopped now"
-"$CTL" -J list sets >"$WORK/sets.json"
-set_json=$WORK/sets.json
-echo "the set, as recorded in the catalog (the writer's metadata and data):"
+echo "the set, as shadowctl -J create gives it (recorded so in the catalog):"
 python3 - "$set_json" <<'PY'
 import json, sys
-s = json.load(open(sys.argv[1]))["sets"][-1]
+s = json.load(open(sys.argv[1]))["set"]
+print("  set %d, frozen %d us, copies: %s" % (s["id"], s["freeze_us"],
+      ", ".join("%d of %s" % (c["id"], c["volume"]) for c in s["shadows"])))
 for w in s["writers"]:
     m = w["metadata"]
     print("  writer %s: %s" % (w["name"], m["application"]))
@@ -81,14 +82,14 @@ for w in s["writers"]:
     for line in d["backup_label"].splitlines():
         print("      " + line)
 PY
-id=$("$CTL" -J list shadows | python3 -c 'import json,sys; print(json.load(sys.stdin)["shadows"][-1]["id"])')
+id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["set"]["shadows"][0]["id"])' "$set_json")
 
 say "Expose the copy writable and start it as a second server"
 mkdir -p "$WORK/copy"
 run "$CTL" expose "$id" --rw --mount "$WORK/copy"
 copy=$WORK/copy/pg/data
 echo "\$ (write the set's backup_label into $copy/backup_label; remove postmaster.pid)"
-python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sets"][-1]["writers"][0]["data"]["backup_label"], end="")' \
+python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["set"]["writers"][0]["data"]["backup_label"], end="")' \
 	"$set_json" >"$copy/backup_label"
 chown postgres: "$copy/backup_label"
 rm -f "$copy/postmaster.pid"
