@@ -5,7 +5,7 @@
 # scripts/bench turns into docs/benchmarks.md.
 # slab_nomerge: every slab cache shows on its own in /proc/slabinfo, so
 # the kernel memory measure can name what grew.
-# guest-timeout: 7200
+# guest-timeout: 14400
 # guest-mem: 3072
 # guest-cmdline: slab_nomerge
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
