@@ -11,6 +11,7 @@ for m in dm-snapshot dm-thin-pool dm-mod; do
 done
 modprobe -r brd 2>/dev/null || true
 mkdir -p "$out"
+(cd "$here" && python3 selftest.py)
 python3 "$here/bench.py" "$mode" "$out/results.json"
 python3 "$here/report.py" --text "$out/results.json"
 python3 "$here/report.py" --check "$out/results.json"

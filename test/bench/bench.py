@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark driver, run in the guest: every measure on every stack of
-stacks.STACKS, on fresh brd disks each time; writes one JSON document.
+stacks.STACKS, on fresh brd disks each time, in 'rounds' rounds (each round
+runs every stack and measure once, so a burst of load on the shared host
+hits one round of a few figures, not every round of one target); writes
+one JSON document whose cells are the median of the rounds, with their
+minimum, maximum and every round's value.
 
   bench.py <quick|full> <out.json>
 
@@ -10,6 +14,7 @@ its cells (report.py --check fails on it) and the run goes on.
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -59,7 +64,43 @@ def machine():
                if l.startswith("MemTotal"))
     return {"kernel": platform.release(), "cpu": cpu,
             "vcpus": os.cpu_count(), "mem_mib": mem // 1024,
-            "fio": fio.version()}
+            "fio": fio.version(),
+            "cmdline": open("/proc/cmdline").read().split()}
+
+
+def value(c):
+    if isinstance(c, (int, float)):
+        return float(c)
+    if isinstance(c, dict) and "v" in c:
+        return float(c["v"])
+    return None
+
+
+def aggregate(cells):
+    """One table cell from its value in every round: the median with the
+    minimum, maximum and each round's value; an error if any round failed;
+    'na' if the measure does not apply; text from the median round."""
+    for c in cells:
+        if isinstance(c, dict) and "error" in c:
+            return c
+    if any(isinstance(c, dict) and "na" in c for c in cells):
+        return cells[0]
+    vals = [value(c) for c in cells]
+    if any(v is None for v in vals):
+        return cells[len(cells) // 2]
+    note = next((c["note"] for c in cells
+                 if isinstance(c, dict) and c.get("note")), None)
+    out = {"v": statistics.median(vals), "lo": min(vals), "hi": max(vals),
+           "runs": vals}
+    if note:
+        out["note"] = note
+    return out
+
+
+def median_round(runs):
+    """Index of the round whose value is the median (for text cells)."""
+    order = sorted(range(len(runs)), key=lambda i: runs[i])
+    return order[len(order) // 2]
 
 
 def main():
@@ -73,57 +114,82 @@ def main():
         cols = cols or measures.seq_columns(p)
         tables.append({"id": tid, "title": title,
                        "columns": [list(c) for c in cols], "rows": {}})
-    by_label = [cls(ctl, env.disks, c, **o).label
-                for cls, c, o in stacks.STACKS]
     owner, last = {}, None  # table id -> id of the measure that fills it
     for tid, fn, _, _ in measures.MEASURES:
         last = tid if fn else last
         owner[tid] = last
+    # raw[table id][label][column] = [cell of round 1, round 2, ...]
+    raw = {t["id"]: {} for t in tables}
+    details = {}
+    labels = []
     started = time.time()
-    for cls, chunk, opts in stacks.STACKS:
-        stack = cls(ctl, env.disks, chunk, **opts)
-        if p.get("stacks") and stack.label not in p["stacks"]:
-            continue
-        for tid, fn, _, _ in measures.MEASURES:
-            if fn is None:
+    for rnd in range(p["rounds"]):
+        print("==== round %d of %d (%.0f s so far)" % (
+            rnd + 1, p["rounds"], time.time() - started), flush=True)
+        for cls, chunk, opts in stacks.STACKS:
+            stack = cls(ctl, env.disks, chunk, **opts)
+            if p.get("stacks") and stack.label not in p["stacks"]:
                 continue
-            t0 = time.time()
-            print("== %s: %s" % (stack.label, tid), flush=True)
-            try:
-                cells = fn(env, stack, p)
-            except Exception as e:  # recorded, and the run goes on
-                traceback.print_exc()
-                cells = {"_error": "%s: %s" % (type(e).__name__, e)}
-                try:
-                    stack.teardown()
-                except Exception:
-                    traceback.print_exc()
-            print("   %.1fs %s" % (time.time() - t0, json.dumps(
-                {k: v for k, v in cells.items() if k != "_detail"})),
-                flush=True)
-            # Spread the cells over the tables this measure fills.
-            for t in tables:
-                if owner[t["id"]] != tid:
+            if stack.label not in labels:
+                labels.append(stack.label)
+            for tid, fn, _, _ in measures.MEASURES:
+                if fn is None:
                     continue
-                keys = [c[0] for c in t["columns"]]
-                if "_error" in cells:
-                    row = {k: {"error": cells["_error"]} for k in keys}
-                else:
-                    row = {k: cells.get(k, {"error": "no figure"})
-                           for k in keys}
+                t0 = time.time()
+                print("== round %d, %s: %s" % (rnd + 1, stack.label, tid),
+                      flush=True)
+                try:
+                    cells = fn(env, stack, p)
+                except Exception as e:  # recorded, and the run goes on
+                    traceback.print_exc()
+                    cells = {"_error": "%s: %s" % (type(e).__name__, e)}
+                    try:
+                        stack.teardown()
+                    except Exception:
+                        traceback.print_exc()
+                print("   %.1fs %s" % (time.time() - t0, json.dumps(
+                    {k: v for k, v in cells.items() if k != "_detail"})),
+                    flush=True)
                 if "_detail" in cells:
-                    row["_detail"] = cells["_detail"]
-                t["rows"].setdefault(stack.label, {}).update(row)
+                    details.setdefault(tid, {}).setdefault(
+                        stack.label, []).append(cells["_detail"])
+                # Spread the cells over the tables this measure fills.
+                for t in tables:
+                    if owner[t["id"]] != tid:
+                        continue
+                    row = raw[t["id"]].setdefault(stack.label, {})
+                    for c in t["columns"]:
+                        if "_error" in cells:
+                            cell = {"error": cells["_error"]}
+                        else:
+                            cell = cells.get(c[0], {"error": "no figure"})
+                        row.setdefault(c[0], []).append(cell)
+    for t in tables:
+        for label in labels:
+            if label not in raw[t["id"]]:
+                continue
+            row = {k: aggregate(v) for k, v in raw[t["id"]][label].items()}
+            # Text cells: from the round whose first figure is the median.
+            first = next((row[c[0]] for c in t["columns"]
+                          if "runs" in row.get(c[0], {})), None)
+            if first:
+                i = median_round(first["runs"])
+                for c in t["columns"]:
+                    cells = raw[t["id"]][label][c[0]]
+                    if isinstance(cells[i], dict) and "t" in cells[i]:
+                        row[c[0]] = cells[i]
+            t["rows"][label] = row
     env_info = machine()
     env_info["profile"] = mode
     env_info["params"] = p
     env_info["fio_params"] = fio.describe()
     env_info["format"] = stacks.format_constants()
     env_info["secs"] = round(time.time() - started)
-    env_info["stacks"] = [t for t in by_label if t in tables[0]["rows"]]
+    env_info["stacks"] = labels
     subprocess.run(["modprobe", "-r", "brd"])
     with open(out, "w") as f:
-        json.dump({"meta": env_info, "tables": tables}, f, indent=1)
+        json.dump({"meta": env_info, "tables": tables, "details": details},
+                  f, indent=1)
     print("bench: %d s, results in %s" % (env_info["secs"], out))
 
 

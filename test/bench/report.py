@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""Benchmark results (bench.py's JSON) as tables: each figure with its
-ratio to raw and to dm-snapshot of the same chunk size, and a plain list
-of every figure where dm-shadow does worse than dm-snapshot or dm-thin.
+"""Benchmark results (bench.py's JSON) as tables: each figure the median of
+the run's rounds with its spread [min, max], and its ratio to raw and to
+dm-snapshot of the same chunk size (ratios of the medians, all from the
+same run); then a plain list of every figure where dm-shadow does worse
+than dm-snapshot or dm-thin.
 
   report.py --check RESULT.json          exit 1 if a measure is missing
   report.py --text RESULT.json           the tables, for a terminal
-  report.py --markdown HOST.json RESULT.json... > docs/benchmarks.md
+  report.py --markdown HOST.json ANALYSIS.md RESULT.json...
+                                         docs/benchmarks.md on stdout
 """
 import json
+import statistics
 import sys
 
 NOISE = 0.10   # differences under 10% are called ties in the loss list
+# Differences smaller than this are ties whatever the ratio (kernel
+# memory: a few hundred KiB of unrelated kernel activity over N chunks).
+FLOOR = {"pinned": 3.0, "cache": 3.0}
 
 
 def num(cell):
@@ -18,6 +25,14 @@ def num(cell):
         return float(cell)
     if isinstance(cell, dict) and "v" in cell:
         return float(cell["v"])
+    return None
+
+
+def spread(cell):
+    """(min, max) of the rounds, or None for a single round."""
+    if isinstance(cell, dict) and "lo" in cell and len(cell.get("runs",
+                                                                 [])) > 1:
+        return cell["lo"], cell["hi"]
     return None
 
 
@@ -31,7 +46,13 @@ def fmt(v):
         return "%.1f" % v
     if a >= 1:
         return "%.2f" % v
+    if a == 0:
+        return "0"
     return "%.3f" % v
+
+
+def heading(col):
+    return "%s (%s)" % (col[1], col[2]) if col[2] else col[1]
 
 
 def chunk_of(label):
@@ -47,26 +68,40 @@ def peer(rows, kind, label):
     return None
 
 
+def ratio(rows, label, ref, col):
+    """v/ref of the medians, or None when either is not above zero."""
+    if not ref or ref == label or ref not in rows:
+        return None
+    v, r = num(rows[label].get(col[0])), num(rows[ref].get(col[0]))
+    if v is None or r is None or v <= 0 or r <= 0:
+        return None
+    return v / r
+
+
 def cell_text(table, label, col):
     rows = table["rows"]
     cell = rows[label].get(col[0])
+    if isinstance(cell, dict) and "t" in cell:
+        return cell["t"]
     v = num(cell)
     if v is None:
         if isinstance(cell, dict):
             return cell.get("na") or "ERROR: " + cell.get("error", "?")
         return "missing"
     s = fmt(v)
-    ratios = []
+    sp = spread(cell)
+    if sp:
+        s += " [%s, %s]" % (fmt(sp[0]), fmt(sp[1]))
+    extra = []
     if col[3]:
         for ref, name in (("raw", "raw"),
                           (peer(rows, "dm-snapshot", label), "dm-snap")):
-            if ref and ref != label and ref in rows:
-                r = num(rows[ref].get(col[0]))
-                if r and r > 0 and v > 0:
-                    ratios.append("%.2fx %s" % (v / r, name))
+            r = ratio(rows, label, ref, col)
+            if r is not None:
+                extra.append("%.2fx %s" % (r, name))
     if isinstance(cell, dict) and cell.get("note"):
-        ratios.append(cell["note"])
-    return s + (" (" + ", ".join(ratios) + ")" if ratios else "")
+        extra.append(cell["note"])
+    return s + (" (" + ", ".join(extra) + ")" if extra else "")
 
 
 def tables_md(res):
@@ -75,8 +110,8 @@ def tables_md(res):
         cols = t["columns"]
         out.append("### " + t["title"])
         out.append("")
-        out.append("| target | " + " | ".join(
-            "%s (%s)" % (c[1], c[2]) for c in cols) + " |")
+        out.append("| target | " + " | ".join(heading(c) for c in cols) +
+                   " |")
         out.append("|---" * (len(cols) + 1) + "|")
         for label in t["rows"]:
             out.append("| %s | %s |" % (label, " | ".join(
@@ -89,7 +124,7 @@ def tables_text(res):
     out = []
     for t in res["tables"]:
         cols = t["columns"]
-        head = ["target"] + ["%s (%s)" % (c[1], c[2]) for c in cols]
+        head = ["target"] + [heading(c) for c in cols]
         body = [[label] + [cell_text(t, label, c) for c in cols]
                 for label in t["rows"]]
         w = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
@@ -101,9 +136,10 @@ def tables_text(res):
 
 
 def losses(res):
-    """(text, ratio) for each figure where a dm-shadow row is worse than
-    dm-snapshot or dm-thin of the same chunk size; and the comparisons
-    that cannot be made because a figure is not above zero."""
+    """Every figure where a dm-shadow row is worse than dm-snapshot or
+    dm-thin of the same chunk size: (text, how good as a ratio, clear),
+    clear when even the best round of dm-shadow is worse than the worst
+    round of the other; and the comparisons that cannot be made."""
     found, noisy = [], []
     for t in res["tables"]:
         rows = t["rows"]
@@ -113,29 +149,39 @@ def losses(res):
             for col in t["columns"]:
                 if not col[3]:
                     continue
-                v = num(rows[label].get(col[0]))
+                cell = rows[label].get(col[0])
+                v = num(cell)
                 for kind in ("dm-snapshot", "dm-thin"):
                     ref = peer(rows, kind, label)
-                    r = num(rows[ref].get(col[0])) if ref else None
-                    if v is None or not r:
+                    rcell = rows[ref].get(col[0]) if ref else None
+                    r = num(rcell)
+                    if v is None or r is None:
+                        continue
+                    higher = col[3] == "higher"
+                    worse = v < r if higher else v > r
+                    if not worse or abs(v - r) < FLOOR.get(col[0], 0):
                         continue
                     if v <= 0 or r <= 0:
-                        # A delta at or below zero: the measure's noise
-                        # is larger than what it measures.
                         noisy.append("%s, %s: %s %s against %s %s" % (
                             t["title"], col[1], label, fmt(v), ref, fmt(r)))
                         continue
-                    worse = v < r if col[3] == "higher" else v > r
-                    if not worse:
-                        continue
-                    ratio = v / r if col[3] == "higher" else r / v if v else 0
-                    found.append(("%s, %s: %s %s %s against %s %s "
-                                  "(%.2fx as good)%s" % (
+                    good = v / r if higher else r / v
+                    a, b = spread(cell), spread(rcell)
+                    clear = bool(a and b and (a[1] < b[0] if higher
+                                              else a[0] > b[1]))
+                    if good > 1 - NOISE:
+                        how = "a tie (within %d%%)" % (NOISE * 100)
+                    elif not (a and b):
+                        how = "one round only"
+                    elif clear:
+                        how = "every round"
+                    else:
+                        how = "the rounds overlap"
+                    found.append(("%s, %s: %s %s %s against %s %s: "
+                                  "%.2fx as good; %s" % (
                                       t["title"], col[1], label, fmt(v),
-                                      col[2], ref, fmt(r), ratio,
-                                      " - within %d%%, a tie at this noise "
-                                      "level" % (NOISE * 100)
-                                      if ratio > 1 - NOISE else ""), ratio))
+                                      col[2], ref, fmt(r), good, how),
+                                  good, clear))
     return sorted(found, key=lambda x: x[1]), noisy
 
 
@@ -152,7 +198,8 @@ def check(res):
                 cell = row.get(col[0])
                 if num(cell) is not None:
                     numbers += 1
-                elif not (isinstance(cell, dict) and "na" in cell):
+                elif not (isinstance(cell, dict) and
+                          ("na" in cell or "t" in cell)):
                     bad.append("%s / %s / %s: %s" % (t["title"], label,
                                                      col[1], cell))
             if label.startswith("dm-shadow") and not any(
@@ -163,123 +210,217 @@ def check(res):
     return bad
 
 
+def load_text(load):
+    """The host's 1-minute load average while a kernel's run lasted."""
+    if not load or not load.get("samples"):
+        return "not recorded"
+    s = [x[1] for x in load["samples"]]
+    return ("1-min load average at the start %.2f, during the run median "
+            "%.2f (min %.2f, max %.2f, %d samples a minute apart) on %d "
+            "cores" % (load["start"], statistics.median(s), min(s), max(s),
+                       len(s), load["cores"]))
+
+
 def section(res):
     m = res["meta"]
-    p = m["params"]
     out = ["## Kernel %s" % m["kernel"], ""]
     out.append("Guest: %d vCPUs (%s), %d MiB RAM, qemu TCG; profile '%s', "
-               "whole run %d s; %s." % (m["vcpus"], m["cpu"], m["mem_mib"],
-                                        m["profile"], m["secs"], m["fio"]))
+               "%d rounds, whole run %d s; %s; kernel command line adds "
+               "`%s`." % (m["vcpus"], m["cpu"], m["mem_mib"], m["profile"],
+                          m["params"]["rounds"], m["secs"], m["fio"],
+                          " ".join(w for w in m.get("cmdline", [])
+                                   if w == "slab_nomerge") or "nothing"))
+    out.append("")
+    out.append("Host: %s." % load_text(m.get("host_load")))
     out.append("")
     out += tables_md(res)
-    out.append("### Where dm-shadow loses")
+    out.append("### Where dm-shadow loses on %s" % m["kernel"])
     out.append("")
     ls, noisy = losses(res)
     if not ls:
         out.append("Nowhere in this run.")
-    for text, _ in ls:
+    for text, _, _ in ls:
         out.append("- " + text)
     out.append("")
     if noisy:
-        out.append("Not compared (a figure at or below zero: the kernel "
-                   "memory deltas of a few hundred KiB are within the "
-                   "noise of other kernel activity at this N):")
+        out.append("Not compared (a figure at or below zero: within the "
+                   "noise of other kernel activity):")
         out.append("")
         out += ["- " + n for n in noisy]
         out.append("")
     return out
 
 
-def markdown(host, results):
+def cell_of(res, tid, label, col):
+    for t in res["tables"]:
+        if t["id"] == tid and label in t["rows"]:
+            return t["rows"][label].get(col)
+    return None
+
+
+HEADLINES = [
+    # (table, column, higher is better, what)
+    ("seqwrite", "s0", True, "sequential write, no snapshot"),
+    ("seqwrite", "s1", True, "sequential write, 1 snapshot"),
+    ("seqwrite", "s16", True, "sequential write, 16 snapshots"),
+    ("randfirst", "first_iops", True, "4 KiB first-writes, IOPS"),
+    ("randre", "re_iops", True, "4 KiB re-writes, IOPS"),
+    ("sread", "s_seq", True, "snapshot sequential read"),
+    ("sread", "s_iops", True, "snapshot random read, IOPS"),
+    ("create", "cn", False, "create a snapshot with many existing"),
+    ("freeze", "median", False, "freeze window, 8 volumes"),
+    ("space", "meta", False, "store metadata per copied chunk"),
+]
+
+
+def headlines(results):
+    """dm-shadow against dm-snapshot and dm-thin of the same chunk size,
+    as 'times as good' (above 1: dm-shadow is better), per kernel."""
+    out = ["| measure | chunk | against | " + " | ".join(
+        r["meta"]["kernel"] for r in results) + " |",
+        "|---|---|---|" + "---|" * len(results)]
+    for tid, col, higher, what in HEADLINES:
+        for chunk in ("4K", "64K"):
+            for kind in ("dm-snapshot", "dm-thin"):
+                vals = []
+                for res in results:
+                    a = num(cell_of(res, tid, "dm-shadow cow " + chunk, col))
+                    b = num(cell_of(res, tid, "%s %s" % (kind, chunk), col))
+                    if a is None or b is None or a <= 0 or b <= 0:
+                        vals.append(None)
+                    else:
+                        vals.append(a / b if higher else b / a)
+                if all(v is None for v in vals):
+                    continue
+                out.append("| %s | %s | %s | %s |" % (
+                    what, chunk, kind, " | ".join(
+                        "-" if v is None else "%.2fx" % v for v in vals)))
+    return out
+
+
+def markdown(host, analysis, results):
     r0 = results[0]["meta"]
     p = r0["params"]
     f = r0["format"]
     out = ["# dm-shadow benchmarks", "",
-           "Generated by `scripts/bench` (test/bench/); do not edit by hand.",
-           "Every figure comes from one guest run per kernel, and is shown "
-           "with its ratio to raw and to dm-snapshot of the same chunk size "
-           "measured in that same run.  Absolute numbers mean little: the "
-           "guest runs under qemu's TCG (no KVM), about 20x slower than the "
-           "host, on a shared 2-core machine; compare the ratios.", "",
-           "Read them with care: each figure is one fio run of a fraction "
-           "of a second to a few seconds, on a host whose two cores other "
-           "guests share, so the same figure can move by 2x or more "
-           "between runs (compare raw across the two kernels below).  "
-           "Differences within about 2x are not established by one run; "
-           "the losses listed per kernel are every figure where dm-shadow "
-           "came out worse, noise included; the consistent ones are those "
-           "that show on both kernels.  dm-snapshot 64K shows no metadata "
-           "growth because one 64 KiB metadata area holds 4096 exceptions "
-           "of 16 bytes: fewer than were copied here.", "",
-           "## Machine and method", "",
-           "- Host: %s, %s cores, %s MiB RAM; %s; %s." % (
-               host["cpu"], host["cores"], host["mem_mib"], host["os"],
-               host["qemu"]),
-           "- Guest: Debian's stock kernels, qemu `-accel tcg` (single-"
-           "threaded TCG), 2 vCPUs, booted by test/guest/run-one; the "
-           "host's userland over 9p.",
-           "- Devices: every target sits on brd RAM disks of %d MiB each "
-           "(allocated as written), loaded once; before every setup the "
-           "first MiB of each disk (and the header of each dm-snapshot COW "
-           "slice) is zeroed, so every target formats new metadata.  "
-           "raw is /dev/ram0 itself; the origin of every target is a whole "
-           "brd disk, its store (dm-snapshot COW, dm-thin data, dm-shadow "
-           "store) another; dm-thin's metadata a third." % p["disk_mib"],
-           "- Chunk sizes: 4 KiB (dm-snapshot and dm-shadow cow) and 64 KiB "
-           "(all three; dm-thin's block size must be a multiple of 64 KiB, "
-           "so it has no 4 KiB row).  Ratios compare with dm-snapshot of "
-           "the same chunk size.",
-           "- dm-snapshot: `snapshot-origin` plus one persistent "
-           "`snapshot <origin> <cow> P <chunk>` per point in time, each "
-           "with its own COW device (a dm-linear slice of the COW disk); "
-           "every origin write is copied once per snapshot.  Written to with "
-           "at most %d snapshots (more would copy every chunk that many "
-           "times: minutes per MiB under TCG); created up to %d for the "
-           "creation time." % (p["dmsnap_max_snaps"],
-                               p["dmsnap_create_many"]),
-           "- dm-thin: thin-pool with default features (block zeroing on), "
-           "thin volume 0, snapshots by `create_snap` while the volume is "
-           "suspended.",
-           "- dm-shadow: `shadow-origin <origin> <store> cow <chunk>`, "
-           "snapshots by the `create` message while suspended, read through "
-           "`shadow-snap`.",
-           "- Every snapshot operation is made with device-mapper ioctls "
-           "from the benchmark process (test/bench/dmctl.py), not by "
-           "starting dmsetup, for every target alike.",
-           "- Sizes: sequential writes over %d MiB after 0/%s snapshots "
-           "taken of a filled region (fresh setup each); random writes: %d "
-           "4 KiB writes aligned to the chunk, one per chunk of a filled "
-           "region (so 8 MiB at 4 KiB chunks, 128 MiB at 64 KiB), after one "
-           "snapshot, then the same again as re-writes; random reads "
-           "time-based for %d s; snapshot creation with 1 and with %d "
-           "existing (median of %d); freeze window over %d volumes (%d "
-           "sets, median and max); memory and space after copying up to "
-           "%d chunks (at most %d MiB), extrapolated linearly to a million "
-           "chunks." % (p["seq_mib"], "/".join(
-               str(n) for n in p["snap_counts"][1:]), p["rand_ios"],
-               p["randread_secs"], p["create_many"], p["create_reps"],
-               p["freeze_vols"], p["freeze_reps"], p["mem_chunks"],
-               p["mem_max_mib"]),
-           "- Kernel memory: /proc/meminfo Slab + VmallocUsed + Percpu "
-           "before and after the copies; 'kept' after `drop_caches` (which "
-           "also shrinks dm-bufio's cache), 'live' right after the writes; "
-           "dm-bufio's own count "
-           "(/sys/module/dm_bufio/parameters/current_allocated_bytes) "
-           "separately (its buffers of a page or more are not slab).  "
-           "Other activity in the guest (fio, Python) makes these deltas "
-           "noisy at the 100 KiB level.",
-           "- Store space: data and metadata growth per copied chunk, from "
-           "each target's status (dm-snapshot: allocated/metadata sectors "
-           "summed over its COW devices; dm-thin: pool used data and "
-           "metadata blocks of 4 KiB; dm-shadow: used data chunks, and one "
-           "exception record (%d-byte block / %d records = %.1f bytes) per "
-           "used chunk, from dm-shadow-format.h: the records are "
-           "preallocated for the whole store at format time, together with "
-           "a fixed chunk index of 8 bytes per origin chunk and a %d-slot "
-           "snapshot table)." % (f["block"], f["records_per_block"],
-                                 f["record_bytes"], f["max_snapshots"]),
-           "- fio %s, parameters:" % r0["fio"], ""]
-    out += ["      " + l for l in r0["fio_params"]]
+           "Generated by `scripts/bench` (test/bench/); do not edit by "
+           "hand: the analysis section comes from test/bench/analysis.md, "
+           "everything else from the run.",
+           "", "Every figure is the median of %d rounds run in one guest "
+           "boot per kernel, shown with the spread of the rounds [min, max] "
+           "and with its ratio to raw and to dm-snapshot of the same chunk "
+           "size from the same run (ratio of the medians).  Each round runs "
+           "every target and measure once, one after the other, so a burst "
+           "of load on the shared host lands in one round of a few figures. "
+           " Absolute numbers mean little: the guest runs under qemu's TCG "
+           "(no KVM), many times slower than the host, on a 2-core machine "
+           "that other engineers' guests share (the load is given per "
+           "kernel); compare the ratios, and trust a difference only where "
+           "the rounds do not overlap." % p["rounds"], "",
+           "## Headline: dm-shadow against the in-kernel targets", "",
+           "'Times as good' (above 1: dm-shadow is better; below 1: worse), "
+           "from the medians; the tables below give the spreads.", ""]
+    out += headlines(results)
+    out += ["", "## Machine and method", "",
+            "- Host: %s, %s cores, %s MiB RAM; %s; %s." % (
+                host["cpu"], host["cores"], host["mem_mib"], host["os"],
+                host["qemu"]),
+            "- Guest: Debian's stock kernels, qemu `-accel tcg` (single-"
+            "threaded TCG), 2 vCPUs, booted by test/guest/run-one with "
+            "`slab_nomerge` on the kernel command line (header "
+            "`guest-cmdline` of test/guest/tests/bench.sh); the host's "
+            "userland over 9p.",
+            "- Devices: every target sits on brd RAM disks of %d MiB each "
+            "(allocated as written), loaded once; before every setup the "
+            "first MiB of each disk (and the header of each dm-snapshot COW "
+            "slice) is zeroed, so every target formats new metadata.  "
+            "raw is /dev/ram0 itself; the origin of every target is a whole "
+            "brd disk, its store (dm-snapshot COW, dm-thin data, dm-shadow "
+            "store) another; dm-thin's metadata a third." % p["disk_mib"],
+            "- Chunk sizes: 4 KiB (dm-snapshot and dm-shadow cow) and 64 KiB "
+            "(all three; dm-thin's block size must be a multiple of 64 KiB, "
+            "so it has no 4 KiB row).  Ratios compare with dm-snapshot of "
+            "the same chunk size.",
+            "- dm-snapshot: `snapshot-origin` plus one persistent "
+            "`snapshot <origin> <cow> P <chunk>` per point in time, each "
+            "with its own COW device (a dm-linear slice of the COW disk); "
+            "every origin write is copied once per snapshot.  Written to "
+            "with at most %d snapshots (more would copy every chunk that "
+            "many times: minutes per MiB under TCG); created up to %d for "
+            "the creation time." % (p["dmsnap_max_snaps"],
+                                    p["dmsnap_create_many"]),
+            "- dm-thin: thin-pool with default features (block zeroing on), "
+            "thin volume 0, snapshots by `create_snap` while the volume is "
+            "suspended.",
+            "- dm-shadow: `shadow-origin <origin> <store> cow <chunk>`, "
+            "snapshots by the `create` message while suspended, read "
+            "through `shadow-snap`.",
+            "- Every snapshot operation is made with device-mapper ioctls "
+            "from the benchmark process (test/bench/dmctl.py), not by "
+            "starting dmsetup, for every target alike.",
+            "- Sizes: sequential writes over %d MiB after 0/%s snapshots "
+            "taken of a filled region (fresh setup each); chunk writes: "
+            "%d 4 KiB writes, one at the start of every chunk of a filled "
+            "region in a random order (%d MiB at 4 KiB chunks, %d MiB at "
+            "64 KiB), after one snapshot, then the same again as "
+            "re-writes; random reads time-based for %d s; snapshot "
+            "creation with 1 and with %d existing (median of %d "
+            "creations); freeze window over %d volumes (%d sets, median "
+            "and max)." % (
+                p["seq_mib"], "/".join(str(n) for n in p["snap_counts"][1:]),
+                p["rand_ios"], p["rand_ios"] * 4 // 1024,
+                p["rand_ios"] * 64 // 1024, p["randread_secs"],
+                p["create_many"], p["create_reps"], p["freeze_vols"],
+                p["freeze_reps"]),
+            "- Kernel memory: %d chunks copied by 4 KiB writes in a random "
+            "order after one snapshot (a random order matters: "
+            "dm-snapshot merges exceptions of consecutive chunks copied "
+            "to consecutive places into one entry, so sequential copies "
+            "would cost it almost nothing).  At 4 KiB chunks the data is "
+            "real (%d MiB on a RAM disk); at 64 KiB it would be %d MiB, "
+            "more than the guest's RAM, so the origin and the data areas "
+            "of the store are dm-zero devices (writes vanish, reads give "
+            "zeros) and only the metadata is on a RAM disk: dm-snapshot's "
+            "COW header and metadata areas, dm-thin's metadata device, "
+            "dm-shadow's metadata blocks.  The targets build and keep "
+            "their metadata exactly as with real data.  Samples of "
+            "/proc/meminfo, /proc/slabinfo (every cache on its own: "
+            "slab_nomerge) and dm-bufio's "
+            "/sys/module/dm_bufio/parameters/current_allocated_bytes before "
+            "and after the copies, scaled to a million chunks.  'pinned' = "
+            "SUnreclaim + VmallocUsed + Percpu after `drop_caches` (which "
+            "also runs dm-bufio's shrinker; the sample waits until its "
+            "count stops falling): memory the target cannot give back.  "
+            "'cache' = SReclaimable (less the RAM disks' own page index, "
+            "radix_tree_node/xarray_node) plus dm-bufio buffers that are "
+            "whole pages (dm-thin's 4 KiB metadata blocks are not slab), "
+            "right after the writes: metadata cached for speed, given back "
+            "under memory pressure.  'fixed' = the same, pinned + cache, "
+            "from before the setup to after it (one snapshot, region "
+            "filled), not scaled.  Not counted: pages taken straight from "
+            "the page allocator other than dm-bufio's (kcopyd's copy "
+            "buffers, reserved once per client), the RAM disks' data pages "
+            "(they are the disks), page cache (every I/O is direct).  "
+            "Kernel activity of fio and Python moves these figures by a "
+            "few hundred KiB, i.e. a few MiB per million chunks: smaller "
+            "differences are ties." % (
+                p["mem_chunks"], p["mem_chunks"] * 4 // 1024,
+                p["mem_chunks"] * 64 // 1024),
+            "- Store space: data and metadata growth per copied chunk, "
+            "from each target's status in the memory measure (dm-snapshot: "
+            "allocated/metadata sectors summed over its COW devices; "
+            "dm-thin: pool used data and metadata blocks of 4 KiB; "
+            "dm-shadow: used data chunks, and one exception record "
+            "(%d-byte block / %d records = %.1f bytes) per used chunk, from "
+            "dm-shadow-format.h: the records are preallocated for the whole "
+            "store at format time, together with a fixed chunk index of 8 "
+            "bytes per origin chunk and a %d-slot snapshot table)." % (
+                f["block"], f["records_per_block"], f["record_bytes"],
+                f["max_snapshots"]),
+            "- fio %s, parameters:" % r0["fio"], ""]
+    out += ["      " + line for line in r0["fio_params"]]
+    out.append("")
+    out.append(analysis.rstrip("\n"))
     out.append("")
     for res in results:
         out += section(res)
@@ -287,7 +428,7 @@ def markdown(host, results):
 
 
 def main():
-    mode = sys.argv[1]
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
     if mode == "--check":
         res = json.load(open(sys.argv[2]))
         bad = check(res)
@@ -301,15 +442,16 @@ def main():
         print("\n".join(tables_text(res)))
         print("== Where dm-shadow loses")
         ls, noisy = losses(res)
-        for text, _ in ls:
+        for text, _, _ in ls:
             print("- " + text)
         for n in noisy:
             print("- not compared (at or below zero): " + n)
         return
     if mode == "--markdown":
         host = json.load(open(sys.argv[2]))
-        results = [json.load(open(f)) for f in sys.argv[3:]]
-        sys.stdout.write(markdown(host, results))
+        analysis = open(sys.argv[3]).read()
+        results = [json.load(open(f)) for f in sys.argv[4:]]
+        sys.stdout.write(markdown(host, analysis, results))
         return
     sys.exit(__doc__)
 

@@ -30,6 +30,13 @@ def sectors(dev):
         return f.seek(0, os.SEEK_END) // SECTOR
 
 
+def zero_dev(ctl, name, length):
+    """A dm-zero device of length sectors: writes vanish, reads are zeros.
+    Stands in for data areas too big for RAM (the memory measure)."""
+    ctl.create(name, [(0, length, "zero", "")])
+    return "/dev/mapper/" + name
+
+
 class NotApplicable(Exception):
     """The measure does not exist for this target (e.g. snapshots of raw)."""
 
@@ -57,6 +64,29 @@ class Stack:
 
     def teardown(self):
         dmctl.remove_all(self.ctl, "b-")
+
+    def timed_sets(self, names, reps, create):
+        """reps times: suspend every device of names, create(rep, i, name)
+        for each, resume every one; return the seconds from first suspend
+        to last resume of each rep, and the seconds spent in each phase
+        summed over the reps (suspend, create, resume)."""
+        times, phases = [], {"suspend": 0.0, "create": 0.0, "resume": 0.0}
+        for r in range(reps):
+            t0 = time.perf_counter()
+            for n in names:
+                self.ctl.suspend(n)
+            t1 = time.perf_counter()
+            for i, n in enumerate(names):
+                create(r, i, n)
+            t2 = time.perf_counter()
+            for n in names:
+                self.ctl.resume(n)
+            t3 = time.perf_counter()
+            times.append(t3 - t0)
+            phases["suspend"] += t1 - t0
+            phases["create"] += t2 - t1
+            phases["resume"] += t3 - t2
+        return times, phases
 
 
 class Raw(Stack):
@@ -91,6 +121,28 @@ class DmSnapshot(Stack):
             self.ctl.create("b-cow%d" % i, [(0, slice_len, "linear",
                                              "%s %d" % (self.disks[1],
                                                         i * slice_len))])
+        self.ctl.create("b-orig", [(0, self.size, "snapshot-origin",
+                                    self.origin)])
+        return "/dev/mapper/b-orig"
+
+    def setup_sparse(self, nchunks):
+        """For nchunks copies whose data cannot fit in RAM: the origin is
+        dm-zero, and so is every data chunk of the COW device; its header
+        and metadata areas (one chunk, then one per chunk_bytes/16
+        exceptions) map to disks[1]."""
+        self.n, self.slices = 0, 1
+        c = self.chunk
+        self.size = nchunks * c
+        self.origin = zero_dev(self.ctl, "b-zo", self.size)
+        per_area = c * SECTOR // 16
+        table = [(0, c, "linear", "%s 0" % self.disks[1])]
+        for a in range(nchunks // per_area + 2):
+            start = (1 + a * (per_area + 1)) * c
+            table.append((start, c, "linear", "%s %d" % (self.disks[1],
+                                                        (1 + a) * c)))
+            table.append((start + c, per_area * c, "zero", ""))
+        zero_start(self.disks[1], 0, 2 * c * SECTOR)
+        self.ctl.create("b-cow0", table)
         self.ctl.create("b-orig", [(0, self.size, "snapshot-origin",
                                     self.origin)])
         return "/dev/mapper/b-orig"
@@ -131,7 +183,6 @@ class DmSnapshot(Stack):
     def freeze_set(self, k, reps):
         """k origins on disks (2i, 2i+1): suspend all, create a snapshot of
         each, resume all; reps times, each snapshot on a fresh COW slice."""
-        times = []
         for v in range(k):
             o, c = self.disks[2 * v], self.disks[2 * v + 1]
             sl = sectors(c) // reps
@@ -142,21 +193,17 @@ class DmSnapshot(Stack):
                                 [(0, sl, "linear", "%s %d" % (c, r * sl))])
             self.ctl.create("b-f%d" % v, [(0, sectors(o), "snapshot-origin",
                                            o)])
-        for r in range(reps):
-            t = time.perf_counter()
-            for v in range(k):
-                self.ctl.suspend("b-f%d" % v)
-            for v in range(k):
-                o = self.disks[2 * v]
-                self.ctl.create("b-f%ds%d" % (v, r), [(0, sectors(o),
-                                "snapshot", "%s /dev/mapper/b-f%dc%d P %d"
-                                % (o, v, r, self.chunk))])
-            for v in range(k):
-                self.ctl.resume("b-f%d" % v)
-            times.append(time.perf_counter() - t)
+
+        def create(r, v, name):
+            o = self.disks[2 * v]
+            self.ctl.create("b-f%ds%d" % (v, r), [(0, sectors(o), "snapshot",
+                            "%s /dev/mapper/b-f%dc%d P %d"
+                            % (o, v, r, self.chunk))])
+        times, phases = self.timed_sets(["b-f%d" % v for v in range(k)],
+                                        reps, create)
         dmctl.remove_all(self.ctl, "b-f", "s")
         dmctl.remove_all(self.ctl, "b-")
-        return times
+        return times, phases
 
 
 class DmThin(Stack):
@@ -172,6 +219,19 @@ class DmThin(Stack):
         self.n = 0
         self.size = sectors(self.disks[0])
         self._pool(self.disks[0], self.disks[1])
+        self.ctl.message("b-pool", "create_thin 0")
+        self.ctl.create("b-tv", [(0, self.size, "thin", "/dev/mapper/b-pool 0")])
+        return "/dev/mapper/b-tv"
+
+    def setup_sparse(self, nchunks):
+        """For nchunks copies whose data cannot fit in RAM: the pool's data
+        device is dm-zero (room for the volume and one copy of each
+        chunk), its metadata device disks[1]."""
+        self.n = 0
+        c = self.chunk
+        self.size = nchunks * c
+        data = zero_dev(self.ctl, "b-zd", (2 * nchunks + 64) * c)
+        self._pool(data, self.disks[1])
         self.ctl.message("b-pool", "create_thin 0")
         self.ctl.create("b-tv", [(0, self.size, "thin", "/dev/mapper/b-pool 0")])
         return "/dev/mapper/b-tv"
@@ -212,21 +272,16 @@ class DmThin(Stack):
             self.ctl.message("b-pool", "create_thin %d" % v)
             self.ctl.create("b-f%d" % v, [(0, size, "thin",
                                            "/dev/mapper/b-pool %d" % v)])
-        times = []
-        for r in range(reps):
-            t = time.perf_counter()
-            for v in range(k):
-                self.ctl.suspend("b-f%d" % v)
-            for v in range(k):
-                self.ctl.message("b-pool", "create_snap %d %d"
-                                 % (1000 + r * k + v, v))
-            for v in range(k):
-                self.ctl.resume("b-f%d" % v)
-            times.append(time.perf_counter() - t)
+
+        def create(r, v, name):
+            self.ctl.message("b-pool", "create_snap %d %d"
+                             % (1000 + r * k + v, v))
+        times, phases = self.timed_sets(["b-f%d" % v for v in range(k)],
+                                        reps, create)
         for v in range(k):
             self.ctl.remove("b-f%d" % v)
         dmctl.remove_all(self.ctl, "b-")
-        return times
+        return times, phases
 
 
 class ShadowStack(Stack):
@@ -251,6 +306,27 @@ class ShadowStack(Stack):
         self.n = 0
         self.size = sectors(self.disks[0])
         self._origin("b-sv", self.disks[0], self.disks[1])
+        return "/dev/mapper/b-sv"
+
+    def setup_sparse(self, nchunks):
+        """For nchunks copies whose data cannot fit in RAM: the origin is
+        dm-zero, and so is the store's data area; its metadata area (an
+        upper bound of it, from the format's layout) maps to disks[1]."""
+        self.n = 0
+        c = self.chunk
+        self.size = nchunks * c
+        origin = zero_dev(self.ctl, "b-zo", self.size)
+        data = (nchunks + 64) * c
+        f = format_constants()
+        meta = 0
+        for _ in range(3):  # the metadata grows with the store it is in
+            blocks = (1 + -(-f["max_snapshots"] // f["snaps_per_block"]) +
+                      -(-nchunks // f["index_per_block"]) +
+                      -(-(meta + data) // c // f["records_per_block"]) + 1)
+            meta = -(-blocks * f["block"] // SECTOR // 2048) * 2048
+        self.ctl.create("b-zs", [(0, meta, "linear", "%s 0" % self.disks[1]),
+                                 (meta, data, "zero", "")])
+        self._origin("b-sv", origin, "/dev/mapper/b-zs")
         return "/dev/mapper/b-sv"
 
     def snapshot(self):
@@ -283,18 +359,11 @@ class ShadowStack(Stack):
         for v in range(k):
             self._origin("b-f%d" % v, self.disks[2 * v],
                          self.disks[2 * v + 1])
-        times = []
-        for r in range(reps):
-            t = time.perf_counter()
-            for v in range(k):
-                self.ctl.suspend("b-f%d" % v)
-            for v in range(k):
-                self.ctl.message("b-f%d" % v, "create %d" % (r + 1))
-            for v in range(k):
-                self.ctl.resume("b-f%d" % v)
-            times.append(time.perf_counter() - t)
+        times, phases = self.timed_sets(
+            ["b-f%d" % v for v in range(k)], reps,
+            lambda r, v, name: self.ctl.message(name, "create %d" % (r + 1)))
         dmctl.remove_all(self.ctl, "b-")
-        return times
+        return times, phases
 
 
 _FORMAT = None

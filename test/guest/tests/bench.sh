@@ -1,9 +1,13 @@
 #!/bin/bash
 # The full benchmark (test/bench/), run by scripts/bench, not by the test
-# suite: about 10 minutes per kernel under TCG.  Results go to
-# $RESULTS/results.json, which scripts/bench turns into docs/benchmarks.md.
-# guest-timeout: 1500
+# suite: three rounds of every measure, about an hour per kernel under TCG
+# on an idle host.  Results go to $RESULTS/results.json, which
+# scripts/bench turns into docs/benchmarks.md.
+# slab_nomerge: every slab cache shows on its own in /proc/slabinfo, so
+# the kernel memory measure can name what grew.
+# guest-timeout: 14400
 # guest-mem: 3072
+# guest-cmdline: slab_nomerge
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
 step "benchmark, full profile"
