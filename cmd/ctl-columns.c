@@ -98,6 +98,9 @@ static int add_columns(const struct ctl_table *t, const char *list, const char *
 		}
 		if (json && !t->columns[i].json)
 			return bad(why, why_len, "column '%s' has no JSON field", t->columns[i].name);
+		if (!json && (t->columns[i].flags & CTL_COLUMN_JSON_ONLY))
+			return bad(why, why_len, "column '%s' is shown with --json only",
+				   t->columns[i].name);
 		if (named & (1ULL << i))
 			return bad(why, why_len, "column '%s' is named twice", t->columns[i].name);
 		named |= 1ULL << i;
@@ -112,10 +115,15 @@ static int add_columns(const struct ctl_table *t, const char *list, const char *
 	}
 }
 
+static bool column_shown(const struct ctl_column *c, bool json)
+{
+	return json ? c->json != NULL : !(c->flags & CTL_COLUMN_JSON_ONLY);
+}
+
 static void add_all(const struct ctl_table *t, bool json, struct ctl_columns *sel)
 {
 	for (size_t i = 0; i < t->n_columns && sel->n < CTL_COLUMNS_MAX; i++)
-		if (!json || t->columns[i].json)
+		if (column_shown(&t->columns[i], json))
 			sel->index[sel->n++] = (unsigned char)i;
 }
 
@@ -218,6 +226,10 @@ char *ctl_value_text(const struct ctl_column *c, const struct ctl_value *v)
 		else
 			r = asprintf(&s, "%" PRIu64, v->u64);
 		return r < 0 ? NULL : s;
+	case CTL_VALUE_JSON:
+		s = strdup(json_object_to_json_string_ext(v->json, JSON_C_TO_STRING_PLAIN));
+		json_object_put(v->json);
+		return s;
 	}
 	return NULL;
 }
@@ -243,6 +255,9 @@ static json_object *value_json(const struct ctl_value *v, bool *ret_oom)
 		break;
 	case CTL_VALUE_U64:
 		o = json_object_new_uint64(v->u64);
+		break;
+	case CTL_VALUE_JSON:
+		o = v->json;
 		break;
 	}
 	if (!o)

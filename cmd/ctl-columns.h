@@ -29,6 +29,7 @@ enum ctl_value_type {
 	CTL_VALUE_U64,
 	CTL_VALUE_BOOL,		/* "yes"/"no"; true/false */
 	CTL_VALUE_TIME,		/* seconds since the epoch: ISO 8601 UTC in both */
+	CTL_VALUE_JSON,		/* a nested document, for a CTL_COLUMN_JSON_ONLY column */
 };
 
 struct ctl_value {
@@ -38,6 +39,7 @@ struct ctl_value {
 		uint64_t u64;
 		bool boolean;
 		int64_t time;
+		json_object *json;	/* a reference the output takes over */
 	};
 };
 
@@ -66,10 +68,18 @@ static inline void ctl_value_time(struct ctl_value *v, int64_t t)
 	v->time = t;
 }
 
+/* A nested document (NULL: JSON's null); the output takes @j's reference. */
+static inline void ctl_value_json(struct ctl_value *v, json_object *j)
+{
+	v->type = j ? CTL_VALUE_JSON : CTL_VALUE_NULL;
+	v->json = j;
+}
+
 enum {
 	CTL_COLUMN_RIGHT = 1 << 0,	/* right-aligned in a table */
 	CTL_COLUMN_KIB = 1 << 1,	/* a byte count, shown in a table as "<KiB>K" */
 	CTL_COLUMN_PERCENT = 1 << 2,	/* a number shown in a table as "<n>%" */
+	CTL_COLUMN_JSON_ONLY = 1 << 3,	/* a nested document: --json only */
 };
 
 struct ctl_column {
@@ -110,7 +120,8 @@ enum {
  * column with a JSON field (in table order) for JSON.  CTL_SELECT_ALL:
  * every column (with a JSON field, for JSON).  Returns 0, or -EINVAL with
  * a reason in @why: an unknown column (naming the valid ones), an empty
- * name, a column named twice, a table-only column for JSON.
+ * name, a column named twice, a table-only column for JSON, a JSON-only
+ * column for a table.
  */
 int ctl_columns_select(const struct ctl_table *t, const char *spec,
 		       unsigned int flags, struct ctl_columns *ret,
@@ -129,7 +140,10 @@ void ctl_columns_usage(const struct ctl_table *t, FILE *out);
 json_object *ctl_row_json(const struct ctl_table *t, const struct ctl_columns *cols,
 			  const void *row, void *data);
 
-/* The text a table shows for @v in column @c: malloc'ed, or NULL (ENOMEM). */
+/*
+ * The text a table shows for @v in column @c: malloc'ed, or NULL (ENOMEM).
+ * A CTL_VALUE_JSON is released and shown as its compact JSON text.
+ */
 char *ctl_value_text(const struct ctl_column *c, const struct ctl_value *v);
 
 /* -------------------------------------------------------------------------

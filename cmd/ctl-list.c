@@ -134,6 +134,11 @@ static void set_count(const void *row, void *data, struct ctl_value *v)
 	ctl_value_u64(v, shadow_set_count(data, row));
 }
 
+static void set_writers(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_json(v, ctl_set_writers_json(row));
+}
+
 static const struct ctl_column set_columns[] = {
 	{ "id", "ID", "id", 5, 0, "set id", set_id },
 	{ "created", "CREATED", "created", 20, 0, "when it was made (UTC)", set_created },
@@ -141,6 +146,8 @@ static const struct ctl_column set_columns[] = {
 	  "freeze window, first suspend to last resume (microseconds)", set_freeze_us },
 	{ "state", "STATE", "state", 9, 0, "complete or creating", set_state },
 	{ "count", "COUNT", "count", 0, 0, "number of its shadow copies", set_count },
+	{ "writers", "WRITERS", "writers", 0, CTL_COLUMN_JSON_ONLY,
+	  "what its writers said (--json only)", set_writers },
 };
 
 static const struct ctl_table sets_table = {
@@ -643,10 +650,7 @@ json_object *ctl_set_json(shadow_ctx *ctx, const shadow_set *s, bool with_copies
 	shadow_copy *const *c;
 	size_t n;
 
-	if (!o)
-		return o;
-	json_object_object_add(o, "writers", ctl_set_writers_json(s));
-	if (!with_copies)
+	if (!o || !with_copies)
 		return o;
 	a = json_object_new_array();
 	n = shadow_ctx_copies(ctx, &c);

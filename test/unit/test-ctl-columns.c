@@ -245,6 +245,73 @@ START_TEST(test_row_json)
 }
 END_TEST
 
+/* A table with a nested document, like list sets' writers. */
+static void get_doc(const void *r, void *data, struct ctl_value *v)
+{
+	const struct row *row = r;
+	json_object *o = row->name ? json_object_new_object() : NULL;
+
+	if (o)
+		json_object_object_add(o, "n", json_object_new_int((int)row->pct));
+	ctl_value_json(v, o);
+}
+
+static const struct ctl_column doc_columns[] = {
+	{ "name", "NAME", "name", 0, 0, "a name", get_name },
+	{ "doc", "DOC", "doc", 0, CTL_COLUMN_JSON_ONLY, "a document", get_doc },
+};
+
+static const struct ctl_table docs = {
+	.kind = "docs",
+	.defaults = "name",
+	.columns = doc_columns,
+	.n_columns = ELEMENTSOF(doc_columns),
+};
+
+START_TEST(test_json_only)
+{
+	struct ctl_output *o = NULL;
+	struct ctl_columns c;
+	char why[256], *text = NULL;
+	size_t len;
+	FILE *f;
+
+	/* Never in a table: not with -O, an error with -o. */
+	ck_assert_int_eq(ctl_columns_select(&docs, NULL, CTL_SELECT_ALL, &c, why, sizeof(why)), 0);
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_int_eq(ctl_columns_select(&docs, "name,doc", 0, &c, why, sizeof(why)), -EINVAL);
+	ck_assert_str_eq(why, "column 'doc' is shown with --json only");
+	ck_assert_int_eq(ctl_columns_select(&docs, "+doc", 0, &c, why, sizeof(why)), -EINVAL);
+	/* In JSON by default and by name, nested as it is; NULL is null. */
+	ck_assert_int_eq(ctl_columns_select(&docs, "doc", CTL_SELECT_JSON, &c, why, sizeof(why)), 0);
+	ck_assert_int_eq(ctl_output_new(&docs, &c, CTL_OUTPUT_JSON, &o), 0);
+	ck_assert_int_eq(ctl_output_add(o, &rows[0], NULL), 0);
+	ck_assert_int_eq(ctl_output_add(o, &rows[1], NULL), 0);
+	f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(ctl_output_print(o, f), 0);
+	fclose(f);
+	ctl_output_free(o);
+	ck_assert_str_eq(text,
+			 "{\n"
+			 "  \"docs\": [\n"
+			 "    {\n"
+			 "      \"doc\": {\n"
+			 "        \"n\": 7\n"
+			 "      }\n"
+			 "    },\n"
+			 "    {\n"
+			 "      \"doc\": null\n"
+			 "    }\n"
+			 "  ]\n"
+			 "}\n");
+	free(text);
+	o = NULL;
+	ck_assert_int_eq(ctl_columns_select(&docs, NULL, CTL_SELECT_JSON, &c, why, sizeof(why)), 0);
+	ck_assert_uint_eq(c.n, 2);
+}
+END_TEST
+
 /*
  * The real tables: defaults that parse, names and JSON fields that are
  * unique and cannot be taken for each other, headings that are the names
@@ -359,6 +426,8 @@ START_TEST(test_argv)
 	ck_assert_int_eq(parse(&a, why, "--output=CHUNK,dm_name", "list", "volumes", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "chunk,dm-name");
 	ck_assert_int_eq(parse(&a, why, "list", "sets", "-J", NULL), CTL_RUN);
+	ck_assert_str_eq(names(&a), "id,created,freeze-us,state,count,writers");
+	ck_assert_int_eq(parse(&a, why, "list", "sets", "-O", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "id,created,freeze-us,state,count");
 	ck_assert_int_eq(parse(&a, why, "list", "volumes", "-J", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "name,device,store,method,chunk,dm-name,real,enabled,state,provider");
@@ -376,7 +445,7 @@ START_TEST(test_argv)
 
 	ck_assert_int_eq(parse(&a, why, "list", "sets", "-o", "id,volume", NULL), -EINVAL);
 	ck_assert_str_eq(why, "unknown column 'volume' for 'list sets' "
-			 "(columns: id, created, freeze-us, state, count)");
+			 "(columns: id, created, freeze-us, state, count, writers)");
 	ck_assert_int_eq(parse(&a, why, "list", "-o", NULL), -EINVAL);
 	ck_assert_str_eq(why, "option '-o' needs an argument");
 	ck_assert_int_eq(parse(&a, why, "list", "-o", "id", "-O", NULL), -EINVAL);
@@ -400,6 +469,7 @@ Suite *suite_ctl_columns(void)
 	tcase_add_test(tc, test_table);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_row_json);
+	tcase_add_test(tc, test_json_only);
 	tcase_add_test(tc, test_list_tables);
 	tcase_add_test(tc, test_shadows_json_fields);
 	tcase_add_test(tc, test_argv);

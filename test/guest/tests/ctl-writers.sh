@@ -50,12 +50,14 @@ step "a good writer and one with nothing on the set"
 install_writer good elsewhere
 ctl -J create a --writers-dir "$WD" --writer-conf /etc/test-writers.conf >"$WORK/create.json"
 cat "$WORK/create.json"
-python3 - "$WORK/create.json" "$SHADOW_STATE_DIR/catalog.json" <<'PY' || fail "the good writer's metadata and data"
+ctl -J list sets >"$WORK/sets.json"
+python3 - "$WORK/create.json" "$SHADOW_STATE_DIR/catalog.json" "$WORK/sets.json" <<'PY' || fail "the good writer's metadata and data"
 import json, sys
 out = json.load(open(sys.argv[1]))["set"]
 cat = json.load(open(sys.argv[2]))
 s = [x for x in cat["sets"] if x["id"] == out["id"]][0]
-for ws in (out["writers"], s["writers"]):
+listed = [x for x in json.load(open(sys.argv[3]))["sets"] if x["id"] == out["id"]][0]
+for ws in (out["writers"], s["writers"], listed["writers"]):
     assert [w["name"] for w in ws] == ["good"], ws
     m = ws[0]["metadata"]
     assert m["writer"] == "test-good" and m["application"] == "test writer 1.0", m
