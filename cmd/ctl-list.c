@@ -70,6 +70,17 @@ static void copy_writable(const void *row, void *data, struct ctl_value *v)
 	ctl_value_bool(v, shadow_copy_writable(row));
 }
 
+/* Its volume's provider; NULL for a copy whose volume is gone from the catalog. */
+static void copy_provider(const void *row, void *data, struct ctl_value *v)
+{
+	shadow_volume *const *vols;
+	size_t n = shadow_ctx_volumes(data, &vols);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(shadow_volume_name(vols[i]), shadow_copy_volume(row)) == 0)
+			ctl_value_str(v, shadow_volume_provider(vols[i]));
+}
+
 static const struct ctl_column shadow_columns[] = {
 	{ "id", "ID", "id", 6, 0, "shadow copy id", copy_id },
 	{ "set", "SET", "set", 5, 0, "its set's id (- for a snapshot adopted by a repair)", copy_set },
@@ -82,6 +93,8 @@ static const struct ctl_column shadow_columns[] = {
 	{ "mountpoint", "MOUNTPOINT", "mountpoint", 0, 0, "where expose mounted it (or -)",
 	  copy_mountpoint },
 	{ "writable", "WRITABLE", "writable", 0, 0, "exposed writable", copy_writable },
+	{ "provider", "PROVIDER", "provider", 0, 0, "what made it: dm-shadow or dm-snapshot",
+	  copy_provider },
 };
 
 static const struct ctl_table shadows_table = {

@@ -366,7 +366,7 @@ START_TEST(test_shadows_json_fields)
 {
 	static const char *const fields[] = {
 		"id", "set", "volume", "method", "created", "state", "device",
-		"snapshot", "mountpoint", "writable",
+		"snapshot", "mountpoint", "writable", "provider",
 	};
 	const struct ctl_table *t = ctl_list_table(LIST_SHADOWS);
 	struct ctl_columns c;

@@ -26,12 +26,14 @@ mkdir -p "$got"
 #                                    -> "         F"
 #  - loop device numbers             -> /dev/loopN (the test's loop
 #    devices are the guest's first ones, one digit each)
+#  - target versions (list providers) -> each digit N: 1.10.0 -> N.NN.N
 normalise() {
 	sed -E \
 		-e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/YYYY-MM-DDTHH:MM:SSZ/g' \
 		-e 's/"freeze_us": [0-9]+/"freeze_us": F/' \
 		-e 's/SSZ [ 0-9]{9}[0-9] /SSZ          F /' \
-		-e 's#/dev/loop[0-9]+#/dev/loopN#g'
+		-e 's#/dev/loop[0-9]+#/dev/loopN#g' |
+		perl -pe 's/\b(\d+\.\d+\.\d+)\b/$1 =~ tr{0-9}{N}r/ge'
 }
 
 # show <file> <args...>: append "$ shadowctl <args>" and the output to

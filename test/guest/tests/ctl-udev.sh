@@ -4,7 +4,9 @@
 # exposed copy gets /dev/shadow/<volume>/<id> and /dev/shadow/by-id/<id>,
 # is flagged (DM_NOSCAN, UDISKS_IGNORE ...), has no ID_FS_* properties and
 # no /dev/disk/by-uuid link, so by-uuid still names the origin; unexpose
-# removes the links.
+# removes the links.  A dm-snapshot volume's copy device stays hidden,
+# also after a coldplug without udev's database, and its exposed copy is
+# linked the same way.
 # guest-timeout: 600
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 
@@ -124,6 +126,57 @@ udevadm settle --timeout=60
 [ ! -e /dev/mapper/vol ] || fail "/dev/mapper/vol left"
 losetup -d "$origin" "$store"
 udevadm settle --timeout=60
+step "a dm-snapshot volume: its copy device is hidden, its exposed copy linked"
+origin=$(loop_disk 32)
+store=$(loop_disk 16)
+mkfs.ext4 -q -F "$origin"
+udevadm settle --timeout=60
+fsuuid=$(blkid -o value -s UUID "$origin")
+ctl enable "$origin" --store "$store" --provider dm-snapshot --name dsv
+ctl -J create dsv >"$WORK/create.json"
+id=$(json "$WORK/create.json" 'd["set"]["shadows"][0]["id"]')
+udevadm settle --timeout=60
+priv=$(readlink -f /dev/mapper/dsv-snap)
+[ -b "$priv" ] || fail "no dm-snapshot copy device dsv-snap"
+before=$(by_uuid)
+[ "$before" != "$priv" ] || fail "by-uuid/$fsuuid points to the copy device $priv"
+# private_hidden <when>: no blkid properties, the hiding flags.
+private_hidden() {
+	udevadm info --query=property --name="$priv" >"$WORK/props"
+	! grep -q '^ID_FS_' "$WORK/props" || fail "dsv-snap was probed $1: $(grep '^ID_FS_' "$WORK/props")"
+	grep -qx DM_NOSCAN=1 "$WORK/props" && grep -qx UDISKS_IGNORE=1 "$WORK/props" ||
+		fail "dsv-snap is not flagged $1"
+	! grep -q '^DM_SHADOW_COPY=' "$WORK/props" || fail "dsv-snap is taken for an exposed copy $1"
+	[ "$(by_uuid)" != "$priv" ] || fail "by-uuid/$fsuuid points to the copy device $1"
+}
+private_hidden "when created"
+# A coldplug that lost udev's database (and with it libdevmapper's
+# private flags) must not probe it either.
+udevadm info --cleanup-db
+udevadm trigger --action=add --subsystem-match=block
+udevadm settle --timeout=120
+private_hidden "after a coldplug without udev's database"
+ctl -J expose "$id" >"$WORK/expose.json"
+dev=$(json "$WORK/expose.json" 'd["shadow"]["device"]')
+udevadm settle --timeout=60
+node=$(readlink -f "$dev")
+[ "$node" != "$priv" ] || fail "the exposed copy is the private device"
+[ "$(readlink -f "/dev/shadow/dsv/$id")" = "$node" ] || fail "/dev/shadow/dsv/$id does not name $node"
+[ "$(readlink -f "/dev/shadow/by-id/$id")" = "$node" ] || fail "/dev/shadow/by-id/$id does not name $node"
+udevadm info --query=property --name="$node" >"$WORK/props"
+grep -qx DM_SHADOW_COPY=1 "$WORK/props" && grep -qx DM_NOSCAN=1 "$WORK/props" ||
+	fail "the exposed dm-snapshot copy is not flagged"
+! grep -q '^ID_FS_' "$WORK/props" || fail "the exposed dm-snapshot copy was probed"
+[ "$(md5_of "/dev/shadow/dsv/$id")" = "$(md5_of "$priv")" ] || fail "the link reads other data than the copy"
+ctl unexpose "$id"
+udevadm settle --timeout=60
+[ ! -L "/dev/shadow/dsv/$id" ] || fail "/dev/shadow/dsv/$id left after unexpose"
+ctl delete "$id"
+ctl disable dsv
+udevadm settle --timeout=60
+losetup -d "$origin" "$store"
+udevadm settle --timeout=60
+
 udevd_stop
 trap - EXIT
 echo "ctl-udev: ok"
