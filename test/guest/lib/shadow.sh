@@ -14,8 +14,10 @@ fail() {
 	exit 1
 }
 
+# step <text>: a heading with the seconds since the test started, so a
+# slow step shows in every run's output.
 step() {
-	echo "== $*"
+	echo "== [${SECONDS}s] $*"
 }
 
 # ram_disks <count> <MiB>: /dev/ram0 .. fresh, zeroed brd disks.

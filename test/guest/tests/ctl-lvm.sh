@@ -12,7 +12,6 @@
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 . "$SHADOW_TOP/test/guest/lib/udevd.sh"
 FSW="python3 $SHADOW_TOP/test/guest/tools/fswriter.py"
-step() { echo "== [${SECONDS}s] $*"; }
 
 set -- $GUEST_DISKS
 pv=$1 store=$2

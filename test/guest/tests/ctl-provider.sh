@@ -13,11 +13,6 @@
 # guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 
-# Steps with the time they start at: this test runs long.
-step() {
-	echo "== [${SECONDS}s] $*"
-}
-
 # nothing_changed <tag>: remember (save) or compare (check) the dm devices
 # and the catalog.
 nothing_changed() {

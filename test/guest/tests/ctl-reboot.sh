@@ -18,7 +18,6 @@
 # guest-timeout: 400
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 FSW="python3 $SHADOW_TOP/test/guest/tools/fswriter.py"
-step() { echo "== [${SECONDS}s] $*"; }
 
 set -- $GUEST_DISKS
 disk=$1 dstore=$2 pv=$3 lstore=$4 keep=$5 old=$6 ostore=$7

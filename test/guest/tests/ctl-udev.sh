@@ -9,22 +9,11 @@
 # linked the same way.
 # guest-timeout: 600
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
-
-# shadowctl waits for udev on cookies in this test.
-unset DM_DISABLE_UDEV
-
-udevd_stop() {
-	udevadm control --exit 2>/dev/null || true
-}
+. "$SHADOW_TOP/test/guest/lib/udevd.sh"
 trap udevd_stop EXIT
 
 step "start systemd-udevd with the rules from the source tree"
-mkdir -p /etc/udev/rules.d
-cp "$SHADOW_TOP/udev/60-dm-shadow.rules" /etc/udev/rules.d/60-dm-shadow.rules
-/lib/systemd/systemd-udevd --daemon
-udevadm control --ping || fail "systemd-udevd does not answer"
-udevadm trigger --action=add
-udevadm settle --timeout=120 || fail "udevadm settle timed out after coldplug"
+udevd_start
 udevadm verify "$SHADOW_TOP/udev/60-dm-shadow.rules" 2>/dev/null ||
 	echo "(udevadm verify is not available or not supported here)"
 
