@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl-args.h"
+#include "ctl-invalid.h"
 #include "ctl-list.h"
 
 const char *const ctl_verb_names[_VERB_MAX] = {
@@ -48,17 +49,6 @@ static const char *const opt_names[] = {
 	"--writers-dir", "--writer-conf",
 	"--all", "--device-timeout",
 };
-
-__attribute__((format(printf, 3, 4)))
-static int bad(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 int ctl_parse_size(const char *s, uint64_t *ret)
 {
@@ -168,7 +158,7 @@ static int add_name(const char **v, size_t *n, const char *s, const char *opt,
 		    char *why, size_t len)
 {
 	if (*n >= CTL_MAX_NAMES)
-		return bad(why, len, "too many %s options (at most %d)", opt, CTL_MAX_NAMES);
+		return ctl_invalid(why, len, "too many %s options (at most %d)", opt, CTL_MAX_NAMES);
 	v[(*n)++] = s;
 	return 0;
 }
@@ -176,7 +166,7 @@ static int add_name(const char **v, size_t *n, const char *s, const char *opt,
 static int parse_writer(struct ctl_args *a, const char *s, char *why, size_t len)
 {
 	if (!writer_name_ok(s, strlen(s)))
-		return bad(why, len, "bad writer name '%s' (letters, digits, '_' and '-')", s);
+		return ctl_invalid(why, len, "bad writer name '%s' (letters, digits, '_' and '-')", s);
 	return add_name(a->writers, &a->n_writers, s, "--writer", why, len);
 }
 
@@ -185,7 +175,7 @@ static int parse_component(struct ctl_args *a, const char *s, char *why, size_t 
 	const char *slash = strchr(s, '/');
 
 	if (!slash || !slash[1] || !writer_name_ok(s, (size_t)(slash - s)))
-		return bad(why, len, "bad component '%s' (<writer>/<component>)", s);
+		return ctl_invalid(why, len, "bad component '%s' (<writer>/<component>)", s);
 	return add_name(a->components, &a->n_components, s, "--component", why, len);
 }
 
@@ -227,7 +217,7 @@ static int check_columns(struct ctl_args *a, char *why, size_t len)
 			     ((a->opts & OPT_OUTPUT_ALL) ? CTL_SELECT_ALL : 0);
 
 	if ((a->opts & OPT_OUTPUT) && (a->opts & OPT_OUTPUT_ALL))
-		return bad(why, len, "options --output and --output-all exclude each other");
+		return ctl_invalid(why, len, "options --output and --output-all exclude each other");
 	return ctl_columns_select(ctl_list_table(a->list), a->output, flags, &a->columns,
 				  why, len);
 }
@@ -241,71 +231,71 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 	if (extra) {
 		for (unsigned int i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
 			if (extra & (1u << i))
-				return bad(why, len, "option %s is not valid for '%s'", opt_names[i], verb);
+				return ctl_invalid(why, len, "option %s is not valid for '%s'", opt_names[i], verb);
 	}
 	switch (a->verb) {
 	case VERB_ENABLE:
 		if (a->nargs != 1)
-			return bad(why, len, "'enable' takes one device, got %d", a->nargs);
+			return ctl_invalid(why, len, "'enable' takes one device, got %d", a->nargs);
 		if (!a->store)
-			return bad(why, len, "'enable' needs --store <device>");
+			return ctl_invalid(why, len, "'enable' needs --store <device>");
 		return 0;
 	case VERB_DISABLE:
 		if (a->nargs != 1)
-			return bad(why, len, "'disable' takes one volume, got %d", a->nargs);
+			return ctl_invalid(why, len, "'disable' takes one volume, got %d", a->nargs);
 		return 0;
 	case VERB_CREATE:
 		if (a->nargs < 1)
-			return bad(why, len, "'create' needs at least one volume");
+			return ctl_invalid(why, len, "'create' needs at least one volume");
 		if ((a->opts & OPT_NO_WRITERS) && (a->opts & (OPT_WRITER | OPT_COMPONENT)))
-			return bad(why, len, "--no-writers and --writer or --component exclude each other");
+			return ctl_invalid(why, len, "--no-writers and --writer or --component exclude each other");
 		return 0;
 	case VERB_LIST:
 		if (a->nargs == 0) {
 			a->list = LIST_SHADOWS;
 			if (a->opts & OPT_WRITERS_DIR)
-				return bad(why, len, "option --writers-dir is only valid for 'list writers'");
+				return ctl_invalid(why, len, "option --writers-dir is only valid for 'list writers'");
 			return check_columns(a, why, len);
 		}
 		if (a->nargs > 1)
-			return bad(why, len, "'list' takes one of shadows, sets, volumes, providers, storage, writers");
+			return ctl_invalid(why, len, "'list' takes one of shadows, sets, volumes, providers, storage, writers");
 		if (parse_list_what(a->args[0], &a->list) < 0)
-			return bad(why, len, "cannot list '%s' (shadows, sets, volumes, providers, storage, writers)",
+			return ctl_invalid(why, len, "cannot list '%s' (shadows, sets, volumes, providers, storage, writers)",
 				   a->args[0]);
 		if ((a->opts & OPT_WRITERS_DIR) && a->list != LIST_WRITERS)
-			return bad(why, len, "option --writers-dir is only valid for 'list writers'");
+			return ctl_invalid(why, len, "option --writers-dir is only valid for 'list writers'");
 		return check_columns(a, why, len);
 	case VERB_DELETE: {
 		int ways = (a->nargs > 0) + !!(a->opts & OPT_SET) + !!(a->opts & OPT_OLDEST);
 
 		if (ways != 1 || a->nargs > 1)
-			return bad(why, len, "'delete' takes one of <shadow-id>, --set <set-id>, --oldest <volume>");
+			return ctl_invalid(why, len, "'delete' takes one of <shadow-id>, --set <set-id>, --oldest <volume>");
 		if (a->nargs == 1 && ctl_parse_id(a->args[0], &a->id) < 0)
-			return bad(why, len, "bad shadow id '%s'", a->args[0]);
+			return ctl_invalid(why, len, "bad shadow id '%s'", a->args[0]);
 		return 0;
 	}
 	case VERB_EXPOSE:
 	case VERB_UNEXPOSE:
 		if (a->nargs != 1)
-			return bad(why, len, "'%s' takes one shadow id", verb);
+			return ctl_invalid(why, len, "'%s' takes one shadow id", verb);
 		if (ctl_parse_id(a->args[0], &a->id) < 0)
-			return bad(why, len, "bad shadow id '%s'", a->args[0]);
+			return ctl_invalid(why, len, "bad shadow id '%s'", a->args[0]);
 		return 0;
 	case VERB_ACTIVATE:
 	case VERB_DEACTIVATE:
 		if ((a->nargs > 0) == !!(a->opts & OPT_ALL))
-			return bad(why, len, "'%s' takes volumes or --all", verb);
+			return ctl_invalid(why, len, "'%s' takes volumes or --all", verb);
 		return 0;
 	case VERB_RESIZE:
 		if (a->nargs != 1)
-			return bad(why, len, "'resize' takes one volume, got %d", a->nargs);
+			return ctl_invalid(why, len, "'resize' takes one volume, got %d", a->nargs);
 		if (!(a->opts & OPT_MAX_SIZE))
-			return bad(why, len, "'resize' needs --max-size <size>|<percent>%%|max");
+			return ctl_invalid(why, len, "'resize' needs --max-size <size>|<percent>%%|max");
 		return 0;
 	case VERB_MONITOR:
 		return 0;
 	default:
-		return bad(why, len, "internal error: verb %d", a->verb);
+		return ctl_invalid(why, len, "internal error: verb %d", a->verb);
 	}
 }
 
@@ -390,7 +380,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case ARG_CHUNK:
 			a.opts |= OPT_CHUNK;
 			if (ctl_parse_size(optarg, &a.chunk_bytes) < 0)
-				return bad(why, why_len, "bad chunk size '%s'", optarg);
+				return ctl_invalid(why, why_len, "bad chunk size '%s'", optarg);
 			break;
 		case 'u':
 			a.opts |= OPT_NAME;
@@ -402,12 +392,12 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case ARG_TIMEOUT:
 			a.opts |= OPT_TIMEOUT;
 			if (ctl_parse_seconds(optarg, &a.timeout_us) < 0)
-				return bad(why, why_len, "bad commit timeout '%s' (seconds, up to 3600)", optarg);
+				return ctl_invalid(why, why_len, "bad commit timeout '%s' (seconds, up to 3600)", optarg);
 			break;
 		case ARG_SET:
 			a.opts |= OPT_SET;
 			if (ctl_parse_id(optarg, &a.set) < 0)
-				return bad(why, why_len, "bad set id '%s'", optarg);
+				return ctl_invalid(why, why_len, "bad set id '%s'", optarg);
 			break;
 		case ARG_OLDEST:
 			a.opts |= OPT_OLDEST;
@@ -434,7 +424,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case ARG_MAX_SIZE:
 			a.opts |= OPT_MAX_SIZE;
 			if (ctl_parse_max_size(optarg, &a.max_size) < 0)
-				return bad(why, why_len,
+				return ctl_invalid(why, why_len,
 					   "bad size '%s' (a size such as 512M or 2G, a percentage such as 20%%, or max)",
 					   optarg);
 			break;
@@ -448,7 +438,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case ARG_RETRIES:
 			a.opts |= OPT_RETRIES;
 			if (parse_retries(optarg, &a.retries) < 0)
-				return bad(why, why_len, "bad number of retries '%s' (0 to 100)", optarg);
+				return ctl_invalid(why, why_len, "bad number of retries '%s' (0 to 100)", optarg);
 			break;
 		case ARG_WRITER:
 			a.opts |= OPT_WRITER;
@@ -466,18 +456,18 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case ARG_WRITER_TIMEOUT:
 			a.opts |= OPT_WRITER_TIMEOUT;
 			if (ctl_parse_seconds(optarg, &a.writer_timeout_us) < 0)
-				return bad(why, why_len, "bad writer timeout '%s' (seconds, up to 3600)", optarg);
+				return ctl_invalid(why, why_len, "bad writer timeout '%s' (seconds, up to 3600)", optarg);
 			break;
 		case ARG_WRITERS_DIR:
 			a.opts |= OPT_WRITERS_DIR;
 			if (optarg[0] != '/')
-				return bad(why, why_len, "--writers-dir needs an absolute path, not '%s'", optarg);
+				return ctl_invalid(why, why_len, "--writers-dir needs an absolute path, not '%s'", optarg);
 			a.writers_dir = optarg;
 			break;
 		case ARG_WRITER_CONF:
 			a.opts |= OPT_WRITER_CONF;
 			if (optarg[0] != '/')
-				return bad(why, why_len, "--writer-conf needs an absolute path, not '%s'", optarg);
+				return ctl_invalid(why, why_len, "--writer-conf needs an absolute path, not '%s'", optarg);
 			a.writer_conf = optarg;
 			break;
 		case ARG_ALL:
@@ -486,7 +476,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case ARG_DEVICE_TIMEOUT:
 			a.opts |= OPT_DEVICE_TIMEOUT;
 			if (ctl_parse_seconds(optarg, &a.device_timeout_us) < 0)
-				return bad(why, why_len, "bad device timeout '%s' (seconds, up to 3600)", optarg);
+				return ctl_invalid(why, why_len, "bad device timeout '%s' (seconds, up to 3600)", optarg);
 			break;
 		case 'h':
 			help = true;
@@ -494,11 +484,11 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case 'V':
 			return CTL_VERSION;
 		case ':':
-			return bad(why, why_len, "option '%s' needs an argument", argv[optind - 1]);
+			return ctl_invalid(why, why_len, "option '%s' needs an argument", argv[optind - 1]);
 		default:
 			if (optopt && optopt < 0x100)
-				return bad(why, why_len, "unknown option '-%c'", optopt);
-			return bad(why, why_len, "unknown option '%s'", argv[optind - 1]);
+				return ctl_invalid(why, why_len, "unknown option '-%c'", optopt);
+			return ctl_invalid(why, why_len, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
@@ -508,7 +498,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		if (i == _VERB_MAX) {
 			if (help)
 				return CTL_HELP;
-			return bad(why, why_len, "unknown command '%s'", argv[optind]);
+			return ctl_invalid(why, why_len, "unknown command '%s'", argv[optind]);
 		}
 		a.verb = (enum ctl_verb)i;
 		a.args = argv + optind + 1;
@@ -519,7 +509,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		return CTL_HELP;
 	}
 	if (a.verb == _VERB_MAX)
-		return bad(why, why_len, "no command given");
+		return ctl_invalid(why, why_len, "no command given");
 	if (check_verb(&a, why, why_len) < 0)
 		return -EINVAL;
 	*ret = a;

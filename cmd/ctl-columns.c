@@ -12,17 +12,7 @@
 #include <time.h>
 
 #include "ctl-columns.h"
-
-__attribute__((format(printf, 3, 4)))
-static int bad(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#include "ctl-invalid.h"
 
 /* ------------------------------------------------------------------------
  * Selection
@@ -88,25 +78,25 @@ static int add_columns(const struct ctl_table *t, const char *list, const char *
 		int i = find_column(t, p, len);
 
 		if (len == 0)
-			return bad(why, why_len, "empty column name in '%s'", spec);
+			return ctl_invalid(why, why_len, "empty column name in '%s'", spec);
 		if (i < 0) {
 			char names[512];
 
 			column_names(t, names, sizeof(names));
-			return bad(why, why_len, "unknown column '%.*s' for 'list %s' (columns: %s)",
+			return ctl_invalid(why, why_len, "unknown column '%.*s' for 'list %s' (columns: %s)",
 				   (int)len, p, t->kind, names);
 		}
 		if (json && !t->columns[i].json)
-			return bad(why, why_len, "column '%s' has no JSON field", t->columns[i].name);
+			return ctl_invalid(why, why_len, "column '%s' has no JSON field", t->columns[i].name);
 		if (!json && (t->columns[i].flags & CTL_COLUMN_JSON_ONLY))
-			return bad(why, why_len, "column '%s' is shown with --json only",
+			return ctl_invalid(why, why_len, "column '%s' is shown with --json only",
 				   t->columns[i].name);
 		if (named & (1ULL << i))
-			return bad(why, why_len, "column '%s' is named twice", t->columns[i].name);
+			return ctl_invalid(why, why_len, "column '%s' is named twice", t->columns[i].name);
 		named |= 1ULL << i;
 		if (!selected(sel, (unsigned int)i)) {
 			if (sel->n >= CTL_COLUMNS_MAX)	/* cannot happen: tables are smaller */
-				return bad(why, why_len, "too many columns");
+				return ctl_invalid(why, why_len, "too many columns");
 			sel->index[sel->n++] = (unsigned char)i;
 		}
 		if (p[len] == '\0')
@@ -145,7 +135,7 @@ int ctl_columns_select(const struct ctl_table *t, const char *spec,
 		if (json)
 			add_all(t, json, &sel);
 		else if (add_columns(t, t->defaults, t->defaults, false, &sel, why, why_len) < 0)
-			return bad(why, why_len, "internal error: bad default columns for 'list %s'",
+			return ctl_invalid(why, why_len, "internal error: bad default columns for 'list %s'",
 				   t->kind);
 		if (!spec) {
 			*ret = sel;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl-args.h"
+#include "ctl-invalid.h"
 #include "monitor-policy.h"
 
 static const struct monitor_policy default_policy = {
@@ -40,17 +41,6 @@ void monitor_conf_clear(struct monitor_conf *c)
 		free(c->volumes[i].volume);
 	free(c->volumes);
 	monitor_conf_init(c);
-}
-
-__attribute__((format(printf, 3, 4)))
-static int bad(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
 }
 
 static int parse_percent(json_object *v, unsigned int min, unsigned int *ret)
@@ -104,7 +94,7 @@ static int parse_policy(json_object *o, const char *where, struct monitor_policy
 			char *why, size_t len)
 {
 	if (!json_object_is_type(o, json_type_object))
-		return bad(why, len, "%s: not an object", where);
+		return ctl_invalid(why, len, "%s: not an object", where);
 	json_object_object_foreach(o, key, v) {
 		int r;
 
@@ -121,7 +111,7 @@ static int parse_policy(json_object *o, const char *where, struct monitor_policy
 		else if (strcmp(key, "grow_max") == 0)
 			r = parse_size(v, true, &p->grow_max);
 		else
-			return bad(why, len, "%s: unknown key \"%s\"", where, key);
+			return ctl_invalid(why, len, "%s: unknown key \"%s\"", where, key);
 		if (r < 0) {
 			static const char *const want[][2] = {
 				{ "policy", "\"warn\", \"delete-oldest\" or \"grow\"" },
@@ -136,12 +126,12 @@ static int parse_policy(json_object *o, const char *where, struct monitor_policy
 			for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 				if (strcmp(key, want[i][0]) == 0)
 					w = want[i][1];
-			return bad(why, len, "%s.%s: %s is not %s", where, key,
+			return ctl_invalid(why, len, "%s.%s: %s is not %s", where, key,
 				   json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), w);
 		}
 	}
 	if (p->action == MONITOR_DELETE_OLDEST && p->delete_until >= p->act_above)
-		return bad(why, len, "%s: delete_until (%u%%) must be below act_above (%u%%)",
+		return ctl_invalid(why, len, "%s: delete_until (%u%%) must be below act_above (%u%%)",
 			   where, p->delete_until, p->act_above);
 	return 0;
 }
@@ -165,7 +155,7 @@ static json_object *parse_json(const char *text, char *why, size_t len)
 	enum json_tokener_error e;
 
 	if (!tok) {
-		bad(why, len, "out of memory");
+		ctl_invalid(why, len, "out of memory");
 		return NULL;
 	}
 	o = json_tokener_parse_ex(tok, text, (int)n);
@@ -173,14 +163,14 @@ static json_object *parse_json(const char *text, char *why, size_t len)
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	if (!o) {
-		bad(why, len, "line %u: %s", line_of(text, end),
+		ctl_invalid(why, len, "line %u: %s", line_of(text, end),
 		    e == json_tokener_continue ? "unexpected end of the text" :
 		    json_tokener_error_desc(e));
 		return NULL;
 	}
 	/* Only white space may follow the object. */
 	if (strspn(text + end, " \t\r\n") != n - end) {
-		bad(why, len, "line %u: text after the object", line_of(text, end));
+		ctl_invalid(why, len, "line %u: text after the object", line_of(text, end));
 		json_object_put(o);
 		return NULL;
 	}
@@ -204,7 +194,7 @@ int monitor_conf_parse(const char *text, struct monitor_conf *ret,
 	if (!root)
 		return -EINVAL;
 	if (!json_object_is_type(root, json_type_object)) {
-		r = bad(why, len, "the configuration is not a JSON object");
+		r = ctl_invalid(why, len, "the configuration is not a JSON object");
 		goto out;
 	}
 	json_object_object_foreach(root, key, v) {
@@ -213,7 +203,7 @@ int monitor_conf_parse(const char *text, struct monitor_conf *ret,
 		else if (strcmp(key, "volumes") == 0)
 			volumes = v;
 		else {
-			r = bad(why, len, "unknown key \"%s\" (expected \"defaults\" and \"volumes\")", key);
+			r = ctl_invalid(why, len, "unknown key \"%s\" (expected \"defaults\" and \"volumes\")", key);
 			goto out;
 		}
 	}
@@ -223,7 +213,7 @@ int monitor_conf_parse(const char *text, struct monitor_conf *ret,
 			goto out;
 	}
 	if (volumes && !json_object_is_type(volumes, json_type_object)) {
-		r = bad(why, len, "volumes: not an object");
+		r = ctl_invalid(why, len, "volumes: not an object");
 		goto out;
 	}
 	if (volumes) {
@@ -275,7 +265,7 @@ int monitor_conf_load(const char *path, struct monitor_conf *ret,
 			return 0;
 		}
 		r = -errno;
-		bad(why, len, "cannot open it: %s", strerror(-r));
+		ctl_invalid(why, len, "cannot open it: %s", strerror(-r));
 		return r;
 	}
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
@@ -284,7 +274,7 @@ int monitor_conf_load(const char *path, struct monitor_conf *ret,
 		if (!t) {
 			free(text);
 			fclose(f);
-			return bad(why, len, "too large, or out of memory");
+			return ctl_invalid(why, len, "too large, or out of memory");
 		}
 		text = t;
 		memcpy(text + size, buf, n);
@@ -294,7 +284,7 @@ int monitor_conf_load(const char *path, struct monitor_conf *ret,
 	fclose(f);
 	if (r < 0) {
 		free(text);
-		return bad(why, len, "cannot read it");
+		return ctl_invalid(why, len, "cannot read it");
 	}
 	r = monitor_conf_parse(text ? (text[size] = '\0', text) : "", ret, why, len);
 	free(text);

@@ -12,8 +12,7 @@
 #include "macro.h"
 #include "shadow-status.h"
 
-/* A decimal number with no sign, no leading space, no overflow. */
-static int parse_u64(const char *s, size_t len, uint64_t *ret)
+int shadow_parse_decimal(const char *s, size_t len, uint64_t *ret)
 {
 	uint64_t v = 0;
 
@@ -37,7 +36,7 @@ static int parse_u32(const char *s, size_t len, uint32_t *ret)
 {
 	uint64_t v;
 
-	if (parse_u64(s, len, &v) < 0 || v > UINT32_MAX)
+	if (shadow_parse_decimal(s, len, &v) < 0 || v > UINT32_MAX)
 		return -EINVAL;
 	*ret = (uint32_t)v;
 	return 0;
@@ -87,8 +86,8 @@ static int parse_pair(const struct word *w, uint64_t *a, uint64_t *b)
 
 	if (!slash)
 		return -EINVAL;
-	if (parse_u64(w->s, (size_t)(slash - w->s), a) < 0 ||
-	    parse_u64(slash + 1, w->len - (size_t)(slash - w->s) - 1, b) < 0)
+	if (shadow_parse_decimal(w->s, (size_t)(slash - w->s), a) < 0 ||
+	    shadow_parse_decimal(slash + 1, w->len - (size_t)(slash - w->s) - 1, b) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -135,7 +134,7 @@ int shadow_parse_origin_status(const char *params,
 	else
 		return -EINVAL;
 	st.data_chunks = st.total_chunks;
-	if (n == 7 && (parse_u64(w[6].s, w[6].len, &st.data_chunks) < 0 ||
+	if (n == 7 && (shadow_parse_decimal(w[6].s, w[6].len, &st.data_chunks) < 0 ||
 		       st.data_chunks < st.total_chunks))
 		return -EINVAL;
 	*ret = st;
@@ -149,7 +148,7 @@ int shadow_parse_snap_status(const char *params, struct shadow_snap_status *ret)
 
 	if (!params || split(params, w, 3) != 3)
 		return -EINVAL;
-	if (parse_u64(w[0].s, w[0].len, &st.id) < 0)
+	if (shadow_parse_decimal(w[0].s, w[0].len, &st.id) < 0)
 		return -EINVAL;
 	if (word_is(&w[1], "valid"))
 		st.valid = true;
@@ -180,9 +179,9 @@ static int parse_list_line(const char *line, size_t len,
 	buf[len] = '\0';
 	if (split(buf, w, 5) != 5)
 		return -EINVAL;
-	if (parse_u64(w[0].s, w[0].len, &e.id) < 0 ||
-	    parse_u64(w[1].s, w[1].len, &e.seq) < 0 ||
-	    parse_u64(w[2].s, w[2].len, &e.ctime) < 0)
+	if (shadow_parse_decimal(w[0].s, w[0].len, &e.id) < 0 ||
+	    shadow_parse_decimal(w[1].s, w[1].len, &e.seq) < 0 ||
+	    shadow_parse_decimal(w[2].s, w[2].len, &e.ctime) < 0)
 		return -EINVAL;
 	if (word_is(&w[3], "valid"))
 		e.valid = true;
@@ -251,7 +250,7 @@ int shadow_parse_origin_table(const char *params,
 	    parse_u32(w[3].s, w[3].len, &t.chunk_sectors) < 0)
 		return -EINVAL;
 	if (n > 4) {
-		if (parse_u64(w[4].s, w[4].len, &nf) < 0 ||
+		if (shadow_parse_decimal(w[4].s, w[4].len, &nf) < 0 ||
 		    nf != (uint64_t)(n - 5))
 			return -EINVAL;
 	}

@@ -9,7 +9,14 @@
 #define SHADOW_STATUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/*
+ * The @len characters at @s as a decimal number: digits only (no sign, no
+ * space), at most UINT64_MAX.  0 or -EINVAL.
+ */
+int shadow_parse_decimal(const char *s, size_t len, uint64_t *ret);
 
 /*
  * <store_type> <chunk_sectors> <used_chunks>/<limit_chunks>

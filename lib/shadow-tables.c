@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 
 #include "macro.h"
+#include "shadow-status.h"
 #include "shadow-tables.h"
 
 _printf_(3, 4)
@@ -68,27 +69,6 @@ int dmsnap_copy_uuid(char *buf, size_t size, const char *volume, uint64_t id)
 	return format(buf, size, DMSNAP_UUID_PREFIX "%s-%" PRIu64, volume, id);
 }
 
-/* A decimal number: digits only, no overflow. */
-static int parse_number(const char *s, size_t len, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (len == 0 || len > 20)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned int d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		d = (unsigned int)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return 0;
-}
-
 int dmsnap_parse_copy_uuid(const char *uuid, const char *volume, uint64_t *ret_id)
 {
 	size_t plen = strlen(DMSNAP_UUID_PREFIX), vlen = strlen(volume);
@@ -98,7 +78,7 @@ int dmsnap_parse_copy_uuid(const char *uuid, const char *volume, uint64_t *ret_i
 	    strncmp(uuid + plen, volume, vlen) != 0 || uuid[plen + vlen] != '-')
 		return -EINVAL;
 	id = uuid + plen + vlen + 1;
-	return parse_number(id, strlen(id), ret_id);
+	return shadow_parse_decimal(id, strlen(id), ret_id);
 }
 
 int parse_first_word(const char *params, char *ret, size_t size)
@@ -125,9 +105,9 @@ int dmsnap_parse_status(const char *params, struct dmsnap_status *ret)
 	space = slash ? strchr(slash, ' ') : NULL;
 	if (!slash || !space || strchr(space + 1, ' '))
 		return -EINVAL;
-	if (parse_number(params, (size_t)(slash - params), &st.allocated_sectors) < 0 ||
-	    parse_number(slash + 1, (size_t)(space - slash - 1), &st.total_sectors) < 0 ||
-	    parse_number(space + 1, strlen(space + 1), &st.metadata_sectors) < 0)
+	if (shadow_parse_decimal(params, (size_t)(slash - params), &st.allocated_sectors) < 0 ||
+	    shadow_parse_decimal(slash + 1, (size_t)(space - slash - 1), &st.total_sectors) < 0 ||
+	    shadow_parse_decimal(space + 1, strlen(space + 1), &st.metadata_sectors) < 0)
 		return -EINVAL;
 	if (st.allocated_sectors > st.total_sectors || st.metadata_sectors > st.allocated_sectors)
 		return -EINVAL;
