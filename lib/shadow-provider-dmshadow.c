@@ -60,7 +60,6 @@ static int dmshadow_check_store(shadow_ctx *ctx, const char *store,
 				uint64_t origin_sectors, uint32_t chunk_sectors)
 {
 	_cleanup_(shadow_store_freep) struct shadow_store *s = NULL;
-	_cleanup_close_ int fd = -EBADF;
 	struct shadow_layout l;
 	struct shadow_error err = { 0 };
 	const struct shadow_superblock *sb;
@@ -68,16 +67,9 @@ static int dmshadow_check_store(shadow_ctx *ctx, const char *store,
 	uint64_t store_sectors;
 	int r;
 
-	r = block_device(store, NULL, &store_sectors);
+	r = provider_read_store_head(ctx, store, block, &store_sectors);
 	if (r < 0)
-		return ctx_fail(ctx, r, "open the store %s", store);
-	fd = open(store, O_RDONLY | O_EXCL | O_CLOEXEC);
-	if (fd < 0)
-		return ctx_fail(ctx, negative_errno(), "open the store %s exclusively (in use?)", store);
-	if (pread(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block))
-		return ctx_fail(ctx, -EIO, "read the store %s", store);
-	/* Let go before the kernel (or the reader below) opens it. */
-	close(TAKE_FD(fd));
+		return r;
 	if (shadow_block_is_zero(block)) {
 		if (shadow_layout_compute(&l, store_sectors,
 					  shadow_div_round_up(origin_sectors, chunk_sectors),

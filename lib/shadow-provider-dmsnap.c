@@ -77,19 +77,13 @@ static int copy_device(const struct shadow_volume *v, char *name, size_t size,
 static int dmsnap_check_store(shadow_ctx *ctx, const char *store,
 			      uint64_t origin_sectors, uint32_t chunk_sectors)
 {
-	_cleanup_close_ int fd = -EBADF;
 	uint8_t block[512];
 	uint64_t store_sectors, need = (uint64_t)DMSNAP_MIN_CHUNKS * chunk_sectors;
 	int r;
 
-	r = block_device(store, NULL, &store_sectors);
+	r = provider_read_store_head(ctx, store, block, &store_sectors);
 	if (r < 0)
-		return ctx_fail(ctx, r, "open the store %s", store);
-	fd = open(store, O_RDONLY | O_EXCL | O_CLOEXEC);
-	if (fd < 0)
-		return ctx_fail(ctx, negative_errno(), "open the store %s exclusively (in use?)", store);
-	if (pread(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block))
-		return ctx_fail(ctx, -EIO, "read the store %s", store);
+		return r;
 	if (!shadow_block_is_zero(block) && memcmp(block, dmsnap_magic, sizeof(dmsnap_magic)) != 0)
 		return ctx_fail(ctx, -EINVAL,
 				"use the store %s: it holds data that is not a dm-snapshot store; "

@@ -3,8 +3,12 @@
  * Providers: which exist, whether each can be used, and which one a new
  * volume gets.  See shadow-provider.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "macro.h"
 #include "shadow-ctx.h"
 
 static const struct shadow_provider_ops *const providers[SHADOW_N_PROVIDERS] = {
@@ -160,4 +164,22 @@ const char *shadow_provider_why(shadow_ctx *ctx, unsigned int i)
 		shadow_dm_init(dm_log_bridge, ctx);
 	pr = provider_probe(ctx, i);
 	return pr->usable ? NULL : pr->why;
+}
+
+int provider_read_store_head(shadow_ctx *ctx, const char *store, uint8_t block[512],
+			     uint64_t *ret_sectors)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	r = block_device(store, NULL, ret_sectors);
+	if (r < 0)
+		return ctx_fail(ctx, r, "open the store %s", store);
+	fd = open(store, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0)
+		return ctx_fail(ctx, negative_errno(), "open the store %s exclusively (in use?)", store);
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (pread(fd, block, 512, 0) != 512)
+		return ctx_fail(ctx, -EIO, "read the store %s", store);
+	return 0;
 }

@@ -130,6 +130,15 @@ const struct shadow_provider_ops *provider_of(const struct shadow_volume *v);
  * context.
  */
 const struct shadow_provider_probe *provider_probe(shadow_ctx *ctx, unsigned int i);
+
+/*
+ * The first sector of the store device @store and its size, for a
+ * provider's check_store: opened exclusively (a store in use is refused)
+ * and read past the page cache, which may hold what the device held
+ * before a kernel target wrote it.  0, or -errno with the reason in @ctx.
+ */
+int provider_read_store_head(shadow_ctx *ctx, const char *store, uint8_t block[512],
+			     uint64_t *ret_sectors);
 /* enable: -EINVAL unless @name is NULL, "auto" or a provider's name. */
 int provider_check_name(shadow_ctx *ctx, const char *device, const char *name);
 /*
