@@ -1,6 +1,6 @@
 #!/bin/bash
 # The full benchmark (test/bench/), run by scripts/bench, not by the test
-# suite: three rounds of every measure, about an hour per kernel under TCG
+# suite: three rounds of every measure, about 20 minutes per kernel under TCG
 # on an idle host.  Results go to $RESULTS/results.json, which
 # scripts/bench turns into docs/benchmarks.md.
 # slab_nomerge: every slab cache shows on its own in /proc/slabinfo, so
