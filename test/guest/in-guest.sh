@@ -9,6 +9,8 @@
 #   unload-rc   exit code of "modprobe -r dm-shadow" ("skipped" if not loaded)
 #   setup-error why the test could not even start, if it could not
 #   dmesg       the kernel log after unloading
+#   kmemleak    kmemleak's report (kernels built with it, see
+#               build-debug-kernel), when it found anything
 # The host decides PASS/FAIL from these and the serial console log.
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -46,6 +48,12 @@ if [ -n "$GUEST_DISKS" ]; then
 		[ -b "$d" ] || setup_error "disk $d did not appear"
 	done
 fi
+
+# kmemleak (debugging kernels only): forget what boot left behind, so that
+# the scan after the test reports only what the test leaked.
+kmemleak=/sys/kernel/debug/kmemleak
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+[ -w "$kmemleak" ] && echo clear >"$kmemleak"
 
 loaded=0
 if [ "$want_dms" = 0 ]; then
@@ -91,6 +99,19 @@ if [ "$loaded" = 1 ]; then
 	echo "$urc" >"$R/unload-rc"
 else
 	echo skipped >"$R/unload-rc"
+fi
+
+# kmemleak reports an object once it has been unreferenced through two
+# scans and is older than its minimum age (5 s); it logs "suspected memory
+# leaks" to the kernel log, which the host's scan fails the run on.
+if [ -w "$kmemleak" ]; then
+	sleep 5
+	echo scan >"$kmemleak"
+	echo scan >"$kmemleak"
+	if [ -s "$kmemleak" ]; then
+		cp "$kmemleak" "$R/kmemleak"
+		echo "in-guest: kmemleak: suspected memory leaks (see kmemleak in the run dir)"
+	fi
 fi
 
 dmesg >"$R/dmesg"
