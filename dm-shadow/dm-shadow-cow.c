@@ -5,133 +5,39 @@
  * The origin always holds the newest data.  Before the first write to an
  * origin chunk after a snapshot, the chunk's old data is copied to a store
  * chunk and recorded as a shared exception tagged with the newest snapshot
- * sequence at copy time, T.  Chunk c's exceptions form a chain, newest
- * first.  Snapshot s reads chunk c from the shared exception with the
- * smallest T >= s.seq, or from the origin if there is none: that copy was
- * taken by the first write after s, so it holds what s saw.  An origin
- * write therefore copies iff the newest valid snapshot is newer than c's
- * newest shared exception: one lookup, whatever the number of snapshots.
+ * sequence at copy time, T.  Snapshot s reads chunk c from the exception
+ * with the smallest T >= s.seq, or from the origin if there is none: that
+ * copy was taken by the first write after s, so it holds what s saw.  An
+ * origin write therefore copies iff chunk c has no exception tagged with
+ * the newest snapshot: one btree lookup, whatever the number of snapshots,
+ * and none at all once the lookup's blocks are cached and the answer is
+ * "already copied" (the map function's fast path).
  *
- * A writable snapshot's own writes go to private exceptions, owned by its
- * sequence, linked into the same chain.
+ * A writable snapshot's own writes go to private exceptions, keyed by the
+ * chunk and the owner's sequence.
  *
- * Crash safety: a new exception's record is committed before the index
- * entry that makes it reachable, so the on-disk chains only ever point at
- * complete records and copied data.  A crash between the two leaks the
- * chunk (shadow-dump --check counts such leaks) but loses nothing.  Freed
- * chunks go back on the free list only after the commit that unlinked them.
+ * Exception keys sort by chunk, then tag, so a walk of the shared tree
+ * meets each chunk's exceptions oldest first: exception (c, T) is needed
+ * iff a valid snapshot lies in (T', T], T' being the tag of the chunk's
+ * previous kept exception.  Reclaim is that walk, in batches.
  */
 #include "dm-shadow.h"
 #include "dm-shadow-format.h"
 
 #include <linux/slab.h>
 
-/* How many chunks reclaim unlinks before it commits and frees them. */
-#define COW_BATCH	256
-
-struct cow_link {
-	u64 chunk;
-	u64 rec;
-};
-
-struct cow_ctx {
-	struct cow_link link[SHADOW_COMMIT_BATCH];	/* recorded, not yet linked */
-	unsigned int nr_link;
-	u64 unlinked[COW_BATCH];	/* unlinked, not yet free */
-	unsigned int nr_unlinked;
-};
+/* Exceptions a reclaim batch removes, at most, before it commits. */
+#define COW_RECLAIM_BATCH	256
+/* Exceptions a reclaim batch visits, at most. */
+#define COW_RECLAIM_VISIT	4096
 
 static int cow_init(struct shadow_pool *pool)
 {
-	pool->store_ctx = kzalloc(sizeof(struct cow_ctx), GFP_KERNEL);
-	return pool->store_ctx ? 0 : -ENOMEM;
+	return 0;
 }
 
 static void cow_exit(struct shadow_pool *pool)
 {
-	kfree(pool->store_ctx);
-	pool->store_ctx = NULL;
-}
-
-/* A walk along one origin chunk's exception chain, newest first. */
-struct cow_cursor {
-	u64 chunk;
-	u64 next;		/* record + 1 to read next, 0 at the end */
-	u64 steps;
-};
-
-static void cow_cursor_at(struct cow_cursor *c, u64 chunk, u64 next)
-{
-	c->chunk = chunk;
-	c->next = next;
-	c->steps = 0;
-}
-
-static int cow_cursor_start(struct shadow_pool *pool, u64 chunk,
-			    struct cow_cursor *c)
-{
-	cow_cursor_at(c, chunk, 0);
-	return shadow_md_index_get(pool->md, chunk, &c->next);
-}
-
-/*
- * Read the next record of the chain into @r and its number into @ret_rec.
- * Returns 1, 0 at the end of the chain, or -errno.  Every record in a
- * chain must be a used copy of that chunk, and a chain cannot be longer
- * than the number of chunks ever handed out: anything else is corruption,
- * and a loop must not hang the worker.
- */
-static int cow_cursor_next(struct shadow_pool *pool, struct cow_cursor *c,
-			   u64 *ret_rec, struct shadow_md_record *r)
-{
-	int err;
-
-	if (!c->next)
-		return 0;
-	if (++c->steps > shadow_md_high_water(pool->md)) {
-		DMERR("the exception chain of chunk %llu loops", c->chunk);
-		return -EILSEQ;
-	}
-	*ret_rec = c->next - 1;
-	err = shadow_md_record_get(pool->md, *ret_rec, r);
-	if (err)
-		return err;
-	if (!(r->flags & SHADOW_REC_USED) || r->origin_chunk != c->chunk) {
-		DMERR("record %llu in the chain of chunk %llu is not a copy of it",
-		      *ret_rec, c->chunk);
-		return -EILSEQ;
-	}
-	c->next = r->next;
-	return 1;
-}
-
-/* Sequence of the first shared record @c reaches, or 0 if none. */
-static int cow_first_shared(struct shadow_pool *pool, struct cow_cursor *c,
-			    u64 *ret_seq)
-{
-	struct shadow_md_record r;
-	u64 rec;
-	int err;
-
-	*ret_seq = 0;
-	while ((err = cow_cursor_next(pool, c, &rec, &r)) > 0) {
-		if (!(r.flags & SHADOW_REC_PRIVATE)) {
-			*ret_seq = r.seq;
-			return 0;
-		}
-	}
-	return err;
-}
-
-/* The newest shared exception of @chunk, or 0 if none. */
-static int cow_newest_shared(struct shadow_pool *pool, u64 chunk, u64 *ret_seq)
-{
-	struct cow_cursor c;
-	int err;
-
-	*ret_seq = 0;
-	err = cow_cursor_start(pool, chunk, &c);
-	return err ? err : cow_first_shared(pool, &c, ret_seq);
 }
 
 static int cow_alloc_copy(struct shadow_pool *pool, u64 chunk,
@@ -147,18 +53,23 @@ static int cow_alloc_copy(struct shadow_pool *pool, u64 chunk,
 }
 
 static int cow_map_origin_write(struct shadow_pool *pool, u64 chunk,
-				struct shadow_map *m)
+				bool can_block, struct shadow_map *m)
 {
-	u64 newest = shadow_snapset_newest_seq(pool);
-	u64 last;
+	u64 newest = READ_ONCE(pool->newest_seq);
+	struct shadow_md_exc e;
 	int err;
 
 	m->kind = SHADOW_MAP_ORIGIN;
 	if (!newest)
 		return 0;
-	err = cow_newest_shared(pool, chunk, &last);
-	if (err || last >= newest)
+	err = shadow_md_exc_find(pool->md, SHADOW_MD_SHARED, chunk, newest,
+				 can_block, &e);
+	if (!err)		/* copied in this epoch already */
+		return 0;
+	if (err != -ENODATA)
 		return err;
+	if (!can_block)
+		return -EWOULDBLOCK;
 	m->copy_from_store = false;
 	m->copy_from = chunk;
 	m->e.seq = newest;
@@ -171,58 +82,61 @@ static int cow_map_origin_write(struct shadow_pool *pool, u64 chunk,
  * exception taken at or after its creation, else the origin.
  */
 static int cow_find(struct shadow_pool *pool, struct shadow_snap *s,
-		    u64 chunk, struct shadow_map *m)
+		    u64 chunk, bool can_block, struct shadow_map *m)
 {
-	struct shadow_md_record r;
-	struct cow_cursor c;
-	u64 rec;
+	struct shadow_md_exc e;
 	int err;
 
 	m->kind = SHADOW_MAP_ORIGIN;
 	m->e.private = false;
-	err = cow_cursor_start(pool, chunk, &c);
-	if (err)
-		return err;
-	while ((err = cow_cursor_next(pool, &c, &rec, &r)) > 0) {
-		if (r.flags & SHADOW_REC_PRIVATE) {
-			if (r.seq == s->seq) {
-				m->kind = SHADOW_MAP_STORE;
-				m->store_chunk = rec;
-				m->e.private = true;
-				return 0;
-			}
-		} else if (r.seq >= s->seq) {
+	if (READ_ONCE(s->flags) & SHADOW_SNAPF_WRITTEN) {
+		err = shadow_md_exc_find(pool->md, SHADOW_MD_PRIVATE, chunk,
+					 s->seq, can_block, &e);
+		if (!err && e.seq == s->seq) {
 			m->kind = SHADOW_MAP_STORE;
-			m->store_chunk = rec;
-		} else {
-			/*
-			 * Older shared copies, and s's private one, if any,
-			 * would have come before this one.
-			 */
+			m->store_chunk = e.store_chunk;
+			m->e.private = true;
 			return 0;
 		}
+		if (err && err != -ENODATA)
+			return err;
 	}
-	return err;
+	err = shadow_md_exc_find(pool->md, SHADOW_MD_SHARED, chunk, s->seq,
+				 can_block, &e);
+	if (err == -ENODATA)
+		return 0;
+	if (err)
+		return err;
+	m->kind = SHADOW_MAP_STORE;
+	m->store_chunk = e.store_chunk;
+	return 0;
 }
 
 static int cow_map_snap_read(struct shadow_pool *pool, struct shadow_snap *s,
-			     u64 chunk, struct shadow_map *m)
+			     u64 chunk, bool can_block, struct shadow_map *m)
 {
-	if (s->state != SHADOW_SNAP_VALID) {
+	if (READ_ONCE(s->state) != SHADOW_SNAP_VALID) {
 		m->kind = SHADOW_MAP_INVALID;
 		return 0;
 	}
-	return cow_find(pool, s, chunk, m);
+	return cow_find(pool, s, chunk, can_block, m);
 }
 
 static int cow_map_snap_write(struct shadow_pool *pool, struct shadow_snap *s,
-			      u64 chunk, struct shadow_map *m)
+			      u64 chunk, bool can_block, struct shadow_map *m)
 {
-	int err = cow_map_snap_read(pool, s, chunk, m);
+	int err = cow_map_snap_read(pool, s, chunk, can_block, m);
 
 	if (err || m->kind == SHADOW_MAP_INVALID ||
 	    (m->kind == SHADOW_MAP_STORE && m->e.private))
 		return err;
+	if (!can_block)
+		return -EWOULDBLOCK;
+	if (!(s->flags & SHADOW_SNAPF_WRITTEN)) {
+		err = shadow_snapset_mark_written(pool, s);
+		if (err)
+			return err;
+	}
 	/* Copy what the snapshot sees into a chunk of its own first. */
 	m->copy_from_store = m->kind == SHADOW_MAP_STORE;
 	m->copy_from = m->copy_from_store ? m->store_chunk : chunk;
@@ -232,144 +146,145 @@ static int cow_map_snap_write(struct shadow_pool *pool, struct shadow_snap *s,
 }
 
 /*
- * Phase one of a new exception: write its record, pointing at the current
- * chain head.  It is linked in by cow_commit() once the record is durable.
+ * Does a valid snapshot need shared exception @e, were it inserted now?
+ * It serves the valid snapshots in (T', T], T' being the tag of the newest
+ * older exception of its chunk; overflow may have invalidated all of them
+ * while the copy was in flight.
  */
+static int cow_shared_needed(struct shadow_pool *pool,
+			     const struct shadow_exception *e, bool *needed)
+{
+	u64 newest_below = shadow_snapset_newest_at_or_below(pool, e->seq);
+	struct shadow_md_exc older;
+	int err;
+
+	*needed = false;
+	if (!newest_below)
+		return 0;
+	err = shadow_md_exc_find(pool->md, SHADOW_MD_SHARED, e->chunk,
+				 newest_below, true, &older);
+	if (err == -ENODATA || (!err && older.seq > e->seq)) {
+		*needed = true;
+		return 0;
+	}
+	return err;
+}
+
+/* A copy finished: map it, or give its chunk back if nobody needs it. */
 static int cow_copy_done(struct shadow_pool *pool,
 			 const struct shadow_exception *e)
 {
-	struct cow_ctx *ctx = pool->store_ctx;
-	struct shadow_md_record r = {
-		.origin_chunk = e->chunk, .seq = e->seq,
-		.flags = SHADOW_REC_USED | (e->private ? SHADOW_REC_PRIVATE : 0),
+	struct shadow_md_exc me = {
+		.chunk = e->chunk, .seq = e->seq, .store_chunk = e->store_chunk,
 	};
+	bool needed;
 	int err;
 
-	if (WARN_ON_ONCE(ctx->nr_link >= SHADOW_COMMIT_BATCH))
-		return -EINVAL;
-	err = shadow_md_index_get(pool->md, e->chunk, &r.next);
-	if (!err)
-		err = shadow_md_record_set(pool->md, e->store_chunk, &r);
-	if (err)
-		return err;
-	ctx->link[ctx->nr_link].chunk = e->chunk;
-	ctx->link[ctx->nr_link].rec = e->store_chunk;
-	ctx->nr_link++;
+	if (e->private) {
+		struct shadow_snap *s = shadow_snapset_find_seq(pool, e->seq);
+
+		needed = s && s->state == SHADOW_SNAP_VALID;
+	} else {
+		err = cow_shared_needed(pool, e, &needed);
+		if (err)
+			return err;
+	}
+	if (!needed)
+		return shadow_md_release(pool->md, e->store_chunk);
+	return shadow_md_exc_insert(pool->md, e->private ? SHADOW_MD_PRIVATE :
+				    SHADOW_MD_SHARED, &me);
+}
+
+/* Reclaim */
+
+struct cow_reclaim {
+	enum shadow_md_tree tree;
+	u64 chunk;		/* where the walk goes on */
+	u64 seq;
+	u64 kept_chunk;		/* the last exception kept */
+	u64 kept_seq;
+};
+
+static bool cow_exc_needed(struct shadow_pool *pool, struct cow_reclaim *rc,
+			   const struct shadow_md_exc *e)
+{
+	u64 older = rc->kept_chunk == e->chunk ? rc->kept_seq : 0;
+
+	if (rc->tree == SHADOW_MD_PRIVATE)	/* is its owner valid? */
+		return shadow_snapset_live_in(pool, e->seq - 1, e->seq);
+	return shadow_snapset_live_in(pool, older, e->seq);
+}
+
+/*
+ * One batch of the walk, under pool->lock: remove what no valid snapshot
+ * needs.  Returns 1 when the tree has been walked to its end, 0 when more
+ * is left, or -errno.
+ */
+static int cow_reclaim_batch(struct shadow_pool *pool, struct cow_reclaim *rc)
+{
+	unsigned int visited = 0, removed = 0;
+	struct shadow_md_exc e;
+	int err;
+
+	while (visited < COW_RECLAIM_VISIT && removed < COW_RECLAIM_BATCH) {
+		err = shadow_md_exc_next(pool->md, rc->tree, rc->chunk,
+					 rc->seq, &e);
+		if (err == -ENODATA)
+			return 1;
+		if (err)
+			return err;
+		visited++;
+		rc->chunk = e.chunk;
+		rc->seq = e.seq + 1;
+		if (cow_exc_needed(pool, rc, &e)) {
+			rc->kept_chunk = e.chunk;
+			rc->kept_seq = e.seq;
+			continue;
+		}
+		err = shadow_md_exc_remove(pool->md, rc->tree, e.chunk, e.seq);
+		if (err)
+			return err;
+		removed++;
+	}
 	return 0;
 }
 
-static int cow_commit(struct shadow_pool *pool)
-{
-	struct cow_ctx *ctx = pool->store_ctx;
-	unsigned int i;
-	int err;
-
-	err = shadow_md_commit(pool->md);
-	if (err || !ctx->nr_link)
-		return err;
-	for (i = 0; i < ctx->nr_link; i++) {
-		err = shadow_md_index_set(pool->md, ctx->link[i].chunk,
-					  ctx->link[i].rec + 1);
-		if (err)
-			return err;
-	}
-	ctx->nr_link = 0;
-	return shadow_md_commit(pool->md);
-}
-
-/* Make the unlinks durable, then put the chunks on the free list. */
-static int cow_release_unlinked(struct shadow_pool *pool)
-{
-	struct cow_ctx *ctx = pool->store_ctx;
-	unsigned int i;
-	int err;
-
-	if (!ctx->nr_unlinked)
-		return 0;
-	err = shadow_md_commit(pool->md);
-	for (i = 0; !err && i < ctx->nr_unlinked; i++)
-		err = shadow_md_free(pool->md, ctx->unlinked[i]);
-	ctx->nr_unlinked = 0;
-	return err;
-}
-
-/* Does anyone still read record @r, whose next older shared copy is @older? */
-static bool cow_needed(struct shadow_pool *pool,
-		       const struct shadow_md_record *r, u64 older)
-{
-	if (r->flags & SHADOW_REC_PRIVATE)	/* is its owner valid? */
-		return shadow_snapset_live_in(pool, r->seq - 1, r->seq);
-	return shadow_snapset_live_in(pool, older, r->seq);
-}
-
 /*
- * Drop the records of @chunk's chain that no valid snapshot needs.  The
- * chain is relinked in place: the predecessor of each dropped record (the
- * index entry or a kept record) is pointed past it.
- */
-static int cow_reclaim_chain(struct shadow_pool *pool, u64 chunk)
-{
-	struct cow_ctx *ctx = pool->store_ctx;
-	struct shadow_md_record r, prev_r;
-	struct cow_cursor c, older;
-	u64 prev = 0, rec, older_seq;
-	int err;
-
-	err = cow_cursor_start(pool, chunk, &c);
-	if (err)
-		return err;
-	while ((err = cow_cursor_next(pool, &c, &rec, &r)) > 0) {
-		cow_cursor_at(&older, chunk, r.next);
-		err = cow_first_shared(pool, &older, &older_seq);
-		if (err)
-			return err;
-		if (cow_needed(pool, &r, older_seq)) {
-			prev = rec + 1;
-			prev_r = r;
-			continue;
-		}
-		if (prev) {
-			prev_r.next = r.next;
-			err = shadow_md_record_set(pool->md, prev - 1, &prev_r);
-		} else {
-			err = shadow_md_index_set(pool->md, chunk, r.next);
-		}
-		if (err)
-			return err;
-		ctx->unlinked[ctx->nr_unlinked++] = rec;
-		if (ctx->nr_unlinked == COW_BATCH) {
-			err = cow_release_unlinked(pool);
-			if (err)
-				return err;
-		}
-	}
-	return err;
-}
-
-/*
- * Visit every chain once, from its head: a used record that its chunk's
- * index entry points at.  Cost is one pass over the records in use.
+ * Free every chunk that no valid snapshot needs, in batches that each end
+ * with a commit (which makes the freed chunks usable) and drop pool->lock
+ * in between, so that origin I/O and messages go on while it runs.
+ * Called with pool->lock held; returns with it held.
  */
 static int cow_reclaim(struct shadow_pool *pool)
 {
-	u64 hw = shadow_md_high_water(pool->md);
-	struct shadow_md_record r;
-	u64 rec, head;
+	static const enum shadow_md_tree trees[] = {
+		SHADOW_MD_SHARED, SHADOW_MD_PRIVATE,
+	};
+	struct cow_reclaim rc;
+	unsigned int i;
 	int err = 0;
 
-	for (rec = 0; !err && rec < hw; rec++) {
-		err = shadow_md_record_get(pool->md, rec, &r);
-		if (err || !(r.flags & SHADOW_REC_USED))
-			continue;
-		err = shadow_md_index_get(pool->md, r.origin_chunk, &head);
-		if (!err && head == rec + 1)
-			err = cow_reclaim_chain(pool, r.origin_chunk);
-		cond_resched();
+	for (i = 0; !err && i < ARRAY_SIZE(trees); i++) {
+		memset(&rc, 0, sizeof(rc));
+		rc.tree = trees[i];
+		do {
+			err = cow_reclaim_batch(pool, &rc);
+			if (err >= 0) {
+				int c = shadow_md_commit(pool->md);
+
+				err = c ?: err;
+			}
+			if (!err) {
+				mutex_unlock(&pool->lock);
+				cond_resched();
+				mutex_lock(&pool->lock);
+				if (pool->failed)
+					err = -EIO;
+			}
+		} while (!err);
+		if (err == 1)
+			err = 0;
 	}
-	if (!err)
-		err = cow_release_unlinked(pool);
-	if (!err)
-		err = shadow_md_commit(pool->md);
 	return err;
 }
 
@@ -377,12 +292,14 @@ struct shadow_store_type shadow_cow_store = {
 	.name = "cow",
 	.disk_type = SHADOW_STORE_COW,
 	.owner = THIS_MODULE,
+	.full_policy = SHADOW_FULL_DROP_OLDEST,
+	.fail_origin_io = false,
+	.origin_reads_need_store = false,
 	.init = cow_init,
 	.exit = cow_exit,
 	.map_origin_write = cow_map_origin_write,
 	.map_snap_read = cow_map_snap_read,
 	.map_snap_write = cow_map_snap_write,
 	.copy_done = cow_copy_done,
-	.commit = cow_commit,
 	.reclaim = cow_reclaim,
 };

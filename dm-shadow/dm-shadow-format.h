@@ -1,39 +1,51 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR LGPL-2.1-or-later */
 /*
- * dm-shadow on-disk store format.
+ * dm-shadow on-disk store format, version 2.
  *
  * This header is shared by the kernel module and the userspace tools, so it
  * includes nothing but <linux/types.h> and uses only little-endian,
  * fixed-width fields.  Userspace reads a store offline with it.
  *
- * The store is cut into 512-byte metadata blocks followed by a data area of
- * chunks.  Blocks are 512 bytes because a sector is the largest unit every
- * disk writes atomically: a metadata block is rewritten in place, and a torn
- * write must never take durable entries with it.
+ * A store is one device cut in two:
  *
- *   block 0                 superblock
- *   snap_table_start ...    snapshot table, SHADOW_SNAPS_PER_BLOCK per block
- *   index_start ...         chunk index: per origin chunk, head of its
- *                           exception chain (record number + 1, 0 = none)
- *   record_start ...        exception records, one per data chunk
- *   data_start ...          data chunks, chunk_sectors each
+ *   blocks 0 .. metadata_blocks - 1   metadata, in 4 KiB blocks
+ *   data_start ...                     data chunks, chunk_sectors each
  *
- * Every block starts with struct shadow_block_header.  Its checksum is
- * crc32c (seed ~0) over the block from byte 4 to the end, xored with a
- * per-type constant so that a block of one type never validates as another.
+ * The metadata area is managed by the kernel's dm-persistent-data library,
+ * as dm-thin's metadata device is: block 0 is our superblock, every other
+ * block belongs to a transaction.  Nothing is ever updated in place.  A
+ * commit shadows (copies) every block it changes into a free block, writes
+ * them, flushes, and only then writes the superblock that points at the new
+ * roots (and flushes again).  A power cut at any point leaves either the
+ * old or the new superblock, and each reaches only complete blocks.
  *
- * Exception record n describes data chunk n.  A shared record holds the data
- * origin chunk 'origin_chunk' had before the first write after snapshot
- * 'seq' (the newest snapshot at copy time); it serves every live snapshot
- * whose sequence lies in (seq of the next older shared record, seq].  A
- * private record (SHADOW_REC_PRIVATE) holds a writable snapshot's own copy
- * of the chunk; 'seq' is then the owning snapshot's sequence.  Chains run
- * newest first through 'next'.  Free records are chained from the
- * superblock's free_head through 'next'.
+ * Blocks other than the superblock are dm-persistent-data's own:
+ *   - btree nodes (struct node_header, keys, values; checksum xor 121107),
+ *   - the metadata space map's index block (xor 160478) and the bitmap
+ *     blocks of both space maps (xor 240779), two bits per block with a
+ *     btree of overflow reference counts,
+ * each starting with a crc32c (seed ~0) over the block from byte 4,
+ * xored with its constant.  The superblock follows the same rule with
+ * SHADOW_SB_CSUM_XOR; its first 32 bytes are laid out as in version 1, so
+ * any version's tools can tell which version a store is.
  *
- * Data chunks are handed out from the free list, then from high_water up,
- * but never at or above the data limit (SHADOW_FEATURE_COMPAT_LIMIT), so
- * high_water <= data_limit <= nr_data_chunks always holds.
+ * Four trees hang off the superblock:
+ *   exception_root  the shared exceptions of the cow store: one per copied
+ *                   origin chunk and epoch.  Key: shadow_exc_key(chunk,
+ *                   tag), where tag is the sequence of the newest snapshot
+ *                   when the copy was taken; value: __le64 data chunk.  The
+ *                   copy serves every valid snapshot whose sequence lies in
+ *                   (tag of the next older exception of the chunk, tag].
+ *   private_root    a writable snapshot's own chunks.  Key:
+ *                   shadow_exc_key(chunk, owner's sequence); value: __le64
+ *                   data chunk.
+ *   snapshot_root   the snapshots.  Key: snapshot id; value: struct
+ *                   shadow_disk_snapshot.
+ *   data space map  (data_space_map_root) reference counts of the data
+ *                   chunks: 1 for a chunk an exception uses, 0 for a free one.
+ * Exception keys sort by chunk, then by tag, so the exception that serves
+ * snapshot s at chunk c is the first key at or after shadow_exc_key(c, s's
+ * sequence) with the same chunk: one btree lookup.
  */
 #ifndef DM_SHADOW_FORMAT_H
 #define DM_SHADOW_FORMAT_H
@@ -41,18 +53,22 @@
 #include <linux/types.h>
 
 #define SHADOW_MAGIC			0x776f646168737364ULL /* "dsshadow" */
-#define SHADOW_VERSION_MIN		1
-#define SHADOW_VERSION_MAX		1
-#define SHADOW_VERSION			1
+#define SHADOW_VERSION_MIN		2
+#define SHADOW_VERSION_MAX		2
+#define SHADOW_VERSION			2
 
-#define SHADOW_BLOCK_SIZE		512
-#define SHADOW_BLOCK_SHIFT		9
+/* Metadata block size: dm-persistent-data's, 8 sectors. */
+#define SHADOW_MD_BLOCK_SIZE		4096
+#define SHADOW_MD_BLOCK_SECTORS		8
 
-/* Per block type: stored in the header and xored into its checksum. */
+/* The superblock's type field, also xored into its checksum. */
 #define SHADOW_BLOCK_SB			0x53425348U	/* "HSBS" */
-#define SHADOW_BLOCK_SNAP		0x50534853U	/* "SHSP" */
-#define SHADOW_BLOCK_INDEX		0x58494853U	/* "SHIX" */
-#define SHADOW_BLOCK_RECORD		0x43524853U	/* "SHRC" */
+#define SHADOW_SB_CSUM_XOR		SHADOW_BLOCK_SB
+
+/* dm-persistent-data's checksum constants, for the offline tools. */
+#define SHADOW_PD_BTREE_CSUM_XOR	121107U
+#define SHADOW_PD_BITMAP_CSUM_XOR	240779U
+#define SHADOW_PD_INDEX_CSUM_XOR	160478U
 
 #define SHADOW_STORE_COW		1
 #define SHADOW_STORE_ROW		2
@@ -60,23 +76,48 @@
 
 #define SHADOW_MIN_CHUNK_SECTORS	8	/* 4 KiB */
 #define SHADOW_MAX_CHUNK_SECTORS	2048	/* 1 MiB */
-#define SHADOW_MAX_SNAPSHOTS		8190	/* 546 table blocks */
+#define SHADOW_MAX_SNAPSHOTS		8190
+
+/*
+ * Exception keys: the origin chunk in the high bits, a snapshot sequence
+ * in the low SHADOW_SEQ_BITS.  Hence an origin has fewer than 2^40 chunks
+ * (4 PiB at 4 KiB chunks) and a store hands out sequences 1 ..
+ * SHADOW_MAX_SEQ over its life (a snapshot every second for 194 days,
+ * every minute for 31 years); past that, create is refused.
+ */
+#define SHADOW_SEQ_BITS			24
+#define SHADOW_MAX_SEQ			((1ULL << SHADOW_SEQ_BITS) - 1)
+#define SHADOW_MAX_ORIGIN_CHUNKS	(1ULL << (64 - SHADOW_SEQ_BITS))
+
+static inline __u64 shadow_exc_key(__u64 chunk, __u64 seq)
+{
+	return (chunk << SHADOW_SEQ_BITS) | seq;
+}
+
+static inline __u64 shadow_exc_key_chunk(__u64 key)
+{
+	return key >> SHADOW_SEQ_BITS;
+}
+
+static inline __u64 shadow_exc_key_seq(__u64 key)
+{
+	return key & SHADOW_MAX_SEQ;
+}
 
 /*
  * Feature bits.  An unknown incompat bit refuses the store, an unknown
- * ro_compat bit refuses writing it.  A compat feature can be ignored: a
- * module that does not know it uses the store without it, and clears the
- * bit when it writes the superblock, so the feature's field is read only
- * while its bit is set.
- *
- * COMPAT_LIMIT: data_limit is the number of data chunks the store may use,
- * 1 .. nr_data_chunks.  Without it the store uses all of them.
+ * ro_compat bit refuses writing it.  None is defined in version 2; the
+ * data limit, a compat feature in version 1, is always present.
  */
-#define SHADOW_FEATURE_COMPAT_LIMIT	(1ULL << 0)
-
-#define SHADOW_FEATURE_COMPAT_SUPP	SHADOW_FEATURE_COMPAT_LIMIT
+#define SHADOW_FEATURE_COMPAT_SUPP	0ULL
 #define SHADOW_FEATURE_RO_COMPAT_SUPP	0ULL
 #define SHADOW_FEATURE_INCOMPAT_SUPP	0ULL
+
+/* Superblock flags. */
+#define SHADOW_SB_NEEDS_CHECK		(1U << 0)	/* run shadow-dump --check */
+
+/* dm-persistent-data's space map root (struct disk_sm_root, padded). */
+#define SHADOW_SPACE_MAP_ROOT_SIZE	128
 
 struct shadow_block_header {
 	__le32 csum;
@@ -96,28 +137,25 @@ struct shadow_disk_superblock {
 
 	/* Geometry, fixed when the store is formatted. */
 	__le32 chunk_sectors;
-	__le32 max_snapshots;
+	__le32 flags;			/* SHADOW_SB_* */
 	__le64 origin_sectors;
 	__le64 nr_origin_chunks;
 	__le64 store_sectors;
-	__le64 snap_table_start;	/* in blocks */
-	__le64 index_start;		/* in blocks */
-	__le64 index_blocks;
-	__le64 record_start;		/* in blocks */
-	__le64 record_blocks;
+	__le64 metadata_blocks;		/* 4 KiB blocks from sector 0 */
 	__le64 data_start;		/* in sectors, chunk aligned */
 	__le64 nr_data_chunks;
-
-	/* Allocation and sequence state, rewritten by every commit. */
-	__le64 high_water;		/* data chunks ever handed out */
-	__le64 free_head;		/* record number + 1, 0 = empty */
-	__le64 free_count;
-	__le64 last_seq;		/* last snapshot sequence handed out */
-	__le64 commit_gen;
 	__le64 format_time;		/* seconds since the epoch */
 
-	/* Compat features: meaningful only while their bit is set. */
-	__le64 data_limit;		/* COMPAT_LIMIT: data chunks usable */
+	/* Rewritten by every commit. */
+	__le64 trans_id;		/* commits since the store was formatted */
+	__le64 data_limit;		/* data chunks the store may use */
+	__le64 last_seq;		/* last snapshot sequence handed out */
+	__le64 held_root;		/* metadata snapshot, 0 = none */
+	__le64 exception_root;
+	__le64 private_root;
+	__le64 snapshot_root;
+	__u8 metadata_space_map_root[SHADOW_SPACE_MAP_ROOT_SIZE];
+	__u8 data_space_map_root[SHADOW_SPACE_MAP_ROOT_SIZE];
 } __attribute__((packed));
 
 #define SHADOW_SNAP_FREE		0
@@ -127,31 +165,28 @@ struct shadow_disk_superblock {
 #define SHADOW_SNAPF_SEALED		(1U << 0)	/* never writable again */
 #define SHADOW_SNAPF_WRITTEN		(1U << 1)	/* has private chunks */
 
+/* A value of the snapshot tree. */
 struct shadow_disk_snapshot {
-	__le64 id;		/* chosen by userspace */
-	__le64 seq;		/* creation sequence, > 0, strictly increasing */
+	__le64 id;		/* chosen by userspace; also the key */
+	__le64 seq;		/* creation sequence, 1 .. last_seq, unique */
 	__le64 ctime;		/* seconds since the epoch */
 	__le32 state;
 	__le32 flags;
 } __attribute__((packed));
 
-#define SHADOW_REC_USED			(1U << 0)
-#define SHADOW_REC_PRIVATE		(1U << 1)
+/*
+ * How large the metadata area is made when a store of @nr_data_chunks is
+ * formatted, in 4 KiB blocks: room for every data chunk to be copied (a
+ * btree entry of 16 bytes in nodes at least half full, so 32 bytes, plus
+ * the data space map's 2 bits), a generous margin for a shadowed commit
+ * and the snapshot tree, never less than 1 MiB.  Only the blocks in use
+ * are written, so the area's size costs nothing until it fills.
+ */
+static inline __u64 shadow_metadata_blocks(__u64 nr_data_chunks)
+{
+	__u64 bytes = nr_data_chunks * 33 + (4ULL << 20);
 
-struct shadow_disk_record {
-	__le64 origin_chunk;
-	__le64 seq;
-	__le64 next;		/* record number + 1, 0 = end of chain */
-	__le32 flags;
-	__le32 pad;
-} __attribute__((packed));
-
-#define SHADOW_BLOCK_PAYLOAD \
-	(SHADOW_BLOCK_SIZE - sizeof(struct shadow_block_header))
-#define SHADOW_SNAPS_PER_BLOCK \
-	(SHADOW_BLOCK_PAYLOAD / sizeof(struct shadow_disk_snapshot))
-#define SHADOW_INDEX_PER_BLOCK	(SHADOW_BLOCK_PAYLOAD / sizeof(__le64))
-#define SHADOW_RECORDS_PER_BLOCK \
-	(SHADOW_BLOCK_PAYLOAD / sizeof(struct shadow_disk_record))
+	return (bytes + SHADOW_MD_BLOCK_SIZE - 1) / SHADOW_MD_BLOCK_SIZE;
+}
 
 #endif /* DM_SHADOW_FORMAT_H */

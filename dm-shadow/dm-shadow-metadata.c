@@ -1,378 +1,592 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dm-shadow metadata layer: superblock, snapshot table, chunk index and
- * exception records, paged through dm-bufio in 512-byte blocks.
+ * dm-shadow metadata, on the kernel's dm-persistent-data library.
  *
- * Block headers and checksums are filled in by dm-bufio's write callback,
- * so callers only change payload and mark buffers dirty.  A block is
- * verified once, when first read into the cache.  A block that is all
- * zeroes has never been written since the store was formatted (format
- * zeroes the whole metadata area) and reads as empty.
+ * The store's metadata area is managed the way dm-thin manages its
+ * metadata device: a transaction manager over a block manager, a metadata
+ * space map, a disk space map for the data chunks, and btrees.  A commit
+ * writes every shadowed block, flushes, and then writes the superblock
+ * (block 0) with the new roots and flushes again (dm_tm_commit), so the
+ * store on disk is always one whole transaction.
+ *
+ * The store device holds data after the metadata area, but the block
+ * manager sees the whole device: at format time every block past the
+ * metadata area is counted once in the metadata space map, so that the
+ * metadata allocator never hands one out.
+ *
+ * A data chunk is allocated before its copy starts and mapped once the
+ * copy is done.  A commit in between must not make the allocation durable
+ * without the mapping (a crash would leak the chunk), so chunks allocated
+ * and not yet mapped are kept in md->unmapped, given back to the data
+ * space map just before each commit and taken again just after it.
  */
 #include "dm-shadow-metadata.h"
 #include "dm-shadow-format.h"
 #include "dm-shadow-layout.h"
 
-#include <linux/crc32c.h>
 #include <linux/device-mapper.h>
-#include <linux/dm-bufio.h>
-#include <linux/module.h>
+#include <linux/ktime.h>
 #include <linux/random.h>
+#include <linux/rwsem.h>
 #include <linux/slab.h>
-#include <linux/timekeeping.h>
+#include <linux/xarray.h>
 
-#define DM_MSG_PREFIX "shadow-metadata"
+#include <persistent-data/dm-block-manager.h>
+#include <persistent-data/dm-btree.h>
+#include <persistent-data/dm-space-map.h>
+#include <persistent-data/dm-space-map-disk.h>
+#include <persistent-data/dm-transaction-manager.h>
+
+#define DM_MSG_PREFIX "shadow"
+
+#define SHADOW_SB_LOCATION	0
+/* Blocks a thread may hold at once: a btree spine plus a space map's. */
+#define SHADOW_MAX_HELD		16
+
+#ifdef SHADOW_PD_CONST_VALIDATOR
+#define SHADOW_VALIDATOR const struct dm_block_validator
+#else
+#define SHADOW_VALIDATOR struct dm_block_validator
+#endif
 
 struct shadow_md {
 	struct block_device *bdev;
-	struct dm_bufio_client *bufio;
-	struct shadow_layout layout;
+	struct dm_block_manager *bm;
+	struct dm_space_map *metadata_sm;
+	struct dm_space_map *data_sm;
+	struct dm_transaction_manager *tm;
+	struct dm_transaction_manager *nb_tm;
 
+	struct dm_btree_info exc_info;		/* both exception trees */
+	struct dm_btree_info nb_exc_info;	/* the same, non-blocking */
+	struct dm_btree_info snap_info;
+
+	struct rw_semaphore lock;
+	struct xarray unmapped;			/* allocated, not yet mapped */
+
+	/* The superblock's fields, as of the running transaction. */
+	u8 uuid[16];
 	u32 store_type;
 	u32 chunk_sectors;
-	u32 max_snapshots;
+	u32 flags;
 	u64 origin_sectors;
 	u64 nr_origin_chunks;
-	/*
-	 * The store's size when it was formatted: its layout.  The device may
-	 * have grown since; the layout cannot (see shadow_md_open()).
-	 */
 	u64 store_sectors;
-
-	/* Superblock state, written back by every commit. */
-	u64 data_limit;			/* data chunks the allocator may use */
-	u64 high_water;
-	u64 free_head;
-	u64 free_count;
-	u64 last_seq;
-	u64 commit_gen;
+	u64 metadata_blocks;
+	u64 data_start;
+	u64 nr_data_chunks;
 	u64 format_time;
-	u8 uuid[16];
+	u64 trans_id;
+	u64 data_limit;
+	u64 last_seq;
+	dm_block_t roots[2];			/* by enum shadow_md_tree */
+	dm_block_t snap_root;
 };
 
-/* Kept with each cached buffer: what the block is and whether it checked. */
-struct shadow_buf_aux {
-	u32 type;
-	bool verified;
-};
+/* Superblock validator */
 
-static u32 shadow_block_csum(const void *block, u32 type)
+static void sb_prepare_for_write(SHADOW_VALIDATOR *v, struct dm_block *b,
+				 size_t block_size)
 {
-	return crc32c(~0U, (const u8 *)block + sizeof(__le32),
-		      SHADOW_BLOCK_SIZE - sizeof(__le32)) ^ type;
+	struct shadow_disk_superblock *sb = dm_block_data(b);
+
+	sb->hdr.blocknr = cpu_to_le64(dm_block_location(b));
+	sb->hdr.csum = cpu_to_le32(dm_bm_checksum(&sb->hdr.type,
+						  block_size - sizeof(__le32),
+						  SHADOW_SB_CSUM_XOR));
 }
 
-/* dm-bufio hands out recycled buffers: forget what the last block was. */
-static void shadow_buf_alloc_callback(struct dm_buffer *b)
+static int sb_check(SHADOW_VALIDATOR *v, struct dm_block *b,
+		    size_t block_size)
 {
-	struct shadow_buf_aux *aux = dm_bufio_get_aux_data(b);
+	struct shadow_disk_superblock *sb = dm_block_data(b);
+	u32 csum;
 
-	aux->type = 0;
-	aux->verified = false;
-}
-
-static void shadow_buf_write_callback(struct dm_buffer *b)
-{
-	struct shadow_buf_aux *aux = dm_bufio_get_aux_data(b);
-	struct shadow_block_header *hdr = dm_bufio_get_block_data(b);
-
-	hdr->type = cpu_to_le32(aux->type);
-	hdr->blocknr = cpu_to_le64(dm_bufio_get_block_number(b));
-	hdr->csum = cpu_to_le32(shadow_block_csum(hdr, aux->type));
-}
-
-static bool shadow_block_is_zero(const void *block)
-{
-	return !memchr_inv(block, 0, SHADOW_BLOCK_SIZE);
-}
-
-static int shadow_block_verify(const void *block, u64 blocknr, u32 type)
-{
-	const struct shadow_block_header *hdr = block;
-
-	if (le32_to_cpu(hdr->type) != type) {
-		DMERR("block %llu: type %08x, expected %08x", blocknr,
-		      le32_to_cpu(hdr->type), type);
-		return -EILSEQ;
+	if (le64_to_cpu(sb->hdr.blocknr) != dm_block_location(b)) {
+		DMERR("superblock: blocknr %llu, expected %llu",
+		      le64_to_cpu(sb->hdr.blocknr), dm_block_location(b));
+		return -ENOTBLK;
 	}
-	if (le64_to_cpu(hdr->blocknr) != blocknr) {
-		DMERR("block %llu: claims to be block %llu", blocknr,
-		      le64_to_cpu(hdr->blocknr));
-		return -EILSEQ;
-	}
-	if (le32_to_cpu(hdr->csum) != shadow_block_csum(block, type)) {
-		DMERR("block %llu: checksum mismatch", blocknr);
+	csum = dm_bm_checksum(&sb->hdr.type, block_size - sizeof(__le32),
+			      SHADOW_SB_CSUM_XOR);
+	if (cpu_to_le32(csum) != sb->hdr.csum) {
+		DMERR("superblock: bad checksum");
 		return -EILSEQ;
 	}
 	return 0;
 }
 
-/*
- * Return the payload of metadata block @blocknr of @type, verified, with
- * *@ret_buf to release; or an ERR_PTR.
- */
-static void *shadow_block_get(struct shadow_md *md, u64 blocknr, u32 type,
-			      struct dm_buffer **ret_buf)
+static SHADOW_VALIDATOR sb_validator = {
+	.name = "shadow-superblock",
+	.prepare_for_write = sb_prepare_for_write,
+	.check = sb_check,
+};
+
+/* Exception values: a data chunk, counted in the data space map. */
+
+static void exc_value_inc(void *context, const void *value, unsigned int n)
 {
-	struct shadow_buf_aux *aux;
-	void *data;
+	const __le64 *v = value;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		dm_sm_inc_block(context, le64_to_cpu(v[i]));
+}
+
+static void exc_value_dec(void *context, const void *value, unsigned int n)
+{
+	const __le64 *v = value;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		dm_sm_dec_block(context, le64_to_cpu(v[i]));
+}
+
+static int exc_value_equal(void *context, const void *v1, const void *v2)
+{
+	return !memcmp(v1, v2, sizeof(__le64));
+}
+
+static void shadow_md_setup_info(struct shadow_md *md)
+{
+	md->exc_info.tm = md->tm;
+	md->exc_info.levels = 1;
+	md->exc_info.value_type.context = md->data_sm;
+	md->exc_info.value_type.size = sizeof(__le64);
+	md->exc_info.value_type.inc = exc_value_inc;
+	md->exc_info.value_type.dec = exc_value_dec;
+	md->exc_info.value_type.equal = exc_value_equal;
+
+	memcpy(&md->nb_exc_info, &md->exc_info, sizeof(md->exc_info));
+	md->nb_exc_info.tm = md->nb_tm;
+
+	md->snap_info.tm = md->tm;
+	md->snap_info.levels = 1;
+	md->snap_info.value_type.size = sizeof(struct shadow_disk_snapshot);
+}
+
+/* Superblock encoding */
+
+static int shadow_md_copy_sm_root(struct dm_space_map *sm, u8 *dest)
+{
+	size_t len;
 	int r;
 
-	data = dm_bufio_read(md->bufio, blocknr, ret_buf);
-	if (IS_ERR(data))
-		return data;
-	aux = dm_bufio_get_aux_data(*ret_buf);
-	if (!aux->verified) {
-		if (!shadow_block_is_zero(data)) {
-			r = shadow_block_verify(data, blocknr, type);
-			if (r) {
-				dm_bufio_release(*ret_buf);
-				return ERR_PTR(r);
-			}
-		}
-		aux->type = type;
-		aux->verified = true;
-	}
-	return (u8 *)data + sizeof(struct shadow_block_header);
+	r = dm_sm_root_size(sm, &len);
+	if (r)
+		return r;
+	if (len > SHADOW_SPACE_MAP_ROOT_SIZE)
+		return -EINVAL;
+	return dm_sm_copy_root(sm, dest, len);
 }
 
-static void shadow_block_put(struct dm_buffer *b, bool dirty)
-{
-	if (dirty)
-		dm_bufio_mark_buffer_dirty(b);
-	dm_bufio_release(b);
-}
-
-/* Superblock */
-
-static void shadow_sb_encode(struct shadow_md *md,
+static int shadow_md_fill_sb(struct shadow_md *md,
 			     struct shadow_disk_superblock *sb)
 {
-	const struct shadow_layout *l = &md->layout;
+	int r;
 
-	/* The whole block: a new dm-bufio buffer holds whatever it held. */
-	memset((u8 *)sb + sizeof(sb->hdr), 0,
-	       SHADOW_BLOCK_SIZE - sizeof(sb->hdr));
+	memset(sb, 0, sizeof(*sb));
+	sb->hdr.type = cpu_to_le32(SHADOW_BLOCK_SB);
 	sb->magic = cpu_to_le64(SHADOW_MAGIC);
 	sb->version = cpu_to_le32(SHADOW_VERSION);
 	sb->store_type = cpu_to_le32(md->store_type);
 	memcpy(sb->uuid, md->uuid, sizeof(sb->uuid));
-	/* Unknown compat features were dropped at load: their bits go too. */
-	sb->compat_flags = cpu_to_le64(SHADOW_FEATURE_COMPAT_LIMIT);
 	sb->chunk_sectors = cpu_to_le32(md->chunk_sectors);
-	sb->max_snapshots = cpu_to_le32(md->max_snapshots);
+	sb->flags = cpu_to_le32(md->flags);
 	sb->origin_sectors = cpu_to_le64(md->origin_sectors);
 	sb->nr_origin_chunks = cpu_to_le64(md->nr_origin_chunks);
 	sb->store_sectors = cpu_to_le64(md->store_sectors);
-	sb->snap_table_start = cpu_to_le64(l->snap_table_start);
-	sb->index_start = cpu_to_le64(l->index_start);
-	sb->index_blocks = cpu_to_le64(l->index_blocks);
-	sb->record_start = cpu_to_le64(l->record_start);
-	sb->record_blocks = cpu_to_le64(l->record_blocks);
-	sb->data_start = cpu_to_le64(l->data_start);
-	sb->nr_data_chunks = cpu_to_le64(l->nr_data_chunks);
-	sb->high_water = cpu_to_le64(md->high_water);
-	sb->free_head = cpu_to_le64(md->free_head);
-	sb->free_count = cpu_to_le64(md->free_count);
-	sb->last_seq = cpu_to_le64(md->last_seq);
-	sb->commit_gen = cpu_to_le64(md->commit_gen);
+	sb->metadata_blocks = cpu_to_le64(md->metadata_blocks);
+	sb->data_start = cpu_to_le64(md->data_start);
+	sb->nr_data_chunks = cpu_to_le64(md->nr_data_chunks);
 	sb->format_time = cpu_to_le64(md->format_time);
+	sb->trans_id = cpu_to_le64(md->trans_id);
 	sb->data_limit = cpu_to_le64(md->data_limit);
+	sb->last_seq = cpu_to_le64(md->last_seq);
+	sb->exception_root = cpu_to_le64(md->roots[SHADOW_MD_SHARED]);
+	sb->private_root = cpu_to_le64(md->roots[SHADOW_MD_PRIVATE]);
+	sb->snapshot_root = cpu_to_le64(md->snap_root);
+	r = shadow_md_copy_sm_root(md->metadata_sm,
+				   sb->metadata_space_map_root);
+	if (!r)
+		r = shadow_md_copy_sm_root(md->data_sm,
+					   sb->data_space_map_root);
+	return r;
 }
 
-static int shadow_sb_write(struct shadow_md *md)
+/* Commit everything the running transaction holds. */
+static int __shadow_md_commit_all(struct shadow_md *md)
 {
-	struct shadow_disk_superblock *sb;
-	struct dm_buffer *b;
+	struct dm_block *sblock;
+	int r;
 
-	sb = dm_bufio_new(md->bufio, 0, &b);
-	if (IS_ERR(sb))
-		return PTR_ERR(sb);
-	((struct shadow_buf_aux *)dm_bufio_get_aux_data(b))->type =
-		SHADOW_BLOCK_SB;
-	((struct shadow_buf_aux *)dm_bufio_get_aux_data(b))->verified = true;
-	shadow_sb_encode(md, sb);
-	shadow_block_put(b, true);
-	return 0;
+	r = dm_sm_commit(md->data_sm);
+	if (!r)
+		r = dm_tm_pre_commit(md->tm);
+	if (r)
+		return r;
+	md->trans_id++;
+	r = dm_bm_write_lock_zero(md->bm, SHADOW_SB_LOCATION, &sb_validator,
+				  &sblock);
+	if (r)
+		return r;
+	r = shadow_md_fill_sb(md, dm_block_data(sblock));
+	if (r) {
+		dm_bm_unlock(sblock);
+		return r;
+	}
+	return dm_tm_commit(md->tm, sblock);
 }
 
-/* Check that a validated superblock describes the store we were given. */
-static int shadow_sb_check_geometry(struct shadow_md *md,
-				    const struct shadow_disk_superblock *sb,
-				    const struct shadow_md_geometry *geo,
-				    char **error)
+/* Add @delta to the count of every allocated chunk not yet mapped. */
+static int shadow_md_adjust_unmapped(struct shadow_md *md, int delta)
+{
+	unsigned long chunk;
+	void *entry;
+	int r = 0;
+
+	xa_for_each(&md->unmapped, chunk, entry) {
+		r = delta > 0 ? dm_sm_inc_block(md->data_sm, chunk) :
+				dm_sm_dec_block(md->data_sm, chunk);
+		if (r)
+			break;
+	}
+	return r;
+}
+
+static int __shadow_md_commit(struct shadow_md *md)
+{
+	int r = shadow_md_adjust_unmapped(md, -1);
+
+	if (!r)
+		r = __shadow_md_commit_all(md);
+	if (!r)
+		r = shadow_md_adjust_unmapped(md, 1);
+	return r;
+}
+
+int shadow_md_commit(struct shadow_md *md)
+{
+	int r;
+
+	down_write(&md->lock);
+	r = __shadow_md_commit(md);
+	up_write(&md->lock);
+	return r;
+}
+
+void shadow_md_set_needs_check(struct shadow_md *md)
+{
+	down_write(&md->lock);
+	md->flags |= SHADOW_SB_NEEDS_CHECK;
+	up_write(&md->lock);
+}
+
+bool shadow_md_needs_check(struct shadow_md *md)
+{
+	return READ_ONCE(md->flags) & SHADOW_SB_NEEDS_CHECK;
+}
+
+/* Format */
+
+static int shadow_md_set_geometry(struct shadow_md *md,
+				  const struct shadow_md_geometry *geo,
+				  char **error)
 {
 	struct shadow_layout l;
 
-	if (le32_to_cpu(sb->store_type) != geo->store_type) {
-		*error = "store was formatted for another store type";
+	md->store_type = geo->store_type;
+	md->chunk_sectors = geo->chunk_sectors;
+	md->origin_sectors = geo->origin_sectors;
+	md->nr_origin_chunks = DIV_ROUND_UP_ULL(geo->origin_sectors,
+						geo->chunk_sectors);
+	md->store_sectors = bdev_nr_sectors(md->bdev);
+	if (md->nr_origin_chunks >= SHADOW_MAX_ORIGIN_CHUNKS) {
+		*error = "origin has too many chunks for a store (2^40 at most)";
 		return -EINVAL;
 	}
-	if (le32_to_cpu(sb->chunk_sectors) != geo->chunk_sectors) {
-		*error = "chunk size differs from the store's";
-		return -EINVAL;
+	if (shadow_layout_compute(&l, md->store_sectors, geo->chunk_sectors)) {
+		*error = "store is too small for its metadata and one chunk";
+		return -ENOSPC;
 	}
-	if (le64_to_cpu(sb->origin_sectors) != geo->origin_sectors) {
-		*error = "origin size differs from the store's";
-		return -EINVAL;
-	}
-	if (le64_to_cpu(sb->store_sectors) > bdev_nr_sectors(md->bdev)) {
-		*error = "store device is smaller than when formatted";
-		return -EINVAL;
-	}
-	if (shadow_layout_compute(&l, le64_to_cpu(sb->store_sectors),
-				  le64_to_cpu(sb->nr_origin_chunks),
-				  le32_to_cpu(sb->chunk_sectors),
-				  le32_to_cpu(sb->max_snapshots)) ||
-	    l.data_start != le64_to_cpu(sb->data_start) ||
-	    l.nr_data_chunks != le64_to_cpu(sb->nr_data_chunks) ||
-	    l.index_start != le64_to_cpu(sb->index_start) ||
-	    l.record_start != le64_to_cpu(sb->record_start)) {
-		*error = "superblock geometry is inconsistent";
-		return -EILSEQ;
-	}
-	if (le64_to_cpu(sb->high_water) > l.nr_data_chunks ||
-	    le64_to_cpu(sb->free_count) > le64_to_cpu(sb->high_water) ||
-	    le64_to_cpu(sb->free_head) > le64_to_cpu(sb->high_water)) {
-		*error = "superblock allocation state is inconsistent";
-		return -EILSEQ;
-	}
-	md->layout = l;
-	md->store_sectors = le64_to_cpu(sb->store_sectors);
+	md->metadata_blocks = l.metadata_blocks;
+	md->data_start = l.data_start;
+	md->nr_data_chunks = l.nr_data_chunks;
+	md->data_limit = l.nr_data_chunks;
+	md->format_time = ktime_get_real_seconds();
+	md->trans_id = 0;
+	md->last_seq = 0;
+	generate_random_uuid(md->uuid);
 	return 0;
 }
 
-/* The data limit, if the store has one; else every data chunk. */
-static int shadow_sb_decode_limit(struct shadow_md *md,
-				  const struct shadow_disk_superblock *sb,
-				  char **error)
+/* Keep the metadata allocator out of the data area (see the top). */
+static int shadow_md_reserve_data_area(struct shadow_md *md)
 {
-	u64 limit = md->layout.nr_data_chunks;
-
-	if (le64_to_cpu(sb->compat_flags) & SHADOW_FEATURE_COMPAT_LIMIT)
-		limit = le64_to_cpu(sb->data_limit);
-	if (!limit || limit > md->layout.nr_data_chunks ||
-	    le64_to_cpu(sb->high_water) > limit) {
-		*error = "superblock data limit is inconsistent";
-		return -EILSEQ;
-	}
-	md->data_limit = limit;
-	return 0;
-}
-
-static int shadow_sb_decode(struct shadow_md *md,
-			    const struct shadow_disk_superblock *sb,
-			    const struct shadow_md_geometry *geo, char **error)
-{
-	u32 version = le32_to_cpu(sb->version);
+	dm_block_t nr;
 	int r;
 
-	if (le64_to_cpu(sb->magic) != SHADOW_MAGIC) {
-		*error = "store superblock has a bad magic (not a dm-shadow store, and not zeroed)";
-		return -EILSEQ;
+	r = dm_sm_get_nr_blocks(md->metadata_sm, &nr);
+	if (r || nr <= md->metadata_blocks)
+		return r;
+	return dm_sm_inc_blocks(md->metadata_sm, md->metadata_blocks, nr);
+}
+
+static int shadow_md_format(struct shadow_md *md,
+			    const struct shadow_md_geometry *geo, char **error)
+{
+	int r;
+
+	r = shadow_md_set_geometry(md, geo, error);
+	if (r)
+		return r;
+	r = dm_tm_create_with_sm(md->bm, SHADOW_SB_LOCATION, &md->tm,
+				 &md->metadata_sm);
+	if (r) {
+		*error = "cannot create the metadata transaction manager";
+		return r;
 	}
-	if (shadow_block_verify(sb, 0, SHADOW_BLOCK_SB)) {
-		*error = "store superblock checksum is wrong";
-		return -EILSEQ;
+	*error = "cannot format the store's metadata";
+	r = shadow_md_reserve_data_area(md);
+	if (r)
+		goto bad_sm;
+	md->data_sm = dm_sm_disk_create(md->tm, md->nr_data_chunks);
+	if (IS_ERR(md->data_sm)) {
+		r = PTR_ERR(md->data_sm);
+		goto bad_sm;
 	}
-	if (version < SHADOW_VERSION_MIN || version > SHADOW_VERSION_MAX) {
-		*error = "store format version is not supported";
-		return -EOPNOTSUPP;
+	md->nb_tm = dm_tm_create_non_blocking_clone(md->tm);
+	if (!md->nb_tm) {
+		r = -ENOMEM;
+		goto bad_data_sm;
 	}
+	shadow_md_setup_info(md);
+	r = dm_btree_empty(&md->exc_info, &md->roots[SHADOW_MD_SHARED]);
+	if (!r)
+		r = dm_btree_empty(&md->exc_info, &md->roots[SHADOW_MD_PRIVATE]);
+	if (!r)
+		r = dm_btree_empty(&md->snap_info, &md->snap_root);
+	if (!r)
+		r = __shadow_md_commit(md);
+	if (r)
+		goto bad_nb_tm;
+	DMINFO("formatted a store of %llu data chunks of %u sectors",
+	       md->nr_data_chunks, md->chunk_sectors);
+	return 0;
+
+bad_nb_tm:
+	dm_tm_destroy(md->nb_tm);
+bad_data_sm:
+	dm_sm_destroy(md->data_sm);
+bad_sm:
+	dm_tm_destroy(md->tm);
+	dm_sm_destroy(md->metadata_sm);
+	return r;
+}
+
+/* Open */
+
+/*
+ * Refuse a superblock whose fields do not describe a store this module
+ * can use for this origin, saying which check failed.
+ */
+static int shadow_md_check_sb(struct shadow_md *md,
+			      const struct shadow_disk_superblock *sb,
+			      const struct shadow_md_geometry *geo,
+			      char **error)
+{
+	struct shadow_layout l;
+
 	if (le64_to_cpu(sb->incompat_flags) & ~SHADOW_FEATURE_INCOMPAT_SUPP) {
-		*error = "store uses incompatible features this module lacks";
+		*error = "store uses an incompatible feature this module does not know";
 		return -EOPNOTSUPP;
 	}
 	if (le64_to_cpu(sb->ro_compat_flags) & ~SHADOW_FEATURE_RO_COMPAT_SUPP) {
-		*error = "store uses features that need a newer module to write";
-		return -EOPNOTSUPP;
+		*error = "store uses a feature this module can only read";
+		return -EROFS;
 	}
-	r = shadow_sb_check_geometry(md, sb, geo, error);
-	if (r)
-		return r;
-	r = shadow_sb_decode_limit(md, sb, error);
-	if (r)
-		return r;
+	if (le32_to_cpu(sb->store_type) != geo->store_type) {
+		*error = "store's type differs from the table's";
+		return -EINVAL;
+	}
+	if (le32_to_cpu(sb->chunk_sectors) != geo->chunk_sectors) {
+		*error = "store's chunk size differs from the table's";
+		return -EINVAL;
+	}
+	if (le64_to_cpu(sb->origin_sectors) != geo->origin_sectors) {
+		*error = "store's origin size differs from the origin device's";
+		return -EINVAL;
+	}
+	if (shadow_layout_compute(&l, le64_to_cpu(sb->store_sectors),
+				  geo->chunk_sectors) ||
+	    le64_to_cpu(sb->metadata_blocks) != l.metadata_blocks ||
+	    le64_to_cpu(sb->data_start) != l.data_start ||
+	    le64_to_cpu(sb->nr_data_chunks) != l.nr_data_chunks ||
+	    le64_to_cpu(sb->nr_origin_chunks) !=
+		DIV_ROUND_UP_ULL(geo->origin_sectors, geo->chunk_sectors)) {
+		*error = "store superblock has an inconsistent layout";
+		return -EUCLEAN;
+	}
+	if (le64_to_cpu(sb->store_sectors) > bdev_nr_sectors(md->bdev)) {
+		*error = "store device is smaller than the store it holds";
+		return -ENOSPC;
+	}
+	if (!le64_to_cpu(sb->data_limit) ||
+	    le64_to_cpu(sb->data_limit) > l.nr_data_chunks ||
+	    le64_to_cpu(sb->last_seq) > SHADOW_MAX_SEQ) {
+		*error = "store superblock has an inconsistent data limit or sequence";
+		return -EUCLEAN;
+	}
+	return 0;
+}
 
-	md->max_snapshots = le32_to_cpu(sb->max_snapshots);
-	md->high_water = le64_to_cpu(sb->high_water);
-	md->free_head = le64_to_cpu(sb->free_head);
-	md->free_count = le64_to_cpu(sb->free_count);
-	md->last_seq = le64_to_cpu(sb->last_seq);
-	md->commit_gen = le64_to_cpu(sb->commit_gen);
-	md->format_time = le64_to_cpu(sb->format_time);
+static void shadow_md_load_sb(struct shadow_md *md,
+			      const struct shadow_disk_superblock *sb)
+{
 	memcpy(md->uuid, sb->uuid, sizeof(md->uuid));
+	md->store_type = le32_to_cpu(sb->store_type);
+	md->chunk_sectors = le32_to_cpu(sb->chunk_sectors);
+	md->flags = le32_to_cpu(sb->flags);
+	md->origin_sectors = le64_to_cpu(sb->origin_sectors);
+	md->nr_origin_chunks = le64_to_cpu(sb->nr_origin_chunks);
+	md->store_sectors = le64_to_cpu(sb->store_sectors);
+	md->metadata_blocks = le64_to_cpu(sb->metadata_blocks);
+	md->data_start = le64_to_cpu(sb->data_start);
+	md->nr_data_chunks = le64_to_cpu(sb->nr_data_chunks);
+	md->format_time = le64_to_cpu(sb->format_time);
+	md->trans_id = le64_to_cpu(sb->trans_id);
+	md->data_limit = le64_to_cpu(sb->data_limit);
+	md->last_seq = le64_to_cpu(sb->last_seq);
+	md->roots[SHADOW_MD_SHARED] = le64_to_cpu(sb->exception_root);
+	md->roots[SHADOW_MD_PRIVATE] = le64_to_cpu(sb->private_root);
+	md->snap_root = le64_to_cpu(sb->snapshot_root);
+}
+
+static int shadow_md_open_sms(struct shadow_md *md,
+			      struct shadow_disk_superblock *sb, char **error)
+{
+	int r;
+
+	r = dm_tm_open_with_sm(md->bm, SHADOW_SB_LOCATION,
+			       sb->metadata_space_map_root,
+			       sizeof(sb->metadata_space_map_root),
+			       &md->tm, &md->metadata_sm);
+	if (r) {
+		*error = "cannot open the metadata space map";
+		return r;
+	}
+	md->data_sm = dm_sm_disk_open(md->tm, sb->data_space_map_root,
+				      sizeof(sb->data_space_map_root));
+	if (IS_ERR(md->data_sm)) {
+		*error = "cannot open the data space map";
+		r = PTR_ERR(md->data_sm);
+		goto bad;
+	}
+	md->nb_tm = dm_tm_create_non_blocking_clone(md->tm);
+	if (!md->nb_tm) {
+		*error = "cannot allocate the transaction manager";
+		r = -ENOMEM;
+		dm_sm_destroy(md->data_sm);
+		goto bad;
+	}
+	return 0;
+
+bad:
+	dm_tm_destroy(md->tm);
+	dm_sm_destroy(md->metadata_sm);
+	return r;
+}
+
+static int shadow_md_check_sms(struct shadow_md *md, char **error)
+{
+	dm_block_t nr;
+	int r;
+
+	r = dm_sm_get_nr_blocks(md->data_sm, &nr);
+	if (r || nr != md->nr_data_chunks) {
+		*error = "the data space map does not match the store's data chunks";
+		return r ? r : -EUCLEAN;
+	}
+	return 0;
+}
+
+static int shadow_md_open_existing(struct shadow_md *md,
+				   const struct shadow_md_geometry *geo,
+				   char **error)
+{
+	struct shadow_disk_superblock *sb;
+	struct dm_block *sblock;
+	int r;
+
+	r = dm_bm_read_lock(md->bm, SHADOW_SB_LOCATION, &sb_validator,
+			    &sblock);
+	if (r) {
+		*error = "store superblock checksum is wrong, or it is not where it was written";
+		return r;
+	}
+	sb = dm_block_data(sblock);
+	r = shadow_md_check_sb(md, sb, geo, error);
+	if (!r) {
+		shadow_md_load_sb(md, sb);
+		r = shadow_md_open_sms(md, sb, error);
+	}
+	dm_bm_unlock(sblock);
+	if (r)
+		return r;
+	shadow_md_setup_info(md);
+	r = shadow_md_check_sms(md, error);
+	if (r) {
+		dm_tm_destroy(md->nb_tm);
+		dm_sm_destroy(md->data_sm);
+		dm_tm_destroy(md->tm);
+		dm_sm_destroy(md->metadata_sm);
+		return r;
+	}
+	if (md->flags & SHADOW_SB_NEEDS_CHECK)
+		DMWARN("the store is marked as needing a check: run shadow-dump --check on it");
 	return 0;
 }
 
 /*
- * Format: zero every metadata block after the superblock (so that every
- * table, index and record block reads as empty), then write the superblock
- * last, after a flush, so a crash mid-format leaves a zero superblock and
- * the next load simply formats again.
+ * What block 0 holds, read without a validator: 0 for a store of our
+ * version, 1 for all zeroes (format it), or -errno with *@error set.
  */
-static int shadow_md_format(struct shadow_md *md, char **error)
+static int shadow_md_probe(struct shadow_md *md, char **error)
 {
-	const struct shadow_layout *l = &md->layout;
-	u64 meta_blocks = l->record_start + l->record_blocks;
+	const struct shadow_disk_superblock *sb;
+	struct dm_block *b;
+	const u64 *w;
+	unsigned int i;
 	int r;
 
-	r = blkdev_issue_zeroout(md->bdev, 1, meta_blocks - 1, GFP_KERNEL, 0);
+	r = dm_bm_read_lock(md->bm, SHADOW_SB_LOCATION, NULL, &b);
 	if (r) {
-		*error = "cannot zero the store's metadata area";
-		return r;
-	}
-	r = blkdev_issue_flush(md->bdev);
-	if (r) {
-		*error = "cannot flush the store";
-		return r;
-	}
-	generate_random_uuid(md->uuid);
-	md->store_sectors = bdev_nr_sectors(md->bdev);
-	md->data_limit = l->nr_data_chunks;
-	md->format_time = ktime_get_real_seconds();
-	md->commit_gen = 1;
-	r = shadow_sb_write(md);
-	if (!r)
-		r = dm_bufio_write_dirty_buffers(md->bufio);
-	if (!r)
-		r = dm_bufio_issue_flush(md->bufio);
-	if (r)
-		*error = "cannot write the store superblock";
-	return r;
-}
-
-static int shadow_md_load(struct shadow_md *md,
-			  const struct shadow_md_geometry *geo, char **error)
-{
-	struct dm_buffer *b;
-	void *sb;
-	int r;
-
-	sb = dm_bufio_read(md->bufio, 0, &b);
-	if (IS_ERR(sb)) {
 		*error = "cannot read the store superblock";
-		return PTR_ERR(sb);
+		return r;
 	}
-	((struct shadow_buf_aux *)dm_bufio_get_aux_data(b))->type =
-		SHADOW_BLOCK_SB;
-	((struct shadow_buf_aux *)dm_bufio_get_aux_data(b))->verified = true;
-
-	if (shadow_block_is_zero(sb)) {
-		dm_bufio_release(b);
-		md->max_snapshots = SHADOW_MAX_SNAPSHOTS;
-		if (shadow_layout_compute(&md->layout,
-					  bdev_nr_sectors(md->bdev),
-					  md->nr_origin_chunks,
-					  md->chunk_sectors,
-					  md->max_snapshots)) {
-			*error = "store is too small for its metadata and one chunk";
-			return -ENOSPC;
+	sb = dm_block_data(b);
+	w = dm_block_data(b);
+	r = 1;
+	for (i = 0; i < SHADOW_MD_BLOCK_SIZE / sizeof(u64); i++) {
+		if (w[i]) {
+			r = 0;
+			break;
 		}
-		return shadow_md_format(md, error);
 	}
-	r = shadow_sb_decode(md, sb, geo, error);
-	dm_bufio_release(b);
+	if (r)
+		goto out;
+	if (le64_to_cpu(sb->magic) != SHADOW_MAGIC) {
+		*error = "store device holds something else (bad magic)";
+		r = -EINVAL;
+	} else if (le32_to_cpu(sb->version) < SHADOW_VERSION_MIN) {
+		*error = "store has format version 1, which this module no longer reads: copy what you need from its snapshots with the old module, then zero the store's first 4 KiB";
+		r = -EPROTONOSUPPORT;
+	} else if (le32_to_cpu(sb->version) > SHADOW_VERSION_MAX) {
+		*error = "store has a newer format version than this module knows";
+		r = -EPROTONOSUPPORT;
+	}
+out:
+	dm_bm_unlock(b);
 	return r;
 }
 
@@ -383,422 +597,348 @@ int shadow_md_open(struct block_device *bdev,
 	struct shadow_md *md;
 	int r;
 
-	if (bdev_logical_block_size(bdev) > SHADOW_BLOCK_SIZE) {
-		*error = "store device needs 512-byte logical blocks";
+	if (bdev_logical_block_size(bdev) > SHADOW_MD_BLOCK_SIZE) {
+		*error = "store device's logical block size is above 4 KiB";
 		return -EINVAL;
 	}
 	md = kzalloc(sizeof(*md), GFP_KERNEL);
 	if (!md) {
-		*error = "cannot allocate metadata";
+		*error = "cannot allocate the store's metadata";
 		return -ENOMEM;
 	}
 	md->bdev = bdev;
-	md->store_type = geo->store_type;
-	md->chunk_sectors = geo->chunk_sectors;
-	md->origin_sectors = geo->origin_sectors;
-	md->nr_origin_chunks = DIV_ROUND_UP_SECTOR_T(geo->origin_sectors,
-						     geo->chunk_sectors);
-	md->bufio = dm_bufio_client_create(bdev, SHADOW_BLOCK_SIZE, 1,
-					   sizeof(struct shadow_buf_aux),
-					   shadow_buf_alloc_callback,
-					   shadow_buf_write_callback, 0);
-	if (IS_ERR(md->bufio)) {
-		r = PTR_ERR(md->bufio);
-		*error = "cannot create the metadata block cache";
-		goto bad_bufio;
+	init_rwsem(&md->lock);
+	xa_init(&md->unmapped);
+	md->bm = dm_block_manager_create(bdev, SHADOW_MD_BLOCK_SIZE,
+					 SHADOW_MAX_HELD);
+	if (IS_ERR(md->bm)) {
+		*error = "cannot create the metadata block manager";
+		r = PTR_ERR(md->bm);
+		goto bad_bm;
 	}
-	r = shadow_md_load(md, geo, error);
+	r = shadow_md_probe(md, error);
+	if (r == 1)
+		r = shadow_md_format(md, geo, error);
+	else if (!r)
+		r = shadow_md_open_existing(md, geo, error);
 	if (r)
-		goto bad_load;
+		goto bad_open;
 	*ret_md = md;
 	return 0;
 
-bad_load:
-	dm_bufio_client_destroy(md->bufio);
-bad_bufio:
+bad_open:
+	dm_block_manager_destroy(md->bm);
+bad_bm:
 	kfree(md);
 	return r;
 }
 
 void shadow_md_close(struct shadow_md *md)
 {
-	dm_bufio_client_destroy(md->bufio);
+	dm_tm_destroy(md->nb_tm);
+	dm_sm_destroy(md->data_sm);
+	dm_tm_destroy(md->tm);
+	dm_sm_destroy(md->metadata_sm);
+	dm_block_manager_destroy(md->bm);
+	xa_destroy(&md->unmapped);
 	kfree(md);
 }
 
-/*
- * Write every changed block and the superblock, and flush.  dm-bufio may
- * have written some changed blocks earlier on its own, and the blocks of
- * one commit reach the disk in any order; callers order their changes
- * across commits (see the CoW store) so that any subset is consistent.
- */
-int shadow_md_commit(struct shadow_md *md)
-{
-	int r;
-
-	md->commit_gen++;
-	r = shadow_sb_write(md);
-	if (r)
-		return r;
-	r = dm_bufio_write_dirty_buffers(md->bufio);
-	if (r)
-		return r;
-	return dm_bufio_issue_flush(md->bufio);
-}
+/* Geometry and usage */
 
 sector_t shadow_md_data_start(struct shadow_md *md)
 {
-	return md->layout.data_start;
+	return md->data_start;
 }
 
 u64 shadow_md_nr_data_chunks(struct shadow_md *md)
 {
-	return md->layout.nr_data_chunks;
+	return md->nr_data_chunks;
 }
 
 u64 shadow_md_data_limit(struct shadow_md *md)
 {
-	return md->data_limit;
+	return READ_ONCE(md->data_limit);
+}
+
+u64 shadow_md_trans_id(struct shadow_md *md)
+{
+	return READ_ONCE(md->trans_id);
+}
+
+static u64 __shadow_md_used_chunks(struct shadow_md *md)
+{
+	dm_block_t nr_free = 0;
+
+	if (dm_sm_get_nr_free(md->data_sm, &nr_free))
+		return md->nr_data_chunks;
+	return md->nr_data_chunks - nr_free;
 }
 
 u64 shadow_md_used_chunks(struct shadow_md *md)
 {
-	return md->high_water - md->free_count;
+	u64 used;
+
+	down_read(&md->lock);
+	used = __shadow_md_used_chunks(md);
+	up_read(&md->lock);
+	return used;
 }
 
-u64 shadow_md_high_water(struct shadow_md *md)
+void shadow_md_metadata_usage(struct shadow_md *md, u64 *used, u64 *total)
 {
-	return md->high_water;
+	dm_block_t nr_free = 0, nr = 0;
+
+	down_read(&md->lock);
+	dm_sm_get_nr_blocks(md->metadata_sm, &nr);
+	dm_sm_get_nr_free(md->metadata_sm, &nr_free);
+	up_read(&md->lock);
+	/* The data area, reserved at format time, is not metadata. */
+	*total = md->metadata_blocks;
+	*used = nr - nr_free - (nr - min_t(u64, nr, md->metadata_blocks));
 }
 
-u32 shadow_md_max_snapshots(struct shadow_md *md)
+/* Snapshots */
+
+struct shadow_md_walk {
+	shadow_md_snap_fn fn;
+	void *context;
+};
+
+static int shadow_md_snap_leaf(void *context, u64 *keys, void *leaf)
 {
-	return md->max_snapshots;
+	struct shadow_md_walk *w = context;
+	struct shadow_disk_snapshot *d = leaf;
+	struct shadow_md_snap s = {
+		.id = le64_to_cpu(d->id),
+		.seq = le64_to_cpu(d->seq),
+		.ctime = le64_to_cpu(d->ctime),
+		.state = le32_to_cpu(d->state),
+		.flags = le32_to_cpu(d->flags),
+	};
+
+	if (s.id != keys[0]) {
+		DMERR("snapshot %llu is filed under id %llu", s.id, keys[0]);
+		return -EUCLEAN;
+	}
+	return w->fn(w->context, &s);
 }
 
-/* Snapshot table */
-
-static struct shadow_disk_snapshot *
-shadow_snap_slot(struct shadow_md *md, u32 slot, struct dm_buffer **ret_buf)
+int shadow_md_snap_walk(struct shadow_md *md, shadow_md_snap_fn fn,
+			void *context)
 {
-	struct shadow_disk_snapshot *d;
+	struct shadow_md_walk w = { .fn = fn, .context = context };
+	int r;
 
-	d = shadow_block_get(md, md->layout.snap_table_start +
-			     slot / SHADOW_SNAPS_PER_BLOCK,
-			     SHADOW_BLOCK_SNAP, ret_buf);
-	if (IS_ERR(d))
-		return d;
-	return d + slot % SHADOW_SNAPS_PER_BLOCK;
+	down_read(&md->lock);
+	r = dm_btree_walk(&md->snap_info, md->snap_root, shadow_md_snap_leaf,
+			  &w);
+	up_read(&md->lock);
+	return r;
 }
 
-int shadow_md_snap_get(struct shadow_md *md, u32 slot,
-		       struct shadow_md_snap *ret_snap)
+int shadow_md_snap_save(struct shadow_md *md,
+			const struct shadow_md_snap *snap)
 {
-	struct shadow_disk_snapshot *d;
-	struct dm_buffer *b;
+	struct shadow_disk_snapshot d = {
+		.id = cpu_to_le64(snap->id),
+		.seq = cpu_to_le64(snap->seq),
+		.ctime = cpu_to_le64(snap->ctime),
+		.state = cpu_to_le32(snap->state),
+		.flags = cpu_to_le32(snap->flags),
+	};
+	u64 key = snap->id;
+	int r;
 
-	if (slot >= md->max_snapshots)
-		return -EINVAL;
-	d = shadow_snap_slot(md, slot, &b);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	ret_snap->id = le64_to_cpu(d->id);
-	ret_snap->seq = le64_to_cpu(d->seq);
-	ret_snap->ctime = le64_to_cpu(d->ctime);
-	ret_snap->state = le32_to_cpu(d->state);
-	ret_snap->flags = le32_to_cpu(d->flags);
-	shadow_block_put(b, false);
-	return 0;
+	down_write(&md->lock);
+	__dm_bless_for_disk(&d);
+	r = dm_btree_insert(&md->snap_info, md->snap_root, &key, &d,
+			    &md->snap_root);
+	up_write(&md->lock);
+	return r;
 }
 
-int shadow_md_snap_set(struct shadow_md *md, u32 slot,
-		       const struct shadow_md_snap *snap)
+int shadow_md_snap_remove(struct shadow_md *md, u64 id)
 {
-	struct shadow_disk_snapshot *d;
-	struct dm_buffer *b;
+	int r;
 
-	if (slot >= md->max_snapshots)
-		return -EINVAL;
-	d = shadow_snap_slot(md, slot, &b);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	d->id = cpu_to_le64(snap->id);
-	d->seq = cpu_to_le64(snap->seq);
-	d->ctime = cpu_to_le64(snap->ctime);
-	d->state = cpu_to_le32(snap->state);
-	d->flags = cpu_to_le32(snap->flags);
-	shadow_block_put(b, true);
-	return 0;
+	down_write(&md->lock);
+	r = dm_btree_remove(&md->snap_info, md->snap_root, &id,
+			    &md->snap_root);
+	up_write(&md->lock);
+	return r;
 }
 
-u64 shadow_md_next_seq(struct shadow_md *md)
+u64 shadow_md_last_seq(struct shadow_md *md)
 {
-	return ++md->last_seq;
+	return READ_ONCE(md->last_seq);
 }
 
-/* Chunk index */
-
-int shadow_md_index_get(struct shadow_md *md, u64 chunk, u64 *ret_head)
+int shadow_md_next_seq(struct shadow_md *md, u64 *ret_seq)
 {
-	struct dm_buffer *b;
-	__le64 *e;
+	int r = 0;
 
-	if (chunk >= md->nr_origin_chunks)
-		return -EINVAL;
-	e = shadow_block_get(md, md->layout.index_start +
-			     div_u64(chunk, SHADOW_INDEX_PER_BLOCK),
-			     SHADOW_BLOCK_INDEX, &b);
-	if (IS_ERR(e))
-		return PTR_ERR(e);
-	*ret_head = le64_to_cpu(e[do_div(chunk, SHADOW_INDEX_PER_BLOCK)]);
-	shadow_block_put(b, false);
-	return 0;
+	down_write(&md->lock);
+	if (md->last_seq >= SHADOW_MAX_SEQ)
+		r = -ENOSPC;
+	else
+		*ret_seq = ++md->last_seq;
+	up_write(&md->lock);
+	return r;
 }
 
-int shadow_md_index_set(struct shadow_md *md, u64 chunk, u64 head)
+/* Exceptions */
+
+static int shadow_md_lookup_next(struct shadow_md *md,
+				 struct dm_btree_info *info,
+				 enum shadow_md_tree tree, u64 key,
+				 struct shadow_md_exc *ret)
 {
-	struct dm_buffer *b;
-	__le64 *e;
+	__le64 value;
+	u64 rkey;
+	int r;
 
-	if (chunk >= md->nr_origin_chunks || head > md->high_water)
-		return -EINVAL;
-	e = shadow_block_get(md, md->layout.index_start +
-			     div_u64(chunk, SHADOW_INDEX_PER_BLOCK),
-			     SHADOW_BLOCK_INDEX, &b);
-	if (IS_ERR(e))
-		return PTR_ERR(e);
-	e[do_div(chunk, SHADOW_INDEX_PER_BLOCK)] = cpu_to_le64(head);
-	shadow_block_put(b, true);
-	return 0;
-}
-
-/* Exception records */
-
-static struct shadow_disk_record *
-shadow_record_slot(struct shadow_md *md, u64 rec, struct dm_buffer **ret_buf)
-{
-	struct shadow_disk_record *d;
-
-	d = shadow_block_get(md, md->layout.record_start +
-			     div_u64(rec, SHADOW_RECORDS_PER_BLOCK),
-			     SHADOW_BLOCK_RECORD, ret_buf);
-	if (IS_ERR(d))
-		return d;
-	return d + do_div(rec, SHADOW_RECORDS_PER_BLOCK);
-}
-
-int shadow_md_record_get(struct shadow_md *md, u64 rec,
-			 struct shadow_md_record *ret_rec)
-{
-	struct shadow_disk_record *d;
-	struct dm_buffer *b;
-
-	if (rec >= md->high_water)
-		return -EINVAL;
-	d = shadow_record_slot(md, rec, &b);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	ret_rec->origin_chunk = le64_to_cpu(d->origin_chunk);
-	ret_rec->seq = le64_to_cpu(d->seq);
-	ret_rec->next = le64_to_cpu(d->next);
-	ret_rec->flags = le32_to_cpu(d->flags);
-	shadow_block_put(b, false);
-	if (ret_rec->next > md->high_water ||
-	    ((ret_rec->flags & SHADOW_REC_USED) &&
-	     ret_rec->origin_chunk >= md->nr_origin_chunks)) {
-		DMERR("record %llu is corrupt", rec);
-		return -EILSEQ;
+	r = dm_btree_lookup_next(info, md->roots[tree], &key, &rkey, &value);
+	if (r)
+		return r;
+	ret->chunk = shadow_exc_key_chunk(rkey);
+	ret->seq = shadow_exc_key_seq(rkey);
+	ret->store_chunk = le64_to_cpu(value);
+	if (ret->store_chunk >= md->nr_data_chunks) {
+		DMERR("exception of chunk %llu points past the store (%llu)",
+		      ret->chunk, ret->store_chunk);
+		return -EUCLEAN;
 	}
 	return 0;
 }
 
-int shadow_md_record_set(struct shadow_md *md, u64 rec,
-			 const struct shadow_md_record *r)
+int shadow_md_exc_find(struct shadow_md *md, enum shadow_md_tree tree,
+		       u64 chunk, u64 seq, bool can_block,
+		       struct shadow_md_exc *ret)
 {
-	struct shadow_disk_record *d;
-	struct dm_buffer *b;
+	int r;
 
-	if (rec >= md->high_water)
-		return -EINVAL;
-	d = shadow_record_slot(md, rec, &b);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	d->origin_chunk = cpu_to_le64(r->origin_chunk);
-	d->seq = cpu_to_le64(r->seq);
-	d->next = cpu_to_le64(r->next);
-	d->flags = cpu_to_le32(r->flags);
-	d->pad = 0;
-	shadow_block_put(b, true);
-	return 0;
+	if (can_block) {
+		down_read(&md->lock);
+		r = shadow_md_lookup_next(md, &md->exc_info, tree,
+					  shadow_exc_key(chunk, seq), ret);
+	} else {
+		if (!down_read_trylock(&md->lock))
+			return -EWOULDBLOCK;
+		r = shadow_md_lookup_next(md, &md->nb_exc_info, tree,
+					  shadow_exc_key(chunk, seq), ret);
+	}
+	up_read(&md->lock);
+	if (!r && ret->chunk != chunk)
+		r = -ENODATA;
+	return r;
 }
 
-/* Allocation: the free list first, then fresh chunks above high water. */
-
-int shadow_md_alloc(struct shadow_md *md, u64 *ret_rec)
+int shadow_md_exc_next(struct shadow_md *md, enum shadow_md_tree tree,
+		       u64 chunk, u64 seq, struct shadow_md_exc *ret)
 {
-	struct shadow_md_record r;
-	u64 rec;
-	int err;
+	int r;
 
-	if (md->free_head) {
-		rec = md->free_head - 1;
-		err = shadow_md_record_get(md, rec, &r);
-		if (err)
-			return err;
-		if (r.flags & SHADOW_REC_USED) {
-			DMERR("free list reaches record %llu, which is in use",
-			      rec);
-			return -EILSEQ;
-		}
-		md->free_head = r.next;
-		md->free_count--;
-		*ret_rec = rec;
-		return 0;
-	}
-	if (md->high_water >= md->data_limit)
+	down_read(&md->lock);
+	r = shadow_md_lookup_next(md, &md->exc_info, tree,
+				  shadow_exc_key(chunk, seq), ret);
+	up_read(&md->lock);
+	return r;
+}
+
+int shadow_md_exc_insert(struct shadow_md *md, enum shadow_md_tree tree,
+			 const struct shadow_md_exc *e)
+{
+	u64 key = shadow_exc_key(e->chunk, e->seq);
+	__le64 value = cpu_to_le64(e->store_chunk);
+	int r;
+
+	down_write(&md->lock);
+	__dm_bless_for_disk(&value);
+	r = dm_btree_insert(&md->exc_info, md->roots[tree], &key, &value,
+			    &md->roots[tree]);
+	if (!r)
+		xa_erase(&md->unmapped, e->store_chunk);
+	up_write(&md->lock);
+	return r;
+}
+
+int shadow_md_exc_remove(struct shadow_md *md, enum shadow_md_tree tree,
+			 u64 chunk, u64 seq)
+{
+	u64 key = shadow_exc_key(chunk, seq);
+	int r;
+
+	down_write(&md->lock);
+	r = dm_btree_remove(&md->exc_info, md->roots[tree], &key,
+			    &md->roots[tree]);
+	up_write(&md->lock);
+	return r;
+}
+
+/* Data chunks */
+
+static int __shadow_md_alloc(struct shadow_md *md, dm_block_t *b)
+{
+	int r;
+
+	if (__shadow_md_used_chunks(md) >= md->data_limit)
 		return -ENOSPC;
-	*ret_rec = md->high_water++;
-	return 0;
+	r = dm_sm_new_block(md->data_sm, b);
+	/*
+	 * Chunks freed in this transaction are not handed out before it is
+	 * committed: commit, and they are free.
+	 */
+	if (r == -ENOSPC) {
+		r = __shadow_md_commit(md);
+		if (!r)
+			r = dm_sm_new_block(md->data_sm, b);
+	}
+	if (r)
+		return r;
+	r = xa_err(xa_store(&md->unmapped, *b, xa_mk_value(1), GFP_NOIO));
+	if (r)
+		dm_sm_dec_block(md->data_sm, *b);
+	return r;
 }
 
-int shadow_md_free(struct shadow_md *md, u64 rec)
+int shadow_md_alloc(struct shadow_md *md, u64 *ret_chunk)
 {
-	struct shadow_md_record r = { .next = md->free_head };
-	int err;
+	dm_block_t b;
+	int r;
 
-	err = shadow_md_record_set(md, rec, &r);
-	if (err)
-		return err;
-	md->free_head = rec + 1;
-	md->free_count++;
-	return 0;
+	down_write(&md->lock);
+	r = __shadow_md_alloc(md, &b);
+	up_write(&md->lock);
+	if (!r)
+		*ret_chunk = b;
+	return r;
 }
 
-/* The data limit: how many data chunks the allocator may hand out. */
-
-/*
- * Walk the free list and count its records at or above @cursor.  The walk
- * must see exactly free_count records, none of them in use.
- */
-static int shadow_md_count_free_above(struct shadow_md *md, u64 cursor,
-				      u64 *ret_count)
+int shadow_md_release(struct shadow_md *md, u64 chunk)
 {
-	struct shadow_md_record r;
-	u64 next, n = 0, steps = 0;
-	int err;
+	int r;
 
-	for (next = md->free_head; next; next = r.next) {
-		if (++steps > md->free_count)
-			break;
-		err = shadow_md_record_get(md, next - 1, &r);
-		if (err)
-			return err;
-		if (r.flags & SHADOW_REC_USED) {
-			DMERR("free list reaches record %llu, which is in use",
-			      next - 1);
-			return -EILSEQ;
-		}
-		if (next - 1 >= cursor)
-			n++;
-	}
-	if (steps != md->free_count) {
-		DMERR("free list holds %s records than the %llu counted",
-		      steps > md->free_count ? "more" : "fewer",
-		      md->free_count);
-		return -EILSEQ;
-	}
-	*ret_count = n;
-	return 0;
-}
-
-/*
- * Relink the free list starting at record @head - 1 so that it skips every
- * record at or above @cursor.  Returns the new head in *@ret_head.
- */
-static int shadow_md_unlink_free_above(struct shadow_md *md, u64 head,
-				       u64 cursor, u64 *ret_head)
-{
-	struct shadow_md_record r, prev_r = { 0 };
-	u64 next, prev = 0, new_head = 0;
-	int err;
-
-	for (next = head; next; next = r.next) {
-		err = shadow_md_record_get(md, next - 1, &r);
-		if (err)
-			return err;
-		if (next - 1 >= cursor)
-			continue;
-		if (!prev) {
-			new_head = next;
-		} else if (prev_r.next != next) {
-			prev_r.next = next;
-			err = shadow_md_record_set(md, prev - 1, &prev_r);
-			if (err)
-				return err;
-		}
-		prev = next;
-		prev_r = r;
-	}
-	if (prev && prev_r.next) {
-		prev_r.next = 0;
-		err = shadow_md_record_set(md, prev - 1, &prev_r);
-		if (err)
-			return err;
-	}
-	*ret_head = new_head;
-	return 0;
-}
-
-/*
- * Move the allocation cursor (high water) down to @cursor, which is only
- * possible while every record from @cursor up is on the free list.  The
- * free list is rebuilt without them in three commits, so that a crash
- * leaves either the old list, no list (its records leaked, nothing lost),
- * or the new one:
- *   1. the superblock forgets the free list;
- *   2. the records still free are relinked past the ones that go;
- *   3. the superblock takes the new list, the new high water and limit.
- * The caller commits step 3.
- */
-static int shadow_md_lower_high_water(struct shadow_md *md, u64 cursor)
-{
-	u64 head = md->free_head, count = md->free_count, above, new_head;
-	int err;
-
-	err = shadow_md_count_free_above(md, cursor, &above);
-	if (err)
-		return err;
-	if (above != md->high_water - cursor)
-		return -EBUSY;
-
-	md->free_head = 0;
-	md->free_count = 0;
-	err = shadow_md_commit(md);
-	if (!err)
-		err = shadow_md_unlink_free_above(md, head, cursor, &new_head);
-	if (!err)
-		err = shadow_md_commit(md);
-	if (err)
-		return err;
-	md->free_head = new_head;
-	md->free_count = count - above;
-	md->high_water = cursor;
-	return 0;
+	down_write(&md->lock);
+	xa_erase(&md->unmapped, chunk);
+	r = dm_sm_dec_block(md->data_sm, chunk);
+	up_write(&md->lock);
+	return r;
 }
 
 int shadow_md_set_data_limit(struct shadow_md *md, u64 limit)
 {
-	int err;
+	int r = 0;
 
-	if (!limit || limit > md->layout.nr_data_chunks)
-		return -EINVAL;
-	if (shadow_md_used_chunks(md) > limit)
-		return -ENOSPC;
-	if (limit < md->high_water) {
-		err = shadow_md_lower_high_water(md, limit);
-		if (err)
-			return err;
+	down_write(&md->lock);
+	if (!limit || limit > md->nr_data_chunks)
+		r = -EINVAL;
+	else if (__shadow_md_used_chunks(md) > limit)
+		r = -ENOSPC;
+	if (!r) {
+		md->data_limit = limit;
+		r = __shadow_md_commit(md);
 	}
-	md->data_limit = limit;
-	return shadow_md_commit(md);
+	up_write(&md->lock);
+	return r;
 }

@@ -2,17 +2,18 @@
 /*
  * dm-shadow metadata layer: the only code that reads or writes the on-disk
  * format (dm-shadow-format.h).  Everything above it sees host-endian
- * structs behind the opaque struct shadow_md.
+ * values behind the opaque struct shadow_md.
  *
- * Contract: every function may sleep (it pages blocks through dm-bufio) and
- * none takes a lock; the caller serialises all calls on one shadow_md (the
- * pool's worker and its message handlers hold pool->lock).  Changes stay in
- * memory until shadow_md_commit(), which makes everything changed so far
- * durable (written and flushed) before it returns.
+ * The metadata is transactional (dm-persistent-data): every change stays
+ * in the running transaction until shadow_md_commit(), which makes all of
+ * it durable at once, or none of it if power fails first.  Data chunks
+ * allocated and exceptions inserted in one transaction therefore appear
+ * together after a crash, or not at all: nothing leaks.
  *
- * Memory: a fixed structure plus whatever dm-bufio keeps cached; dm-bufio
- * bounds its cache globally (dm_bufio's max_cache_size_bytes), so kernel
- * memory does not grow with the number of copied chunks.
+ * Locking: a reader-writer semaphore inside struct shadow_md.  Lookups
+ * take it shared; with can_block false they neither sleep on it nor read a
+ * block that is not cached, and return -EWOULDBLOCK instead (the map
+ * functions' fast path).  Changes and commits take it exclusive.
  */
 #ifndef DM_SHADOW_METADATA_H
 #define DM_SHADOW_METADATA_H
@@ -36,11 +37,17 @@ struct shadow_md_snap {
 	u32 flags;		/* SHADOW_SNAPF_* */
 };
 
-struct shadow_md_record {
-	u64 origin_chunk;
+/* The two exception trees. */
+enum shadow_md_tree {
+	SHADOW_MD_SHARED,	/* cow copies, tagged with an epoch */
+	SHADOW_MD_PRIVATE,	/* a writable snapshot's own chunks */
+};
+
+/* One exception: the copy of @chunk tagged @seq lives in @store_chunk. */
+struct shadow_md_exc {
+	u64 chunk;
 	u64 seq;
-	u64 next;		/* record + 1, 0 = none */
-	u32 flags;		/* SHADOW_REC_* */
+	u64 store_chunk;
 };
 
 /*
@@ -54,47 +61,62 @@ int shadow_md_open(struct block_device *bdev,
 void shadow_md_close(struct shadow_md *md);
 
 int shadow_md_commit(struct shadow_md *md);
+/* Record in the superblock that the store needs an offline check. */
+void shadow_md_set_needs_check(struct shadow_md *md);
+bool shadow_md_needs_check(struct shadow_md *md);
 
 sector_t shadow_md_data_start(struct shadow_md *md);
 u64 shadow_md_nr_data_chunks(struct shadow_md *md);
 u64 shadow_md_data_limit(struct shadow_md *md);
 u64 shadow_md_used_chunks(struct shadow_md *md);
-u64 shadow_md_high_water(struct shadow_md *md);
-u32 shadow_md_max_snapshots(struct shadow_md *md);
+u64 shadow_md_trans_id(struct shadow_md *md);
+/* Metadata blocks in use and in all. */
+void shadow_md_metadata_usage(struct shadow_md *md, u64 *used, u64 *total);
 
-/* Snapshot table: slots 0 .. max_snapshots - 1. */
-int shadow_md_snap_get(struct shadow_md *md, u32 slot,
-		       struct shadow_md_snap *ret_snap);
-int shadow_md_snap_set(struct shadow_md *md, u32 slot,
-		       const struct shadow_md_snap *snap);
-u64 shadow_md_next_seq(struct shadow_md *md);
-
-/* Chunk index: head of each origin chunk's exception chain. */
-int shadow_md_index_get(struct shadow_md *md, u64 chunk, u64 *ret_head);
-int shadow_md_index_set(struct shadow_md *md, u64 chunk, u64 head);
-
-int shadow_md_record_get(struct shadow_md *md, u64 rec,
-			 struct shadow_md_record *ret_rec);
-int shadow_md_record_set(struct shadow_md *md, u64 rec,
-			 const struct shadow_md_record *r);
+/* Snapshots, by id. */
+typedef int (*shadow_md_snap_fn)(void *context,
+				 const struct shadow_md_snap *snap);
+int shadow_md_snap_walk(struct shadow_md *md, shadow_md_snap_fn fn,
+			void *context);
+int shadow_md_snap_save(struct shadow_md *md,
+			const struct shadow_md_snap *snap);
+int shadow_md_snap_remove(struct shadow_md *md, u64 id);
+u64 shadow_md_last_seq(struct shadow_md *md);
+/* Hand out the next sequence; -ENOSPC once SHADOW_MAX_SEQ is reached. */
+int shadow_md_next_seq(struct shadow_md *md, u64 *ret_seq);
 
 /*
- * Data chunk allocation.  shadow_md_alloc() returns -ENOSPC when the store
- * is full: no free chunk below the data limit.  shadow_md_free() puts a
- * record back on the free list; the caller must have committed the change
- * that unlinked it first.
+ * The first exception of @chunk in @tree whose tag is at least @seq.
+ * Returns 0, -ENODATA if there is none, -EWOULDBLOCK (only when
+ * !@can_block) if that needs I/O or waiting, or another -errno.
  */
-int shadow_md_alloc(struct shadow_md *md, u64 *ret_rec);
-int shadow_md_free(struct shadow_md *md, u64 rec);
+int shadow_md_exc_find(struct shadow_md *md, enum shadow_md_tree tree,
+		       u64 chunk, u64 seq, bool can_block,
+		       struct shadow_md_exc *ret);
+/* The first exception at or after (@chunk, @seq), any chunk: for walks. */
+int shadow_md_exc_next(struct shadow_md *md, enum shadow_md_tree tree,
+		       u64 chunk, u64 seq, struct shadow_md_exc *ret);
+/* Map a chunk allocated with shadow_md_alloc(); the map owns it then. */
+int shadow_md_exc_insert(struct shadow_md *md, enum shadow_md_tree tree,
+			 const struct shadow_md_exc *e);
+/* Unmap an exception; its data chunk is free after the next commit. */
+int shadow_md_exc_remove(struct shadow_md *md, enum shadow_md_tree tree,
+			 u64 chunk, u64 seq);
 
 /*
- * Let the allocator use data chunks 0 .. @limit - 1 only, and commit.
- * -EINVAL unless 1 <= @limit <= nr_data_chunks; -ENOSPC when more chunks
- * than that are in use; -EBUSY when a chunk at or above @limit is allocated
- * (in use, or handed out for a copy still in flight).  Free chunks at or
- * above it are taken off the free list.  Other errors leave the metadata
- * unusable (the caller fails the store).  Must not run between a store's
- * copy_done and commit, nor inside its reclaim.
+ * Data chunk allocation.  shadow_md_alloc() returns -ENOSPC when as many
+ * chunks as the data limit allows are in use.  A chunk is handed out by
+ * the allocator only once it is free in the last committed transaction
+ * too, so a chunk freed now is reused only after the commit that freed it.
+ * shadow_md_release() gives back a chunk that was never mapped.
+ */
+int shadow_md_alloc(struct shadow_md *md, u64 *ret_chunk);
+int shadow_md_release(struct shadow_md *md, u64 chunk);
+
+/*
+ * Let the store use at most @limit data chunks, and commit.  -EINVAL
+ * unless 1 <= @limit <= nr_data_chunks; -ENOSPC when more chunks than
+ * that are in use.
  */
 int shadow_md_set_data_limit(struct shadow_md *md, u64 limit);
 

@@ -109,6 +109,11 @@ static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 		goto bad_pool;
 
 	ti->num_flush_bios = 1;
+	/*
+	 * Discards are handled like writes: passed down at once unless a
+	 * snapshot still needs the chunk's old data, which is copied first.
+	 */
+	ti->num_discard_bios = 1;
 	ti->per_io_data_size = sizeof(struct shadow_bio_ctx);
 	ti->private = oc;
 	return 0;
@@ -141,6 +146,7 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 
 	ctx->snap = NULL;
 	ctx->tracked = false;
+	ctx->counted = false;
 	bio_set_dev(bio, oc->origin->bdev);
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 
@@ -152,13 +158,12 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 	    !atomic_read(&pool->live_count))
 		return DM_MAPIO_REMAPPED;
 
-	/* The worker maps one chunk at a time; dm resubmits the rest. */
+	/* The store maps one chunk at a time; dm resubmits the rest. */
 	offset = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
 	if (bio_sectors(bio) > pool->chunk_sectors - offset)
 		dm_accept_partial_bio(bio, pool->chunk_sectors - offset);
 	ctx->chunk = shadow_chunk_of(pool, bio->bi_iter.bi_sector);
-	shadow_pool_defer_bio(pool, bio);
-	return DM_MAPIO_SUBMITTED;
+	return shadow_pool_map_origin_write(pool, bio);
 }
 
 static void shadow_origin_postsuspend(struct dm_target *ti)
@@ -166,6 +171,22 @@ static void shadow_origin_postsuspend(struct dm_target *ti)
 	struct shadow_origin_c *oc = ti->private;
 
 	shadow_pool_drain(oc->pool);
+}
+
+/* A failed store is tried again from disk when its origin is reloaded. */
+static int shadow_origin_preresume(struct dm_target *ti)
+{
+	struct shadow_origin_c *oc = ti->private;
+
+	shadow_pool_retry_failed(oc->pool);
+	return 0;
+}
+
+static void shadow_origin_resume(struct dm_target *ti)
+{
+	struct shadow_origin_c *oc = ti->private;
+
+	shadow_pool_bind(oc->pool, ti);
 }
 
 static int shadow_parse_id(const char *arg, u64 *ret_id)
@@ -190,7 +211,8 @@ static int shadow_origin_msg_create(struct dm_target *ti,
 	if (r == -EEXIST)
 		DMERR("create %llu: a snapshot with this id exists", id);
 	else if (r == -ENOSPC)
-		DMERR("create %llu: the snapshot table is full", id);
+		DMERR("create %llu: the store holds %u snapshots already, or has handed out every sequence number",
+		      id, SHADOW_MAX_SNAPSHOTS);
 	else if (r)
 		DMERR("create %llu: failed (error %d)", id, r);
 	return r;
@@ -238,9 +260,6 @@ static int shadow_origin_msg_limit(struct shadow_pool *pool, u64 limit)
 	if (r == -ENOSPC)
 		DMERR("limit %llu: %llu chunks are in use", limit,
 		      shadow_md_used_chunks(pool->md));
-	else if (r == -EBUSY)
-		DMERR("limit %llu: chunks at or above it are in use (allocated up to %llu)",
-		      limit, shadow_md_high_water(pool->md));
 	else if (r)
 		DMERR("limit %llu: failed (error %d)", limit, r);
 	else
@@ -333,6 +352,7 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
  * Status:
  *   <store_type> <chunk_sectors> <used_chunks>/<limit_chunks>
  *   <snapshots>/<max_snapshots> <invalid_snapshots> rw|fail <data_chunks>
+ *   <metadata_used>/<metadata_blocks> <transaction_id> -|needs_check
  * limit_chunks is what the store may use (the whole store unless limited),
  * data_chunks what it holds.  Fields are only ever appended.
  * Table:
@@ -345,16 +365,21 @@ static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 	struct shadow_origin_c *oc = ti->private;
 	struct shadow_pool *pool = oc->pool;
 	unsigned int sz = 0;
+	u64 md_used, md_total;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
 		mutex_lock(&pool->lock);
-		DMEMIT("%s %u %llu/%llu %u/%u %u %s %llu", pool->type->name,
+		shadow_md_metadata_usage(pool->md, &md_used, &md_total);
+		DMEMIT("%s %u %llu/%llu %u/%u %u %s %llu %llu/%llu %llu %s",
+		       pool->type->name,
 		       pool->chunk_sectors, shadow_md_used_chunks(pool->md),
 		       shadow_md_data_limit(pool->md), pool->nr_snaps,
-		       shadow_md_max_snapshots(pool->md), pool->nr_invalid,
+		       SHADOW_MAX_SNAPSHOTS, pool->nr_invalid,
 		       pool->failed ? "fail" : "rw",
-		       shadow_md_nr_data_chunks(pool->md));
+		       shadow_md_nr_data_chunks(pool->md), md_used, md_total,
+		       shadow_md_trans_id(pool->md),
+		       shadow_md_needs_check(pool->md) ? "needs_check" : "-");
 		mutex_unlock(&pool->lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -377,12 +402,15 @@ static int shadow_origin_iterate_devices(struct dm_target *ti,
 
 struct target_type shadow_origin_target = {
 	.name = "shadow-origin",
-	.version = {1, 1, 0},
+	/* 2.0: format version 2 (dm-persistent-data); status fields added. */
+	.version = {2, 0, 0},
 	.module = THIS_MODULE,
 	.ctr = shadow_origin_ctr,
 	.dtr = shadow_origin_dtr,
 	.map = shadow_origin_map,
 	.postsuspend = shadow_origin_postsuspend,
+	.preresume = shadow_origin_preresume,
+	.resume = shadow_origin_resume,
 	.message = shadow_origin_message,
 	.status = shadow_origin_status,
 	.iterate_devices = shadow_origin_iterate_devices,

@@ -9,10 +9,13 @@
  * which they can open next to it: the shadow-origin's own mapped device
  * is usually held exclusively by a mounted file system.
  *
- * Every bio that needs metadata is handed to one ordered worker, which
- * asks the store where the bio goes, starts chunk copies with kcopyd,
- * records finished copies, commits them in batches and only then lets the
- * bios that waited for them go.
+ * The map functions remap a bio themselves whenever the store can answer
+ * without blocking (the metadata it needs is cached and no copy of the
+ * chunk is in flight): a re-write of a chunk already copied, a snapshot
+ * read.  Everything else goes to one ordered worker, which asks the store
+ * again (blocking), starts chunk copies with kcopyd, records finished
+ * copies, commits them in batches (one commit for every copy that finished
+ * meanwhile) and only then lets the bios that waited for them go.
  */
 #include "dm-shadow.h"
 #include "dm-shadow-format.h"
@@ -93,7 +96,7 @@ static void shadow_remap_store(struct shadow_pool *pool, struct bio *bio,
 		((sector_t)store_chunk << pool->chunk_shift) + offset;
 }
 
-void shadow_pool_defer_bio(struct shadow_pool *pool, struct bio *bio)
+static void shadow_defer_bio(struct shadow_pool *pool, struct bio *bio)
 {
 	unsigned long flags;
 
@@ -107,10 +110,14 @@ void shadow_pool_defer_bio(struct shadow_pool *pool, struct bio *bio)
 
 static void shadow_track(struct shadow_pool *pool, struct shadow_bio_ctx *ctx)
 {
-	spin_lock_irq(&pool->track_lock);
+	unsigned long flags;
+
+	if (ctx->tracked)
+		return;
+	spin_lock_irqsave(&pool->track_lock, flags);
 	hash_add(pool->track, &ctx->track_node, ctx->chunk);
 	ctx->tracked = true;
-	spin_unlock_irq(&pool->track_lock);
+	spin_unlock_irqrestore(&pool->track_lock, flags);
 }
 
 static void shadow_untrack(struct shadow_pool *pool, struct shadow_bio_ctx *ctx)
@@ -128,52 +135,59 @@ static void shadow_untrack(struct shadow_pool *pool, struct shadow_bio_ctx *ctx)
 static bool shadow_is_tracked(struct shadow_pool *pool, u64 chunk)
 {
 	struct shadow_bio_ctx *ctx;
+	unsigned long flags;
 	bool found = false;
 
-	spin_lock_irq(&pool->track_lock);
+	spin_lock_irqsave(&pool->track_lock, flags);
 	hash_for_each_possible(pool->track, ctx, track_node, chunk) {
 		if (ctx->chunk == chunk) {
 			found = true;
 			break;
 		}
 	}
-	spin_unlock_irq(&pool->track_lock);
+	spin_unlock_irqrestore(&pool->track_lock, flags);
 	return found;
 }
 
 /*
- * Snapshot bios on store chunks.  Chunks freed when a snapshot is
- * invalidated may be reused at once; a read or write of that snapshot
- * still in flight must not meet the new owner's data.
+ * Count a snapshot bio before its lookup, so that an invalidation either
+ * sees it (and waits for it) or is seen by its state check.
  */
-static void shadow_count_store_io(struct shadow_pool *pool,
-				  struct shadow_bio_ctx *ctx)
+static void shadow_count_snap_io(struct shadow_pool *pool,
+				 struct shadow_bio_ctx *ctx)
 {
-	ctx->store_io = true;
-	atomic_inc(&pool->snap_store_io);
+	if (ctx->counted)
+		return;
+	ctx->counted = true;
+	atomic_inc(&pool->snap_io);
+	smp_mb__after_atomic();
 }
 
-/* A snapshot bio completed (the shadow-snap target's end_io). */
+static void shadow_uncount_snap_io(struct shadow_pool *pool,
+				   struct shadow_bio_ctx *ctx)
+{
+	if (!ctx->counted)
+		return;
+	ctx->counted = false;
+	if (atomic_dec_and_test(&pool->snap_io))
+		wake_up(&pool->snap_io_wait);
+}
+
+/* A snapshot bio completed, or will not be submitted. */
 void shadow_pool_snap_io_done(struct shadow_pool *pool,
 			      struct shadow_bio_ctx *ctx)
 {
 	shadow_untrack(pool, ctx);
-	if (ctx->store_io) {
-		ctx->store_io = false;
-		if (atomic_dec_and_test(&pool->snap_store_io))
-			wake_up(&pool->snap_store_io_wait);
-	}
+	shadow_uncount_snap_io(pool, ctx);
 }
 
 /*
- * Called by the worker, under pool->lock, before freeing an invalidated
- * snapshot's chunks.  Only the worker submits snapshot bios, so none can
- * start while we wait, and their completion needs no lock we hold.
+ * Called under pool->lock after a snapshot was invalidated, before its
+ * chunks are freed.  Bios counted now either finish or see the new state.
  */
-void shadow_pool_wait_snap_store_io(struct shadow_pool *pool)
+void shadow_pool_wait_snap_io(struct shadow_pool *pool)
 {
-	wait_event(pool->snap_store_io_wait,
-		   !atomic_read(&pool->snap_store_io));
+	wait_event(pool->snap_io_wait, !atomic_read(&pool->snap_io));
 }
 
 static void shadow_delay_bio(struct shadow_pool *pool, struct bio *bio)
@@ -220,8 +234,8 @@ void shadow_pool_fail(struct shadow_pool *pool, const char *why, int err)
 
 /* Copies */
 
-static struct shadow_pending *shadow_pending_find(struct shadow_pool *pool,
-						  u64 chunk)
+static struct shadow_pending *__shadow_pending_find(struct shadow_pool *pool,
+						    u64 chunk)
 {
 	struct shadow_pending *pe;
 
@@ -229,6 +243,17 @@ static struct shadow_pending *shadow_pending_find(struct shadow_pool *pool,
 		if (pe->e.chunk == chunk)
 			return pe;
 	return NULL;
+}
+
+static bool shadow_is_pending(struct shadow_pool *pool, u64 chunk)
+{
+	unsigned long flags;
+	bool found;
+
+	spin_lock_irqsave(&pool->pending_lock, flags);
+	found = __shadow_pending_find(pool, chunk);
+	spin_unlock_irqrestore(&pool->pending_lock, flags);
+	return found;
 }
 
 static void shadow_copy_callback(int read_err, unsigned long write_err,
@@ -253,19 +278,35 @@ static sector_t shadow_chunk_len(struct shadow_pool *pool, u64 chunk)
 		     pool->origin_sectors - start);
 }
 
+/*
+ * Start the copy @m asks for, @bio waiting on it.  The pending entry is
+ * taken without waiting: only the worker frees them, so the worker must
+ * never sleep for one.  Without one, the chunk goes back and the bio waits
+ * a tick.
+ */
 static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 			      const struct shadow_map *m)
 {
 	struct dm_io_region from, to;
 	struct shadow_pending *pe;
 
-	pe = mempool_alloc(&pool->pending_pool, GFP_NOIO);
+	pe = mempool_alloc(&pool->pending_pool, GFP_NOWAIT);
+	if (!pe) {
+		int err = shadow_md_release(pool->md, m->e.store_chunk);
+
+		if (err)
+			shadow_pool_fail(pool, "cannot give back a chunk", err);
+		shadow_delay_bio(pool, bio);
+		return;
+	}
 	pe->pool = pool;
 	pe->e = m->e;
 	pe->err = 0;
 	bio_list_init(&pe->bios);
 	bio_list_add(&pe->bios, bio);
+	spin_lock_irq(&pool->pending_lock);
 	hash_add(pool->pending, &pe->node, pe->e.chunk);
+	spin_unlock_irq(&pool->pending_lock);
 
 	from.count = to.count = shadow_chunk_len(pool, m->e.chunk);
 	if (m->copy_from_store) {
@@ -283,24 +324,25 @@ static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 }
 
 static int shadow_map_bio(struct shadow_pool *pool, struct shadow_snap *s,
-			  bool write, u64 chunk, struct shadow_map *m)
+			  bool write, u64 chunk, bool can_block,
+			  struct shadow_map *m)
 {
 	const struct shadow_store_type *t = pool->type;
 
 	if (!s) {
 		if (write)
-			return t->map_origin_write(pool, chunk, m);
-		if (t->map_origin_read)
-			return t->map_origin_read(pool, chunk, m);
+			return t->map_origin_write(pool, chunk, can_block, m);
+		if (t->origin_reads_need_store)
+			return t->map_origin_read(pool, chunk, can_block, m);
 		m->kind = SHADOW_MAP_ORIGIN;
 		return 0;
 	}
 	if (write)
-		return t->map_snap_write(pool, s, chunk, m);
-	return t->map_snap_read(pool, s, chunk, m);
+		return t->map_snap_write(pool, s, chunk, can_block, m);
+	return t->map_snap_read(pool, s, chunk, can_block, m);
 }
 
-/* Ask the store; when it is full, drop the oldest snapshot and ask again. */
+/* Ask the store; when it is full, apply its policy and ask again. */
 static int shadow_map_or_overflow(struct shadow_pool *pool,
 				  struct shadow_snap *s, bool write, u64 chunk,
 				  struct shadow_map *m)
@@ -308,12 +350,61 @@ static int shadow_map_or_overflow(struct shadow_pool *pool,
 	int err;
 
 	for (;;) {
-		err = shadow_map_bio(pool, s, write, chunk, m);
+		err = shadow_map_bio(pool, s, write, chunk, true, m);
 		if (err != -ENOSPC)
 			return err;
+		/* SHADOW_FULL_DROP_OLDEST, the only policy so far. */
 		err = shadow_snapset_invalidate_oldest(pool);
 		if (err)
 			return err;
+	}
+}
+
+/* When the store has failed: what its type says happens to the bio. */
+static void shadow_map_failed(struct shadow_pool *pool, struct bio *bio,
+			      struct shadow_map *m)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+
+	if (ctx->snap || pool->type->fail_origin_io)
+		m->kind = SHADOW_MAP_INVALID;
+	else
+		m->kind = SHADOW_MAP_ORIGIN;
+}
+
+/* Send @bio where @m says, from the worker. */
+static void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
+			    const struct shadow_map *m)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+	bool write = op_is_write(bio_op(bio));
+
+	switch (m->kind) {
+	case SHADOW_MAP_ORIGIN:
+		if (!ctx->snap && write && shadow_is_tracked(pool, ctx->chunk)) {
+			shadow_delay_bio(pool, bio);
+			return;
+		}
+		shadow_remap_origin(pool, bio);
+		submit_bio_noacct(bio);
+		break;
+	case SHADOW_MAP_STORE:
+		shadow_remap_store(pool, bio, m->store_chunk);
+		submit_bio_noacct(bio);
+		break;
+	case SHADOW_MAP_COPY:
+		/*
+		 * Not counted while it waits for the copy: a seal or an
+		 * invalidation waiting for counted bios under pool->lock
+		 * would wait for the worker, which needs that lock.
+		 */
+		shadow_uncount_snap_io(pool, ctx);
+		shadow_start_copy(pool, bio, m);
+		break;
+	case SHADOW_MAP_INVALID:
+		/* The target's end_io uncounts and untracks. */
+		bio_io_error(bio);
+		break;
 	}
 }
 
@@ -326,9 +417,20 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 	int err;
 
 	if (!pool->failed && write) {
-		pe = shadow_pending_find(pool, ctx->chunk);
-		if (pe) {
+		spin_lock_irq(&pool->pending_lock);
+		pe = __shadow_pending_find(pool, ctx->chunk);
+		if (pe)
 			bio_list_add(&pe->bios, bio);
+		spin_unlock_irq(&pool->pending_lock);
+		if (pe)
+			return;
+	}
+	if (ctx->snap) {
+		shadow_count_snap_io(pool, ctx);
+		shadow_track(pool, ctx);
+		/* Sealed since it was queued: no write gets through. */
+		if (write && (ctx->snap->flags & SHADOW_SNAPF_SEALED)) {
+			bio_io_error(bio);
 			return;
 		}
 	}
@@ -339,32 +441,8 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 			shadow_pool_fail(pool, "cannot look up a chunk", err);
 	}
 	if (pool->failed)
-		m.kind = ctx->snap ? SHADOW_MAP_INVALID : SHADOW_MAP_ORIGIN;
-
-	switch (m.kind) {
-	case SHADOW_MAP_ORIGIN:
-		if (!ctx->snap && write && shadow_is_tracked(pool, ctx->chunk)) {
-			shadow_delay_bio(pool, bio);
-			return;
-		}
-		if (ctx->snap)
-			shadow_track(pool, ctx);
-		shadow_remap_origin(pool, bio);
-		submit_bio_noacct(bio);
-		break;
-	case SHADOW_MAP_STORE:
-		if (ctx->snap)
-			shadow_count_store_io(pool, ctx);
-		shadow_remap_store(pool, bio, m.store_chunk);
-		submit_bio_noacct(bio);
-		break;
-	case SHADOW_MAP_COPY:
-		shadow_start_copy(pool, bio, &m);
-		break;
-	case SHADOW_MAP_INVALID:
-		bio_io_error(bio);
-		break;
-	}
+		shadow_map_failed(pool, bio, &m);
+	shadow_dispatch(pool, bio, &m);
 }
 
 /* Record a batch of finished copies, commit, then release their bios. */
@@ -372,6 +450,7 @@ static void shadow_finish_copies(struct shadow_pool *pool,
 				 struct list_head *batch)
 {
 	struct shadow_pending *pe, *tmp;
+	struct bio_list bios;
 	struct bio *bio;
 	int err = 0;
 
@@ -388,13 +467,16 @@ static void shadow_finish_copies(struct shadow_pool *pool,
 			shadow_pool_fail(pool, "cannot record a copy", err);
 	}
 	if (!pool->failed) {
-		err = pool->type->commit(pool);
+		err = shadow_md_commit(pool->md);
 		if (err)
 			shadow_pool_fail(pool, "cannot commit metadata", err);
 	}
 	list_for_each_entry_safe(pe, tmp, batch, list) {
+		spin_lock_irq(&pool->pending_lock);
 		hash_del(&pe->node);
-		while ((bio = bio_list_pop(&pe->bios)))
+		bios = pe->bios;
+		spin_unlock_irq(&pool->pending_lock);
+		while ((bio = bio_list_pop(&bios)))
 			shadow_process_bio(pool, bio);
 		mempool_free(pe, &pool->pending_pool);
 	}
@@ -443,6 +525,95 @@ static void shadow_worker(struct work_struct *work)
 	mutex_unlock(&pool->lock);
 }
 
+/* The map functions' fast path */
+
+static void shadow_remap_mapped(struct shadow_pool *pool, struct bio *bio,
+				const struct shadow_map *m)
+{
+	if (m->kind == SHADOW_MAP_STORE)
+		shadow_remap_store(pool, bio, m->store_chunk);
+	else
+		shadow_remap_origin(pool, bio);
+}
+
+/*
+ * An origin write while snapshots exist, cut to one chunk.  Remapped at
+ * once when the store says the chunk needs nothing and no copy of it is in
+ * flight, nor a snapshot read of it: both are checked after the lookup,
+ * since a copy's mapping is visible before its commit, and its pending
+ * entry goes only after the commit.
+ */
+int shadow_pool_map_origin_write(struct shadow_pool *pool, struct bio *bio)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+	struct shadow_map m;
+	int err;
+
+	if (READ_ONCE(pool->failed))
+		goto defer;
+	err = shadow_map_bio(pool, NULL, true, ctx->chunk, false, &m);
+	if (err || m.kind != SHADOW_MAP_ORIGIN ||
+	    shadow_is_pending(pool, ctx->chunk) ||
+	    shadow_is_tracked(pool, ctx->chunk))
+		goto defer;
+	shadow_remap_origin(pool, bio);
+	return DM_MAPIO_REMAPPED;
+defer:
+	shadow_defer_bio(pool, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/* A snapshot bio, cut to one chunk. */
+int shadow_pool_map_snap(struct shadow_pool *pool, struct shadow_snap *s,
+			 struct bio *bio)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+	struct shadow_map m;
+	int err;
+
+	if (op_is_write(bio_op(bio)) || READ_ONCE(pool->failed))
+		goto defer;
+	shadow_count_snap_io(pool, ctx);
+	shadow_track(pool, ctx);
+	err = shadow_map_bio(pool, s, false, ctx->chunk, false, &m);
+	if (err)
+		goto defer;
+	if (m.kind == SHADOW_MAP_INVALID) {
+		shadow_pool_snap_io_done(pool, ctx);
+		return DM_MAPIO_KILL;
+	}
+	shadow_remap_mapped(pool, bio, &m);
+	return DM_MAPIO_REMAPPED;
+defer:
+	/* The worker counts it again when it looks it up. */
+	shadow_uncount_snap_io(pool, ctx);
+	shadow_defer_bio(pool, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/* Reclaim, in the background */
+
+static void shadow_reclaim_worker(struct work_struct *work)
+{
+	struct shadow_pool *pool = container_of(work, struct shadow_pool,
+						reclaim);
+	int err;
+
+	mutex_lock(&pool->lock);
+	if (!pool->failed) {
+		err = pool->type->reclaim(pool);
+		if (err && !pool->failed)
+			shadow_pool_fail(pool, "cannot free unused chunks", err);
+		shadow_usage_check(pool);
+	}
+	mutex_unlock(&pool->lock);
+}
+
+void shadow_pool_kick_reclaim(struct shadow_pool *pool)
+{
+	queue_work(system_long_wq, &pool->reclaim);
+}
+
 /* Wait until nothing queued or in flight is left in the worker. */
 void shadow_pool_drain(struct shadow_pool *pool)
 {
@@ -450,10 +621,22 @@ void shadow_pool_drain(struct shadow_pool *pool)
 	flush_workqueue(pool->wq);
 }
 
+/*
+ * Events go to the origin table that is live: bound when it resumes, not
+ * when it is loaded (a loaded table is not the live one until then).
+ */
+void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti)
+{
+	mutex_lock(&pool->lock);
+	pool->origin_ti = ti;
+	mutex_unlock(&pool->lock);
+}
+
 /* Lifetime */
 
 static void shadow_pool_destroy(struct shadow_pool *pool)
 {
+	cancel_work_sync(&pool->reclaim);
 	cancel_delayed_work_sync(&pool->retry);
 	destroy_workqueue(pool->wq);
 	dm_kcopyd_client_destroy(pool->kc);
@@ -480,7 +663,9 @@ static int shadow_pool_open_store(struct shadow_pool *pool, char **error)
 	pool->data_start = shadow_md_data_start(pool->md);
 	r = shadow_snapset_load(pool);
 	if (r) {
-		*error = "cannot load the snapshot table";
+		*error = r == -EUCLEAN ?
+			"store's snapshot tree is inconsistent (see the kernel log)" :
+			"cannot load the snapshot tree";
 		goto bad_snapset;
 	}
 	r = pool->type->init(pool);
@@ -514,14 +699,16 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 	pool->type = type;
 	pool->origin_bdev = origin->bdev;
 	pool->store_bdev = store->bdev;
+	pool->store_devt = store->bdev->bd_dev;
 	pool->origin_sectors = bdev_nr_sectors(origin->bdev);
 	pool->chunk_sectors = chunk_sectors;
 	pool->chunk_shift = __ffs(chunk_sectors);
 	mutex_init(&pool->lock);
 	spin_lock_init(&pool->bio_lock);
 	spin_lock_init(&pool->track_lock);
-	atomic_set(&pool->snap_store_io, 0);
-	init_waitqueue_head(&pool->snap_store_io_wait);
+	spin_lock_init(&pool->pending_lock);
+	atomic_set(&pool->snap_io, 0);
+	init_waitqueue_head(&pool->snap_io_wait);
 	bio_list_init(&pool->deferred);
 	bio_list_init(&pool->delayed);
 	INIT_LIST_HEAD(&pool->copied);
@@ -529,6 +716,7 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 	hash_init(pool->track);
 	INIT_WORK(&pool->worker, shadow_worker);
 	INIT_DELAYED_WORK(&pool->retry, shadow_retry);
+	INIT_WORK(&pool->reclaim, shadow_reclaim_worker);
 
 	r = shadow_pool_open_store(pool, error);
 	if (r)
@@ -566,6 +754,16 @@ bad_store:
 	return ERR_PTR(r);
 }
 
+static struct shadow_pool *shadow_pool_find_by_origin_locked(dev_t origin)
+{
+	struct shadow_pool *pool;
+
+	list_for_each_entry(pool, &shadow_pools, list)
+		if (pool->origin_bdev->bd_dev == origin)
+			return pool;
+	return NULL;
+}
+
 static struct shadow_pool *shadow_pool_find_by_store(dev_t store)
 {
 	struct shadow_pool *pool;
@@ -589,6 +787,10 @@ static int shadow_pool_check_reuse(struct shadow_pool *pool,
 	}
 	if (pool->origin_bdev != origin->bdev) {
 		ti->error = "store belongs to a different origin device";
+		return -EINVAL;
+	}
+	if (bdev_nr_sectors(origin->bdev) != pool->origin_sectors) {
+		ti->error = "origin device changed size since its store was loaded; a store cannot follow a resized origin";
 		return -EINVAL;
 	}
 	if (strcmp(pool->type->name, type_name) ||
@@ -615,6 +817,15 @@ int shadow_pool_get(struct dm_target *ti, struct dm_dev *origin,
 		if (r)
 			goto out;
 	} else {
+		/*
+		 * Writes through a second store's origin would change the
+		 * first store's snapshots behind its back.
+		 */
+		if (shadow_pool_find_by_origin_locked(origin->bdev->bd_dev)) {
+			ti->error = "origin device already has a shadow-origin with another store";
+			r = -EBUSY;
+			goto out;
+		}
 		type = shadow_store_get(type_name);
 		if (!type) {
 			ti->error = "unknown store type";
@@ -633,9 +844,6 @@ int shadow_pool_get(struct dm_target *ti, struct dm_dev *origin,
 	pool->refs++;
 	pool->origin_refs++;
 	pool->md_devt = disk_devt(dm_disk(dm_table_get_md(ti->table)));
-	mutex_lock(&pool->lock);
-	pool->origin_ti = ti;
-	mutex_unlock(&pool->lock);
 	*ret_pool = pool;
 out:
 	mutex_unlock(&shadow_pools_lock);
@@ -644,18 +852,60 @@ out:
 
 struct shadow_pool *shadow_pool_find_by_origin(dev_t origin)
 {
-	struct shadow_pool *pool, *found = NULL;
+	struct shadow_pool *pool;
 
 	mutex_lock(&shadow_pools_lock);
-	list_for_each_entry(pool, &shadow_pools, list) {
-		if (pool->origin_refs && pool->origin_bdev->bd_dev == origin) {
-			pool->refs++;
-			found = pool;
-			break;
-		}
-	}
+	pool = shadow_pool_find_by_origin_locked(origin);
+	if (pool && pool->origin_refs)
+		pool->refs++;
+	else
+		pool = NULL;
 	mutex_unlock(&shadow_pools_lock);
-	return found;
+	return pool;
+}
+
+/*
+ * A reload of a failed store's origin tries the store again, from what is
+ * on disk, if no shadow-snap device uses the pool (their bios may be
+ * looking at the metadata being replaced).  Called from the origin's
+ * preresume: the origin is suspended, so nothing of its is in flight.
+ */
+int shadow_pool_retry_failed(struct shadow_pool *pool)
+{
+	struct shadow_md *old_md;
+	char *error = NULL;
+	int r = 0;
+
+	if (!READ_ONCE(pool->failed))
+		return 0;
+	/* Reclaim takes pool->lock: stop it before taking that. */
+	cancel_work_sync(&pool->reclaim);
+	mutex_lock(&shadow_pools_lock);
+	mutex_lock(&pool->lock);
+	if (!pool->failed)
+		goto out;
+	if (pool->refs != pool->origin_refs) {
+		DMWARN("store failed: remove its shadow-snap devices, then reload the origin to retry");
+		goto out;
+	}
+	pool->type->exit(pool);
+	shadow_snapset_free(pool);
+	old_md = pool->md;
+	r = shadow_pool_open_store(pool, &error);
+	if (r) {
+		/* Still failed, on the old metadata, without snapshots. */
+		pool->md = old_md;
+		xa_init(&pool->snaps);
+		DMERR("store failed again on reload: %s (error %d)", error, r);
+		goto out;
+	}
+	shadow_md_close(old_md);
+	WRITE_ONCE(pool->failed, false);
+	DMINFO("store reloaded after a failure");
+out:
+	mutex_unlock(&pool->lock);
+	mutex_unlock(&shadow_pools_lock);
+	return r;
 }
 
 /* Drop a reference; @ti is the origin target dropping it, or NULL. */
@@ -664,6 +914,7 @@ void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti)
 	mutex_lock(&shadow_pools_lock);
 	if (ti) {
 		pool->origin_refs--;
+		/* The next origin table binds itself when it resumes. */
 		mutex_lock(&pool->lock);
 		if (pool->origin_ti == ti)
 			pool->origin_ti = NULL;

@@ -12,6 +12,7 @@
 
 struct shadow_snap_c {
 	struct dm_dev *origin;		/* the device under the shadow-origin */
+	struct dm_dev *store;		/* held while we use the pool */
 	struct shadow_pool *pool;
 	struct shadow_snap *snap;
 	bool writable;
@@ -83,6 +84,7 @@ static int shadow_snap_attach(struct dm_target *ti, struct shadow_snap_c *sc,
 static int shadow_snap_ctr(struct dm_target *ti, unsigned int argc,
 			   char **argv)
 {
+	char store_name[16];
 	struct shadow_snap_c *sc;
 	u64 id;
 	int r;
@@ -118,7 +120,18 @@ static int shadow_snap_ctr(struct dm_target *ti, unsigned int argc,
 	r = -EINVAL;
 	if (ti->len != sc->pool->origin_sectors) {
 		ti->error = "target must be exactly as long as the origin";
-		goto bad_attach;
+		goto bad_store;
+	}
+	/*
+	 * The pool outlives its origin table while we use it: hold its store
+	 * device ourselves, so that it cannot go away under us.
+	 */
+	format_dev_t(store_name, sc->pool->store_devt);
+	r = dm_get_device(ti, store_name, dm_table_get_mode(ti->table),
+			  &sc->store);
+	if (r) {
+		ti->error = "cannot open the store device";
+		goto bad_store;
 	}
 	mutex_lock(&sc->pool->lock);
 	r = shadow_snap_attach(ti, sc, id);
@@ -143,6 +156,8 @@ bad_io_len:
 		sc->snap->writable = false;
 	mutex_unlock(&sc->pool->lock);
 bad_attach:
+	dm_put_device(ti, sc->store);
+bad_store:
 	shadow_pool_put(sc->pool, NULL);
 bad_pool:
 	dm_put_device(ti, sc->origin);
@@ -161,6 +176,7 @@ static void shadow_snap_dtr(struct dm_target *ti)
 		sc->snap->writable = false;
 	mutex_unlock(&sc->pool->lock);
 	shadow_pool_put(sc->pool, NULL);
+	dm_put_device(ti, sc->store);
 	dm_put_device(ti, sc->origin);
 	kfree(sc);
 }
@@ -174,7 +190,7 @@ static int shadow_snap_map(struct dm_target *ti, struct bio *bio)
 
 	ctx->snap = sc->snap;
 	ctx->tracked = false;
-	ctx->store_io = false;
+	ctx->counted = false;
 	/* The origin table went away under us: nothing left to read. */
 	if (!READ_ONCE(pool->origin_refs))
 		return DM_MAPIO_KILL;
@@ -188,8 +204,7 @@ static int shadow_snap_map(struct dm_target *ti, struct bio *bio)
 
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	ctx->chunk = shadow_chunk_of(pool, bio->bi_iter.bi_sector);
-	shadow_pool_defer_bio(pool, bio);
-	return DM_MAPIO_SUBMITTED;
+	return shadow_pool_map_snap(pool, sc->snap, bio);
 }
 
 static int shadow_snap_end_io(struct dm_target *ti, struct bio *bio,
@@ -221,6 +236,8 @@ static int shadow_snap_message(struct dm_target *ti, unsigned int argc,
 	WRITE_ONCE(sc->writable, false);
 	sc->snap->writable = false;
 	r = shadow_snapset_seal(sc->pool, sc->snap);
+	/* Writes already past the map function finish before we answer. */
+	shadow_pool_wait_snap_io(sc->pool);
 	mutex_unlock(&sc->pool->lock);
 	if (r)
 		DMERR("seal %llu: failed (error %d)", sc->snap->id, r);

@@ -3,11 +3,15 @@
  * dm-shadow core: the pool (one store shared by an origin and all its
  * snapshots), its worker, and the exception-store interface.
  *
- * Locking: pool->lock (a mutex) serialises everything that reads or changes
- * metadata: the worker, target messages, snapshot target ctr/dtr and
- * status.  pool->bio_lock (a spinlock) protects the lists that map
- * functions and kcopyd callbacks hand to the worker.  pool->track_lock
- * protects the set of origin chunks that snapshot reads are reading.
+ * Locking: pool->lock (a mutex) serialises everything that changes
+ * metadata or the snapshot set: the worker, target messages, reclaim,
+ * snapshot target ctr/dtr and status.  The map functions do not take it:
+ * they look metadata up without blocking (the metadata layer has its own
+ * reader-writer lock) and hand the bio to the worker when they cannot.
+ * pool->bio_lock (a spinlock) protects the lists that map functions and
+ * kcopyd callbacks hand to the worker, pool->pending_lock the copies in
+ * flight, pool->track_lock the origin chunks that snapshot reads are
+ * reading.
  */
 #ifndef DM_SHADOW_H
 #define DM_SHADOW_H
@@ -33,14 +37,13 @@
 /* Usage thresholds that raise an event, at most. */
 #define SHADOW_MAX_THRESHOLDS	8
 
-/* One snapshot, in memory; persisted in the store's snapshot table. */
+/* One snapshot, in memory; persisted in the store's snapshot tree. */
 struct shadow_snap {
 	u64 id;
 	u64 seq;
 	u64 ctime;
-	u32 state;		/* SHADOW_SNAP_* */
+	u32 state;		/* SHADOW_SNAP_*; read by map functions */
 	u32 flags;		/* SHADOW_SNAPF_* */
-	u32 slot;
 	unsigned int open_count;	/* shadow-snap targets using it */
 	bool writable;		/* a writable shadow-snap target is loaded */
 };
@@ -68,13 +71,23 @@ struct shadow_map {
 	struct shadow_exception e;
 };
 
+/* What a store does when it has no room for a copy. */
+enum shadow_full_policy {
+	SHADOW_FULL_DROP_OLDEST,	/* invalidate the oldest snapshot */
+};
+
 struct shadow_pool;
 
 /*
- * An exception store.  All operations run under pool->lock, may sleep, and
- * return 0 or -errno; -ENOSPC from a map operation means the store is full
- * (the pool then invalidates the oldest snapshot and asks again).
- * map_origin_read is optional: without it origin reads go to the origin.
+ * An exception store: its layout, its policies and its operations.
+ *
+ * The map operations say where a bio goes.  With can_block false they run
+ * in a map function and must neither sleep nor read metadata that is not
+ * cached: they return -EWOULDBLOCK and the bio goes to the worker, which
+ * asks again with can_block true, under pool->lock.  -ENOSPC from a map
+ * operation means the store is full (the pool applies full_policy and asks
+ * again).  map_origin_read is optional: without it origin reads go to the
+ * origin.  Other operations run under pool->lock and may sleep.
  */
 struct shadow_store_type {
 	const char *name;
@@ -82,22 +95,32 @@ struct shadow_store_type {
 	struct module *owner;
 	struct list_head list;
 
+	enum shadow_full_policy full_policy;
+	/* On a failed store: fail origin I/O (the live data is in it)? */
+	bool fail_origin_io;
+	/* Must origin reads ask map_origin_read? */
+	bool origin_reads_need_store;
+
 	int (*init)(struct shadow_pool *pool);
 	void (*exit)(struct shadow_pool *pool);
 	int (*map_origin_read)(struct shadow_pool *pool, u64 chunk,
-			       struct shadow_map *m);
+			       bool can_block, struct shadow_map *m);
 	int (*map_origin_write)(struct shadow_pool *pool, u64 chunk,
-				struct shadow_map *m);
+				bool can_block, struct shadow_map *m);
 	int (*map_snap_read)(struct shadow_pool *pool, struct shadow_snap *s,
-			     u64 chunk, struct shadow_map *m);
+			     u64 chunk, bool can_block, struct shadow_map *m);
 	int (*map_snap_write)(struct shadow_pool *pool, struct shadow_snap *s,
-			      u64 chunk, struct shadow_map *m);
-	/* A copy finished: record it (in memory until commit). */
+			      u64 chunk, bool can_block, struct shadow_map *m);
+	/*
+	 * A copy finished: map it in the running transaction, or give its
+	 * chunk back if nothing needs it any more.  The pool commits.
+	 */
 	int (*copy_done)(struct shadow_pool *pool,
 			 const struct shadow_exception *e);
-	/* Make every recorded exception durable. */
-	int (*commit)(struct shadow_pool *pool);
-	/* Free every chunk that no remaining snapshot needs. */
+	/*
+	 * Free every chunk that no remaining snapshot needs.  Commits as it
+	 * goes and may drop pool->lock between batches.
+	 */
 	int (*reclaim)(struct shadow_pool *pool);
 };
 
@@ -110,11 +133,12 @@ struct shadow_pool {
 	struct list_head list;		/* in the global pool list */
 	unsigned int refs;		/* origin and snapshot targets */
 	unsigned int origin_refs;	/* origin targets only */
-	struct dm_target *origin_ti;	/* newest origin target, for events */
+	struct dm_target *origin_ti;	/* the resumed origin, for events */
 	dev_t md_devt;			/* the origin's mapped device */
 
 	struct block_device *origin_bdev;
 	struct block_device *store_bdev;
+	dev_t store_devt;
 	sector_t origin_sectors;
 	u32 chunk_sectors;
 	unsigned int chunk_shift;
@@ -127,11 +151,15 @@ struct shadow_pool {
 	struct workqueue_struct *wq;
 	struct work_struct worker;
 	struct delayed_work retry;
+	struct work_struct reclaim;
 	mempool_t pending_pool;
 
 	struct mutex lock;
-	bool failed;			/* metadata unusable: origin only */
-	DECLARE_HASHTABLE(pending, SHADOW_HASH_BITS);	/* worker only */
+	bool failed;			/* metadata unusable */
+
+	/* Copies in flight, by origin chunk; the map functions look too. */
+	spinlock_t pending_lock;
+	DECLARE_HASHTABLE(pending, SHADOW_HASH_BITS);
 
 	/* Snapshots, under lock. */
 	struct xarray snaps;		/* by id */
@@ -139,9 +167,8 @@ struct shadow_pool {
 	u32 nr_live;
 	u32 nr_snaps;			/* valid + invalid */
 	u32 nr_invalid;
-	u32 *free_slots;		/* stack of free table slots */
-	u32 nr_free_slots;
 	atomic_t live_count;		/* nr_live, read without the lock */
+	u64 newest_seq;			/* of the valid ones; READ_ONCE */
 
 	/* Usage thresholds, % of the data limit, ascending; under lock. */
 	u8 thresholds[SHADOW_MAX_THRESHOLDS];
@@ -156,9 +183,13 @@ struct shadow_pool {
 	spinlock_t track_lock;
 	DECLARE_HASHTABLE(track, SHADOW_HASH_BITS);
 
-	/* Snapshot bios sent to store chunks and not yet completed. */
-	atomic_t snap_store_io;
-	wait_queue_head_t snap_store_io_wait;
+	/*
+	 * Snapshot bios between their lookup and their completion.  Chunks
+	 * freed when a snapshot is invalidated may be reused after the next
+	 * commit; a bio of that snapshot must not meet the new owner's data.
+	 */
+	atomic_t snap_io;
+	wait_queue_head_t snap_io_wait;
 };
 
 /* Per bio, for both targets. */
@@ -167,7 +198,7 @@ struct shadow_bio_ctx {
 	struct hlist_node track_node;
 	u64 chunk;
 	bool tracked;
-	bool store_io;			/* counted in pool->snap_store_io */
+	bool counted;			/* counted in pool->snap_io */
 };
 
 /* Whether the table was loaded read-write (the mode's type changed in 6.5). */
@@ -191,10 +222,15 @@ int shadow_pool_get(struct dm_target *ti, struct dm_dev *origin,
 		    u32 chunk_sectors, struct shadow_pool **ret_pool);
 struct shadow_pool *shadow_pool_find_by_origin(dev_t origin);
 void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti);
-void shadow_pool_defer_bio(struct shadow_pool *pool, struct bio *bio);
+void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti);
+int shadow_pool_retry_failed(struct shadow_pool *pool);
+int shadow_pool_map_origin_write(struct shadow_pool *pool, struct bio *bio);
+int shadow_pool_map_snap(struct shadow_pool *pool, struct shadow_snap *s,
+			 struct bio *bio);
 void shadow_pool_snap_io_done(struct shadow_pool *pool,
 			      struct shadow_bio_ctx *ctx);
-void shadow_pool_wait_snap_store_io(struct shadow_pool *pool);
+void shadow_pool_wait_snap_io(struct shadow_pool *pool);
+void shadow_pool_kick_reclaim(struct shadow_pool *pool);
 void shadow_pool_drain(struct shadow_pool *pool);
 void shadow_pool_event(struct shadow_pool *pool);
 void shadow_pool_fail(struct shadow_pool *pool, const char *why, int err);
@@ -205,12 +241,15 @@ void shadow_pool_module_exit(void);
 int shadow_snapset_load(struct shadow_pool *pool);
 void shadow_snapset_free(struct shadow_pool *pool);
 struct shadow_snap *shadow_snapset_find(struct shadow_pool *pool, u64 id);
+struct shadow_snap *shadow_snapset_find_seq(struct shadow_pool *pool, u64 seq);
 int shadow_snapset_create(struct shadow_pool *pool, u64 id);
 int shadow_snapset_delete(struct shadow_pool *pool, u64 id);
 int shadow_snapset_invalidate_oldest(struct shadow_pool *pool);
 int shadow_snapset_seal(struct shadow_pool *pool, struct shadow_snap *s);
-u64 shadow_snapset_newest_seq(struct shadow_pool *pool);
+int shadow_snapset_mark_written(struct shadow_pool *pool,
+				struct shadow_snap *s);
 bool shadow_snapset_live_in(struct shadow_pool *pool, u64 lo, u64 hi);
+u64 shadow_snapset_newest_at_or_below(struct shadow_pool *pool, u64 seq);
 void shadow_snapset_invalidate_all(struct shadow_pool *pool);
 
 /* dm-shadow-usage.c: data limit and usage events, under pool->lock. */

@@ -101,18 +101,36 @@ static int copy_word(const struct word *w, char *buf, size_t size)
 	return 0;
 }
 
+/* <metadata_used>/<metadata_blocks> <transaction_id> -|needs_check */
+static int parse_v2_fields(const struct word *w,
+			   struct shadow_origin_status *st)
+{
+	if (parse_pair(&w[0], &st->metadata_used, &st->metadata_blocks) < 0 ||
+	    st->metadata_used > st->metadata_blocks)
+		return -EINVAL;
+	if (shadow_parse_decimal(w[1].s, w[1].len, &st->transaction_id) < 0)
+		return -EINVAL;
+	if (word_is(&w[2], "needs_check"))
+		st->needs_check = true;
+	else if (!word_is(&w[2], "-"))
+		return -EINVAL;
+	st->has_metadata = true;
+	return 0;
+}
+
 int shadow_parse_origin_status(const char *params,
 			       struct shadow_origin_status *ret)
 {
 	struct shadow_origin_status st = { 0 };
-	struct word w[7];
+	struct word w[SHADOW_ORIGIN_STATUS_MAX_WORDS];
 	uint64_t a, b;
 	int n;
 
 	if (!params)
 		return -EINVAL;
-	n = split(params, w, 7);
-	if (n != 6 && n != 7)
+	/* Fields are only ever appended: those of later versions are skipped. */
+	n = split(params, w, SHADOW_ORIGIN_STATUS_MAX_WORDS);
+	if (n != 6 && n != 7 && n < 10)
 		return -EINVAL;
 	if (copy_word(&w[0], st.store_type, sizeof(st.store_type)) < 0 ||
 	    parse_u32(w[1].s, w[1].len, &st.chunk_sectors) < 0)
@@ -134,8 +152,10 @@ int shadow_parse_origin_status(const char *params,
 	else
 		return -EINVAL;
 	st.data_chunks = st.total_chunks;
-	if (n == 7 && (shadow_parse_decimal(w[6].s, w[6].len, &st.data_chunks) < 0 ||
+	if (n >= 7 && (shadow_parse_decimal(w[6].s, w[6].len, &st.data_chunks) < 0 ||
 		       st.data_chunks < st.total_chunks))
+		return -EINVAL;
+	if (n >= 10 && parse_v2_fields(&w[7], &st) < 0)
 		return -EINVAL;
 	*ret = st;
 	return 0;

@@ -34,7 +34,15 @@ struct shadow_origin_status {
 	uint32_t max_snapshots;
 	uint32_t invalid;
 	bool failed;			/* mode "fail" */
+	/* Since target version 2.0.0 (has_metadata): */
+	bool has_metadata;
+	uint64_t metadata_used;		/* 4 KiB metadata blocks */
+	uint64_t metadata_blocks;
+	uint64_t transaction_id;
+	bool needs_check;
 };
+/* The most words a status line may have, later versions' included. */
+#define SHADOW_ORIGIN_STATUS_MAX_WORDS	32
 int shadow_parse_origin_status(const char *params,
 			       struct shadow_origin_status *ret);
 

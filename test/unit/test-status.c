@@ -43,6 +43,27 @@ START_TEST(test_origin_limit)
 }
 END_TEST
 
+/* 2.0.0 appends metadata use, the transaction id and needs_check. */
+START_TEST(test_origin_v2)
+{
+	struct shadow_origin_status st;
+
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 -", &st), 0);
+	ck_assert(st.has_metadata);
+	ck_assert_uint_eq(st.metadata_used, 30);
+	ck_assert_uint_eq(st.metadata_blocks, 256);
+	ck_assert_uint_eq(st.transaction_id, 17);
+	ck_assert(!st.needs_check);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 12/1000 1/8190 0 fail 65000 30/256 18 needs_check later fields", &st), 0);
+	ck_assert(st.needs_check);
+	ck_assert(st.failed);
+	ck_assert_int_eq(shadow_parse_origin_status("cow 8 12/1000 1/8190 0 rw 65000", &st), 0);
+	ck_assert(!st.has_metadata);
+}
+END_TEST
+
 START_TEST(test_origin_fail)
 {
 	struct shadow_origin_status st;
@@ -72,6 +93,9 @@ START_TEST(test_origin_bad)
 		"cow 4294967296 1/2 1/8 0 rw",
 		"cow 8 12/1000 1/8190 0 rw 999", "cow 8 12/1000 1/8190 0 rw x",
 		"cow 8 12/1000 1/8190 0 rw 1000 7", "cow 8 12/1000 1/8190 0 rw -1000",
+		"cow 8 12/1000 1/8190 0 rw 1000 7/6 1 -",
+		"cow 8 12/1000 1/8190 0 rw 1000 6/7 x -",
+		"cow 8 12/1000 1/8190 0 rw 1000 6/7 1 needs-check",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -175,6 +199,7 @@ Suite *suite_status(void)
 
 	tcase_add_test(tc, test_origin_rw);
 	tcase_add_test(tc, test_origin_fail);
+	tcase_add_test(tc, test_origin_v2);
 	tcase_add_test(tc, test_origin_limit);
 	tcase_add_test(tc, test_origin_bad);
 	tcase_add_test(tc, test_snap);
