@@ -19,6 +19,12 @@
  * roots (and flushes again).  A power cut at any point leaves either the
  * old or the new superblock, and each reaches only complete blocks.
  *
+ * dm-persistent-data's block manager sees the whole store device, so the
+ * metadata space map spans shadow_metadata_sm_blocks(store_sectors)
+ * blocks, and every block from metadata_blocks up to that is counted once
+ * (reserved at format time: the data area is not metadata's to hand out).
+ * A checker expects exactly that count on each of them.
+ *
  * Blocks other than the superblock are dm-persistent-data's own:
  *   - btree nodes (struct node_header, keys, values; checksum xor 121107),
  *   - the metadata space map's index block (xor 160478) and the bitmap
@@ -175,18 +181,40 @@ struct shadow_disk_snapshot {
 } __attribute__((packed));
 
 /*
- * How large the metadata area is made when a store of @nr_data_chunks is
- * formatted, in 4 KiB blocks: room for every data chunk to be copied (a
- * btree entry of 16 bytes in nodes at least half full, so 32 bytes, plus
- * the data space map's 2 bits), a generous margin for a shadowed commit
- * and the snapshot tree, never less than 1 MiB.  Only the blocks in use
- * are written, so the area's size costs nothing until it fills.
+ * The most blocks dm-persistent-data's metadata space map can manage: its
+ * index is one block of 255 entries, each for a bitmap of 16320 blocks.
  */
-static inline __u64 shadow_metadata_blocks(__u64 nr_data_chunks)
-{
-	__u64 bytes = nr_data_chunks * 33 + (4ULL << 20);
+#define SHADOW_MAX_METADATA_BLOCKS	(255ULL * 16320)
 
-	return (bytes + SHADOW_MD_BLOCK_SIZE - 1) / SHADOW_MD_BLOCK_SIZE;
+/* Blocks the metadata space map spans on a store of @store_sectors. */
+static inline __u64 shadow_metadata_sm_blocks(__u64 store_sectors)
+{
+	__u64 b = store_sectors / SHADOW_MD_BLOCK_SECTORS;
+
+	return b < SHADOW_MAX_METADATA_BLOCKS ? b : SHADOW_MAX_METADATA_BLOCKS;
+}
+
+/*
+ * How large the metadata area is made when a store of @nr_data_chunks of
+ * @chunk_sectors is formatted, in 4 KiB blocks: room for every data chunk
+ * to be copied (a btree entry of 16 bytes in nodes at least half full,
+ * 32 bytes, plus the data space map's 2 bits), the bitmaps of both space
+ * maps twice over (a commit shadows them), and 64 blocks for the trees'
+ * roots and the blocks one commit shadows.  Only the blocks in use are
+ * written, so the area's size costs nothing until it fills.
+ */
+static inline __u64 shadow_metadata_blocks(__u64 nr_data_chunks,
+					   __u32 chunk_sectors)
+{
+	/* Bits a bitmap block of dm-persistent-data holds: 2 per block. */
+	const __u64 per_bitmap = (SHADOW_MD_BLOCK_SIZE - 16) * 4;
+	__u64 device_blocks = nr_data_chunks *
+			      (chunk_sectors / SHADOW_MD_BLOCK_SECTORS);
+
+	/* 33 bytes per chunk: one block per 124; no product overflows. */
+	return nr_data_chunks / 124 + 1 + 64 +
+	       2 * (nr_data_chunks / per_bitmap + 1) +
+	       2 * (device_blocks / per_bitmap + 1);
 }
 
 #endif /* DM_SHADOW_FORMAT_H */

@@ -11,12 +11,6 @@
 
 #include "dm-shadow-format.h"
 
-/*
- * The most blocks dm-persistent-data's metadata space map can manage: its
- * index is one block of 255 entries, each for a bitmap of 16320 blocks.
- */
-#define SHADOW_MAX_METADATA_BLOCKS	(255ULL * 16320)
-
 struct shadow_layout {
 	__u64 metadata_blocks;		/* 4 KiB blocks from sector 0 */
 	__u64 data_start;		/* sectors, chunk aligned */
@@ -28,9 +22,9 @@ static inline __u64 shadow_div_round_up(__u64 n, __u64 d)
 	return (n + d - 1) / d;
 }
 
-static inline __u64 shadow_layout_md_blocks(__u64 n)
+static inline __u64 shadow_layout_md_blocks(__u64 n, __u32 chunk_sectors)
 {
-	__u64 b = shadow_metadata_blocks(n);
+	__u64 b = shadow_metadata_blocks(n, chunk_sectors);
 
 	return b < SHADOW_MAX_METADATA_BLOCKS ? b : SHADOW_MAX_METADATA_BLOCKS;
 }
@@ -38,7 +32,8 @@ static inline __u64 shadow_layout_md_blocks(__u64 n)
 /* Sectors needed by metadata plus data when the store holds n chunks. */
 static inline __u64 shadow_layout_sectors(__u64 n, __u32 chunk_sectors)
 {
-	__u64 meta = shadow_layout_md_blocks(n) * SHADOW_MD_BLOCK_SECTORS;
+	__u64 meta = shadow_layout_md_blocks(n, chunk_sectors) *
+		     SHADOW_MD_BLOCK_SECTORS;
 
 	meta = shadow_div_round_up(meta, chunk_sectors) * chunk_sectors;
 	return meta + n * chunk_sectors;
@@ -72,7 +67,7 @@ static inline int shadow_layout_compute(struct shadow_layout *l,
 	if (n == 0)
 		return -1;
 
-	l->metadata_blocks = shadow_layout_md_blocks(n);
+	l->metadata_blocks = shadow_layout_md_blocks(n, chunk_sectors);
 	l->data_start = shadow_layout_sectors(n, chunk_sectors) -
 			n * chunk_sectors;
 	l->nr_data_chunks = n;

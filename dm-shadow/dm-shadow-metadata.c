@@ -33,6 +33,8 @@
 
 #include <persistent-data/dm-block-manager.h>
 #include <persistent-data/dm-btree.h>
+#include <persistent-data/dm-space-map-common.h>
+#include <persistent-data/dm-space-map-metadata.h>
 #include <persistent-data/dm-space-map.h>
 #include <persistent-data/dm-space-map-disk.h>
 #include <persistent-data/dm-transaction-manager.h>
@@ -81,6 +83,7 @@ struct shadow_md {
 	u64 last_seq;
 	dm_block_t roots[2];			/* by enum shadow_md_tree */
 	dm_block_t snap_root;
+	dm_block_t held_root;			/* metadata snapshot, 0 = none */
 };
 
 /* Superblock validator */
@@ -206,6 +209,7 @@ static int shadow_md_fill_sb(struct shadow_md *md,
 	sb->exception_root = cpu_to_le64(md->roots[SHADOW_MD_SHARED]);
 	sb->private_root = cpu_to_le64(md->roots[SHADOW_MD_PRIVATE]);
 	sb->snapshot_root = cpu_to_le64(md->snap_root);
+	sb->held_root = cpu_to_le64(md->held_root);
 	r = shadow_md_copy_sm_root(md->metadata_sm,
 				   sb->metadata_space_map_root);
 	if (!r)
@@ -460,6 +464,7 @@ static void shadow_md_load_sb(struct shadow_md *md,
 	md->roots[SHADOW_MD_SHARED] = le64_to_cpu(sb->exception_root);
 	md->roots[SHADOW_MD_PRIVATE] = le64_to_cpu(sb->private_root);
 	md->snap_root = le64_to_cpu(sb->snapshot_root);
+	md->held_root = le64_to_cpu(sb->held_root);
 }
 
 static int shadow_md_open_sms(struct shadow_md *md,
@@ -590,6 +595,23 @@ out:
 	return r;
 }
 
+/*
+ * The format header restates dm-persistent-data's constants for the
+ * offline tools, which cannot include the kernel's headers: checked here,
+ * against the headers of the kernel we build for.  (The checksum
+ * constants live in dm-persistent-data's .c files; shadow-dump --check on
+ * the stores the guest tests write checks those.)
+ */
+static void shadow_md_check_constants(void)
+{
+	BUILD_BUG_ON(SHADOW_MAX_METADATA_BLOCKS != DM_SM_METADATA_MAX_BLOCKS);
+	BUILD_BUG_ON(SHADOW_SPACE_MAP_ROOT_SIZE < sizeof(struct disk_sm_root));
+	BUILD_BUG_ON(SHADOW_MD_BLOCK_SIZE !=
+		     DM_SM_METADATA_BLOCK_SIZE << SECTOR_SHIFT);
+	BUILD_BUG_ON(sizeof(struct shadow_disk_superblock) >
+		     SHADOW_MD_BLOCK_SIZE);
+}
+
 int shadow_md_open(struct block_device *bdev,
 		   const struct shadow_md_geometry *geo,
 		   struct shadow_md **ret_md, char **error)
@@ -597,6 +619,7 @@ int shadow_md_open(struct block_device *bdev,
 	struct shadow_md *md;
 	int r;
 
+	shadow_md_check_constants();
 	if (bdev_logical_block_size(bdev) > SHADOW_MD_BLOCK_SIZE) {
 		*error = "store device's logical block size is above 4 KiB";
 		return -EINVAL;
@@ -941,4 +964,93 @@ int shadow_md_set_data_limit(struct shadow_md *md, u64 limit)
 	}
 	up_write(&md->lock);
 	return r;
+}
+
+/* Metadata snapshots */
+
+/*
+ * Keep a read-only copy of the metadata as it is now, for userspace to
+ * read while the store goes on changing: a copy of the superblock in a
+ * block of its own, holding a reference to each tree root, so that no
+ * block those trees reach (nor any data chunk they map) is reused until
+ * it is released.  As dm-thin does it.
+ */
+int shadow_md_reserve_snap(struct shadow_md *md, u64 *ret_root)
+{
+	struct shadow_disk_superblock *copy_sb;
+	struct dm_block *copy;
+	int inc, r;
+
+	down_write(&md->lock);
+	r = -EBUSY;
+	if (md->held_root)
+		goto out;
+	/* The roots referenced below must be the committed ones. */
+	r = __shadow_md_commit(md);
+	if (r)
+		goto out;
+	dm_sm_inc_block(md->metadata_sm, SHADOW_SB_LOCATION);
+	r = dm_tm_shadow_block(md->tm, SHADOW_SB_LOCATION, &sb_validator,
+			       &copy, &inc);
+	if (r) {
+		dm_sm_dec_block(md->metadata_sm, SHADOW_SB_LOCATION);
+		goto out;
+	}
+	copy_sb = dm_block_data(copy);
+	/* A snapshot of the space maps would not stay true: not kept. */
+	memset(copy_sb->metadata_space_map_root, 0,
+	       sizeof(copy_sb->metadata_space_map_root));
+	memset(copy_sb->data_space_map_root, 0,
+	       sizeof(copy_sb->data_space_map_root));
+	copy_sb->held_root = 0;
+	dm_tm_inc(md->tm, le64_to_cpu(copy_sb->exception_root));
+	dm_tm_inc(md->tm, le64_to_cpu(copy_sb->private_root));
+	dm_tm_inc(md->tm, le64_to_cpu(copy_sb->snapshot_root));
+	md->held_root = dm_block_location(copy);
+	dm_tm_unlock(md->tm, copy);
+	r = __shadow_md_commit(md);
+	if (!r)
+		*ret_root = md->held_root;
+out:
+	up_write(&md->lock);
+	return r;
+}
+
+int shadow_md_release_snap(struct shadow_md *md)
+{
+	struct shadow_disk_superblock *copy_sb;
+	struct dm_block *copy;
+	dm_block_t roots[3];
+	int r;
+
+	down_write(&md->lock);
+	r = -ENODATA;
+	if (!md->held_root)
+		goto out;
+	r = dm_tm_read_lock(md->tm, md->held_root, &sb_validator, &copy);
+	if (r)
+		goto out;
+	copy_sb = dm_block_data(copy);
+	roots[0] = le64_to_cpu(copy_sb->exception_root);
+	roots[1] = le64_to_cpu(copy_sb->private_root);
+	roots[2] = le64_to_cpu(copy_sb->snapshot_root);
+	dm_tm_unlock(md->tm, copy);
+	r = dm_btree_del(&md->exc_info, roots[0]);
+	if (!r)
+		r = dm_btree_del(&md->exc_info, roots[1]);
+	if (!r)
+		r = dm_btree_del(&md->snap_info, roots[2]);
+	if (r)
+		goto out;
+	dm_sm_dec_block(md->metadata_sm, md->held_root);
+	md->held_root = 0;
+	r = __shadow_md_commit(md);
+out:
+	up_write(&md->lock);
+	return r;
+}
+
+u64 shadow_md_held_root(struct shadow_md *md)
+{
+	return READ_ONCE(md->held_root);
 }

@@ -120,4 +120,14 @@ int shadow_md_release(struct shadow_md *md, u64 chunk);
  */
 int shadow_md_set_data_limit(struct shadow_md *md, u64 limit);
 
+/*
+ * Metadata snapshots: a read-only copy of the trees as of now, for
+ * userspace to read while the store changes (shadow-dump --metadata-snap).
+ * One at a time: -EBUSY while one is held; release gives -ENODATA when
+ * none is.  The root is the copied superblock's block number.
+ */
+int shadow_md_reserve_snap(struct shadow_md *md, u64 *ret_root);
+int shadow_md_release_snap(struct shadow_md *md);
+u64 shadow_md_held_root(struct shadow_md *md);
+
 #endif /* DM_SHADOW_METADATA_H */

@@ -293,6 +293,35 @@ static int shadow_origin_msg_thresholds(struct shadow_pool *pool,
 	return r;
 }
 
+static int shadow_origin_msg_metadata_snap(struct shadow_pool *pool,
+					   const char *verb)
+{
+	bool reserve = !strcasecmp(verb, "reserve_metadata_snap");
+	u64 root = 0;
+	int r;
+
+	mutex_lock(&pool->lock);
+	if (pool->failed)
+		r = -EIO;
+	else if (reserve)
+		r = shadow_md_reserve_snap(pool->md, &root);
+	else
+		r = shadow_md_release_snap(pool->md);
+	mutex_unlock(&pool->lock);
+	if (r == -EBUSY)
+		DMERR("%s: a metadata snapshot is held already (release it first)",
+		      verb);
+	else if (r == -ENODATA)
+		DMERR("%s: no metadata snapshot is held", verb);
+	else if (r == -EIO)
+		DMERR("%s: the store has failed", verb);
+	else if (r)
+		DMERR("%s: failed (error %d)", verb, r);
+	else if (reserve)
+		DMINFO("metadata snapshot held at block %llu", root);
+	return r;
+}
+
 /*
  * Messages:
  *   create <id>     new snapshot; only while the origin is suspended
@@ -303,6 +332,10 @@ static int shadow_origin_msg_thresholds(struct shadow_pool *pool,
  *                   raise an event when the chunks in use pass these
  *                   percentages of the limit (default 80 90)
  *   thresholds      print them
+ *   reserve_metadata_snap
+ *                   keep a read-only copy of the metadata for userspace
+ *   release_metadata_snap
+ *                   drop it
  */
 static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 				 char **argv, char *result,
@@ -319,6 +352,9 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 		mutex_unlock(&pool->lock);
 		return 1;
 	}
+	if (argc == 1 && (!strcasecmp(argv[0], "reserve_metadata_snap") ||
+			  !strcasecmp(argv[0], "release_metadata_snap")))
+		return shadow_origin_msg_metadata_snap(pool, argv[0]);
 	if (!strcasecmp(argv[0], "thresholds")) {
 		if (argc > 1)
 			return shadow_origin_msg_thresholds(pool, argc - 1,
@@ -329,7 +365,7 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 		return 1;
 	}
 	if (argc != 2 || shadow_parse_id(argv[1], &id)) {
-		DMERR("message: expected 'create <id>', 'delete <id>', 'limit <chunks>', 'thresholds [<pct>...]' or 'list'");
+		DMERR("message: expected 'create <id>', 'delete <id>', 'limit <chunks>', 'thresholds [<pct>...]', 'reserve_metadata_snap', 'release_metadata_snap' or 'list'");
 		return -EINVAL;
 	}
 	mutex_lock(&pool->lock);
@@ -345,6 +381,13 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 	}
 	shadow_usage_check(pool);
 	mutex_unlock(&pool->lock);
+	/*
+	 * A delete answers once the chunks it freed are free, so that what
+	 * the status says next is true; origin I/O goes on meanwhile (the
+	 * reclaim drops pool->lock between its batches).
+	 */
+	if (!r && !strcasecmp(argv[0], "delete"))
+		shadow_pool_wait_reclaim(pool);
 	return r;
 }
 
@@ -353,6 +396,7 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
  *   <store_type> <chunk_sectors> <used_chunks>/<limit_chunks>
  *   <snapshots>/<max_snapshots> <invalid_snapshots> rw|fail <data_chunks>
  *   <metadata_used>/<metadata_blocks> <transaction_id> -|needs_check
+ *   -|<held_metadata_root>
  * limit_chunks is what the store may use (the whole store unless limited),
  * data_chunks what it holds.  Fields are only ever appended.
  * Table:
@@ -371,7 +415,7 @@ static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_INFO:
 		mutex_lock(&pool->lock);
 		shadow_md_metadata_usage(pool->md, &md_used, &md_total);
-		DMEMIT("%s %u %llu/%llu %u/%u %u %s %llu %llu/%llu %llu %s",
+		DMEMIT("%s %u %llu/%llu %u/%u %u %s %llu %llu/%llu %llu %s ",
 		       pool->type->name,
 		       pool->chunk_sectors, shadow_md_used_chunks(pool->md),
 		       shadow_md_data_limit(pool->md), pool->nr_snaps,
@@ -380,6 +424,10 @@ static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 		       shadow_md_nr_data_chunks(pool->md), md_used, md_total,
 		       shadow_md_trans_id(pool->md),
 		       shadow_md_needs_check(pool->md) ? "needs_check" : "-");
+		if (shadow_md_held_root(pool->md))
+			DMEMIT("%llu", shadow_md_held_root(pool->md));
+		else
+			DMEMIT("-");
 		mutex_unlock(&pool->lock);
 		break;
 	case STATUSTYPE_TABLE:

@@ -614,6 +614,12 @@ void shadow_pool_kick_reclaim(struct shadow_pool *pool)
 	queue_work(system_long_wq, &pool->reclaim);
 }
 
+/* Wait for the reclaim queued so far; not under pool->lock. */
+void shadow_pool_wait_reclaim(struct shadow_pool *pool)
+{
+	flush_work(&pool->reclaim);
+}
+
 /* Wait until nothing queued or in flight is left in the worker. */
 void shadow_pool_drain(struct shadow_pool *pool)
 {

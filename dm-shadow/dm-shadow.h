@@ -231,6 +231,7 @@ void shadow_pool_snap_io_done(struct shadow_pool *pool,
 			      struct shadow_bio_ctx *ctx);
 void shadow_pool_wait_snap_io(struct shadow_pool *pool);
 void shadow_pool_kick_reclaim(struct shadow_pool *pool);
+void shadow_pool_wait_reclaim(struct shadow_pool *pool);
 void shadow_pool_drain(struct shadow_pool *pool);
 void shadow_pool_event(struct shadow_pool *pool);
 void shadow_pool_fail(struct shadow_pool *pool, const char *why, int err);

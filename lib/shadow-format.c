@@ -10,10 +10,22 @@
 #include "shadow-format.h"
 
 _Static_assert(sizeof(struct shadow_block_header) == 16, "header size");
-_Static_assert(sizeof(struct shadow_disk_superblock) <= SHADOW_BLOCK_SIZE,
+_Static_assert(sizeof(struct shadow_disk_superblock) <= SHADOW_MD_BLOCK_SIZE,
 	       "superblock fits a block");
 _Static_assert(sizeof(struct shadow_disk_snapshot) == 32, "snapshot size");
-_Static_assert(sizeof(struct shadow_disk_record) == 32, "record size");
+_Static_assert(SHADOW_MD_BLOCK_SIZE == SHADOW_MD_BLOCK_SECTORS * 512,
+	       "block size in sectors");
+
+/* dm-persistent-data's struct disk_sm_root, as the superblock embeds it. */
+struct disk_sm_root {
+	__le64 nr_blocks;
+	__le64 nr_allocated;
+	__le64 bitmap_root;
+	__le64 ref_count_root;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct disk_sm_root) <= SHADOW_SPACE_MAP_ROOT_SIZE,
+	       "space map root fits its field");
 
 void shadow_error_set(struct shadow_error *err, enum shadow_err code,
 		      const char *fmt, ...)
@@ -43,27 +55,12 @@ const char *shadow_err_name(enum shadow_err code)
 		[SHADOW_ERR_GEOMETRY] = "geometry",
 		[SHADOW_ERR_STATE] = "state",
 		[SHADOW_ERR_TOO_SMALL] = "device-too-small",
+		[SHADOW_ERR_BAD_NODE] = "bad-node",
 	};
 
 	if ((size_t)code < sizeof(names) / sizeof(names[0]) && names[code])
 		return names[code];
 	return "unknown";
-}
-
-const char *shadow_block_type_name(uint32_t type)
-{
-	switch (type) {
-	case SHADOW_BLOCK_SB:
-		return "superblock";
-	case SHADOW_BLOCK_SNAP:
-		return "snapshot table";
-	case SHADOW_BLOCK_INDEX:
-		return "index";
-	case SHADOW_BLOCK_RECORD:
-		return "record";
-	default:
-		return "unknown";
-	}
 }
 
 const char *shadow_store_type_name(uint32_t store_type)
@@ -94,60 +91,45 @@ const char *shadow_snap_state_name(uint32_t state)
 	}
 }
 
-bool shadow_block_is_zero(const void *block)
+bool shadow_mem_is_zero(const void *buf, size_t len)
 {
-	const uint8_t *p = block;
+	const uint8_t *p = buf;
 
-	for (size_t i = 0; i < SHADOW_BLOCK_SIZE; i++)
+	for (size_t i = 0; i < len; i++)
 		if (p[i])
 			return false;
 	return true;
 }
 
-int shadow_block_verify(const void *block, uint32_t type, uint64_t blocknr,
-			struct shadow_error *err)
+bool shadow_block_is_zero(const void *block)
 {
-	const struct shadow_block_header *h = block;
-	uint32_t stored = le32toh(h->csum), computed;
-	uint32_t htype = le32toh(h->type);
-	uint64_t hnr = le64toh(h->blocknr);
-
-	if (shadow_block_is_zero(block)) {
-		shadow_error_set(err, SHADOW_ERR_ZERO,
-				 "%s block %" PRIu64 " is all zeroes (never written)",
-				 shadow_block_type_name(type), blocknr);
-		return -EBADMSG;
-	}
-	if (htype != type) {
-		shadow_error_set(err, SHADOW_ERR_BAD_TYPE,
-				 "block %" PRIu64 " has type 0x%08x (%s), expected 0x%08x (%s)",
-				 blocknr, htype, shadow_block_type_name(htype),
-				 type, shadow_block_type_name(type));
-		return -EBADMSG;
-	}
-	computed = shadow_block_csum(block, type);
-	if (stored != computed) {
-		shadow_error_set(err, SHADOW_ERR_BAD_CSUM,
-				 "%s block %" PRIu64 " has a bad checksum: stored 0x%08x, computed 0x%08x",
-				 shadow_block_type_name(type), blocknr, stored, computed);
-		return -EBADMSG;
-	}
-	if (hnr != blocknr) {
-		shadow_error_set(err, SHADOW_ERR_BAD_BLOCKNR,
-				 "%s block %" PRIu64 " says it is block %" PRIu64 " (misplaced write?)",
-				 shadow_block_type_name(type), blocknr, hnr);
-		return -EBADMSG;
-	}
-	return 0;
+	return shadow_mem_is_zero(block, SHADOW_SECTOR_SIZE);
 }
 
-void shadow_block_seal(void *block, uint32_t type, uint64_t blocknr)
+static void sm_root_decode(const uint8_t *p, struct shadow_sm_root *ret)
 {
-	struct shadow_block_header *h = block;
+	struct disk_sm_root d;
 
-	h->type = htole32(type);
-	h->blocknr = htole64(blocknr);
-	h->csum = htole32(shadow_block_csum(block, type));
+	memcpy(&d, p, sizeof(d));
+	*ret = (struct shadow_sm_root) {
+		.nr_blocks = le64toh(d.nr_blocks),
+		.nr_allocated = le64toh(d.nr_allocated),
+		.bitmap_root = le64toh(d.bitmap_root),
+		.ref_count_root = le64toh(d.ref_count_root),
+	};
+}
+
+static void sm_root_encode(uint8_t *p, const struct shadow_sm_root *r)
+{
+	struct disk_sm_root d = {
+		.nr_blocks = htole64(r->nr_blocks),
+		.nr_allocated = htole64(r->nr_allocated),
+		.bitmap_root = htole64(r->bitmap_root),
+		.ref_count_root = htole64(r->ref_count_root),
+	};
+
+	memset(p, 0, SHADOW_SPACE_MAP_ROOT_SIZE);
+	memcpy(p, &d, sizeof(d));
 }
 
 void shadow_sb_decode(const void *block, struct shadow_superblock *ret)
@@ -165,33 +147,33 @@ void shadow_sb_decode(const void *block, struct shadow_superblock *ret)
 		.ro_compat_flags = le64toh(d->ro_compat_flags),
 		.incompat_flags = le64toh(d->incompat_flags),
 		.chunk_sectors = le32toh(d->chunk_sectors),
-		.max_snapshots = le32toh(d->max_snapshots),
+		.flags = le32toh(d->flags),
 		.origin_sectors = le64toh(d->origin_sectors),
 		.nr_origin_chunks = le64toh(d->nr_origin_chunks),
 		.store_sectors = le64toh(d->store_sectors),
-		.snap_table_start = le64toh(d->snap_table_start),
-		.index_start = le64toh(d->index_start),
-		.index_blocks = le64toh(d->index_blocks),
-		.record_start = le64toh(d->record_start),
-		.record_blocks = le64toh(d->record_blocks),
+		.metadata_blocks = le64toh(d->metadata_blocks),
 		.data_start = le64toh(d->data_start),
 		.nr_data_chunks = le64toh(d->nr_data_chunks),
-		.high_water = le64toh(d->high_water),
-		.free_head = le64toh(d->free_head),
-		.free_count = le64toh(d->free_count),
-		.last_seq = le64toh(d->last_seq),
-		.commit_gen = le64toh(d->commit_gen),
 		.format_time = le64toh(d->format_time),
+		.trans_id = le64toh(d->trans_id),
 		.data_limit = le64toh(d->data_limit),
+		.last_seq = le64toh(d->last_seq),
+		.held_root = le64toh(d->held_root),
+		.exception_root = le64toh(d->exception_root),
+		.private_root = le64toh(d->private_root),
+		.snapshot_root = le64toh(d->snapshot_root),
 	};
 	memcpy(ret->uuid, d->uuid, sizeof(ret->uuid));
+	sm_root_decode(d->metadata_space_map_root, &ret->metadata_sm);
+	sm_root_decode(d->data_space_map_root, &ret->data_sm);
 }
 
-void shadow_sb_encode(const struct shadow_superblock *sb, void *block)
+void shadow_sb_encode(const struct shadow_superblock *sb, uint64_t blocknr,
+		      void *block)
 {
 	struct shadow_disk_superblock *d = block;
 
-	memset(block, 0, SHADOW_BLOCK_SIZE);
+	memset(block, 0, SHADOW_MD_BLOCK_SIZE);
 	d->magic = htole64(sb->magic);
 	d->version = htole32(sb->version);
 	d->store_type = htole32(sb->store_type);
@@ -200,32 +182,86 @@ void shadow_sb_encode(const struct shadow_superblock *sb, void *block)
 	d->ro_compat_flags = htole64(sb->ro_compat_flags);
 	d->incompat_flags = htole64(sb->incompat_flags);
 	d->chunk_sectors = htole32(sb->chunk_sectors);
-	d->max_snapshots = htole32(sb->max_snapshots);
+	d->flags = htole32(sb->flags);
 	d->origin_sectors = htole64(sb->origin_sectors);
 	d->nr_origin_chunks = htole64(sb->nr_origin_chunks);
 	d->store_sectors = htole64(sb->store_sectors);
-	d->snap_table_start = htole64(sb->snap_table_start);
-	d->index_start = htole64(sb->index_start);
-	d->index_blocks = htole64(sb->index_blocks);
-	d->record_start = htole64(sb->record_start);
-	d->record_blocks = htole64(sb->record_blocks);
+	d->metadata_blocks = htole64(sb->metadata_blocks);
 	d->data_start = htole64(sb->data_start);
 	d->nr_data_chunks = htole64(sb->nr_data_chunks);
-	d->high_water = htole64(sb->high_water);
-	d->free_head = htole64(sb->free_head);
-	d->free_count = htole64(sb->free_count);
-	d->last_seq = htole64(sb->last_seq);
-	d->commit_gen = htole64(sb->commit_gen);
 	d->format_time = htole64(sb->format_time);
+	d->trans_id = htole64(sb->trans_id);
 	d->data_limit = htole64(sb->data_limit);
-	shadow_block_seal(block, SHADOW_BLOCK_SB, 0);
+	d->last_seq = htole64(sb->last_seq);
+	d->held_root = htole64(sb->held_root);
+	d->exception_root = htole64(sb->exception_root);
+	d->private_root = htole64(sb->private_root);
+	d->snapshot_root = htole64(sb->snapshot_root);
+	sm_root_encode(d->metadata_space_map_root, &sb->metadata_sm);
+	sm_root_encode(d->data_space_map_root, &sb->data_sm);
+	d->hdr.type = htole32(SHADOW_BLOCK_SB);
+	d->hdr.blocknr = htole64(blocknr);
+	d->hdr.csum = htole32(shadow_block_csum(block, SHADOW_MD_BLOCK_SIZE,
+						SHADOW_SB_CSUM_XOR));
 }
 
-uint64_t shadow_sb_data_limit(const struct shadow_superblock *sb)
+int shadow_sb_verify_block(const void *block, uint64_t blocknr,
+			   struct shadow_error *err)
 {
-	if (sb->compat_flags & SHADOW_FEATURE_COMPAT_LIMIT)
-		return sb->data_limit;
-	return sb->nr_data_chunks;
+	const struct shadow_disk_superblock *d = block;
+	uint32_t stored = le32toh(d->hdr.csum), computed;
+	uint32_t type = le32toh(d->hdr.type);
+	uint32_t version = le32toh(d->version);
+	uint64_t magic = le64toh(d->magic);
+
+	if (shadow_mem_is_zero(block, SHADOW_MD_BLOCK_SIZE)) {
+		shadow_error_set(err, SHADOW_ERR_ZERO,
+				 "superblock block %" PRIu64 " is all zeroes", blocknr);
+		return -EBADMSG;
+	}
+	if (magic != SHADOW_MAGIC) {
+		shadow_error_set(err, SHADOW_ERR_BAD_MAGIC,
+				 "bad magic 0x%016" PRIx64 " (expected 0x%016llx \"dsshadow\"): not a dm-shadow store",
+				 magic, (unsigned long long)SHADOW_MAGIC);
+		return -EBADMSG;
+	}
+	if (type != SHADOW_BLOCK_SB) {
+		shadow_error_set(err, SHADOW_ERR_BAD_TYPE,
+				 "superblock has block type 0x%08x, expected 0x%08x",
+				 type, SHADOW_BLOCK_SB);
+		return -EBADMSG;
+	}
+	/*
+	 * Version 1 kept the same first 32 bytes (so we get this far) but
+	 * 512-byte blocks updated in place; nothing of it can be read as
+	 * version 2, and its checksum does not cover the same bytes.
+	 */
+	if (version == 1) {
+		shadow_error_set(err, SHADOW_ERR_BAD_VERSION,
+				 "format version 1 (512-byte blocks updated in place) is not supported by this version; "
+				 "read it with dm-shadow 0.1's shadow-dump, then copy its snapshots out and reformat the store");
+		return -EPROTONOSUPPORT;
+	}
+	if (version < SHADOW_VERSION_MIN || version > SHADOW_VERSION_MAX) {
+		shadow_error_set(err, SHADOW_ERR_BAD_VERSION,
+				 "unsupported format version %u (this build reads versions %u to %u)",
+				 version, SHADOW_VERSION_MIN, SHADOW_VERSION_MAX);
+		return -EPROTONOSUPPORT;
+	}
+	computed = shadow_block_csum(block, SHADOW_MD_BLOCK_SIZE, SHADOW_SB_CSUM_XOR);
+	if (stored != computed) {
+		shadow_error_set(err, SHADOW_ERR_BAD_CSUM,
+				 "superblock block %" PRIu64 " checksum mismatch: stored 0x%08x, computed 0x%08x",
+				 blocknr, stored, computed);
+		return -EBADMSG;
+	}
+	if (le64toh(d->hdr.blocknr) != blocknr) {
+		shadow_error_set(err, SHADOW_ERR_BAD_BLOCKNR,
+				 "superblock block %" PRIu64 " says it is block %" PRIu64 " (misplaced write?)",
+				 blocknr, (uint64_t)le64toh(d->hdr.blocknr));
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 static bool chunk_sectors_ok(uint32_t c)
@@ -234,23 +270,53 @@ static bool chunk_sectors_ok(uint32_t c)
 	       (c & (c - 1)) == 0;
 }
 
+uint64_t shadow_layout_min_sectors(uint32_t chunk_sectors)
+{
+	return shadow_layout_sectors(1, chunk_sectors);
+}
+
+int shadow_layout_solve(struct shadow_layout *l, uint64_t store_sectors,
+			uint32_t chunk_sectors)
+{
+	uint64_t lo = 0, hi;
+
+	if (!chunk_sectors_ok(chunk_sectors) || store_sectors > SHADOW_MAX_SECTORS ||
+	    store_sectors < shadow_layout_min_sectors(chunk_sectors))
+		return -1;
+	/*
+	 * The most chunks n with shadow_layout_sectors(n) <= store_sectors:
+	 * that function grows with n, so bisect.  At most 56 steps, and no
+	 * product overflows for n <= 2^56 / 8.
+	 */
+	hi = store_sectors / chunk_sectors + 1;
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (shadow_layout_sectors(mid, chunk_sectors) <= store_sectors)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	l->metadata_blocks = shadow_layout_md_blocks(lo, chunk_sectors);
+	l->data_start = shadow_layout_sectors(lo, chunk_sectors) - lo * chunk_sectors;
+	l->nr_data_chunks = lo;
+	return 0;
+}
+
 int shadow_sb_init_geometry(struct shadow_superblock *sb)
 {
 	struct shadow_layout l;
 
-	if (!chunk_sectors_ok(sb->chunk_sectors) || sb->max_snapshots == 0 ||
-	    sb->max_snapshots > SHADOW_MAX_SNAPSHOTS || sb->origin_sectors == 0)
+	if (!chunk_sectors_ok(sb->chunk_sectors) || sb->origin_sectors == 0 ||
+	    sb->origin_sectors > SHADOW_MAX_SECTORS)
 		return -EINVAL;
 	sb->nr_origin_chunks = shadow_div_round_up(sb->origin_sectors,
 						   sb->chunk_sectors);
-	if (shadow_layout_compute(&l, sb->store_sectors, sb->nr_origin_chunks,
-				  sb->chunk_sectors, sb->max_snapshots) < 0)
+	if (sb->nr_origin_chunks > SHADOW_MAX_ORIGIN_CHUNKS)
+		return -EINVAL;
+	if (shadow_layout_solve(&l, sb->store_sectors, sb->chunk_sectors) < 0)
 		return -ENOSPC;
-	sb->snap_table_start = l.snap_table_start;
-	sb->index_start = l.index_start;
-	sb->index_blocks = l.index_blocks;
-	sb->record_start = l.record_start;
-	sb->record_blocks = l.record_blocks;
+	sb->metadata_blocks = l.metadata_blocks;
 	sb->data_start = l.data_start;
 	sb->nr_data_chunks = l.nr_data_chunks;
 	return 0;
@@ -268,53 +334,66 @@ int shadow_sb_init_geometry(struct shadow_superblock *sb)
 		}							\
 	} while (0)
 
+/* A root must be a metadata block other than the superblock. */
+static bool root_ok(const struct shadow_superblock *sb, uint64_t b)
+{
+	return b > 0 && b < sb->metadata_blocks;
+}
+
+#define ROOT_FIELD(name, value)						\
+	do {								\
+		if (!root_ok(&sb, (value))) {				\
+			shadow_error_set(err, SHADOW_ERR_STATE,		\
+				name " %" PRIu64 " is outside the metadata area (blocks 1 to %" PRIu64 ")", \
+				(uint64_t)(value), sb.metadata_blocks - 1); \
+			return -EUCLEAN;				\
+		}							\
+	} while (0)
+
+static int validate_sm_root(const struct shadow_superblock *sb,
+			    const struct shadow_sm_root *sm, const char *what,
+			    uint64_t max_blocks, struct shadow_error *err)
+{
+	if (sm->nr_blocks == 0 || sm->nr_blocks > max_blocks) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "%s space map has %" PRIu64 " blocks, expected 1 to %" PRIu64,
+				 what, sm->nr_blocks, max_blocks);
+		return -EUCLEAN;
+	}
+	if (sm->nr_allocated > sm->nr_blocks) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "%s space map has %" PRIu64 " blocks allocated of %" PRIu64,
+				 what, sm->nr_allocated, sm->nr_blocks);
+		return -EUCLEAN;
+	}
+	if (!root_ok(sb, sm->bitmap_root) || !root_ok(sb, sm->ref_count_root)) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "%s space map roots %" PRIu64 " and %" PRIu64 " are not both inside the metadata area (blocks 1 to %" PRIu64 ")",
+				 what, sm->bitmap_root, sm->ref_count_root,
+				 sb->metadata_blocks - 1);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
 int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 		       struct shadow_superblock *ret, struct shadow_error *err)
 {
 	struct shadow_superblock sb;
 	struct shadow_layout l;
-	uint32_t computed;
 	uint64_t unknown;
+	int r;
 
-	if (shadow_block_is_zero(block)) {
+	if (shadow_mem_is_zero(block, SHADOW_MD_BLOCK_SIZE)) {
 		shadow_error_set(err, SHADOW_ERR_ZERO,
 				 "superblock is all zeroes: the store has never been formatted");
 		return -EBADMSG;
 	}
+	r = shadow_sb_verify_block(block, 0, err);
+	if (r < 0)
+		return r;
 	shadow_sb_decode(block, &sb);
 
-	if (sb.magic != SHADOW_MAGIC) {
-		shadow_error_set(err, SHADOW_ERR_BAD_MAGIC,
-				 "bad magic 0x%016" PRIx64 " (expected 0x%016llx \"dsshadow\"): not a dm-shadow store",
-				 sb.magic, (unsigned long long)SHADOW_MAGIC);
-		return -EBADMSG;
-	}
-	if (sb.type != SHADOW_BLOCK_SB) {
-		shadow_error_set(err, SHADOW_ERR_BAD_TYPE,
-				 "superblock has block type 0x%08x (%s), expected 0x%08x",
-				 sb.type, shadow_block_type_name(sb.type),
-				 SHADOW_BLOCK_SB);
-		return -EBADMSG;
-	}
-	if (sb.version < SHADOW_VERSION_MIN || sb.version > SHADOW_VERSION_MAX) {
-		shadow_error_set(err, SHADOW_ERR_BAD_VERSION,
-				 "unsupported format version %u (this build reads versions %u to %u)",
-				 sb.version, SHADOW_VERSION_MIN, SHADOW_VERSION_MAX);
-		return -EPROTONOSUPPORT;
-	}
-	computed = shadow_block_csum(block, SHADOW_BLOCK_SB);
-	if (sb.csum != computed) {
-		shadow_error_set(err, SHADOW_ERR_BAD_CSUM,
-				 "superblock checksum mismatch: stored 0x%08x, computed 0x%08x",
-				 sb.csum, computed);
-		return -EBADMSG;
-	}
-	if (sb.blocknr != 0) {
-		shadow_error_set(err, SHADOW_ERR_BAD_BLOCKNR,
-				 "superblock says it is block %" PRIu64 ", expected 0 (misplaced write?)",
-				 sb.blocknr);
-		return -EBADMSG;
-	}
 	unknown = sb.incompat_flags & ~SHADOW_FEATURE_INCOMPAT_SUPP;
 	if (unknown) {
 		shadow_error_set(err, SHADOW_ERR_INCOMPAT,
@@ -337,14 +416,13 @@ int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 				 SHADOW_MAX_CHUNK_SECTORS);
 		return -EUCLEAN;
 	}
-	if (sb.max_snapshots == 0 || sb.max_snapshots > SHADOW_MAX_SNAPSHOTS) {
+	if (sb.origin_sectors == 0 || sb.origin_sectors > SHADOW_MAX_SECTORS) {
 		shadow_error_set(err, SHADOW_ERR_GEOMETRY,
-				 "max_snapshots %u is out of range 1 to %u",
-				 sb.max_snapshots, SHADOW_MAX_SNAPSHOTS);
+				 "origin of %" PRIu64 " sectors is outside 1 to %llu sectors",
+				 sb.origin_sectors, (unsigned long long)SHADOW_MAX_SECTORS);
 		return -EUCLEAN;
 	}
-	if (sb.origin_sectors == 0 ||
-	    sb.nr_origin_chunks != shadow_div_round_up(sb.origin_sectors, sb.chunk_sectors)) {
+	if (sb.nr_origin_chunks != shadow_div_round_up(sb.origin_sectors, sb.chunk_sectors)) {
 		shadow_error_set(err, SHADOW_ERR_GEOMETRY,
 				 "origin of %" PRIu64 " sectors in %u-sector chunks has %" PRIu64 " chunks, superblock says %" PRIu64,
 				 sb.origin_sectors, sb.chunk_sectors,
@@ -352,18 +430,24 @@ int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 				 sb.nr_origin_chunks);
 		return -EUCLEAN;
 	}
-	if (shadow_layout_compute(&l, sb.store_sectors, sb.nr_origin_chunks,
-				  sb.chunk_sectors, sb.max_snapshots) < 0) {
+	if (sb.nr_origin_chunks > SHADOW_MAX_ORIGIN_CHUNKS) {
 		shadow_error_set(err, SHADOW_ERR_GEOMETRY,
-				 "geometry mismatch: a %" PRIu64 "-sector store cannot hold the metadata of %" PRIu64 " origin chunks and one data chunk",
-				 sb.store_sectors, sb.nr_origin_chunks);
+				 "origin of %" PRIu64 " chunks exceeds the format's %llu",
+				 sb.nr_origin_chunks, (unsigned long long)SHADOW_MAX_ORIGIN_CHUNKS);
 		return -EUCLEAN;
 	}
-	GEOM_FIELD(snap_table_start);
-	GEOM_FIELD(index_start);
-	GEOM_FIELD(index_blocks);
-	GEOM_FIELD(record_start);
-	GEOM_FIELD(record_blocks);
+	if (shadow_layout_solve(&l, sb.store_sectors, sb.chunk_sectors) < 0) {
+		shadow_error_set(err, SHADOW_ERR_GEOMETRY,
+				 sb.store_sectors > SHADOW_MAX_SECTORS ?
+				 "geometry mismatch: a store of %" PRIu64 " sectors is larger than any device (at most %llu)" :
+				 "geometry mismatch: a store of %" PRIu64 " sectors cannot hold the metadata and one data chunk (it needs %llu)",
+				 sb.store_sectors,
+				 sb.store_sectors > SHADOW_MAX_SECTORS ?
+				 (unsigned long long)SHADOW_MAX_SECTORS :
+				 (unsigned long long)shadow_layout_min_sectors(sb.chunk_sectors));
+		return -EUCLEAN;
+	}
+	GEOM_FIELD(metadata_blocks);
 	GEOM_FIELD(data_start);
 	GEOM_FIELD(nr_data_chunks);
 
@@ -374,107 +458,72 @@ int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 		return -ENOSPC;
 	}
 
-	/* Allocation state. */
-	if (sb.high_water > sb.nr_data_chunks) {
-		shadow_error_set(err, SHADOW_ERR_STATE,
-				 "high_water %" PRIu64 " exceeds the %" PRIu64 " data chunks",
-				 sb.high_water, sb.nr_data_chunks);
-		return -EUCLEAN;
-	}
-	if (shadow_sb_data_limit(&sb) == 0 ||
-	    shadow_sb_data_limit(&sb) > sb.nr_data_chunks) {
+	/* Transaction state. */
+	if (sb.data_limit == 0 || sb.data_limit > sb.nr_data_chunks) {
 		shadow_error_set(err, SHADOW_ERR_STATE,
 				 "data limit %" PRIu64 " is outside 1 to the %" PRIu64 " data chunks",
 				 sb.data_limit, sb.nr_data_chunks);
 		return -EUCLEAN;
 	}
-	if (sb.high_water > shadow_sb_data_limit(&sb)) {
+	if (sb.last_seq > SHADOW_MAX_SEQ) {
 		shadow_error_set(err, SHADOW_ERR_STATE,
-				 "high_water %" PRIu64 " exceeds the data limit of %" PRIu64 " chunks",
-				 sb.high_water, sb.data_limit);
+				 "last_seq %" PRIu64 " exceeds the format's %llu",
+				 sb.last_seq, (unsigned long long)SHADOW_MAX_SEQ);
 		return -EUCLEAN;
 	}
-	if (sb.free_count > sb.high_water || sb.free_head > sb.high_water ||
-	    (sb.free_head == 0) != (sb.free_count == 0)) {
+	ROOT_FIELD("exception_root", sb.exception_root);
+	ROOT_FIELD("private_root", sb.private_root);
+	ROOT_FIELD("snapshot_root", sb.snapshot_root);
+	if (sb.held_root)
+		ROOT_FIELD("held_root", sb.held_root);
+	/*
+	 * The metadata space map spans the store device (up to its limit),
+	 * not only the metadata area: the kernel counts every block past the
+	 * area once, so that its allocator never hands one out (see
+	 * dm-shadow-format.h).
+	 */
+	r = validate_sm_root(&sb, &sb.metadata_sm, "metadata",
+			     shadow_metadata_sm_blocks(sb.store_sectors), err);
+	if (r < 0)
+		return r;
+	if (sb.metadata_sm.nr_blocks != shadow_metadata_sm_blocks(sb.store_sectors)) {
 		shadow_error_set(err, SHADOW_ERR_STATE,
-				 "free list head %" PRIu64 " / count %" PRIu64 " inconsistent with high_water %" PRIu64,
-				 sb.free_head, sb.free_count, sb.high_water);
+				 "metadata space map has %" PRIu64 " blocks, a store of %" PRIu64 " sectors gives %llu",
+				 sb.metadata_sm.nr_blocks, sb.store_sectors,
+				 (unsigned long long)shadow_metadata_sm_blocks(sb.store_sectors));
 		return -EUCLEAN;
 	}
+	r = validate_sm_root(&sb, &sb.data_sm, "data", sb.nr_data_chunks, err);
+	if (r < 0)
+		return r;
 
 	*ret = sb;
 	return 0;
 }
 
-void shadow_snap_decode(const void *block, unsigned int i,
-			struct shadow_snapshot *ret)
+void shadow_snap_decode(const void *p, struct shadow_snapshot *ret)
 {
-	const struct shadow_disk_snapshot *d = (const void *)
-		((const uint8_t *)block + sizeof(struct shadow_block_header));
+	struct shadow_disk_snapshot d;
 
+	memcpy(&d, p, sizeof(d));
 	*ret = (struct shadow_snapshot) {
-		.id = le64toh(d[i].id),
-		.seq = le64toh(d[i].seq),
-		.ctime = le64toh(d[i].ctime),
-		.state = le32toh(d[i].state),
-		.flags = le32toh(d[i].flags),
+		.id = le64toh(d.id),
+		.seq = le64toh(d.seq),
+		.ctime = le64toh(d.ctime),
+		.state = le32toh(d.state),
+		.flags = le32toh(d.flags),
 	};
 }
 
-void shadow_snap_encode(void *block, unsigned int i,
-			const struct shadow_snapshot *s)
+void shadow_snap_encode(void *p, const struct shadow_snapshot *s)
 {
-	struct shadow_disk_snapshot *d = (void *)
-		((uint8_t *)block + sizeof(struct shadow_block_header));
-
-	d[i].id = htole64(s->id);
-	d[i].seq = htole64(s->seq);
-	d[i].ctime = htole64(s->ctime);
-	d[i].state = htole32(s->state);
-	d[i].flags = htole32(s->flags);
-}
-
-uint64_t shadow_index_decode(const void *block, unsigned int i)
-{
-	__le64 v;
-
-	memcpy(&v, (const uint8_t *)block + sizeof(struct shadow_block_header) +
-	       i * sizeof(v), sizeof(v));
-	return le64toh(v);
-}
-
-void shadow_index_encode(void *block, unsigned int i, uint64_t head)
-{
-	__le64 v = htole64(head);
-
-	memcpy((uint8_t *)block + sizeof(struct shadow_block_header) +
-	       i * sizeof(v), &v, sizeof(v));
-}
-
-void shadow_record_decode(const void *block, unsigned int i,
-			  struct shadow_record *ret)
-{
-	const struct shadow_disk_record *d = (const void *)
-		((const uint8_t *)block + sizeof(struct shadow_block_header));
-
-	*ret = (struct shadow_record) {
-		.origin_chunk = le64toh(d[i].origin_chunk),
-		.seq = le64toh(d[i].seq),
-		.next = le64toh(d[i].next),
-		.flags = le32toh(d[i].flags),
-		.pad = le32toh(d[i].pad),
+	struct shadow_disk_snapshot d = {
+		.id = htole64(s->id),
+		.seq = htole64(s->seq),
+		.ctime = htole64(s->ctime),
+		.state = htole32(s->state),
+		.flags = htole32(s->flags),
 	};
-}
 
-void shadow_record_encode(void *block, unsigned int i,
-			  const struct shadow_record *r)
-{
-	struct shadow_disk_record *d = (void *)
-		((uint8_t *)block + sizeof(struct shadow_block_header));
-
-	d[i].origin_chunk = htole64(r->origin_chunk);
-	d[i].seq = htole64(r->seq);
-	d[i].next = htole64(r->next);
-	d[i].flags = htole32(r->flags);
-	d[i].pad = htole32(r->pad);
+	memcpy(p, &d, sizeof(d));
 }

@@ -101,7 +101,10 @@ static int copy_word(const struct word *w, char *buf, size_t size)
 	return 0;
 }
 
-/* <metadata_used>/<metadata_blocks> <transaction_id> -|needs_check */
+/*
+ * <metadata_used>/<metadata_blocks> <transaction_id> -|needs_check
+ * -|<held_metadata_root>
+ */
 static int parse_v2_fields(const struct word *w,
 			   struct shadow_origin_status *st)
 {
@@ -113,6 +116,10 @@ static int parse_v2_fields(const struct word *w,
 	if (word_is(&w[2], "needs_check"))
 		st->needs_check = true;
 	else if (!word_is(&w[2], "-"))
+		return -EINVAL;
+	if (!word_is(&w[3], "-") &&
+	    (shadow_parse_decimal(w[3].s, w[3].len, &st->held_root) < 0 ||
+	     !st->held_root))
 		return -EINVAL;
 	st->has_metadata = true;
 	return 0;
@@ -130,7 +137,7 @@ int shadow_parse_origin_status(const char *params,
 		return -EINVAL;
 	/* Fields are only ever appended: those of later versions are skipped. */
 	n = split(params, w, SHADOW_ORIGIN_STATUS_MAX_WORDS);
-	if (n != 6 && n != 7 && n < 10)
+	if (n != 6 && n != 7 && n < 11)
 		return -EINVAL;
 	if (copy_word(&w[0], st.store_type, sizeof(st.store_type)) < 0 ||
 	    parse_u32(w[1].s, w[1].len, &st.chunk_sectors) < 0)
@@ -155,7 +162,7 @@ int shadow_parse_origin_status(const char *params,
 	if (n >= 7 && (shadow_parse_decimal(w[6].s, w[6].len, &st.data_chunks) < 0 ||
 		       st.data_chunks < st.total_chunks))
 		return -EINVAL;
-	if (n >= 10 && parse_v2_fields(&w[7], &st) < 0)
+	if (n >= 11 && parse_v2_fields(&w[7], &st) < 0)
 		return -EINVAL;
 	*ret = st;
 	return 0;

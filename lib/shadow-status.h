@@ -40,6 +40,7 @@ struct shadow_origin_status {
 	uint64_t metadata_blocks;
 	uint64_t transaction_id;
 	bool needs_check;
+	uint64_t held_root;		/* metadata snapshot's block, 0 = none */
 };
 /* The most words a status line may have, later versions' included. */
 #define SHADOW_ORIGIN_STATUS_MAX_WORDS	32

@@ -162,10 +162,6 @@ int shadow_volume_resize(shadow_ctx *ctx, const char *volume, uint64_t max_bytes
 		return r;
 	snprintf(msg, sizeof(msg), "limit %" PRIu64, limit);
 	r = shadow_dm_message(v->dm_name, msg, NULL);
-	if (r == -EBUSY)
-		return ctx_fail(ctx, r,
-				"%s: chunks above that size are in use (by the newest shadow copies); delete shadow copies first, or keep a larger size",
-				what);
 	if (r == -ENOSPC)
 		return ctx_fail(ctx, r, "%s: more than that is in use now", what);
 	if (r < 0)

@@ -49,15 +49,16 @@ START_TEST(test_origin_v2)
 	struct shadow_origin_status st;
 
 	ck_assert_int_eq(shadow_parse_origin_status(
-		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 -", &st), 0);
+		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 - -", &st), 0);
 	ck_assert(st.has_metadata);
 	ck_assert_uint_eq(st.metadata_used, 30);
 	ck_assert_uint_eq(st.metadata_blocks, 256);
 	ck_assert_uint_eq(st.transaction_id, 17);
 	ck_assert(!st.needs_check);
 	ck_assert_int_eq(shadow_parse_origin_status(
-		"cow 8 12/1000 1/8190 0 fail 65000 30/256 18 needs_check later fields", &st), 0);
+		"cow 8 12/1000 1/8190 0 fail 65000 30/256 18 needs_check 9 later", &st), 0);
 	ck_assert(st.needs_check);
+	ck_assert_uint_eq(st.held_root, 9);
 	ck_assert(st.failed);
 	ck_assert_int_eq(shadow_parse_origin_status("cow 8 12/1000 1/8190 0 rw 65000", &st), 0);
 	ck_assert(!st.has_metadata);
@@ -93,9 +94,11 @@ START_TEST(test_origin_bad)
 		"cow 4294967296 1/2 1/8 0 rw",
 		"cow 8 12/1000 1/8190 0 rw 999", "cow 8 12/1000 1/8190 0 rw x",
 		"cow 8 12/1000 1/8190 0 rw 1000 7", "cow 8 12/1000 1/8190 0 rw -1000",
-		"cow 8 12/1000 1/8190 0 rw 1000 7/6 1 -",
-		"cow 8 12/1000 1/8190 0 rw 1000 6/7 x -",
-		"cow 8 12/1000 1/8190 0 rw 1000 6/7 1 needs-check",
+		"cow 8 12/1000 1/8190 0 rw 1000 7/6 1 - -",
+		"cow 8 12/1000 1/8190 0 rw 1000 6/7 x - -",
+		"cow 8 12/1000 1/8190 0 rw 1000 6/7 1 needs-check -",
+		"cow 8 12/1000 1/8190 0 rw 1000 6/7 1 - 0",
+		"cow 8 12/1000 1/8190 0 rw 1000 6/7 1 -",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
