@@ -3,7 +3,9 @@
  * shadow-dump: print (and optionally check) a dm-shadow store offline.
  *
  * Exit codes: 0 ok, 1 usage error, 2 cannot read the store, 3 invalid or
- * corrupt store, 4 --check found inconsistencies.
+ * corrupt store, 4 --check found damage, 5 --check found leaked space and
+ * nothing else (a crash between two commits leaves that; the store is
+ * safe to use).
  *
  * Every function returns 0 or -errno; main() prints the one error message,
  * "shadow-dump: Failed to <what>: <why>", and maps it to an exit code.
@@ -24,6 +26,7 @@
 #define EXIT_READ	2
 #define EXIT_CORRUPT	3
 #define EXIT_INCONSISTENT 4
+#define EXIT_LEAKS	5
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 #define _cleanup_json_ _cleanup_(json_object_putp)
@@ -33,19 +36,20 @@ static void usage(FILE *out)
 	fputs("Usage:\n"
 	      " shadow-dump [options] <store>\n"
 	      "\n"
-	      "Print the superblock, snapshot table and usage of a dm-shadow store\n"
+	      "Print the superblock, snapshots and usage of a dm-shadow store\n"
 	      "(block device or image file), read offline.\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json       print JSON\n"
-	      " -r, --records    also print every allocated exception record\n"
+	      " -r, --records    also print every exception and private chunk\n"
 	      " -c, --check      walk all metadata and check its consistency\n"
 	      "\n"
 	      " -h, --help       display this help\n"
 	      " -V, --version    display version\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 usage error, 2 cannot read the store,\n"
-	      "3 invalid or corrupt store, 4 --check found inconsistencies.\n"
+	      "3 invalid or corrupt store, 4 --check found damage,\n"
+	      "5 --check found leaked space only.\n"
 	      "\n"
 	      "For more details see shadow-dump(8).\n", out);
 }
@@ -84,27 +88,38 @@ struct dump {
 	struct shadow_store *store;
 	const struct shadow_superblock *sb;
 	struct shadow_snapshot *snaps;		/* NULL if unreadable */
-	struct shadow_record *recs;		/* with --records */
+	size_t nsnaps;
+	struct shadow_mapping *maps;		/* with --records */
+	size_t nmaps;
+	bool maps_ok;
 	char snaps_error[256];
-	char recs_error[256];
+	char maps_error[256];
 	/* --check */
 	bool checked;
 	struct shadow_check_result check;
-	json_object *problems;			/* array of strings */
+	json_object *problems;			/* array of strings: damage */
+	json_object *leaks;			/* array of strings */
 };
 
-static void on_problem(void *userdata, const char *msg)
+static void on_finding(void *userdata, enum shadow_finding kind, const char *msg)
 {
 	struct dump *d = userdata;
 
-	json_object_array_add(d->problems, json_object_new_string(msg));
+	json_object_array_add(kind == SHADOW_FINDING_LEAK ? d->leaks : d->problems,
+			      json_object_new_string(msg));
+}
+
+static const char *check_result(const struct shadow_check_result *c)
+{
+	if (c->problems)
+		return "DAMAGED";
+	return c->leaked ? "leaks only" : "clean";
 }
 
 static void print_text(const struct dump *d)
 {
 	const struct shadow_superblock *sb = d->sb;
 	char uuid[37], when[64];
-	uint64_t nsnaps = 0;
 
 	format_uuid(sb->uuid, uuid);
 	format_time(sb->format_time, when, sizeof(when));
@@ -116,50 +131,44 @@ static void print_text(const struct dump *d)
 	       sb->compat_flags, sb->ro_compat_flags, sb->incompat_flags);
 	if (sb->ro_compat_flags & ~SHADOW_FEATURE_RO_COMPAT_SUPP)
 		printf("  (unknown ro_compat features: writable use needs a newer dm-shadow)\n");
+	printf("  flags              0x%x%s\n", sb->flags,
+	       sb->flags & SHADOW_SB_NEEDS_CHECK ? " (needs_check: run shadow-dump --check)" : "");
 	printf("  chunk size         %u sectors (%u bytes)\n",
-	       sb->chunk_sectors, sb->chunk_sectors << SHADOW_BLOCK_SHIFT);
+	       sb->chunk_sectors, sb->chunk_sectors * 512);
 	printf("  origin             %" PRIu64 " sectors, %" PRIu64 " chunks\n",
 	       sb->origin_sectors, sb->nr_origin_chunks);
 	printf("  store              %" PRIu64 " sectors (device %" PRIu64 " sectors)\n",
 	       sb->store_sectors, shadow_store_dev_sectors(d->store));
-	printf("  snapshot table     block %" PRIu64 ", %" PRIu64 " blocks, max %u snapshots\n",
-	       sb->snap_table_start, sb->index_start - sb->snap_table_start,
-	       sb->max_snapshots);
-	printf("  index              block %" PRIu64 ", %" PRIu64 " blocks\n",
-	       sb->index_start, sb->index_blocks);
-	printf("  records            block %" PRIu64 ", %" PRIu64 " blocks\n",
-	       sb->record_start, sb->record_blocks);
+	printf("  metadata           %" PRIu64 " blocks of %d bytes\n",
+	       sb->metadata_blocks, SHADOW_MD_BLOCK_SIZE);
 	printf("  data               sector %" PRIu64 ", %" PRIu64 " chunks\n",
 	       sb->data_start, sb->nr_data_chunks);
-	printf("  data limit         %" PRIu64 " chunks%s\n", shadow_sb_data_limit(sb),
-	       !(sb->compat_flags & SHADOW_FEATURE_COMPAT_LIMIT) ? " (none stored: the whole store)" :
-	       shadow_sb_data_limit(sb) == sb->nr_data_chunks ? " (the whole store)" : "");
+	printf("  data limit         %" PRIu64 " chunks%s\n", sb->data_limit,
+	       sb->data_limit == sb->nr_data_chunks ? " (the whole store)" : "");
 	printf("  last seq           %" PRIu64 "\n", sb->last_seq);
-	printf("  commit generation  %" PRIu64 "\n", sb->commit_gen);
+	printf("  transaction        %" PRIu64 "\n", sb->trans_id);
+	printf("  roots              snapshots %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 ", held %" PRIu64 "\n",
+	       sb->snapshot_root, sb->exception_root, sb->private_root, sb->held_root);
 	printf("  formatted          %s\n", when);
 
 	if (d->snaps) {
-		for (uint32_t i = 0; i < sb->max_snapshots; i++)
-			nsnaps += d->snaps[i].state != SHADOW_SNAP_FREE;
-		printf("snapshots: %" PRIu64 " of %u\n", nsnaps, sb->max_snapshots);
-		if (nsnaps)
-			printf("  %5s %20s %10s %-8s %-14s %s\n",
-			       "SLOT", "ID", "SEQ", "STATE", "FLAGS", "CTIME");
-		for (uint32_t i = 0; i < sb->max_snapshots; i++) {
+		printf("snapshots: %zu of %d\n", d->nsnaps, SHADOW_MAX_SNAPSHOTS);
+		if (d->nsnaps)
+			printf("  %20s %10s %-8s %-14s %s\n",
+			       "ID", "SEQ", "STATE", "FLAGS", "CTIME");
+		for (size_t i = 0; i < d->nsnaps; i++) {
 			const struct shadow_snapshot *s = &d->snaps[i];
 			const char *state = shadow_snap_state_name(s->state);
 			char flags[32], ctime[64], st[16];
 
-			if (s->state == SHADOW_SNAP_FREE)
-				continue;
 			if (!state) {
 				snprintf(st, sizeof(st), "?%u", s->state);
 				state = st;
 			}
 			format_snap_flags(s->flags, flags, sizeof(flags));
 			format_time(s->ctime, ctime, sizeof(ctime));
-			printf("  %5u %20" PRIu64 " %10" PRIu64 " %-8s %-14s %s\n",
-			       i, s->id, s->seq, state, flags, ctime);
+			printf("  %20" PRIu64 " %10" PRIu64 " %-8s %-14s %s\n",
+			       s->id, s->seq, state, flags, ctime);
 		}
 	} else {
 		printf("snapshots: unreadable: %s\n", d->snaps_error);
@@ -167,56 +176,69 @@ static void print_text(const struct dump *d)
 
 	printf("usage:\n");
 	printf("  data chunks        %" PRIu64 "\n", sb->nr_data_chunks);
-	printf("  limit              %" PRIu64 "\n", shadow_sb_data_limit(sb));
-	printf("  allocated          %" PRIu64 " (high water)\n", sb->high_water);
-	printf("  in use             %" PRIu64 "\n", sb->high_water - sb->free_count);
-	printf("  on free list       %" PRIu64 "\n", sb->free_count);
-	printf("  never allocated    %" PRIu64 "\n", sb->nr_data_chunks - sb->high_water);
+	printf("  limit              %" PRIu64 "\n", sb->data_limit);
+	printf("  in use             %" PRIu64 "\n", sb->data_sm.nr_allocated);
+	printf("  free               %" PRIu64 "\n", sb->data_limit > sb->data_sm.nr_allocated ?
+	       sb->data_limit - sb->data_sm.nr_allocated : 0);
+	printf("  metadata blocks    %" PRIu64 " of %" PRIu64 "\n",
+	       sb->metadata_sm.nr_allocated, sb->metadata_sm.nr_blocks);
 
 	if (d->args->records) {
-		if (d->recs || sb->high_water == 0) {
-			printf("records: %" PRIu64 "\n", sb->high_water);
-			if (sb->high_water)
-				printf("  %10s %12s %10s %10s %s\n",
-				       "RECORD", "ORIGIN-CHUNK", "SEQ", "NEXT", "FLAGS");
-			for (uint64_t n = 0; n < sb->high_water; n++) {
-				const struct shadow_record *r = &d->recs[n];
-				char next[24] = "-";
+		if (d->maps_ok) {
+			printf("records: %zu\n", d->nmaps);
+			if (d->nmaps)
+				printf("  %12s %10s %12s %s\n", "ORIGIN-CHUNK", "SEQ", "DATA-CHUNK", "KIND");
+			for (size_t i = 0; i < d->nmaps; i++) {
+				const struct shadow_mapping *m = &d->maps[i];
 
-				if (r->next)
-					snprintf(next, sizeof(next), "%" PRIu64, r->next - 1);
-				printf("  %10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10s %s%s%s\n",
-				       n, r->origin_chunk, r->seq, next,
-				       r->flags & SHADOW_REC_USED ? "used" : "free",
-				       r->flags & SHADOW_REC_PRIVATE ? ",private" : "",
-				       r->flags & ~(SHADOW_REC_USED | SHADOW_REC_PRIVATE) ? ",unknown" : "");
+				printf("  %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %s\n",
+				       m->origin_chunk, m->seq, m->data_chunk,
+				       m->private ? "private" : "exception");
 			}
 		} else {
-			printf("records: unreadable: %s\n", d->recs_error);
+			printf("records: unreadable: %s\n", d->maps_error);
 		}
 	}
 
 	if (d->checked) {
 		size_t n = json_object_array_length(d->problems);
+		size_t nl = json_object_array_length(d->leaks);
 
 		printf("check:\n");
-		printf("  used               %" PRIu64 "\n", d->check.used);
-		printf("  free               %" PRIu64 "\n", d->check.free);
-		printf("  leaked             %" PRIu64 "\n", d->check.leaked);
-		printf("  never allocated    %" PRIu64 "\n", d->check.unallocated);
-		printf("  chains             %" PRIu64 "\n", d->check.chains);
-		printf("  unwritten blocks   %" PRIu64 "\n", d->check.unwritten_blocks);
+		printf("  snapshots          %" PRIu64 "\n", d->check.snapshots);
+		printf("  exceptions         %" PRIu64 "\n", d->check.exceptions);
+		printf("  private chunks     %" PRIu64 "\n", d->check.private_chunks);
+		printf("  data chunks used   %" PRIu64 "\n", d->check.data_used);
+		printf("  metadata used      %" PRIu64 "\n", d->check.metadata_used);
+		printf("  leaked             %" PRIu64 " (%" PRIu64 " data chunks, %" PRIu64 " metadata blocks)\n",
+		       d->check.leaked, d->check.leaked_data, d->check.leaked_metadata);
 		printf("  bad blocks         %" PRIu64 "\n", d->check.bad_blocks);
+		if (d->check.needs_check)
+			printf("  needs_check        set\n");
 		for (size_t i = 0; i < n; i++)
 			printf("  problem: %s\n",
 			       json_object_get_string(json_object_array_get_idx(d->problems, i)));
-		printf("  result             %s (%" PRIu64 " problems)\n",
-		       d->check.problems ? "INCONSISTENT" : "clean", d->check.problems);
+		for (size_t i = 0; i < nl; i++)
+			printf("  leak: %s\n",
+			       json_object_get_string(json_object_array_get_idx(d->leaks, i)));
+		printf("  result             %s (%" PRIu64 " problems, %" PRIu64 " leaked)\n",
+		       check_result(&d->check), d->check.problems, d->check.leaked);
 	}
 }
 
 #define JADD(o, k, v) json_object_object_add((o), (k), (v))
 #define JU64(v) json_object_new_uint64(v)
+
+static json_object *sm_json(const struct shadow_sm_root *sm)
+{
+	json_object *o = json_object_new_object();
+
+	JADD(o, "nr_blocks", JU64(sm->nr_blocks));
+	JADD(o, "nr_allocated", JU64(sm->nr_allocated));
+	JADD(o, "bitmap_root", JU64(sm->bitmap_root));
+	JADD(o, "ref_count_root", JU64(sm->ref_count_root));
+	return o;
+}
 
 static json_object *build_json(const struct dump *d)
 {
@@ -235,38 +257,35 @@ static json_object *build_json(const struct dump *d)
 	JADD(o, "compat_flags", JU64(sb->compat_flags));
 	JADD(o, "ro_compat_flags", JU64(sb->ro_compat_flags));
 	JADD(o, "incompat_flags", JU64(sb->incompat_flags));
+	JADD(o, "flags", JU64(sb->flags));
+	JADD(o, "needs_check", json_object_new_boolean(!!(sb->flags & SHADOW_SB_NEEDS_CHECK)));
 	JADD(o, "chunk_sectors", JU64(sb->chunk_sectors));
-	JADD(o, "max_snapshots", JU64(sb->max_snapshots));
 	JADD(o, "origin_sectors", JU64(sb->origin_sectors));
 	JADD(o, "nr_origin_chunks", JU64(sb->nr_origin_chunks));
 	JADD(o, "store_sectors", JU64(sb->store_sectors));
 	JADD(o, "device_sectors", JU64(shadow_store_dev_sectors(d->store)));
-	JADD(o, "snap_table_start", JU64(sb->snap_table_start));
-	JADD(o, "index_start", JU64(sb->index_start));
-	JADD(o, "index_blocks", JU64(sb->index_blocks));
-	JADD(o, "record_start", JU64(sb->record_start));
-	JADD(o, "record_blocks", JU64(sb->record_blocks));
+	JADD(o, "metadata_blocks", JU64(sb->metadata_blocks));
 	JADD(o, "data_start", JU64(sb->data_start));
 	JADD(o, "nr_data_chunks", JU64(sb->nr_data_chunks));
-	JADD(o, "data_limit", JU64(shadow_sb_data_limit(sb)));
-	JADD(o, "high_water", JU64(sb->high_water));
-	JADD(o, "free_head", JU64(sb->free_head));
-	JADD(o, "free_count", JU64(sb->free_count));
+	JADD(o, "data_limit", JU64(sb->data_limit));
 	JADD(o, "last_seq", JU64(sb->last_seq));
-	JADD(o, "commit_gen", JU64(sb->commit_gen));
+	JADD(o, "trans_id", JU64(sb->trans_id));
 	JADD(o, "format_time", JU64(sb->format_time));
+	JADD(o, "held_root", JU64(sb->held_root));
+	JADD(o, "exception_root", JU64(sb->exception_root));
+	JADD(o, "private_root", JU64(sb->private_root));
+	JADD(o, "snapshot_root", JU64(sb->snapshot_root));
+	JADD(o, "metadata_space_map", sm_json(&sb->metadata_sm));
+	JADD(o, "data_space_map", sm_json(&sb->data_sm));
 	JADD(root, "superblock", o);
 
 	if (d->snaps) {
 		a = json_object_new_array();
-		for (uint32_t i = 0; i < sb->max_snapshots; i++) {
+		for (size_t i = 0; i < d->nsnaps; i++) {
 			const struct shadow_snapshot *s = &d->snaps[i];
 			const char *state = shadow_snap_state_name(s->state);
 
-			if (s->state == SHADOW_SNAP_FREE)
-				continue;
 			o = json_object_new_object();
-			JADD(o, "slot", JU64(i));
 			JADD(o, "id", JU64(s->id));
 			JADD(o, "seq", JU64(s->seq));
 			JADD(o, "state", state ? json_object_new_string(state) : JU64(s->state));
@@ -284,48 +303,52 @@ static json_object *build_json(const struct dump *d)
 
 	o = json_object_new_object();
 	JADD(o, "data_chunks", JU64(sb->nr_data_chunks));
-	JADD(o, "limit", JU64(shadow_sb_data_limit(sb)));
-	JADD(o, "allocated", JU64(sb->high_water));
-	JADD(o, "in_use", JU64(sb->high_water - sb->free_count));
-	JADD(o, "free", JU64(sb->free_count));
-	JADD(o, "never_allocated", JU64(sb->nr_data_chunks - sb->high_water));
+	JADD(o, "limit", JU64(sb->data_limit));
+	JADD(o, "in_use", JU64(sb->data_sm.nr_allocated));
+	JADD(o, "free", JU64(sb->data_limit > sb->data_sm.nr_allocated ?
+			     sb->data_limit - sb->data_sm.nr_allocated : 0));
+	JADD(o, "metadata_used", JU64(sb->metadata_sm.nr_allocated));
+	JADD(o, "metadata_total", JU64(sb->metadata_sm.nr_blocks));
 	JADD(root, "usage", o);
 
 	if (d->args->records) {
-		if (d->recs || sb->high_water == 0) {
+		if (d->maps_ok) {
 			a = json_object_new_array();
-			for (uint64_t n = 0; n < sb->high_water; n++) {
-				const struct shadow_record *r = &d->recs[n];
+			for (size_t i = 0; i < d->nmaps; i++) {
+				const struct shadow_mapping *m = &d->maps[i];
 
 				o = json_object_new_object();
-				JADD(o, "record", JU64(n));
-				JADD(o, "origin_chunk", JU64(r->origin_chunk));
-				JADD(o, "seq", JU64(r->seq));
-				JADD(o, "next", r->next ? JU64(r->next - 1) : NULL);
-				JADD(o, "used", json_object_new_boolean(!!(r->flags & SHADOW_REC_USED)));
-				JADD(o, "private", json_object_new_boolean(!!(r->flags & SHADOW_REC_PRIVATE)));
-				JADD(o, "flags", JU64(r->flags));
+				JADD(o, "origin_chunk", JU64(m->origin_chunk));
+				JADD(o, "seq", JU64(m->seq));
+				JADD(o, "data_chunk", JU64(m->data_chunk));
+				JADD(o, "private", json_object_new_boolean(m->private));
 				json_object_array_add(a, o);
 			}
 			JADD(root, "records", a);
 		} else {
 			JADD(root, "records", NULL);
-			JADD(root, "records_error", json_object_new_string(d->recs_error));
+			JADD(root, "records_error", json_object_new_string(d->maps_error));
 		}
 	}
 
 	if (d->checked) {
 		o = json_object_new_object();
-		JADD(o, "consistent", json_object_new_boolean(d->check.problems == 0));
-		JADD(o, "used", JU64(d->check.used));
-		JADD(o, "free", JU64(d->check.free));
+		JADD(o, "consistent", json_object_new_boolean(d->check.problems == 0 &&
+							      d->check.leaked == 0));
+		JADD(o, "result", json_object_new_string(check_result(&d->check)));
+		JADD(o, "snapshots", JU64(d->check.snapshots));
+		JADD(o, "exceptions", JU64(d->check.exceptions));
+		JADD(o, "private_chunks", JU64(d->check.private_chunks));
+		JADD(o, "data_used", JU64(d->check.data_used));
+		JADD(o, "metadata_used", JU64(d->check.metadata_used));
 		JADD(o, "leaked", JU64(d->check.leaked));
-		JADD(o, "never_allocated", JU64(d->check.unallocated));
-		JADD(o, "chains", JU64(d->check.chains));
-		JADD(o, "unwritten_blocks", JU64(d->check.unwritten_blocks));
+		JADD(o, "leaked_data", JU64(d->check.leaked_data));
+		JADD(o, "leaked_metadata", JU64(d->check.leaked_metadata));
 		JADD(o, "bad_blocks", JU64(d->check.bad_blocks));
+		JADD(o, "needs_check", json_object_new_boolean(d->check.needs_check));
 		JADD(o, "problem_count", JU64(d->check.problems));
 		JADD(o, "problems", json_object_get(d->problems));
+		JADD(o, "leaks", json_object_get(d->leaks));
 		JADD(root, "check", o);
 	}
 	return root;
@@ -335,8 +358,8 @@ int main(int argc, char *argv[])
 {
 	_cleanup_store_ struct shadow_store *store = NULL;
 	_cleanup_free_ struct shadow_snapshot *snaps = NULL;
-	_cleanup_free_ struct shadow_record *recs = NULL;
-	_cleanup_json_ json_object *problems = NULL;
+	_cleanup_free_ struct shadow_mapping *maps = NULL;
+	_cleanup_json_ json_object *problems = NULL, *leaks = NULL;
 	struct shadow_error err = {};
 	struct dump_args args;
 	struct dump d = {};
@@ -378,11 +401,11 @@ int main(int argc, char *argv[])
 	d.store = store;
 	d.sb = shadow_store_sb(store);
 
-	/* Without --check an unreadable table is fatal; with it, a finding. */
-	r = shadow_store_load_snapshots(store, &snaps, &err);
+	/* Without --check an unreadable tree is fatal; with it, a finding. */
+	r = shadow_store_load_snapshots(store, &snaps, &d.nsnaps, &err);
 	if (r < 0) {
 		if (!args.check || r != -EBADMSG) {
-			fprintf(stderr, "shadow-dump: Failed to read the snapshot table of %s: %s\n",
+			fprintf(stderr, "shadow-dump: Failed to read the snapshot tree of %s: %s\n",
 				args.store, r == -EBADMSG || err.code == SHADOW_ERR_IO ? err.msg : strerror(-r));
 			return r == -EBADMSG ? EXIT_CORRUPT : EXIT_READ;
 		}
@@ -391,22 +414,25 @@ int main(int argc, char *argv[])
 	d.snaps = snaps;
 
 	if (args.records) {
-		r = shadow_store_load_records(store, &recs, &err);
+		r = shadow_store_load_mappings(store, &maps, &d.nmaps, &err);
 		if (r < 0) {
 			if (!args.check || r != -EBADMSG) {
-				fprintf(stderr, "shadow-dump: Failed to read the records of %s: %s\n",
+				fprintf(stderr, "shadow-dump: Failed to read the exceptions of %s: %s\n",
 					args.store, r == -EBADMSG || err.code == SHADOW_ERR_IO ? err.msg : strerror(-r));
 				return r == -EBADMSG ? EXIT_CORRUPT : EXIT_READ;
 			}
-			snprintf(d.recs_error, sizeof(d.recs_error), "%s", err.msg);
+			snprintf(d.maps_error, sizeof(d.maps_error), "%s", err.msg);
 		}
-		d.recs = recs;
+		d.maps = maps;
+		d.maps_ok = r >= 0;
 	}
 
 	if (args.check) {
 		problems = json_object_new_array();
+		leaks = json_object_new_array();
 		d.problems = problems;
-		r = shadow_store_check(store, on_problem, &d, &d.check);
+		d.leaks = leaks;
+		r = shadow_store_check(store, on_finding, &d, &d.check);
 		if (r < 0) {
 			fprintf(stderr, "shadow-dump: Failed to check %s: %s\n",
 				args.store, strerror(-r));
@@ -432,6 +458,11 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "shadow-dump: Failed to check %s: %" PRIu64 " inconsistencies found\n",
 			args.store, d.check.problems);
 		return EXIT_INCONSISTENT;
+	}
+	if (d.checked && d.check.leaked) {
+		fprintf(stderr, "shadow-dump: Failed to check %s: %" PRIu64 " leaked blocks found (no other problem)\n",
+			args.store, d.check.leaked);
+		return EXIT_LEAKS;
 	}
 	return 0;
 }

@@ -6,8 +6,6 @@
  */
 #include "crc32c.h"
 
-#include "dm-shadow-format.h"
-
 #define CRC32C_POLY_REFLECTED 0x82F63B78U
 
 static uint32_t crc32c_table[256];
@@ -40,8 +38,7 @@ uint32_t shadow_crc32c(uint32_t seed, const void *buf, size_t len)
 	return crc;
 }
 
-uint32_t shadow_block_csum(const void *block, uint32_t type)
+uint32_t shadow_block_csum(const void *block, size_t len, uint32_t xor)
 {
-	return shadow_crc32c(0xffffffffU, (const uint8_t *)block + 4,
-			     SHADOW_BLOCK_SIZE - 4) ^ type;
+	return shadow_crc32c(0xffffffffU, (const uint8_t *)block + 4, len - 4) ^ xor;
 }

@@ -14,9 +14,10 @@
 uint32_t shadow_crc32c(uint32_t seed, const void *buf, size_t len);
 
 /*
- * Checksum of one 512-byte metadata block of type @type, exactly as the
- * kernel computes it: crc32c(~0) over bytes 4..511, xored with the type.
+ * Checksum of one metadata block of @len bytes, exactly as the kernel
+ * (dm-persistent-data's dm_bm_checksum()) computes it: crc32c(~0) over
+ * bytes 4..len-1, xored with @xor, the block type's constant.
  */
-uint32_t shadow_block_csum(const void *block, uint32_t type);
+uint32_t shadow_block_csum(const void *block, size_t len, uint32_t xor);
 
 #endif

@@ -1,19 +1,72 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shadow-check.h"
 
-/* Individual messages past this many are counted, not reported. */
+/* Individual findings past this many (of each kind) are counted, not passed. */
 #define MAX_REPORTED 100
 
+/* What a metadata block was first reached as. */
+enum kind {
+	K_NONE = 0,
+	K_SB,
+	K_HELD,
+	K_SNAP,
+	K_EXC,
+	K_PRIV,
+	K_MSM_INDEX,
+	K_MSM_BITMAP,
+	K_MSM_REF,
+	K_DSM_INDEX,
+	K_DSM_BITMAP,
+	K_DSM_REF,
+};
+
+static const char *const kind_names[] = {
+	[K_NONE] = "unused",
+	[K_SB] = "the superblock",
+	[K_HELD] = "the metadata snapshot",
+	[K_SNAP] = "a snapshot tree node",
+	[K_EXC] = "an exception tree node",
+	[K_PRIV] = "a private tree node",
+	[K_MSM_INDEX] = "the metadata space map index",
+	[K_MSM_BITMAP] = "a metadata space map bitmap",
+	[K_MSM_REF] = "a metadata space map ref count node",
+	[K_DSM_INDEX] = "a data space map index node",
+	[K_DSM_BITMAP] = "a data space map bitmap",
+	[K_DSM_REF] = "a data space map ref count node",
+};
+
 enum {
-	MARK_NONE = 0,
-	MARK_USED,
-	MARK_FREE,
-	MARK_BAD,		/* in a record block that failed verification */
+	STATE_NEW = 0,
+	STATE_ON_PATH,		/* an ancestor of the node being read */
+	STATE_DONE,
+};
+
+/* A data chunk a leaf entry uses. */
+struct dref {
+	uint64_t chunk;
+	uint64_t key;
+	bool private;
+	bool live;		/* from the live trees, not only the held ones */
+};
+
+/* An entry of a ref count btree: a count of 3 or more. */
+struct refc {
+	uint64_t block;
+	uint32_t count;
+	bool consumed;		/* its bitmap entry says 3 */
+};
+
+struct vec {
+	void *v;
+	size_t n, cap, size;
 };
 
 struct checker {
@@ -22,49 +75,188 @@ struct checker {
 	shadow_problem_fn fn;
 	void *userdata;
 	struct shadow_check_result res;
-	struct shadow_record *recs;	/* high_water entries */
-	uint8_t *mark;			/* high_water entries */
-	uint64_t *seqs;			/* sorted seqs of live snapshots */
-	size_t nr_seqs;
+	uint64_t leak_findings;
+	uint64_t nblocks;		/* metadata_blocks: where trees may point */
+	uint64_t sm_blocks;		/* the metadata space map's nr_blocks */
+	uint32_t *md_expected;		/* references found, per sm_blocks block */
+	uint8_t *md_kind;
+	uint8_t *md_state;
+	bool held;			/* walking the metadata snapshot's trees */
+	bool oom;			/* a vec_push() failed */
+	struct vec drefs;		/* struct dref */
+	struct vec seqs;		/* uint64_t, live snapshots' sequences */
+	struct vec refcs;		/* struct refc, of the space map being read */
+	struct vec index;		/* struct pd_index_entry, data space map */
+	uint8_t *index_present;
 };
 
-static void _printf_(2, 3) problem(struct checker *c, const char *fmt, ...)
+/* The header's helpers return __u64, which is not uint64_t for printf. */
+static uint64_t key_chunk(uint64_t key)
 {
+	return shadow_exc_key_chunk(key);
+}
+
+static uint64_t key_seq(uint64_t key)
+{
+	return shadow_exc_key_seq(key);
+}
+
+typedef void (*visit_fn)(struct checker *c, uint64_t key, const void *value);
+
+static void _printf_(3, 4) finding(struct checker *c, enum shadow_finding kind,
+				   const char *fmt, ...)
+{
+	uint64_t n = kind == SHADOW_FINDING_DAMAGE ? ++c->res.problems : ++c->leak_findings;
 	char msg[320];
 	va_list ap;
 
-	c->res.problems++;
 	if (!c->fn)
 		return;
-	if (c->res.problems > MAX_REPORTED) {
-		if (c->res.problems == MAX_REPORTED + 1)
-			c->fn(c->userdata, "more problems found; only the first 100 are shown");
+	if (n > MAX_REPORTED) {
+		if (n == MAX_REPORTED + 1)
+			c->fn(c->userdata, kind,
+			      kind == SHADOW_FINDING_DAMAGE ?
+			      "more problems found; only the first 100 are shown" :
+			      "more leaks found; only the first 100 are shown");
 		return;
 	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	c->fn(c->userdata, msg);
+	c->fn(c->userdata, kind, msg);
 }
 
-/* Read and verify one block; 0 ok, 1 unwritten (zeroed), -EBADMSG bad. */
-static int check_block(struct checker *c, uint64_t blocknr, uint32_t type,
-		       void *buf)
+#define damage(c, ...) finding((c), SHADOW_FINDING_DAMAGE, __VA_ARGS__)
+#define leak(c, ...) finding((c), SHADOW_FINDING_LEAK, __VA_ARGS__)
+
+static void *vec_push(struct checker *c, struct vec *v)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		void *p = reallocarray(v->v, cap, v->size);
+
+		if (!p) {
+			c->oom = true;
+			return NULL;
+		}
+		v->v = p;
+		v->cap = cap;
+	}
+	return (uint8_t *)v->v + v->n++ * v->size;
+}
+
+/*
+ * Count one reference to metadata block @b, reached as @kind.  True when
+ * this is the first time, so the caller reads it and follows what it
+ * points at; later references only count.
+ */
+static bool ref_block(struct checker *c, uint64_t b, enum kind kind,
+		      const char *from)
+{
+	if (b == 0 || b >= c->nblocks) {
+		damage(c, "%s points to block %" PRIu64 " for %s, outside the metadata area (blocks 1 to %" PRIu64 ")",
+		       from, b, kind_names[kind], c->nblocks - 1);
+		return false;
+	}
+	if (c->md_expected[b] < UINT32_MAX)
+		c->md_expected[b]++;
+	if (c->md_kind[b] == K_NONE) {
+		c->md_kind[b] = kind;
+		return true;
+	}
+	if (c->md_kind[b] != kind)
+		damage(c, "block %" PRIu64 " is used as %s and as %s",
+		       b, kind_names[c->md_kind[b]], kind_names[kind]);
+	else if (c->md_state[b] == STATE_ON_PATH)
+		damage(c, "btree loop: block %" PRIu64 " (%s) is its own ancestor",
+		       b, kind_names[kind]);
+	else if (!c->sb->held_root)
+		damage(c, "block %" PRIu64 " (%s) is reached twice, but without a metadata snapshot no block is shared",
+		       b, kind_names[kind]);
+	return false;
+}
+
+static int read_block(struct checker *c, uint64_t b, uint8_t *buf)
 {
 	struct shadow_error err = {};
+
+	return shadow_store_read_block(c->store, b, buf, &err);
+}
+
+/*
+ * Walk the subtree at @b (keys in [lo, hi]), reached from @from.  Only a
+ * read error stops the walk; every other problem is a finding.
+ */
+static int walk_node(struct checker *c, uint64_t b, enum kind kind,
+		     uint32_t value_size, uint64_t lo, uint64_t hi,
+		     unsigned int depth, visit_fn visit, const char *from)
+{
+	_cleanup_free_ uint8_t *block = NULL;
+	struct shadow_error err = {};
+	struct pd_node_header h;
+	char here[64];
 	int r;
 
-	r = shadow_store_read_block(c->store, blocknr, type, buf, &err);
-	if (r == 1) {
-		c->res.unwritten_blocks++;
-		return 1;
+	if (!ref_block(c, b, kind, from))
+		return 0;
+	if (depth >= SHADOW_BTREE_MAX_DEPTH) {
+		damage(c, "%s %" PRIu64 " is deeper than %d levels",
+		       kind_names[kind], b, SHADOW_BTREE_MAX_DEPTH);
+		return 0;
 	}
-	if (r == -EBADMSG) {
-		c->res.bad_blocks++;
-		problem(c, "%s", err.msg);
+	block = malloc(PD_BLOCK_SIZE);
+	if (!block)
+		return -ENOMEM;
+	r = read_block(c, b, block);
+	if (r < 0)
 		return r;
+	if (pd_node_verify(block, b, value_size, &h, &err) < 0) {
+		c->res.bad_blocks++;
+		damage(c, "%s (%s)", err.msg, kind_names[kind]);
+		return 0;
 	}
+	if (h.nr_entries == 0 && (h.flags == PD_INTERNAL_NODE || depth > 0)) {
+		damage(c, "btree node %" PRIu64 " (%s) is empty but not a root leaf",
+		       b, kind_names[kind]);
+		return 0;
+	}
+	for (uint32_t i = 0; i < h.nr_entries; i++) {
+		uint64_t key = pd_node_key(block, i);
+
+		if (key < lo || key > hi) {
+			damage(c, "btree node %" PRIu64 " (%s): key %" PRIu64 " is outside its parent's range %" PRIu64 " to %" PRIu64,
+			       b, kind_names[kind], key, lo, hi);
+			return 0;
+		}
+		if (i > 0 && key <= pd_node_key(block, i - 1)) {
+			damage(c, "btree node %" PRIu64 " (%s): key %" PRIu64 " does not ascend after %" PRIu64,
+			       b, kind_names[kind], key, pd_node_key(block, i - 1));
+			return 0;
+		}
+	}
+
+	c->md_state[b] = STATE_ON_PATH;
+	snprintf(here, sizeof(here), "btree node %" PRIu64, b);
+	for (uint32_t i = 0; i < h.nr_entries && r >= 0; i++) {
+		uint64_t key = pd_node_key(block, i);
+
+		if (h.flags == PD_LEAF_NODE) {
+			if (visit)
+				visit(c, key, pd_node_value(block, i));
+			continue;
+		}
+		r = walk_node(c, pd_node_value_u64(block, i), kind, value_size, key,
+			      i + 1 < h.nr_entries ? pd_node_key(block, i + 1) - 1 : hi,
+			      depth + 1, visit, here);
+	}
+	c->md_state[b] = STATE_DONE;
 	return r;
+}
+
+static int walk_tree(struct checker *c, uint64_t root, enum kind kind,
+		     uint32_t value_size, visit_fn visit, const char *from)
+{
+	return walk_node(c, root, kind, value_size, 0, UINT64_MAX, 0, visit, from);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -74,238 +266,509 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool seq_is_live(struct checker *c, uint64_t seq)
+static void visit_snap(struct checker *c, uint64_t key, const void *value)
 {
-	return bsearch(&seq, c->seqs, c->nr_seqs, sizeof(seq), cmp_u64);
+	struct shadow_snapshot s;
+	uint64_t *seq;
+
+	if (c->held)
+		return;
+	shadow_snap_decode(value, &s);
+	c->res.snapshots++;
+	if (c->res.snapshots == SHADOW_MAX_SNAPSHOTS + 1)
+		damage(c, "the snapshot tree holds more than %d snapshots", SHADOW_MAX_SNAPSHOTS);
+	if (s.id != key)
+		damage(c, "snapshot under key %" PRIu64 " says it is id %" PRIu64, key, s.id);
+	if (!shadow_snap_state_name(s.state))
+		damage(c, "snapshot %" PRIu64 " has unknown state %u", key, s.state);
+	if (s.flags & ~(SHADOW_SNAPF_SEALED | SHADOW_SNAPF_WRITTEN))
+		damage(c, "snapshot %" PRIu64 " has unknown flags 0x%x", key, s.flags);
+	if (s.seq == 0 || s.seq > c->sb->last_seq)
+		damage(c, "snapshot %" PRIu64 " has seq %" PRIu64 " outside 1..last_seq %" PRIu64,
+		       key, s.seq, c->sb->last_seq);
+	seq = vec_push(c, &c->seqs);
+	if (seq)
+		*seq = s.seq;
 }
 
-static int check_snapshots(struct checker *c)
+static bool seq_is_snapshot(struct checker *c, uint64_t seq)
 {
-	uint8_t block[SHADOW_BLOCK_SIZE];
-	uint32_t n = c->sb->max_snapshots;
+	return bsearch(&seq, c->seqs.v, c->seqs.n, sizeof(seq), cmp_u64);
+}
 
-	c->seqs = calloc(n, sizeof(*c->seqs));
-	if (!c->seqs)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i += SHADOW_SNAPS_PER_BLOCK) {
-		uint64_t b = c->sb->snap_table_start + i / SHADOW_SNAPS_PER_BLOCK;
-		int r = check_block(c, b, SHADOW_BLOCK_SNAP, block);
+static void add_dref(struct checker *c, uint64_t key, const void *value,
+		     bool private)
+{
+	const char *what = private ? "private chunk" : "exception";
+	uint64_t le, chunk;
+	struct dref *d;
 
-		if (r == -EBADMSG || r == 1)
-			continue;
-		if (r < 0)
-			return r;
-		for (uint32_t k = 0; k < SHADOW_SNAPS_PER_BLOCK && i + k < n; k++) {
-			struct shadow_snapshot s;
-
-			shadow_snap_decode(block, k, &s);
-			if (s.state == SHADOW_SNAP_FREE)
-				continue;
-			if (!shadow_snap_state_name(s.state)) {
-				problem(c, "snapshot slot %u has unknown state %u", i + k, s.state);
-				continue;
-			}
-			c->res.snapshots++;
-			if (s.flags & ~(SHADOW_SNAPF_SEALED | SHADOW_SNAPF_WRITTEN))
-				problem(c, "snapshot slot %u (id %" PRIu64 ") has unknown flags 0x%x",
-					i + k, s.id, s.flags);
-			if (s.seq == 0 || s.seq > c->sb->last_seq)
-				problem(c, "snapshot slot %u (id %" PRIu64 ") has seq %" PRIu64 " outside 1..last_seq %" PRIu64,
-					i + k, s.id, s.seq, c->sb->last_seq);
-			c->seqs[c->nr_seqs++] = s.seq;
-		}
+	memcpy(&le, value, sizeof(le));
+	chunk = le64toh(le);
+	if (chunk >= c->sb->data_sm.nr_blocks) {
+		damage(c, "%s (origin chunk %" PRIu64 ", seq %" PRIu64 ") maps to data chunk %" PRIu64 ", beyond the %" PRIu64 " of the data space map",
+		       what, key_chunk(key), key_seq(key),
+		       chunk, c->sb->data_sm.nr_blocks);
+		return;
 	}
-	qsort(c->seqs, c->nr_seqs, sizeof(*c->seqs), cmp_u64);
-	for (size_t i = 1; i < c->nr_seqs; i++)
-		if (c->seqs[i] == c->seqs[i - 1])
-			problem(c, "two snapshots share seq %" PRIu64, c->seqs[i]);
-	return 0;
+	d = vec_push(c, &c->drefs);
+	if (d)
+		*d = (struct dref) { .chunk = chunk, .key = key, .private = private,
+				     .live = !c->held };
 }
 
-static int load_records(struct checker *c)
+static void visit_exc(struct checker *c, uint64_t key, const void *value)
 {
-	uint8_t block[SHADOW_BLOCK_SIZE];
-	uint64_t n = c->sb->high_water;
+	uint64_t chunk = key_chunk(key), seq = key_seq(key);
 
-	if (n == 0)
+	add_dref(c, key, value, false);
+	if (c->held)
+		return;
+	c->res.exceptions++;
+	if (seq == 0 || seq > c->sb->last_seq)
+		damage(c, "exception of origin chunk %" PRIu64 " has seq %" PRIu64 " outside 1..last_seq %" PRIu64,
+		       chunk, seq, c->sb->last_seq);
+	if (chunk >= c->sb->nr_origin_chunks)
+		damage(c, "exception of origin chunk %" PRIu64 " (seq %" PRIu64 ") is beyond the %" PRIu64 " origin chunks",
+		       chunk, seq, c->sb->nr_origin_chunks);
+}
+
+static void visit_priv(struct checker *c, uint64_t key, const void *value)
+{
+	uint64_t chunk = key_chunk(key), seq = key_seq(key);
+
+	add_dref(c, key, value, true);
+	if (c->held)
+		return;
+	c->res.private_chunks++;
+	if (!seq_is_snapshot(c, seq))
+		damage(c, "private chunk of origin chunk %" PRIu64 " belongs to seq %" PRIu64 ", which no snapshot has",
+		       chunk, seq);
+	if (chunk >= c->sb->nr_origin_chunks)
+		damage(c, "private chunk of origin chunk %" PRIu64 " (seq %" PRIu64 ") is beyond the %" PRIu64 " origin chunks",
+		       chunk, seq, c->sb->nr_origin_chunks);
+}
+
+static void visit_refc(struct checker *c, uint64_t key, const void *value)
+{
+	uint32_t le;
+	struct refc *e;
+
+	memcpy(&le, value, sizeof(le));
+	e = vec_push(c, &c->refcs);
+	if (e)
+		*e = (struct refc) { .block = key, .count = le32toh(le) };
+}
+
+static void visit_index(struct checker *c, uint64_t key, const void *value)
+{
+	if (key >= c->index.n) {
+		damage(c, "data space map index has an entry for bitmap %" PRIu64 ", beyond its %zu bitmaps",
+		       key, c->index.n);
+		return;
+	}
+	pd_index_entry_decode(value, (struct pd_index_entry *)c->index.v + key);
+	c->index_present[key] = 1;
+}
+
+static int walk_trees(struct checker *c, const struct shadow_superblock *sb,
+		      const char *from)
+{
+	int r;
+
+	r = walk_tree(c, sb->snapshot_root, K_SNAP, sizeof(struct shadow_disk_snapshot),
+		      visit_snap, from);
+	if (r < 0)
+		return r;
+	if (!c->held) {
+		qsort(c->seqs.v, c->seqs.n, sizeof(uint64_t), cmp_u64);
+		for (size_t i = 1; i < c->seqs.n; i++)
+			if (((uint64_t *)c->seqs.v)[i] == ((uint64_t *)c->seqs.v)[i - 1])
+				damage(c, "two snapshots share seq %" PRIu64, ((uint64_t *)c->seqs.v)[i]);
+	}
+	r = walk_tree(c, sb->exception_root, K_EXC, sizeof(uint64_t), visit_exc, from);
+	if (r < 0)
+		return r;
+	return walk_tree(c, sb->private_root, K_PRIV, sizeof(uint64_t), visit_priv, from);
+}
+
+/* The metadata snapshot: a copy of the superblock whose trees are held. */
+static int walk_held(struct checker *c)
+{
+	uint8_t block[SHADOW_MD_BLOCK_SIZE];
+	struct shadow_superblock held;
+	struct shadow_error err = {};
+	int r;
+
+	if (!ref_block(c, c->sb->held_root, K_HELD, "the superblock's held_root"))
 		return 0;
-	c->recs = calloc(n, sizeof(*c->recs));
-	c->mark = calloc(n, 1);
-	if (!c->recs || !c->mark)
-		return -ENOMEM;
-	for (uint64_t i = 0; i < n; i += SHADOW_RECORDS_PER_BLOCK) {
-		uint64_t b = c->sb->record_start + i / SHADOW_RECORDS_PER_BLOCK;
-		int r = check_block(c, b, SHADOW_BLOCK_RECORD, block);
-
-		if (r == -EBADMSG) {
-			for (uint64_t k = 0; k < SHADOW_RECORDS_PER_BLOCK && i + k < n; k++)
-				c->mark[i + k] = MARK_BAD;
-			continue;
-		}
-		if (r < 0)
-			return r;
-		/* An unwritten block decodes as zeroed (unused) records. */
-		for (uint64_t k = 0; k < SHADOW_RECORDS_PER_BLOCK && i + k < n; k++)
-			shadow_record_decode(block, (unsigned int)k, &c->recs[i + k]);
+	r = read_block(c, c->sb->held_root, block);
+	if (r < 0)
+		return r;
+	if (shadow_sb_verify_block(block, c->sb->held_root, &err) < 0) {
+		c->res.bad_blocks++;
+		damage(c, "metadata snapshot: %s", err.msg);
+		return 0;
 	}
-	return 0;
+	shadow_sb_decode(block, &held);
+	c->held = true;
+	r = walk_trees(c, &held, "the metadata snapshot");
+	c->held = false;
+	return r;
 }
 
-static void walk_chain(struct checker *c, uint64_t chunk, uint64_t head)
+static int cmp_dref(const void *a, const void *b)
 {
-	uint64_t prev_shared = UINT64_MAX, link = head, from = 0;
+	const struct dref *x = a, *y = b;
 
-	c->res.chains++;
-	while (link) {
-		uint64_t n = link - 1;
-		const struct shadow_record *rec;
+	if (x->chunk != y->chunk)
+		return x->chunk < y->chunk ? -1 : 1;
+	return x->live == y->live ? 0 : x->live ? -1 : 1;
+}
 
-		if (n >= c->sb->high_water) {
-			problem(c, "chain of origin chunk %" PRIu64 ": %s points to record %" PRIu64 " at or beyond high_water %" PRIu64,
-				chunk, from ? "a record" : "the index", n, c->sb->high_water);
-			return;
+static int cmp_refc(const void *a, const void *b)
+{
+	const struct refc *x = a, *y = b;
+
+	return x->block < y->block ? -1 : x->block > y->block;
+}
+
+/* Two live mappings of one data chunk: each chunk serves one mapping. */
+static void check_dref_owners(struct checker *c)
+{
+	const struct dref *d = c->drefs.v;
+
+	for (size_t i = 0; i < c->drefs.n; i++) {
+		if (i == 0 || d[i].chunk != d[i - 1].chunk)
+			c->res.data_used++;
+		if (i > 0 && d[i].chunk == d[i - 1].chunk && d[i].live && d[i - 1].live)
+			damage(c, "data chunk %" PRIu64 " is used by the %s of origin chunk %" PRIu64 " seq %" PRIu64 " and by the %s of origin chunk %" PRIu64 " seq %" PRIu64,
+			       d[i].chunk,
+			       d[i - 1].private ? "private chunk" : "exception",
+			       key_chunk(d[i - 1].key), key_seq(d[i - 1].key),
+			       d[i].private ? "private chunk" : "exception",
+			       key_chunk(d[i].key), key_seq(d[i].key));
+	}
+}
+
+/* How one space map is compared with the counts recomputed from the trees. */
+struct sm_scan {
+	const char *name;		/* "metadata block", "data chunk" */
+	const char *map;		/* "metadata", "data" */
+	uint64_t nr_blocks;
+	uint64_t allocated;		/* nonzero counts seen */
+	size_t refc_pos;		/* merge position in c->refcs */
+	size_t dref_pos;		/* merge position in c->drefs */
+	bool data;
+	uint64_t *leaked;
+};
+
+static uint32_t expected_count(struct checker *c, struct sm_scan *sc, uint64_t b)
+{
+	const struct dref *d = c->drefs.v;
+	uint32_t n = 0;
+
+	/* Past the metadata area: reserved at format time, counted once. */
+	if (!sc->data)
+		return b < c->nblocks ? c->md_expected[b] : b < c->sm_blocks ? 1 : 0;
+	while (sc->dref_pos < c->drefs.n && d[sc->dref_pos].chunk < b)
+		sc->dref_pos++;
+	while (sc->dref_pos < c->drefs.n && d[sc->dref_pos].chunk == b) {
+		sc->dref_pos++;
+		n++;
+	}
+	return n;
+}
+
+static uint32_t overflow_count(struct checker *c, struct sm_scan *sc, uint64_t b)
+{
+	struct refc *e = c->refcs.v;
+
+	while (sc->refc_pos < c->refcs.n && e[sc->refc_pos].block < b)
+		sc->refc_pos++;
+	if (sc->refc_pos < c->refcs.n && e[sc->refc_pos].block == b) {
+		e[sc->refc_pos].consumed = true;
+		if (e[sc->refc_pos].count < 3)
+			damage(c, "%s space map ref count tree gives %s %" PRIu64 " a count of %u, below 3",
+			       sc->map, sc->name, b, e[sc->refc_pos].count);
+		return e[sc->refc_pos].count;
+	}
+	damage(c, "%s space map bitmap sends %s %" PRIu64 " to the ref count tree, which has no entry for it",
+	       sc->map, sc->name, b);
+	return 3;
+}
+
+/* Compare bitmap number @i (at block @b, verified) with the recomputed counts. */
+static void scan_bitmap(struct checker *c, struct sm_scan *sc, const uint8_t *block,
+			uint64_t i, uint64_t b, const struct pd_index_entry *ie)
+{
+	uint64_t first = i * PD_ENTRIES_PER_BITMAP, first_free = UINT64_MAX;
+	uint32_t nr_free = 0;
+
+	for (uint32_t e = 0; e < PD_ENTRIES_PER_BITMAP; e++) {
+		uint64_t blk = first + e;
+		unsigned int v = pd_bitmap_lookup(block, e);
+		uint32_t recorded, expected;
+
+		if (blk >= sc->nr_blocks) {
+			if (v)
+				damage(c, "%s space map bitmap %" PRIu64 " counts %s %" PRIu64 ", beyond its %" PRIu64 " blocks",
+				       sc->map, b, sc->name, blk, sc->nr_blocks);
+			else
+				nr_free++;
+			continue;
 		}
-		if (c->mark[n] == MARK_BAD)
-			return;		/* its block was reported already */
-		if (c->mark[n] == MARK_USED) {
-			problem(c, "record %" PRIu64 " is reachable twice (again from the chain of origin chunk %" PRIu64 ")",
-				n, chunk);
-			return;
-		}
-		c->mark[n] = MARK_USED;
-		c->res.used++;
-		rec = &c->recs[n];
-		if (!(rec->flags & SHADOW_REC_USED))
-			problem(c, "record %" PRIu64 " in the chain of origin chunk %" PRIu64 " is not marked USED",
-				n, chunk);
-		if (rec->flags & ~(SHADOW_REC_USED | SHADOW_REC_PRIVATE))
-			problem(c, "record %" PRIu64 " has unknown flags 0x%x", n, rec->flags);
-		if (rec->origin_chunk != chunk)
-			problem(c, "record %" PRIu64 " in the chain of origin chunk %" PRIu64 " says origin chunk %" PRIu64,
-				n, chunk, rec->origin_chunk);
-		if (rec->flags & SHADOW_REC_PRIVATE) {
-			if (!seq_is_live(c, rec->seq))
-				problem(c, "private record %" PRIu64 " (origin chunk %" PRIu64 ") belongs to seq %" PRIu64 ", which no snapshot in the table has",
-					n, chunk, rec->seq);
+		recorded = v == PD_BITMAP_OVERFLOW ? overflow_count(c, sc, blk) : v;
+		expected = expected_count(c, sc, blk);
+		if (recorded) {
+			sc->allocated++;
 		} else {
-			if (rec->seq == 0 || rec->seq > c->sb->last_seq)
-				problem(c, "record %" PRIu64 " (origin chunk %" PRIu64 ") has seq %" PRIu64 " outside 1..last_seq %" PRIu64,
-					n, chunk, rec->seq, c->sb->last_seq);
-			if (prev_shared != UINT64_MAX && rec->seq >= prev_shared)
-				problem(c, "chain of origin chunk %" PRIu64 " is not newest first: record %" PRIu64 " has seq %" PRIu64 " after seq %" PRIu64,
-					chunk, n, rec->seq, prev_shared);
-			prev_shared = rec->seq;
+			nr_free++;
+			if (first_free == UINT64_MAX)
+				first_free = e;
 		}
-		from = link;
-		link = rec->next;
+		if (recorded < expected) {
+			damage(c, "%s %" PRIu64 " is used %u times but its space map count is %u",
+			       sc->name, blk, expected, recorded);
+		} else if (recorded > expected) {
+			(*sc->leaked)++;
+			leak(c, "%s %" PRIu64 " is counted %u times but used %u times: leaked",
+			     sc->name, blk, recorded, expected);
+		}
 	}
+	if (nr_free != ie->nr_free)
+		damage(c, "%s space map bitmap %" PRIu64 " has %u free entries, its index entry says %u",
+		       sc->map, b, nr_free, ie->nr_free);
+	if (first_free != UINT64_MAX && ie->none_free_before > first_free)
+		damage(c, "%s space map bitmap %" PRIu64 ": its index entry says none is free before entry %u, but entry %" PRIu64 " is",
+		       sc->map, b, ie->none_free_before, first_free);
 }
 
-static int check_index(struct checker *c)
+/* After the scan: ref count entries the bitmaps never pointed at. */
+static void check_refcs_consumed(struct checker *c, struct sm_scan *sc)
 {
-	uint8_t block[SHADOW_BLOCK_SIZE];
-	uint64_t nchunks = c->sb->nr_origin_chunks;
+	const struct refc *e = c->refcs.v;
 
-	for (uint64_t b = 0; b < c->sb->index_blocks; b++) {
-		uint64_t first = b * SHADOW_INDEX_PER_BLOCK;
-		int r = check_block(c, c->sb->index_start + b, SHADOW_BLOCK_INDEX, block);
+	for (size_t i = 0; i < c->refcs.n; i++)
+		if (!e[i].consumed)
+			damage(c, "%s space map ref count tree has a count of %u for %s %" PRIu64 ", whose bitmap entry is not 3",
+			       sc->map, e[i].count, sc->name, e[i].block);
+}
 
-		if (r == -EBADMSG || r == 1)
+static void check_allocated(struct checker *c, struct sm_scan *sc, uint64_t stored)
+{
+	if (sc->allocated != stored)
+		damage(c, "%s space map says %" PRIu64 " blocks are allocated, its bitmaps count %" PRIu64,
+		       sc->map, stored, sc->allocated);
+}
+
+static uint64_t nr_bitmaps(uint64_t nr_blocks)
+{
+	return (nr_blocks + PD_ENTRIES_PER_BITMAP - 1) / PD_ENTRIES_PER_BITMAP;
+}
+
+static int check_data_sm(struct checker *c)
+{
+	const struct shadow_sm_root *sm = &c->sb->data_sm;
+	_cleanup_free_ uint8_t *block = NULL;
+	struct sm_scan sc = {
+		.name = "data chunk",
+		.map = "data",
+		.nr_blocks = sm->nr_blocks,
+		.data = true,
+		.leaked = &c->res.leaked_data,
+	};
+	uint64_t n = nr_bitmaps(sm->nr_blocks);
+	int r;
+
+	/* Each bitmap is a metadata block: more than there are is damage. */
+	if (n >= c->nblocks) {
+		damage(c, "data space map of %" PRIu64 " blocks needs %" PRIu64 " bitmaps, more than the metadata area's %" PRIu64 " blocks",
+		       sm->nr_blocks, n, c->nblocks);
+		return 0;
+	}
+	c->refcs.n = 0;
+	r = walk_tree(c, sm->ref_count_root, K_DSM_REF, sizeof(uint32_t), visit_refc,
+		      "the data space map");
+	if (r < 0)
+		return r;
+	qsort(c->refcs.v, c->refcs.n, sizeof(struct refc), cmp_refc);
+
+	c->index.v = calloc(n, sizeof(struct pd_index_entry));
+	c->index.n = n;
+	c->index_present = calloc(n, 1);
+	block = malloc(PD_BLOCK_SIZE);
+	if (!c->index.v || !c->index_present || !block)
+		return -ENOMEM;
+	r = walk_tree(c, sm->bitmap_root, K_DSM_INDEX, PD_INDEX_ENTRY_SIZE, visit_index,
+		      "the data space map");
+	if (r < 0)
+		return r;
+
+	for (uint64_t i = 0; i < n; i++) {
+		const struct pd_index_entry *ie = (const struct pd_index_entry *)c->index.v + i;
+		struct shadow_error err = {};
+
+		if (!c->index_present[i]) {
+			damage(c, "data space map index has no entry for bitmap %" PRIu64, i);
 			continue;
+		}
+		if (!ref_block(c, ie->blocknr, K_DSM_BITMAP, "the data space map index"))
+			continue;
+		r = read_block(c, ie->blocknr, block);
 		if (r < 0)
 			return r;
-		for (unsigned int k = 0; k < SHADOW_INDEX_PER_BLOCK; k++) {
-			uint64_t head = shadow_index_decode(block, k);
-
-			if (!head)
-				continue;
-			if (first + k >= nchunks) {
-				problem(c, "index entry %" PRIu64 " beyond the %" PRIu64 " origin chunks is set",
-					first + k, nchunks);
-				continue;
-			}
-			walk_chain(c, first + k, head);
+		if (pd_bitmap_verify(block, ie->blocknr, &err) < 0) {
+			c->res.bad_blocks++;
+			damage(c, "%s", err.msg);
+			continue;
 		}
+		scan_bitmap(c, &sc, block, i, ie->blocknr, ie);
 	}
+	check_refcs_consumed(c, &sc);
+	check_allocated(c, &sc, sm->nr_allocated);
 	return 0;
 }
 
-static void check_free_list(struct checker *c)
+/*
+ * The metadata space map counts its own index, bitmaps and ref count
+ * nodes, so they are all referenced (step 1) before any bitmap is
+ * compared (step 2).
+ */
+static int check_metadata_sm(struct checker *c)
 {
-	uint64_t link = c->sb->free_head, count = 0;
+	const struct shadow_sm_root *sm = &c->sb->metadata_sm;
+	uint8_t index[PD_BLOCK_SIZE], block[PD_BLOCK_SIZE];
+	struct pd_index_entry ie[PD_MAX_METADATA_BITMAPS];
+	bool ok[PD_MAX_METADATA_BITMAPS] = {};
+	struct sm_scan sc = {
+		.name = "metadata block",
+		.map = "metadata",
+		.nr_blocks = sm->nr_blocks,
+		.leaked = &c->res.leaked_metadata,
+	};
+	uint64_t n = nr_bitmaps(sm->nr_blocks);
+	struct shadow_error err = {};
+	int r;
 
-	while (link) {
-		uint64_t n = link - 1;
-
-		if (n >= c->sb->high_water) {
-			problem(c, "free list points to record %" PRIu64 " at or beyond high_water %" PRIu64,
-				n, c->sb->high_water);
-			break;
-		}
-		if (c->mark[n] == MARK_BAD)
-			break;
-		if (c->mark[n] == MARK_USED) {
-			problem(c, "record %" PRIu64 " is both reachable from the index and on the free list", n);
-			break;
-		}
-		if (c->mark[n] == MARK_FREE) {
-			problem(c, "free list loops back to record %" PRIu64, n);
-			break;
-		}
-		c->mark[n] = MARK_FREE;
-		count++;
-		if (c->recs[n].flags & SHADOW_REC_USED)
-			problem(c, "free record %" PRIu64 " is marked USED", n);
-		link = c->recs[n].next;
+	if (n > PD_MAX_METADATA_BITMAPS) {
+		damage(c, "metadata space map of %" PRIu64 " blocks needs %" PRIu64 " bitmaps, its index holds %d",
+		       sm->nr_blocks, n, PD_MAX_METADATA_BITMAPS);
+		return 0;
 	}
-	c->res.free = count;
-	if (count != c->sb->free_count)
-		problem(c, "free list holds %" PRIu64 " records, superblock free_count says %" PRIu64,
-			count, c->sb->free_count);
+	c->refcs.n = 0;
+	r = walk_tree(c, sm->ref_count_root, K_MSM_REF, sizeof(uint32_t), visit_refc,
+		      "the metadata space map");
+	if (r < 0)
+		return r;
+	qsort(c->refcs.v, c->refcs.n, sizeof(struct refc), cmp_refc);
+
+	if (!ref_block(c, sm->bitmap_root, K_MSM_INDEX, "the metadata space map root"))
+		return 0;
+	r = read_block(c, sm->bitmap_root, index);
+	if (r < 0)
+		return r;
+	if (pd_index_verify(index, sm->bitmap_root, &err) < 0) {
+		c->res.bad_blocks++;
+		damage(c, "%s: the metadata space map cannot be compared", err.msg);
+		return 0;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		pd_index_entry_decode(pd_metadata_index_entry(index, (uint32_t)i), &ie[i]);
+		ok[i] = ref_block(c, ie[i].blocknr, K_MSM_BITMAP, "the metadata space map index");
+	}
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		r = read_block(c, ie[i].blocknr, block);
+		if (r < 0)
+			return r;
+		if (pd_bitmap_verify(block, ie[i].blocknr, &err) < 0) {
+			c->res.bad_blocks++;
+			damage(c, "%s", err.msg);
+			continue;
+		}
+		scan_bitmap(c, &sc, block, i, ie[i].blocknr, &ie[i]);
+	}
+	/* Blocks the trees use that the space map does not cover at all. */
+	for (uint64_t b = sm->nr_blocks; b < c->nblocks; b++)
+		if (c->md_expected[b])
+			damage(c, "metadata block %" PRIu64 " (%s) is beyond the metadata space map's %" PRIu64 " blocks",
+			       b, kind_names[c->md_kind[b]], sm->nr_blocks);
+	check_refcs_consumed(c, &sc);
+	check_allocated(c, &sc, sm->nr_allocated);
+	return 0;
 }
 
-static void count_leaked(struct checker *c)
+static int run(struct checker *c)
 {
-	uint64_t first = UINT64_MAX;
+	int r;
 
-	for (uint64_t n = 0; n < c->sb->high_water; n++) {
-		if (c->mark[n] != MARK_NONE)
-			continue;
-		if (first == UINT64_MAX)
-			first = n;
-		c->res.leaked++;
-	}
-	if (c->res.leaked)
-		problem(c, "%" PRIu64 " records below high_water are neither reachable nor free (leaked), the first is record %" PRIu64,
-			c->res.leaked, first);
+	c->res.needs_check = c->sb->flags & SHADOW_SB_NEEDS_CHECK;
+	if (c->sb->flags & ~SHADOW_SB_NEEDS_CHECK)
+		damage(c, "superblock has unknown flags 0x%x", c->sb->flags & ~SHADOW_SB_NEEDS_CHECK);
+
+	/* The metadata space map counts the superblock once (dm_sm_metadata_create). */
+	c->md_expected[0] = 1;
+	c->md_kind[0] = K_SB;
+
+	r = walk_trees(c, c->sb, "the superblock");
+	if (r >= 0 && c->sb->held_root)
+		r = walk_held(c);
+	if (r < 0)
+		return r;
+	qsort(c->drefs.v, c->drefs.n, sizeof(struct dref), cmp_dref);
+	check_dref_owners(c);
+
+	r = check_data_sm(c);
+	if (r >= 0)
+		r = check_metadata_sm(c);
+	if (r < 0)
+		return r;
+	if (c->oom)
+		return -ENOMEM;
+
+	for (uint64_t b = 0; b < c->nblocks; b++)
+		c->res.metadata_used += c->md_expected[b] > 0;
+	c->res.leaked = c->res.leaked_metadata + c->res.leaked_data;
+	return 0;
 }
 
 int shadow_store_check(struct shadow_store *s, shadow_problem_fn fn,
 		       void *userdata, struct shadow_check_result *ret)
 {
+	const struct shadow_superblock *sb = shadow_store_sb(s);
 	struct checker c = {
 		.store = s,
-		.sb = shadow_store_sb(s),
+		.sb = sb,
 		.fn = fn,
 		.userdata = userdata,
+		.nblocks = sb->metadata_blocks,
+		.sm_blocks = sb->metadata_sm.nr_blocks > sb->metadata_blocks ?
+			     sb->metadata_sm.nr_blocks : sb->metadata_blocks,
+		.drefs.size = sizeof(struct dref),
+		.seqs.size = sizeof(uint64_t),
+		.refcs.size = sizeof(struct refc),
+		.index.size = sizeof(struct pd_index_entry),
 	};
-	int r;
+	int r = -ENOMEM;
 
-	c.res.unallocated = c.sb->nr_data_chunks - c.sb->high_water;
-	r = check_snapshots(&c);
+	/* Both are at most SHADOW_MAX_METADATA_BLOCKS: 24 MiB here. */
+	c.md_expected = calloc(c.sm_blocks, sizeof(*c.md_expected));
+	c.md_kind = calloc(c.sm_blocks, 1);
+	c.md_state = calloc(c.sm_blocks, 1);
+	if (c.md_expected && c.md_kind && c.md_state)
+		r = run(&c);
 	if (r >= 0)
-		r = load_records(&c);
-	if (r >= 0)
-		r = check_index(&c);
-	if (r >= 0) {
-		if (c.sb->high_water) {
-			check_free_list(&c);
-			count_leaked(&c);
-		}
 		*ret = c.res;
-	}
-	free(c.recs);
-	free(c.mark);
-	free(c.seqs);
+	free(c.md_expected);
+	free(c.md_kind);
+	free(c.md_state);
+	free(c.drefs.v);
+	free(c.seqs.v);
+	free(c.refcs.v);
+	free(c.index.v);
+	free(c.index_present);
 	return r < 0 ? r : 0;
 }

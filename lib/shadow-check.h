@@ -1,45 +1,69 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Offline consistency check of a dm-shadow store.
+ * Offline consistency check of a dm-shadow store (format version 2).
  */
 #ifndef SHADOW_CHECK_H
 #define SHADOW_CHECK_H
 
 #include "shadow-store.h"
 
-struct shadow_check_result {
-	uint64_t used;			/* records reachable from the index */
-	uint64_t free;			/* records on the free list */
-	uint64_t leaked;		/* below high_water, neither used nor free */
-	uint64_t unallocated;		/* data chunks above high_water */
-	uint64_t chains;		/* origin chunks with an exception chain */
-	uint64_t snapshots;		/* snapshot table entries in use */
-	uint64_t unwritten_blocks;	/* all-zero metadata blocks (read as empty) */
-	uint64_t bad_blocks;		/* metadata blocks failing verification */
-	uint64_t problems;		/* inconsistencies found, all kinds */
+/*
+ * What a finding means.  DAMAGE: the store is wrong in a way that loses or
+ * corrupts data if used (a bad block, a block or chunk counted lower than
+ * it is used, a broken tree).  LEAK: space counted in a space map that
+ * nothing uses (or counted higher than it is used); it is only lost until
+ * repaired, as after a crash between a space map update and the commit
+ * that would use it.
+ */
+enum shadow_finding {
+	SHADOW_FINDING_DAMAGE,
+	SHADOW_FINDING_LEAK,
 };
 
-/* Called once per inconsistency found, with a complete sentence. */
-typedef void (*shadow_problem_fn)(void *userdata, const char *msg);
+struct shadow_check_result {
+	uint64_t snapshots;		/* entries of the snapshot tree */
+	uint64_t exceptions;		/* entries of the exception tree */
+	uint64_t private_chunks;	/* entries of the private tree */
+	uint64_t metadata_used;		/* metadata blocks reachable from the roots */
+	uint64_t data_used;		/* data chunks the trees use */
+	uint64_t leaked_metadata;	/* metadata blocks counted above their use */
+	uint64_t leaked_data;		/* data chunks counted above their use */
+	uint64_t leaked;		/* leaked_metadata + leaked_data */
+	uint64_t bad_blocks;		/* metadata blocks failing verification */
+	uint64_t problems;		/* DAMAGE findings */
+	bool needs_check;		/* the superblock asks for a check */
+};
+
+/* Called once per finding, with a complete sentence. */
+typedef void (*shadow_problem_fn)(void *userdata, enum shadow_finding kind,
+				  const char *msg);
 
 /*
- * Walk every metadata block of @s:
- *  - every snapshot-table, index and record block (below high_water)
- *    verifies (type, blocknr, checksum);
- *  - snapshot entries have a known state and flags, and live ones have
- *    unique sequences in 1..last_seq;
- *  - every index chain stays below high_water, its records are USED and
- *    belong to that origin chunk, shared records run newest first by seq,
- *    private records belong to a snapshot in the table;
- *  - no record is reachable twice (from two chains, within one chain, or
- *    from a chain and the free list);
- *  - the free list stays below high_water, holds no USED record, and its
- *    length is the superblock's free_count;
- *  - records below high_water that are neither reachable nor free are
- *    counted as leaked.
- * Each problem is passed to @fn (may be NULL).  Returns 0 when the walk
- * completed (@ret->problems says whether the store is consistent), or
- * -errno when it could not be done (out of memory, read error).
+ * Walk every metadata block reachable from the superblock (and from the
+ * metadata snapshot at held_root, which is read as a copy of the
+ * superblock, as dm-thin's is):
+ *  - every btree node, bitmap and index block verifies (checksum,
+ *    blocknr, node header), keys ascend strictly within their parent's
+ *    range, no block is reached twice unless a metadata snapshot shares
+ *    it, and none is used as two kinds of block;
+ *  - snapshots: id matches the key, known state and flags, sequences
+ *    unique and in 1..last_seq, at most SHADOW_MAX_SNAPSHOTS;
+ *  - exceptions: tag in 1..last_seq, origin chunk below nr_origin_chunks;
+ *    private mappings: owned by a snapshot's sequence; every value is a
+ *    data chunk below the data space map's size, used by one mapping only;
+ *  - reference counts recomputed from the trees (one per parent block
+ *    reference for metadata blocks, one per leaf entry for data chunks,
+ *    the superblock counting once, and each block past the metadata area
+ *    that the metadata space map spans counting once, as reserved) are
+ *    compared with both space maps:
+ *    counted lower than used is DAMAGE, counted higher is a LEAK;
+ *    nr_allocated and each bitmap's nr_free and none_free_before hint
+ *    must agree with the bitmaps.
+ * Each finding is passed to @fn (may be NULL); at most 100 of each kind
+ * are passed, the rest only counted.  Every loop is bounded by the
+ * metadata area's size.  Returns 0 when the walk completed (@ret says
+ * what was found), or -errno when it could not be done (out of memory,
+ * read error).
  */
 int shadow_store_check(struct shadow_store *s, shadow_problem_fn fn,
 		       void *userdata, struct shadow_check_result *ret);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Host-endian views of the dm-shadow on-disk structures
- * (dm-shadow/dm-shadow-format.h), with decoders, encoders and superblock
- * validation.  Nothing outside this file and shadow-format.c touches a
- * little-endian field.
+ * Host-endian views of the dm-shadow superblock and snapshot record
+ * (dm-shadow/dm-shadow-format.h, version 2), with decoders, encoders and
+ * superblock validation.  The dm-persistent-data blocks the superblock
+ * points at (btree nodes, space maps) are read by shadow-pd.[ch].  Nothing
+ * outside these files touches a little-endian field.
  */
 #ifndef SHADOW_FORMAT_H
 #define SHADOW_FORMAT_H
@@ -14,6 +15,25 @@
 
 #include "dm-shadow-format.h"
 #include "dm-shadow-layout.h"
+
+/* What a provider reads to tell a blank store from a formatted one. */
+#define SHADOW_SECTOR_SIZE		512
+
+/*
+ * The largest store (and origin) the tools accept, in sectors: 2^56 (32
+ * EiB).  Far beyond any device, and small enough that no layout
+ * computation on a corrupt superblock can overflow 64 bits (the metadata
+ * estimate multiplies the data chunks by 33).
+ */
+#define SHADOW_MAX_SECTORS		(1ULL << 56)
+
+/* dm-persistent-data's struct disk_sm_root, host-endian. */
+struct shadow_sm_root {
+	uint64_t nr_blocks;
+	uint64_t nr_allocated;
+	uint64_t bitmap_root;
+	uint64_t ref_count_root;
+};
 
 struct shadow_superblock {
 	uint32_t csum;
@@ -28,27 +48,24 @@ struct shadow_superblock {
 	uint64_t incompat_flags;
 
 	uint32_t chunk_sectors;
-	uint32_t max_snapshots;
+	uint32_t flags;			/* SHADOW_SB_* */
 	uint64_t origin_sectors;
 	uint64_t nr_origin_chunks;
 	uint64_t store_sectors;
-	uint64_t snap_table_start;
-	uint64_t index_start;
-	uint64_t index_blocks;
-	uint64_t record_start;
-	uint64_t record_blocks;
+	uint64_t metadata_blocks;
 	uint64_t data_start;
 	uint64_t nr_data_chunks;
-
-	uint64_t high_water;
-	uint64_t free_head;
-	uint64_t free_count;
-	uint64_t last_seq;
-	uint64_t commit_gen;
 	uint64_t format_time;
 
-	/* As stored: meaningful only with SHADOW_FEATURE_COMPAT_LIMIT. */
+	uint64_t trans_id;
 	uint64_t data_limit;
+	uint64_t last_seq;
+	uint64_t held_root;
+	uint64_t exception_root;
+	uint64_t private_root;
+	uint64_t snapshot_root;
+	struct shadow_sm_root metadata_sm;
+	struct shadow_sm_root data_sm;
 };
 
 struct shadow_snapshot {
@@ -57,14 +74,6 @@ struct shadow_snapshot {
 	uint64_t ctime;
 	uint32_t state;
 	uint32_t flags;
-};
-
-struct shadow_record {
-	uint64_t origin_chunk;
-	uint64_t seq;
-	uint64_t next;
-	uint32_t flags;
-	uint32_t pad;
 };
 
 /* Why a block or superblock was refused; one code per distinct failure. */
@@ -79,8 +88,9 @@ enum shadow_err {
 	SHADOW_ERR_BAD_BLOCKNR,
 	SHADOW_ERR_INCOMPAT,		/* unknown incompat feature bit */
 	SHADOW_ERR_GEOMETRY,		/* geometry inconsistent */
-	SHADOW_ERR_STATE,		/* allocation state out of range */
+	SHADOW_ERR_STATE,		/* transaction state out of range */
 	SHADOW_ERR_TOO_SMALL,		/* device smaller than the store */
+	SHADOW_ERR_BAD_NODE,		/* btree node header insane */
 };
 
 struct shadow_error {
@@ -93,65 +103,65 @@ void shadow_error_set(struct shadow_error *err, enum shadow_err code,
 		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *shadow_err_name(enum shadow_err code);
 
-const char *shadow_block_type_name(uint32_t type);
 const char *shadow_store_type_name(uint32_t store_type);
 const char *shadow_snap_state_name(uint32_t state);
 
+/* True when the first SHADOW_SECTOR_SIZE bytes of @block are zero. */
 bool shadow_block_is_zero(const void *block);
-
-/*
- * Verify a block's header (type, blocknr) and checksum.  Returns 0 or
- * -EBADMSG with @err filled (SHADOW_ERR_ZERO for an all-zero block).
- */
-int shadow_block_verify(const void *block, uint32_t type, uint64_t blocknr,
-			struct shadow_error *err);
-/* Fill a block's header and checksum; the payload must already be set. */
-void shadow_block_seal(void *block, uint32_t type, uint64_t blocknr);
+bool shadow_mem_is_zero(const void *buf, size_t len);
 
 void shadow_sb_decode(const void *block, struct shadow_superblock *ret);
-/* Encode @sb into a sealed 512-byte block (header from type SB, blocknr 0). */
-void shadow_sb_encode(const struct shadow_superblock *sb, void *block);
-
 /*
- * The data chunks the store may use: data_limit when the superblock has
- * SHADOW_FEATURE_COMPAT_LIMIT, else all of them.
+ * Encode @sb into a sealed SHADOW_MD_BLOCK_SIZE block: type SB, blocknr
+ * @blocknr (0 for the superblock, the block itself for a held copy).
  */
-uint64_t shadow_sb_data_limit(const struct shadow_superblock *sb);
+void shadow_sb_encode(const struct shadow_superblock *sb, uint64_t blocknr,
+		      void *block);
 
 /*
- * Fill the geometry of @sb (nr_origin_chunks and the layout fields) from
- * origin_sectors, store_sectors, chunk_sectors and max_snapshots, as a
- * freshly formatted store has it.  Returns 0 or -ENOSPC (store too small)
- * or -EINVAL (chunk size or snapshot count out of range).
+ * Verify the header of a superblock-type block (the superblock or the
+ * metadata snapshot held_root points at): magic, type, version,
+ * checksum, blocknr.  Returns 0, -EBADMSG or -EPROTONOSUPPORT with @err.
+ */
+int shadow_sb_verify_block(const void *block, uint64_t blocknr,
+			   struct shadow_error *err);
+
+/*
+ * The layout a store of @store_sectors in @chunk_sectors chunks must
+ * have, as shadow_layout_compute() gives it, but in constant time and
+ * without overflow for any input: -1 when the store is too small for one
+ * data chunk or larger than SHADOW_MAX_SECTORS.  The validator uses this
+ * so that a corrupt size near 2^64 cannot make it loop.
+ */
+int shadow_layout_solve(struct shadow_layout *l, uint64_t store_sectors,
+			uint32_t chunk_sectors);
+/* The smallest store that holds one data chunk, in sectors. */
+uint64_t shadow_layout_min_sectors(uint32_t chunk_sectors);
+
+/*
+ * Fill the geometry of @sb (nr_origin_chunks, metadata_blocks,
+ * data_start, nr_data_chunks) from origin_sectors, store_sectors and
+ * chunk_sectors, as a freshly formatted store has it.  Returns 0 or
+ * -ENOSPC (store too small) or -EINVAL (chunk size or sizes out of range).
  */
 int shadow_sb_init_geometry(struct shadow_superblock *sb);
 
 /*
- * Validate a superblock block read from a device of @dev_sectors sectors
- * (0: size unknown, not checked).  Checks, in order: magic, block type,
- * version range, checksum, blocknr, unknown incompat features, geometry
- * (chunk size, snapshot count, origin chunks, and the layout against
- * shadow_layout_compute()), allocation state (the data limit included).  Returns 0 and fills @ret,
- * or -EBADMSG / -EPROTONOSUPPORT / -EOPNOTSUPP / -EUCLEAN / -ENOSPC with
- * @err saying exactly what is wrong.
+ * Validate a superblock block (SHADOW_MD_BLOCK_SIZE bytes) read from a
+ * device of @dev_sectors sectors (0: size unknown, not checked).  Checks,
+ * in order: magic, block type, version (version 1 is refused with its own
+ * message), checksum, blocknr, unknown incompat features, store type,
+ * geometry (chunk size, origin chunks, and the layout against
+ * shadow_layout_solve()), device size, transaction state (data limit,
+ * last_seq, roots inside the metadata area, space map sizes).  Returns 0
+ * and fills @ret, or -EBADMSG / -EPROTONOSUPPORT / -EOPNOTSUPP / -EUCLEAN /
+ * -ENOSPC with @err saying exactly what is wrong.
  */
 int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 		       struct shadow_superblock *ret, struct shadow_error *err);
 
-/* Entry @i (0-based within the block) of a snapshot table block. */
-void shadow_snap_decode(const void *block, unsigned int i,
-			struct shadow_snapshot *ret);
-void shadow_snap_encode(void *block, unsigned int i,
-			const struct shadow_snapshot *s);
-
-/* Entry @i of an index block: record number + 1, 0 = no chain. */
-uint64_t shadow_index_decode(const void *block, unsigned int i);
-void shadow_index_encode(void *block, unsigned int i, uint64_t head);
-
-/* Entry @i of a record block. */
-void shadow_record_decode(const void *block, unsigned int i,
-			  struct shadow_record *ret);
-void shadow_record_encode(void *block, unsigned int i,
-			  const struct shadow_record *r);
+/* A snapshot tree value (struct shadow_disk_snapshot) at @p. */
+void shadow_snap_decode(const void *p, struct shadow_snapshot *ret);
+void shadow_snap_encode(void *p, const struct shadow_snapshot *s);
 
 #endif

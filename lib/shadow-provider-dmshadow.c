@@ -60,7 +60,6 @@ static int dmshadow_check_store(shadow_ctx *ctx, const char *store,
 				uint64_t origin_sectors, uint32_t chunk_sectors)
 {
 	_cleanup_(shadow_store_freep) struct shadow_store *s = NULL;
-	struct shadow_layout l;
 	struct shadow_error err = { 0 };
 	const struct shadow_superblock *sb;
 	uint8_t block[512];
@@ -71,16 +70,14 @@ static int dmshadow_check_store(shadow_ctx *ctx, const char *store,
 	if (r < 0)
 		return r;
 	if (shadow_block_is_zero(block)) {
-		if (shadow_layout_compute(&l, store_sectors,
-					  shadow_div_round_up(origin_sectors, chunk_sectors),
-					  chunk_sectors, SHADOW_MAX_SNAPSHOTS) < 0) {
-			uint64_t need = shadow_layout_sectors(l.record_start, 1, chunk_sectors) + 1;
+		/* The data area does not depend on the origin's size. */
+		uint64_t need = shadow_layout_min_sectors(chunk_sectors);
 
+		if (store_sectors < need)
 			return ctx_fail(ctx, -ENOSPC,
 				    "use the store %s: too small (%" PRIu64 " KiB) for an origin of %" PRIu64
 				    " KiB; it needs at least %" PRIu64 " KiB",
 				    store, store_sectors / 2, origin_sectors / 2, (need + 1) / 2);
-		}
 		return 0;
 	}
 	r = shadow_store_open(store, &s, &err);

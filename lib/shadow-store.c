@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -31,18 +33,18 @@ static int device_sectors(int fd, uint64_t *ret)
 	} else {
 		return -ENOTBLK;
 	}
-	*ret = bytes >> SHADOW_BLOCK_SHIFT;
+	*ret = bytes >> 9;
 	return 0;
 }
 
-int shadow_store_read_raw(struct shadow_store *s, uint64_t blocknr, void *buf)
+/* Read @len bytes at @off; a short device reads as -EIO. */
+static int read_at(int fd, uint64_t off, void *buf, size_t len)
 {
 	size_t done = 0;
 
-	while (done < SHADOW_BLOCK_SIZE) {
-		ssize_t n = pread(s->fd, (uint8_t *)buf + done,
-				  SHADOW_BLOCK_SIZE - done,
-				  (off_t)(blocknr * SHADOW_BLOCK_SIZE + done));
+	while (done < len) {
+		ssize_t n = pread(fd, (uint8_t *)buf + done, len - done,
+				  (off_t)(off + done));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -60,7 +62,8 @@ int shadow_store_open(const char *path, struct shadow_store **ret,
 {
 	_cleanup_free_ struct shadow_store *s = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	uint8_t block[SHADOW_BLOCK_SIZE];
+	uint8_t block[SHADOW_MD_BLOCK_SIZE] = {};
+	size_t len;
 	int r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -84,8 +87,8 @@ int shadow_store_open(const char *path, struct shadow_store **ret,
 	}
 	if (s->dev_sectors < 1) {
 		shadow_error_set(err, SHADOW_ERR_IO,
-				 "%s is smaller than one %d-byte block",
-				 path, SHADOW_BLOCK_SIZE);
+				 "%s is smaller than one %d-byte sector",
+				 path, SHADOW_SECTOR_SIZE);
 		return -EIO;
 	}
 	/*
@@ -94,7 +97,14 @@ int shadow_store_open(const char *path, struct shadow_store **ret,
 	 * would read the store as it was then.
 	 */
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	r = shadow_store_read_raw(s, 0, block);
+	/*
+	 * A device shorter than a metadata block is read as far as it goes
+	 * (the rest stays zero), so that a version 1 store or a stray
+	 * sector is named for what it is rather than as a short read.
+	 */
+	len = s->dev_sectors < SHADOW_MD_BLOCK_SECTORS ? s->dev_sectors * 512 :
+							 SHADOW_MD_BLOCK_SIZE;
+	r = read_at(fd, 0, block, len);
 	if (r < 0) {
 		shadow_error_set(err, SHADOW_ERR_IO,
 				 "cannot read the superblock of %s: %s",
@@ -131,73 +141,201 @@ uint64_t shadow_store_dev_sectors(const struct shadow_store *s)
 }
 
 int shadow_store_read_block(struct shadow_store *s, uint64_t blocknr,
-			    uint32_t type, void *buf, struct shadow_error *err)
+			    void *buf, struct shadow_error *err)
 {
 	int r;
 
-	r = shadow_store_read_raw(s, blocknr, buf);
-	if (r < 0) {
-		shadow_error_set(err, SHADOW_ERR_IO,
-				 "cannot read %s block %" PRIu64 ": %s",
-				 shadow_block_type_name(type), blocknr,
-				 strerror(-r));
-		return r;
+	if (blocknr >= s->sb.metadata_blocks) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "block %" PRIu64 " is outside the metadata area of %" PRIu64 " blocks",
+				 blocknr, s->sb.metadata_blocks);
+		return -ERANGE;
 	}
-	if (shadow_block_is_zero(buf))
-		return 1;
-	return shadow_block_verify(buf, type, blocknr, err);
+	r = read_at(s->fd, blocknr * SHADOW_MD_BLOCK_SIZE, buf, SHADOW_MD_BLOCK_SIZE);
+	if (r < 0)
+		shadow_error_set(err, SHADOW_ERR_IO, "cannot read metadata block %" PRIu64 ": %s",
+				 blocknr, strerror(-r));
+	return r;
 }
 
-int shadow_store_load_snapshots(struct shadow_store *s,
-				struct shadow_snapshot **ret,
-				struct shadow_error *err)
+struct walk {
+	struct shadow_store *store;
+	uint32_t value_size;
+	shadow_btree_fn fn;
+	void *userdata;
+	struct shadow_error *err;
+	uint8_t *seen;		/* one bit per metadata block */
+};
+
+/* Walk the subtree at @b whose keys must lie in [lo, hi] (hi inclusive). */
+static int walk_node(struct walk *w, uint64_t b, uint64_t lo, uint64_t hi,
+		     unsigned int depth)
 {
-	_cleanup_free_ struct shadow_snapshot *snaps = NULL;
-	uint8_t block[SHADOW_BLOCK_SIZE];
-	uint32_t n = s->sb.max_snapshots;
+	_cleanup_free_ uint8_t *block = NULL;
+	struct pd_node_header h;
+	int r;
 
-	snaps = calloc(n, sizeof(*snaps));
-	if (!snaps)
+	if (depth >= SHADOW_BTREE_MAX_DEPTH) {
+		shadow_error_set(w->err, SHADOW_ERR_BAD_NODE,
+				 "btree deeper than %d levels at block %" PRIu64,
+				 SHADOW_BTREE_MAX_DEPTH, b);
+		return -EBADMSG;
+	}
+	if (b == 0 || b >= w->store->sb.metadata_blocks) {
+		shadow_error_set(w->err, SHADOW_ERR_BAD_NODE,
+				 "btree points to block %" PRIu64 ", outside the metadata area", b);
+		return -EBADMSG;
+	}
+	if (w->seen[b / 8] & (1U << (b % 8))) {
+		shadow_error_set(w->err, SHADOW_ERR_BAD_NODE,
+				 "btree reaches block %" PRIu64 " twice (a loop or a shared node)", b);
+		return -EBADMSG;
+	}
+	w->seen[b / 8] |= 1U << (b % 8);
+
+	block = malloc(SHADOW_MD_BLOCK_SIZE);
+	if (!block)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i += SHADOW_SNAPS_PER_BLOCK) {
-		uint64_t b = s->sb.snap_table_start + i / SHADOW_SNAPS_PER_BLOCK;
-		int r;
+	r = shadow_store_read_block(w->store, b, block, w->err);
+	if (r < 0)
+		return r;
+	r = pd_node_verify(block, b, w->value_size, &h, w->err);
+	if (r < 0)
+		return r;
+	for (uint32_t i = 0; i < h.nr_entries; i++) {
+		uint64_t key = pd_node_key(block, i);
 
-		r = shadow_store_read_block(s, b, SHADOW_BLOCK_SNAP, block, err);
+		if (key < lo || key > hi || (i > 0 && key <= pd_node_key(block, i - 1))) {
+			shadow_error_set(w->err, SHADOW_ERR_BAD_NODE,
+					 "btree node %" PRIu64 ": key %" PRIu64 " out of order", b, key);
+			return -EBADMSG;
+		}
+	}
+	for (uint32_t i = 0; i < h.nr_entries; i++) {
+		uint64_t key = pd_node_key(block, i);
+
+		if (h.flags == PD_LEAF_NODE) {
+			r = w->fn(w->userdata, key, pd_node_value(block, i));
+		} else {
+			uint64_t next = i + 1 < h.nr_entries ? pd_node_key(block, i + 1) - 1 : hi;
+
+			r = walk_node(w, pd_node_value_u64(block, i), key, next, depth + 1);
+		}
 		if (r < 0)
 			return r;
-		for (uint32_t k = 0; k < SHADOW_SNAPS_PER_BLOCK && i + k < n; k++)
-			shadow_snap_decode(block, k, &snaps[i + k]);
 	}
-	*ret = TAKE_PTR(snaps);
 	return 0;
 }
 
-int shadow_store_load_records(struct shadow_store *s,
-			      struct shadow_record **ret,
-			      struct shadow_error *err)
+int shadow_store_btree_walk(struct shadow_store *s, uint64_t root,
+			    uint32_t value_size, shadow_btree_fn fn,
+			    void *userdata, struct shadow_error *err)
 {
-	_cleanup_free_ struct shadow_record *recs = NULL;
-	uint8_t block[SHADOW_BLOCK_SIZE];
-	uint64_t n = s->sb.high_water;
+	_cleanup_free_ uint8_t *seen = calloc(s->sb.metadata_blocks / 8 + 1, 1);
+	struct walk w = {
+		.store = s,
+		.value_size = value_size,
+		.fn = fn,
+		.userdata = userdata,
+		.err = err,
+		.seen = seen,
+	};
 
-	if (n == 0) {
-		*ret = NULL;
-		return 0;
-	}
-	recs = calloc(n, sizeof(*recs));
-	if (!recs)
+	if (!seen)
 		return -ENOMEM;
-	for (uint64_t i = 0; i < n; i += SHADOW_RECORDS_PER_BLOCK) {
-		uint64_t b = s->sb.record_start + i / SHADOW_RECORDS_PER_BLOCK;
-		int r;
+	return walk_node(&w, root, 0, UINT64_MAX, 0);
+}
 
-		r = shadow_store_read_block(s, b, SHADOW_BLOCK_RECORD, block, err);
-		if (r < 0)
-			return r;
-		for (uint64_t k = 0; k < SHADOW_RECORDS_PER_BLOCK && i + k < n; k++)
-			shadow_record_decode(block, (unsigned int)k, &recs[i + k]);
+struct snap_list {
+	struct shadow_snapshot *v;
+	size_t n, cap;
+};
+
+static int collect_snap(void *userdata, uint64_t key, const void *value)
+{
+	struct snap_list *l = userdata;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct shadow_snapshot *v = reallocarray(l->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
 	}
-	*ret = TAKE_PTR(recs);
+	shadow_snap_decode(value, &l->v[l->n++]);
+	return 0;
+}
+
+int shadow_store_load_snapshots(struct shadow_store *s,
+				struct shadow_snapshot **ret, size_t *ret_n,
+				struct shadow_error *err)
+{
+	struct snap_list l = {};
+	int r;
+
+	r = shadow_store_btree_walk(s, s->sb.snapshot_root,
+				    sizeof(struct shadow_disk_snapshot),
+				    collect_snap, &l, err);
+	if (r < 0) {
+		free(l.v);
+		return r;
+	}
+	*ret = l.v;
+	*ret_n = l.n;
+	return 0;
+}
+
+struct map_list {
+	struct shadow_mapping *v;
+	size_t n, cap;
+	bool private;
+};
+
+static int collect_map(void *userdata, uint64_t key, const void *value)
+{
+	struct map_list *l = userdata;
+	uint64_t le;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct shadow_mapping *v = reallocarray(l->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	memcpy(&le, value, sizeof(le));
+	l->v[l->n++] = (struct shadow_mapping) {
+		.origin_chunk = shadow_exc_key_chunk(key),
+		.seq = shadow_exc_key_seq(key),
+		.data_chunk = le64toh(le),
+		.private = l->private,
+	};
+	return 0;
+}
+
+int shadow_store_load_mappings(struct shadow_store *s,
+			       struct shadow_mapping **ret, size_t *ret_n,
+			       struct shadow_error *err)
+{
+	struct map_list l = {};
+	int r;
+
+	r = shadow_store_btree_walk(s, s->sb.exception_root, sizeof(uint64_t),
+				    collect_map, &l, err);
+	if (r >= 0) {
+		l.private = true;
+		r = shadow_store_btree_walk(s, s->sb.private_root, sizeof(uint64_t),
+					    collect_map, &l, err);
+	}
+	if (r < 0) {
+		free(l.v);
+		return r;
+	}
+	*ret = l.v;
+	*ret_n = l.n;
 	return 0;
 }

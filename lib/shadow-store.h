@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Read-only access to a dm-shadow store (a block device or an image file),
- * for offline tools.  Every block read through here is verified (type,
- * blocknr, checksum) before it is decoded.
- *
- * An all-zero snapshot-table, index or record block is read as empty
- * ("never written"), not as corruption: the store format does not require
- * the formatter to write every metadata block up front.  The checker
- * counts such blocks.
+ * for offline tools.  Every block read through here is verified (checksum,
+ * blocknr, node header) before it is decoded, and every walk is bounded:
+ * a block is read at most once per walk and trees are at most
+ * SHADOW_BTREE_MAX_DEPTH deep, so a corrupt store cannot make a reader
+ * loop.
  */
 #ifndef SHADOW_STORE_H
 #define SHADOW_STORE_H
 
 #include "macro.h"
 #include "shadow-format.h"
+#include "shadow-pd.h"
+
+/*
+ * dm-btree nodes hold at least a third of max_entries (84 children in
+ * internal nodes), so 2^64 keys need fewer than 11 levels.
+ */
+#define SHADOW_BTREE_MAX_DEPTH		16
 
 struct shadow_store;
 
@@ -31,24 +36,41 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_store *, shadow_store_free);
 const struct shadow_superblock *shadow_store_sb(const struct shadow_store *s);
 uint64_t shadow_store_dev_sectors(const struct shadow_store *s);
 
-/* Read block @blocknr without verifying it.  0 or -errno (-EIO on EOF). */
-int shadow_store_read_raw(struct shadow_store *s, uint64_t blocknr, void *buf);
-
 /*
- * Read and verify block @blocknr of @type.  Returns 0, 1 when the block is
- * all zeroes (buf zeroed), or -errno with @err filled.
+ * Read metadata block @blocknr (4 KiB) without verifying it.  0, -ERANGE
+ * beyond the metadata area, or -errno (-EIO on EOF) with @err filled.
  */
 int shadow_store_read_block(struct shadow_store *s, uint64_t blocknr,
-			    uint32_t type, void *buf, struct shadow_error *err);
+			    void *buf, struct shadow_error *err);
 
-/* All max_snapshots table entries (free ones included), newly allocated. */
+/* Called for each leaf entry, in key order; a negative return stops. */
+typedef int (*shadow_btree_fn)(void *userdata, uint64_t key, const void *value);
+
+/*
+ * Walk the btree at @root whose leaves hold @value_size-byte values.
+ * Returns 0, what @fn returned, or -EBADMSG (a node failed verification,
+ * keys out of order, a loop, too deep) / -errno with @err filled.
+ */
+int shadow_store_btree_walk(struct shadow_store *s, uint64_t root,
+			    uint32_t value_size, shadow_btree_fn fn,
+			    void *userdata, struct shadow_error *err);
+
+/* Every entry of the snapshot tree, in id order, newly allocated. */
 int shadow_store_load_snapshots(struct shadow_store *s,
-				struct shadow_snapshot **ret,
+				struct shadow_snapshot **ret, size_t *ret_n,
 				struct shadow_error *err);
 
-/* Records 0 .. high_water-1, newly allocated (NULL when high_water is 0). */
-int shadow_store_load_records(struct shadow_store *s,
-			      struct shadow_record **ret,
-			      struct shadow_error *err);
+/* An entry of the exception or private tree. */
+struct shadow_mapping {
+	uint64_t origin_chunk;
+	uint64_t seq;		/* tag (exception) or owner's sequence (private) */
+	uint64_t data_chunk;
+	bool private;
+};
+
+/* Every exception, then every private mapping, newly allocated. */
+int shadow_store_load_mappings(struct shadow_store *s,
+			       struct shadow_mapping **ret, size_t *ret_n,
+			       struct shadow_error *err);
 
 #endif

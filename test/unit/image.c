@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <check.h>
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +9,7 @@
 #include "image.h"
 
 void image_init(struct image *im, uint64_t origin_sectors,
-		uint64_t store_sectors, uint32_t chunk_sectors,
-		uint32_t max_snapshots)
+		uint64_t store_sectors, uint32_t chunk_sectors)
 {
 	memset(im, 0, sizeof(*im));
 	im->sb = (struct shadow_superblock) {
@@ -19,59 +19,248 @@ void image_init(struct image *im, uint64_t origin_sectors,
 		.uuid = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
 			  1, 2, 3, 4, 5, 6, 7, 8 },
 		.chunk_sectors = chunk_sectors,
-		.max_snapshots = max_snapshots,
 		.origin_sectors = origin_sectors,
 		.store_sectors = store_sectors,
 		.format_time = 1700000000,
+		.trans_id = 1,
 	};
 	ck_assert_int_eq(shadow_sb_init_geometry(&im->sb), 0);
-	im->nblocks = im->sb.record_start + im->sb.record_blocks;
-	im->meta = calloc(im->nblocks, SHADOW_BLOCK_SIZE);
-	ck_assert_ptr_nonnull(im->meta);
-	image_seal(im);
+	im->sb.data_limit = im->sb.nr_data_chunks;
+	im->nblocks = im->sb.metadata_blocks;
+	im->sm_blocks = shadow_metadata_sm_blocks(store_sectors);
+	im->meta = calloc(im->nblocks, PD_BLOCK_SIZE);
+	im->md_count = calloc(im->sm_blocks, sizeof(*im->md_count));
+	im->md_delta = calloc(im->sm_blocks, sizeof(*im->md_delta));
+	im->data_count = calloc(im->sb.nr_data_chunks, sizeof(*im->data_count));
+	ck_assert(im->meta && im->md_count && im->md_delta && im->data_count);
 }
 
 uint8_t *image_block(struct image *im, uint64_t blocknr)
 {
 	ck_assert_uint_lt(blocknr, im->nblocks);
-	return im->meta + blocknr * SHADOW_BLOCK_SIZE;
+	return im->meta + blocknr * PD_BLOCK_SIZE;
 }
 
-void image_set_snap(struct image *im, uint32_t slot,
-		    const struct shadow_snapshot *s)
+void image_add_snap(struct image *im, uint64_t id, uint64_t seq,
+		    uint32_t state, uint32_t flags)
 {
-	shadow_snap_encode(image_block(im, im->sb.snap_table_start +
-				       slot / SHADOW_SNAPS_PER_BLOCK),
-			   slot % SHADOW_SNAPS_PER_BLOCK, s);
+	ck_assert_uint_lt(im->nsnaps, 64);
+	im->snaps[im->nsnaps++] = (struct shadow_snapshot) {
+		.id = id, .seq = seq, .state = state, .flags = flags,
+		.ctime = 1700000100 + id,
+	};
 }
 
-void image_set_index(struct image *im, uint64_t chunk, uint64_t head)
+void image_add_exception(struct image *im, uint64_t chunk, uint64_t seq,
+			 uint64_t data_chunk)
 {
-	shadow_index_encode(image_block(im, im->sb.index_start +
-					chunk / SHADOW_INDEX_PER_BLOCK),
-			    chunk % SHADOW_INDEX_PER_BLOCK, head);
+	ck_assert_uint_lt(im->nexc, IMAGE_MAX_ENTRIES);
+	im->exc[im->nexc++] = (struct image_map) { shadow_exc_key(chunk, seq), data_chunk };
+	if (data_chunk < im->sb.nr_data_chunks)
+		im->data_count[data_chunk]++;
 }
 
-void image_set_record(struct image *im, uint64_t n,
-		      const struct shadow_record *r)
+void image_add_private(struct image *im, uint64_t chunk, uint64_t seq,
+		       uint64_t data_chunk)
 {
-	shadow_record_encode(image_block(im, im->sb.record_start +
-					 n / SHADOW_RECORDS_PER_BLOCK),
-			     n % SHADOW_RECORDS_PER_BLOCK, r);
+	ck_assert_uint_lt(im->npriv, 64);
+	im->priv[im->npriv++] = (struct image_map) { shadow_exc_key(chunk, seq), data_chunk };
+	if (data_chunk < im->sb.nr_data_chunks)
+		im->data_count[data_chunk]++;
 }
 
-void image_seal(struct image *im)
+static uint64_t alloc(struct image *im)
 {
-	const struct shadow_superblock *sb = &im->sb;
-	uint64_t b;
+	uint64_t b = ++im->next;
 
-	shadow_sb_encode(sb, image_block(im, 0));
-	for (b = sb->snap_table_start; b < sb->index_start; b++)
-		shadow_block_seal(image_block(im, b), SHADOW_BLOCK_SNAP, b);
-	for (b = sb->index_start; b < sb->record_start; b++)
-		shadow_block_seal(image_block(im, b), SHADOW_BLOCK_INDEX, b);
-	for (b = sb->record_start; b < im->nblocks; b++)
-		shadow_block_seal(image_block(im, b), SHADOW_BLOCK_RECORD, b);
+	ck_assert_uint_lt(b, im->nblocks);
+	im->md_count[b]++;
+	return b;
+}
+
+/*
+ * A btree of @n sorted entries: one leaf, or full leaves under one
+ * internal root (enough for any test).
+ */
+static uint64_t build_tree(struct image *im, const uint64_t *keys,
+			   const uint8_t *values, size_t n, uint32_t vs)
+{
+	uint32_t max = pd_btree_max_entries(vs);
+	size_t nleaves = n ? (n + max - 1) / max : 1;
+	uint64_t leaves[64], root;
+
+	ck_assert_uint_le(nleaves, 64);
+	for (size_t l = 0; l < nleaves; l++) {
+		uint8_t *blk;
+
+		leaves[l] = alloc(im);
+		blk = image_block(im, leaves[l]);
+		pd_node_init(blk, PD_LEAF_NODE, vs);
+		for (size_t i = l * max; i < n && i < (l + 1) * max; i++)
+			pd_node_append(blk, keys[i], values + i * vs);
+		pd_node_seal(blk, leaves[l]);
+	}
+	if (nleaves == 1)
+		return leaves[0];
+	root = alloc(im);
+	pd_node_init(image_block(im, root), PD_INTERNAL_NODE, 8);
+	for (size_t l = 0; l < nleaves; l++) {
+		uint64_t le = htole64(leaves[l]);
+
+		pd_node_append(image_block(im, root), keys[l * max], &le);
+	}
+	pd_node_seal(image_block(im, root), root);
+	return root;
+}
+
+static int cmp_map(const void *a, const void *b)
+{
+	const struct image_map *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int cmp_snap(const void *a, const void *b)
+{
+	const struct shadow_snapshot *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static uint64_t build_map_tree(struct image *im, struct image_map *m, size_t n)
+{
+	uint64_t keys[IMAGE_MAX_ENTRIES], vals[IMAGE_MAX_ENTRIES];
+
+	qsort(m, n, sizeof(*m), cmp_map);
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = m[i].key;
+		vals[i] = htole64(m[i].data_chunk);
+	}
+	return build_tree(im, keys, (const uint8_t *)vals, n, 8);
+}
+
+/*
+ * Fill the bitmaps @bitmaps (already allocated) with @counts; the index
+ * entries go to @ies and counts of 3 or more to @rkeys/@rvals.
+ * Returns the number of blocks allocated.
+ */
+static uint64_t fill_bitmaps(struct image *im, const uint32_t *counts,
+			     uint64_t nr_blocks, const uint64_t *bitmaps,
+			     struct pd_index_entry *ies, uint64_t *rkeys,
+			     uint32_t *rvals, size_t *nref)
+{
+	uint64_t allocated = 0;
+
+	*nref = 0;
+	for (uint64_t i = 0; i * PD_ENTRIES_PER_BITMAP < nr_blocks; i++) {
+		uint8_t *blk = image_block(im, bitmaps[i]);
+		struct pd_index_entry *ie = &ies[i];
+
+		memset(blk, 0, PD_BLOCK_SIZE);
+		*ie = (struct pd_index_entry) { .blocknr = bitmaps[i], .none_free_before = UINT32_MAX };
+		for (uint32_t e = 0; e < PD_ENTRIES_PER_BITMAP; e++) {
+			uint64_t b = i * PD_ENTRIES_PER_BITMAP + e;
+			uint32_t c = b < nr_blocks ? counts[b] : 0;
+
+			if (!c) {
+				ie->nr_free++;
+				if (ie->none_free_before == UINT32_MAX)
+					ie->none_free_before = e;
+				continue;
+			}
+			allocated++;
+			pd_bitmap_set(blk, e, c < 3 ? c : 3);
+			if (c >= 3) {
+				ck_assert_uint_lt(*nref, 64);
+				rkeys[*nref] = b;
+				rvals[(*nref)++] = htole32(c);
+			}
+		}
+		if (ie->none_free_before == UINT32_MAX)
+			ie->none_free_before = PD_ENTRIES_PER_BITMAP;
+		pd_bitmap_seal(blk, bitmaps[i]);
+	}
+	return allocated;
+}
+
+void image_build(struct image *im)
+{
+	struct shadow_superblock *sb = &im->sb;
+	uint64_t keys[64], rkeys[64], ikeys[64], dbm[64] = {}, mbm[PD_MAX_METADATA_BITMAPS] = {};
+	uint8_t vals[64 * sizeof(struct shadow_disk_snapshot)];
+	struct pd_index_entry dies[64], mies[PD_MAX_METADATA_BITMAPS];
+	uint8_t ivals[64 * PD_INDEX_ENTRY_SIZE];
+	uint64_t nd = (sb->nr_data_chunks + PD_ENTRIES_PER_BITMAP - 1) / PD_ENTRIES_PER_BITMAP;
+	uint64_t nm = (im->sm_blocks + PD_ENTRIES_PER_BITMAP - 1) / PD_ENTRIES_PER_BITMAP;
+	uint64_t msm_ref, msm_index;
+	uint32_t rvals[64], *counts;
+	size_t nref;
+
+	ck_assert_uint_le(nd, 64);
+	ck_assert_uint_le(nm, PD_MAX_METADATA_BITMAPS);
+	memset(im->meta, 0, im->nblocks * PD_BLOCK_SIZE);
+	memset(im->md_count, 0, im->sm_blocks * sizeof(*im->md_count));
+	im->next = 0;
+	im->md_count[0] = 1;	/* the superblock, counted by the space map */
+	/* The data area, reserved in the metadata space map at format time. */
+	for (uint64_t b = im->nblocks; b < im->sm_blocks; b++)
+		im->md_count[b] = 1;
+
+	qsort(im->snaps, im->nsnaps, sizeof(im->snaps[0]), cmp_snap);
+	for (size_t i = 0; i < im->nsnaps; i++) {
+		keys[i] = im->snaps[i].id;
+		shadow_snap_encode(vals + i * sizeof(struct shadow_disk_snapshot), &im->snaps[i]);
+	}
+	sb->snapshot_root = build_tree(im, keys, vals, im->nsnaps,
+				       sizeof(struct shadow_disk_snapshot));
+	sb->exception_root = build_map_tree(im, im->exc, im->nexc);
+	sb->private_root = build_map_tree(im, im->priv, im->npriv);
+
+	/* The data space map. */
+	for (uint64_t i = 0; i < nd; i++)
+		dbm[i] = alloc(im);
+	sb->data_sm.nr_blocks = sb->nr_data_chunks;
+	sb->data_sm.nr_allocated = fill_bitmaps(im, im->data_count, sb->nr_data_chunks,
+						dbm, dies, rkeys, rvals, &nref);
+	sb->data_sm.ref_count_root = build_tree(im, rkeys, (const uint8_t *)rvals, nref, 4);
+	for (uint64_t i = 0; i < nd; i++) {
+		ikeys[i] = i;
+		pd_index_entry_encode(ivals + i * PD_INDEX_ENTRY_SIZE, &dies[i]);
+	}
+	sb->data_sm.bitmap_root = build_tree(im, ikeys, ivals, nd, PD_INDEX_ENTRY_SIZE);
+
+	/*
+	 * The metadata space map counts its own blocks: hand them all out
+	 * before counting, then fill them.
+	 */
+	msm_ref = alloc(im);
+	for (uint64_t i = 0; i < nm; i++)
+		mbm[i] = alloc(im);
+	msm_index = alloc(im);
+	counts = calloc(im->sm_blocks, sizeof(*counts));
+	ck_assert_ptr_nonnull(counts);
+	for (uint64_t b = 0; b < im->sm_blocks; b++)
+		counts[b] = (uint32_t)((int64_t)im->md_count[b] + im->md_delta[b]);
+	sb->metadata_sm.nr_blocks = im->sm_blocks;
+	sb->metadata_sm.nr_allocated = fill_bitmaps(im, counts, im->sm_blocks, mbm, mies,
+						    rkeys, rvals, &nref);
+	free(counts);
+	pd_node_init(image_block(im, msm_ref), PD_LEAF_NODE, 4);
+	for (size_t i = 0; i < nref; i++)
+		pd_node_append(image_block(im, msm_ref), rkeys[i], &rvals[i]);
+	pd_node_seal(image_block(im, msm_ref), msm_ref);
+	sb->metadata_sm.ref_count_root = msm_ref;
+	for (uint64_t i = 0; i < nm; i++)
+		pd_index_entry_encode((uint8_t *)pd_metadata_index_entry(image_block(im, msm_index),
+									   (uint32_t)i), &mies[i]);
+	pd_index_seal(image_block(im, msm_index), msm_index);
+	sb->metadata_sm.bitmap_root = msm_index;
+	image_seal_sb(im);
+}
+
+void image_seal_sb(struct image *im)
+{
+	shadow_sb_encode(&im->sb, 0, image_block(im, 0));
 }
 
 const char *image_write(struct image *im)
@@ -83,10 +272,10 @@ const char *image_write(struct image *im)
 		 tmp && strlen(tmp) < 32 ? tmp : "/tmp");
 	fd = mkstemp(im->path);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, im->meta, im->nblocks * SHADOW_BLOCK_SIZE),
-			 (ssize_t)(im->nblocks * SHADOW_BLOCK_SIZE));
-	ck_assert_int_eq(ftruncate(fd, (off_t)(im->sb.store_sectors *
-					       SHADOW_BLOCK_SIZE)), 0);
+	/* Only the blocks handed out: the rest of the area reads as zeroes. */
+	ck_assert_int_eq(write(fd, im->meta, (im->next + 1) * PD_BLOCK_SIZE),
+			 (ssize_t)((im->next + 1) * PD_BLOCK_SIZE));
+	ck_assert_int_eq(ftruncate(fd, (off_t)(im->sb.store_sectors * 512)), 0);
 	close(fd);
 	return im->path;
 }
@@ -96,5 +285,11 @@ void image_done(struct image *im)
 	if (im->path[0])
 		unlink(im->path);
 	free(im->meta);
+	free(im->md_count);
+	free(im->md_delta);
+	free(im->data_count);
 	im->meta = NULL;
+	im->md_count = NULL;
+	im->md_delta = NULL;
+	im->data_count = NULL;
 }

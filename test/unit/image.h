@@ -1,29 +1,58 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Build small store images in memory and write them to a temporary file. */
+/*
+ * Build small version 2 store images in memory and write them to a
+ * temporary file: a superblock, the snapshot, exception and private
+ * btrees (one leaf each, or leaves under one internal node), a data space
+ * map (index btree leaf, bitmaps, ref count tree) and the metadata space
+ * map (index block, bitmap, ref count tree), all with the counts the
+ * trees imply.  Tests damage an image by changing the counts before
+ * image_build() or the blocks after it.
+ */
 #ifndef SHADOW_TEST_IMAGE_H
 #define SHADOW_TEST_IMAGE_H
 
-#include "shadow-format.h"
+#include "shadow-pd.h"
+
+#define IMAGE_MAX_ENTRIES 1024
+
+struct image_map {
+	uint64_t key;
+	uint64_t data_chunk;
+};
 
 struct image {
 	struct shadow_superblock sb;
-	uint8_t *meta;		/* blocks 0 .. record_start + record_blocks - 1 */
-	uint64_t nblocks;
+	uint8_t *meta;			/* metadata_blocks blocks */
+	uint64_t nblocks;		/* metadata_blocks */
+	uint64_t sm_blocks;		/* the metadata space map's nr_blocks */
+	struct shadow_snapshot snaps[64];
+	size_t nsnaps;
+	struct image_map exc[IMAGE_MAX_ENTRIES];
+	size_t nexc;
+	struct image_map priv[64];
+	size_t npriv;
+	uint32_t *data_count;		/* the data space map's counts, editable */
+	uint32_t *md_count;		/* per sm_blocks block, set by image_build() */
+	int32_t *md_delta;		/* added to md_count in the space map */
+	uint64_t next;			/* next metadata block to hand out */
 	char path[64];
 };
 
-/* A freshly formatted cow store: every metadata block sealed and empty. */
+/* An empty cow store of the given geometry (nothing built yet). */
 void image_init(struct image *im, uint64_t origin_sectors,
-		uint64_t store_sectors, uint32_t chunk_sectors,
-		uint32_t max_snapshots);
+		uint64_t store_sectors, uint32_t chunk_sectors);
+void image_add_snap(struct image *im, uint64_t id, uint64_t seq,
+		    uint32_t state, uint32_t flags);
+/* Map (chunk, seq) to @data_chunk and count it in the data space map. */
+void image_add_exception(struct image *im, uint64_t chunk, uint64_t seq,
+			 uint64_t data_chunk);
+void image_add_private(struct image *im, uint64_t chunk, uint64_t seq,
+		       uint64_t data_chunk);
+/* Lay out and seal every block from the entries and counts. */
+void image_build(struct image *im);
 uint8_t *image_block(struct image *im, uint64_t blocknr);
-void image_set_snap(struct image *im, uint32_t slot,
-		    const struct shadow_snapshot *s);
-void image_set_index(struct image *im, uint64_t chunk, uint64_t head);
-void image_set_record(struct image *im, uint64_t n,
-		      const struct shadow_record *r);
-/* Re-seal every block from the superblock struct and contents. */
-void image_seal(struct image *im);
+/* Re-encode and seal the superblock from im->sb. */
+void image_seal_sb(struct image *im);
 /* Write to a new temporary file (store_sectors long); returns its path. */
 const char *image_write(struct image *im);
 void image_done(struct image *im);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # shadow-dump end to end on a small image: output and exit codes
-# (0 ok, 1 usage, 2 cannot read, 3 corrupt, 4 inconsistent).
+# (0 ok, 1 usage, 2 cannot read, 3 corrupt, 4 damaged, 5 leaks only).
 set -u
 
 dump=${SHADOW_DUMP:-cmd/shadow-dump}
@@ -38,47 +38,74 @@ poke() {
 }
 
 "$unit" --make-image "$tmp/store.img" || { echo "FAIL: cannot make image"; exit 1; }
+"$unit" --make-image "$tmp/leak.img" leak || { echo "FAIL: cannot make image"; exit 1; }
+
+# The sample store's 4 KiB metadata blocks: 0 superblock, 1 snapshot tree,
+# 2 exception tree, 3 private tree, 4-6 data space map, 7-9 metadata space map.
+B=4096
 
 expect 1 "no arguments" "$dump"
 grep_out "shadow-dump: Failed to parse arguments: no store given" "$tmp/err"
 expect 1 "unknown option" "$dump" --bogus "$tmp/store.img"
 expect 0 "--help" "$dump" --help
 grep_out "Usage:" "$tmp/out"
+grep_out "5 --check found leaked space only" "$tmp/out"
 expect 0 "--version" "$dump" --version
+grep_out "format versions 2 to 2" "$tmp/out"
 expect 2 "missing file" "$dump" "$tmp/nonexistent"
 grep_out "shadow-dump: Failed to read store $tmp/nonexistent: cannot open" "$tmp/err"
 
 expect 0 "dump" "$dump" "$tmp/store.img"
-grep_out "dm-shadow format version 1, cow store" "$tmp/out"
-grep_out "snapshots: 3 of 16" "$tmp/out"
+grep_out "dm-shadow format version 2, cow store" "$tmp/out"
+grep_out "snapshots: 3 of 8190" "$tmp/out"
 grep_out "  in use             4" "$tmp/out"
+grep_out "  metadata blocks    [0-9]* of 2048$" "$tmp/out"
 expect 0 "dump --records --check" "$dump" --records --check "$tmp/store.img"
-grep_out "result             clean (0 problems)" "$tmp/out"
-grep_out "used,private" "$tmp/out"
+grep_out "result             clean (0 problems, 0 leaked)" "$tmp/out"
+grep_out "            63          3            2 private" "$tmp/out"
 expect 0 "dump --json --check" "$dump" --json --records --check "$tmp/store.img"
 grep_out '"consistent":true' "$(tr -d ' \n' <"$tmp/out" >"$tmp/flat"; echo "$tmp/flat")"
-grep_out '"high_water":6' "$tmp/flat"
+grep_out '"in_use":4' "$tmp/flat"
+grep_out '"leaks":\[\]' "$tmp/flat"
 
-# Corrupt an index block (block 3, byte 300): the dump still works, the
-# check finds it.
-cp "$tmp/store.img" "$tmp/index.img"
-poke "$tmp/index.img" $((3 * 512 + 300)) '\377'
-expect 0 "dump of a store with a bad index block" "$dump" "$tmp/index.img"
-expect 4 "check of a store with a bad index block" "$dump" --check "$tmp/index.img"
-grep_out "index block 3 has a bad checksum" "$tmp/out"
+# A leaked data chunk: its own exit code, its own JSON member.
+expect 0 "dump of a store with a leak" "$dump" "$tmp/leak.img"
+expect 5 "check of a store with a leak" "$dump" --check "$tmp/leak.img"
+grep_out "leak: data chunk 50 is counted 1 times but used 0 times: leaked" "$tmp/out"
+grep_out "result             leaks only (0 problems, 1 leaked)" "$tmp/out"
+grep_out "leaked blocks found" "$tmp/err"
+expect 5 "check --json of a store with a leak" "$dump" --check --json "$tmp/leak.img"
+tr -d ' \n' <"$tmp/out" >"$tmp/flat"
+grep_out '"leaked":1,' "$tmp/flat"
+grep_out '"problems":\[\],"leaks":\["datachunk50' "$tmp/flat"
+
+# Corrupt the leaf of the exception tree: the plain dump does not read it, the
+# check finds it, --records cannot list it.
+cp "$tmp/store.img" "$tmp/exc.img"
+poke "$tmp/exc.img" $((2 * B + 300)) '\377'
+expect 0 "dump of a store with a bad exception leaf" "$dump" "$tmp/exc.img"
+expect 4 "check of a store with a bad exception leaf" "$dump" --check "$tmp/exc.img"
+grep_out "btree node block 2 has a bad checksum" "$tmp/out"
 grep_out "inconsistencies found" "$tmp/err"
+expect 3 "records of a store with a bad exception leaf" "$dump" --records "$tmp/exc.img"
 
-# A bad snapshot table block is corruption for a plain dump.
+# A bad snapshot tree is corruption for a plain dump.
 cp "$tmp/store.img" "$tmp/snap.img"
-poke "$tmp/snap.img" $((1 * 512 + 100)) '\377'
-expect 3 "dump of a store with a bad snapshot table" "$dump" "$tmp/snap.img"
-grep_out "snapshot table block 1 has a bad checksum" "$tmp/err"
+poke "$tmp/snap.img" $((1 * B + 100)) '\377'
+expect 3 "dump of a store with a bad snapshot tree" "$dump" "$tmp/snap.img"
+grep_out "btree node block 1 has a bad checksum" "$tmp/err"
 
 # A bad superblock is refused with the reason.
 cp "$tmp/store.img" "$tmp/sb.img"
 poke "$tmp/sb.img" 16 'X'
 expect 3 "bad magic" "$dump" "$tmp/sb.img"
 grep_out "Failed to validate the superblock of $tmp/sb.img: bad magic" "$tmp/err"
+
+# A version 1 store is named as such.
+cp "$tmp/store.img" "$tmp/v1.img"
+poke "$tmp/v1.img" 24 '\001'
+expect 3 "version 1" "$dump" "$tmp/v1.img"
+grep_out "format version 1 (512-byte blocks updated in place) is not supported by this version" "$tmp/err"
 
 # A truncated device: the store does not fit.
 cp "$tmp/store.img" "$tmp/short.img"

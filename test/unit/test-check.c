@@ -8,67 +8,43 @@
 #include "unit.h"
 
 /*
- * A small consistent store: 64 origin chunks, 16 snapshot slots.
- *   snapshots: slot 0 seq 1, slot 1 seq 2, slot 15 (second table block)
- *              seq 3, written
- *   chunk 5:  record 0 (seq 3) -> record 1 (seq 1)
- *   chunk 63: record 2 (private, seq 3) -> record 3 (seq 2)
- *   free:     record 5 -> record 4
+ * A small consistent store: 64 origin chunks of 4 KiB, 3 snapshots
+ * (seq 1, 2, 3; the third written), exceptions of chunk 5 (tags 3 and 1)
+ * and 63 (tag 2), one private chunk of chunk 63 owned by seq 3.
  */
 static void build(struct image *im)
 {
-	struct shadow_snapshot s = { .state = SHADOW_SNAP_VALID, .ctime = 1700000100 };
-	struct shadow_record r = {};
-
-	image_init(im, 64 * 8, 2000, 8, 16);
+	image_init(im, 64 * 8, 16384, 8);
 	im->sb.last_seq = 3;
-	im->sb.high_water = 6;
-	im->sb.free_head = 6;
-	im->sb.free_count = 2;
-	im->sb.commit_gen = 9;
-
-	s.id = 100; s.seq = 1;
-	image_set_snap(im, 0, &s);
-	s.id = 101; s.seq = 2;
-	image_set_snap(im, 1, &s);
-	s.id = 102; s.seq = 3; s.flags = SHADOW_SNAPF_WRITTEN;
-	image_set_snap(im, 15, &s);
-
-	image_set_index(im, 5, 1);
-	r = (struct shadow_record) { .origin_chunk = 5, .seq = 3, .next = 2, .flags = SHADOW_REC_USED };
-	image_set_record(im, 0, &r);
-	r = (struct shadow_record) { .origin_chunk = 5, .seq = 1, .next = 0, .flags = SHADOW_REC_USED };
-	image_set_record(im, 1, &r);
-
-	image_set_index(im, 63, 3);
-	r = (struct shadow_record) { .origin_chunk = 63, .seq = 3, .next = 4,
-				     .flags = SHADOW_REC_USED | SHADOW_REC_PRIVATE };
-	image_set_record(im, 2, &r);
-	r = (struct shadow_record) { .origin_chunk = 63, .seq = 2, .next = 0, .flags = SHADOW_REC_USED };
-	image_set_record(im, 3, &r);
-
-	r = (struct shadow_record) { .next = 5 };
-	image_set_record(im, 5, &r);
-	r = (struct shadow_record) { .next = 0 };
-	image_set_record(im, 4, &r);
-	image_seal(im);
+	im->sb.trans_id = 9;
+	image_add_snap(im, 100, 1, SHADOW_SNAP_VALID, 0);
+	image_add_snap(im, 101, 2, SHADOW_SNAP_VALID, SHADOW_SNAPF_SEALED);
+	image_add_snap(im, 102, 3, SHADOW_SNAP_VALID, SHADOW_SNAPF_WRITTEN);
+	image_add_exception(im, 5, 3, 0);
+	image_add_exception(im, 5, 1, 1);
+	image_add_exception(im, 63, 2, 3);
+	image_add_private(im, 63, 3, 2);
 }
 
 /* Check's asserts work only inside a test, so write the image from one. */
 static const char *make_image_path;
+static bool make_image_leak;
 
 START_TEST(test_make_image)
 {
 	struct image im;
 
 	build(&im);
+	if (make_image_leak)
+		im.data_count[50] = 1;
+	image_build(&im);
 	ck_assert_int_eq(rename(image_write(&im), make_image_path), 0);
 	im.path[0] = '\0';
 	image_done(&im);
 }
 END_TEST
 
-int check_make_image(const char *path)
+int check_make_image(const char *path, bool leak)
 {
 	Suite *s = suite_create("make-image");
 	TCase *tc = tcase_create("make-image");
@@ -76,6 +52,7 @@ int check_make_image(const char *path)
 	int failed;
 
 	make_image_path = path;
+	make_image_leak = leak;
 	tcase_add_test(tc, test_make_image);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
@@ -86,15 +63,18 @@ int check_make_image(const char *path)
 }
 
 struct found {
-	char text[4096];
+	char damage[8192];
+	char leaks[4096];
 };
 
-static void collect(void *userdata, const char *msg)
+static void collect(void *userdata, enum shadow_finding kind, const char *msg)
 {
 	struct found *f = userdata;
+	char *t = kind == SHADOW_FINDING_LEAK ? f->leaks : f->damage;
+	size_t len = kind == SHADOW_FINDING_LEAK ? sizeof(f->leaks) : sizeof(f->damage);
 
-	strncat(f->text, msg, sizeof(f->text) - strlen(f->text) - 2);
-	strcat(f->text, "\n");
+	strncat(t, msg, len - strlen(t) - 2);
+	strcat(t, "\n");
 }
 
 static struct shadow_check_result run(struct image *im, struct found *f)
@@ -110,22 +90,37 @@ static struct shadow_check_result run(struct image *im, struct found *f)
 	return res;
 }
 
+#define assert_clean(res, f) \
+	ck_assert_msg((res).problems == 0 && (res).leaked == 0, \
+		      "unexpected findings:\n%s%s", (f).damage, (f).leaks)
+
+#define assert_damage(res, f, text) \
+	do { \
+		ck_assert_msg((res).problems > 0, "no damage found (leaks: %s)", (f).leaks); \
+		ck_assert_msg(strstr((f).damage, (text)), "'%s' not in:\n%s", (text), (f).damage); \
+	} while (0)
+
 START_TEST(test_consistent)
 {
 	struct image im;
 	struct found f;
 	struct shadow_check_result res;
+	uint64_t used;
 
 	build(&im);
+	image_build(&im);
+	/* Superblock, 3 trees, data sm (bitmap, ref tree, index), metadata sm (ref tree, bitmap, index). */
+	used = 1 + 3 + 3 + 3;
+	ck_assert_uint_eq(im.next + 1, used);
 	res = run(&im, &f);
-	ck_assert_msg(res.problems == 0, "unexpected problems:\n%s", f.text);
-	ck_assert_uint_eq(res.used, 4);
-	ck_assert_uint_eq(res.free, 2);
-	ck_assert_uint_eq(res.leaked, 0);
-	ck_assert_uint_eq(res.chains, 2);
+	assert_clean(res, f);
 	ck_assert_uint_eq(res.snapshots, 3);
+	ck_assert_uint_eq(res.exceptions, 3);
+	ck_assert_uint_eq(res.private_chunks, 1);
+	ck_assert_uint_eq(res.data_used, 4);
+	ck_assert_uint_eq(res.metadata_used, used);
 	ck_assert_uint_eq(res.bad_blocks, 0);
-	ck_assert_uint_eq(res.unallocated, im.sb.nr_data_chunks - 6);
+	ck_assert(!res.needs_check);
 }
 END_TEST
 
@@ -135,224 +130,159 @@ START_TEST(test_empty_store)
 	struct found f;
 	struct shadow_check_result res;
 
-	image_init(&im, 1024, 4096, 8, 4);
+	image_init(&im, 1024, 16384, 8);
+	image_build(&im);
 	res = run(&im, &f);
-	ck_assert_msg(res.problems == 0, "unexpected problems:\n%s", f.text);
-	ck_assert_uint_eq(res.used + res.free + res.leaked, 0);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.snapshots, 0);
+	ck_assert_uint_eq(res.data_used, 0);
 }
 END_TEST
 
-#define EXPECT(res, f, needle) do {					\
-		ck_assert_uint_ge((res).problems, 1);			\
-		ck_assert_msg(strstr((f).text, (needle)),		\
-			      "expected \"%s\" in:\n%s", (needle), (f).text); \
-	} while (0)
-
-START_TEST(test_chain_order)
-{
-	struct image im;
-	struct found f;
-	struct shadow_record r = { .origin_chunk = 5, .seq = 3, .next = 0, .flags = SHADOW_REC_USED };
-	struct shadow_check_result res;
-
-	build(&im);
-	image_set_record(&im, 1, &r);	/* older record now has seq 3 too */
-	image_seal(&im);
-	res = run(&im, &f);
-	EXPECT(res, f, "is not newest first");
-}
-END_TEST
-
-START_TEST(test_reachable_twice)
+/* 600 exceptions: three leaves under an internal node, two data bitmaps. */
+START_TEST(test_internal_nodes)
 {
 	struct image im;
 	struct found f;
 	struct shadow_check_result res;
 
-	build(&im);
-	image_set_index(&im, 6, 2);	/* record 1 from chunk 6 as well */
-	image_seal(&im);
+	image_init(&im, 1000 * 8, 20000 * 8 + 16384, 8);
+	ck_assert_uint_gt(im.sb.nr_data_chunks, PD_ENTRIES_PER_BITMAP);
+	im.sb.last_seq = 1;
+	image_add_snap(&im, 7, 1, SHADOW_SNAP_VALID, 0);
+	for (uint64_t i = 0; i < 600; i++)
+		image_add_exception(&im, i, 1, PD_ENTRIES_PER_BITMAP - 300 + i);
+	image_build(&im);
 	res = run(&im, &f);
-	EXPECT(res, f, "record 1 is reachable twice");
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.exceptions, 600);
 }
 END_TEST
 
-START_TEST(test_chain_loop)
-{
-	struct image im;
-	struct found f;
-	struct shadow_record r = { .origin_chunk = 5, .seq = 1, .next = 1, .flags = SHADOW_REC_USED };
-	struct shadow_check_result res;
-
-	build(&im);
-	image_set_record(&im, 1, &r);	/* record 1 points back to record 0 */
-	image_seal(&im);
-	res = run(&im, &f);
-	EXPECT(res, f, "record 0 is reachable twice");
-}
-END_TEST
-
-START_TEST(test_not_used)
-{
-	struct image im;
-	struct found f;
-	struct shadow_record r = { .origin_chunk = 5, .seq = 1, .next = 0, .flags = 0 };
-	struct shadow_check_result res;
-
-	build(&im);
-	image_set_record(&im, 1, &r);
-	image_seal(&im);
-	res = run(&im, &f);
-	EXPECT(res, f, "is not marked USED");
-}
-END_TEST
-
-START_TEST(test_wrong_origin_chunk)
-{
-	struct image im;
-	struct found f;
-	struct shadow_record r = { .origin_chunk = 6, .seq = 1, .next = 0, .flags = SHADOW_REC_USED };
-	struct shadow_check_result res;
-
-	build(&im);
-	image_set_record(&im, 1, &r);
-	image_seal(&im);
-	res = run(&im, &f);
-	EXPECT(res, f, "says origin chunk 6");
-}
-END_TEST
-
-START_TEST(test_private_orphan)
-{
-	struct image im;
-	struct found f;
-	struct shadow_snapshot s = { .state = SHADOW_SNAP_FREE };
-	struct shadow_check_result res;
-
-	build(&im);
-	image_set_snap(&im, 15, &s);	/* owner of private record 2 gone */
-	image_seal(&im);
-	res = run(&im, &f);
-	EXPECT(res, f, "private record 2");
-}
-END_TEST
-
-START_TEST(test_beyond_high_water)
-{
-	struct image im;
-	struct found f;
-	struct shadow_record r = { .origin_chunk = 63, .seq = 2, .next = 11, .flags = SHADOW_REC_USED };
-	struct shadow_check_result res;
-
-	build(&im);
-	image_set_record(&im, 3, &r);
-	image_seal(&im);
-	res = run(&im, &f);
-	EXPECT(res, f, "points to record 10 at or beyond high_water 6");
-}
-END_TEST
-
-START_TEST(test_free_count)
+START_TEST(test_bad_checksum)
 {
 	struct image im;
 	struct found f;
 	struct shadow_check_result res;
 
 	build(&im);
-	im.sb.free_count = 3;
-	image_seal(&im);
+	image_build(&im);
+	image_block(&im, im.sb.exception_root)[100] ^= 1;
 	res = run(&im, &f);
-	EXPECT(res, f, "free list holds 2 records, superblock free_count says 3");
-}
-END_TEST
-
-START_TEST(test_free_marked_used)
-{
-	struct image im;
-	struct found f;
-	struct shadow_record r = { .next = 0, .flags = SHADOW_REC_USED };
-	struct shadow_check_result res;
-
-	build(&im);
-	image_set_record(&im, 4, &r);
-	image_seal(&im);
-	res = run(&im, &f);
-	EXPECT(res, f, "free record 4 is marked USED");
-}
-END_TEST
-
-START_TEST(test_used_and_free)
-{
-	struct image im;
-	struct found f;
-	struct shadow_record r = { .next = 4 };	/* free list: 5 -> 3 */
-	struct shadow_check_result res;
-
-	build(&im);
-	image_set_record(&im, 5, &r);
-	image_seal(&im);
-	res = run(&im, &f);
-	EXPECT(res, f, "record 3 is both reachable from the index and on the free list");
-}
-END_TEST
-
-START_TEST(test_leaked)
-{
-	struct image im;
-	struct found f;
-	struct shadow_check_result res;
-
-	build(&im);
-	im.sb.high_water = 8;
-	image_seal(&im);
-	res = run(&im, &f);
-	ck_assert_uint_eq(res.leaked, 2);
-	EXPECT(res, f, "2 records below high_water are neither reachable nor free (leaked), the first is record 6");
-}
-END_TEST
-
-START_TEST(test_bad_index_block)
-{
-	struct image im;
-	struct found f;
-	struct shadow_check_result res;
-
-	build(&im);
-	image_block(&im, im.sb.index_start)[300] ^= 0x10;	/* after sealing */
-	res = run(&im, &f);
+	assert_damage(res, f, "has a bad checksum");
 	ck_assert_uint_eq(res.bad_blocks, 1);
-	EXPECT(res, f, "index block 3 has a bad checksum");
-	/* Chunk 5's chain is lost with the block: its records leak. */
-	ck_assert_uint_eq(res.leaked, 2);
 }
 END_TEST
 
-START_TEST(test_bad_snap_block)
+START_TEST(test_bad_node_header)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint8_t *b;
+
+	build(&im);
+	image_build(&im);
+	b = image_block(&im, im.sb.snapshot_root);
+	b[16] = 200;	/* nr_entries above max_entries */
+	pd_node_seal(b, im.sb.snapshot_root);
+	res = run(&im, &f);
+	assert_damage(res, f, "more than its max_entries");
+}
+END_TEST
+
+/* A data chunk counted but unmapped is a leak, not damage. */
+START_TEST(test_leak_data)
 {
 	struct image im;
 	struct found f;
 	struct shadow_check_result res;
 
 	build(&im);
-	shadow_block_seal(image_block(&im, 2), SHADOW_BLOCK_SNAP, 1);	/* misplaced */
+	im.data_count[50] = 1;
+	image_build(&im);
 	res = run(&im, &f);
-	ck_assert_uint_eq(res.bad_blocks, 1);
-	EXPECT(res, f, "says it is block 1");
+	ck_assert_msg(res.problems == 0, "damage:\n%s", f.damage);
+	ck_assert_uint_eq(res.leaked_data, 1);
+	ck_assert_uint_eq(res.leaked, 1);
+	ck_assert_ptr_nonnull(strstr(f.leaks, "data chunk 50 is counted 1 times but used 0 times: leaked"));
 }
 END_TEST
 
-START_TEST(test_unwritten_block)
+START_TEST(test_leak_metadata)
 {
 	struct image im;
 	struct found f;
 	struct shadow_check_result res;
 
 	build(&im);
-	memset(image_block(&im, im.sb.index_start + 1), 0, SHADOW_BLOCK_SIZE);
+	im.md_delta[500] = 1;
+	image_build(&im);
 	res = run(&im, &f);
-	ck_assert_uint_eq(res.unwritten_blocks, 1);
-	ck_assert_uint_eq(res.bad_blocks, 0);
-	ck_assert_uint_eq(res.leaked, 2);	/* chunk 63's chain */
+	ck_assert_msg(res.problems == 0, "damage:\n%s", f.damage);
+	ck_assert_uint_eq(res.leaked_metadata, 1);
+	ck_assert_ptr_nonnull(strstr(f.leaks, "metadata block 500 is counted"));
+}
+END_TEST
+
+/* Counts of 3 and more live in the ref count tree. */
+START_TEST(test_overflow_count)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	im.data_count[60] = 7;
+	image_build(&im);
+	res = run(&im, &f);
+	ck_assert_msg(res.problems == 0, "damage:\n%s", f.damage);
+	ck_assert_ptr_nonnull(strstr(f.leaks, "data chunk 60 is counted 7 times"));
+}
+END_TEST
+
+/* A mapped chunk whose count is 0 could be handed out again: damage. */
+START_TEST(test_damage_count_zero)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	im.data_count[3] = 0;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "data chunk 3 is used 1 times but its space map count is 0");
+}
+END_TEST
+
+START_TEST(test_damage_metadata_count)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_build(&im);
+	im.md_delta[im.sb.snapshot_root] = -1;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "is used 1 times but its space map count is 0");
+}
+END_TEST
+
+START_TEST(test_nr_allocated)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_build(&im);
+	im.sb.data_sm.nr_allocated++;
+	image_seal_sb(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "data space map says 5 blocks are allocated, its bitmaps count 4");
 }
 END_TEST
 
@@ -360,14 +290,257 @@ START_TEST(test_duplicate_seq)
 {
 	struct image im;
 	struct found f;
-	struct shadow_snapshot s = { .id = 200, .seq = 2, .state = SHADOW_SNAP_INVALID };
 	struct shadow_check_result res;
 
 	build(&im);
-	image_set_snap(&im, 7, &s);
-	image_seal(&im);
+	image_add_snap(&im, 103, 2, SHADOW_SNAP_VALID, 0);
+	image_build(&im);
 	res = run(&im, &f);
-	EXPECT(res, f, "two snapshots share seq 2");
+	assert_damage(res, f, "two snapshots share seq 2");
+}
+END_TEST
+
+START_TEST(test_seq_above_last)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_add_snap(&im, 103, 4, SHADOW_SNAP_VALID, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "snapshot 103 has seq 4 outside 1..last_seq 3");
+}
+END_TEST
+
+START_TEST(test_seq_zero)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_add_snap(&im, 103, 0, SHADOW_SNAP_VALID, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "snapshot 103 has seq 0 outside");
+}
+END_TEST
+
+START_TEST(test_snap_state_flags)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_add_snap(&im, 103, 3, 9, 0x80);
+	im.sb.last_seq = 4;
+	image_add_snap(&im, 104, 4, SHADOW_SNAP_INVALID, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "snapshot 103 has unknown state 9");
+	assert_damage(res, f, "snapshot 103 has unknown flags 0x80");
+	assert_damage(res, f, "two snapshots share seq 3");
+}
+END_TEST
+
+START_TEST(test_exception_ranges)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_add_exception(&im, 7, 4, 10);
+	image_add_exception(&im, 64, 1, 11);
+	image_add_exception(&im, 8, 0, 12);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "exception of origin chunk 7 has seq 4 outside 1..last_seq 3");
+	assert_damage(res, f, "exception of origin chunk 64 (seq 1) is beyond the 64 origin chunks");
+	assert_damage(res, f, "exception of origin chunk 8 has seq 0");
+}
+END_TEST
+
+START_TEST(test_data_chunk_beyond)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_add_exception(&im, 9, 1, im.sb.nr_data_chunks);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "beyond the");
+}
+END_TEST
+
+START_TEST(test_data_chunk_twice)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_add_exception(&im, 9, 1, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "data chunk 0 is used by the exception of origin chunk");
+}
+END_TEST
+
+START_TEST(test_private_orphan)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_add_private(&im, 10, 2, 20);
+	image_add_private(&im, 11, 5, 21);
+	image_build(&im);
+	res = run(&im, &f);
+	ck_assert_msg(!strstr(f.damage, "origin chunk 10 belongs"), "%s", f.damage);
+	assert_damage(res, f, "private chunk of origin chunk 11 belongs to seq 5, which no snapshot has");
+}
+END_TEST
+
+/* An internal node pointing back at itself: found, and the walk ends. */
+START_TEST(test_loop)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint64_t root, le;
+	uint8_t *b;
+
+	image_init(&im, 1000 * 8, 16384, 8);
+	im.sb.last_seq = 1;
+	for (uint64_t i = 0; i < 300; i++)
+		image_add_exception(&im, i, 1, i);
+	image_build(&im);
+	root = im.sb.exception_root;
+	b = image_block(&im, root);
+	ck_assert_uint_eq(b[4], PD_INTERNAL_NODE);
+	le = htole64(root);
+	memcpy((uint8_t *)pd_node_value(b, 1), &le, 8);
+	pd_node_seal(b, root);
+	res = run(&im, &f);
+	assert_damage(res, f, "is its own ancestor");
+}
+END_TEST
+
+START_TEST(test_keys_out_of_range)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint64_t le;
+	uint8_t *b;
+
+	image_init(&im, 1000 * 8, 16384, 8);
+	im.sb.last_seq = 1;
+	for (uint64_t i = 0; i < 300; i++)
+		image_add_exception(&im, i, 1, i);
+	image_build(&im);
+	/* Raise the internal node's second key above its child's first. */
+	b = image_block(&im, im.sb.exception_root);
+	le = htole64(shadow_exc_key(299, 1));
+	memcpy(b + PD_NODE_HEADER_SIZE + 8, &le, 8);
+	pd_node_seal(b, im.sb.exception_root);
+	res = run(&im, &f);
+	assert_damage(res, f, "is outside its parent's range");
+}
+END_TEST
+
+/* Two trees sharing a node without a metadata snapshot. */
+START_TEST(test_shared_without_held)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_build(&im);
+	im.sb.private_root = im.sb.exception_root;
+	image_seal_sb(&im);
+	res = run(&im, &f);
+	ck_assert_uint_gt(res.problems, 0);
+	ck_assert_msg(strstr(f.damage, "reached twice") || strstr(f.damage, "count is"),
+		      "%s", f.damage);
+}
+END_TEST
+
+START_TEST(test_needs_check)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	im.sb.flags = SHADOW_SB_NEEDS_CHECK;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert(res.needs_check);
+}
+END_TEST
+
+START_TEST(test_unknown_sb_flags)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	im.sb.flags = 0x10;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "superblock has unknown flags 0x10");
+}
+END_TEST
+
+START_TEST(test_bad_bitmap)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint8_t *b;
+
+	build(&im);
+	image_build(&im);
+	/* The metadata index's first bitmap, corrupted. */
+	b = image_block(&im, im.sb.metadata_sm.bitmap_root);
+	b = image_block(&im, le64toh(*(const uint64_t *)pd_metadata_index_entry(b, 0)));
+	b[1000] ^= 0x40;
+	res = run(&im, &f);
+	assert_damage(res, f, "space map bitmap block");
+	ck_assert_uint_eq(res.bad_blocks, 1);
+}
+END_TEST
+
+START_TEST(test_nr_free)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	struct pd_index_entry ie;
+	uint8_t *b;
+
+	build(&im);
+	image_build(&im);
+	b = image_block(&im, im.sb.metadata_sm.bitmap_root);
+	pd_index_entry_decode(pd_metadata_index_entry(b, 0), &ie);
+	ie.nr_free--;
+	ie.none_free_before = 1000;
+	pd_index_entry_encode((uint8_t *)pd_metadata_index_entry(b, 0), &ie);
+	pd_index_seal(b, im.sb.metadata_sm.bitmap_root);
+	res = run(&im, &f);
+	assert_damage(res, f, "free entries, its index entry says");
+	assert_damage(res, f, "says none is free before entry 1000");
 }
 END_TEST
 
@@ -378,21 +551,30 @@ Suite *suite_check(void)
 
 	tcase_add_test(tc, test_consistent);
 	tcase_add_test(tc, test_empty_store);
-	tcase_add_test(tc, test_chain_order);
-	tcase_add_test(tc, test_reachable_twice);
-	tcase_add_test(tc, test_chain_loop);
-	tcase_add_test(tc, test_not_used);
-	tcase_add_test(tc, test_wrong_origin_chunk);
-	tcase_add_test(tc, test_private_orphan);
-	tcase_add_test(tc, test_beyond_high_water);
-	tcase_add_test(tc, test_free_count);
-	tcase_add_test(tc, test_free_marked_used);
-	tcase_add_test(tc, test_used_and_free);
-	tcase_add_test(tc, test_leaked);
-	tcase_add_test(tc, test_bad_index_block);
-	tcase_add_test(tc, test_bad_snap_block);
-	tcase_add_test(tc, test_unwritten_block);
+	tcase_add_test(tc, test_internal_nodes);
+	tcase_add_test(tc, test_bad_checksum);
+	tcase_add_test(tc, test_bad_node_header);
+	tcase_add_test(tc, test_leak_data);
+	tcase_add_test(tc, test_leak_metadata);
+	tcase_add_test(tc, test_overflow_count);
+	tcase_add_test(tc, test_damage_count_zero);
+	tcase_add_test(tc, test_damage_metadata_count);
+	tcase_add_test(tc, test_nr_allocated);
 	tcase_add_test(tc, test_duplicate_seq);
+	tcase_add_test(tc, test_seq_above_last);
+	tcase_add_test(tc, test_seq_zero);
+	tcase_add_test(tc, test_snap_state_flags);
+	tcase_add_test(tc, test_exception_ranges);
+	tcase_add_test(tc, test_data_chunk_beyond);
+	tcase_add_test(tc, test_data_chunk_twice);
+	tcase_add_test(tc, test_private_orphan);
+	tcase_add_test(tc, test_loop);
+	tcase_add_test(tc, test_keys_out_of_range);
+	tcase_add_test(tc, test_shared_without_held);
+	tcase_add_test(tc, test_needs_check);
+	tcase_add_test(tc, test_unknown_sb_flags);
+	tcase_add_test(tc, test_bad_bitmap);
+	tcase_add_test(tc, test_nr_free);
 	suite_add_tcase(s, tc);
 	return s;
 }
