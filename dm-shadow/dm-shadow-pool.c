@@ -906,8 +906,19 @@ int shadow_pool_retry_failed(struct shadow_pool *pool)
 		goto out;
 	}
 	shadow_md_close(old_md);
+	/*
+	 * Origin writes went on uncopied while the store was failed: what the
+	 * store holds may say valid, the data no longer is.  If this commit
+	 * fails too, the store fails again.
+	 */
+	shadow_snapset_invalidate_all(pool);
+	if (shadow_md_needs_check(pool->md)) {
+		DMERR("store failed again on reload: cannot record its invalid snapshots");
+		r = -EIO;
+		goto out;
+	}
 	WRITE_ONCE(pool->failed, false);
-	DMINFO("store reloaded after a failure");
+	DMINFO("store reloaded after a failure; its snapshots are invalid");
 out:
 	mutex_unlock(&pool->lock);
 	mutex_unlock(&shadow_pools_lock);
