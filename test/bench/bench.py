@@ -111,7 +111,7 @@ def main():
     env = Env(p["disk_mib"], ctl)
     tables = []
     for tid, _, title, cols in measures.MEASURES:
-        cols = cols or measures.seq_columns(p)
+        cols = measures.columns(cols, p)
         tables.append({"id": tid, "title": title,
                        "columns": [list(c) for c in cols], "rows": {}})
     owner, last = {}, None  # table id -> id of the measure that fills it

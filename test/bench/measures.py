@@ -6,6 +6,7 @@ the measure does not exist for that target.  Anything that goes wrong
 raises; the driver records the error in the cell instead.
 """
 import statistics
+import time
 
 import fio
 import memory
@@ -18,26 +19,45 @@ def prefill(dev, size):
     fio.run("seqwrite", dev, size, ["--bs=%d" % min(MiB, size)])
 
 
+def seq_columns(prefix):
+    """The columns of a sequential write table, one per snapshot count of
+    the profile, keyed prefix + 's<n>'."""
+    return lambda p: [(prefix + "s%d" % n, "%d snapshots" % n, "MiB/s",
+                       "higher") for n in p["snap_counts"]]
+
+
+# The sequential writes after n snapshots: (column prefix, fio job), each
+# over its own part of the filled region, in this order.
+SEQ_JOBS = (("", "seqwrite"), ("q1_", "seqwrite_qd1"),
+            ("k64_", "seqwrite64k_qd1"))
+
+
 def seqwrite(env, stack, p):
-    """Sequential 1 MiB writes over seq_mib after n snapshots taken of a
-    filled region: every chunk written is a first write."""
+    """Sequential writes over seq_mib after n snapshots taken of a filled
+    region: 1 MiB at QD4 (libaio), 1 MiB at QD1 (psync) and 64 KiB at QD1,
+    each over a part of the region of its own, so every chunk written is a
+    first write."""
     cells = {}
     size = p["seq_mib"] * MiB
     for n in p["snap_counts"]:
         col = "s%d" % n
+        na = None
         if n and not stack.snapshots:
-            cells[col] = {"na": "no snapshots"}
-            continue
-        if stack.max_snaps is not None and n > stack.max_snaps:
-            cells[col] = {"na": "not run (limit %d)" % stack.max_snaps}
+            na = {"na": "no snapshots"}
+        elif stack.max_snaps is not None and n > stack.max_snaps:
+            na = {"na": "not run (limit %d)" % stack.max_snaps}
+        if na:
+            cells.update((pre + col, na) for pre, _ in SEQ_JOBS)
             continue
         env.fresh_disks()
         dev = stack.setup(n)
         try:
-            prefill(dev, size)
+            prefill(dev, size * len(SEQ_JOBS))
             for _ in range(n):
                 stack.snapshot()
-            cells[col] = fio.run("seqwrite", dev, size)["mibps"]
+            for i, (pre, job) in enumerate(SEQ_JOBS):
+                cells[pre + col] = fio.run(job, dev, size,
+                                           offset=i * size)["mibps"]
         finally:
             stack.teardown()
     return cells
@@ -46,8 +66,9 @@ def seqwrite(env, stack, p):
 def randwrite(env, stack, p):
     """4 KiB writes in a random order, one at the start of every chunk of a
     filled region (first writes after one snapshot), then the same writes
-    again (re-writes); then reads of the origin and of the snapshot over
-    that region."""
+    again (re-writes), at QD16; then reads of the origin and of the
+    snapshot over that region; then the same first writes and re-writes at
+    QD1 over a second region (rand_qd1_ios chunks) right after it."""
     chunk = (stack.chunk or 8) * 512
     region = p["rand_ios"] * chunk
     rr = ["--time_based", "--runtime=%d" % p["randread_secs"]]
@@ -55,7 +76,7 @@ def randwrite(env, stack, p):
     dev = stack.setup(1)
     cells = {}
     try:
-        prefill(dev, region)
+        prefill(dev, region + p["rand_qd1_ios"] * chunk)
         if stack.snapshots:
             stack.snapshot()
         first = fio.chunk_writes(dev, chunk, p["rand_ios"])
@@ -77,6 +98,12 @@ def randwrite(env, stack, p):
         else:
             for c in ("s_seq", "s_iops", "s_p99"):
                 cells[c] = {"na": "no snapshots"}
+        first = fio.chunk_writes(dev, chunk, p["rand_qd1_ios"], qd=1,
+                                 base=region)
+        again = fio.chunk_writes(dev, chunk, p["rand_qd1_ios"], qd=1,
+                                 base=region)
+        cells.update(q1_first_iops=first["iops"], q1_first_p99=first["p99_us"],
+                     q1_re_iops=again["iops"], q1_re_p99=again["p99_us"])
     finally:
         stack.teardown()
     return cells
@@ -177,19 +204,88 @@ def metadata_cost(env, stack, p):
     }
 
 
+DEL_COLS = ("d_base_p99", "d_p99", "d_max", "d_cmd", "d_secs")
+
+
+def delete_stall(env, stack, p):
+    """Origin writes while a snapshot is deleted: one snapshot, del_chunks
+    chunks copied (a 4 KiB write at the start of each, as in the memory
+    measure, and dm-zero data the same way when they are too many for
+    RAM); then a steady load of QD1 4 KiB random re-writes of the copied
+    region, and del_base_secs into it the snapshot's delete.  Figures: the
+    p99 write latency before the delete, the p99 and the max of the
+    writes in flight from the delete command to its space being free, the
+    command's own time and the time until the space is free."""
+    if not stack.snapshots:
+        return {c: {"na": "no snapshots"} for c in DEL_COLS}
+    chunk = stack.chunk * 512
+    n = p["del_chunks"]
+    region = n * chunk
+    sparse = region > p["mem_real_max_mib"] * MiB
+    env.fresh_disks()
+    dev = stack.setup_sparse(n) if sparse else stack.setup(1)
+    try:
+        prefill(dev, region)
+        stack.snapshot()
+        fio.chunk_writes(dev, chunk, n)
+        load = fio.Load(dev, region)
+        try:
+            load.wait_started()
+            time.sleep(p["del_base_secs"])
+            t0 = time.time()
+            stack.delete_snapshot()
+            t1 = time.time()
+            stack.wait_freed(p["del_timeout"])
+            t2 = time.time()
+            time.sleep(0.2)  # the writes in flight at t2 complete
+        except BaseException:
+            load.stop()
+            raise
+        before, during = load.stop(t0, t2)
+    finally:
+        stack.teardown()
+    if not before:
+        raise RuntimeError("no write completed before the delete")
+    return {
+        "d_base_p99": {"v": fio.percentile(before, 99),
+                       "note": "N=%d%s" % (n, ", data discarded"
+                                           if sparse else "")},
+        "d_p99": fio.percentile(during, 99),
+        "d_max": {"v": max(during), "note": "%d writes" % len(during)},
+        "d_cmd": (t1 - t0) * 1000,
+        "d_secs": {"v": t2 - t0, "note": stack.delete_how},
+    }
+
+
 # The tables: (id, function, title, columns: (key, heading, unit, better)).
 # better: "higher", "lower", or None (shown without ratios).
 MEASURES = [
     ("seqwrite", seqwrite,
-     "Sequential write on the origin after n snapshots (1 MiB, QD4)",
-     None),  # columns from the profile's snapshot counts
+     "Sequential write on the origin after n snapshots (1 MiB, QD4 libaio)",
+     seq_columns("")),
+    ("seqwrite_qd1", None,
+     "Sequential write on the origin after n snapshots (1 MiB, QD1 psync)",
+     seq_columns("q1_")),
+    ("seqwrite64k_qd1", None,
+     "Sequential write on the origin after n snapshots (64 KiB, QD1 psync: "
+     "at 4 KiB chunks each write covers 16 chunks)",
+     seq_columns("k64_")),
     ("randfirst", randwrite, "4 KiB random first-writes (one per chunk, "
-     "after 1 snapshot; QD16)",
+     "after 1 snapshot; QD16 libaio)",
      [("first_iops", "IOPS", "IOPS", "higher"),
       ("first_p99", "p99 latency", "us", "lower")]),
-    ("randre", None, "4 KiB random re-writes (the same offsets again; QD16)",
+    ("randre", None, "4 KiB random re-writes (the same offsets again; QD16 "
+     "libaio)",
      [("re_iops", "IOPS", "IOPS", "higher"),
       ("re_p99", "p99 latency", "us", "lower")]),
+    ("randfirst_qd1", None, "4 KiB random first-writes (one per chunk, "
+     "after 1 snapshot; QD1 psync)",
+     [("q1_first_iops", "IOPS", "IOPS", "higher"),
+      ("q1_first_p99", "p99 latency", "us", "lower")]),
+    ("randre_qd1", None, "4 KiB random re-writes (the same offsets again; "
+     "QD1 psync)",
+     [("q1_re_iops", "IOPS", "IOPS", "higher"),
+      ("q1_re_p99", "p99 latency", "us", "lower")]),
     ("oread", None, "Reads of the origin (region of the random writes)",
      [("o_seq", "seq 1 MiB", "MiB/s", "higher"),
       ("o_iops", "rand 4 KiB", "IOPS", "higher"),
@@ -219,9 +315,17 @@ MEASURES = [
     ("space", None, "Store space per copied chunk",
      [("data", "data bytes", "B", "lower"),
       ("meta", "metadata bytes", "B", "lower")]),
+    ("delstall", delete_stall, "Origin writes while a snapshot is deleted "
+     "(QD1 psync 4 KiB re-writes of copied chunks; one snapshot with N "
+     "copied chunks)",
+     [("d_base_p99", "p99 before the delete", "us", "lower"),
+      ("d_p99", "p99 until freed", "us", "lower"),
+      ("d_max", "max until freed", "us", "lower"),
+      ("d_cmd", "delete command", "ms", "lower"),
+      ("d_secs", "until the space is free", "s", "lower")]),
 ]
 
 
-def seq_columns(p):
-    return [("s%d" % n, "%d snapshots" % n, "MiB/s", "higher")
-            for n in p["snap_counts"]]
+def columns(cols, p):
+    """A table's columns: cols, or cols(p) when they follow the profile."""
+    return cols(p) if callable(cols) else cols

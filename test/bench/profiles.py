@@ -11,6 +11,7 @@ PROFILES = {
         "snap_counts": [0, 1, 16, 256],
         "dmsnap_max_snaps": 16,  # dm-snapshot: copies once per snapshot
         "rand_ios": 4096,        # 4 KiB chunk writes: one per chunk
+        "rand_qd1_ios": 1024,    # the same at QD1, on chunks of their own
         "randread_secs": 3,
         "create_many": 1000,     # existing snapshots for the create time
         "dmsnap_create_many": 50,
@@ -22,6 +23,12 @@ PROFILES = {
         # (6.25 GiB at 64 KiB chunks).
         "mem_chunks": 102400,
         "mem_real_max_mib": 512,
+        # The delete measure: chunks copied before the delete (real or
+        # discarded data as for the memory measure), seconds of load before
+        # it, and how long the space may take to be freed.
+        "del_chunks": 102400,
+        "del_base_secs": 3,
+        "del_timeout": 1800,
     },
     "quick": {
         # One round: fio's start-up makes a round cost about a minute even
@@ -33,6 +40,7 @@ PROFILES = {
         "snap_counts": [0, 1],
         "dmsnap_max_snaps": 4,
         "rand_ios": 64,
+        "rand_qd1_ios": 64,
         "randread_secs": 1,
         "create_many": 20,
         "dmsnap_create_many": 8,
@@ -46,5 +54,8 @@ PROFILES = {
         # checking (real data takes the same path as the other measures).
         "mem_chunks": 1024,
         "mem_real_max_mib": 1,
+        "del_chunks": 1024,
+        "del_base_secs": 1,
+        "del_timeout": 120,
     },
 }

@@ -260,16 +260,24 @@ def cell_of(res, tid, label, col):
 
 HEADLINES = [
     # (table, column, higher is better, what)
-    ("seqwrite", "s0", True, "sequential write, no snapshot"),
-    ("seqwrite", "s1", True, "sequential write, 1 snapshot"),
-    ("seqwrite", "s16", True, "sequential write, 16 snapshots"),
-    ("randfirst", "first_iops", True, "4 KiB first-writes, IOPS"),
-    ("randre", "re_iops", True, "4 KiB re-writes, IOPS"),
+    ("seqwrite", "s0", True, "sequential write QD4, no snapshot"),
+    ("seqwrite", "s1", True, "sequential write QD4, 1 snapshot"),
+    ("seqwrite", "s16", True, "sequential write QD4, 16 snapshots"),
+    ("seqwrite_qd1", "q1_s1", True, "sequential write QD1, 1 snapshot"),
+    ("seqwrite_qd1", "q1_s16", True, "sequential write QD1, 16 snapshots"),
+    ("seqwrite64k_qd1", "k64_s1", True,
+     "sequential 64 KiB write QD1, 1 snapshot"),
+    ("randfirst", "first_iops", True, "4 KiB first-writes QD16, IOPS"),
+    ("randre", "re_iops", True, "4 KiB re-writes QD16, IOPS"),
+    ("randfirst_qd1", "q1_first_iops", True, "4 KiB first-writes QD1, IOPS"),
+    ("randre_qd1", "q1_re_iops", True, "4 KiB re-writes QD1, IOPS"),
     ("sread", "s_seq", True, "snapshot sequential read"),
     ("sread", "s_iops", True, "snapshot random read, IOPS"),
     ("create", "cn", False, "create a snapshot with many existing"),
     ("freeze", "median", False, "freeze window, 8 volumes"),
     ("space", "meta", False, "store metadata per copied chunk"),
+    ("delstall", "d_max", False, "worst origin write during a delete"),
+    ("delstall", "d_secs", False, "delete until its space is free"),
 ]
 
 
@@ -358,20 +366,28 @@ def markdown(host, analysis, results):
             "- Every snapshot operation is made with device-mapper ioctls "
             "from the benchmark process (test/bench/dmctl.py), not by "
             "starting dmsetup, for every target alike.",
+            "- Queue depths: every write measure runs both ways, through "
+            "libaio at QD4 (sequential) or QD16 (random), and through psync "
+            "at QD1, one synchronous write at a time, as a database's "
+            "synchronous writes and dd arrive.",
             "- Sizes: sequential writes over %d MiB after 0/%s snapshots "
-            "taken of a filled region (fresh setup each); chunk writes: "
+            "taken of a filled region (fresh setup each): 1 MiB at QD4, "
+            "then 1 MiB at QD1, then 64 KiB at QD1 (at 4 KiB chunks each "
+            "write covers 16 chunks), each over %d MiB of its own, so every "
+            "write is a first write; chunk writes: "
             "%d 4 KiB writes, one at the start of every chunk of a filled "
             "region in a random order (%d MiB at 4 KiB chunks, %d MiB at "
             "64 KiB), after one snapshot, then the same again as "
-            "re-writes; random reads time-based for %d s; snapshot "
-            "creation with 1 and with %d existing (median of %d "
+            "re-writes, at QD16; then, after the reads, the same at QD1 "
+            "over the next %d chunks; random reads time-based for %d s; "
+            "snapshot creation with 1 and with %d existing (median of %d "
             "creations); freeze window over %d volumes (%d sets, median "
             "and max)." % (
                 p["seq_mib"], "/".join(str(n) for n in p["snap_counts"][1:]),
-                p["rand_ios"], p["rand_ios"] * 4 // 1024,
-                p["rand_ios"] * 64 // 1024, p["randread_secs"],
-                p["create_many"], p["create_reps"], p["freeze_vols"],
-                p["freeze_reps"]),
+                p["seq_mib"], p["rand_ios"], p["rand_ios"] * 4 // 1024,
+                p["rand_ios"] * 64 // 1024, p["rand_qd1_ios"],
+                p["randread_secs"], p["create_many"], p["create_reps"],
+                p["freeze_vols"], p["freeze_reps"]),
             "- Kernel memory: %d chunks copied by 4 KiB writes in a random "
             "order after one snapshot (a random order matters: "
             "dm-snapshot merges exceptions of consecutive chunks copied "
@@ -410,13 +426,29 @@ def markdown(host, analysis, results):
             "from each target's status in the memory measure (dm-snapshot: "
             "allocated/metadata sectors summed over its COW devices; "
             "dm-thin: pool used data and metadata blocks of 4 KiB; "
-            "dm-shadow: used data chunks, and one exception record "
-            "(%d-byte block / %d records = %.1f bytes) per used chunk, from "
-            "dm-shadow-format.h: the records are preallocated for the whole "
-            "store at format time, together with a fixed chunk index of 8 "
-            "bytes per origin chunk and a %d-slot snapshot table)." % (
-                f["block"], f["records_per_block"], f["record_bytes"],
-                f["max_snapshots"]),
+            "dm-shadow (format version %d): used data chunks, and metadata "
+            "blocks in use of %d bytes, the status' metadata_used: btree "
+            "nodes and space map blocks as they are written, not the "
+            "metadata area that is sized at format time)." % (
+                f["version"], f["md_block"]),
+            "- Writes during a delete: one snapshot, %d chunks copied as in "
+            "the memory measure (data discarded the same way when it would "
+            "not fit in RAM), then a steady load of 4 KiB random re-writes "
+            "of the copied region at QD1 (psync, time-based, every "
+            "completion latency logged); %d s into it the snapshot is "
+            "deleted: dm-shadow by the `delete` message, whose chunks are "
+            "freed in the background (done when the status' used chunks "
+            "reach 0); dm-thin by the pool's `delete` message, which frees "
+            "before it returns; dm-snapshot by removing the snapshot "
+            "device, which frees its exceptions before the ioctl returns "
+            "(lvremove would also reload the origin as linear once no "
+            "snapshot is left, suspending it: not done, the other targets "
+            "need nothing like it; its COW device is simply abandoned).  "
+            "Figures: p99 of the writes that completed before the delete; "
+            "p99 and max of those in flight at some moment from the "
+            "command to the space being free; the command's own time, and "
+            "the time until the space is free." % (
+                p["del_chunks"], p["del_base_secs"]),
             "- fio %s, parameters:" % r0["fio"], ""]
     out += ["      " + line for line in r0["fio_params"]]
     out.append("")

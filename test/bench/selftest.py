@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """Checks of the benchmark's pure logic on made-up figures: a cell's median
 and spread over rounds, errors and 'not applicable' cells, ratios, the
-loss list's classification, and report.py --check.  Runs anywhere (no
-kernel, no fio); bench-guest.sh runs it before every benchmark, since the
-quick profile has one round only.
+loss list's classification, report.py --check, the delete measure's
+latency window, and that the tables, the headline list and the report's
+text agree with the measures and profiles.  Runs anywhere (no kernel, no
+fio); bench-guest.sh runs it before every benchmark, since the quick
+profile has one round only.
 
   selftest.py        exit 0 and print 'bench selftest: ok', or fail
 """
 import bench
+import fio
+import measures
 import report
+import stacks
+from profiles import PROFILES
 
 FAILS = []
 
@@ -78,10 +84,84 @@ def test_check():
     expect("check fails", len(report.check({"tables": [bad]})), 2)
 
 
+def test_window():
+    # (completion ms since the epoch, latency us); the delete from t=10 s
+    # to t=12 s.
+    samples = [(9000, 50.0), (9990, 60.0), (10000, 70.0), (11000, 900.0),
+               (12500, 800000.0), (12600, 40.0), (14000, 30.0)]
+    before, during = fio.window(samples, 10.0, 12.0)
+    expect("window before", before, [50.0, 60.0])
+    # 12500 ms after 800 ms: in flight from 11700 ms, inside the span.
+    expect("window during", during, [70.0, 900.0, 800000.0])
+    # A span shorter than a write: the write in flight across it.
+    _, during = fio.window([(9000, 5.0), (13000, 4000.0), (14000, 6.0)],
+                           10.0, 10.001)
+    expect("short span", during, [4000.0])
+    expect("p99", fio.percentile(range(1, 201), 99), 198)
+    expect("p99 of one", fio.percentile([7.0], 99), 7.0)
+
+
+def tables(p):
+    return [(tid, measures.columns(cols, p)) for tid, _, _, cols
+            in measures.MEASURES]
+
+
+def test_tables():
+    """Table ids unique; one measure's cells are spread over its tables by
+    column key, so the keys of those tables must not repeat; every
+    headline names a table and column of the full profile."""
+    for mode, p in PROFILES.items():
+        ts = tables(p)
+        expect("%s: table ids unique" % mode, len({t for t, _ in ts}),
+               len(ts))
+        owner, keys = None, {}
+        for tid, fn, _, cols in measures.MEASURES:
+            owner = tid if fn else owner
+            for c in measures.columns(cols, p):
+                keys.setdefault(owner, []).append(c[0])
+        for o, k in keys.items():
+            expect("%s: column keys of %s unique" % (mode, o),
+                   len(set(k)), len(k))
+    full = dict(tables(PROFILES["full"]))
+    for tid, col, _, _ in report.HEADLINES:
+        expect("headline %s/%s exists" % (tid, col),
+               col in [c[0] for c in full.get(tid, [])], True)
+
+
+def test_report():
+    """A made-up run with a figure in every cell goes through --check,
+    --text and --markdown."""
+    p = PROFILES["full"]
+    labels = ["raw", "dm-snapshot 4K", "dm-shadow cow 4K", "dm-thin 64K",
+              "dm-shadow cow 64K"]
+    res = {"tables": [], "details": {}, "meta": {
+        "kernel": "6.1.0-0-amd64", "cpu": "cpu", "vcpus": 2, "mem_mib": 3000,
+        "fio": "fio-3.33", "cmdline": ["slab_nomerge"],
+        "profile": "full", "params": p, "fio_params": fio.describe(),
+        "format": stacks.format_constants(), "secs": 1, "stacks": labels}}
+    for tid, fn, title, cols in measures.MEASURES:
+        cols = measures.columns(cols, p)
+        res["tables"].append({
+            "id": tid, "title": title, "columns": [list(c) for c in cols],
+            "rows": {l: {c[0]: agg(1.0 + i, 2.0 + i, 3.0 + i)
+                         for c in cols} for i, l in enumerate(labels)}})
+    expect("made-up run checks", report.check(res), [])
+    text = "\n".join(report.tables_text(res))
+    for tid, _, title, _ in measures.MEASURES:
+        expect("text has %s" % tid, title in text, True)
+    host = {"cpu": "cpu", "cores": 2, "mem_mib": 1, "os": "os",
+            "qemu": "qemu"}
+    md = report.markdown(host, "analysis", [res])
+    expect("markdown has the delete measure", "during a delete" in md, True)
+
+
 def main():
     test_aggregate()
     test_cells_and_losses()
     test_check()
+    test_window()
+    test_tables()
+    test_report()
     for f in FAILS:
         print("bench selftest: FAIL " + f)
     if FAILS:

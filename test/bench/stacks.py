@@ -65,6 +65,18 @@ class Stack:
     def teardown(self):
         dmctl.remove_all(self.ctl, "b-")
 
+    # How delete_snapshot frees the snapshot's space, for the report.
+    delete_how = "?"
+
+    def delete_snapshot(self):
+        """Delete the first snapshot while the origin is live; return when
+        the command does (see wait_freed)."""
+        raise NotApplicable
+
+    def wait_freed(self, timeout):
+        """Return once the deleted snapshot's space is free; at once for
+        the targets that free it before the command returns."""
+
     def timed_sets(self, names, reps, create):
         """reps times: suspend every device of names, create(rep, i, name)
         for each, resume every one; return the seconds from first suspend
@@ -165,6 +177,15 @@ class DmSnapshot(Stack):
     def close_snap(self):
         pass
 
+    delete_how = "removal of the snapshot device"
+
+    def delete_snapshot(self):
+        """dmsetup remove of the snapshot device: its exceptions are freed
+        before the ioctl returns.  (lvremove would also reload the origin
+        as linear once no snapshot is left: a suspend of the origin that
+        the other targets do not need, so it is not done here.)"""
+        self.ctl.remove("b-snap0")
+
     def usage(self):
         """Store bytes summed over every snapshot's COW device."""
         data = meta = 0
@@ -252,6 +273,11 @@ class DmThin(Stack):
     def close_snap(self):
         self.ctl.remove("b-tsnap")
 
+    delete_how = "delete message, frees before returning"
+
+    def delete_snapshot(self):
+        self.ctl.message("b-pool", "delete 1")
+
     def usage(self):
         w = dmctl.status("b-pool")
         meta = int(w[1].split("/")[0]) * 4096
@@ -310,24 +336,35 @@ class ShadowStack(Stack):
 
     def setup_sparse(self, nchunks):
         """For nchunks copies whose data cannot fit in RAM: the origin is
-        dm-zero, and so is the store's data area; its metadata area (an
-        upper bound of it, from the format's layout) maps to disks[1]."""
+        dm-zero, and so is the store's data area; its metadata area maps
+        to disks[1].  The metadata area's size comes from the format's
+        layout, which changes with it: the first meta_bound() sectors are
+        on disks[1], and the status' metadata_blocks must fit in them."""
         self.n = 0
         c = self.chunk
         self.size = nchunks * c
         origin = zero_dev(self.ctl, "b-zo", self.size)
         data = (nchunks + 64) * c
-        f = format_constants()
-        meta = 0
-        for _ in range(3):  # the metadata grows with the store it is in
-            blocks = (1 + -(-f["max_snapshots"] // f["snaps_per_block"]) +
-                      -(-nchunks // f["index_per_block"]) +
-                      -(-(meta + data) // c // f["records_per_block"]) + 1)
-            meta = -(-blocks * f["block"] // SECTOR // 2048) * 2048
+        meta = min(self.meta_bound(nchunks + 64), sectors(self.disks[1]))
+        meta -= meta % c
         self.ctl.create("b-zs", [(0, meta, "linear", "%s 0" % self.disks[1]),
                                  (meta, data, "zero", "")])
         self._origin("b-sv", origin, "/dev/mapper/b-zs")
+        blocks = int(self._status()[7].split("/")[1])
+        if blocks * format_constants()["md_block"] > meta * SECTOR:
+            self.teardown()
+            raise RuntimeError("metadata area of %d blocks is beyond the "
+                               "%d sectors on %s" % (blocks, meta,
+                                                     self.disks[1]))
         return "/dev/mapper/b-sv"
+
+    @staticmethod
+    def meta_bound(nchunks):
+        """Sectors that surely hold the metadata area of a store of
+        nchunks data chunks: twice the ~33 bytes per chunk of the format's
+        layout, plus 16 MiB.  Only the blocks in use are written, and the
+        data chunks that fall in the rest are few."""
+        return (nchunks * 66 + (16 << 20)) // SECTOR
 
     def snapshot(self):
         self.ctl.snapshot("b-sv", self.n + 1)
@@ -341,14 +378,37 @@ class ShadowStack(Stack):
     def close_snap(self):
         self.ctl.remove("b-ss")
 
+    def _status(self):
+        """The origin's status words; refuses a status line without the
+        metadata fields (target before 2.0.0, format version 1)."""
+        w = self.ctl.status("b-sv")
+        if len(w) < 10 or "/" not in w[7]:
+            raise RuntimeError("shadow-origin status without metadata use "
+                               "(not format version 2?): %s" % " ".join(w))
+        return w
+
     def usage(self):
-        """Data from the status' used count; metadata per used chunk from
-        the format: one exception record (a slot of a 512-byte block)."""
-        w = dmctl.status("b-sv")
+        """Data from the status' used chunks, metadata from its metadata
+        blocks in use."""
+        w = self._status()
         used = int(w[2].split("/")[0])
         return {"data": used * self.chunk * SECTOR,
-                "meta": used * format_constants()["record_bytes"],
+                "meta": int(w[7].split("/")[0]) *
+                format_constants()["md_block"],
                 "chunk": self.chunk * SECTOR}
+
+    delete_how = "freed in the background"
+
+    def delete_snapshot(self):
+        self.ctl.message("b-sv", "delete 1")
+
+    def wait_freed(self, timeout):
+        end = time.time() + timeout
+        while int(self._status()[2].split("/")[0]) != 0:
+            if time.time() > end:
+                raise RuntimeError("used chunks still %s after %d s" % (
+                    self._status()[2], timeout))
+            time.sleep(0.02)
 
     def teardown(self):
         for name in ("b-ss", "b-sv"):
@@ -370,25 +430,23 @@ _FORMAT = None
 
 
 def format_constants():
-    """Block size and per-block counts of the store format, read from the
-    shared header so the figures follow the format."""
+    """The store format's version, metadata block size and snapshot limit,
+    read from the shared header so the report follows the format."""
     global _FORMAT
     if _FORMAT is None:
         top = os.environ.get("SHADOW_TOP", os.path.join(
             os.path.dirname(os.path.abspath(__file__)), "..", ".."))
         text = open(os.path.join(top, "dm-shadow",
                                  "dm-shadow-format.h")).read()
-        block = int(re.search(r"#define SHADOW_BLOCK_SIZE\s+(\d+)",
-                              text).group(1))
-        header = 16
-        payload = block - header
-        _FORMAT = {"block": block, "records_per_block": payload // 32,
-                   "index_per_block": payload // 8,
-                   "snaps_per_block": payload // 32,
-                   "record_bytes": block / (payload // 32),
-                   "max_snapshots": int(re.search(
-                       r"#define SHADOW_MAX_SNAPSHOTS\s+(\d+)",
-                       text).group(1))}
+
+        def define(name):
+            m = re.search(r"#define %s\s+(\d+)" % name, text)
+            if not m:
+                raise RuntimeError("dm-shadow-format.h: no %s" % name)
+            return int(m.group(1))
+        _FORMAT = {"version": define("SHADOW_VERSION"),
+                   "md_block": define("SHADOW_MD_BLOCK_SIZE"),
+                   "max_snapshots": define("SHADOW_MAX_SNAPSHOTS")}
     return _FORMAT
 
 
