@@ -85,6 +85,13 @@
 #define SHADOW_MAX_SNAPSHOTS		8190
 
 /*
+ * The largest store, in sectors: 2^56 (32 EiB).  Far beyond any device,
+ * and small enough that no layout computation on a corrupt superblock can
+ * overflow 64 bits.
+ */
+#define SHADOW_MAX_STORE_SECTORS	(1ULL << 56)
+
+/*
  * Exception keys: the origin chunk in the high bits, a snapshot sequence
  * in the low SHADOW_SEQ_BITS.  Hence an origin has fewer than 2^40 chunks
  * (4 PiB at 4 KiB chunks) and a store hands out sequences 1 ..

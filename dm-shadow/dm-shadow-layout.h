@@ -42,35 +42,37 @@ static inline __u64 shadow_layout_sectors(__u64 n, __u32 chunk_sectors)
 /*
  * Fill @l for a store of @store_sectors with chunks of @chunk_sectors.
  * Returns 0, or -1 when not even one data chunk fits after the metadata
- * (the store is too small).
+ * (the store is too small) or the store is larger than any device
+ * (SHADOW_MAX_STORE_SECTORS: a corrupt superblock's sizes must not make
+ * anything overflow or loop for long).
  */
 static inline int shadow_layout_compute(struct shadow_layout *l,
 					__u64 store_sectors,
 					__u32 chunk_sectors)
 {
-	__u64 n;
+	__u64 lo = 0, hi;
 
-	if (!chunk_sectors ||
-	    store_sectors <= shadow_layout_sectors(0, chunk_sectors))
+	if (!chunk_sectors || store_sectors > SHADOW_MAX_STORE_SECTORS)
 		return -1;
 	/*
-	 * Start from the data alone, less the ~33 bytes of metadata each
-	 * chunk costs, then settle on the exact n.
+	 * The most chunks n with shadow_layout_sectors(n) <= store_sectors:
+	 * that grows with n, so bisect (at most 56 steps).
 	 */
-	n = (store_sectors - shadow_layout_sectors(0, chunk_sectors)) /
-	    chunk_sectors;
-	n -= n / (chunk_sectors * 512ULL / 33) + (n > 0);
-	while (n > 0 && shadow_layout_sectors(n, chunk_sectors) > store_sectors)
-		n--;
-	while (shadow_layout_sectors(n + 1, chunk_sectors) <= store_sectors)
-		n++;
-	if (n == 0)
-		return -1;
+	hi = store_sectors / chunk_sectors + 1;
+	while (hi - lo > 1) {
+		__u64 mid = lo + (hi - lo) / 2;
 
-	l->metadata_blocks = shadow_layout_md_blocks(n, chunk_sectors);
-	l->data_start = shadow_layout_sectors(n, chunk_sectors) -
-			n * chunk_sectors;
-	l->nr_data_chunks = n;
+		if (shadow_layout_sectors(mid, chunk_sectors) <= store_sectors)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -1;
+	l->metadata_blocks = shadow_layout_md_blocks(lo, chunk_sectors);
+	l->data_start = shadow_layout_sectors(lo, chunk_sectors) -
+			lo * chunk_sectors;
+	l->nr_data_chunks = lo;
 	return 0;
 }
 

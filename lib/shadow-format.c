@@ -278,29 +278,10 @@ uint64_t shadow_layout_min_sectors(uint32_t chunk_sectors)
 int shadow_layout_solve(struct shadow_layout *l, uint64_t store_sectors,
 			uint32_t chunk_sectors)
 {
-	uint64_t lo = 0, hi;
-
-	if (!chunk_sectors_ok(chunk_sectors) || store_sectors > SHADOW_MAX_SECTORS ||
+	if (!chunk_sectors_ok(chunk_sectors) ||
 	    store_sectors < shadow_layout_min_sectors(chunk_sectors))
 		return -1;
-	/*
-	 * The most chunks n with shadow_layout_sectors(n) <= store_sectors:
-	 * that function grows with n, so bisect.  At most 56 steps, and no
-	 * product overflows for n <= 2^56 / 8.
-	 */
-	hi = store_sectors / chunk_sectors + 1;
-	while (hi - lo > 1) {
-		uint64_t mid = lo + (hi - lo) / 2;
-
-		if (shadow_layout_sectors(mid, chunk_sectors) <= store_sectors)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	l->metadata_blocks = shadow_layout_md_blocks(lo, chunk_sectors);
-	l->data_start = shadow_layout_sectors(lo, chunk_sectors) - lo * chunk_sectors;
-	l->nr_data_chunks = lo;
-	return 0;
+	return shadow_layout_compute(l, store_sectors, chunk_sectors);
 }
 
 int shadow_sb_init_geometry(struct shadow_superblock *sb)
@@ -496,6 +477,13 @@ int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 	r = validate_sm_root(&sb, &sb.data_sm, "data", sb.nr_data_chunks, err);
 	if (r < 0)
 		return r;
+	/* The kernel makes it exactly as large as the data area. */
+	if (sb.data_sm.nr_blocks != sb.nr_data_chunks) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "data space map has %" PRIu64 " blocks, the store has %" PRIu64 " data chunks",
+				 sb.data_sm.nr_blocks, sb.nr_data_chunks);
+		return -EUCLEAN;
+	}
 
 	*ret = sb;
 	return 0;

@@ -19,13 +19,8 @@
 /* What a provider reads to tell a blank store from a formatted one. */
 #define SHADOW_SECTOR_SIZE		512
 
-/*
- * The largest store (and origin) the tools accept, in sectors: 2^56 (32
- * EiB).  Far beyond any device, and small enough that no layout
- * computation on a corrupt superblock can overflow 64 bits (the metadata
- * estimate multiplies the data chunks by 33).
- */
-#define SHADOW_MAX_SECTORS		(1ULL << 56)
+/* The largest store (and origin) the tools accept, in sectors. */
+#define SHADOW_MAX_SECTORS		SHADOW_MAX_STORE_SECTORS
 
 /* dm-persistent-data's struct disk_sm_root, host-endian. */
 struct shadow_sm_root {

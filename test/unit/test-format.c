@@ -265,6 +265,7 @@ START_TEST(test_sb_huge_sizes)
 	sb.store_sectors = SHADOW_MAX_SECTORS;
 	ck_assert_int_eq(shadow_sb_init_geometry(&sb), 0);
 	sb.metadata_sm.nr_blocks = shadow_metadata_sm_blocks(sb.store_sectors);
+	sb.data_sm.nr_blocks = sb.nr_data_chunks;
 	sb.data_limit = sb.nr_data_chunks;
 	ck_assert_uint_eq(sb.metadata_blocks, SHADOW_MAX_METADATA_BLOCKS);
 	ck_assert_int_eq(validate_edited(sb, &err), 0);
