@@ -605,7 +605,7 @@ out:
 static void shadow_md_check_constants(void)
 {
 	BUILD_BUG_ON(SHADOW_MAX_METADATA_BLOCKS != DM_SM_METADATA_MAX_BLOCKS);
-	BUILD_BUG_ON(SHADOW_SPACE_MAP_ROOT_SIZE < sizeof(struct disk_sm_root));
+	BUILD_BUG_ON(sizeof(struct disk_sm_root) > SHADOW_SPACE_MAP_ROOT_SIZE);
 	BUILD_BUG_ON(SHADOW_MD_BLOCK_SIZE !=
 		     DM_SM_METADATA_BLOCK_SIZE << SECTOR_SHIFT);
 	BUILD_BUG_ON(sizeof(struct shadow_disk_superblock) >

@@ -160,6 +160,10 @@ static void shadow_count_snap_io(struct shadow_pool *pool,
 		return;
 	ctx->counted = true;
 	atomic_inc(&pool->snap_io);
+	/*
+	 * Pairs with the invalidation: it sets the state, then reads the
+	 * count; we count, then read the state (in the lookup).
+	 */
 	smp_mb__after_atomic();
 }
 
