@@ -13,6 +13,7 @@ int dump_parse_argv(int argc, char *argv[], struct dump_args *ret,
 		{ "json",    no_argument, NULL, 'J' },
 		{ "records", no_argument, NULL, 'r' },
 		{ "check",   no_argument, NULL, 'c' },
+		{ "metadata-snap", no_argument, NULL, 'm' },
 		{ "help",    no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -22,7 +23,7 @@ int dump_parse_argv(int argc, char *argv[], struct dump_args *ret,
 
 	optind = 0;	/* glibc: full reinitialisation */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "JrchV", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "JrcmhV", options, NULL)) >= 0) {
 		switch (c) {
 		case 'J':
 			a.json = true;
@@ -32,6 +33,9 @@ int dump_parse_argv(int argc, char *argv[], struct dump_args *ret,
 			break;
 		case 'c':
 			a.check = true;
+			break;
+		case 'm':
+			a.metadata_snap = true;
 			break;
 		case 'h':
 			return DUMP_HELP;

@@ -9,6 +9,7 @@ struct dump_args {
 	bool json;
 	bool records;
 	bool check;
+	bool metadata_snap;	/* read the trees through held_root */
 	const char *store;
 };
 

@@ -5,7 +5,7 @@
  * Exit codes: 0 ok, 1 usage error, 2 cannot read the store, 3 invalid or
  * corrupt store, 4 --check found damage, 5 --check found leaked space and
  * nothing else (a crash between two commits leaves that; the store is
- * safe to use).
+ * safe to use), 6 --metadata-snap given but no metadata snapshot is held.
  *
  * Every function returns 0 or -errno; main() prints the one error message,
  * "shadow-dump: Failed to <what>: <why>", and maps it to an exit code.
@@ -27,6 +27,7 @@
 #define EXIT_CORRUPT	3
 #define EXIT_INCONSISTENT 4
 #define EXIT_LEAKS	5
+#define EXIT_NO_HELD	6
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 #define _cleanup_json_ _cleanup_(json_object_putp)
@@ -43,13 +44,16 @@ static void usage(FILE *out)
 	      " -J, --json       print JSON\n"
 	      " -r, --records    also print every exception and private chunk\n"
 	      " -c, --check      walk all metadata and check its consistency\n"
+	      " -m, --metadata-snap\n"
+	      "                  read snapshots and records through the held\n"
+	      "                  metadata snapshot (reserve_metadata_snap)\n"
 	      "\n"
 	      " -h, --help       display this help\n"
 	      " -V, --version    display version\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 usage error, 2 cannot read the store,\n"
 	      "3 invalid or corrupt store, 4 --check found damage,\n"
-	      "5 --check found leaked space only.\n"
+	      "5 --check found leaked space only, 6 no metadata snapshot held.\n"
 	      "\n"
 	      "For more details see shadow-dump(8).\n", out);
 }
@@ -87,6 +91,7 @@ struct dump {
 	const char *path;
 	struct shadow_store *store;
 	const struct shadow_superblock *sb;
+	const struct shadow_superblock *held;	/* with --metadata-snap */
 	struct shadow_snapshot *snaps;		/* NULL if unreadable */
 	size_t nsnaps;
 	struct shadow_mapping *maps;		/* with --records */
@@ -150,6 +155,16 @@ static void print_text(const struct dump *d)
 	printf("  roots              snapshots %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 ", held %" PRIu64 "\n",
 	       sb->snapshot_root, sb->exception_root, sb->private_root, sb->held_root);
 	printf("  formatted          %s\n", when);
+
+	if (d->held) {
+		printf("metadata snapshot (snapshots and records below are as of it):\n");
+		printf("  block              %" PRIu64 "\n", sb->held_root);
+		printf("  transaction        %" PRIu64 "\n", d->held->trans_id);
+		printf("  last seq           %" PRIu64 "\n", d->held->last_seq);
+		printf("  data limit         %" PRIu64 " chunks\n", d->held->data_limit);
+		printf("  roots              snapshots %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 "\n",
+		       d->held->snapshot_root, d->held->exception_root, d->held->private_root);
+	}
 
 	if (d->snaps) {
 		printf("snapshots: %zu of %d\n", d->nsnaps, SHADOW_MAX_SNAPSHOTS);
@@ -279,6 +294,18 @@ static json_object *build_json(const struct dump *d)
 	JADD(o, "data_space_map", sm_json(&sb->data_sm));
 	JADD(root, "superblock", o);
 
+	if (d->held) {
+		o = json_object_new_object();
+		JADD(o, "block", JU64(sb->held_root));
+		JADD(o, "trans_id", JU64(d->held->trans_id));
+		JADD(o, "last_seq", JU64(d->held->last_seq));
+		JADD(o, "data_limit", JU64(d->held->data_limit));
+		JADD(o, "exception_root", JU64(d->held->exception_root));
+		JADD(o, "private_root", JU64(d->held->private_root));
+		JADD(o, "snapshot_root", JU64(d->held->snapshot_root));
+		JADD(root, "metadata_snap", o);
+	}
+
 	if (d->snaps) {
 		a = json_object_new_array();
 		for (size_t i = 0; i < d->nsnaps; i++) {
@@ -400,6 +427,22 @@ int main(int argc, char *argv[])
 	d.path = args.store;
 	d.store = store;
 	d.sb = shadow_store_sb(store);
+
+	if (args.metadata_snap) {
+		r = shadow_store_use_held(store, &err);
+		if (r == -ENODATA) {
+			fprintf(stderr, "shadow-dump: Failed to read the metadata snapshot of %s: %s\n",
+				args.store, err.msg);
+			return EXIT_NO_HELD;
+		}
+		if (r < 0) {
+			fprintf(stderr, "shadow-dump: Failed to read the metadata snapshot of %s: %s\n",
+				args.store, err.code != SHADOW_ERR_NONE ? err.msg : strerror(-r));
+			return r == -EBADMSG || r == -EUCLEAN || r == -EPROTONOSUPPORT ?
+			       EXIT_CORRUPT : EXIT_READ;
+		}
+		d.held = shadow_store_held_sb(store);
+	}
 
 	/* Without --check an unreadable tree is fatal; with it, a finding. */
 	r = shadow_store_load_snapshots(store, &snaps, &d.nsnaps, &err);

@@ -16,7 +16,15 @@ struct shadow_store {
 	int fd;
 	uint64_t dev_sectors;
 	struct shadow_superblock sb;
+	struct shadow_superblock held;	/* valid when use_held */
+	bool use_held;
 };
+
+/* The superblock whose tree roots the loaders read: live or held. */
+static const struct shadow_superblock *tree_sb(const struct shadow_store *s)
+{
+	return s->use_held ? &s->held : &s->sb;
+}
 
 static int device_sectors(int fd, uint64_t *ret)
 {
@@ -138,6 +146,93 @@ const struct shadow_superblock *shadow_store_sb(const struct shadow_store *s)
 uint64_t shadow_store_dev_sectors(const struct shadow_store *s)
 {
 	return s->dev_sectors;
+}
+
+const struct shadow_superblock *shadow_store_held_sb(const struct shadow_store *s)
+{
+	return s->use_held ? &s->held : NULL;
+}
+
+/* The fields a metadata snapshot copies unchanged from its superblock. */
+static const char *held_mismatch(const struct shadow_superblock *sb,
+				 const struct shadow_superblock *h)
+{
+	if (memcmp(h->uuid, sb->uuid, sizeof(sb->uuid)))
+		return "uuid";
+	if (h->store_type != sb->store_type)
+		return "store type";
+	if (h->chunk_sectors != sb->chunk_sectors)
+		return "chunk size";
+	if (h->origin_sectors != sb->origin_sectors ||
+	    h->nr_origin_chunks != sb->nr_origin_chunks)
+		return "origin size";
+	if (h->store_sectors != sb->store_sectors ||
+	    h->metadata_blocks != sb->metadata_blocks ||
+	    h->data_start != sb->data_start ||
+	    h->nr_data_chunks != sb->nr_data_chunks)
+		return "store geometry";
+	if (h->format_time != sb->format_time)
+		return "format time";
+	return NULL;
+}
+
+int shadow_store_use_held(struct shadow_store *s, struct shadow_error *err)
+{
+	_cleanup_free_ uint8_t *block = NULL;
+	struct shadow_superblock h;
+	struct shadow_error e = {};
+	uint64_t b = s->sb.held_root;
+	const char *what;
+	int r;
+
+	if (!b) {
+		shadow_error_set(err, SHADOW_ERR_NONE,
+				 "no metadata snapshot is held (held_root is 0): send reserve_metadata_snap first");
+		return -ENODATA;
+	}
+	block = malloc(SHADOW_MD_BLOCK_SIZE);
+	if (!block)
+		return -ENOMEM;
+	r = shadow_store_read_block(s, b, block, err);
+	if (r < 0)
+		return r == -ERANGE ? -EUCLEAN : r;
+	r = shadow_sb_verify_block(block, b, &e);
+	if (r < 0) {
+		shadow_error_set(err, e.code, "metadata snapshot at block %" PRIu64 ": %s",
+				 b, e.msg);
+		return r;
+	}
+	shadow_sb_decode(block, &h);
+	what = held_mismatch(&s->sb, &h);
+	if (what) {
+		shadow_error_set(err, SHADOW_ERR_GEOMETRY,
+				 "metadata snapshot at block %" PRIu64 ": its %s differs from the superblock's",
+				 b, what);
+		return -EUCLEAN;
+	}
+	if (h.held_root) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "metadata snapshot at block %" PRIu64 " holds a metadata snapshot itself (at %" PRIu64 ")",
+				 b, h.held_root);
+		return -EUCLEAN;
+	}
+	if (h.last_seq > s->sb.last_seq || h.trans_id > s->sb.trans_id) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "metadata snapshot at block %" PRIu64 " is newer than the superblock (last seq %" PRIu64 ", transaction %" PRIu64 "; the superblock's %" PRIu64 ", %" PRIu64 ")",
+				 b, h.last_seq, h.trans_id, s->sb.last_seq, s->sb.trans_id);
+		return -EUCLEAN;
+	}
+	if (h.exception_root == 0 || h.exception_root >= h.metadata_blocks ||
+	    h.private_root == 0 || h.private_root >= h.metadata_blocks ||
+	    h.snapshot_root == 0 || h.snapshot_root >= h.metadata_blocks) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "metadata snapshot at block %" PRIu64 " has a root outside the metadata area (snapshots %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 ")",
+				 b, h.snapshot_root, h.exception_root, h.private_root);
+		return -EUCLEAN;
+	}
+	s->held = h;
+	s->use_held = true;
+	return 0;
 }
 
 int shadow_store_read_block(struct shadow_store *s, uint64_t blocknr,
@@ -275,7 +370,7 @@ int shadow_store_load_snapshots(struct shadow_store *s,
 	struct snap_list l = {};
 	int r;
 
-	r = shadow_store_btree_walk(s, s->sb.snapshot_root,
+	r = shadow_store_btree_walk(s, tree_sb(s)->snapshot_root,
 				    sizeof(struct shadow_disk_snapshot),
 				    collect_snap, &l, err);
 	if (r < 0) {
@@ -324,11 +419,11 @@ int shadow_store_load_mappings(struct shadow_store *s,
 	struct map_list l = {};
 	int r;
 
-	r = shadow_store_btree_walk(s, s->sb.exception_root, sizeof(uint64_t),
+	r = shadow_store_btree_walk(s, tree_sb(s)->exception_root, sizeof(uint64_t),
 				    collect_map, &l, err);
 	if (r >= 0) {
 		l.private = true;
-		r = shadow_store_btree_walk(s, s->sb.private_root, sizeof(uint64_t),
+		r = shadow_store_btree_walk(s, tree_sb(s)->private_root, sizeof(uint64_t),
 					    collect_map, &l, err);
 	}
 	if (r < 0) {

@@ -37,6 +37,26 @@ const struct shadow_superblock *shadow_store_sb(const struct shadow_store *s);
 uint64_t shadow_store_dev_sectors(const struct shadow_store *s);
 
 /*
+ * Read the snapshot, exception and private trees through the metadata
+ * snapshot at the superblock's held_root (reserve_metadata_snap) rather
+ * than the live roots: what shadow_store_load_snapshots() and
+ * shadow_store_load_mappings() return afterwards is the store as of the
+ * reserve, which the kernel does not change until it is released, so it
+ * can be read while the origin is written.  The held block is a copy of
+ * the superblock: it must verify as one at its own block number, belong
+ * to this store (magic, version, uuid, geometry as the superblock's),
+ * hold no metadata snapshot itself, have its roots inside the metadata
+ * area and no later sequence or transaction than the superblock.
+ * Returns 0, -ENODATA when no metadata snapshot is held (err->code
+ * SHADOW_ERR_NONE), -EBADMSG / -EUCLEAN when the copy is bad (a release
+ * racing this read leaves that too), or -errno from the read.
+ * shadow_store_check() is not affected: it always walks both.
+ */
+int shadow_store_use_held(struct shadow_store *s, struct shadow_error *err);
+/* The metadata snapshot's superblock copy after shadow_store_use_held(), or NULL. */
+const struct shadow_superblock *shadow_store_held_sb(const struct shadow_store *s);
+
+/*
  * Read metadata block @blocknr (4 KiB) without verifying it.  0, -ERANGE
  * beyond the metadata area, or -errno (-EIO on EOF) with @err filled.
  */

@@ -69,6 +69,45 @@ void image_add_private(struct image *im, uint64_t chunk, uint64_t seq,
 		im->data_count[data_chunk]++;
 }
 
+void image_del_snap(struct image *im, uint64_t id)
+{
+	for (size_t i = 0; i < im->nsnaps; i++) {
+		if (im->snaps[i].id != id)
+			continue;
+		im->snaps[i] = im->snaps[--im->nsnaps];
+		return;
+	}
+	ck_abort_msg("no snapshot %llu", (unsigned long long)id);
+}
+
+void image_del_exception(struct image *im, uint64_t chunk, uint64_t seq)
+{
+	uint64_t key = shadow_exc_key(chunk, seq);
+
+	for (size_t i = 0; i < im->nexc; i++) {
+		if (im->exc[i].key != key)
+			continue;
+		if (im->exc[i].data_chunk < im->sb.nr_data_chunks)
+			im->data_count[im->exc[i].data_chunk]--;
+		im->exc[i] = im->exc[--im->nexc];
+		return;
+	}
+	ck_abort_msg("no exception of chunk %llu seq %llu",
+		     (unsigned long long)chunk, (unsigned long long)seq);
+}
+
+void image_hold(struct image *im)
+{
+	im->held = true;
+	im->held_sb = im->sb;
+	memcpy(im->held_snaps, im->snaps, sizeof(im->snaps));
+	im->nheld_snaps = im->nsnaps;
+	memcpy(im->held_exc, im->exc, sizeof(im->exc));
+	im->nheld_exc = im->nexc;
+	memcpy(im->held_priv, im->priv, sizeof(im->priv));
+	im->nheld_priv = im->npriv;
+}
+
 static uint64_t alloc(struct image *im)
 {
 	uint64_t b = ++im->next;
@@ -78,38 +117,83 @@ static uint64_t alloc(struct image *im)
 	return b;
 }
 
+/* Blocks [first, last] of a held tree that a live tree may share. */
+struct share {
+	uint64_t first, last;
+	uint8_t *shared;	/* per metadata block: a live tree uses it */
+};
+
+/* Same node contents (flags and everything after blocknr)? */
+static bool same_node(const uint8_t *a, const uint8_t *b)
+{
+	return !memcmp(a + 4, b + 4, 4) && !memcmp(a + 16, b + 16, PD_BLOCK_SIZE - 16);
+}
+
+/* A held block of @sh with @node's contents, or 0. */
+static uint64_t find_shared(struct image *im, const struct share *sh,
+			    const uint8_t *node)
+{
+	for (uint64_t b = sh ? sh->first : 1; sh && b <= sh->last; b++)
+		if (same_node(image_block(im, b), node))
+			return b;
+	return 0;
+}
+
+/* Place @node: share the held block that has its contents, or a new one. */
+static uint64_t place(struct image *im, struct share *sh, uint8_t *node)
+{
+	uint64_t b = find_shared(im, sh, node);
+
+	if (b) {
+		im->md_count[b]++;
+		sh->shared[b] = 1;
+		return b;
+	}
+	b = alloc(im);
+	memcpy(image_block(im, b), node, PD_BLOCK_SIZE);
+	pd_node_seal(image_block(im, b), b);
+	return b;
+}
+
 /*
  * A btree of @n sorted entries: one leaf, or full leaves under one
- * internal root (enough for any test).
+ * internal root (enough for any test).  With @sh, a node whose contents
+ * a held node of @sh has is that node, shared.
  */
 static uint64_t build_tree(struct image *im, const uint64_t *keys,
-			   const uint8_t *values, size_t n, uint32_t vs)
+			   const uint8_t *values, size_t n, uint32_t vs,
+			   struct share *sh)
 {
 	uint32_t max = pd_btree_max_entries(vs);
 	size_t nleaves = n ? (n + max - 1) / max : 1;
 	uint64_t leaves[64], root;
+	uint8_t node[PD_BLOCK_SIZE];
 
 	ck_assert_uint_le(nleaves, 64);
 	for (size_t l = 0; l < nleaves; l++) {
-		uint8_t *blk;
-
-		leaves[l] = alloc(im);
-		blk = image_block(im, leaves[l]);
-		pd_node_init(blk, PD_LEAF_NODE, vs);
+		memset(node, 0, sizeof(node));
+		pd_node_init(node, PD_LEAF_NODE, vs);
 		for (size_t i = l * max; i < n && i < (l + 1) * max; i++)
-			pd_node_append(blk, keys[i], values + i * vs);
-		pd_node_seal(blk, leaves[l]);
+			pd_node_append(node, keys[i], values + i * vs);
+		leaves[l] = place(im, sh, node);
 	}
 	if (nleaves == 1)
 		return leaves[0];
-	root = alloc(im);
-	pd_node_init(image_block(im, root), PD_INTERNAL_NODE, 8);
+	memset(node, 0, sizeof(node));
+	pd_node_init(node, PD_INTERNAL_NODE, 8);
 	for (size_t l = 0; l < nleaves; l++) {
 		uint64_t le = htole64(leaves[l]);
 
-		pd_node_append(image_block(im, root), keys[l * max], &le);
+		pd_node_append(node, keys[l * max], &le);
 	}
-	pd_node_seal(image_block(im, root), root);
+	root = find_shared(im, sh, node);
+	if (!root)
+		return place(im, sh, node);
+	/* The whole tree is the held one: its leaves count from its root only. */
+	for (size_t l = 0; l < nleaves; l++)
+		im->md_count[leaves[l]]--;
+	im->md_count[root]++;
+	sh->shared[root] = 1;
 	return root;
 }
 
@@ -127,7 +211,8 @@ static int cmp_snap(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static uint64_t build_map_tree(struct image *im, struct image_map *m, size_t n)
+static uint64_t build_map_tree(struct image *im, struct image_map *m, size_t n,
+			       struct share *sh)
 {
 	uint64_t keys[IMAGE_MAX_ENTRIES], vals[IMAGE_MAX_ENTRIES];
 
@@ -136,7 +221,43 @@ static uint64_t build_map_tree(struct image *im, struct image_map *m, size_t n)
 		keys[i] = m[i].key;
 		vals[i] = htole64(m[i].data_chunk);
 	}
-	return build_tree(im, keys, (const uint8_t *)vals, n, 8);
+	return build_tree(im, keys, (const uint8_t *)vals, n, 8, sh);
+}
+
+static uint64_t build_snap_tree(struct image *im, struct shadow_snapshot *snaps,
+				size_t n, struct share *sh)
+{
+	uint8_t vals[64 * sizeof(struct shadow_disk_snapshot)];
+	uint64_t keys[64];
+
+	qsort(snaps, n, sizeof(*snaps), cmp_snap);
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = snaps[i].id;
+		shadow_snap_encode(vals + i * sizeof(struct shadow_disk_snapshot), &snaps[i]);
+	}
+	return build_tree(im, keys, vals, n, sizeof(struct shadow_disk_snapshot), sh);
+}
+
+/* A held leaf no live tree shares counts its data chunks once more. */
+static void count_held_leaves(struct image *im, const struct share *sh,
+			      uint32_t *counts)
+{
+	for (uint64_t b = sh->first; b <= sh->last; b++) {
+		const uint8_t *node = image_block(im, b);
+		struct pd_node_header h;
+
+		if (sh->shared[b])
+			continue;
+		ck_assert_int_eq(pd_node_verify(node, b, 8, &h, NULL), 0);
+		if (h.flags != PD_LEAF_NODE)
+			continue;
+		for (uint32_t i = 0; i < h.nr_entries; i++) {
+			uint64_t chunk = pd_node_value_u64(node, i);
+
+			if (chunk < im->sb.nr_data_chunks)
+				counts[chunk]++;
+		}
+	}
 }
 
 /*
@@ -186,14 +307,15 @@ static uint64_t fill_bitmaps(struct image *im, const uint32_t *counts,
 void image_build(struct image *im)
 {
 	struct shadow_superblock *sb = &im->sb;
-	uint64_t keys[64], rkeys[64], ikeys[64], dbm[64] = {}, mbm[PD_MAX_METADATA_BITMAPS] = {};
-	uint8_t vals[64 * sizeof(struct shadow_disk_snapshot)];
+	uint64_t rkeys[64], ikeys[64], dbm[64] = {}, mbm[PD_MAX_METADATA_BITMAPS] = {};
 	struct pd_index_entry dies[64], mies[PD_MAX_METADATA_BITMAPS];
 	uint8_t ivals[64 * PD_INDEX_ENTRY_SIZE];
 	uint64_t nd = (sb->nr_data_chunks + PD_ENTRIES_PER_BITMAP - 1) / PD_ENTRIES_PER_BITMAP;
 	uint64_t nm = (im->sm_blocks + PD_ENTRIES_PER_BITMAP - 1) / PD_ENTRIES_PER_BITMAP;
 	uint64_t msm_ref, msm_index;
-	uint32_t rvals[64], *counts;
+	uint32_t rvals[64], *counts, *dcounts;
+	struct share hs[3] = {}, *share[3] = {};
+	uint8_t *shared;
 	size_t nref;
 
 	ck_assert_uint_le(nd, 64);
@@ -205,29 +327,60 @@ void image_build(struct image *im)
 	/* The data area, reserved in the metadata space map at format time. */
 	for (uint64_t b = im->nblocks; b < im->sm_blocks; b++)
 		im->md_count[b] = 1;
+	shared = calloc(im->nblocks, 1);
+	dcounts = calloc(sb->nr_data_chunks, sizeof(*dcounts));
+	ck_assert(shared && dcounts);
+	memcpy(dcounts, im->data_count, sb->nr_data_chunks * sizeof(*dcounts));
 
-	qsort(im->snaps, im->nsnaps, sizeof(im->snaps[0]), cmp_snap);
-	for (size_t i = 0; i < im->nsnaps; i++) {
-		keys[i] = im->snaps[i].id;
-		shadow_snap_encode(vals + i * sizeof(struct shadow_disk_snapshot), &im->snaps[i]);
+	/* The metadata snapshot's trees first, then its copy of the superblock. */
+	if (im->held) {
+		struct shadow_superblock h = im->held_sb;
+
+		for (int t = 0; t < 3; t++) {
+			hs[t].first = im->next + 1;
+			hs[t].shared = shared;
+			if (t == 0)
+				h.snapshot_root = build_snap_tree(im, im->held_snaps,
+								  im->nheld_snaps, NULL);
+			else if (t == 1)
+				h.exception_root = build_map_tree(im, im->held_exc,
+								  im->nheld_exc, NULL);
+			else
+				h.private_root = build_map_tree(im, im->held_priv,
+								im->nheld_priv, NULL);
+			hs[t].last = im->next;
+			share[t] = &hs[t];
+		}
+		h.held_root = 0;
+		memset(&h.metadata_sm, 0, sizeof(h.metadata_sm));
+		memset(&h.data_sm, 0, sizeof(h.data_sm));
+		im->held_block = alloc(im);
+		shadow_sb_encode(&h, im->held_block, image_block(im, im->held_block));
+		sb->held_root = im->held_block;
 	}
-	sb->snapshot_root = build_tree(im, keys, vals, im->nsnaps,
-				       sizeof(struct shadow_disk_snapshot));
-	sb->exception_root = build_map_tree(im, im->exc, im->nexc);
-	sb->private_root = build_map_tree(im, im->priv, im->npriv);
+
+	sb->snapshot_root = build_snap_tree(im, im->snaps, im->nsnaps, share[0]);
+	sb->exception_root = build_map_tree(im, im->exc, im->nexc, share[1]);
+	sb->private_root = build_map_tree(im, im->priv, im->npriv, share[2]);
+	if (im->held) {
+		count_held_leaves(im, &hs[1], dcounts);
+		count_held_leaves(im, &hs[2], dcounts);
+	}
+	free(shared);
 
 	/* The data space map. */
 	for (uint64_t i = 0; i < nd; i++)
 		dbm[i] = alloc(im);
 	sb->data_sm.nr_blocks = sb->nr_data_chunks;
-	sb->data_sm.nr_allocated = fill_bitmaps(im, im->data_count, sb->nr_data_chunks,
+	sb->data_sm.nr_allocated = fill_bitmaps(im, dcounts, sb->nr_data_chunks,
 						dbm, dies, rkeys, rvals, &nref);
-	sb->data_sm.ref_count_root = build_tree(im, rkeys, (const uint8_t *)rvals, nref, 4);
+	free(dcounts);
+	sb->data_sm.ref_count_root = build_tree(im, rkeys, (const uint8_t *)rvals, nref, 4, NULL);
 	for (uint64_t i = 0; i < nd; i++) {
 		ikeys[i] = i;
 		pd_index_entry_encode(ivals + i * PD_INDEX_ENTRY_SIZE, &dies[i]);
 	}
-	sb->data_sm.bitmap_root = build_tree(im, ikeys, ivals, nd, PD_INDEX_ENTRY_SIZE);
+	sb->data_sm.bitmap_root = build_tree(im, ikeys, ivals, nd, PD_INDEX_ENTRY_SIZE, NULL);
 
 	/*
 	 * The metadata space map counts its own blocks: hand them all out

@@ -36,6 +36,24 @@ struct image {
 	int32_t *md_delta;		/* added to md_count in the space map */
 	uint64_t next;			/* next metadata block to hand out */
 	char path[64];
+
+	/*
+	 * A metadata snapshot (image_hold()): the entries as they were then.
+	 * image_build() lays out its trees first, then the live trees, which
+	 * share every node whose contents are the same (counted twice in the
+	 * metadata space map, as dm-persistent-data's shadowing leaves them);
+	 * a data chunk is counted once per leaf block that maps it.  Set by
+	 * image_build(): held_block, the copy of the superblock.
+	 */
+	bool held;
+	struct shadow_superblock held_sb;
+	struct shadow_snapshot held_snaps[64];
+	size_t nheld_snaps;
+	struct image_map held_exc[IMAGE_MAX_ENTRIES];
+	size_t nheld_exc;
+	struct image_map held_priv[64];
+	size_t nheld_priv;
+	uint64_t held_block;
 };
 
 /* An empty cow store of the given geometry (nothing built yet). */
@@ -48,6 +66,14 @@ void image_add_exception(struct image *im, uint64_t chunk, uint64_t seq,
 			 uint64_t data_chunk);
 void image_add_private(struct image *im, uint64_t chunk, uint64_t seq,
 		       uint64_t data_chunk);
+/* Drop an entry (and, for a mapping, its data space map count). */
+void image_del_snap(struct image *im, uint64_t id);
+void image_del_exception(struct image *im, uint64_t chunk, uint64_t seq);
+/*
+ * Hold a metadata snapshot of the entries and superblock fields as they
+ * are now (reserve_metadata_snap); later changes are the live trees'.
+ */
+void image_hold(struct image *im);
 /* Lay out and seal every block from the entries and counts. */
 void image_build(struct image *im);
 uint8_t *image_block(struct image *im, uint64_t blocknr);

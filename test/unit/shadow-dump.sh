@@ -1,6 +1,7 @@
 #!/bin/sh
 # shadow-dump end to end on a small image: output and exit codes
-# (0 ok, 1 usage, 2 cannot read, 3 corrupt, 4 damaged, 5 leaks only).
+# (0 ok, 1 usage, 2 cannot read, 3 corrupt, 4 damaged, 5 leaks only,
+# 6 no metadata snapshot held).
 set -u
 
 dump=${SHADOW_DUMP:-cmd/shadow-dump}
@@ -39,6 +40,7 @@ poke() {
 
 "$unit" --make-image "$tmp/store.img" || { echo "FAIL: cannot make image"; exit 1; }
 "$unit" --make-image "$tmp/leak.img" leak || { echo "FAIL: cannot make image"; exit 1; }
+"$unit" --make-image "$tmp/held.img" held || { echo "FAIL: cannot make image"; exit 1; }
 
 # The sample store's 4 KiB metadata blocks: 0 superblock, 1 snapshot tree,
 # 2 exception tree, 3 private tree, 4-6 data space map, 7-9 metadata space map.
@@ -112,6 +114,38 @@ cp "$tmp/store.img" "$tmp/short.img"
 truncate -s 100K "$tmp/short.img"
 expect 3 "truncated store" "$dump" "$tmp/short.img"
 grep_out "does not fit the device" "$tmp/err"
+
+# --metadata-snap: refused without one; with one, the trees as held.  The
+# held image (see test-check.c's build_held()): blocks 1-3 the held trees
+# (3, the private tree, shared with the live one), 4 the held superblock;
+# live: snapshots 100, 102, 103; held: 100, 101, 102 and chunk 63's
+# exception for seq 2 in data chunk 3.
+expect 6 "--metadata-snap without one" "$dump" --metadata-snap "$tmp/store.img"
+grep_out "Failed to read the metadata snapshot of $tmp/store.img: no metadata snapshot is held" "$tmp/err"
+expect 0 "check of a store holding a metadata snapshot" "$dump" --check "$tmp/held.img"
+grep_out "roots              snapshots 5, exceptions 6, private 3, held 4" "$tmp/out"
+grep_out "result             clean (0 problems, 0 leaked)" "$tmp/out"
+grep_out "  data chunks used   5" "$tmp/out"
+expect 0 "dump -m -r" "$dump" -m -r "$tmp/held.img"
+grep_out "^metadata snapshot (snapshots and records below are as of it):" "$tmp/out"
+grep_out "^  block              4$" "$tmp/out"
+grep_out "^  last seq           3$" "$tmp/out"
+grep_out "   101          2 valid    sealed" "$tmp/out"
+grep_out "            63          2            3 exception" "$tmp/out"
+if grep -q "   103 " "$tmp/out"; then
+	echo "FAIL: --metadata-snap lists snapshot 103, created after the hold"
+	fails=$((fails + 1))
+fi
+expect 0 "dump --metadata-snap --json --records" "$dump" --metadata-snap --json --records "$tmp/held.img"
+tr -d ' \n' <"$tmp/out" >"$tmp/flat"
+grep_out '"metadata_snap":{"block":4,"trans_id":9,"last_seq":3,' "$tmp/flat"
+grep_out '"snapshots":\[{"id":100,' "$tmp/flat"
+grep_out '{"id":101,"seq":2,' "$tmp/flat"
+cp "$tmp/held.img" "$tmp/heldbad.img"
+poke "$tmp/heldbad.img" $((4 * B + 500)) '\377'
+expect 3 "--metadata-snap with a bad held block" "$dump" --metadata-snap "$tmp/heldbad.img"
+grep_out "metadata snapshot at block 4: superblock block 4 checksum mismatch" "$tmp/err"
+expect 4 "check with a bad held block" "$dump" --check "$tmp/heldbad.img"
 
 if [ "$fails" -ne 0 ]; then
 	echo "shadow-dump.sh: $fails failed"

@@ -26,16 +26,41 @@ static void build(struct image *im)
 	image_add_private(im, 63, 3, 2);
 }
 
+/*
+ * The sample store held by a metadata snapshot, then changed as the
+ * kernel would change it: snapshot 101 (seq 2) deleted with its exception
+ * of chunk 63 (whose data chunk 3 only the held trees still reach),
+ * snapshot 103 (seq 4) created and chunk 7 copied for it.  The live
+ * exception and snapshot trees are new leaves that map data chunks 0 and
+ * 1 like the held ones (counted twice); the private tree is unchanged and
+ * shared (its leaf counted twice).
+ */
+static void build_held(struct image *im)
+{
+	build(im);
+	image_hold(im);
+	image_del_snap(im, 101);
+	image_del_exception(im, 63, 2);
+	im->sb.last_seq = 4;
+	im->sb.trans_id = 12;
+	image_add_snap(im, 103, 4, SHADOW_SNAP_VALID, 0);
+	image_add_exception(im, 7, 4, 5);
+}
+
 /* Check's asserts work only inside a test, so write the image from one. */
 static const char *make_image_path;
-static bool make_image_leak;
+static const char *make_image_variant;
 
 START_TEST(test_make_image)
 {
 	struct image im;
+	const char *v = make_image_variant;
 
-	build(&im);
-	if (make_image_leak)
+	if (v && !strcmp(v, "held"))
+		build_held(&im);
+	else
+		build(&im);
+	if (v && !strcmp(v, "leak"))
 		im.data_count[50] = 1;
 	image_build(&im);
 	ck_assert_int_eq(rename(image_write(&im), make_image_path), 0);
@@ -44,7 +69,7 @@ START_TEST(test_make_image)
 }
 END_TEST
 
-int check_make_image(const char *path, bool leak)
+int check_make_image(const char *path, const char *variant)
 {
 	Suite *s = suite_create("make-image");
 	TCase *tc = tcase_create("make-image");
@@ -52,7 +77,7 @@ int check_make_image(const char *path, bool leak)
 	int failed;
 
 	make_image_path = path;
-	make_image_leak = leak;
+	make_image_variant = variant;
 	tcase_add_test(tc, test_make_image);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
@@ -544,6 +569,246 @@ START_TEST(test_nr_free)
 }
 END_TEST
 
+/* A metadata snapshot taken just now: every tree root shared, counted twice. */
+START_TEST(test_held_unchanged)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint64_t root;
+
+	build(&im);
+	image_hold(&im);
+	image_build(&im);
+	root = im.sb.exception_root;
+	ck_assert_uint_eq(im.md_count[root], 2);
+	ck_assert_uint_eq(im.md_count[im.held_block], 1);
+	/* 3 held trees, the held superblock, no new tree: one more block than without. */
+	ck_assert_uint_eq(im.next + 1, 1 + 3 + 1 + 3 + 3);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	/* The totals are the live trees'. */
+	ck_assert_uint_eq(res.snapshots, 3);
+	ck_assert_uint_eq(res.exceptions, 3);
+	ck_assert_uint_eq(res.private_chunks, 1);
+	ck_assert_uint_eq(res.data_used, 4);
+	ck_assert_uint_eq(res.metadata_used, 11);
+}
+END_TEST
+
+/* Changed since the hold: shared and unshared blocks, chunks only held. */
+START_TEST(test_held_changed)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_held(&im);
+	image_build(&im);
+	ck_assert_uint_eq(im.md_count[im.sb.private_root], 2);
+	ck_assert_uint_ne(im.sb.exception_root, 2);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.snapshots, 3);
+	ck_assert_uint_eq(res.exceptions, 3);
+	ck_assert_uint_eq(res.private_chunks, 1);
+	/* Chunks 0, 1, 2, 5 live and 3 held only. */
+	ck_assert_uint_eq(res.data_used, 5);
+}
+END_TEST
+
+/*
+ * A held exception tree of several leaves, the live one changed in its
+ * last leaf only: the other leaves shared under two internal roots.
+ */
+START_TEST(test_held_shared_leaves)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint32_t max = pd_btree_max_entries(8);
+	uint64_t shared = 0;
+
+	image_init(&im, 1000 * 8, 16384, 8);
+	im.sb.last_seq = 1;
+	image_add_snap(&im, 1, 1, SHADOW_SNAP_VALID, 0);
+	for (uint64_t i = 0; i < 2 * max + 10; i++)
+		image_add_exception(&im, i, 1, i);
+	image_hold(&im);
+	image_add_exception(&im, 900, 1, 900);
+	image_build(&im);
+	for (uint64_t b = 1; b < im.nblocks; b++)
+		shared += im.md_count[b] == 2;
+	/* The snapshot and private roots and the first two exception leaves. */
+	ck_assert_uint_eq(shared, 4);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.exceptions, 2 * max + 11);
+	ck_assert_uint_eq(res.data_used, 2 * max + 11);
+}
+END_TEST
+
+/* A shared block, or the held superblock, counted once too few or too many. */
+START_TEST(test_held_counts)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	char want[128];
+	uint64_t b;
+
+	build_held(&im);
+	image_build(&im);
+	b = im.sb.private_root;
+	im.md_delta[b] = -1;
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "metadata block %llu is used 2 times but its space map count is 1",
+		 (unsigned long long)b);
+	assert_damage(res, f, want);
+
+	build_held(&im);
+	image_build(&im);
+	b = im.held_block;
+	im.md_delta[b] = -1;
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "metadata block %llu is used 1 times but its space map count is 0",
+		 (unsigned long long)b);
+	assert_damage(res, f, want);
+
+	build_held(&im);
+	image_build(&im);
+	im.md_delta[im.held_block] = 1;
+	image_build(&im);
+	res = run(&im, &f);
+	ck_assert_uint_eq(res.problems, 0);
+	ck_assert_uint_eq(res.leaked_metadata, 1);
+}
+END_TEST
+
+/* The held copy of the superblock fails verification. */
+START_TEST(test_held_bad_block)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_held(&im);
+	image_build(&im);
+	image_block(&im, im.held_block)[200] ^= 1;
+	res = run(&im, &f);
+	assert_damage(res, f, "metadata snapshot: superblock block");
+	ck_assert_uint_eq(res.bad_blocks, 1);
+}
+END_TEST
+
+/* Loaded through the metadata snapshot: the trees as at the hold. */
+START_TEST(test_held_load)
+{
+	_cleanup_store_ struct shadow_store *s = NULL;
+	_cleanup_free_ struct shadow_snapshot *snaps = NULL;
+	_cleanup_free_ struct shadow_mapping *maps = NULL;
+	const struct shadow_superblock *h;
+	struct shadow_error err = {};
+	struct image im;
+	size_t n;
+
+	build_held(&im);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	ck_assert_ptr_null(shadow_store_held_sb(s));
+	ck_assert_int_eq(shadow_store_load_snapshots(s, &snaps, &n, &err), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(snaps[2].id, 103);
+	free(snaps);
+	snaps = NULL;
+
+	ck_assert_msg(shadow_store_use_held(s, &err) == 0, "%s", err.msg);
+	h = shadow_store_held_sb(s);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_uint_eq(h->last_seq, 3);
+	ck_assert_uint_eq(h->trans_id, 9);
+	ck_assert_uint_eq(h->held_root, 0);
+	ck_assert_uint_eq(shadow_store_sb(s)->held_root, im.held_block);
+	ck_assert_int_eq(shadow_store_load_snapshots(s, &snaps, &n, &err), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(snaps[0].id, 100);
+	ck_assert_uint_eq(snaps[1].id, 101);
+	ck_assert_uint_eq(snaps[1].seq, 2);
+	ck_assert_uint_eq(snaps[2].id, 102);
+	ck_assert_int_eq(shadow_store_load_mappings(s, &maps, &n, &err), 0);
+	ck_assert_uint_eq(n, 4);
+	/* Exceptions in key order, then the private chunk. */
+	ck_assert_uint_eq(maps[0].origin_chunk, 5);
+	ck_assert_uint_eq(maps[0].seq, 1);
+	ck_assert_uint_eq(maps[2].origin_chunk, 63);
+	ck_assert_uint_eq(maps[2].seq, 2);
+	ck_assert_uint_eq(maps[2].data_chunk, 3);
+	ck_assert(maps[3].private);
+	image_done(&im);
+}
+END_TEST
+
+/* No metadata snapshot held, or a copy that is not this store's. */
+START_TEST(test_held_refused)
+{
+	struct shadow_error err = {};
+	struct image im;
+
+	{
+		_cleanup_store_ struct shadow_store *s = NULL;
+
+		build(&im);
+		image_build(&im);
+		ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+		ck_assert_int_eq(shadow_store_use_held(s, &err), -ENODATA);
+		ck_assert(strstr(err.msg, "no metadata snapshot is held"));
+		ck_assert_ptr_null(shadow_store_held_sb(s));
+		image_done(&im);
+	}
+	{
+		_cleanup_store_ struct shadow_store *s = NULL;
+		struct shadow_superblock h;
+
+		build_held(&im);
+		image_build(&im);
+		shadow_sb_decode(image_block(&im, im.held_block), &h);
+		h.uuid[0] ^= 1;
+		shadow_sb_encode(&h, im.held_block, image_block(&im, im.held_block));
+		ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+		ck_assert_int_eq(shadow_store_use_held(s, &err), -EUCLEAN);
+		ck_assert_msg(strstr(err.msg, "its uuid differs"), "%s", err.msg);
+		image_done(&im);
+	}
+	{
+		_cleanup_store_ struct shadow_store *s = NULL;
+		struct shadow_superblock h;
+
+		build_held(&im);
+		image_build(&im);
+		shadow_sb_decode(image_block(&im, im.held_block), &h);
+		h.last_seq = 5;
+		shadow_sb_encode(&h, im.held_block, image_block(&im, im.held_block));
+		ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+		ck_assert_int_eq(shadow_store_use_held(s, &err), -EUCLEAN);
+		ck_assert_msg(strstr(err.msg, "is newer than the superblock"), "%s", err.msg);
+		image_done(&im);
+	}
+	{
+		_cleanup_store_ struct shadow_store *s = NULL;
+
+		build_held(&im);
+		image_build(&im);
+		image_block(&im, im.held_block)[300] ^= 1;
+		ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+		ck_assert_int_eq(shadow_store_use_held(s, &err), -EBADMSG);
+		ck_assert_msg(strstr(err.msg, "metadata snapshot at block"), "%s", err.msg);
+		image_done(&im);
+	}
+}
+END_TEST
+
 Suite *suite_check(void)
 {
 	Suite *s = suite_create("check");
@@ -575,6 +840,13 @@ Suite *suite_check(void)
 	tcase_add_test(tc, test_unknown_sb_flags);
 	tcase_add_test(tc, test_bad_bitmap);
 	tcase_add_test(tc, test_nr_free);
+	tcase_add_test(tc, test_held_unchanged);
+	tcase_add_test(tc, test_held_changed);
+	tcase_add_test(tc, test_held_shared_leaves);
+	tcase_add_test(tc, test_held_counts);
+	tcase_add_test(tc, test_held_bad_block);
+	tcase_add_test(tc, test_held_load);
+	tcase_add_test(tc, test_held_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

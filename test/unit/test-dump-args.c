@@ -29,7 +29,7 @@ START_TEST(test_store_only)
 
 	ck_assert_int_eq(parse(&a, why, "/dev/vdb", NULL), DUMP_RUN);
 	ck_assert_str_eq(a.store, "/dev/vdb");
-	ck_assert(!a.json && !a.records && !a.check);
+	ck_assert(!a.json && !a.records && !a.check && !a.metadata_snap);
 }
 END_TEST
 
@@ -47,6 +47,10 @@ START_TEST(test_all_options)
 	ck_assert_int_eq(parse(&a, why, "img", "--check", NULL), DUMP_RUN);
 	ck_assert(a.check && !a.json);
 	ck_assert_str_eq(a.store, "img");
+	ck_assert_int_eq(parse(&a, why, "--metadata-snap", "--records", "img", NULL), DUMP_RUN);
+	ck_assert(a.metadata_snap && a.records && !a.check);
+	ck_assert_int_eq(parse(&a, why, "-mJ", "img", NULL), DUMP_RUN);
+	ck_assert(a.metadata_snap && a.json);
 	/* "--" ends options. */
 	ck_assert_int_eq(parse(&a, why, "--", "-weird-name", NULL), DUMP_RUN);
 	ck_assert_str_eq(a.store, "-weird-name");

@@ -3,9 +3,10 @@
  * Unit test runner: every suite is registered in the list below.
  * Run one suite with CK_RUN_SUITE=<name>, one test with CK_RUN_CASE=<name>.
  *
- * "unit-tests --make-image PATH [leak]" writes the small consistent store
- * that the check suite starts from (with "leak", one leaked data chunk),
- * for the shell-level shadow-dump test.
+ * "unit-tests --make-image PATH [leak|held]" writes the small consistent
+ * store that the check suite starts from (with "leak", one leaked data
+ * chunk; with "held", changed since a metadata snapshot it holds), for
+ * the shell-level shadow-dump test.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,11 @@ int main(int argc, char *argv[])
 	SRunner *sr;
 	int failed;
 
-	if ((argc == 3 || (argc == 4 && strcmp(argv[3], "leak") == 0)) &&
+	if ((argc == 3 || (argc == 4 && (strcmp(argv[3], "leak") == 0 ||
+					 strcmp(argv[3], "held") == 0))) &&
 	    strcmp(argv[1], "--make-image") == 0)
-		return check_make_image(argv[2], argc == 4) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+		return check_make_image(argv[2], argc == 4 ? argv[3] : NULL) < 0 ?
+		       EXIT_FAILURE : EXIT_SUCCESS;
 
 	sr = srunner_create(NULL);
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)

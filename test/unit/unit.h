@@ -21,9 +21,11 @@ Suite *suite_provider(void);
 Suite *suite_monitor(void);
 
 /*
- * Write the check suite's consistent sample store to @path; with @leak,
- * data chunk 50 is counted in the data space map but unmapped.
+ * Write the check suite's consistent sample store to @path; with @variant
+ * "leak", data chunk 50 is counted in the data space map but unmapped;
+ * with "held", it holds a metadata snapshot of the sample store and has
+ * changed since (check_make_held()).
  */
-int check_make_image(const char *path, bool leak);
+int check_make_image(const char *path, const char *variant);
 
 #endif
