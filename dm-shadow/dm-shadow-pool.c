@@ -398,11 +398,10 @@ static void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
 		break;
 	case SHADOW_MAP_COPY:
 		/*
-		 * Not counted while it waits for the copy: a seal or an
-		 * invalidation waiting for counted bios under pool->lock
-		 * would wait for the worker, which needs that lock.
+		 * Not counted while it waits for the copy (see the caller): a
+		 * seal or an invalidation waiting for counted bios under
+		 * pool->lock would wait for the worker, which needs that lock.
 		 */
-		shadow_uncount_snap_io(pool, ctx);
 		shadow_start_copy(pool, bio, m);
 		break;
 	case SHADOW_MAP_INVALID:
@@ -430,7 +429,6 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 			return;
 	}
 	if (ctx->snap) {
-		shadow_count_snap_io(pool, ctx);
 		shadow_track(pool, ctx);
 		/* Sealed since it was queued: no write gets through. */
 		if (write && (ctx->snap->flags & SHADOW_SNAPF_SEALED)) {
@@ -446,6 +444,13 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 	}
 	if (pool->failed)
 		shadow_map_failed(pool, bio, &m);
+	/*
+	 * Counted only now: an overflow above may have waited for the
+	 * counted bios, this one included had it been.  No invalidation can
+	 * come between the lookup and here: they run under pool->lock too.
+	 */
+	if (ctx->snap && m.kind != SHADOW_MAP_COPY)
+		shadow_count_snap_io(pool, ctx);
 	shadow_dispatch(pool, bio, &m);
 }
 
