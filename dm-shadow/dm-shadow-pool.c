@@ -663,38 +663,51 @@ static void shadow_pool_destroy(struct shadow_pool *pool)
 	kfree(pool);
 }
 
-static int shadow_pool_open_store(struct shadow_pool *pool, char **error)
+static int shadow_pool_open_md(struct shadow_pool *pool,
+			       struct shadow_md **ret_md, char **error)
 {
 	struct shadow_md_geometry geo = {
 		.store_type = pool->type->disk_type,
 		.chunk_sectors = pool->chunk_sectors,
 		.origin_sectors = pool->origin_sectors,
 	};
+
+	return shadow_md_open(pool->store_bdev, &geo, ret_md, error);
+}
+
+/* Set the pool up on the open metadata pool->md. */
+static int shadow_pool_load_store(struct shadow_pool *pool, char **error)
+{
 	int r;
 
-	r = shadow_md_open(pool->store_bdev, &geo, &pool->md, error);
-	if (r)
-		return r;
 	pool->data_start = shadow_md_data_start(pool->md);
 	r = shadow_snapset_load(pool);
 	if (r) {
 		*error = r == -EUCLEAN ?
 			"store's snapshot tree is inconsistent (see the kernel log)" :
 			"cannot load the snapshot tree";
-		goto bad_snapset;
+		shadow_snapset_free(pool);
+		return r;
 	}
 	r = pool->type->init(pool);
 	if (r) {
 		*error = "cannot set up the exception store";
-		goto bad_store;
+		shadow_snapset_free(pool);
+		return r;
 	}
 	shadow_usage_init(pool);
 	return 0;
+}
 
-bad_store:
-	shadow_snapset_free(pool);
-bad_snapset:
-	shadow_md_close(pool->md);
+static int shadow_pool_open_store(struct shadow_pool *pool, char **error)
+{
+	int r = shadow_pool_open_md(pool, &pool->md, error);
+
+	if (r)
+		return r;
+	r = shadow_pool_load_store(pool, error);
+	if (r)
+		shadow_md_close(pool->md);
 	return r;
 }
 
@@ -880,14 +893,15 @@ struct shadow_pool *shadow_pool_find_by_origin(dev_t origin)
 }
 
 /*
- * A reload of a failed store's origin tries the store again, from what is
- * on disk, if no shadow-snap device uses the pool (their bios may be
- * looking at the metadata being replaced).  Called from the origin's
- * preresume: the origin is suspended, so nothing of its is in flight.
+ * Resuming a failed store's origin (after a reload, or any suspend) tries
+ * the store again, from what is on disk, if no shadow-snap device uses the
+ * pool (their bios may be looking at the metadata being replaced).  Called
+ * from the origin's preresume: the origin is suspended, so nothing of its
+ * is in flight.
  */
 int shadow_pool_retry_failed(struct shadow_pool *pool)
 {
-	struct shadow_md *old_md;
+	struct shadow_md *md;
 	char *error = NULL;
 	int r = 0;
 
@@ -903,18 +917,21 @@ int shadow_pool_retry_failed(struct shadow_pool *pool)
 		DMWARN("store failed: remove its shadow-snap devices, then reload the origin to retry");
 		goto out;
 	}
-	pool->type->exit(pool);
-	shadow_snapset_free(pool);
-	old_md = pool->md;
-	r = shadow_pool_open_store(pool, &error);
+	/* Until the store opens again, the failed pool stays as it is. */
+	r = shadow_pool_open_md(pool, &md, &error);
 	if (r) {
-		/* Still failed, on the old metadata, without snapshots. */
-		pool->md = old_md;
-		xa_init(&pool->snaps);
-		DMERR("store failed again on reload: %s (error %d)", error, r);
+		DMERR("store failed again on resume: %s (error %d)", error, r);
 		goto out;
 	}
-	shadow_md_close(old_md);
+	pool->type->exit(pool);
+	shadow_snapset_free(pool);
+	shadow_md_close(pool->md);
+	pool->md = md;
+	r = shadow_pool_load_store(pool, &error);
+	if (r) {
+		DMERR("store failed again on resume: %s (error %d)", error, r);
+		goto out;
+	}
 	/*
 	 * Origin writes went on uncopied while the store was failed: what the
 	 * store holds may say valid, the data no longer is.  If this commit
@@ -922,12 +939,12 @@ int shadow_pool_retry_failed(struct shadow_pool *pool)
 	 */
 	shadow_snapset_invalidate_all(pool);
 	if (shadow_md_needs_check(pool->md)) {
-		DMERR("store failed again on reload: cannot record its invalid snapshots");
+		DMERR("store failed again on resume: cannot record its invalid snapshots");
 		r = -EIO;
 		goto out;
 	}
 	WRITE_ONCE(pool->failed, false);
-	DMINFO("store reloaded after a failure; its snapshots are invalid");
+	DMINFO("store opened again after a failure; its snapshots are invalid");
 out:
 	mutex_unlock(&pool->lock);
 	mutex_unlock(&shadow_pools_lock);
