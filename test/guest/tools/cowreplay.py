@@ -1,0 +1,668 @@
+"""Workload and crash-point checker for tests/cow-replay.sh.
+
+  cowreplay.py work <state.json> <seed>
+      On dm devices the test made: r-origin and r-store (dm-linear slices
+      of one dm-log-writes device, rlog).  Fills the origin, loads the
+      shadow-origin rvol, then creates snapshots, writes 4 KiB blocks
+      (O_DIRECT) with fsyncs, deletes a snapshot, and marks the log after
+      every acknowledged flush, create and delete.  Writes what each mark
+      guarantees to <state.json>; removes rvol at the end.
+
+  cowreplay.py check <log dev> <base dev> <scratch dev> <state.json> <seed>
+                     <flush points> <random points>
+      Picks replay points (every FLUSH/FUA entry, up to <flush points> of
+      them, and <random points> points between them), replays the log
+      onto <base> point after point, and at each point checks a copy on
+      <scratch>: the store as the power cut left it (shadow-dump --check),
+      the table loads, the snapshots acknowledged exist and read their
+      point in time, flushed origin writes are there, the store keeps
+      working (a new snapshot, writes, a flush) and is consistent after.
+      Prints each failure; exits 1 if there was any.
+
+Every block of the origin holds pattern(block, generation): its number and
+the generation of the write that put it there (0: the initial fill), so
+that any block read says exactly which write it came from.
+"""
+import fcntl
+import json
+import mmap
+import os
+import random
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dmioctl  # noqa: E402
+import logreplay  # noqa: E402
+
+BLOCK = 4096
+ORIGIN_SECTORS = 8192        # 4 MiB, 1024 blocks
+STORE_SECTORS = 16384        # 8 MiB
+TOTAL_SECTORS = ORIGIN_SECTORS + STORE_SECTORS
+NBLOCKS = ORIGIN_SECTORS * 512 // BLOCK
+MAGIC = b"RPLYBLK\0"
+UNIT = struct.Struct("<8sQQQ")      # magic, block, generation, check
+EXERCISE_ID = 999999
+EXERCISE_GEN = 1 << 40
+SHADOW_TOP = os.environ.get("SHADOW_TOP", ".")
+BLKFLSBUF = 0x1261
+DUMP = os.path.join(SHADOW_TOP, "cmd", "shadow-dump")
+
+
+def pattern(block, gen):
+    return UNIT.pack(MAGIC, block, gen,
+                     (block * 0x9E3779B97F4A7C15 ^ gen) & (2**64 - 1)) * \
+        (BLOCK // UNIT.size)
+
+
+def decode(blk):
+    """(block, gen) that a 4 KiB block holds, or None if it is no whole
+    pattern (torn, zero, foreign)."""
+    magic, b, g, _ = UNIT.unpack_from(blk, 0)
+    if magic != MAGIC or blk != pattern(b, g):
+        return None
+    return b, g
+
+
+def sh(*args, check=True):
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    if check and r.returncode:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(args), r.returncode,
+                                                r.stderr.strip()))
+    return r
+
+
+class Direct:
+    """A device opened O_DIRECT with one aligned buffer."""
+
+    def __init__(self, path, write=False):
+        self.fd = os.open(path, (os.O_RDWR if write else os.O_RDONLY) |
+                          os.O_DIRECT)
+        self.buf = mmap.mmap(-1, 1 << 20)
+
+    def write_block(self, block, data):
+        self.buf[:BLOCK] = data
+        n = os.pwritev(self.fd, [memoryview(self.buf)[:BLOCK]], block * BLOCK)
+        if n != BLOCK:
+            raise OSError("short write of block %d" % block)
+
+    def read(self, off, length):
+        out = bytearray()
+        while length:
+            n = min(length, len(self.buf))
+            got = os.preadv(self.fd, [memoryview(self.buf)[:n]], off)
+            if got != n:
+                raise OSError("short read at byte %d" % off)
+            out += self.buf[:n]
+            off += n
+            length -= n
+        return bytes(out)
+
+    def fsync(self):
+        os.fsync(self.fd)
+
+    def close(self):
+        os.close(self.fd)
+        self.buf.close()
+
+
+# ---------------------------------------------------------------- workload
+
+def work(state_path, seed):
+    rng = random.Random(seed)
+    ctl = dmioctl.Control()
+    state = {"seed": seed, "marks": {}, "snaps": {}, "writes": [],
+             "deleted": []}
+    gen = [0] * NBLOCKS
+    acked_snaps, acked_deletes = [], []
+    floor = [0] * NBLOCKS
+    nmark = [0]
+
+    def mark(kind):
+        nmark[0] += 1
+        name = "%s-%d" % (kind, nmark[0])
+        # What is guaranteed from this mark on: recorded before the mark.
+        state["marks"][name] = {"floor": list(floor),
+                                "snaps": list(acked_snaps),
+                                "deleted": list(acked_deletes)}
+        ctl.message("rlog", "mark " + name)
+        return name
+
+    # The initial fill, straight onto the origin slice: generation 0.
+    dev = Direct("/dev/mapper/r-origin", write=True)
+    for b in range(NBLOCKS):
+        dev.write_block(b, pattern(b, 0))
+    dev.fsync()
+    dev.close()
+    mark("init")
+    sh("dmsetup", "create", "rvol", "--table",
+       "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store cow 8"
+       % ORIGIN_SECTORS)
+    mark("loaded")
+    vol = Direct("/dev/mapper/rvol", write=True)
+    rounds, per_round, per_flush = 4, 36, 6
+    for r in range(1, rounds + 1):
+        # The point in time is the suspend; every write so far completed,
+        # and was flushed first, as a file system's freeze would: what a
+        # snapshot holds is then never older than the origin's durable data.
+        vol.fsync()
+        floor = list(gen)
+        state["snaps"][str(r)] = list(gen)
+        ctl.snapshot("rvol", r)
+        acked_snaps.append(r)
+        print("snapshot %d created, acknowledged at mark %s"
+              % (r, mark("create")), flush=True)
+        for i in range(per_round):
+            if r == 3 and i == per_round // 3:
+                ctl.message("rvol", "delete 2")
+                acked_snaps.remove(2)
+                acked_deletes.append(2)
+                state["deleted"].append(2)
+                print("snapshot 2 deleted, acknowledged at mark %s"
+                      % mark("delete"), flush=True)
+            # Mostly a hot set, so that chunks are copied again for later
+            # snapshots and the deleted snapshot frees some.
+            b = rng.randrange(96) if rng.random() < 0.7 else \
+                rng.randrange(NBLOCKS)
+            g = len(state["writes"]) + 1
+            vol.write_block(b, pattern(b, g))
+            gen[b] = g
+            state["writes"].append([b, g])
+            if (i + 1) % per_flush == 0:
+                vol.fsync()
+                floor = list(gen)
+                mark("flush")
+    vol.fsync()
+    floor = list(gen)
+    mark("end")
+    vol.close()
+    print("status: %s" % sh("dmsetup", "status", "rvol").stdout.strip())
+    sh("dmsetup", "remove", "rvol")
+    mark("removed")
+    ctl.close()
+    with open(state_path, "w") as f:
+        json.dump(state, f)
+    print("workload: %d writes, %d snapshots created, 1 deleted, %d marks"
+          % (len(state["writes"]), rounds, nmark[0]), flush=True)
+
+
+# ------------------------------------------------------------------ checks
+
+class Point:
+    """One replay point: a prefix of the log, checked on a scratch copy."""
+
+    def __init__(self, checker, n, prefix, kind):
+        self.c, self.n, self.prefix, self.kind = checker, n, prefix, kind
+        self.failures = []
+        self.names = []
+
+    def fail(self, check, text):
+        msg = "FAIL point %d (entries [0,%d), %s, after mark %s): %s: %s" % (
+            self.n, self.prefix, self.kind, self.mark or "none", check, text)
+        print(msg, flush=True)
+        self.failures.append(msg)
+
+    def dm(self, name, table, readonly=False):
+        args = ["dmsetup", "create", name, "--table", table]
+        if readonly:
+            args.insert(2, "--readonly")
+        r = sh(*args, check=False)
+        if r.returncode:
+            return r.stderr.strip()
+        self.names.append(name)
+        return None
+
+    def cleanup(self):
+        for name in reversed(self.names):
+            r = sh("dmsetup", "remove", name, check=False)
+            if r.returncode:
+                self.fail("cleanup", "dmsetup remove %s: %s"
+                          % (name, r.stderr.strip()))
+        self.names = []
+
+    def dump_check(self, dev, when):
+        sh("blockdev", "--flushbufs", dev, check=False)
+        r = sh(DUMP, "--json", "--check", dev, check=False)
+        if r.returncode == 0:
+            return
+        try:
+            chk = json.loads(r.stdout)["check"]
+            problems = chk["problems"] or []
+            bad = chk.get("bad_blocks", 0)
+        except (ValueError, KeyError, TypeError):
+            self.fail("store check " + when, "shadow-dump exit %d: %s %s"
+                      % (r.returncode, r.stderr.strip(), r.stdout[-300:]))
+            return
+        for p in problems:
+            text = p if isinstance(p, str) else json.dumps(p)
+            kind = "leak" if "leaked" in text else "damage"
+            self.fail("store check %s (%s)" % (when, kind), text)
+        if bad:
+            self.fail("store check %s (damage)" % when,
+                      "%d metadata blocks fail their checksum" % bad)
+        if not problems and not bad:
+            self.fail("store check " + when, "shadow-dump exit %d: %s"
+                      % (r.returncode, r.stderr.strip()))
+
+    def snap_list(self, vol):
+        r = sh("dmsetup", "message", vol, "0", "list", check=False)
+        if r.returncode:
+            self.fail("list", r.stderr.strip())
+            return None
+        snaps = {}
+        for line in r.stdout.split("\n"):
+            w = line.split()
+            if len(w) >= 5:
+                snaps[int(w[0])] = (int(w[1]), w[3])
+        return snaps
+
+    def check_list(self, snaps, when):
+        seqs = {}
+        for sid, (seq, st) in sorted(snaps.items()):
+            if seq in seqs:
+                self.fail("snapshot list " + when,
+                          "snapshots %d and %d share sequence %d"
+                          % (seqs[seq], sid, seq))
+            seqs[seq] = sid
+            if st != "valid":
+                self.fail("snapshot list " + when,
+                          "snapshot %d is %s" % (sid, st))
+
+    def check_snaps(self, origin_dev, snaps, when):
+        """Every snapshot in snaps reads exactly what the test expects,
+        through one device showing them side by side."""
+        ids = sorted(snaps)
+        if not ids:
+            return
+        lines = ["%d %d shadow-snap %s %d" % (i * ORIGIN_SECTORS,
+                                             ORIGIN_SECTORS, origin_dev, sid)
+                 for i, sid in enumerate(ids)]
+        name = "rp%d-snaps" % self.n
+        err = self.dm(name, "\n".join(lines), readonly=True)
+        if err:
+            self.fail("snapshot devices " + when,
+                      "shadow-snap table of %s refused: %s" % (ids, err))
+            return
+        dev = Direct("/dev/mapper/" + name)
+        try:
+            for i, sid in enumerate(ids):
+                try:
+                    data = dev.read(i * ORIGIN_SECTORS * 512,
+                                    ORIGIN_SECTORS * 512)
+                except OSError as exc:
+                    self.fail("snapshot read " + when,
+                              "snapshot %d: %s" % (sid, exc))
+                    continue
+                want = self.c.image(sid)
+                if data == want:
+                    continue
+                bad = [b for b in range(NBLOCKS)
+                       if data[b * BLOCK:(b + 1) * BLOCK] !=
+                       want[b * BLOCK:(b + 1) * BLOCK]]
+                shown = []
+                for b in bad[:4]:
+                    got = decode(data[b * BLOCK:(b + 1) * BLOCK])
+                    _, g, _, _ = UNIT.unpack_from(want, b * BLOCK)
+                    shown.append("block %d holds %s, expected generation %d"
+                                 % (b, "no pattern" if got is None else
+                                    "block %d generation %d" % got, g))
+                self.fail("snapshot content " + when,
+                          "snapshot %d: %d of %d blocks differ; %s"
+                          % (sid, len(bad), NBLOCKS, "; ".join(shown)))
+        finally:
+            dev.close()
+            sh("dmsetup", "remove", name, check=False)
+            self.names.remove(name)
+
+    def check_origin(self, data, floor, when):
+        lost, garbage = [], []
+        valid = self.c.valid_gens
+        for b in range(NBLOCKS):
+            got = decode(data[b * BLOCK:(b + 1) * BLOCK])
+            if got is None or got[0] != b or got[1] not in valid[b]:
+                garbage.append((b, got))
+            elif floor is not None and got[1] < floor[b]:
+                lost.append((b, got[1], floor[b]))
+        if garbage:
+            self.fail("origin content " + when,
+                      "%d blocks hold no write of theirs, first: %s" % (
+                          len(garbage), ", ".join(
+                              "block %d holds %s" % (b, "no pattern" if g is None
+                                                     else "block %d gen %d" % g)
+                              for b, g in garbage[:4])))
+        if lost:
+            self.fail("origin flushed writes " + when,
+                      "%d flushed writes lost, first: %s" % (
+                          len(lost), ", ".join(
+                              "block %d holds generation %d, %d was flushed"
+                              % x for x in lost[:4])))
+
+    def run(self):
+        c, n = self.c, self.n
+        self.mark, info = c.mark_before(self.prefix)
+        t0 = time.time()
+        c.advance(self.prefix)
+        c.copy_to_scratch()
+        o, s, vol = "rp%d-o" % n, "rp%d-s" % n, "rp%d-vol" % n
+        try:
+            for name, start, length in ((o, 0, ORIGIN_SECTORS),
+                                        (s, ORIGIN_SECTORS, STORE_SECTORS)):
+                err = self.dm(name, "0 %d linear %s %d"
+                              % (length, c.scratch, start))
+                if err:
+                    raise RuntimeError("linear %s: %s" % (name, err))
+            formatted = c.store_formatted()
+            if formatted:
+                self.dump_check("/dev/mapper/" + s, "at the power cut")
+            elif info is not None and info.get("loaded"):
+                self.fail("store format", "the store's superblock is zero "
+                          "after the table load was acknowledged")
+            err = self.dm(vol, "0 %d shadow-origin /dev/mapper/%s "
+                          "/dev/mapper/%s cow 8" % (ORIGIN_SECTORS, o, s))
+            if err:
+                self.fail("table load", "%s; kernel log: %s" % (
+                    err, c.dmesg_tail()))
+                return
+            self.check_point(vol, o, info)
+            r = sh("dmsetup", "remove", vol, check=False)
+            if r.returncode:
+                self.fail("table removal", r.stderr.strip())
+            else:
+                self.names.remove(vol)
+                self.dump_check("/dev/mapper/" + s, "after recovery and use")
+        finally:
+            self.cleanup()
+            if any("(leak)" not in f for f in self.failures):
+                print("    the log around point %d:\n%s" % (
+                    n, c.batch(self.prefix)), flush=True)
+            print("point %d: entries [0,%d) %s, mark %s: %s (%.1fs)" % (
+                n, self.prefix, self.kind, self.mark or "none",
+                "%d failures" % len(self.failures) if self.failures else "ok",
+                time.time() - t0), flush=True)
+
+    def check_point(self, vol, o, info):
+        c = self.c
+        snaps = self.snap_list(vol)
+        if snaps is None:
+            return
+        self.check_list(snaps, "at load")
+        created = set(int(k) for k in c.state["snaps"])
+        for sid in sorted(snaps):
+            if sid not in created:
+                self.fail("snapshot list at load",
+                          "snapshot %d exists but was never created" % sid)
+        if info is not None:
+            for sid in info["snaps"]:
+                if sid not in snaps:
+                    self.fail("snapshot durable", "snapshot %d is missing; "
+                              "its create was acknowledged" % sid)
+            for sid in info["deleted"]:
+                if sid in snaps:
+                    self.fail("delete durable", "snapshot %d exists; its "
+                              "delete was acknowledged" % sid)
+        known = {sid: v for sid, v in snaps.items() if sid in created}
+        origin_dev = "/dev/mapper/" + o
+        self.check_snaps(origin_dev, known, "at load")
+        voldev = Direct("/dev/mapper/" + vol, write=True)
+        try:
+            data = voldev.read(0, ORIGIN_SECTORS * 512)
+            if info is not None:
+                self.check_origin(data, info["floor"], "at load")
+            # The store must keep working from here: a new snapshot, copies
+            # (from the free list when it has chunks), a flush.
+            c.ctl.snapshot(vol, EXERCISE_ID)
+            rng = random.Random(c.seed * 1000003 + self.n)
+            written = {}
+            for i in range(24):
+                b = rng.randrange(96) if i % 2 else rng.randrange(NBLOCKS)
+                g = EXERCISE_GEN + self.n * 100 + i
+                voldev.write_block(b, pattern(b, g))
+                written[b] = g
+            voldev.fsync()
+            after = voldev.read(0, ORIGIN_SECTORS * 512)
+        except OSError as exc:
+            self.fail("use after recovery", "origin I/O: %s; kernel log: %s"
+                      % (exc, c.dmesg_tail()))
+            return
+        finally:
+            voldev.close()
+        for b, g in written.items():
+            if decode(after[b * BLOCK:(b + 1) * BLOCK]) != (b, g):
+                self.fail("use after recovery",
+                          "origin block %d does not read back its write" % b)
+        st = sh("dmsetup", "status", vol).stdout.split()
+        if len(st) < 10 or st[8] != "rw" or st[7] != "0":
+            self.fail("use after recovery", "status %s; kernel log: %s"
+                      % (" ".join(st), c.dmesg_tail()))
+        snaps2 = self.snap_list(vol)
+        if snaps2 is None:
+            return
+        self.check_list(snaps2, "after use")
+        if EXERCISE_ID not in snaps2:
+            self.fail("use after recovery", "the new snapshot is missing")
+        for sid in known:
+            if sid not in snaps2:
+                self.fail("use after recovery",
+                          "snapshot %d vanished" % sid)
+        c.images[EXERCISE_ID] = data
+        self.check_snaps(origin_dev, {sid: v for sid, v in snaps2.items()
+                                      if sid in known or
+                                      sid == EXERCISE_ID}, "after use")
+        del c.images[EXERCISE_ID]
+
+
+class Checker:
+    def __init__(self, log_path, base, scratch, state_path, seed):
+        self.log = logreplay.Log(log_path)
+        with open(state_path) as f:
+            self.state = json.load(f)
+        self.base, self.scratch, self.seed = base, scratch, seed
+        self.base_fd = os.open(base, os.O_RDWR)
+        self.scratch_fd = os.open(scratch, os.O_RDWR)
+        self.applied = 0
+        self.ctl = dmioctl.Control()
+        self.images = {}
+        self.valid_gens = [{0} for _ in range(NBLOCKS)]
+        for b, g in self.state["writes"]:
+            self.valid_gens[b].add(g)
+        # Marks by log index, and which of them follow the table load.
+        self.marks = []
+        loaded = False
+        for e in self.log.entries:
+            if e.mark is None:
+                continue
+            if e.mark == "dm-log-writes-end":  # the target's own, at removal
+                continue
+            if e.mark not in self.state["marks"]:
+                raise RuntimeError("mark %r is not in the state" % e.mark)
+            info = dict(self.state["marks"][e.mark])
+            loaded = loaded or e.mark.startswith("loaded-")
+            info["loaded"] = loaded
+            self.marks.append((e.index, e.mark, info))
+
+    def mark_before(self, prefix):
+        """The last mark in the prefix and what it guarantees.  A snapshot
+        acknowledged there must exist unless its delete was sent before
+        the next mark (in flight at the point): "snaps" keeps only those
+        the next mark still holds."""
+        best = (None, None)
+        for i, (idx, name, info) in enumerate(self.marks):
+            if idx < prefix:
+                info = dict(info)
+                if i + 1 < len(self.marks):
+                    after = self.marks[i + 1][2]["snaps"]
+                    info["snaps"] = [s for s in info["snaps"] if s in after]
+                best = (name, info)
+        return best
+
+    def image(self, sid):
+        if sid not in self.images:
+            gens = self.state["snaps"][str(sid)]
+            self.images[sid] = b"".join(pattern(b, g)
+                                        for b, g in enumerate(gens))
+        return self.images[sid]
+
+    def advance(self, prefix):
+        assert prefix >= self.applied
+        self.log.replay(self.base_fd, self.applied, prefix)
+        os.fsync(self.base_fd)
+        self.applied = prefix
+
+    def copy_to_scratch(self):
+        size = TOTAL_SECTORS * 512
+        off = 0
+        while off < size:
+            chunk = os.pread(self.base_fd, min(1 << 20, size - off), off)
+            os.pwrite(self.scratch_fd, chunk, off)
+            off += len(chunk)
+        os.fsync(self.scratch_fd)
+        # Drop its page cache: the dm devices above it write underneath.
+        fcntl.ioctl(self.scratch_fd, BLKFLSBUF, 0)
+
+    def store_formatted(self):
+        sb = os.pread(self.base_fd, 512, ORIGIN_SECTORS * 512)
+        return sb != bytes(512)
+
+    BLOCK_TYPES = {0x53425348: "superblock", 0x50534853: "snapshot table",
+                   0x58494853: "chunk index", 0x43524853: "records"}
+
+    def describe(self, e):
+        ss = self.log.sectorsize
+        if e.mark is not None:
+            return "MARK %s" % e.mark
+        first = e.sector * ss // 512
+        if not e.nr_sectors:
+            return logreplay.flag_text(e.flags) + " (no data)"
+        what = "%s %d+%d" % (logreplay.flag_text(e.flags), first,
+                             e.nr_sectors * ss // 512)
+        if first < ORIGIN_SECTORS:
+            return what + " (origin block %d)" % (first * 512 // BLOCK)
+        blk = first - ORIGIN_SECTORS
+        kind = "data"
+        if e.nr_sectors and not e.flags & logreplay.DISCARD:
+            typ = struct.unpack_from("<I", self.log.map, e.data + 4)[0]
+            kind = self.BLOCK_TYPES.get(typ, "data")
+        return what + " (store block %d: %s)" % (blk, kind)
+
+    def batch(self, prefix):
+        """The log around a point: from the FLUSH/FUA entry before it to
+        the one after it, the cut marked."""
+        ents = self.log.entries
+        sync = logreplay.FLUSH | logreplay.FUA
+        a = prefix - 1
+        while a > 0 and not ents[a - 1].flags & sync:
+            a -= 1
+        b = prefix
+        while b < len(ents) and not ents[b].flags & sync:
+            b += 1
+        lines = []
+        for e in ents[max(a - 1, 0):min(b + 1, len(ents))]:
+            if e.index == prefix:
+                lines.append("      ---- power cut: entries from here on lost")
+            lines.append("      %5d %s" % (e.index, self.describe(e)))
+        return "\n".join(lines)
+
+    def dmesg_tail(self):
+        r = sh("dmesg", check=False)
+        lines = [ln for ln in r.stdout.split("\n") if ln.strip()]
+        return " | ".join(lines[-4:])
+
+    def points(self, nflush, nrandom):
+        entries = self.log.entries
+        total = len(entries)
+        rng = random.Random(self.seed)
+        flush = [e.index + 1 for e in entries
+                 if e.flags & (logreplay.FLUSH | logreplay.FUA)]
+        chosen_flush = flush
+        if len(flush) > nflush:
+            chosen_flush = sorted(rng.sample(flush, nflush))
+        # Only points after the initial fill of the origin (the "init"
+        # mark): before it the test is only writing its own data.
+        first = min(idx for idx, name, _ in self.marks
+                    if name.startswith("init-")) + 1
+        flush = [p for p in flush if p > first]
+        fset = set(flush)
+        between = [p for p in range(first + 1, total + 1) if p not in fset]
+        chosen_random = sorted(rng.sample(between, min(nrandom,
+                                                      len(between))))
+        # Every point of the batches that load the table (format), create
+        # and delete snapshots: from the mark before the event to its own
+        # mark, and on to the second flush after it (the commit that
+        # follows: a delete's freed chunks join the free list there).
+        # Those commits change the superblock, the snapshot table and the
+        # free list together.
+        events = {}
+        prev = first - 1
+        for idx, name, _ in self.marks:
+            if name.split("-")[0] in ("loaded", "create", "delete"):
+                end, seen = idx + 1, 0
+                while end < total and seen < 2:
+                    if entries[end].flags & (logreplay.FLUSH |
+                                             logreplay.FUA):
+                        seen += 1
+                    end += 1
+                for p in range(prev + 1, end + 1):
+                    events[p] = name
+            prev = idx
+        kinds = {}
+        for p in chosen_random:
+            kinds[p] = "inside a batch"
+        for p, name in events.items():
+            kinds[p] = ("flush/FUA point" if p in fset else
+                        "inside a batch") + " of " + name
+        for p in chosen_flush:
+            kinds.setdefault(p, "flush/FUA point")
+        pts = sorted(kinds.items())
+        return flush, pts
+
+
+def check(log_path, base, scratch, state_path, seed, nflush, nrandom):
+    c = Checker(log_path, base, scratch, state_path, seed)
+    flush, pts = c.points(nflush, nrandom)
+    print("log: %d entries, %d FLUSH/FUA points after the initial fill; "
+          "replay seed %d: checking %d points (%d flush/FUA, %d inside "
+          "batches; %d of them in the batches of a table load, create or "
+          "delete)" % (len(c.log.entries), len(flush), seed, len(pts),
+                       sum(1 for _, k in pts if k.startswith("flush")),
+                       sum(1 for _, k in pts if k.startswith("inside")),
+                       sum(1 for _, k in pts if " of " in k)), flush=True)
+    print("points: " + " ".join("%d%s" % (p, "" if k.startswith("flush")
+                                          else "*") for p, k in pts),
+          flush=True)
+    failures = []
+    failed_points = []
+    for n, (prefix, kind) in enumerate(pts):
+        pt = Point(c, n, prefix, kind)
+        pt.run()
+        if pt.failures:
+            failures += pt.failures
+            failed_points.append(n)
+    print("checked %d replay points: %d failed%s" % (
+        len(pts), len(failed_points),
+        " (%s)" % " ".join(map(str, failed_points)) if failed_points
+        else ""), flush=True)
+    kinds = {}
+    for f in failures:
+        key = f.split("): ", 1)[1].split(": ", 1)[0]
+        kinds[key] = kinds.get(key, 0) + 1
+    for key in sorted(kinds):
+        print("  %4d x %s" % (kinds[key], key))
+    return 1 if failures else 0
+
+
+def main(argv):
+    if len(argv) == 4 and argv[1] == "work":
+        work(argv[2], int(argv[3]))
+        return 0
+    if len(argv) == 9 and argv[1] == "check":
+        return check(argv[2], argv[3], argv[4], argv[5], int(argv[6]),
+                     int(argv[7]), int(argv[8]))
+    sys.stderr.write(__doc__)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
