@@ -9,11 +9,14 @@
       guarantees to <state.json>; removes rvol at the end.
 
   cowreplay.py check <log dev> <base dev> <scratch dev> <state.json> <seed>
-                     <flush points> <random points>
+                     <flush points> <random points> <subset points>
       Picks replay points (every FLUSH/FUA entry, up to <flush points> of
-      them, and <random points> points between them), replays the log
-      onto <base> point after point, and at each point checks a copy on
-      <scratch>: the store as the power cut left it (shadow-dump --check),
+      them; every entry of the batches of the table load, the creates and
+      the delete; <random points> points inside other batches; up to
+      <subset points> states of those event batches with one write left
+      out), replays the log onto <base> point after point, and at each
+      point checks a copy on <scratch>: the store as the power cut left
+      it (shadow-dump --check),
       the table loads, the snapshots acknowledged exist and read their
       point in time, flushed origin writes are there, the store keeps
       working (a new snapshot, writes, a flush) and is consistent after.
@@ -192,16 +195,25 @@ def work(state_path, seed):
 # ------------------------------------------------------------------ checks
 
 class Point:
-    """One replay point: a prefix of the log, checked on a scratch copy."""
+    """One replay point: a prefix of the log, [0, prefix), checked on a
+    scratch copy; or that prefix without one write (omit) of its last
+    batch, which starts at entry base."""
 
-    def __init__(self, checker, n, prefix, kind):
-        self.c, self.n, self.prefix, self.kind = checker, n, prefix, kind
+    def __init__(self, checker, n, spec):
+        self.c, self.n = checker, n
+        self.base, self.kind, self.prefix, self.omit = spec
         self.failures = []
         self.names = []
 
+    def where(self):
+        return "entries [0,%d)%s" % (
+            self.prefix, "" if self.omit is None else
+            " without entry %d" % self.omit)
+
     def fail(self, check, text):
-        msg = "FAIL point %d (entries [0,%d), %s, after mark %s): %s: %s" % (
-            self.n, self.prefix, self.kind, self.mark or "none", check, text)
+        msg = "FAIL point %d (%s, %s, after mark %s): %s: %s" % (
+            self.n, self.where(), self.kind, self.mark or "none", check,
+            text)
         print(msg, flush=True)
         self.failures.append(msg)
 
@@ -330,8 +342,9 @@ class Point:
             self.fail("origin content " + when,
                       "%d blocks hold no write of theirs, first: %s" % (
                           len(garbage), ", ".join(
-                              "block %d holds %s" % (b, "no pattern" if g is None
-                                                     else "block %d gen %d" % g)
+                              "block %d holds %s" % (
+                                  b, "no pattern" if g is None else
+                                  "block %d gen %d" % g)
                               for b, g in garbage[:4])))
         if lost:
             self.fail("origin flushed writes " + when,
@@ -344,8 +357,10 @@ class Point:
         c, n = self.c, self.n
         self.mark, info = c.mark_before(self.prefix)
         t0 = time.time()
-        c.advance(self.prefix)
+        c.advance(self.base)
         c.copy_to_scratch()
+        if self.omit is not None:
+            c.apply_to_scratch(self.base, self.prefix, self.omit)
         o, s, vol = "rp%d-o" % n, "rp%d-s" % n, "rp%d-vol" % n
         try:
             for name, start, length in ((o, 0, ORIGIN_SECTORS),
@@ -377,9 +392,9 @@ class Point:
             self.cleanup()
             if any("(leak)" not in f for f in self.failures):
                 print("    the log around point %d:\n%s" % (
-                    n, c.batch(self.prefix)), flush=True)
-            print("point %d: entries [0,%d) %s, mark %s: %s (%.1fs)" % (
-                n, self.prefix, self.kind, self.mark or "none",
+                    n, c.batch(self.prefix, self.omit)), flush=True)
+            print("point %d: %s %s, mark %s: %s (%.1fs)" % (
+                n, self.where(), self.kind, self.mark or "none",
                 "%d failures" % len(self.failures) if self.failures else "ok",
                 time.time() - t0), flush=True)
 
@@ -522,8 +537,14 @@ class Checker:
         # Drop its page cache: the dm devices above it write underneath.
         fcntl.ioctl(self.scratch_fd, BLKFLSBUF, 0)
 
+    def apply_to_scratch(self, start, stop, omit):
+        self.log.replay(self.scratch_fd, start, omit)
+        self.log.replay(self.scratch_fd, omit + 1, stop)
+        os.fsync(self.scratch_fd)
+        fcntl.ioctl(self.scratch_fd, BLKFLSBUF, 0)
+
     def store_formatted(self):
-        sb = os.pread(self.base_fd, 512, ORIGIN_SECTORS * 512)
+        sb = os.pread(self.scratch_fd, 512, ORIGIN_SECTORS * 512)
         return sb != bytes(512)
 
     BLOCK_TYPES = {0x53425348: "superblock", 0x50534853: "snapshot table",
@@ -547,7 +568,7 @@ class Checker:
             kind = self.BLOCK_TYPES.get(typ, "data")
         return what + " (store block %d: %s)" % (blk, kind)
 
-    def batch(self, prefix):
+    def batch(self, prefix, omit=None):
         """The log around a point: from the FLUSH/FUA entry before it to
         the one after it, the cut marked."""
         ents = self.log.entries
@@ -562,7 +583,9 @@ class Checker:
         for e in ents[max(a - 1, 0):min(b + 1, len(ents))]:
             if e.index == prefix:
                 lines.append("      ---- power cut: entries from here on lost")
-            lines.append("      %5d %s" % (e.index, self.describe(e)))
+            lines.append("      %5d %s%s" % (e.index, self.describe(e),
+                                               "  <- left out"
+                                               if e.index == omit else ""))
         return "\n".join(lines)
 
     def dmesg_tail(self):
@@ -570,7 +593,7 @@ class Checker:
         lines = [ln for ln in r.stdout.split("\n") if ln.strip()]
         return " | ".join(lines[-4:])
 
-    def points(self, nflush, nrandom):
+    def points(self, nflush, nrandom, nsubset):
         entries = self.log.entries
         total = len(entries)
         rng = random.Random(self.seed)
@@ -615,27 +638,53 @@ class Checker:
                         "inside a batch") + " of " + name
         for p in chosen_flush:
             kinds.setdefault(p, "flush/FUA point")
-        pts = sorted(kinds.items())
+        pts = [(p, k, p, None) for p, k in kinds.items()]
+        # A disk's cache may keep any subset of the writes since the last
+        # flush, not only the prefixes the log shows.  In the batches of
+        # the events above (2 to 8 writes), also each write but the last
+        # left out: the module's commits claim that any subset of a commit
+        # is consistent.
+        sync = logreplay.FLUSH | logreplay.FUA
+        subsets = []
+        for b in sorted(set(p - 1 for p in events if p - 1 < total)):
+            if not entries[b].flags & sync:
+                continue
+            a = b
+            while a > first and not entries[a - 1].flags & sync:
+                a -= 1
+            data = [e.index for e in entries[a:b]
+                    if e.mark is None and e.nr_sectors]
+            if 2 <= len(data) <= 8 and a in events:
+                for j in data[:-1]:
+                    subsets.append((a, "batch subset of " +
+                                    events.get(b + 1, events[a]), b, j))
+        if len(subsets) > nsubset:
+            subsets = rng.sample(subsets, nsubset)
+        pts += subsets
+        pts.sort(key=lambda x: (x[0], x[2], x[3] or 0))
         return flush, pts
 
 
-def check(log_path, base, scratch, state_path, seed, nflush, nrandom):
+def check(log_path, base, scratch, state_path, seed, nflush, nrandom,
+          nsubset):
     c = Checker(log_path, base, scratch, state_path, seed)
-    flush, pts = c.points(nflush, nrandom)
+    flush, pts = c.points(nflush, nrandom, nsubset)
     print("log: %d entries, %d FLUSH/FUA points after the initial fill; "
           "replay seed %d: checking %d points (%d flush/FUA, %d inside "
-          "batches; %d of them in the batches of a table load, create or "
-          "delete)" % (len(c.log.entries), len(flush), seed, len(pts),
-                       sum(1 for _, k in pts if k.startswith("flush")),
-                       sum(1 for _, k in pts if k.startswith("inside")),
-                       sum(1 for _, k in pts if " of " in k)), flush=True)
-    print("points: " + " ".join("%d%s" % (p, "" if k.startswith("flush")
-                                          else "*") for p, k in pts),
-          flush=True)
+          "batches, %d in the batches of a table load, create or delete; "
+          "%d batch subsets)" % (
+              len(c.log.entries), len(flush), seed, len(pts),
+              sum(1 for _, k, _, _ in pts if k.startswith("flush")),
+              sum(1 for _, k, _, _ in pts if k.startswith("inside")),
+              sum(1 for _, k, _, o in pts if " of " in k and o is None),
+              sum(1 for _, _, _, o in pts if o is not None)), flush=True)
+    print("points (* inside a batch, -N: without entry N): " + " ".join(
+        "%d%s" % (p, ("" if k.startswith("flush") else "*") if o is None
+                  else "-%d" % o) for _, k, p, o in pts), flush=True)
     failures = []
     failed_points = []
-    for n, (prefix, kind) in enumerate(pts):
-        pt = Point(c, n, prefix, kind)
+    for n, spec in enumerate(pts):
+        pt = Point(c, n, spec)
         pt.run()
         if pt.failures:
             failures += pt.failures
@@ -657,9 +706,9 @@ def main(argv):
     if len(argv) == 4 and argv[1] == "work":
         work(argv[2], int(argv[3]))
         return 0
-    if len(argv) == 9 and argv[1] == "check":
+    if len(argv) == 10 and argv[1] == "check":
         return check(argv[2], argv[3], argv[4], argv[5], int(argv[6]),
-                     int(argv[7]), int(argv[8]))
+                     int(argv[7]), int(argv[8]), int(argv[9]))
     sys.stderr.write(__doc__)
     return 1
 
