@@ -390,6 +390,12 @@ bad_sm:
 
 /* Open */
 
+static bool shadow_store_type_known(u32 type)
+{
+	return type == SHADOW_STORE_COW || type == SHADOW_STORE_ROW ||
+	       type == SHADOW_STORE_CLONE;
+}
+
 /*
  * Refuse a superblock whose fields do not describe a store this module
  * can use for this origin, saying which check failed.
@@ -410,6 +416,11 @@ static int shadow_md_check_sb(struct shadow_md *md,
 		return -EROFS;
 	}
 	if (le32_to_cpu(sb->store_type) != geo->store_type) {
+		DMERR("store type %u (%s), the table asks for type %u",
+		      le32_to_cpu(sb->store_type),
+		      shadow_store_type_known(le32_to_cpu(sb->store_type)) ?
+		      "another method" : "unknown to this module",
+		      geo->store_type);
 		*error = "store's type differs from the table's";
 		return -EINVAL;
 	}
