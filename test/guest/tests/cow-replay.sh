@@ -7,9 +7,11 @@
 # snapshot, and marks the log after each acknowledged flush, create and
 # delete.  The log is then replayed onto a scratch copy, point after point:
 # to FLUSH/FUA entries (all of them up to REPLAY_FLUSH_POINTS, a seeded
-# sample beyond), to every entry of the batches of the table load (the
+# sample beyond), to the entries of the batches of the table load (the
 # format), of each create and of the delete (up to the second flush after
-# it), and to REPLAY_RANDOM_POINTS seeded points inside other batches; and,
+# it: every flush among them, and a seeded sample of the rest up to
+# REPLAY_EVENT_POINTS in all), and to REPLAY_RANDOM_POINTS seeded points
+# inside other batches; and,
 # since a disk's cache may keep any subset of the writes since the last
 # flush, not only a prefix, up to REPLAY_SUBSET_POINTS states of those event
 # batches (2 to 8 writes) with one write left out.  At each point:
@@ -25,7 +27,8 @@
 # Loop devices on tmpfs, not brd: brd has no write cache, so the block layer
 # drops every flush before it reaches dm-log-writes.
 # Knobs, the defaults below: REPLAY_SEED (the workload and the points),
-# REPLAY_FLUSH_POINTS, REPLAY_RANDOM_POINTS, REPLAY_SUBSET_POINTS.  run-one
+# REPLAY_FLUSH_POINTS, REPLAY_RANDOM_POINTS, REPLAY_SUBSET_POINTS,
+# REPLAY_EVENT_POINTS.  run-one
 # passes no environment into the guest: to try another seed, change its
 # default here.
 # guest-timeout: 1500
@@ -35,9 +38,10 @@ TOOLS=$SHADOW_TOP/test/guest/tools
 LOGTOOL="python3 $TOOLS/logreplay.py"
 COWREPLAY="python3 $TOOLS/cowreplay.py"
 seed=${REPLAY_SEED:-20261203}
-flush_points=${REPLAY_FLUSH_POINTS:-30}
-random_points=${REPLAY_RANDOM_POINTS:-20}
-subset_points=${REPLAY_SUBSET_POINTS:-40}
+flush_points=${REPLAY_FLUSH_POINTS:-25}
+random_points=${REPLAY_RANDOM_POINTS:-15}
+subset_points=${REPLAY_SUBSET_POINTS:-20}
+event_points=${REPLAY_EVENT_POINTS:-45}
 # cowreplay.py's geometry: a 4 MiB origin and an 8 MiB store.
 total=24576
 
@@ -71,6 +75,6 @@ cmp -n $((total * 512)) "$disk" "$full" || fail "the whole log replayed does not
 
 step "replay to flush/FUA points and points inside batches (REPLAY_SEED=$seed)"
 $COWREPLAY check "$log" "$base" "$scratch" "$WORK/state.json" "$seed" \
-	"$flush_points" "$random_points" "$subset_points" ||
+	"$flush_points" "$random_points" "$subset_points" "$event_points" ||
 	fail "crash states of the store are not safe (see FAIL point lines above)"
 echo "cow-replay: every replay point is consistent"

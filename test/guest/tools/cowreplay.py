@@ -10,9 +10,12 @@
 
   cowreplay.py check <log dev> <base dev> <scratch dev> <state.json> <seed>
                      <flush points> <random points> <subset points>
+                     <event points>
       Picks replay points (every FLUSH/FUA entry, up to <flush points> of
-      them; every entry of the batches of the table load, the creates and
-      the delete; <random points> points inside other batches; up to
+      them; the entries of the batches of the table load, the creates and
+      the delete, every flush among them and a seeded sample of the rest
+      up to <event points> in all; <random points> points inside other
+      batches; up to
       <subset points> states of those event batches with one write left
       out), replays the log onto <base> point after point, and at each
       point checks a copy on <scratch>: the store as the power cut left
@@ -593,7 +596,7 @@ class Checker:
         lines = [ln for ln in r.stdout.split("\n") if ln.strip()]
         return " | ".join(lines[-4:])
 
-    def points(self, nflush, nrandom, nsubset):
+    def points(self, nflush, nrandom, nsubset, nevent):
         entries = self.log.entries
         total = len(entries)
         rng = random.Random(self.seed)
@@ -630,6 +633,14 @@ class Checker:
                 for p in range(prev + 1, end + 1):
                     events[p] = name
             prev = idx
+        # Format version 2's commits are longer than version 1's: keep
+        # every flush of the events, and a sample of their other points.
+        if len(events) > nevent:
+            keep = [p for p in events if p in fset]
+            rest = sorted(p for p in events if p not in fset)
+            keep += rng.sample(rest, max(0, min(len(rest),
+                                                nevent - len(keep))))
+            events = {p: events[p] for p in keep}
         kinds = {}
         for p in chosen_random:
             kinds[p] = "inside a batch"
@@ -666,9 +677,9 @@ class Checker:
 
 
 def check(log_path, base, scratch, state_path, seed, nflush, nrandom,
-          nsubset):
+          nsubset, nevent):
     c = Checker(log_path, base, scratch, state_path, seed)
-    flush, pts = c.points(nflush, nrandom, nsubset)
+    flush, pts = c.points(nflush, nrandom, nsubset, nevent)
     print("log: %d entries, %d FLUSH/FUA points after the initial fill; "
           "replay seed %d: checking %d points (%d flush/FUA, %d inside "
           "batches, %d in the batches of a table load, create or delete; "
@@ -706,9 +717,10 @@ def main(argv):
     if len(argv) == 4 and argv[1] == "work":
         work(argv[2], int(argv[3]))
         return 0
-    if len(argv) == 10 and argv[1] == "check":
+    if len(argv) == 11 and argv[1] == "check":
         return check(argv[2], argv[3], argv[4], argv[5], int(argv[6]),
-                     int(argv[7]), int(argv[8]), int(argv[9]))
+                     int(argv[7]), int(argv[8]), int(argv[9]),
+                     int(argv[10]))
     sys.stderr.write(__doc__)
     return 1
 
