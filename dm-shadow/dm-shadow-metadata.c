@@ -727,9 +727,12 @@ void shadow_md_metadata_usage(struct shadow_md *md, u64 *used, u64 *total)
 	dm_sm_get_nr_blocks(md->metadata_sm, &nr);
 	dm_sm_get_nr_free(md->metadata_sm, &nr_free);
 	up_read(&md->lock);
-	/* The data area, reserved at format time, is not metadata. */
+	/*
+	 * Blocks past the metadata area are counted once each, reserved at
+	 * format time: they are data, not metadata in use.
+	 */
 	*total = md->metadata_blocks;
-	*used = nr - nr_free - (nr - min_t(u64, nr, md->metadata_blocks));
+	*used = min_t(u64, nr, md->metadata_blocks) - nr_free;
 }
 
 /* Snapshots */

@@ -937,10 +937,9 @@ int shadow_pool_retry_failed(struct shadow_pool *pool)
 	 * store holds may say valid, the data no longer is.  If this commit
 	 * fails too, the store fails again.
 	 */
-	shadow_snapset_invalidate_all(pool);
-	if (shadow_md_needs_check(pool->md)) {
+	r = shadow_snapset_invalidate_all(pool);
+	if (r) {
 		DMERR("store failed again on resume: cannot record its invalid snapshots");
-		r = -EIO;
 		goto out;
 	}
 	WRITE_ONCE(pool->failed, false);

@@ -340,7 +340,7 @@ int shadow_snapset_invalidate_oldest(struct shadow_pool *pool)
  * the store if it still takes writes, so that a reload does not bring back
  * snapshots whose old data an origin write may have overwritten since.
  */
-void shadow_snapset_invalidate_all(struct shadow_pool *pool)
+int shadow_snapset_invalidate_all(struct shadow_pool *pool)
 {
 	int r = 0;
 
@@ -355,6 +355,7 @@ void shadow_snapset_invalidate_all(struct shadow_pool *pool)
 		DMERR("cannot record the invalid snapshots in the store (error %d): check it before reloading",
 		      r);
 	}
+	return r;
 }
 
 int shadow_snapset_seal(struct shadow_pool *pool, struct shadow_snap *s)

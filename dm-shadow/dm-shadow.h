@@ -251,7 +251,7 @@ int shadow_snapset_mark_written(struct shadow_pool *pool,
 				struct shadow_snap *s);
 bool shadow_snapset_live_in(struct shadow_pool *pool, u64 lo, u64 hi);
 u64 shadow_snapset_newest_at_or_below(struct shadow_pool *pool, u64 seq);
-void shadow_snapset_invalidate_all(struct shadow_pool *pool);
+int shadow_snapset_invalidate_all(struct shadow_pool *pool);
 
 /* dm-shadow-usage.c: data limit and usage events, under pool->lock. */
 void shadow_usage_init(struct shadow_pool *pool);
