@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "shadow-check.h"
+#include "shadow-vec.h"
 
 /* Individual findings past this many (of each kind) are counted, not passed. */
 #define MAX_REPORTED 100
@@ -64,11 +65,6 @@ struct refc {
 	bool consumed;		/* its bitmap entry says 3 */
 };
 
-struct vec {
-	void *v;
-	size_t n, cap, size;
-};
-
 struct checker {
 	struct shadow_store *store;
 	const struct shadow_superblock *sb;
@@ -83,10 +79,10 @@ struct checker {
 	uint8_t *md_state;
 	bool held;			/* walking the metadata snapshot's trees */
 	bool oom;			/* a vec_push() failed */
-	struct vec drefs;		/* struct dref */
-	struct vec seqs;		/* uint64_t, live snapshots' sequences */
-	struct vec refcs;		/* struct refc, of the space map being read */
-	struct vec index;		/* struct pd_index_entry, data space map */
+	struct shadow_vec drefs;		/* struct dref */
+	struct shadow_vec seqs;		/* uint64_t, live snapshots' sequences */
+	struct shadow_vec refcs;		/* struct refc, of the space map being read */
+	struct shadow_vec index;		/* struct pd_index_entry, data space map */
 	uint8_t *index_present;
 };
 
@@ -129,20 +125,13 @@ static void _printf_(3, 4) finding(struct checker *c, enum shadow_finding kind,
 #define damage(c, ...) finding((c), SHADOW_FINDING_DAMAGE, __VA_ARGS__)
 #define leak(c, ...) finding((c), SHADOW_FINDING_LEAK, __VA_ARGS__)
 
-static void *vec_push(struct checker *c, struct vec *v)
+static void *vec_push(struct checker *c, struct shadow_vec *v)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		void *p = reallocarray(v->v, cap, v->size);
+	void *p = shadow_vec_push(v);
 
-		if (!p) {
-			c->oom = true;
-			return NULL;
-		}
-		v->v = p;
-		v->cap = cap;
-	}
-	return (uint8_t *)v->v + v->n++ * v->size;
+	if (!p)
+		c->oom = true;
+	return p;
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "shadow-store.h"
+#include "shadow-vec.h"
 
 struct shadow_store {
 	int fd;
@@ -341,25 +342,13 @@ int shadow_store_btree_walk(struct shadow_store *s, uint64_t root,
 	return walk_node(&w, root, 0, UINT64_MAX, 0);
 }
 
-struct snap_list {
-	struct shadow_snapshot *v;
-	size_t n, cap;
-};
-
 static int collect_snap(void *userdata, uint64_t key, const void *value)
 {
-	struct snap_list *l = userdata;
+	struct shadow_snapshot *snap = shadow_vec_push(userdata);
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct shadow_snapshot *v = reallocarray(l->v, cap, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	shadow_snap_decode(value, &l->v[l->n++]);
+	if (!snap)
+		return -ENOMEM;
+	shadow_snap_decode(value, snap);
 	return 0;
 }
 
@@ -367,7 +356,7 @@ int shadow_store_load_snapshots(struct shadow_store *s,
 				struct shadow_snapshot **ret, size_t *ret_n,
 				struct shadow_error *err)
 {
-	struct snap_list l = {};
+	struct shadow_vec l = { .size = sizeof(struct shadow_snapshot) };
 	int r;
 
 	r = shadow_store_btree_walk(s, tree_sb(s)->snapshot_root,
@@ -383,27 +372,20 @@ int shadow_store_load_snapshots(struct shadow_store *s,
 }
 
 struct map_list {
-	struct shadow_mapping *v;
-	size_t n, cap;
+	struct shadow_vec vec;	/* struct shadow_mapping */
 	bool private;
 };
 
 static int collect_map(void *userdata, uint64_t key, const void *value)
 {
 	struct map_list *l = userdata;
+	struct shadow_mapping *m = shadow_vec_push(&l->vec);
 	uint64_t le;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct shadow_mapping *v = reallocarray(l->v, cap, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (!m)
+		return -ENOMEM;
 	memcpy(&le, value, sizeof(le));
-	l->v[l->n++] = (struct shadow_mapping) {
+	*m = (struct shadow_mapping) {
 		.origin_chunk = shadow_exc_key_chunk(key),
 		.seq = shadow_exc_key_seq(key),
 		.data_chunk = le64toh(le),
@@ -416,7 +398,7 @@ int shadow_store_load_mappings(struct shadow_store *s,
 			       struct shadow_mapping **ret, size_t *ret_n,
 			       struct shadow_error *err)
 {
-	struct map_list l = {};
+	struct map_list l = { .vec.size = sizeof(struct shadow_mapping) };
 	int r;
 
 	r = shadow_store_btree_walk(s, tree_sb(s)->exception_root, sizeof(uint64_t),
@@ -427,10 +409,10 @@ int shadow_store_load_mappings(struct shadow_store *s,
 					    collect_map, &l, err);
 	}
 	if (r < 0) {
-		free(l.v);
+		free(l.vec.v);
 		return r;
 	}
-	*ret = l.v;
-	*ret_n = l.n;
+	*ret = l.vec.v;
+	*ret_n = l.vec.n;
 	return 0;
 }
