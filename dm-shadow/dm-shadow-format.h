@@ -84,6 +84,13 @@
 #define SHADOW_MAX_CHUNK_SECTORS	2048	/* 1 MiB */
 #define SHADOW_MAX_SNAPSHOTS		8190
 
+/* Nonzero when @c sectors is a chunk size the format allows. */
+static inline int shadow_chunk_sectors_valid(__u64 c)
+{
+	return c >= SHADOW_MIN_CHUNK_SECTORS && c <= SHADOW_MAX_CHUNK_SECTORS &&
+	       (c & (c - 1)) == 0;
+}
+
 /*
  * The largest store, in sectors: 2^56 (32 EiB).  Far beyond any device,
  * and small enough that no layout computation on a corrupt superblock can

@@ -23,6 +23,7 @@
 #include "dm-shadow-metadata.h"
 #include "dm-shadow-format.h"
 #include "dm-shadow-layout.h"
+#include "dm-shadow-sb-check.h"
 
 #include <linux/device-mapper.h>
 #include <linux/ktime.h>
@@ -99,24 +100,40 @@ static void sb_prepare_for_write(SHADOW_VALIDATOR *v, struct dm_block *b,
 						  SHADOW_SB_CSUM_XOR));
 }
 
+/* Log a broken superblock rule with its numbers; the table error is shorter. */
+static void shadow_md_log_fault(const struct shadow_sb_fault *f)
+{
+	const struct shadow_sb_rule_info *i = shadow_sb_rule_get(f->rule);
+
+	if (i->hex)
+		DMERR("superblock: %s (%s 0x%llx, %s 0x%llx)", i->msg,
+		      f->field, f->found, i->bound, f->expected);
+	else
+		DMERR("superblock: %s (%s %llu, %s %llu)", i->msg,
+		      f->field, f->found, i->bound, f->expected);
+}
+
+static int shadow_md_sb_refused(const struct shadow_sb_fault *f, char **error)
+{
+	shadow_md_log_fault(f);
+	*error = (char *)shadow_sb_rule_msg(f->rule);
+	return shadow_sb_rule_errno(f->rule);
+}
+
 static int sb_check(SHADOW_VALIDATOR *v, struct dm_block *b,
 		    size_t block_size)
 {
 	struct shadow_disk_superblock *sb = dm_block_data(b);
+	struct shadow_sb_fault f;
 	u32 csum;
+	int r;
 
-	if (le64_to_cpu(sb->hdr.blocknr) != dm_block_location(b)) {
-		DMERR("superblock: blocknr %llu, expected %llu",
-		      le64_to_cpu(sb->hdr.blocknr), dm_block_location(b));
-		return -ENOTBLK;
-	}
 	csum = dm_bm_checksum(&sb->hdr.type, block_size - sizeof(__le32),
 			      SHADOW_SB_CSUM_XOR);
-	if (cpu_to_le32(csum) != sb->hdr.csum) {
-		DMERR("superblock: bad checksum");
-		return -EILSEQ;
-	}
-	return 0;
+	r = shadow_sb_check_block(sb, dm_block_location(b), csum, &f);
+	if (r)
+		shadow_md_log_fault(&f);
+	return r;
 }
 
 static SHADOW_VALIDATOR sb_validator = {
@@ -390,37 +407,27 @@ bad_sm:
 
 /* Open */
 
-static bool shadow_store_type_known(u32 type)
-{
-	return type == SHADOW_STORE_COW || type == SHADOW_STORE_ROW ||
-	       type == SHADOW_STORE_CLONE;
-}
-
 /*
- * Refuse a superblock whose fields do not describe a store this module
- * can use for this origin, saying which check failed.
+ * Refuse a superblock that breaks a rule of the format (the same rules
+ * shadow-dump applies: dm-shadow-sb-check.h) or that describes a store
+ * for another table or origin, saying which.
  */
 static int shadow_md_check_sb(struct shadow_md *md,
 			      const struct shadow_disk_superblock *sb,
 			      const struct shadow_md_geometry *geo,
 			      char **error)
 {
-	struct shadow_layout l;
+	struct shadow_sb_fault f;
 
-	if (le64_to_cpu(sb->incompat_flags) & ~SHADOW_FEATURE_INCOMPAT_SUPP) {
-		*error = "store uses an incompatible feature this module does not know";
-		return -EOPNOTSUPP;
-	}
-	if (le64_to_cpu(sb->ro_compat_flags) & ~SHADOW_FEATURE_RO_COMPAT_SUPP) {
-		*error = "store uses a feature this module can only read";
-		return -EROFS;
-	}
+	if (shadow_sb_check_readable(sb, &f) ||
+	    shadow_sb_check_writable(sb, &f) ||
+	    shadow_sb_check_geometry(sb, bdev_nr_sectors(md->bdev), &f) ||
+	    shadow_sb_check_state(sb, &f))
+		return shadow_md_sb_refused(&f, error);
+
 	if (le32_to_cpu(sb->store_type) != geo->store_type) {
-		DMERR("store type %u (%s), the table asks for type %u",
-		      le32_to_cpu(sb->store_type),
-		      shadow_store_type_known(le32_to_cpu(sb->store_type)) ?
-		      "another method" : "unknown to this module",
-		      geo->store_type);
+		DMERR("store type %u, the table asks for type %u",
+		      le32_to_cpu(sb->store_type), geo->store_type);
 		*error = "store's type differs from the table's";
 		return -EINVAL;
 	}
@@ -431,26 +438,6 @@ static int shadow_md_check_sb(struct shadow_md *md,
 	if (le64_to_cpu(sb->origin_sectors) != geo->origin_sectors) {
 		*error = "store's origin size differs from the origin device's";
 		return -EINVAL;
-	}
-	if (shadow_layout_compute(&l, le64_to_cpu(sb->store_sectors),
-				  geo->chunk_sectors) ||
-	    le64_to_cpu(sb->metadata_blocks) != l.metadata_blocks ||
-	    le64_to_cpu(sb->data_start) != l.data_start ||
-	    le64_to_cpu(sb->nr_data_chunks) != l.nr_data_chunks ||
-	    le64_to_cpu(sb->nr_origin_chunks) !=
-		DIV_ROUND_UP_ULL(geo->origin_sectors, geo->chunk_sectors)) {
-		*error = "store superblock has an inconsistent layout";
-		return -EUCLEAN;
-	}
-	if (le64_to_cpu(sb->store_sectors) > bdev_nr_sectors(md->bdev)) {
-		*error = "store device is smaller than the store it holds";
-		return -ENOSPC;
-	}
-	if (!le64_to_cpu(sb->data_limit) ||
-	    le64_to_cpu(sb->data_limit) > l.nr_data_chunks ||
-	    le64_to_cpu(sb->last_seq) > SHADOW_MAX_SEQ) {
-		*error = "store superblock has an inconsistent data limit or sequence";
-		return -EUCLEAN;
 	}
 	return 0;
 }
@@ -570,6 +557,7 @@ static int shadow_md_open_existing(struct shadow_md *md,
 static int shadow_md_probe(struct shadow_md *md, char **error)
 {
 	const struct shadow_disk_superblock *sb;
+	struct shadow_sb_fault f;
 	struct dm_block *b;
 	const u64 *w;
 	unsigned int i;
@@ -591,16 +579,8 @@ static int shadow_md_probe(struct shadow_md *md, char **error)
 	}
 	if (r)
 		goto out;
-	if (le64_to_cpu(sb->magic) != SHADOW_MAGIC) {
-		*error = "store device holds something else (bad magic)";
-		r = -EINVAL;
-	} else if (le32_to_cpu(sb->version) < SHADOW_VERSION_MIN) {
-		*error = "store has format version 1, which this module no longer reads: copy what you need from its snapshots with the old module, then zero the store's first 4 KiB";
-		r = -EPROTONOSUPPORT;
-	} else if (le32_to_cpu(sb->version) > SHADOW_VERSION_MAX) {
-		*error = "store has a newer format version than this module knows";
-		r = -EPROTONOSUPPORT;
-	}
+	if (shadow_sb_check_identity(sb, &f))
+		r = shadow_md_sb_refused(&f, error);
 out:
 	dm_bm_unlock(b);
 	return r;
@@ -617,6 +597,12 @@ static void shadow_md_check_constants(void)
 {
 	BUILD_BUG_ON(SHADOW_MAX_METADATA_BLOCKS != DM_SM_METADATA_MAX_BLOCKS);
 	BUILD_BUG_ON(sizeof(struct disk_sm_root) > SHADOW_SPACE_MAP_ROOT_SIZE);
+	BUILD_BUG_ON(sizeof(struct disk_sm_root) !=
+		     sizeof(struct shadow_disk_sm_root));
+	BUILD_BUG_ON(offsetof(struct disk_sm_root, bitmap_root) !=
+		     offsetof(struct shadow_disk_sm_root, bitmap_root));
+	BUILD_BUG_ON(offsetof(struct disk_sm_root, ref_count_root) !=
+		     offsetof(struct shadow_disk_sm_root, ref_count_root));
 	BUILD_BUG_ON(SHADOW_MD_BLOCK_SIZE !=
 		     DM_SM_METADATA_BLOCK_SIZE << SECTOR_SHIFT);
 	BUILD_BUG_ON(sizeof(struct shadow_disk_superblock) >

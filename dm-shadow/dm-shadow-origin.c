@@ -18,9 +18,7 @@ static int shadow_parse_chunk(const char *arg, u32 *ret_chunk)
 {
 	u32 chunk;
 
-	if (kstrtou32(arg, 10, &chunk) || !is_power_of_2(chunk) ||
-	    chunk < SHADOW_MIN_CHUNK_SECTORS ||
-	    chunk > SHADOW_MAX_CHUNK_SECTORS)
+	if (kstrtou32(arg, 10, &chunk) || !shadow_chunk_sectors_valid(chunk))
 		return -EINVAL;
 	*ret_chunk = chunk;
 	return 0;

@@ -15,6 +15,7 @@
 
 #include "macro.h"
 #include "shadow-catalog.h"
+#include "shadow-format.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 #define _cleanup_json_ _cleanup_(json_object_putp)
@@ -574,7 +575,7 @@ static int decode_volume(struct decoder *d, json_object *o, size_t i,
 	    (r = get_i64(d, o, what, "enabled", &v->enabled)) < 0 ||
 	    (r = get_provider(d, o, what, &v->provider)) < 0)
 		return r;
-	if (chunk < 8 || chunk > 2048 || (chunk & (chunk - 1)))
+	if (!shadow_chunk_sectors_valid(chunk))
 		return bad(d, "%s: bad chunk_sectors %" PRIu64, what, chunk);
 	v->chunk_sectors = (uint32_t)chunk;
 	*ret = TAKE_PTR(v);

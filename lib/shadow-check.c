@@ -396,7 +396,8 @@ static int walk_held(struct checker *c)
 		return r;
 	if (shadow_sb_verify_block(block, c->sb->held_root, &err) < 0) {
 		c->res.bad_blocks++;
-		damage(c, "metadata snapshot: %s", err.msg);
+		damage(c, "metadata snapshot at block %" PRIu64 ": %s",
+		       c->sb->held_root, err.msg);
 		return 0;
 	}
 	shadow_sb_decode(block, &held);

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 
 #include "shadow-ctx.h"
+#include "shadow-format.h"
 
 size_t shadow_ctx_volumes(shadow_ctx *ctx, shadow_volume *const **ret)
 {
@@ -282,10 +283,11 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 		return ctx_fail(ctx, -EOPNOTSUPP,
 			    "enable %s: method %s is not provided (this version has cow)", device, method);
 	if (!chunk_bytes)
-		chunk_bytes = 4096;
-	if (chunk_bytes < 4096 || chunk_bytes > 1048576 || (chunk_bytes & (chunk_bytes - 1)))
+		chunk_bytes = SHADOW_MIN_CHUNK_SECTORS << 9;
+	if (chunk_bytes % 512 || !shadow_chunk_sectors_valid(chunk_bytes >> 9))
 		return ctx_fail(ctx, -EINVAL,
-			    "enable %s: chunk size must be a power of two from 4 KiB to 1 MiB", device);
+			    "enable %s: chunk size must be a power of two from %u KiB to %u KiB",
+			    device, SHADOW_MIN_CHUNK_SECTORS / 2, SHADOW_MAX_CHUNK_SECTORS / 2);
 	chunk = (uint32_t)(chunk_bytes >> 9);
 
 	r = block_device(device, &rdev, &sectors);

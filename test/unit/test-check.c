@@ -698,7 +698,7 @@ START_TEST(test_held_bad_block)
 	image_build(&im);
 	image_block(&im, im.held_block)[200] ^= 1;
 	res = run(&im, &f);
-	assert_damage(res, f, "metadata snapshot: superblock block");
+	assert_damage(res, f, "metadata snapshot at block ");
 	ck_assert_uint_eq(res.bad_blocks, 1);
 }
 END_TEST

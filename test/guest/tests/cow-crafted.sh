@@ -103,11 +103,26 @@ refused seq-above-last "snapshot 11 has sequence 4, outside 1..3" "$tree"
 refused bad-state "snapshot 11 has unknown state 7" "$tree"
 refused bad-flags "snapshot 11 has unknown flags 0x80" "$tree"
 refused id-mismatch "snapshot 1013 is filed under id 11" "$tree"
-# Superblock (shadow_md_check_sb, shadow_md_probe).
-refused incompat "store uses an incompatible feature this module does not know"
-refused store-type "store's type differs from the table's"
-refused version1 "store has format version 1, which this module no longer reads"
-refused version3 "store has a newer format version than this module knows"
+# refused_sb <case> <rule message> [<numbers>]: refused as above, and
+# shadow-dump --check refused it by the same rule, in the same words.
+refused_sb() {
+	refused "$@"
+	grep -qF -- "$2" "$WORK/dump.out" ||
+		fail "$1: shadow-dump did not refuse it with '$2'"
+}
+
+# Superblock (shadow_md_check_sb, shadow_md_probe): the rules of
+# dm-shadow-sb-check.h, which shadow-dump applies too (so --check refuses
+# each of these stores for the same reason).
+refused_sb incompat "store uses an incompatible feature this version does not know" \
+	"(incompat_flags 0x20, known 0x0)"
+refused_sb store-type "store has an unknown store type, not 1=cow, 2=row or 3=clone" \
+	"(store_type 7, at most 3)"
+refused_sb version1 "format version 1 (512-byte blocks updated in place) is no longer supported"
+refused_sb version3 "store has a format version this version does not know" \
+	"(version 3, supported up to 2)"
+refused_sb root-outside "store's tree root is outside the metadata area (snapshot_root"
+refused_sb data-limit "store's data limit is zero or above its data chunks (data_limit"
 
 step "the original store is untouched, loads, and its snapshots read what they did"
 [ "$(md5_of "$store")" = "$store_sum" ] || fail "the original store changed"

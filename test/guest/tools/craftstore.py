@@ -31,6 +31,9 @@ SB_MAGIC = 16
 SB_VERSION = 24
 SB_STORE_TYPE = 28
 SB_INCOMPAT = 64
+SB_METADATA_BLOCKS = 104
+SB_NR_DATA_CHUNKS = 120
+SB_DATA_LIMIT = 144
 SB_LAST_SEQ = 152
 SB_SNAPSHOT_ROOT = 184
 
@@ -233,6 +236,16 @@ def craft(st, case):
     if case == "store-type":
         edit_sb(st, SB_STORE_TYPE, "<I", 7)
         return "superblock: store_type 7"
+    if case == "root-outside":
+        blocks, = struct.unpack_from("<Q", sb, SB_METADATA_BLOCKS)
+        edit_sb(st, SB_SNAPSHOT_ROOT, "<Q", blocks + 5)
+        return "superblock: snapshot_root %d, past the metadata area" % (
+            blocks + 5)
+    if case == "data-limit":
+        chunks, = struct.unpack_from("<Q", sb, SB_NR_DATA_CHUNKS)
+        edit_sb(st, SB_DATA_LIMIT, "<Q", chunks + 1)
+        return "superblock: data_limit %d, above the data chunks" % (
+            chunks + 1)
     if case == "version3":
         edit_sb(st, SB_VERSION, "<I", 3)
         return "superblock: version 3"
@@ -251,7 +264,7 @@ def craft(st, case):
 
 CASES = ["control", "dup-seq", "seq-zero", "seq-above-last", "bad-state",
          "bad-flags", "id-mismatch", "incompat", "store-type", "version1",
-         "version3"]
+         "version3", "root-outside", "data-limit"]
 
 
 def main(argv):
