@@ -4,12 +4,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct dump_args {
 	bool json;
 	bool records;
 	bool check;
 	bool metadata_snap;	/* read the trees through held_root */
+	bool diff;		/* print the chunks changed from diff_a */
+	bool diff_live;		/* ... to the live volume, else to diff_b */
+	uint64_t diff_a, diff_b;
 	const char *store;
 };
 

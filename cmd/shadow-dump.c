@@ -5,7 +5,8 @@
  * Exit codes: 0 ok, 1 usage error, 2 cannot read the store, 3 invalid or
  * corrupt store, 4 --check found damage, 5 --check found leaked space and
  * nothing else (a crash between two commits leaves that; the store is
- * safe to use), 6 --metadata-snap given but no metadata snapshot is held.
+ * safe to use), 6 --metadata-snap given but no metadata snapshot is held,
+ * 7 --diff names a snapshot that does not exist or is invalid.
  *
  * Every function returns 0 or -errno; main() prints the one error message,
  * "shadow-dump: Failed to <what>: <why>", and maps it to an exit code.
@@ -20,6 +21,7 @@
 #include "dump-args.h"
 #include "macro.h"
 #include "shadow-check.h"
+#include "shadow-diff.h"
 #include "shadow-store.h"
 
 #define EXIT_USAGE	1
@@ -28,6 +30,7 @@
 #define EXIT_INCONSISTENT 4
 #define EXIT_LEAKS	5
 #define EXIT_NO_HELD	6
+#define EXIT_NO_SNAP	7
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 #define _cleanup_json_ _cleanup_(json_object_putp)
@@ -47,13 +50,18 @@ static void usage(FILE *out)
 	      " -m, --metadata-snap\n"
 	      "                  read snapshots and records through the held\n"
 	      "                  metadata snapshot (reserve_metadata_snap)\n"
+	      " -d, --diff <a>[:<b>]\n"
+	      "                  print only the ranges that differ between\n"
+	      "                  snapshots a and b (without b: a and the live\n"
+	      "                  volume), as '<sector> <sectors>' lines\n"
 	      "\n"
 	      " -h, --help       display this help\n"
 	      " -V, --version    display version\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 usage error, 2 cannot read the store,\n"
 	      "3 invalid or corrupt store, 4 --check found damage,\n"
-	      "5 --check found leaked space only, 6 no metadata snapshot held.\n"
+	      "5 --check found leaked space only, 6 no metadata snapshot held,\n"
+	      "7 --diff names a snapshot that does not exist or is invalid.\n"
 	      "\n"
 	      "For more details see shadow-dump(8).\n", out);
 }
@@ -105,6 +113,88 @@ struct dump {
 	json_object *problems;			/* array of strings: damage */
 	json_object *leaks;			/* array of strings */
 };
+
+/* --diff: each run of changed chunks as it comes, in sectors. */
+struct diff_out {
+	const struct dump_args *args;
+	const struct shadow_superblock *sb;
+	uint64_t runs;
+	bool started;
+};
+
+/*
+ * The JSON head, printed with the first run (or at the end): a refused
+ * diff (no such snapshot) then prints nothing at all.
+ */
+static void print_diff_head(struct diff_out *o)
+{
+	if (o->started || !o->args->json)
+		return;
+	o->started = true;
+	printf("{\n  \"from\": %" PRIu64 ",\n", o->args->diff_a);
+	if (o->args->diff_live)
+		printf("  \"to\": null,\n");
+	else
+		printf("  \"to\": %" PRIu64 ",\n", o->args->diff_b);
+	printf("  \"chunk_sectors\": %u,\n  \"origin_sectors\": %" PRIu64
+	       ",\n  \"metadata_snap\": %s,\n  \"ranges\": [",
+	       o->sb->chunk_sectors, o->sb->origin_sectors,
+	       o->args->metadata_snap ? "true" : "false");
+}
+
+static int print_run(void *userdata, uint64_t first, uint64_t n)
+{
+	struct diff_out *o = userdata;
+	uint64_t sector = first * o->sb->chunk_sectors;
+	uint64_t end = (first + n) * o->sb->chunk_sectors;
+
+	/* The last chunk may reach past the origin's end. */
+	if (end > o->sb->origin_sectors)
+		end = o->sb->origin_sectors;
+	print_diff_head(o);
+	if (o->args->json)
+		printf("%s\n    { \"first_chunk\": %" PRIu64 ", \"chunks\": %" PRIu64
+		       ", \"sector\": %" PRIu64 ", \"sectors\": %" PRIu64 " }",
+		       o->runs ? "," : "", first, n, sector, end - sector);
+	else
+		printf("%" PRIu64 " %" PRIu64 "\n", sector, end - sector);
+	o->runs++;
+	return ferror(stdout) ? -EIO : 0;
+}
+
+/*
+ * Stream the diff: JSON is printed by hand as the runs come, so that a
+ * store with millions of changed ranges needs no memory for them.
+ */
+static int run_diff(const struct dump_args *args, struct shadow_store *store)
+{
+	struct diff_out o = { .args = args, .sb = shadow_store_sb(store) };
+	struct shadow_error err = {};
+	uint64_t changed = 0;
+	int r;
+
+	r = shadow_store_diff(store, args->diff_a, args->diff_b, args->diff_live,
+			      print_run, &o, &changed, &err);
+	if (r == 0)
+		print_diff_head(&o);
+	if (args->json && r == 0)
+		printf("\n  ],\n  \"changed_chunks\": %" PRIu64 "\n}\n", changed);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "shadow-dump: Failed to write output: %m\n");
+		return EXIT_READ;
+	}
+	if (r == -ENOENT || r == -ESTALE) {
+		fprintf(stderr, "shadow-dump: Failed to compare snapshots of %s: %s\n",
+			args->store, err.msg);
+		return EXIT_NO_SNAP;
+	}
+	if (r < 0) {
+		fprintf(stderr, "shadow-dump: Failed to compare snapshots of %s: %s\n",
+			args->store, err.code != SHADOW_ERR_NONE ? err.msg : strerror(-r));
+		return r == -EBADMSG ? EXIT_CORRUPT : EXIT_READ;
+	}
+	return 0;
+}
 
 static void on_finding(void *userdata, enum shadow_finding kind, const char *msg)
 {
@@ -443,6 +533,9 @@ int main(int argc, char *argv[])
 		}
 		d.held = shadow_store_held_sb(store);
 	}
+
+	if (args.diff)
+		return run_diff(&args, store);
 
 	/* Without --check an unreadable tree is fatal; with it, a finding. */
 	r = shadow_store_load_snapshots(store, &snaps, &d.nsnaps, &err);

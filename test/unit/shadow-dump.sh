@@ -147,6 +147,35 @@ expect 3 "--metadata-snap with a bad held block" "$dump" --metadata-snap "$tmp/h
 grep_out "metadata snapshot at block 4: superblock checksum mismatch (csum 0x" "$tmp/err"
 expect 4 "check with a bad held block" "$dump" --check "$tmp/heldbad.img"
 
+# --diff on the sample store: copies (5, tag 1), (5, tag 3), (63, tag 2),
+# snapshot 102 (sequence 3) owns chunk 63; snapshots 100, 101, 102 have
+# sequences 1, 2, 3.  One chunk is 8 sectors.
+diff_is() {	# diff_is <ids> <expected lines, ';'-separated>
+	expect 0 "--diff $1" "$dump" --diff "$1" "$tmp/store.img"
+	if [ "$(tr '\n' ';' <"$tmp/out")" != "$2" ]; then
+		echo "FAIL: --diff $1 printed '$(tr '\n' ';' <"$tmp/out")', expected '$2'"
+		fails=$((fails + 1))
+	fi
+}
+diff_is 100:101 "40 8;"
+diff_is 101:102 "504 8;"
+diff_is 102:101 "504 8;"
+diff_is 100:102 "40 8;504 8;"
+diff_is 101:101 ""
+diff_is 102 "40 8;504 8;"
+expect 0 "--diff --json" "$dump" --json --diff 100:101 "$tmp/store.img"
+tr -d ' \n' <"$tmp/out" >"$tmp/flat"
+grep_out '{"from":100,"to":101,"chunk_sectors":8,"origin_sectors":512,"metadata_snap":false,"ranges":\[{"first_chunk":5,"chunks":1,"sector":40,"sectors":8}\],"changed_chunks":1}' "$tmp/flat"
+expect 7 "--diff of a snapshot that does not exist" "$dump" --diff 100:7 "$tmp/store.img"
+grep_out "snapshot 7 does not exist in this store" "$tmp/err"
+[ -s "$tmp/out" ] && { echo "FAIL: a refused --diff printed something"; fails=$((fails + 1)); }
+expect 7 "--diff --json of a snapshot that does not exist" "$dump" --json --diff 9 "$tmp/store.img"
+[ -s "$tmp/out" ] && { echo "FAIL: a refused --diff --json printed something"; fails=$((fails + 1)); }
+expect 1 "--diff with a bad id" "$dump" --diff 1:x "$tmp/store.img"
+grep_out "wants <id> or <id>:<id>" "$tmp/err"
+expect 1 "--diff with --records" "$dump" --diff 1 --records "$tmp/store.img"
+expect 0 "--diff through the metadata snapshot" "$dump" --metadata-snap --diff 100:101 "$tmp/held.img"
+
 if [ "$fails" -ne 0 ]; then
 	echo "shadow-dump.sh: $fails failed"
 	exit 1

@@ -27,6 +27,7 @@ static Suite *(*const suites[])(void) = {
 	suite_ctl_columns,
 	suite_provider,
 	suite_monitor,
+	suite_diff,
 };
 
 int main(int argc, char *argv[])

@@ -19,6 +19,7 @@ Suite *suite_set_machine(void);
 Suite *suite_ctl_columns(void);
 Suite *suite_provider(void);
 Suite *suite_monitor(void);
+Suite *suite_diff(void);
 
 /*
  * Write the check suite's consistent sample store to @path; with @variant
