@@ -4,7 +4,7 @@
  *
  * A writer is a table of operations, one per protocol event
  * (shadow-writer(7)); writer_main() does everything else: read the
- * requests on stdin with the protocol codec (lib/shadow-proto.h), check
+ * requests on stdin with the protocol codec (lib/proto/shadow-proto.h), check
  * that events come in their order, call the operation, answer on stdout,
  * load writers.conf, log to stderr with the writer's name in front, and
  * undo whatever the writer holds when the set is abandoned: on abort, on

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* shadowctl monitor: watch the stores and act by policy (cmd/ctl-monitor.c). */
+/* shadowctl monitor: watch the stores and act by policy (cmd/shadowctl/ctl-monitor.c). */
 #ifndef SHADOW_CTL_MONITOR_H
 #define SHADOW_CTL_MONITOR_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* shadowctl resize: the store's maximum size (cmd/ctl-storage.c). */
+/* shadowctl resize: the store's maximum size (cmd/shadowctl/ctl-storage.c). */
 #ifndef SHADOW_CTL_STORAGE_H
 #define SHADOW_CTL_STORAGE_H
 

@@ -2,7 +2,7 @@
 /*
  * The steps of a shadow copy set's creation as a state machine: a pure
  * transition function from (step, outcome) to the next step and the
- * actions to run on the way.  lib/shadow-set.c drives it; the unit test
+ * actions to run on the way.  lib/core/shadow-set.c drives it; the unit test
  * (test/unit/test-set-machine.c) walks every transition, every failure at
  * every step, and checks that what was done is undone.
  *

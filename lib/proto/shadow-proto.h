@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The writer protocol, version 1 (shadow-writer(7)): the codec both sides
- * share.  The coordinator (lib/shadow-writers.c) encodes requests and
+ * share.  The coordinator (lib/core/shadow-writers.c) encodes requests and
  * decodes answers; a writer (writers/) decodes requests and encodes
  * answers.  Pure: no process, timeout or policy here, only
  *
@@ -10,7 +10,7 @@
  *   - the metadata document an identify answer carries, validated;
  *   - a bounded line reader over a file descriptor (blocking or not).
  *
- * Built as the internal convenience library lib/libshadow-proto.la.
+ * Built as the internal convenience library lib/proto/libshadow-proto.la.
  *
  * Errors follow macro.h (0 or -errno).  Decoders return -EBADMSG for
  * anything malformed, with a short reason in @why (never NULL-terminated

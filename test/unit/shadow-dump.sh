@@ -4,7 +4,7 @@
 # 6 no metadata snapshot held).
 set -u
 
-dump=${SHADOW_DUMP:-cmd/shadow-dump}
+dump=${SHADOW_DUMP:-cmd/shadow-dump/shadow-dump}
 unit=${UNIT_TESTS:-test/unit/unit-tests}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

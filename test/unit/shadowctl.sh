@@ -8,13 +8,13 @@
 #
 # After a deliberate change of the help text or a message, regenerate the
 # transcript and review it in the diff:
-#   GOLDEN_UPDATE=1 SHADOWCTL=cmd/shadowctl test/unit/shadowctl.sh
+#   GOLDEN_UPDATE=1 SHADOWCTL=cmd/shadowctl/shadowctl test/unit/shadowctl.sh
 #
 # Also checks that shadowctl(8) documents every column 'list --help'
 # names.
 set -u
 
-ctl=${SHADOWCTL:-cmd/shadowctl}
+ctl=${SHADOWCTL:-cmd/shadowctl/shadowctl}
 version=${SHADOW_VERSION:-}
 here=$(dirname "$0")
 golden=$here/golden/shadowctl.txt

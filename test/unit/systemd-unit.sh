@@ -5,7 +5,7 @@
 set -u
 
 unit=${ACTIVATE_UNIT:-systemd/dm-shadow-activate.service}
-ctl=${SHADOWCTL:-cmd/shadowctl}
+ctl=${SHADOWCTL:-cmd/shadowctl/shadowctl}
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "SKIP: no systemd-analyze"
 	exit 77

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* shadowctl's argument handling (cmd/ctl-args.c). */
+/* shadowctl's argument handling (cmd/shadowctl/ctl-args.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * shadowctl's output columns (cmd/ctl-columns.c): -o selection and its
+ * shadowctl's output columns (cmd/shadowctl/ctl-columns.c): -o selection and its
  * errors, the aligned table, --noheadings and JSON, on a made-up table;
- * then the rules every real table (cmd/ctl-list.c) must keep.
+ * then the rules every real table (cmd/shadowctl/ctl-list.c) must keep.
  */
 #include <ctype.h>
 #include <errno.h>

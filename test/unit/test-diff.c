@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Changed-block tracking (lib/shadow-diff.c) against a model of the cow
+ * Changed-block tracking (lib/format/shadow-diff.c) against a model of the cow
  * store: random histories of snapshots, deletes and writes, copies made
  * and reclaimed by the kernel's rules, and for every pair of snapshots
  * (and each snapshot with the live volume) the diff must be exactly the

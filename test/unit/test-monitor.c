@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The store monitor's configuration and decisions (cmd/monitor-policy.c). */
+/* The store monitor's configuration and decisions (cmd/shadowctl/monitor-policy.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What the providers load and read (lib/shadow-tables.c): the table
+ * What the providers load and read (lib/core/shadow-tables.c): the table
  * parameters of both, the names and uuids of dm-snapshot copies, and the
  * snapshot target's status line.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The set creation state machine (lib/shadow-set-machine.c): every
+ * The set creation state machine (lib/core/shadow-set-machine.c): every
  * transition checked against the table below, and every failure at every
  * step, with and without retries, walked on a model of what the steps do
  * to the world (writers running, prepared, holding the application's

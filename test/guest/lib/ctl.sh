@@ -2,16 +2,16 @@
 # Helpers for the shadowctl guest tests (tests/ctl-*.sh); sources shadow.sh.
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
-CTL=$SHADOW_TOP/cmd/shadowctl
+CTL=$SHADOW_TOP/cmd/shadowctl/shadowctl
 [ -x "$CTL" ] || fail "$CTL is not built: run make first"
 export SHADOW_STATE_DIR=$WORK/state
 
-# cmd/shadowctl is libtool's wrapper script, which costs seconds per run
+# cmd/shadowctl/shadowctl is libtool's wrapper script, which costs seconds per run
 # in a TCG guest: run the binary it wraps, with the library path it sets.
 ctl() {
-	if [ -x "$SHADOW_TOP/cmd/.libs/shadowctl" ]; then
+	if [ -x "$SHADOW_TOP/cmd/shadowctl/.libs/shadowctl" ]; then
 		LD_LIBRARY_PATH=$SHADOW_TOP/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
-			"$SHADOW_TOP/cmd/.libs/shadowctl" "$@"
+			"$SHADOW_TOP/cmd/shadowctl/.libs/shadowctl" "$@"
 	else
 		"$CTL" "$@"
 	fi

@@ -140,7 +140,7 @@ verify_sums() {
 # make) reads the store offline and must find it consistent; after a power
 # cut, chunks leaked by a crash window are allowed, nothing else.
 store_check() {
-	local dump=$SHADOW_TOP/cmd/shadow-dump
+	local dump=$SHADOW_TOP/cmd/shadow-dump/shadow-dump
 	[ -x "$dump" ] || fail "$dump is not built: run make first"
 	"$dump" --json --check "$1" >"$WORK/check.json" && return 0
 	[ "${2:-}" = leaks-ok ] || { "$dump" --check "$1" >&2; fail "shadow-dump --check $1 failed"; }

@@ -13,7 +13,7 @@
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
 CRAFT="python3 $SHADOW_TOP/test/guest/tools/craftstore.py"
-DUMP=$SHADOW_TOP/cmd/shadow-dump
+DUMP=$SHADOW_TOP/cmd/shadow-dump/shadow-dump
 [ -x "$DUMP" ] || fail "$DUMP is not built: run make first"
 
 origin=$(loop_disk 16)

@@ -8,7 +8,7 @@
 # and raising the limit takes effect at once.
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
-DUMP=$SHADOW_TOP/cmd/shadow-dump
+DUMP=$SHADOW_TOP/cmd/shadow-dump/shadow-dump
 origin=$(loop_disk 16)
 # The store is a linear device over the first 1 MiB of a 4 MiB disk, so
 # that it can grow later: 186 data chunks of 4 KiB (70 metadata blocks).

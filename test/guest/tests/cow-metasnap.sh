@@ -19,7 +19,7 @@
 # guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
-DUMP=$SHADOW_TOP/cmd/shadow-dump
+DUMP=$SHADOW_TOP/cmd/shadow-dump/shadow-dump
 [ -x "$DUMP" ] || fail "$DUMP is not built: run make first"
 origin=$(loop_disk 16)
 store=$(loop_disk 32)

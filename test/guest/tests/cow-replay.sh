@@ -46,7 +46,7 @@ event_points=${REPLAY_EVENT_POINTS:-45}
 total=24576
 
 modprobe dm-log-writes
-[ -x "$SHADOW_TOP/cmd/shadow-dump" ] || fail "cmd/shadow-dump is not built: run make first"
+[ -x "$SHADOW_TOP/cmd/shadow-dump/shadow-dump" ] || fail "cmd/shadow-dump/shadow-dump is not built: run make first"
 disk=$(loop_disk 12)
 log=$(loop_disk 96)
 base=$(loop_disk 12)

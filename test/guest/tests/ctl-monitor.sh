@@ -135,7 +135,7 @@ ctl monitor --once --config "$WORK/monitor.conf" || fail "monitor --once"
 step "the monitor starts and waits without the lock"
 # Not through ctl(): a function run in the background is a subshell, and
 # $! must be shadowctl itself.  The binary, not libtool's wrapper, as ctl().
-bin=$SHADOW_TOP/cmd/.libs/shadowctl
+bin=$SHADOW_TOP/cmd/shadowctl/.libs/shadowctl
 [ -x "$bin" ] || bin=$CTL
 LD_LIBRARY_PATH=$SHADOW_TOP/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
 	"$bin" monitor --config "$WORK/monitor.conf" >"$WORK/monitor.log" 2>&1 &
