@@ -15,8 +15,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "shadow-copy.h"
 #include "shadow-ctx.h"
+#include "shadow-expose.h"
 #include "shadow-format.h"
+#include "shadow-kernel.h"
+#include "shadow-repair.h"
+#include "shadow-volume.h"
 
 /* Poll interval while waiting for a volume's devices to appear. */
 #define PARTS_POLL_US 100000ULL

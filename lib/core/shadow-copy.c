@@ -5,7 +5,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "shadow-copy.h"
 #include "shadow-ctx.h"
+#include "shadow-expose.h"
 
 size_t shadow_ctx_copies(shadow_ctx *ctx, shadow_copy *const **ret)
 {

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "macro.h"
+
 /* One table line: start and length in sectors, target type, parameters. */
 struct shadow_dm_target {
 	uint64_t start;
@@ -33,6 +35,11 @@ struct shadow_dm_table {
 };
 
 void shadow_dm_table_clear(struct shadow_dm_table *t);
+static inline void table_clearp(struct shadow_dm_table *t)
+{
+	shadow_dm_table_clear(t);
+}
+#define _cleanup_table_ _cleanup_(table_clearp)
 /* Append a line (strings copied).  0 or -ENOMEM. */
 int shadow_dm_table_add(struct shadow_dm_table *t, uint64_t start,
 			uint64_t length, const char *type, const char *params);

@@ -8,7 +8,13 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <blkid.h>
+
 #include "shadow-ctx.h"
+#include "shadow-expose.h"
+#include "shadow-kernel.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(blkid_probe, blkid_free_probe);
 
 static int probe_fs(const char *dev, char *ret, size_t size)
 {

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "shadow-ctx.h"
+#include "macro.h"
+#include "shadow-kernel.h"
 
 const char *dm_name_of_path(const char *path)
 {
@@ -66,14 +67,4 @@ bool valid_dm_name(const char *name)
 		if (*p <= ' ' || *p == 0x7f)
 			return false;
 	return true;
-}
-
-/* Whether @v's device is loaded with its provider's origin table. */
-bool volume_loaded(const struct shadow_volume *v)
-{
-	_cleanup_table_ struct shadow_dm_table t = { 0 };
-
-	if (shadow_dm_get_table(v->dm_name, false, &t) < 0)
-		return false;
-	return t.n == 1 && strcmp(t.targets[0].type, provider_of(v)->origin_target) == 0;
 }

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "macro.h"
-#include "shadow-provider.h"
+#include "shadow-module.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_ctx *, kmod_unref);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "shadow-ctx.h"
+#include "shadow-provider-dmshadow.h"
 #include "shadow-store.h"
 #include "shadow-tables.h"
 

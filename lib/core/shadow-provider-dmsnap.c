@@ -21,6 +21,7 @@
 
 #include "shadow-ctx.h"
 #include "shadow-format.h"
+#include "shadow-kernel.h"
 #include "shadow-tables.h"
 
 /* dm-snapshot's persistent store header starts with "SnAp" (SNAP_MAGIC). */

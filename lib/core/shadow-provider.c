@@ -10,6 +10,8 @@
 
 #include "macro.h"
 #include "shadow-ctx.h"
+#include "shadow-kernel.h"
+#include "shadow-module.h"
 
 static const struct shadow_provider_ops *const providers[SHADOW_N_PROVIDERS] = {
 	&shadow_provider_dmshadow,
@@ -182,4 +184,14 @@ int provider_read_store_head(shadow_ctx *ctx, const char *store, uint8_t block[5
 	if (pread(fd, block, 512, 0) != 512)
 		return ctx_fail(ctx, -EIO, "read the store %s", store);
 	return 0;
+}
+
+/* Whether @v's device is loaded with its provider's origin table. */
+bool volume_loaded(const struct shadow_volume *v)
+{
+	_cleanup_table_ struct shadow_dm_table t = { 0 };
+
+	if (shadow_dm_get_table(v->dm_name, false, &t) < 0)
+		return false;
+	return t.n == 1 && strcmp(t.targets[0].type, provider_of(v)->origin_target) == 0;
 }

@@ -124,6 +124,8 @@ const struct shadow_provider_ops *provider_by_index(unsigned int i);
 const struct shadow_provider_ops *provider_by_name(const char *name);
 /* The provider a volume records (the catalog only holds known names). */
 const struct shadow_provider_ops *provider_of(const struct shadow_volume *v);
+/* Whether @v's device is loaded with its provider's origin table. */
+bool volume_loaded(const struct shadow_volume *v);
 /*
  * Whether provider @i can be used now: its targets are registered, or
  * its module loads (libkmod) and registers them.  Probed once per
@@ -148,8 +150,5 @@ int provider_check_name(shadow_ctx *ctx, const char *device, const char *name);
  */
 int provider_choose(shadow_ctx *ctx, const char *device, const char *name,
 		    const struct shadow_provider_ops **ret);
-
-/* shadow-module.c: load kernel module @name (libkmod); @why on failure. */
-int module_load(const char *name, char *why, size_t why_size);
 
 #endif

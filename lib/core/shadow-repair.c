@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "shadow-ctx.h"
+#include "shadow-kernel.h"
+#include "shadow-repair.h"
 
 static int adopt(shadow_ctx *ctx, struct shadow_volume *v,
 		 const struct shadow_list_entry *e)

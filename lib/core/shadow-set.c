@@ -8,8 +8,11 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "shadow-copy.h"
 #include "shadow-create-opts.h"
 #include "shadow-ctx.h"
+#include "shadow-kernel.h"
+#include "shadow-repair.h"
 #include "shadow-set-machine.h"
 #include "shadow-writers.h"
 

@@ -8,8 +8,11 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "shadow-copy.h"
 #include "shadow-ctx.h"
 #include "shadow-format.h"
+#include "shadow-kernel.h"
+#include "shadow-volume.h"
 
 size_t shadow_ctx_volumes(shadow_ctx *ctx, shadow_volume *const **ret)
 {

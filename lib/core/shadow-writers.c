@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "shadow-ctx.h"
+#include "shadow-kernel.h"
 #include "shadow-writers.h"
 
 extern char **environ;
