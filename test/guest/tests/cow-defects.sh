@@ -213,7 +213,8 @@ d5() {
 	rm -f "$WORK/d5.rc"
 	(
 		r=0
-		dd if="$WORK/d5.new" of=/dev/mapper/d5-w bs=64k seek=16 count=1 \
+		# One 64 KiB write at 256 KiB: chunks 64..79, as read above.
+		dd if="$WORK/d5.new" of=/dev/mapper/d5-w bs=64k seek=4 count=1 \
 			oflag=direct status=none 2>/dev/null || r=$?
 		echo "$r" >"$WORK/d5.rc"
 	) &
