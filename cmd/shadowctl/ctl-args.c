@@ -24,6 +24,21 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_DEACTIVATE] = "deactivate",
 };
 
+/*
+ * The verbs that only read: they open the catalog read-only (a shared
+ * lock while reading it, no state directory created, no repair, no wait
+ * for a command that changes things).  Every other verb changes the
+ * kernel or the catalog and takes the command lock (shadowctl(8), LOCKING).
+ */
+static const bool verb_only_reads[_VERB_MAX] = {
+	[VERB_LIST] = true,
+};
+
+bool ctl_verb_only_reads(enum ctl_verb verb)
+{
+	return (int)verb >= 0 && verb < _VERB_MAX && verb_only_reads[verb];
+}
+
 /* Which options each verb takes. */
 static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME | OPT_PROVIDER,

@@ -116,6 +116,9 @@ struct ctl_args {
 
 extern const char *const ctl_verb_names[_VERB_MAX];
 
+/* Whether @verb only reads (opens read-only, shared lock, no repair). */
+bool ctl_verb_only_reads(enum ctl_verb verb);
+
 /*
  * Parse argv.  Returns CTL_RUN, CTL_HELP (ret->verb set when a verb was
  * given before --help, else -1 cast), CTL_VERSION, or -EINVAL with a

@@ -360,7 +360,9 @@ int main(int argc, char *argv[])
 		/* It takes the lock for each pass, not for its whole life. */
 		r = ctl_monitor(ctx, &a, what, sizeof(what));
 	} else if (r >= 0) {
-		r = shadow_ctx_open(ctx, a.wait ? SHADOW_OPEN_WAIT : 0);
+		/* A read never waits for, nor repairs behind, a command that changes things. */
+		r = shadow_ctx_open(ctx, ctl_verb_only_reads(a.verb) ? SHADOW_OPEN_READONLY :
+					 a.wait ? SHADOW_OPEN_WAIT : 0);
 		if (r >= 0)
 			r = run(ctx, &a);
 	}

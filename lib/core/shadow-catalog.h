@@ -50,6 +50,7 @@ struct shadow_volume {
 	int64_t enabled;
 	char *provider;		/* "dm-shadow" | "dm-snapshot" */
 	bool active;		/* runtime only: dm device loaded */
+	bool suspended_foreign;	/* runtime only: suspended, not by a set of ours */
 };
 
 /* What one writer said about a set. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "shadow-ctx.h"
+#include "shadow-lock.h"
 
 _printf_(3, 4)
 void ctx_log(shadow_ctx *ctx, int level, const char *fmt, ...)
@@ -64,8 +65,8 @@ int ctx_save(shadow_ctx *ctx)
 	int r;
 
 	if (ctx->readonly)
-		return 0;
-	r = shadow_catalog_save(ctx->state_dir, &ctx->cat);
+		return ctx_fail(ctx, -EROFS, "change the catalog: the context is open read-only");
+	r = ctx_save_catalog(ctx);
 	if (r < 0)
 		return ctx_fail(ctx, r, "write the catalog in %s", ctx->state_dir);
 	return 0;

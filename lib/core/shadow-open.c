@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The context's life: create, open (state directory, lock, catalog load,
+ * The context's life: create, open (the locks of shadow-lock.c, catalog load,
  * then the repair), close and free.  Above shadow-repair.c and
  * shadow-writers.c, which it calls and which use the context's helpers
  * (shadow-ctx.c) but never this file.
@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "shadow-ctx.h"
+#include "shadow-lock.h"
 #include "shadow-repair.h"
 #include "shadow-writers.h"
 
@@ -55,58 +56,33 @@ void shadow_ctx_set_log(shadow_ctx *ctx, shadow_log_fn fn, void *userdata)
 	ctx->log_userdata = userdata;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			return negative_errno();
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return negative_errno();
-	return 0;
-}
-
 int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags)
 {
-	_cleanup_free_ char *lock = NULL;
-	_cleanup_close_ int fd = -EBADF;
 	char why[256];
 	int r;
 
 	if (ctx->opened)
 		return ctx_fail(ctx, -EALREADY, "open the context twice");
 	ctx->readonly = flags & SHADOW_OPEN_READONLY;
-	r = mkdir_p(ctx->state_dir, 0755);
+	/* shadow-lock.c: a reader creates nothing and waits for no command. */
+	r = ctx->readonly ? ctx_lock_reader(ctx) : ctx_lock_command(ctx, flags & SHADOW_OPEN_WAIT);
 	if (r < 0)
-		return ctx_fail(ctx, r, "create the state directory %s", ctx->state_dir);
-	if (asprintf(&lock, "%s/lock", ctx->state_dir) < 0)
-		return -ENOMEM;
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return ctx_fail(ctx, negative_errno(), "open the lock file %s", lock);
-	while (flock(fd, LOCK_EX | ((flags & SHADOW_OPEN_WAIT) ? 0 : LOCK_NB)) < 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EWOULDBLOCK)
-			return ctx_fail(ctx, -EWOULDBLOCK,
-				    "take the lock: another shadowctl is running (%s)", lock);
-		return ctx_fail(ctx, negative_errno(), "lock %s", lock);
+		return r;
+	r = ctx_lock_catalog(ctx, false);
+	if (r >= 0) {
+		r = shadow_catalog_load(ctx->state_dir, &ctx->cat, why, sizeof(why));
+		ctx_unlock_catalog(ctx);
 	}
-	r = shadow_catalog_load(ctx->state_dir, &ctx->cat, why, sizeof(why));
+	if (r < 0) {
+		if (ctx->lock_fd >= 0)
+			close(ctx->lock_fd);
+		ctx->lock_fd = -EBADF;
+	}
 	if (r == -EBADMSG)
 		return ctx_fail(ctx, r, "read the catalog %s/catalog.json: %s",
 			    ctx->state_dir, why);
 	if (r < 0)
 		return ctx_fail(ctx, r, "read the catalog %s/catalog.json", ctx->state_dir);
-	ctx->lock_fd = TAKE_FD(fd);
 	ctx->opened = true;
 	shadow_dm_init(dm_log_bridge, ctx);
 	return ctx_repair(ctx);
@@ -118,7 +94,8 @@ void shadow_ctx_close(shadow_ctx *ctx)
 		return;
 	shadow_catalog_clear(&ctx->cat);
 	ctx->cat = (struct shadow_catalog) { .next_id = 1, .next_set = 1 };
-	close(ctx->lock_fd);	/* drops the flock */
+	if (ctx->lock_fd >= 0)
+		close(ctx->lock_fd);	/* drops the flock */
 	ctx->lock_fd = -EBADF;
 	ctx->opened = false;
 }

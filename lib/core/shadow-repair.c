@@ -2,6 +2,18 @@
 /*
  * Repair of the catalog from the kernel's view, run on every open: what
  * the kernel has wins, since a crash can leave either side ahead.
+ *
+ * A context open to change things holds the command lock (shadow-lock.c),
+ * so no other command of this state directory runs: a set recorded
+ * "creating" is a killed command's leftover, and it is undone here (its
+ * volumes resumed, its snapshots deleted).  A volume found suspended is
+ * resumed only when such a set was being made on it; any other suspend is
+ * someone else's (an administrator's dmsetup suspend, another state
+ * directory's command) and is left alone, with a warning.
+ *
+ * A read-only context holds no command lock: a set "creating" may be in
+ * progress right now.  It changes nothing, neither in the kernel nor on
+ * disk: the catalog is only brought up to date in memory, for display.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -9,6 +21,10 @@
 #include "shadow-ctx.h"
 #include "shadow-kernel.h"
 #include "shadow-repair.h"
+
+/* What a repair did: said to a changing context, only noted for a reader. */
+#define repaired(ctx, ...) \
+	ctx_log(ctx, (ctx)->readonly ? SHADOW_LOG_DEBUG : SHADOW_LOG_WARNING, __VA_ARGS__)
 
 static int adopt(shadow_ctx *ctx, struct shadow_volume *v,
 		 const struct shadow_list_entry *e)
@@ -34,11 +50,27 @@ static int adopt(shadow_ctx *ctx, struct shadow_volume *v,
 		shadow_copy_free(TAKE_PTR(c));
 		return r;
 	}
-	ctx_log(ctx, SHADOW_LOG_WARNING,
+	repaired(ctx,
 	       "catalog repaired: adopted snapshot %" PRIu64 " of volume %s as shadow %" PRIu64,
 	       e->id, v->name, c->id);
 	TAKE_PTR(c);
 	return 0;
+}
+
+/* Whether a set recorded "creating" has a copy on @v: its suspend was ours. */
+static bool set_creating_on(shadow_ctx *ctx, const struct shadow_volume *v)
+{
+	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
+		const struct shadow_copy *c = ctx->cat.copies[i];
+		const struct shadow_set *s;
+
+		if (strcmp(c->volume, v->name) != 0 || strcmp(c->state, "creating") != 0)
+			continue;
+		s = shadow_catalog_set(&ctx->cat, c->set);
+		if (s && strcmp(s->state, "creating") == 0)
+			return true;
+	}
+	return false;
 }
 
 static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
@@ -54,13 +86,23 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 	r = shadow_dm_info(v->dm_name, &info);
 	if (r < 0)
 		return r;
-	/* Only the lock holder suspends; a suspended volume is a crash's leftover. */
-	if (info.suspended) {
+	v->suspended_foreign = false;
+	if (info.suspended && ctx->readonly) {
+		ctx_log(ctx, SHADOW_LOG_DEBUG, "volume %s is suspended", v->name);
+	} else if (info.suspended && set_creating_on(ctx, v)) {
+		/* A set of ours was being made on it: the suspend was ours. */
 		r = shadow_dm_resume(v->dm_name);
 		if (r < 0)
 			return ctx_fail(ctx, r, "resume volume %s left suspended", v->name);
-		ctx_log(ctx, SHADOW_LOG_WARNING, "catalog repaired: resumed volume %s", v->name);
+		ctx_log(ctx, SHADOW_LOG_WARNING,
+			"catalog repaired: resumed volume %s, left suspended by an unfinished set",
+			v->name);
 		repairs++;
+	} else if (info.suspended) {
+		v->suspended_foreign = true;
+		ctx_log(ctx, SHADOW_LOG_WARNING,
+			"volume %s is suspended, not by shadowctl (no set of %s was being made on it): left suspended; commands that need it fail until it is resumed",
+			v->name, ctx->state_dir);
 	}
 	r = provider_of(v)->list(ctx, v, &list, &n);
 	if (r < 0)
@@ -77,7 +119,7 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 			if (list[j].id == c->snapshot)
 				e = &list[j];
 		if (!e) {
-			ctx_log(ctx, SHADOW_LOG_WARNING,
+			repaired(ctx,
 			       "catalog repaired: shadow %" PRIu64 " of volume %s is gone from the kernel",
 			       c->id, v->name);
 			shadow_catalog_remove_copy(&ctx->cat, c);
@@ -90,7 +132,7 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 		if (strcmp(c->state, state) != 0) {
 			if (replace_str(&c->state, state) < 0)
 				return -ENOMEM;
-			ctx_log(ctx, SHADOW_LOG_WARNING,
+			repaired(ctx,
 			       "catalog repaired: shadow %" PRIu64 " of volume %s is %s",
 			       c->id, v->name, state);
 			repairs++;
@@ -169,7 +211,8 @@ int ctx_repair(shadow_ctx *ctx)
 			return r;
 		repairs += r;
 	}
-	for (size_t i = ctx->cat.n_sets; i-- > 0;)
+	/* A reader holds no command lock: a set "creating" may be in progress. */
+	for (size_t i = ctx->cat.n_sets; i-- > 0 && !ctx->readonly;)
 		if (strcmp(ctx->cat.sets[i]->state, "creating") == 0 &&
 		    set_volumes_active(ctx, ctx->cat.sets[i]->id)) {
 			r = repair_set(ctx, ctx->cat.sets[i]);
@@ -193,7 +236,7 @@ int ctx_repair(shadow_ctx *ctx)
 		if (v && !v->active) {
 			if (!c->mountpoint)
 				continue;
-			ctx_log(ctx, SHADOW_LOG_WARNING,
+			repaired(ctx,
 			       "catalog repaired: shadow %" PRIu64 " is no longer mounted on %s",
 			       c->id, c->mountpoint);
 			replace_str(&c->mountpoint, NULL);
@@ -202,7 +245,7 @@ int ctx_repair(shadow_ctx *ctx)
 		}
 		if (shadow_dm_info(dm_name_of_path(c->device), &info) == 0 && info.exists)
 			continue;
-		ctx_log(ctx, SHADOW_LOG_WARNING,
+		repaired(ctx,
 		       "catalog repaired: shadow %" PRIu64 " is no longer exposed as %s",
 		       c->id, c->device);
 		replace_str(&c->device, NULL);
@@ -211,7 +254,7 @@ int ctx_repair(shadow_ctx *ctx)
 		repairs++;
 	}
 	repairs += drop_empty_sets(&ctx->cat);
-	if (repairs) {
+	if (repairs && !ctx->readonly) {
 		r = ctx_save(ctx);
 		if (r < 0)
 			return r;

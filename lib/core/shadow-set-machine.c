@@ -40,6 +40,11 @@ bool set_step_talks_to_writers(enum set_step step)
 	}
 }
 
+bool set_step_blocks_signals(enum set_step step)
+{
+	return step >= SET_COMMIT && step <= SET_RECORD;
+}
+
 /*
  * What a failure at @step leaves to undo.  Before PREPARE no writer has
  * done anything; from PREPARE on, the prepared ones need abort; from

@@ -81,5 +81,12 @@ struct set_transition set_machine_next(enum set_step step, enum set_outcome outc
 const char *set_step_name(enum set_step step);
 /* Steps at which a writer is talked to. */
 bool set_step_talks_to_writers(enum set_step step);
+/*
+ * Steps run with the signals that end or stop a process blocked (the
+ * freeze window and what finishes or undoes it): from COMMIT, which
+ * records the set "creating" and suspends, to RECORD.  Once entered, the
+ * window lasts until the set is complete or undone.
+ */
+bool set_step_blocks_signals(enum set_step step);
 
 #endif

@@ -5,12 +5,15 @@
  */
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "shadow-copy.h"
 #include "shadow-create-opts.h"
 #include "shadow-ctx.h"
+#include "shadow-lock.h"
 #include "shadow-kernel.h"
 #include "shadow-repair.h"
 #include "shadow-set-machine.h"
@@ -90,6 +93,10 @@ struct creation {
 	size_t n_refused;
 	struct writer_run run;
 	int r;				/* the first failure's error */
+	/* the freeze window's signals (window_enter()) */
+	bool blocked;
+	sigset_t saved_mask;		/* the caller's mask, given back */
+	int interrupted;		/* the signal that cancelled, or 0 */
 };
 
 /* Record a step's failure (the first one of an attempt wins). */
@@ -125,7 +132,7 @@ static void save_quietly(shadow_ctx *ctx)
 
 	if (ctx->readonly)
 		return;
-	r = shadow_catalog_save(ctx->state_dir, &ctx->cat);
+	r = ctx_save_catalog(ctx);
 	if (r < 0)
 		ctx_log(ctx, SHADOW_LOG_ERR, "write the catalog in %s: %s", ctx->state_dir,
 			strerror(-r));
@@ -390,6 +397,92 @@ static enum set_outcome step_post_snapshot(struct creation *cr)
 	return exchange(cr, &req);
 }
 
+/* --- The freeze window's signals ----------------------------------------
+ *
+ * From the set's record as "creating" (COMMIT) to its end (recorded
+ * complete, or undone), the signals that end or stop a process are
+ * blocked in the calling thread, as LVM blocks them around its critical
+ * sections: a Ctrl-C there would leave volumes suspended, file systems
+ * frozen and a half-made set.  No handler is installed (a library must
+ * not change the process's dispositions): the caller's mask is saved and
+ * given back.  A signal that ends a process and that the caller neither
+ * blocks nor ignores, held pending meanwhile, cancels the creation at the
+ * next step (or the next suspend): the set is undone like any failure,
+ * then the mask is given back and the signal takes its course.  SIGTSTP
+ * only waits for the window's end.
+ */
+
+static const int window_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+static const int cancel_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	case SIGQUIT: return "SIGQUIT";
+	default: return "a signal";
+	}
+}
+
+static void window_enter(struct creation *cr)
+{
+	sigset_t set;
+
+	if (cr->blocked)
+		return;
+	sigemptyset(&set);
+	for (size_t i = 0; i < ELEMENTSOF(window_signals); i++)
+		sigaddset(&set, window_signals[i]);
+	if (pthread_sigmask(SIG_BLOCK, &set, &cr->saved_mask) == 0)
+		cr->blocked = true;
+}
+
+static void window_leave(struct creation *cr)
+{
+	if (!cr->blocked)
+		return;
+	cr->blocked = false;
+	(void)pthread_sigmask(SIG_SETMASK, &cr->saved_mask, NULL);
+}
+
+/* A pending signal that cancels the creation: its number, or 0. */
+static int window_signal_pending(struct creation *cr)
+{
+	sigset_t pending;
+
+	if (cr->interrupted)
+		return cr->interrupted;
+	if (!cr->blocked || sigpending(&pending) < 0)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(cancel_signals); i++) {
+		int sig = cancel_signals[i];
+		struct sigaction sa;
+
+		if (!sigismember(&pending, sig) || sigismember(&cr->saved_mask, sig))
+			continue;
+		/* Blocked signals are kept pending even when ignored: not ours to act on. */
+		if (sigaction(sig, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+		    sa.sa_handler == SIG_IGN)
+			continue;
+		cr->interrupted = sig;
+		return sig;
+	}
+	return 0;
+}
+
+/* Cancel on a pending signal: SET_FAIL (final, undone), or SET_OK. */
+static enum set_outcome window_check(struct creation *cr)
+{
+	int sig = window_signal_pending(cr);
+
+	if (!sig)
+		return SET_OK;
+	return step_fail(cr, -EINTR, "create the set: interrupted by %s in the freeze window",
+			 signal_name(sig));
+}
+
 /* --- COMMIT ------------------------------------------------------------- */
 
 static int commit_step_late(struct creation *cr, uint64_t t0, const char *vol, const char *step)
@@ -429,8 +522,8 @@ static enum set_outcome step_commit(struct creation *cr)
 	cr->s = s;
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = new_copy(ctx, m[i].v, s->id, &m[i].c);
-	if (r == 0 && !ctx->readonly)
-		r = shadow_catalog_save(ctx->state_dir, &ctx->cat);
+	if (r == 0)
+		r = ctx_save_catalog(ctx);
 	if (r < 0)
 		return step_fail(cr, r, "create the set: record it in the catalog");
 	/* What can be done before the freeze is: it keeps the window short. */
@@ -447,6 +540,8 @@ static enum set_outcome step_commit(struct creation *cr)
 	/* The freeze window: first suspend to last resume. */
 	t0 = now_us();
 	for (size_t i = 0; i < n; i++) {
+		if (window_check(cr) != SET_OK)
+			return SET_FAIL;
 		r = shadow_dm_suspend(m[i].v->dm_name, true);
 		if (r < 0)
 			return step_fail(cr, r, "create the set: volume %s, suspend (freeze)", m[i].v->name);
@@ -455,6 +550,8 @@ static enum set_outcome step_commit(struct creation *cr)
 			return SET_FAIL;
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (window_check(cr) != SET_OK)
+			return SET_FAIL;
 		r = m[i].p->create(ctx, m[i].v, m[i].c);
 		if (r < 0)
 			return step_fail(cr, r, "create the set: volume %s, create snapshot %" PRIu64 " (%s)",
@@ -668,6 +765,11 @@ static int check_volumes(shadow_ctx *ctx, const char *const *volumes, struct mem
 					    volumes[i]);
 		if (!m[i].v->active)
 			return ctx_fail(ctx, -ENODEV, "create the set: volume %s is not active", volumes[i]);
+		/* Resuming it at the end would undo someone else's suspend. */
+		if (m[i].v->suspended_foreign)
+			return ctx_fail(ctx, -EBUSY,
+				    "create the set: volume %s is suspended, not by shadowctl (resume it first: dmsetup resume %s)",
+				    volumes[i], m[i].v->dm_name);
 		m[i].p = provider_of(m[i].v);
 		r = m[i].p->can_create(ctx, m[i].v);
 		if (r < 0)
@@ -695,6 +797,8 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "create the set: the context is not open");
+	if (ctx->readonly)
+		return ctx_fail(ctx, -EROFS, "create the set: the context is open read-only");
 	if (n == 0)
 		return ctx_fail(ctx, -EINVAL, "create the set: no volume given");
 	if (!o)
@@ -715,8 +819,16 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 	};
 	retries = o->retries;
 	while (step != SET_DONE && step != SET_UNDONE) {
-		enum set_outcome out = run_step(&cr, step);
-		struct set_transition t = set_machine_next(step, out, retries);
+		enum set_outcome out;
+		struct set_transition t;
+
+		if (set_step_blocks_signals(step))
+			window_enter(&cr);
+		out = run_step(&cr, step);
+		/* A signal in the window cancels: undone, never retried. */
+		if (cr.blocked && window_check(&cr) != SET_OK)
+			out = SET_FAIL;
+		t = set_machine_next(step, out, retries);
 
 		ctx_log(ctx, SHADOW_LOG_DEBUG, "create the set: %s %s", set_step_name(step),
 			out == SET_OK ? "done" : "failed");
@@ -727,11 +839,17 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 			retries--;
 			ctx_log(ctx, SHADOW_LOG_WARNING, "%s; retrying (%u more %s left)",
 				ctx->error, retries, retries == 1 ? "retry" : "retries");
+			/* The writers blocked SIGPIPE before the window: unblock in reverse. */
+			window_leave(&cr);
 			attempt_clear(&cr);
 			cr.r = 0;
 		}
 		step = t.next;
 	}
+	if (cr.interrupted)
+		ctx_log(ctx, SHADOW_LOG_WARNING, "%s: the set was undone; %s is delivered now",
+			ctx->error, signal_name(cr.interrupted));
+	window_leave(&cr);
 	attempt_clear(&cr);
 	if (step == SET_UNDONE)
 		return cr.r ? cr.r : -EIO;
@@ -758,6 +876,8 @@ int shadow_set_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "delete set %" PRIu64 ": the context is not open", id);
+	if (ctx->readonly)
+		return ctx_fail(ctx, -EROFS, "delete set %" PRIu64 ": the context is open read-only", id);
 	s = shadow_catalog_set(&ctx->cat, id);
 	if (!s)
 		return ctx_fail(ctx, -ENOENT, "delete set %" PRIu64 ": no such set", id);

@@ -169,4 +169,20 @@ else
 	echo "ok: the $(wc -l <"$tmp/columns") columns are in man/shadowctl.8"
 fi
 
+# A read on a fresh machine creates nothing: no state directory means
+# nothing enabled (shadowctl(8), LOCKING).
+fresh=$tmp/fresh/state
+for what in "" shadows sets volumes; do
+	if ! out=$("$ctl" --state-dir "$fresh" -J list $what 2>&1); then
+		echo "FAIL: list $what on a missing state directory: $out"
+		fails=$((fails + 1))
+	fi
+done
+if [ -e "$tmp/fresh" ]; then
+	echo "FAIL: list created $(find "$tmp/fresh" | head -n 3 | paste -sd' ')"
+	fails=$((fails + 1))
+else
+	echo "ok: list creates no state directory"
+fi
+
 [ "$fails" -eq 0 ]

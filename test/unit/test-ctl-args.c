@@ -325,6 +325,16 @@ START_TEST(test_resize_monitor)
 }
 END_TEST
 
+/* Which verbs open read-only: list only; everything else changes things. */
+START_TEST(test_verb_only_reads)
+{
+	for (int v = 0; v < _VERB_MAX; v++)
+		ck_assert_msg(ctl_verb_only_reads(v) == (v == VERB_LIST), "%s", ctl_verb_names[v]);
+	ck_assert(!ctl_verb_only_reads(_VERB_MAX));
+	ck_assert(!ctl_verb_only_reads(-1));
+}
+END_TEST
+
 Suite *suite_ctl_args(void)
 {
 	Suite *s = suite_create("ctl_args");
@@ -340,6 +350,7 @@ Suite *suite_ctl_args(void)
 	tcase_add_test(tc, test_create_writers_many);
 	tcase_add_test(tc, test_list_writers);
 	tcase_add_test(tc, test_resize_monitor);
+	tcase_add_test(tc, test_verb_only_reads);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -256,6 +256,34 @@ START_TEST(test_retry_then_success)
 }
 END_TEST
 
+/*
+ * The signal window: blocked from COMMIT (the set recorded "creating",
+ * then the first suspend) to RECORD; a signal there cancels as a final
+ * failure, which undoes whatever the step left (resume at COMMIT,
+ * snapshots and catalog entries at every step of it) and never retries.
+ */
+START_TEST(test_signal_window)
+{
+	for (int s = 0; s < _SET_STEP_MAX; s++) {
+		bool in = set_step_blocks_signals(s);
+		struct set_transition t;
+
+		ck_assert_msg(in == (s >= SET_COMMIT && s <= SET_RECORD), "%s", set_step_name(s));
+		if (!in)
+			continue;
+		t = set_machine_next(s, SET_FAIL, 3);
+		ck_assert_int_eq(t.next, SET_UNDONE);
+		ck_assert(!t.retry);
+		ck_assert(t.actions & SET_ACT_DELETE);
+		ck_assert(t.actions & SET_ACT_FORGET);
+		ck_assert(t.actions & SET_ACT_ABORT);
+		ck_assert(t.actions & SET_ACT_STOP);
+		ck_assert(!(t.actions & SET_ACT_RESUME) == (s != SET_COMMIT));
+	}
+	ck_assert(!set_step_blocks_signals(-1));
+}
+END_TEST
+
 Suite *suite_set_machine(void)
 {
 	Suite *s = suite_create("set_machine");
@@ -265,6 +293,7 @@ Suite *suite_set_machine(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_every_failure_undone);
 	tcase_add_test(tc, test_retry_then_success);
+	tcase_add_test(tc, test_signal_window);
 	suite_add_tcase(s, tc);
 	return s;
 }
