@@ -63,7 +63,8 @@ const char *shadow_ctx_state_dir(const shadow_ctx *ctx);
 
 enum {
 	SHADOW_OPEN_WAIT = 1 << 0,	/* wait for the lock instead of -EWOULDBLOCK */
-	SHADOW_OPEN_READONLY = 1 << 1,	/* never write the catalog back */
+	SHADOW_OPEN_READONLY = 1 << 1,	/* read only: no lock waited for, nothing
+					 * created or repaired (libshadow(3)) */
 };
 
 /*
