@@ -22,9 +22,14 @@
 #include "shadow-kernel.h"
 #include "shadow-repair.h"
 
-/* What a repair did: said to a changing context, only noted for a reader. */
-#define repaired(ctx, ...) \
-	ctx_log(ctx, (ctx)->readonly ? SHADOW_LOG_DEBUG : SHADOW_LOG_WARNING, __VA_ARGS__)
+/*
+ * What a repair did, or for a reader what it would do: the catalog file
+ * is out of date until a command that changes something runs.
+ */
+#define repaired(ctx, fmt, ...) \
+	ctx_log(ctx, SHADOW_LOG_WARNING, "%s" fmt, \
+		(ctx)->readonly ? "catalog out of date (a read repairs nothing): " \
+				: "catalog repaired: ", __VA_ARGS__)
 
 static int adopt(shadow_ctx *ctx, struct shadow_volume *v,
 		 const struct shadow_list_entry *e)
@@ -51,7 +56,7 @@ static int adopt(shadow_ctx *ctx, struct shadow_volume *v,
 		return r;
 	}
 	repaired(ctx,
-	       "catalog repaired: adopted snapshot %" PRIu64 " of volume %s as shadow %" PRIu64,
+	       "adopted snapshot %" PRIu64 " of volume %s as shadow %" PRIu64,
 	       e->id, v->name, c->id);
 	TAKE_PTR(c);
 	return 0;
@@ -115,12 +120,15 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 
 		if (strcmp(c->volume, v->name) != 0)
 			continue;
+		/* A reader's "creating" copy may be a live create's: not there yet, or going. */
+		if (ctx->readonly && strcmp(c->state, "creating") == 0)
+			continue;
 		for (unsigned int j = 0; j < n; j++)
 			if (list[j].id == c->snapshot)
 				e = &list[j];
 		if (!e) {
 			repaired(ctx,
-			       "catalog repaired: shadow %" PRIu64 " of volume %s is gone from the kernel",
+			       "shadow %" PRIu64 " of volume %s is gone from the kernel",
 			       c->id, v->name);
 			shadow_catalog_remove_copy(&ctx->cat, c);
 			repairs++;
@@ -133,7 +141,7 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 			if (replace_str(&c->state, state) < 0)
 				return -ENOMEM;
 			repaired(ctx,
-			       "catalog repaired: shadow %" PRIu64 " of volume %s is %s",
+			       "shadow %" PRIu64 " of volume %s is %s",
 			       c->id, v->name, state);
 			repairs++;
 		}
@@ -237,7 +245,7 @@ int ctx_repair(shadow_ctx *ctx)
 			if (!c->mountpoint)
 				continue;
 			repaired(ctx,
-			       "catalog repaired: shadow %" PRIu64 " is no longer mounted on %s",
+			       "shadow %" PRIu64 " is no longer mounted on %s",
 			       c->id, c->mountpoint);
 			replace_str(&c->mountpoint, NULL);
 			repairs++;
@@ -246,7 +254,7 @@ int ctx_repair(shadow_ctx *ctx)
 		if (shadow_dm_info(dm_name_of_path(c->device), &info) == 0 && info.exists)
 			continue;
 		repaired(ctx,
-		       "catalog repaired: shadow %" PRIu64 " is no longer exposed as %s",
+		       "shadow %" PRIu64 " is no longer exposed as %s",
 		       c->id, c->device);
 		replace_str(&c->device, NULL);
 		replace_str(&c->mountpoint, NULL);
