@@ -66,7 +66,7 @@ int ctx_save(shadow_ctx *ctx)
 
 	if (ctx->readonly)
 		return ctx_fail(ctx, -EROFS, "change the catalog: the context is open read-only");
-	r = ctx_save_catalog(ctx);
+	r = catalog_save_locked(ctx->lock_fd, ctx->state_dir, &ctx->cat);
 	if (r < 0)
 		return ctx_fail(ctx, r, "write the catalog in %s", ctx->state_dir);
 	return 0;

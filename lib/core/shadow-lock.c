@@ -20,11 +20,12 @@
  * flock and OFD locks do not interact on Linux: the two are independent.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "shadow-ctx.h"
+#include "macro.h"
 #include "shadow-lock.h"
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -46,86 +47,91 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-int ctx_lock_command(shadow_ctx *ctx, bool wait)
+int lock_command(const char *state_dir, bool wait, int *ret_fd, char *why, size_t why_len)
 {
 	_cleanup_free_ char *lock = NULL;
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	r = mkdir_p(ctx->state_dir, 0755);
-	if (r < 0)
-		return ctx_fail(ctx, r, "create the state directory %s", ctx->state_dir);
-	if (asprintf(&lock, "%s/lock", ctx->state_dir) < 0)
+	r = mkdir_p(state_dir, 0755);
+	if (r < 0) {
+		snprintf(why, why_len, "create the state directory %s", state_dir);
+		return r;
+	}
+	if (asprintf(&lock, "%s/lock", state_dir) < 0)
 		return -ENOMEM;
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return ctx_fail(ctx, negative_errno(), "open the lock file %s", lock);
+	if (fd < 0) {
+		snprintf(why, why_len, "open the lock file %s", lock);
+		return negative_errno();
+	}
 	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno == EWOULDBLOCK)
-			return ctx_fail(ctx, -EWOULDBLOCK,
-				    "take the lock: another shadowctl is running (%s)", lock);
-		return ctx_fail(ctx, negative_errno(), "lock %s", lock);
+			snprintf(why, why_len, "take the lock: another shadowctl is running (%s)", lock);
+		else
+			snprintf(why, why_len, "lock %s", lock);
+		return negative_errno();
 	}
-	ctx->lock_fd = TAKE_FD(fd);
+	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 
-int ctx_lock_reader(shadow_ctx *ctx)
+int lock_reader(const char *state_dir, int *ret_fd, char *why, size_t why_len)
 {
 	_cleanup_free_ char *lock = NULL;
 	int fd;
 
-	if (asprintf(&lock, "%s/lock", ctx->state_dir) < 0)
+	if (asprintf(&lock, "%s/lock", state_dir) < 0)
 		return -ENOMEM;
 	fd = open(lock, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		/* No state directory, or nothing ever changed in it: nothing to order against. */
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			*ret_fd = -EBADF;
 			return 0;
-		return ctx_fail(ctx, negative_errno(), "open the lock file %s", lock);
+		}
+		snprintf(why, why_len, "open the lock file %s", lock);
+		return negative_errno();
 	}
-	ctx->lock_fd = fd;
+	*ret_fd = fd;
 	return 0;
 }
 
-int ctx_lock_catalog(shadow_ctx *ctx, bool exclusive)
+int lock_catalog(int fd, bool exclusive)
 {
 	struct flock fl = {
 		.l_type = exclusive ? F_WRLCK : F_RDLCK,
 		.l_whence = SEEK_SET, .l_start = 0, .l_len = 1,
 	};
 
-	if (ctx->lock_fd < 0)
+	if (fd < 0)
 		return 0;
-	while (fcntl(ctx->lock_fd, F_OFD_SETLKW, &fl) < 0)
+	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0)
 		if (errno != EINTR)
-			return ctx_fail(ctx, negative_errno(), "lock the catalog in %s",
-					ctx->state_dir);
+			return negative_errno();
 	return 0;
 }
 
-void ctx_unlock_catalog(shadow_ctx *ctx)
+void unlock_catalog(int fd)
 {
 	struct flock fl = {
 		.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1,
 	};
 
-	if (ctx->lock_fd >= 0)
-		(void)fcntl(ctx->lock_fd, F_OFD_SETLK, &fl);
+	if (fd >= 0)
+		(void)fcntl(fd, F_OFD_SETLK, &fl);
 }
 
-int ctx_save_catalog(shadow_ctx *ctx)
+int catalog_save_locked(int fd, const char *state_dir, const struct shadow_catalog *c)
 {
 	int r;
 
-	if (ctx->readonly)
-		return -EROFS;
-	r = ctx_lock_catalog(ctx, true);
+	r = lock_catalog(fd, true);
 	if (r < 0)
 		return r;
-	r = shadow_catalog_save(ctx->state_dir, &ctx->cat);
-	ctx_unlock_catalog(ctx);
+	r = shadow_catalog_save(state_dir, c);
+	unlock_catalog(fd);
 	return r;
 }

@@ -2,21 +2,23 @@
 /*
  * The locks of a state directory (shadow-lock.c): the command lock
  * (exclusive, a whole command; creates the state directory), a reader's
- * lock file (may be absent), and the catalog lock around one read
- * (shared) or one save (exclusive).  Not installed.
+ * lock file (may be absent: -EBADF in *ret_fd), and the catalog lock
+ * around one read (shared) or one save (exclusive).  What failed is said
+ * in @why.  Not installed.
  */
 #ifndef SHADOW_LOCK_H
 #define SHADOW_LOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
-#include "libshadow.h"
+#include "shadow-catalog.h"
 
-int ctx_lock_command(shadow_ctx *ctx, bool wait);
-int ctx_lock_reader(shadow_ctx *ctx);
-int ctx_lock_catalog(shadow_ctx *ctx, bool exclusive);
-void ctx_unlock_catalog(shadow_ctx *ctx);
-/* Save the catalog under the catalog lock; -EROFS for a reader. */
-int ctx_save_catalog(shadow_ctx *ctx);
+int lock_command(const char *state_dir, bool wait, int *ret_fd, char *why, size_t why_len);
+int lock_reader(const char *state_dir, int *ret_fd, char *why, size_t why_len);
+int lock_catalog(int fd, bool exclusive);
+void unlock_catalog(int fd);
+/* shadow_catalog_save() under the catalog lock. */
+int catalog_save_locked(int fd, const char *state_dir, const struct shadow_catalog *c);
 
 #endif

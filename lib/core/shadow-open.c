@@ -65,14 +65,19 @@ int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags)
 		return ctx_fail(ctx, -EALREADY, "open the context twice");
 	ctx->readonly = flags & SHADOW_OPEN_READONLY;
 	/* shadow-lock.c: a reader creates nothing and waits for no command. */
-	r = ctx->readonly ? ctx_lock_reader(ctx) : ctx_lock_command(ctx, flags & SHADOW_OPEN_WAIT);
+	if (ctx->readonly)
+		r = lock_reader(ctx->state_dir, &ctx->lock_fd, why, sizeof(why));
+	else
+		r = lock_command(ctx->state_dir, flags & SHADOW_OPEN_WAIT, &ctx->lock_fd,
+				 why, sizeof(why));
 	if (r < 0)
-		return r;
-	r = ctx_lock_catalog(ctx, false);
-	if (r >= 0) {
+		return ctx_fail(ctx, r, "%s", why);
+	r = lock_catalog(ctx->lock_fd, false);
+	if (r < 0)
+		snprintf(why, sizeof(why), "lock it: %s", strerror(-r));
+	else
 		r = shadow_catalog_load(ctx->state_dir, &ctx->cat, why, sizeof(why));
-		ctx_unlock_catalog(ctx);
-	}
+	unlock_catalog(ctx->lock_fd);
 	if (r < 0) {
 		if (ctx->lock_fd >= 0)
 			close(ctx->lock_fd);

@@ -132,7 +132,7 @@ static void save_quietly(shadow_ctx *ctx)
 
 	if (ctx->readonly)
 		return;
-	r = ctx_save_catalog(ctx);
+	r = catalog_save_locked(ctx->lock_fd, ctx->state_dir, &ctx->cat);
 	if (r < 0)
 		ctx_log(ctx, SHADOW_LOG_ERR, "write the catalog in %s: %s", ctx->state_dir,
 			strerror(-r));
@@ -523,7 +523,7 @@ static enum set_outcome step_commit(struct creation *cr)
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = new_copy(ctx, m[i].v, s->id, &m[i].c);
 	if (r == 0)
-		r = ctx_save_catalog(ctx);
+		r = catalog_save_locked(ctx->lock_fd, ctx->state_dir, &ctx->cat);
 	if (r < 0)
 		return step_fail(cr, r, "create the set: record it in the catalog");
 	/* What can be done before the freeze is: it keeps the window short. */

@@ -26,7 +26,7 @@ BOUND=10	# seconds: shadowctl(8), SIGNALS, the bound after a SIGKILL
 # default dispositions (env --default-signal), as from a terminal.
 command -v strace >/dev/null || fail "strace is not installed on the host"
 
-bin=$SHADOW_TOP/cmd/.libs/shadowctl
+bin=$SHADOW_TOP/cmd/shadowctl/.libs/shadowctl
 [ -x "$bin" ] || bin=$CTL
 export LD_LIBRARY_PATH=$SHADOW_TOP/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
