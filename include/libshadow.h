@@ -32,6 +32,7 @@ typedef struct shadow_set shadow_set;
 typedef struct shadow_copy shadow_copy;
 typedef struct shadow_writer shadow_writer;
 typedef struct shadow_create_opts shadow_create_opts;
+typedef struct shadow_enable_opts shadow_enable_opts;
 
 /* The state directory used when none is given and SHADOW_STATE_DIR is unset. */
 #define SHADOW_DEFAULT_STATE_DIR "/var/lib/dm-shadow"
@@ -56,6 +57,8 @@ enum shadow_log_level {
 };
 typedef void (*shadow_log_fn)(void *userdata, int level, const char *msg);
 void shadow_ctx_set_log(shadow_ctx *ctx, shadow_log_fn fn, void *userdata);
+/* "err", "warning", "notice", "info", "debug"; NULL for another value. */
+const char *shadow_log_level_to_string(int level);
 
 /* What the last failed call of this context was doing ("" if nothing). */
 const char *shadow_ctx_error(const shadow_ctx *ctx);
@@ -89,26 +92,64 @@ void shadow_ctx_close(shadow_ctx *ctx);
  */
 
 /*
- * Enable @device with @store.  @method: "cow" (NULL: "cow").
- * @chunk_bytes: 4 KiB .. 1 MiB, a power of two (0: 4 KiB).  @name: the
- * device-mapper name for a device that is not dm (NULL: the device's base
- * name); a dm device is taken over in place and keeps its name, so @name
- * must be NULL or that name.
+ * Names.  A volume's name becomes its device-mapper name and goes into
+ * the names and uuids of its shadow copies' devices, the longest being
+ * "SHADOW-DMSNAP-<name>-<20-digit id>" within device-mapper's 128-byte
+ * uuid: hence SHADOW_VOLUME_NAME_MAX.  An exposed copy's name is a
+ * device-mapper name (SHADOW_DEVICE_NAME_MAX).  Both: letters, digits and
+ * "#+-.:=@_" (what udev keeps as is in /dev/mapper), not starting with
+ * '-', not ".", ".." nor "control".  A name that breaks a rule is refused
+ * with -EINVAL, and shadow_ctx_error() names the rule.
+ */
+#define SHADOW_VOLUME_NAME_MAX 93
+#define SHADOW_DEVICE_NAME_MAX 127
+
+/*
+ * Enable @device with @store, with the default options but @method
+ * (NULL: "cow"), @chunk_bytes (0: 4 KiB) and @name (NULL: the device's
+ * base name): shadow_volume_enable_with() with those set.
  */
 int shadow_volume_enable(shadow_ctx *ctx, const char *device,
 			 const char *store, const char *method,
 			 uint64_t chunk_bytes, const char *name,
 			 shadow_volume **ret);
+
 /*
- * The same with the provider that makes its shadow copies: "dm-shadow",
- * "dm-snapshot" (the stock targets; one shadow copy at a time), or NULL
- * or "auto": dm-shadow when it is usable, else dm-snapshot, logged.
- * -EOPNOTSUPP when the provider asked for (or none, for auto) is usable.
+ * Options of shadow_volume_enable_with(); NULL options are the defaults.
+ * The setters copy their argument (NULL: the default again) and return
+ * -EINVAL only for a NULL @o: values are checked by the enable, which
+ * says in shadow_ctx_error() which one is wrong and why.
  */
-int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
-				       const char *store, const char *method,
-				       uint64_t chunk_bytes, const char *name,
-				       const char *provider, shadow_volume **ret);
+int shadow_enable_opts_new(shadow_enable_opts **ret);
+shadow_enable_opts *shadow_enable_opts_free(shadow_enable_opts *o);
+/* The snapshot method: "cow" (the default, and the only one yet). */
+int shadow_enable_opts_set_method(shadow_enable_opts *o, const char *method);
+/* 4 KiB .. 1 MiB, a power of two (0: 4 KiB). */
+int shadow_enable_opts_set_chunk_size(shadow_enable_opts *o, uint64_t bytes);
+/*
+ * The volume's name, its device-mapper name when @device is not dm (the
+ * default: the device's base name); a dm device is taken over in place
+ * and keeps its name, so this must then be that name or NULL.
+ */
+int shadow_enable_opts_set_name(shadow_enable_opts *o, const char *name);
+/*
+ * The provider that makes its shadow copies: "dm-shadow", "dm-snapshot"
+ * (the stock targets; one shadow copy at a time), or NULL or "auto":
+ * dm-shadow when it is usable, else dm-snapshot (logged at
+ * SHADOW_LOG_INFO; shadow_volume_provider() says which).
+ */
+int shadow_enable_opts_set_provider(shadow_enable_opts *o, const char *provider);
+
+/*
+ * Make @device a volume whose shadow copies keep their data on @store.
+ * -EINVAL: a bad option or name; -EBUSY: @device (not dm) or @store is in
+ * use (mounted, or held by another device); -EEXIST: a volume or device
+ * of that name exists, or @device is already one; -EOPNOTSUPP: the
+ * provider asked for (or none, for auto) is not usable; -ENOSPC: @store
+ * is too small.  Nothing changes on failure.
+ */
+int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *store,
+			      const shadow_enable_opts *o, shadow_volume **ret);
 
 enum {
 	SHADOW_FORCE = 1 << 0,	/* disable: delete the volume's shadows first;
@@ -154,8 +195,19 @@ const char *shadow_volume_dm_name(const shadow_volume *v);
 const char *shadow_volume_real_name(const shadow_volume *v);
 uint64_t shadow_volume_chunk_bytes(const shadow_volume *v);
 int64_t shadow_volume_enabled(const shadow_volume *v);	/* seconds since epoch */
-/* "active", or "inactive" when its device-mapper device is not loaded. */
-const char *shadow_volume_state(const shadow_volume *v);
+/*
+ * The states below are enums, each with a _to_string() giving its name
+ * (the word shadowctl prints and the catalog stores), NULL for a value
+ * out of range; a getter given NULL returns the _INVALID value.
+ */
+enum shadow_volume_state {
+	SHADOW_VOLUME_ACTIVE,		/* "active" */
+	SHADOW_VOLUME_INACTIVE,		/* "inactive": its dm device is not loaded */
+	_SHADOW_VOLUME_STATE_MAX,
+	_SHADOW_VOLUME_STATE_INVALID = -1,
+};
+enum shadow_volume_state shadow_volume_state(const shadow_volume *v);
+const char *shadow_volume_state_to_string(enum shadow_volume_state s);
 /* "dm-shadow" or "dm-snapshot". */
 const char *shadow_volume_provider(const shadow_volume *v);
 
@@ -269,7 +321,14 @@ shadow_set *shadow_ctx_find_set(shadow_ctx *ctx, uint64_t id);
 uint64_t shadow_set_id(const shadow_set *s);
 int64_t shadow_set_created(const shadow_set *s);	/* seconds since epoch */
 uint64_t shadow_set_freeze_us(const shadow_set *s);	/* first suspend to last resume */
-const char *shadow_set_state(const shadow_set *s);	/* "creating", "complete" */
+enum shadow_set_state {
+	SHADOW_SET_CREATING,		/* "creating" */
+	SHADOW_SET_COMPLETE,		/* "complete" */
+	_SHADOW_SET_STATE_MAX,
+	_SHADOW_SET_STATE_INVALID = -1,
+};
+enum shadow_set_state shadow_set_state(const shadow_set *s);
+const char *shadow_set_state_to_string(enum shadow_set_state s);
 size_t shadow_set_count(shadow_ctx *ctx, const shadow_set *s);	/* its shadow copies */
 
 /*
@@ -298,8 +357,15 @@ uint64_t shadow_copy_set(const shadow_copy *c);		/* 0: no set (adopted) */
 const char *shadow_copy_volume(const shadow_copy *c);
 const char *shadow_copy_method(const shadow_copy *c);
 int64_t shadow_copy_created(const shadow_copy *c);
-/* "creating", "valid", "invalid" (dropped when the store filled) */
-const char *shadow_copy_state(const shadow_copy *c);
+enum shadow_copy_state {
+	SHADOW_COPY_CREATING,		/* "creating" */
+	SHADOW_COPY_VALID,		/* "valid" */
+	SHADOW_COPY_INVALID,		/* "invalid": dropped when the store filled */
+	_SHADOW_COPY_STATE_MAX,
+	_SHADOW_COPY_STATE_INVALID = -1,
+};
+enum shadow_copy_state shadow_copy_state(const shadow_copy *c);
+const char *shadow_copy_state_to_string(enum shadow_copy_state s);
 /* The exposed device (/dev/mapper/...), or NULL. */
 const char *shadow_copy_device(const shadow_copy *c);
 const char *shadow_copy_mountpoint(const shadow_copy *c);	/* or NULL */
@@ -345,14 +411,30 @@ const char *shadow_ctx_writers_dir(const shadow_ctx *ctx);
 int shadow_ctx_writers(shadow_ctx *ctx, shadow_writer *const **ret, size_t *ret_n);
 const char *shadow_writer_name(const shadow_writer *w);
 const char *shadow_writer_path(const shadow_writer *w);
-/* "ready", or "refused" (see shadow_writer_reason()). */
-const char *shadow_writer_state(const shadow_writer *w);
+enum shadow_writer_state {
+	SHADOW_WRITER_READY,		/* "ready" */
+	SHADOW_WRITER_REFUSED,		/* "refused": see shadow_writer_reason() */
+	_SHADOW_WRITER_STATE_MAX,
+	_SHADOW_WRITER_STATE_INVALID = -1,
+};
+enum shadow_writer_state shadow_writer_state(const shadow_writer *w);
+const char *shadow_writer_state_to_string(enum shadow_writer_state s);
 const char *shadow_writer_reason(const shadow_writer *w);
 /*
- * Its last state in the catalog: "ok", "failed", "refused", "skipped", or
- * NULL if it never ran; the event it was at, the message, and when.
+ * Its last state in the catalog (SHADOW_WRITER_NEVER_RAN if none); the
+ * event it was at, the message, and when.
  */
-const char *shadow_writer_last_state(const shadow_writer *w);
+enum shadow_writer_result {
+	SHADOW_WRITER_NEVER_RAN,	/* "never-ran": no creation considered it */
+	SHADOW_WRITER_OK,		/* "ok" */
+	SHADOW_WRITER_FAILED,		/* "failed" */
+	SHADOW_WRITER_RESULT_REFUSED,	/* "refused" */
+	SHADOW_WRITER_SKIPPED,		/* "skipped": no component on the set */
+	_SHADOW_WRITER_RESULT_MAX,
+	_SHADOW_WRITER_RESULT_INVALID = -1,
+};
+enum shadow_writer_result shadow_writer_last_state(const shadow_writer *w);
+const char *shadow_writer_result_to_string(enum shadow_writer_result r);
 const char *shadow_writer_last_event(const shadow_writer *w);
 const char *shadow_writer_last_message(const shadow_writer *w);
 int64_t shadow_writer_last_time(const shadow_writer *w);

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "ctl-activate.h"
+#include "ctl-columns.h"
+#include "ctl-list.h"
 
 static uint64_t monotonic_us(void)
 {
@@ -57,7 +59,7 @@ int ctl_activate(shadow_ctx *ctx, const struct ctl_args *a, json_object *o)
 	bool activate = a->verb == VERB_ACTIVATE;
 	json_object *done = json_object_new_array(), *already = json_object_new_array();
 	uint64_t deadline = monotonic_us() + a->device_timeout_us;
-	char pending[512] = "";
+	char *pending = NULL;	/* the last failure, whole (a writer's may be long) */
 	char **names;
 	size_t n = 0;
 	int failed = 0, r;
@@ -80,7 +82,9 @@ int ctl_activate(shadow_ctx *ctx, const struct ctl_args *a, json_object *o)
 		if (r < 0) {
 			if (failed)
 				fprintf(stderr, "shadowctl: Failed to %s\n", pending);
-			snprintf(pending, sizeof(pending), "%s: %s", shadow_ctx_error(ctx), strerror(-r));
+			free(pending);
+			if (asprintf(&pending, "%s: %s", shadow_ctx_error(ctx), strerror(-r)) < 0)
+				pending = NULL;
 			failed = r;
 			continue;
 		}
@@ -97,5 +101,44 @@ int ctl_activate(shadow_ctx *ctx, const struct ctl_args *a, json_object *o)
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	free(pending);
 	return failed;
+}
+
+static void enable_opts_freep(shadow_enable_opts **o)
+{
+	shadow_enable_opts_free(*o);
+}
+
+int ctl_enable(shadow_ctx *ctx, const struct ctl_args *a, json_object *o)
+{
+	__attribute__((cleanup(enable_opts_freep))) shadow_enable_opts *opts = NULL;
+	shadow_volume *v;
+	int r;
+
+	r = shadow_enable_opts_new(&opts);
+	if (r == 0)
+		r = shadow_enable_opts_set_method(opts, a->method);
+	if (r == 0)
+		r = shadow_enable_opts_set_chunk_size(opts, a->chunk_bytes);
+	if (r == 0)
+		r = shadow_enable_opts_set_name(opts, a->name);
+	if (r == 0)
+		r = shadow_enable_opts_set_provider(opts, a->provider);
+	if (r < 0) {
+		fprintf(stderr, "shadowctl: Failed to set the enable options: %s\n", strerror(-r));
+		return r;
+	}
+	r = shadow_volume_enable_with(ctx, a->args[0], a->store, opts, &v);
+	if (r < 0)
+		return r;
+	if (a->json) {
+		json_object_object_add(o, "volume", ctl_volume_json(ctx, v));
+		ctl_print_json(o, stdout);
+	} else {
+		printf("volume %s enabled with %s: /dev/mapper/%s%s\n", shadow_volume_name(v),
+		       shadow_volume_provider(v), shadow_volume_dm_name(v),
+		       shadow_volume_real_name(v) ? " (taken over in place)" : "");
+	}
+	return 0;
 }

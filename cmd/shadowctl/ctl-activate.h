@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * shadowctl activate and deactivate: volume by volume, going on past a
- * volume that fails (a boot service must bring up every volume it can).
+ * shadowctl enable, activate and deactivate.  Activate and deactivate go
+ * volume by volume, on past a volume that fails (a boot service must
+ * bring up every volume it can).
  */
 #ifndef SHADOW_CTL_ACTIVATE_H
 #define SHADOW_CTL_ACTIVATE_H
@@ -18,5 +19,11 @@
  * failed) for the caller to print, as for any verb.
  */
 int ctl_activate(shadow_ctx *ctx, const struct ctl_args *a, json_object *o);
+
+/*
+ * Enable the device of @a with its options; print the volume (a line, or
+ * {"volume": ...} for --json, into @o).  Returns 0 or -errno, as above.
+ */
+int ctl_enable(shadow_ctx *ctx, const struct ctl_args *a, json_object *o);
 
 #endif

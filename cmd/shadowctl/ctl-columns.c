@@ -298,6 +298,7 @@ struct ctl_output {
 	struct ctl_columns cols;
 	unsigned int flags;
 	json_object *rows;	/* JSON: the array */
+	json_object *head;	/* JSON: members before the array, or NULL */
 	char **cells;		/* a table: n_rows * cols.n strings */
 	size_t n_rows, allocated;
 };
@@ -331,8 +332,26 @@ struct ctl_output *ctl_output_free(struct ctl_output *o)
 		free(o->cells[i]);
 	free(o->cells);
 	json_object_put(o->rows);
+	json_object_put(o->head);
 	free(o);
 	return NULL;
+}
+
+int ctl_output_set_member(struct ctl_output *o, const char *key, json_object *value)
+{
+	if (!(o->flags & CTL_OUTPUT_JSON)) {
+		json_object_put(value);
+		return 0;
+	}
+	if (!o->head && !(o->head = json_object_new_object())) {
+		json_object_put(value);
+		return -ENOMEM;
+	}
+	if (json_object_object_add(o->head, key, value) < 0) {
+		json_object_put(value);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int add_cells(struct ctl_output *o, const void *row, void *data)
@@ -442,6 +461,15 @@ int ctl_output_print(const struct ctl_output *o, FILE *out)
 
 		if (!doc)
 			return -ENOMEM;
+		if (o->head) {
+			json_object_object_foreach(o->head, key, value) {
+				if (json_object_object_add(doc, key, json_object_get(value)) < 0) {
+					json_object_put(value);
+					json_object_put(doc);
+					return -ENOMEM;
+				}
+			}
+		}
 		if (json_object_object_add(doc, o->table->kind, json_object_get(o->rows)) < 0) {
 			json_object_put(o->rows);
 			json_object_put(doc);

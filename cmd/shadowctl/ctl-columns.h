@@ -163,6 +163,12 @@ struct ctl_output *ctl_output_free(struct ctl_output *o);
 /* Read the row now, through the getters (@data is passed to them). */
 int ctl_output_add(struct ctl_output *o, const void *row, void *data);
 int ctl_output_print(const struct ctl_output *o, FILE *out);
+/*
+ * A member of the JSON document beside the rows' array, printed before it
+ * ({"directory": ..., "writers": [...]}); ignored for a table.  Takes
+ * @value's reference (NULL: null).
+ */
+int ctl_output_set_member(struct ctl_output *o, const char *key, json_object *value);
 
 /* Print a JSON document the way every shadowctl command does. */
 void ctl_print_json(json_object *o, FILE *out);

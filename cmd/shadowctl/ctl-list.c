@@ -47,7 +47,7 @@ static void copy_created(const void *row, void *data, struct ctl_value *v)
 
 static void copy_state(const void *row, void *data, struct ctl_value *v)
 {
-	ctl_value_str(v, shadow_copy_state(row));
+	ctl_value_str(v, shadow_copy_state_to_string(shadow_copy_state(row)));
 }
 
 static void copy_device(const void *row, void *data, struct ctl_value *v)
@@ -139,7 +139,7 @@ static void set_freeze_us(const void *row, void *data, struct ctl_value *v)
 
 static void set_state(const void *row, void *data, struct ctl_value *v)
 {
-	ctl_value_str(v, shadow_set_state(row));
+	ctl_value_str(v, shadow_set_state_to_string(shadow_set_state(row)));
 }
 
 static void set_count(const void *row, void *data, struct ctl_value *v)
@@ -230,7 +230,7 @@ static void volume_enabled(const void *row, void *data, struct ctl_value *v)
 
 static void volume_state(const void *row, void *data, struct ctl_value *v)
 {
-	ctl_value_str(v, shadow_volume_state(row));
+	ctl_value_str(v, shadow_volume_state_to_string(shadow_volume_state(row)));
 }
 
 static void volume_provider(const void *row, void *data, struct ctl_value *v)
@@ -501,7 +501,7 @@ static void writer_path(const void *row, void *data, struct ctl_value *v)
 
 static void writer_state(const void *row, void *data, struct ctl_value *v)
 {
-	ctl_value_str(v, shadow_writer_state(row));
+	ctl_value_str(v, shadow_writer_state_to_string(shadow_writer_state(row)));
 }
 
 static void writer_reason(const void *row, void *data, struct ctl_value *v)
@@ -511,7 +511,10 @@ static void writer_reason(const void *row, void *data, struct ctl_value *v)
 
 static void writer_last_state(const void *row, void *data, struct ctl_value *v)
 {
-	ctl_value_str(v, shadow_writer_last_state(row));
+	enum shadow_writer_result r = shadow_writer_last_state(row);
+
+	/* Never ran: "-", null. */
+	ctl_value_str(v, r == SHADOW_WRITER_NEVER_RAN ? NULL : shadow_writer_result_to_string(r));
 }
 
 static void writer_last_event(const void *row, void *data, struct ctl_value *v)
@@ -559,6 +562,10 @@ static int add_writers(shadow_ctx *ctx, struct ctl_output *o)
 	int r;
 
 	r = shadow_ctx_writers(ctx, &w, &n);
+	if (r < 0)
+		return r;
+	r = ctl_output_set_member(o, "directory",
+				  json_object_new_string(shadow_ctx_writers_dir(ctx)));
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {

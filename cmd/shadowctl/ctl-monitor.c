@@ -260,7 +260,7 @@ static const shadow_copy *oldest_deletable(shadow_ctx *ctx, const char *volume)
 
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(shadow_copy_volume(c[i]), volume) != 0 ||
-		    strcmp(shadow_copy_state(c[i]), "valid") != 0 ||
+		    shadow_copy_state(c[i]) != SHADOW_COPY_VALID ||
 		    shadow_copy_device(c[i]))
 			continue;
 		if (!oldest || shadow_copy_created(c[i]) < shadow_copy_created(oldest) ||
@@ -406,7 +406,7 @@ static void log_invalid(struct monitor *m)
 	for (size_t i = 0; i < n; i++) {
 		char created[32];
 
-		if (strcmp(shadow_copy_state(c[i]), "invalid") != 0 ||
+		if (shadow_copy_state(c[i]) != SHADOW_COPY_INVALID ||
 		    !watched(m, shadow_copy_volume(c[i])))
 			continue;
 		seen[k++] = shadow_copy_id(c[i]);
@@ -444,7 +444,7 @@ static int pass(struct monitor *m)
 			break;
 		if (!watched(m, shadow_volume_name(v[i])))
 			continue;
-		if (strcmp(shadow_volume_state(v[i]), "active") == 0)
+		if (shadow_volume_state(v[i]) == SHADOW_VOLUME_ACTIVE)
 			check_volume(m, v[i]);
 		else
 			m->inactive = true;

@@ -186,23 +186,8 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 	int r;
 
 	switch (a->verb) {
-	case VERB_ENABLE: {
-		shadow_volume *v;
-
-		r = shadow_volume_enable_with_provider(ctx, a->args[0], a->store, a->method,
-						       a->chunk_bytes, a->name, a->provider, &v);
-		if (r < 0)
-			return r;
-		if (a->json) {
-			json_object_object_add(o, "volume", ctl_volume_json(ctx, v));
-			print_json(o);
-		} else {
-			printf("volume %s enabled with %s: /dev/mapper/%s%s\n", shadow_volume_name(v),
-			       shadow_volume_provider(v), shadow_volume_dm_name(v),
-			       shadow_volume_real_name(v) ? " (taken over in place)" : "");
-		}
-		return 0;
-	}
+	case VERB_ENABLE:
+		return ctl_enable(ctx, a, o);
 	case VERB_DISABLE:
 		r = shadow_volume_disable(ctx, a->args[0], (a->opts & OPT_FORCE) ? SHADOW_FORCE : 0);
 		if (r < 0)
@@ -367,10 +352,11 @@ int main(int argc, char *argv[])
 			r = run(ctx, &a);
 	}
 	if (r < 0) {
-		if (!*what)
-			snprintf(what, sizeof(what), "%s", shadow_ctx_error(ctx));
+		/* The library's message as it is, never cut (a writer's may be 1 KiB). */
+		const char *failed = *what ? what : shadow_ctx_error(ctx);
+
 		fprintf(stderr, "shadowctl: Failed to %s: %s\n",
-			*what ? what : ctl_verb_names[a.verb],
+			*failed ? failed : ctl_verb_names[a.verb],
 			r == -ECANCELED ? "a writer failed; the set was undone" : strerror(-r));
 		return exit_code(r);
 	}

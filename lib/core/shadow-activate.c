@@ -251,7 +251,7 @@ static int expose_again(shadow_ctx *ctx, struct shadow_volume *v)
 		struct shadow_copy *c = ctx->cat.copies[i];
 		const char *name;
 		bool valid = false;
-		char saved[sizeof(ctx->error)];
+		char *saved;
 
 		if (!c->device || strcmp(c->volume, v->name) != 0)
 			continue;
@@ -262,16 +262,17 @@ static int expose_again(shadow_ctx *ctx, struct shadow_volume *v)
 			continue;
 		replace_str(&c->mountpoint, NULL);
 		name = dm_name_of_path(c->device);
-		memcpy(saved, ctx->error, sizeof(saved));
+		saved = ctx_error_take(ctx);
 		r = copy_expose_device(ctx, v, c, name, c->writable);
 		if (r == 0) {
+			ctx_error_put(ctx, saved);
 			exposed++;
 			continue;
 		}
 		ctx_log(ctx, SHADOW_LOG_WARNING,
 		       "activate %s: shadow %" PRIu64 " could not be exposed again as %s (%s): %s",
-		       v->name, c->id, c->device, ctx->error, strerror(-r));
-		memcpy(ctx->error, saved, sizeof(saved));
+		       v->name, c->id, c->device, shadow_ctx_error(ctx), strerror(-r));
+		ctx_error_put(ctx, saved);
 		replace_str(&c->device, NULL);
 		c->writable = false;
 	}
@@ -284,6 +285,8 @@ int shadow_volume_activate(shadow_ctx *ctx, const char *volume, uint64_t timeout
 	dev_t store;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, volume && *volume, "activate: no volume given");
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "activate %s: the context is not open", volume);
 	v = shadow_catalog_volume(&ctx->cat, volume);
@@ -343,6 +346,10 @@ int shadow_volume_deactivate(shadow_ctx *ctx, const char *volume, unsigned int f
 	struct shadow_volume *v;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, volume && *volume, "deactivate: no volume given");
+	check_arg(ctx, !(flags & ~(unsigned int)SHADOW_FORCE), "deactivate %s: unknown flags 0x%x",
+		  volume, flags);
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "deactivate %s: the context is not open", volume);
 	v = shadow_catalog_volume(&ctx->cat, volume);

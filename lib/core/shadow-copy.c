@@ -8,28 +8,36 @@
 #include "shadow-copy.h"
 #include "shadow-ctx.h"
 #include "shadow-expose.h"
+#include "shadow-states.h"
 
 size_t shadow_ctx_copies(shadow_ctx *ctx, shadow_copy *const **ret)
 {
+	if (!ctx || !ret)
+		return 0;
 	*ret = ctx->cat.copies;
 	return ctx->cat.n_copies;
 }
 
 shadow_copy *shadow_ctx_find_copy(shadow_ctx *ctx, uint64_t id)
 {
+	if (!ctx)
+		return NULL;
 	return shadow_catalog_copy(&ctx->cat, id);
 }
 
-uint64_t shadow_copy_id(const shadow_copy *c) { return c->id; }
-uint64_t shadow_copy_snapshot(const shadow_copy *c) { return c->snapshot; }
-uint64_t shadow_copy_set(const shadow_copy *c) { return c->set; }
-const char *shadow_copy_volume(const shadow_copy *c) { return c->volume; }
-const char *shadow_copy_method(const shadow_copy *c) { return c->method; }
-int64_t shadow_copy_created(const shadow_copy *c) { return c->created; }
-const char *shadow_copy_state(const shadow_copy *c) { return c->state; }
-const char *shadow_copy_device(const shadow_copy *c) { return c->device; }
-const char *shadow_copy_mountpoint(const shadow_copy *c) { return c->mountpoint; }
-bool shadow_copy_writable(const shadow_copy *c) { return c->writable; }
+uint64_t shadow_copy_id(const shadow_copy *c) { return c ? c->id : 0; }
+uint64_t shadow_copy_snapshot(const shadow_copy *c) { return c ? c->snapshot : 0; }
+uint64_t shadow_copy_set(const shadow_copy *c) { return c ? c->set : 0; }
+const char *shadow_copy_volume(const shadow_copy *c) { return c ? c->volume : NULL; }
+const char *shadow_copy_method(const shadow_copy *c) { return c ? c->method : NULL; }
+int64_t shadow_copy_created(const shadow_copy *c) { return c ? c->created : 0; }
+enum shadow_copy_state shadow_copy_state(const shadow_copy *c)
+{
+	return c ? copy_state_from_string(c->state) : _SHADOW_COPY_STATE_INVALID;
+}
+const char *shadow_copy_device(const shadow_copy *c) { return c ? c->device : NULL; }
+const char *shadow_copy_mountpoint(const shadow_copy *c) { return c ? c->mountpoint : NULL; }
+bool shadow_copy_writable(const shadow_copy *c) { return c ? c->writable : false; }
 
 /* Delete @c in the kernel and the catalog (not saved). */
 int copy_delete_locked(shadow_ctx *ctx, struct shadow_copy *c, bool force)
@@ -65,6 +73,9 @@ int shadow_copy_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 	struct shadow_copy *c;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, !(flags & ~(unsigned int)SHADOW_FORCE), "delete shadow %" PRIu64 ": unknown flags 0x%x",
+		  id, flags);
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "delete shadow %" PRIu64 ": the context is not open", id);
 	c = shadow_catalog_copy(&ctx->cat, id);
@@ -83,6 +94,8 @@ int shadow_copy_delete_oldest(shadow_ctx *ctx, const char *volume, uint64_t *ret
 	uint64_t id;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, volume && *volume, "delete the oldest shadow: no volume given");
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "delete the oldest shadow of %s: the context is not open", volume);
 	if (!shadow_catalog_volume(&ctx->cat, volume))

@@ -11,8 +11,11 @@
 
 int shadow_create_opts_new(shadow_create_opts **ret)
 {
-	shadow_create_opts *o = calloc(1, sizeof(*o));
+	shadow_create_opts *o;
 
+	if (!ret)
+		return -EINVAL;
+	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
 	*ret = o;
@@ -38,18 +41,24 @@ shadow_create_opts *shadow_create_opts_free(shadow_create_opts *o)
 
 int shadow_create_opts_set_commit_timeout(shadow_create_opts *o, uint64_t us)
 {
+	if (!o)
+		return -EINVAL;
 	o->commit_timeout_us = us;
 	return 0;
 }
 
 int shadow_create_opts_set_writer_timeout(shadow_create_opts *o, uint64_t us)
 {
+	if (!o)
+		return -EINVAL;
 	o->writer_timeout_us = us;
 	return 0;
 }
 
 int shadow_create_opts_set_retries(shadow_create_opts *o, unsigned int n)
 {
+	if (!o)
+		return -EINVAL;
 	if (n > SHADOW_MAX_RETRIES)
 		return -EINVAL;
 	o->retries = n;
@@ -58,6 +67,8 @@ int shadow_create_opts_set_retries(shadow_create_opts *o, unsigned int n)
 
 int shadow_create_opts_set_no_writers(shadow_create_opts *o, bool no_writers)
 {
+	if (!o)
+		return -EINVAL;
 	o->no_writers = no_writers;
 	return 0;
 }
@@ -84,6 +95,8 @@ static int strv_add(char ***v, size_t *n, const char *s)
 
 int shadow_create_opts_add_writer(shadow_create_opts *o, const char *name)
 {
+	if (!o)
+		return -EINVAL;
 	if (!writer_name_valid(name))
 		return -EINVAL;
 	return strv_add(&o->writers, &o->n_writers, name);
@@ -95,7 +108,7 @@ int shadow_create_opts_add_component(shadow_create_opts *o, const char *writer_c
 	size_t wlen;
 	char name[256];
 
-	if (!slash || slash == writer_component || !slash[1])
+	if (!o || !slash || slash == writer_component || !slash[1])
 		return -EINVAL;
 	wlen = (size_t)(slash - writer_component);
 	if (wlen >= sizeof(name))

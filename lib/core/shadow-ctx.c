@@ -14,37 +14,80 @@
 _printf_(3, 4)
 void ctx_log(shadow_ctx *ctx, int level, const char *fmt, ...)
 {
-	char buf[512];
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
+	int n;
 
 	if (!ctx->log)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	ctx->log(ctx->log_userdata, level, buf);
+	ctx->log(ctx->log_userdata, level, n < 0 ? "(out of memory formatting a message)" : msg);
 }
 
-/* Record what failed; returns @r so callers can "return ctx_fail(ctx, r, ...)". */
+/*
+ * Record what failed, whole (a writer's message alone may be 1 KiB);
+ * returns @r so callers can "return ctx_fail(ctx, r, ...)".
+ */
+_printf_(3, 0)
+int ctx_vfail(shadow_ctx *ctx, int r, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+
+	ctx_error_clear(ctx);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		ctx->error_lost = true;
+	else
+		ctx->error = msg;
+	return r;
+}
+
 _printf_(3, 4)
 int ctx_fail(shadow_ctx *ctx, int r, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+	ctx_vfail(ctx, r, fmt, ap);
 	va_end(ap);
 	return r;
 }
 
+void ctx_error_clear(shadow_ctx *ctx)
+{
+	free(ctx->error);
+	ctx->error = NULL;
+	ctx->error_lost = false;
+}
+
+char *ctx_error_take(shadow_ctx *ctx)
+{
+	char *e = ctx->error;
+
+	ctx->error = NULL;
+	return e;
+}
+
+void ctx_error_put(shadow_ctx *ctx, char *saved)
+{
+	free(ctx->error);
+	ctx->error = saved;
+	ctx->error_lost = false;
+}
+
 const char *shadow_ctx_error(const shadow_ctx *ctx)
 {
-	return ctx->error;
+	if (!ctx)
+		return "";
+	if (ctx->error_lost)
+		return "(out of memory recording what failed)";
+	return ctx->error ? ctx->error : "";
 }
 
 const char *shadow_ctx_state_dir(const shadow_ctx *ctx)
 {
-	return ctx->state_dir;
+	return ctx ? ctx->state_dir : NULL;
 }
 
 const char *shadow_version(void)
@@ -104,4 +147,22 @@ int replace_str(char **p, const char *s)
 	free(*p);
 	*p = n;
 	return 0;
+}
+
+const char *shadow_log_level_to_string(int level)
+{
+	switch (level) {
+	case SHADOW_LOG_ERR:
+		return "err";
+	case SHADOW_LOG_WARNING:
+		return "warning";
+	case SHADOW_LOG_NOTICE:
+		return "notice";
+	case SHADOW_LOG_INFO:
+		return "info";
+	case SHADOW_LOG_DEBUG:
+		return "debug";
+	default:
+		return NULL;
+	}
 }

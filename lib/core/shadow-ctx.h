@@ -7,6 +7,7 @@
 #ifndef SHADOW_CTX_H
 #define SHADOW_CTX_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -20,7 +21,8 @@ struct shadow_ctx {
 	char *state_dir;
 	shadow_log_fn log;
 	void *log_userdata;
-	char error[512];
+	char *error;		/* what the last failure was doing; NULL: nothing */
+	bool error_lost;	/* out of memory while recording it */
 	int lock_fd;
 	bool opened;
 	bool readonly;
@@ -33,9 +35,23 @@ struct shadow_ctx {
 	struct shadow_provider_probe probes[SHADOW_N_PROVIDERS];
 };
 
+/*
+ * The argument checks of every public entry point (libshadow(3)): a NULL
+ * context is -EINVAL alone; any other bad argument is -EINVAL with the
+ * context's error saying which.
+ */
+#define check_ctx(ctx) do { if (!(ctx)) return -EINVAL; } while (0)
+#define check_arg(ctx, expr, ...) \
+	do { if (!(expr)) return ctx_fail((ctx), -EINVAL, __VA_ARGS__); } while (0)
+
 _printf_(3, 4) void ctx_log(shadow_ctx *ctx, int level, const char *fmt, ...);
 /* Record what failed; returns @r so callers can "return ctx_fail(ctx, r, ...)". */
 _printf_(3, 4) int ctx_fail(shadow_ctx *ctx, int r, const char *fmt, ...);
+_printf_(3, 0) int ctx_vfail(shadow_ctx *ctx, int r, const char *fmt, va_list ap);
+/* Undo steps may fail too: keep the first error across them. */
+char *ctx_error_take(shadow_ctx *ctx);
+void ctx_error_put(shadow_ctx *ctx, char *saved);
+void ctx_error_clear(shadow_ctx *ctx);
 void dm_log_bridge(void *userdata, int level, const char *msg);
 int ctx_save(shadow_ctx *ctx);
 size_t set_count(const struct shadow_catalog *c, uint64_t set);

@@ -12,6 +12,8 @@ int shadow_event_counter(const char *dm_name, uint32_t *ret_event_nr)
 	struct shadow_dm_info info;
 	int r;
 
+	if (!dm_name || !*dm_name || !ret_event_nr)
+		return -EINVAL;
 	r = shadow_dm_info(dm_name, &info);
 	if (r < 0)
 		return r;
@@ -24,5 +26,7 @@ int shadow_event_counter(const char *dm_name, uint32_t *ret_event_nr)
 int shadow_event_wait(const char *dm_name, uint32_t event_nr,
 		      uint32_t *ret_event_nr)
 {
+	if (!dm_name || !*dm_name || !ret_event_nr)
+		return -EINVAL;
 	return shadow_dm_wait_event(dm_name, event_nr, ret_event_nr);
 }

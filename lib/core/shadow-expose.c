@@ -13,6 +13,7 @@
 #include "shadow-ctx.h"
 #include "shadow-expose.h"
 #include "shadow-kernel.h"
+#include "shadow-name.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(blkid_probe, blkid_free_probe);
 
@@ -75,13 +76,16 @@ int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
 		       const struct shadow_copy *c, const char *name, bool rw)
 {
 	_cleanup_table_ struct shadow_dm_table t = { 0 };
-	char uuid[160];
+	char uuid[DM_UUID_LEN];
 	int r;
 
 	r = provider_of(v)->expose_table(ctx, v, c, rw, &t);
 	if (r < 0)
 		return r;
-	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "SNAP-%s-%" PRIu64, v->name, c->id);
+	r = name_expose_uuid(uuid, v->name, c->id);
+	if (r < 0)
+		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": the uuid of %s would pass "
+				"device-mapper's limit of %d bytes", c->id, name, NAME_UUID_MAX);
 	r = shadow_dm_create(name, uuid, &t, rw ? 0 : SHADOW_DM_READONLY);
 	if (r < 0)
 		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": create %s with a %s table (see the kernel log)",
@@ -92,13 +96,19 @@ int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
 int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 		       const char *mountpoint, unsigned int flags)
 {
-	_cleanup_free_ char *dflt = NULL, *path = NULL, *mnt = NULL;
+	_cleanup_free_ char *path = NULL, *mnt = NULL;
+	char dflt[DM_NAME_LEN], why[160];
 	struct shadow_dm_info info;
+	struct name_check nc;
 	struct shadow_volume *v;
 	struct shadow_copy *c;
 	bool rw = flags & SHADOW_EXPOSE_RW;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, !(flags & ~(unsigned int)SHADOW_EXPOSE_RW),
+		  "expose shadow %" PRIu64 ": unknown flags 0x%x", id, flags);
+	check_arg(ctx, !mountpoint || *mountpoint, "expose shadow %" PRIu64 ": empty mount point", id);
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "expose shadow %" PRIu64 ": the context is not open", id);
 	c = shadow_catalog_copy(&ctx->cat, id);
@@ -114,12 +124,18 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 		return ctx_fail(ctx, -ENODEV, "expose shadow %" PRIu64 ": volume %s is not active",
 			    id, c->volume);
 	if (!name) {
-		if (asprintf(&dflt, "%s-shadow-%" PRIu64, v->name, id) < 0)
-			return -ENOMEM;
+		r = name_expose_default(dflt, v->name, id);
+		if (r < 0)
+			return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": its name %s-shadow-%" PRIu64
+					" would pass device-mapper's limit of %d bytes (give --name)",
+					id, v->name, id, NAME_DM_MAX);
 		name = dflt;
 	}
-	if (!valid_dm_name(name))
-		return ctx_fail(ctx, -EINVAL, "expose shadow %" PRIu64 ": bad name '%s'", id, name);
+	if (name_check(name, NAME_DM_MAX, &nc) != NAME_OK) {
+		(void)name_explain(&nc, why, sizeof(why));
+		return ctx_fail(ctx, -EINVAL, "expose shadow %" PRIu64 ": bad name '%s': %s%s", id, name,
+				why, nc.rule == NAME_TOO_LONG ? " (device-mapper's limit)" : "");
+	}
 	r = shadow_dm_info(name, &info);
 	if (r < 0)
 		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": look up %s", id, name);
@@ -151,11 +167,10 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 	c->writable = rw;
 	r = ctx_save(ctx);
 	if (r < 0) {
-		char saved[sizeof(ctx->error)];
+		char *saved = ctx_error_take(ctx);
 
-		memcpy(saved, ctx->error, sizeof(saved));
 		(void)copy_unexpose(ctx, c);
-		memcpy(ctx->error, saved, sizeof(saved));
+		ctx_error_put(ctx, saved);
 		return r;
 	}
 	return 0;
@@ -185,6 +200,7 @@ int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id)
 	struct shadow_copy *c;
 	int r;
 
+	check_ctx(ctx);
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "unexpose shadow %" PRIu64 ": the context is not open", id);
 	c = shadow_catalog_copy(&ctx->cat, id);

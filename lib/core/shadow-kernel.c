@@ -55,16 +55,3 @@ int block_device(const char *path, dev_t *ret_rdev, uint64_t *ret_sectors)
 		*ret_rdev = st.st_rdev;
 	return 0;
 }
-
-bool valid_dm_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len >= 120 || strchr(name, '/') ||
-	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return false;
-	for (const char *p = name; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return false;
-	return true;
-}

@@ -17,6 +17,5 @@ const char *dm_name_of_path(const char *path);
 int64_t now_realtime(void);
 uint64_t now_us(void);
 int block_device(const char *path, dev_t *ret_rdev, uint64_t *ret_sectors);
-bool valid_dm_name(const char *name);
 
 #endif

@@ -19,6 +19,8 @@ int shadow_ctx_new(const char *state_dir, shadow_ctx **ret)
 	shadow_ctx *ctx;
 	const char *dir = state_dir;
 
+	if (!ret)
+		return -EINVAL;
 	if (!dir || !*dir)
 		dir = getenv("SHADOW_STATE_DIR");
 	if (!dir || !*dir)
@@ -46,12 +48,15 @@ shadow_ctx *shadow_ctx_free(shadow_ctx *ctx)
 	if (ctx->lock_fd >= 0)
 		close(ctx->lock_fd);	/* drops the flock */
 	free(ctx->state_dir);
+	free(ctx->error);
 	free(ctx);
 	return NULL;
 }
 
 void shadow_ctx_set_log(shadow_ctx *ctx, shadow_log_fn fn, void *userdata)
 {
+	if (!ctx)
+		return;
 	ctx->log = fn;
 	ctx->log_userdata = userdata;
 }
@@ -61,6 +66,9 @@ int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags)
 	char why[256];
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, !(flags & ~(unsigned int)(SHADOW_OPEN_WAIT | SHADOW_OPEN_READONLY)),
+		  "open the context: unknown flags 0x%x", flags);
 	if (ctx->opened)
 		return ctx_fail(ctx, -EALREADY, "open the context twice");
 	ctx->readonly = flags & SHADOW_OPEN_READONLY;
@@ -95,7 +103,7 @@ int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags)
 
 void shadow_ctx_close(shadow_ctx *ctx)
 {
-	if (!ctx->opened)
+	if (!ctx || !ctx->opened)
 		return;
 	shadow_catalog_clear(&ctx->cat);
 	ctx->cat = (struct shadow_catalog) { .next_id = 1, .next_set = 1 };

@@ -122,12 +122,13 @@ int provider_choose(shadow_ctx *ctx, const char *device, const char *name,
 				first = pr;
 			continue;
 		}
+		/* Info, not notice: the answer names the provider (shadowctl -v says why). */
 		if (i == 0)
-			ctx_log(ctx, SHADOW_LOG_NOTICE,
+			ctx_log(ctx, SHADOW_LOG_INFO,
 				"enable %s: provider %s chosen (auto): its targets are registered (%s %s)",
 				device, providers[i]->name, providers[i]->origin_target, pr->version);
 		else
-			ctx_log(ctx, SHADOW_LOG_WARNING,
+			ctx_log(ctx, SHADOW_LOG_INFO,
 				"enable %s: provider %s chosen (auto), one shadow copy per store: %s is not usable: %s",
 				device, providers[i]->name, providers[0]->name, first->why);
 		*ret = providers[i];
@@ -144,6 +145,9 @@ int shadow_provider(shadow_ctx *ctx, unsigned int i, const char **ret_name,
 {
 	const struct shadow_provider_probe *pr;
 
+	check_ctx(ctx);
+	check_arg(ctx, ret_name && ret_target && ret_usable && ret_version,
+		  "probe provider %u: nowhere to put what it is", i);
 	if (i >= SHADOW_N_PROVIDERS)
 		return 0;
 	if (!ctx->opened)
@@ -160,7 +164,7 @@ const char *shadow_provider_why(shadow_ctx *ctx, unsigned int i)
 {
 	const struct shadow_provider_probe *pr;
 
-	if (i >= SHADOW_N_PROVIDERS)
+	if (!ctx || i >= SHADOW_N_PROVIDERS)
 		return NULL;
 	if (!ctx->opened)
 		shadow_dm_init(dm_log_bridge, ctx);

@@ -17,30 +17,38 @@
 #include "shadow-kernel.h"
 #include "shadow-repair.h"
 #include "shadow-set-machine.h"
+#include "shadow-states.h"
 #include "shadow-writers.h"
 
 size_t shadow_ctx_sets(shadow_ctx *ctx, shadow_set *const **ret)
 {
+	if (!ctx || !ret)
+		return 0;
 	*ret = ctx->cat.sets;
 	return ctx->cat.n_sets;
 }
 
 shadow_set *shadow_ctx_find_set(shadow_ctx *ctx, uint64_t id)
 {
+	if (!ctx)
+		return NULL;
 	return shadow_catalog_set(&ctx->cat, id);
 }
 
-uint64_t shadow_set_id(const shadow_set *s) { return s->id; }
-int64_t shadow_set_created(const shadow_set *s) { return s->created; }
-uint64_t shadow_set_freeze_us(const shadow_set *s) { return s->freeze_us; }
-const char *shadow_set_state(const shadow_set *s) { return s->state; }
-size_t shadow_set_count(shadow_ctx *ctx, const shadow_set *s) { return set_count(&ctx->cat, s->id); }
+uint64_t shadow_set_id(const shadow_set *s) { return s ? s->id : 0; }
+int64_t shadow_set_created(const shadow_set *s) { return s ? s->created : 0; }
+uint64_t shadow_set_freeze_us(const shadow_set *s) { return s ? s->freeze_us : 0; }
+enum shadow_set_state shadow_set_state(const shadow_set *s)
+{
+	return s ? set_state_from_string(s->state) : _SHADOW_SET_STATE_INVALID;
+}
+size_t shadow_set_count(shadow_ctx *ctx, const shadow_set *s) { return ctx && s ? set_count(&ctx->cat, s->id) : 0; }
 
-size_t shadow_set_writers(const shadow_set *s) { return s->n_writers; }
+size_t shadow_set_writers(const shadow_set *s) { return s ? s->n_writers : 0; }
 
 const char *shadow_set_writer_name(const shadow_set *s, size_t i)
 {
-	return i < s->n_writers ? s->writers[i].name : NULL;
+	return s && i < s->n_writers ? s->writers[i].name : NULL;
 }
 
 static const char *json_text(struct json_object *o)
@@ -51,12 +59,12 @@ static const char *json_text(struct json_object *o)
 
 const char *shadow_set_writer_metadata(const shadow_set *s, size_t i)
 {
-	return i < s->n_writers ? json_text(s->writers[i].metadata) : NULL;
+	return s && i < s->n_writers ? json_text(s->writers[i].metadata) : NULL;
 }
 
 const char *shadow_set_writer_data(const shadow_set *s, size_t i)
 {
-	return i < s->n_writers ? json_text(s->writers[i].data) : NULL;
+	return s && i < s->n_writers ? json_text(s->writers[i].data) : NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -108,7 +116,7 @@ static enum set_outcome step_fail(struct creation *cr, int r, const char *fmt, .
 	if (cr->r == 0) {
 		cr->r = r;
 		va_start(ap, fmt);
-		vsnprintf(cr->ctx->error, sizeof(cr->ctx->error), fmt, ap);
+		ctx_vfail(cr->ctx, r, fmt, ap);
 		va_end(ap);
 	}
 	return SET_FAIL;
@@ -695,7 +703,7 @@ static void act_states(struct creation *cr, bool undone)
 	_cleanup_free_ char *note = NULL;
 	int r = 0;
 
-	if (undone && asprintf(&note, "the set was undone: %s", cr->ctx->error) < 0)
+	if (undone && asprintf(&note, "the set was undone: %s", shadow_ctx_error(cr->ctx)) < 0)
 		note = NULL;
 	for (size_t i = 0; i < cr->n_refused && r == 0; i++)
 		r = record_state(cr, cr->refused[i], "refused", NULL, cr->refused[i]->refused);
@@ -756,6 +764,7 @@ static int check_volumes(shadow_ctx *ctx, const char *const *volumes, struct mem
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *dev = NULL;
 
+		check_arg(ctx, volumes[i] && *volumes[i], "create the set: volume %zu has no name", i + 1);
 		m[i].v = shadow_catalog_volume(&ctx->cat, volumes[i]);
 		if (!m[i].v)
 			return ctx_fail(ctx, -ENOENT, "create the set: no volume named %s", volumes[i]);
@@ -795,6 +804,8 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 	uint64_t set_id = 0;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, volumes || n == 0, "create the set: no volume list given");
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "create the set: the context is not open");
 	if (ctx->readonly)
@@ -838,7 +849,7 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 		if (t.retry) {
 			retries--;
 			ctx_log(ctx, SHADOW_LOG_WARNING, "%s; retrying (%u more %s left)",
-				ctx->error, retries, retries == 1 ? "retry" : "retries");
+				shadow_ctx_error(ctx), retries, retries == 1 ? "retry" : "retries");
 			/* The writers blocked SIGPIPE before the window: unblock in reverse. */
 			window_leave(&cr);
 			attempt_clear(&cr);
@@ -853,7 +864,7 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 	attempt_clear(&cr);
 	if (step == SET_UNDONE)
 		return cr.r ? cr.r : -EIO;
-	ctx->error[0] = '\0';
+	ctx_error_clear(ctx);
 	ctx_log(ctx, SHADOW_LOG_INFO, "set %" PRIu64 ": %zu volume(s), frozen %" PRIu64 " µs",
 		set_id, n, shadow_catalog_set(&ctx->cat, set_id)->freeze_us);
 	if (ret)
@@ -874,6 +885,9 @@ int shadow_set_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 	struct shadow_set *s;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, !(flags & ~(unsigned int)SHADOW_FORCE), "delete set %" PRIu64 ": unknown flags 0x%x",
+		  id, flags);
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "delete set %" PRIu64 ": the context is not open", id);
 	if (ctx->readonly)

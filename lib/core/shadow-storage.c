@@ -85,6 +85,8 @@ int shadow_volume_storage_capacity(shadow_ctx *ctx, const shadow_volume *v,
 	struct shadow_origin_status st;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, v && ret_chunks, "read the store's capacity: no volume or result given");
 	if (!v->active)
 		return ctx_fail(ctx, -ENODEV, "read the store of volume %s: it is not active", v->name);
 	/* Without a limit, what the store may use is what its device holds. */
@@ -144,6 +146,10 @@ int shadow_volume_resize(shadow_ctx *ctx, const char *volume, uint64_t max_bytes
 	uint64_t limit = 0;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, volume && *volume, "resize: no volume given");
+	check_arg(ctx, max_percent <= 100, "resize the store of %s: %u%% is over 100%%", volume,
+		  max_percent);
 	if (max_percent)
 		snprintf(what, sizeof(what), "resize the store of %s to %u%% of its device",
 			 volume, max_percent);
@@ -182,6 +188,9 @@ int shadow_volume_set_thresholds(shadow_ctx *ctx, const char *volume,
 	size_t len = strlen(msg);
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, volume && *volume, "set the usage thresholds: no volume given");
+	check_arg(ctx, pct || n == 0, "set the usage thresholds of volume %s: no list given", volume);
 	snprintf(what, sizeof(what), "set the usage thresholds of volume %s", volume);
 	if (n > SHADOW_MAX_THRESHOLDS)
 		return ctx_fail(ctx, -EINVAL, "%s: more than %d", what, SHADOW_MAX_THRESHOLDS);

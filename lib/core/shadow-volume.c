@@ -12,29 +12,39 @@
 #include "shadow-ctx.h"
 #include "shadow-format.h"
 #include "shadow-kernel.h"
+#include "shadow-name.h"
 #include "shadow-volume.h"
 
 size_t shadow_ctx_volumes(shadow_ctx *ctx, shadow_volume *const **ret)
 {
+	if (!ctx || !ret)
+		return 0;
 	*ret = ctx->cat.volumes;
 	return ctx->cat.n_volumes;
 }
 
 shadow_volume *shadow_ctx_find_volume(shadow_ctx *ctx, const char *name)
 {
+	if (!ctx || !name)
+		return NULL;
 	return shadow_catalog_volume(&ctx->cat, name);
 }
 
-const char *shadow_volume_name(const shadow_volume *v) { return v->name; }
-const char *shadow_volume_device(const shadow_volume *v) { return v->device; }
-const char *shadow_volume_store(const shadow_volume *v) { return v->store; }
-const char *shadow_volume_method(const shadow_volume *v) { return v->method; }
-const char *shadow_volume_dm_name(const shadow_volume *v) { return v->dm_name; }
-const char *shadow_volume_real_name(const shadow_volume *v) { return v->real_name; }
-uint64_t shadow_volume_chunk_bytes(const shadow_volume *v) { return (uint64_t)v->chunk_sectors << 9; }
-int64_t shadow_volume_enabled(const shadow_volume *v) { return v->enabled; }
-const char *shadow_volume_state(const shadow_volume *v) { return v->active ? "active" : "inactive"; }
-const char *shadow_volume_provider(const shadow_volume *v) { return v->provider; }
+const char *shadow_volume_name(const shadow_volume *v) { return v ? v->name : NULL; }
+const char *shadow_volume_device(const shadow_volume *v) { return v ? v->device : NULL; }
+const char *shadow_volume_store(const shadow_volume *v) { return v ? v->store : NULL; }
+const char *shadow_volume_method(const shadow_volume *v) { return v ? v->method : NULL; }
+const char *shadow_volume_dm_name(const shadow_volume *v) { return v ? v->dm_name : NULL; }
+const char *shadow_volume_real_name(const shadow_volume *v) { return v ? v->real_name : NULL; }
+uint64_t shadow_volume_chunk_bytes(const shadow_volume *v) { return v ? (uint64_t)v->chunk_sectors << 9 : 0; }
+int64_t shadow_volume_enabled(const shadow_volume *v) { return v ? v->enabled : 0; }
+enum shadow_volume_state shadow_volume_state(const shadow_volume *v)
+{
+	if (!v)
+		return _SHADOW_VOLUME_STATE_INVALID;
+	return v->active ? SHADOW_VOLUME_ACTIVE : SHADOW_VOLUME_INACTIVE;
+}
+const char *shadow_volume_provider(const shadow_volume *v) { return v ? v->provider : NULL; }
 
 int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 			  uint64_t *ret_used_chunks, uint64_t *ret_total_chunks,
@@ -45,6 +55,8 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 	struct shadow_storage st;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, v, "read the store: no volume given");
 	if (!v->active)
 		return ctx_fail(ctx, -ENODEV, "read the store of volume %s: it is not active", v->name);
 	r = provider_of(v)->storage(ctx, v, &st);
@@ -75,13 +87,16 @@ int wrap_device(shadow_ctx *ctx, const struct shadow_provider_ops *p, const char
 		dev_t store, const char *method, uint32_t chunk_sectors)
 {
 	_cleanup_table_ struct shadow_dm_table t = { 0 };
-	char uuid[160];
+	char uuid[DM_UUID_LEN];
 	int r;
 
 	r = p->origin_table(&t, sectors, rdev, store, method, chunk_sectors);
 	if (r < 0)
 		return ctx_fail(ctx, r, "%s %s", verb, device);
-	snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "%s", name);
+	r = name_volume_uuid(uuid, name);
+	if (r < 0)
+		return ctx_fail(ctx, r, "%s %s: the uuid of %s would pass device-mapper's limit of %d",
+				verb, device, name, NAME_UUID_MAX);
 	r = shadow_dm_create(name, uuid, &t, 0);
 	if (r == -EBUSY)
 		return ctx_fail(ctx, r, "%s %s: create %s: the device or the store is in use (mounted?)",
@@ -104,7 +119,7 @@ int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
 {
 	_cleanup_table_ struct shadow_dm_table cur = { 0 }, t = { 0 };
 	struct shadow_dm_info info, rinfo;
-	char uuid[140];
+	char uuid[DM_UUID_LEN];
 	int r, k;
 
 	r = shadow_dm_info(name, &info);
@@ -123,10 +138,10 @@ int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
 	if (rinfo.exists)
 		return ctx_fail(ctx, -EEXIST, "take over %s: a device named %s exists", name, real);
 
-	if (info.uuid[0])
-		snprintf(uuid, sizeof(uuid), "%s-real", info.uuid);
-	else
-		snprintf(uuid, sizeof(uuid), SHADOW_UUID_PREFIX "REAL-%s", name);
+	r = name_real_uuid(uuid, name, info.uuid);
+	if (r < 0)
+		return ctx_fail(ctx, r, "take over %s: the uuid of %s would pass device-mapper's limit of %d",
+				name, real, NAME_UUID_MAX);
 	r = shadow_dm_create(real, uuid, &cur, info.read_only ? SHADOW_DM_READONLY : 0);
 	if (r < 0)
 		return ctx_fail(ctx, r, "take over %s: create %s", name, real);
@@ -250,31 +265,137 @@ static const char *snapshot_target(const struct shadow_dm_table *t)
 	return NULL;
 }
 
+/* The options of an enable (shadow_enable_opts in libshadow.h). */
+struct shadow_enable_opts {
+	char *method;		/* NULL: "cow" */
+	uint64_t chunk_bytes;	/* 0: 4 KiB */
+	char *name;		/* NULL: the device's base name */
+	char *provider;		/* NULL: "auto" */
+};
+
+int shadow_enable_opts_new(shadow_enable_opts **ret)
+{
+	shadow_enable_opts *o;
+
+	if (!ret)
+		return -EINVAL;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	*ret = o;
+	return 0;
+}
+
+shadow_enable_opts *shadow_enable_opts_free(shadow_enable_opts *o)
+{
+	if (!o)
+		return NULL;
+	free(o->method);
+	free(o->name);
+	free(o->provider);
+	free(o);
+	return NULL;
+}
+
+int shadow_enable_opts_set_method(shadow_enable_opts *o, const char *method)
+{
+	if (!o)
+		return -EINVAL;
+	return replace_str(&o->method, method);
+}
+
+int shadow_enable_opts_set_chunk_size(shadow_enable_opts *o, uint64_t bytes)
+{
+	if (!o)
+		return -EINVAL;
+	o->chunk_bytes = bytes;
+	return 0;
+}
+
+int shadow_enable_opts_set_name(shadow_enable_opts *o, const char *name)
+{
+	if (!o)
+		return -EINVAL;
+	return replace_str(&o->name, name);
+}
+
+int shadow_enable_opts_set_provider(shadow_enable_opts *o, const char *provider)
+{
+	if (!o)
+		return -EINVAL;
+	return replace_str(&o->provider, provider);
+}
+
 int shadow_volume_enable(shadow_ctx *ctx, const char *device,
 			 const char *store, const char *method,
 			 uint64_t chunk_bytes, const char *name,
 			 shadow_volume **ret)
 {
-	return shadow_volume_enable_with_provider(ctx, device, store, method, chunk_bytes,
-						  name, NULL, ret);
+	shadow_enable_opts o = {
+		.method = (char *)method, .chunk_bytes = chunk_bytes, .name = (char *)name,
+	};
+
+	return shadow_volume_enable_with(ctx, device, store, &o, ret);
 }
 
-int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
-				       const char *store, const char *method,
-				       uint64_t chunk_bytes, const char *name,
-				       const char *provider, shadow_volume **ret)
+/* A volume's name must leave room for every name and uuid made from it. */
+static int check_volume_name(shadow_ctx *ctx, const char *device, const char *name)
 {
+	struct name_check c;
+	char why[160];
+
+	if (name_check(name, SHADOW_VOLUME_NAME_MAX, &c) == NAME_OK)
+		return 0;
+	(void)name_explain(&c, why, sizeof(why));
+	if (c.rule == NAME_TOO_LONG)
+		return ctx_fail(ctx, -EINVAL,
+				"enable %s: bad volume name '%s': %s (the device-mapper uuids of its "
+				"shadow copies must fit in %d bytes)", device, name, why, NAME_UUID_MAX);
+	return ctx_fail(ctx, -EINVAL, "enable %s: bad volume name '%s': %s", device, name, why);
+}
+
+/*
+ * A device that is not dm is wrapped by a new mapped device, which needs
+ * it exclusively: open it so (as the store is) to say "in use" up front,
+ * instead of the kernel's bare refusal of the table.
+ */
+static int check_not_in_use(shadow_ctx *ctx, const char *device)
+{
+	_cleanup_close_ int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+	if (fd >= 0)
+		return 0;
+	if (errno == EBUSY)
+		return ctx_fail(ctx, -EBUSY, "enable %s: it is in use (mounted, or held by another device?)",
+				device);
+	return ctx_fail(ctx, negative_errno(), "enable %s: open the device exclusively", device);
+}
+
+int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *store,
+			      const shadow_enable_opts *o, shadow_volume **ret)
+{
+	static const shadow_enable_opts defaults;
 	const struct shadow_provider_ops *p;
 	_cleanup_free_ char *dm_name = NULL;
-	char real[160];
+	const char *method, *name, *provider;
+	char real[DM_NAME_LEN];
 	struct shadow_volume *v;
 	struct shadow_dm_info info;
-	uint64_t sectors;
+	uint64_t sectors, chunk_bytes;
 	uint32_t chunk;
 	dev_t rdev, srdev;
 	bool is_dm;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, device && *device, "enable: no device given");
+	check_arg(ctx, store && *store, "enable %s: no store given", device);
+	if (!o)
+		o = &defaults;
+	method = o->method;
+	chunk_bytes = o->chunk_bytes;
+	name = o->name;
+	provider = o->provider;
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "enable %s: the context is not open", device);
 	r = provider_check_name(ctx, device, provider);
@@ -292,6 +413,11 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 			    "enable %s: chunk size must be a power of two from %u KiB to %u KiB",
 			    device, SHADOW_MIN_CHUNK_SECTORS / 2, SHADOW_MAX_CHUNK_SECTORS / 2);
 	chunk = (uint32_t)(chunk_bytes >> 9);
+	if (name) {
+		r = check_volume_name(ctx, device, name);
+		if (r < 0)
+			return r;
+	}
 
 	r = block_device(device, &rdev, &sectors);
 	if (r < 0)
@@ -302,15 +428,15 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 	if (rdev == srdev)
 		return ctx_fail(ctx, -EINVAL, "enable %s: the store is the device itself", device);
 	for (size_t i = 0; i < ctx->cat.n_volumes; i++) {
-		struct shadow_volume *o = ctx->cat.volumes[i];
+		struct shadow_volume *other = ctx->cat.volumes[i];
 		dev_t d;
 
-		if (block_device(o->device, &d, NULL) == 0 && (d == rdev || d == srdev))
+		if (block_device(other->device, &d, NULL) == 0 && (d == rdev || d == srdev))
 			return ctx_fail(ctx, -EEXIST, "enable %s: %s is already volume %s",
-				    device, d == rdev ? device : store, o->name);
-		if (block_device(o->store, &d, NULL) == 0 && (d == srdev || d == rdev))
+				    device, d == rdev ? device : store, other->name);
+		if (block_device(other->store, &d, NULL) == 0 && (d == srdev || d == rdev))
 			return ctx_fail(ctx, -EBUSY, "enable %s: %s is the store of volume %s",
-				    device, d == srdev ? store : device, o->name);
+				    device, d == srdev ? store : device, other->name);
 	}
 
 	is_dm = shadow_dm_is_dm_major(major(rdev));
@@ -327,6 +453,15 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 		if (shadow_dm_get_table(dm_name, true, &cur) == 0 && snapshot_target(&cur))
 			return ctx_fail(ctx, -EEXIST, "enable %s: it is already a %s device",
 					device, snapshot_target(&cur));
+		/* Its name becomes the volume's: the same rules, the same limits. */
+		r = check_volume_name(ctx, device, dm_name);
+		if (r < 0)
+			return r;
+		if (info.uuid[0] && strlen(info.uuid) + strlen("-real") > NAME_UUID_MAX)
+			return ctx_fail(ctx, -ENAMETOOLONG,
+					"enable %s: its uuid is %zu bytes long: the uuid of %s-real would pass "
+					"device-mapper's limit of %d", device, strlen(info.uuid), dm_name,
+					NAME_UUID_MAX);
 		name = dm_name;
 	} else {
 		if (!name) {
@@ -334,20 +469,24 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 
 			name = b ? b + 1 : device;
 		}
-		if (!valid_dm_name(name))
-			return ctx_fail(ctx, -EINVAL, "enable %s: bad volume name '%s'", device, name);
+		r = check_volume_name(ctx, device, name);
+		if (r < 0)
+			return r;
 		r = shadow_dm_info(name, &info);
 		if (r < 0)
 			return ctx_fail(ctx, r, "enable %s: look up %s", device, name);
 		if (info.exists)
 			return ctx_fail(ctx, -EEXIST,
 				    "enable %s: a device-mapper device named %s exists", device, name);
+		r = check_not_in_use(ctx, device);
+		if (r < 0)
+			return r;
 	}
 	if (shadow_catalog_volume(&ctx->cat, name))
 		return ctx_fail(ctx, -EEXIST, "enable %s: a volume named %s exists", device, name);
-	snprintf(real, sizeof(real), "%s-real", name);
-	if (strlen(real) >= 127)
-		return ctx_fail(ctx, -ENAMETOOLONG, "enable %s: name %s is too long", device, name);
+	r = name_real(real, name);	/* fits: the volume name limit leaves room */
+	if (r < 0)
+		return ctx_fail(ctx, r, "enable %s: name the device %s-real", device, name);
 
 	/* Last of the checks: it may load the provider's module. */
 	r = provider_choose(ctx, device, provider, &p);
@@ -379,14 +518,13 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 		/* Give the device back as it was. */
 		struct shadow_volume tmp = { .name = (char *)name, .dm_name = (char *)name,
 					     .real_name = real };
-		char saved[sizeof(ctx->error)];
+		char *saved = ctx_error_take(ctx);
 
-		memcpy(saved, ctx->error, sizeof(saved));
 		if (is_dm)
 			(void)giveback(ctx, "enable", &tmp);
 		else
 			(void)shadow_dm_remove(name);
-		memcpy(ctx->error, saved, sizeof(saved));
+		ctx_error_put(ctx, saved);
 		v = shadow_catalog_volume(&ctx->cat, name);
 		if (v)
 			shadow_catalog_remove_volume(&ctx->cat, v);
@@ -405,6 +543,10 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 	size_t n = 0;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, volume && *volume, "disable: no volume given");
+	check_arg(ctx, !(flags & ~(unsigned int)SHADOW_FORCE), "disable %s: unknown flags 0x%x",
+		  volume, flags);
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "disable %s: the context is not open", volume);
 	v = shadow_catalog_volume(&ctx->cat, volume);

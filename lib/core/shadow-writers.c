@@ -21,6 +21,7 @@
 
 #include "shadow-ctx.h"
 #include "shadow-kernel.h"
+#include "shadow-states.h"
 #include "shadow-writers.h"
 
 extern char **environ;
@@ -942,6 +943,7 @@ void ctx_writers_clear(shadow_ctx *ctx)
 
 int shadow_ctx_set_writers_dir(shadow_ctx *ctx, const char *dir)
 {
+	check_ctx(ctx);
 	if (dir && *dir != '/')
 		return ctx_fail(ctx, -EINVAL, "use the writers directory %s: not an absolute path", dir);
 	return replace_str(&ctx->writers_dir, dir);
@@ -949,6 +951,7 @@ int shadow_ctx_set_writers_dir(shadow_ctx *ctx, const char *dir)
 
 int shadow_ctx_set_writer_conf(shadow_ctx *ctx, const char *path)
 {
+	check_ctx(ctx);
 	if (path && *path != '/')
 		return ctx_fail(ctx, -EINVAL, "use the writers' configuration %s: not an absolute path",
 			    path);
@@ -957,7 +960,7 @@ int shadow_ctx_set_writer_conf(shadow_ctx *ctx, const char *path)
 
 const char *shadow_ctx_writers_dir(const shadow_ctx *ctx)
 {
-	return ctx_writers_dir(ctx);
+	return ctx ? ctx_writers_dir(ctx) : NULL;
 }
 
 int shadow_ctx_writers(shadow_ctx *ctx, shadow_writer *const **ret, size_t *ret_n)
@@ -966,6 +969,8 @@ int shadow_ctx_writers(shadow_ctx *ctx, shadow_writer *const **ret, size_t *ret_
 	size_t n;
 	int r;
 
+	check_ctx(ctx);
+	check_arg(ctx, ret && ret_n, "list the writers: nowhere to put them");
 	r = writers_scan(ctx_writers_dir(ctx), &list, &n);
 	if (r < 0)
 		return ctx_fail(ctx, r, "read the writers directory %s", ctx_writers_dir(ctx));
@@ -979,11 +984,21 @@ int shadow_ctx_writers(shadow_ctx *ctx, shadow_writer *const **ret, size_t *ret_
 	return 0;
 }
 
-const char *shadow_writer_name(const shadow_writer *w) { return w->name; }
-const char *shadow_writer_path(const shadow_writer *w) { return w->path; }
-const char *shadow_writer_state(const shadow_writer *w) { return w->refused ? "refused" : "ready"; }
-const char *shadow_writer_reason(const shadow_writer *w) { return w->refused; }
-const char *shadow_writer_last_state(const shadow_writer *w) { return w->last ? w->last->state : NULL; }
-const char *shadow_writer_last_event(const shadow_writer *w) { return w->last ? w->last->event : NULL; }
-const char *shadow_writer_last_message(const shadow_writer *w) { return w->last ? w->last->message : NULL; }
-int64_t shadow_writer_last_time(const shadow_writer *w) { return w->last ? w->last->time : 0; }
+const char *shadow_writer_name(const shadow_writer *w) { return w ? w->name : NULL; }
+const char *shadow_writer_path(const shadow_writer *w) { return w ? w->path : NULL; }
+enum shadow_writer_state shadow_writer_state(const shadow_writer *w)
+{
+	if (!w)
+		return _SHADOW_WRITER_STATE_INVALID;
+	return w->refused ? SHADOW_WRITER_REFUSED : SHADOW_WRITER_READY;
+}
+const char *shadow_writer_reason(const shadow_writer *w) { return w ? w->refused : NULL; }
+enum shadow_writer_result shadow_writer_last_state(const shadow_writer *w)
+{
+	if (!w)
+		return _SHADOW_WRITER_RESULT_INVALID;
+	return w->last ? writer_result_from_string(w->last->state) : SHADOW_WRITER_NEVER_RAN;
+}
+const char *shadow_writer_last_event(const shadow_writer *w) { return w ? (w->last ? w->last->event : NULL) : NULL; }
+const char *shadow_writer_last_message(const shadow_writer *w) { return w ? (w->last ? w->last->message : NULL) : NULL; }
+int64_t shadow_writer_last_time(const shadow_writer *w) { return w ? (w->last ? w->last->time : 0) : 0; }

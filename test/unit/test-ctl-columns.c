@@ -233,6 +233,49 @@ START_TEST(test_json)
 }
 END_TEST
 
+/* A member beside the rows (list writers' "directory"): JSON only. */
+START_TEST(test_output_member)
+{
+	struct ctl_output *o = NULL;
+	struct ctl_columns c;
+	char why[256], *text = NULL;
+	size_t len;
+	FILE *f;
+
+	ck_assert_int_eq(ctl_columns_select(&things, "name", CTL_SELECT_JSON, &c, why, sizeof(why)), 0);
+	ck_assert_int_eq(ctl_output_new(&things, &c, CTL_OUTPUT_JSON, &o), 0);
+	ck_assert_int_eq(ctl_output_set_member(o, "directory", json_object_new_string("/etc/w.d")), 0);
+	ck_assert_int_eq(ctl_output_add(o, &rows[0], NULL), 0);
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(ctl_output_print(o, f), 0);
+	fclose(f);
+	ctl_output_free(o);
+	ck_assert_str_eq(text,
+			 "{\n"
+			 "  \"directory\": \"/etc/w.d\",\n"
+			 "  \"things\": [\n"
+			 "    {\n"
+			 "      \"name\": \"a\"\n"
+			 "    }\n"
+			 "  ]\n"
+			 "}\n");
+	free(text);
+	text = NULL;
+
+	/* A table has no place for it. */
+	ck_assert_int_eq(ctl_columns_select(&things, "name", 0, &c, why, sizeof(why)), 0);
+	ck_assert_int_eq(ctl_output_new(&things, &c, CTL_OUTPUT_NOHEADINGS, &o), 0);
+	ck_assert_int_eq(ctl_output_set_member(o, "directory", json_object_new_string("/x")), 0);
+	ck_assert_int_eq(ctl_output_add(o, &rows[0], NULL), 0);
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(ctl_output_print(o, f), 0);
+	fclose(f);
+	ctl_output_free(o);
+	ck_assert_str_eq(text, "a\n");
+	free(text);
+}
+END_TEST
+
 START_TEST(test_row_json)
 {
 	json_object *o = ctl_row_json(&things, NULL, &rows[0], NULL);
@@ -468,6 +511,7 @@ Suite *suite_ctl_columns(void)
 	tcase_add_test(tc, test_select_errors);
 	tcase_add_test(tc, test_table);
 	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_output_member);
 	tcase_add_test(tc, test_row_json);
 	tcase_add_test(tc, test_json_only);
 	tcase_add_test(tc, test_list_tables);

@@ -8,6 +8,7 @@ origin=$(loop_disk 64)
 store=$(loop_disk 24)
 tiny=$(loop_disk 128K)
 other=$(loop_disk 16)
+spare=$(loop_disk 16)	# held by nothing (a device in use is refused first)
 dmsetup create taken --table "0 $(sectors "$other") linear $other 0"
 ctl enable "$origin" --store "$store" --name vol
 ctl create vol >/dev/null
@@ -53,7 +54,7 @@ expect 2 "it is not exposed" ctl unexpose 1
 step "refused: exit 3"
 expect 3 "a device-mapper device named taken exists" ctl enable "$other" --store "$tiny" --name taken
 expect 3 "named vol exists" ctl enable "$tiny" --store "$other" --name vol
-expect 3 "too small" ctl enable "$other" --store "$tiny" --name small
+expect 3 "too small" ctl enable "$spare" --store "$tiny" --name small
 expect 3 "is already volume vol" ctl enable "$origin" --store "$tiny" --name again
 expect 3 "is the store of volume vol" ctl enable "$store" --store "$tiny" --name s2
 expect 3 "the store is the device itself" ctl enable "$tiny" --store "$tiny"
@@ -62,7 +63,8 @@ expect 3 "chunk size must be" ctl enable "$other" --store "$tiny" --chunk-size 2
 expect 3 "Block device required" ctl enable /etc/passwd --store "$tiny"
 expect 3 "given twice" ctl create vol vol
 expect 3 "it has 1 shadow copy" ctl disable vol
-expect 3 "bad volume name" ctl enable "$other" --store "$tiny" --name "a/b"
+expect 3 "bad volume name 'a/b': character '/' at position 2" ctl enable "$other" --store "$tiny" --name "a/b"
+expect 3 "it is in use (mounted, or held by another device?)" ctl enable "$other" --store "$spare" --name held
 expect 3 "exclusively (in use?)" ctl enable "$tiny" --store "$other" --name busy
 junk=$(loop_disk 16)
 head -c 4096 /dev/urandom | dd of="$junk" bs=4096 conv=notrunc,fsync status=none

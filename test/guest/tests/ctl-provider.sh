@@ -207,7 +207,8 @@ step "2. a set across a dm-shadow volume and the dm-snapshot one"
 origin2=$(loop_disk 16)
 store2=$(loop_disk 8)
 mkfs.ext4 -q -F "$origin2"
-ctl -J enable "$origin2" --store "$store2" --name shvol >"$WORK/enable2.json" 2>"$WORK/enable2.err"
+# The choice is said with --verbose only (ctl-names checks the silence).
+ctl -v -J enable "$origin2" --store "$store2" --name shvol >"$WORK/enable2.json" 2>"$WORK/enable2.err"
 cat "$WORK/enable2.err"
 grep -q "provider dm-shadow chosen (auto)" "$WORK/enable2.err" || fail "auto did not say it chose dm-shadow"
 [ "$(json "$WORK/enable2.json" 'd["volume"]["provider"]')" = dm-shadow ] || fail "auto did not pick dm-shadow"
@@ -282,7 +283,7 @@ exec 9>>"$WORK/snap/held-open"	# the file system stays busy until the end
 nothing_changed save before
 expect_exit 3 "provider dm-shadow is not usable" ctl enable /dev/mapper/lin --store "$store" --provider dm-shadow
 nothing_changed check after
-ctl -J enable /dev/mapper/lin --store "$store" >"$WORK/enable3.json" 2>"$WORK/enable3.err"
+ctl -v -J enable /dev/mapper/lin --store "$store" >"$WORK/enable3.json" 2>"$WORK/enable3.err"
 cat "$WORK/enable3.err"
 grep -q "provider dm-snapshot chosen (auto)" "$WORK/enable3.err" || fail "auto did not say it chose dm-snapshot"
 grep -q "dm-shadow is not usable: target shadow-origin is not registered" "$WORK/enable3.err" ||
