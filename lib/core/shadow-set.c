@@ -859,7 +859,7 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 	}
 	if (cr.interrupted)
 		ctx_log(ctx, SHADOW_LOG_WARNING, "%s: the set was undone; %s is delivered now",
-			ctx->error, signal_name(cr.interrupted));
+			shadow_ctx_error(ctx), signal_name(cr.interrupted));
 	window_leave(&cr);
 	attempt_clear(&cr);
 	if (step == SET_UNDONE)
