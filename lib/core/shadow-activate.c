@@ -283,6 +283,7 @@ int shadow_volume_activate(shadow_ctx *ctx, const char *volume, uint64_t timeout
 	struct shadow_volume *v;
 	dev_t store;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "activate %s: the context is not open", volume);
@@ -342,6 +343,7 @@ int shadow_volume_deactivate(shadow_ctx *ctx, const char *volume, unsigned int f
 {
 	struct shadow_volume *v;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "deactivate %s: the context is not open", volume);

@@ -64,6 +64,7 @@ int shadow_copy_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 {
 	struct shadow_copy *c;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "delete shadow %" PRIu64 ": the context is not open", id);
@@ -82,6 +83,7 @@ int shadow_copy_delete_oldest(shadow_ctx *ctx, const char *volume, uint64_t *ret
 	struct shadow_copy *oldest = NULL;
 	uint64_t id;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "delete the oldest shadow of %s: the context is not open", volume);

@@ -14,6 +14,7 @@
 #include "libshadow.h"
 #include "macro.h"
 #include "shadow-catalog.h"
+#include "shadow-dm.h"
 #include "shadow-provider.h"
 
 struct shadow_ctx {
@@ -37,6 +38,13 @@ _printf_(3, 4) void ctx_log(shadow_ctx *ctx, int level, const char *fmt, ...);
 /* Record what failed; returns @r so callers can "return ctx_fail(ctx, r, ...)". */
 _printf_(3, 4) int ctx_fail(shadow_ctx *ctx, int r, const char *fmt, ...);
 void dm_log_bridge(void *userdata, int level, const char *msg);
+/*
+ * At the top of each public entry point that may run libdevmapper: this
+ * thread's libdevmapper messages go to @ctx's log until it returns.
+ */
+#define CTX_DM_LOG(ctx) \
+	_cleanup_(shadow_dm_log_leave) _unused_ struct shadow_dm_log_scope dm_log_scope_ = \
+		shadow_dm_log_enter(dm_log_bridge, (ctx))
 int ctx_save(shadow_ctx *ctx);
 size_t set_count(const struct shadow_catalog *c, uint64_t set);
 int drop_empty_sets(struct shadow_catalog *c);

@@ -98,6 +98,7 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 	struct shadow_copy *c;
 	bool rw = flags & SHADOW_EXPOSE_RW;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "expose shadow %" PRIu64 ": the context is not open", id);
@@ -184,6 +185,7 @@ int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id)
 {
 	struct shadow_copy *c;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "unexpose shadow %" PRIu64 ": the context is not open", id);

@@ -33,6 +33,7 @@ int shadow_ctx_new(const char *state_dir, shadow_ctx **ret)
 	}
 	ctx->lock_fd = -EBADF;
 	ctx->cat = (struct shadow_catalog) { .next_id = 1, .next_set = 1 };
+	shadow_dm_log_hold();
 	*ret = ctx;
 	return 0;
 }
@@ -46,6 +47,8 @@ shadow_ctx *shadow_ctx_free(shadow_ctx *ctx)
 	if (ctx->lock_fd >= 0)
 		close(ctx->lock_fd);	/* drops the flock */
 	free(ctx->state_dir);
+	shadow_dm_log_forget(ctx);
+	shadow_dm_log_release();
 	free(ctx);
 	return NULL;
 }
@@ -60,6 +63,7 @@ int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags)
 {
 	char why[256];
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (ctx->opened)
 		return ctx_fail(ctx, -EALREADY, "open the context twice");
@@ -89,7 +93,6 @@ int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags)
 	if (r < 0)
 		return ctx_fail(ctx, r, "read the catalog %s/catalog.json", ctx->state_dir);
 	ctx->opened = true;
-	shadow_dm_init(dm_log_bridge, ctx);
 	return ctx_repair(ctx);
 }
 

@@ -794,6 +794,7 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 	unsigned int retries;
 	uint64_t set_id = 0;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "create the set: the context is not open");
@@ -873,6 +874,7 @@ int shadow_set_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 {
 	struct shadow_set *s;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "delete set %" PRIu64 ": the context is not open", id);

@@ -84,6 +84,7 @@ int shadow_volume_storage_capacity(shadow_ctx *ctx, const shadow_volume *v,
 {
 	struct shadow_origin_status st;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!v->active)
 		return ctx_fail(ctx, -ENODEV, "read the store of volume %s: it is not active", v->name);
@@ -143,6 +144,7 @@ int shadow_volume_resize(shadow_ctx *ctx, const char *volume, uint64_t max_bytes
 	char what[192], msg[64], size[32];
 	uint64_t limit = 0;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (max_percent)
 		snprintf(what, sizeof(what), "resize the store of %s to %u%% of its device",
@@ -181,6 +183,7 @@ int shadow_volume_set_thresholds(shadow_ctx *ctx, const char *volume,
 	char what[160], msg[128] = "thresholds";
 	size_t len = strlen(msg);
 	int r;
+	CTX_DM_LOG(ctx);
 
 	snprintf(what, sizeof(what), "set the usage thresholds of volume %s", volume);
 	if (n > SHADOW_MAX_THRESHOLDS)

@@ -44,6 +44,7 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 {
 	struct shadow_storage st;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!v->active)
 		return ctx_fail(ctx, -ENODEV, "read the store of volume %s: it is not active", v->name);
@@ -274,6 +275,7 @@ int shadow_volume_enable_with_provider(shadow_ctx *ctx, const char *device,
 	dev_t rdev, srdev;
 	bool is_dm;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "enable %s: the context is not open", device);
@@ -404,6 +406,7 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 	struct shadow_dm_info info;
 	size_t n = 0;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx->opened)
 		return ctx_fail(ctx, -EBADFD, "disable %s: the context is not open", volume);

@@ -20,6 +20,7 @@ Suite *suite_ctl_columns(void);
 Suite *suite_provider(void);
 Suite *suite_monitor(void);
 Suite *suite_diff(void);
+Suite *suite_dm_log(void);
 
 /*
  * Write the check suite's consistent sample store to @path; with @variant
