@@ -29,6 +29,7 @@ static Suite *(*const suites[])(void) = {
 	suite_monitor,
 	suite_diff,
 	suite_dm_log,
+	suite_coverage,
 };
 
 int main(int argc, char *argv[])
