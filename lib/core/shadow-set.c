@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "shadow-choose.h"
 #include "shadow-copy.h"
 #include "shadow-create-opts.h"
 #include "shadow-ctx.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Which writer components go into a set (lib/shadow-writers.c,
+ * Which writer components go into a set (lib/core/shadow-choose.c,
  * shadow-writer(7)): a component's paths against the set's volumes give
  * wholly on the set (kept), partly (the creation fails unless it is
  * excluded) or not at all (left alone); and the requester's
@@ -9,8 +9,7 @@
 #include <errno.h>
 #include <sys/sysmacros.h>
 
-#include "shadow-create-opts.h"
-#include "shadow-writers.h"
+#include "shadow-choose.h"
 #include "unit.h"
 
 #define DATA makedev(254, 1)	/* a volume of the set */
