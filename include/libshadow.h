@@ -297,11 +297,22 @@ int shadow_create_opts_add_writer(shadow_create_opts *o, const char *name);
  * exist fails the creation with -EINVAL.
  */
 int shadow_create_opts_add_component(shadow_create_opts *o, const char *writer_component);
+/*
+ * Leave the component "<writer>/<component>" out of the set (repeatable):
+ * it is neither prepared nor kept, wherever its paths are, and the set
+ * records it as excluded; -EINVAL for a component also named with
+ * shadow_create_opts_add_component().  One the writer does not report
+ * fails the creation with -EINVAL.
+ */
+int shadow_create_opts_exclude_component(shadow_create_opts *o, const char *writer_component);
 
 /*
  * shadow_set_create() with the writers of the writers directory
  * (shadow-writer(7)): identify (each writer describes its components);
  * keep the components with a path on one of the volumes (or those named);
+ * a component with some paths on the volumes and some elsewhere (or a
+ * named one not wholly on them) fails the creation with -EXDEV before any
+ * writer is prepared, unless it is excluded;
  * prepare; freeze (every writer within the writer timeout); the commit;
  * thaw (each writer must have held its application's writes); post-snapshot.
  * The metadata and data the writers give are kept with the set.  When a
@@ -340,6 +351,8 @@ size_t shadow_set_writers(const shadow_set *s);
 const char *shadow_set_writer_name(const shadow_set *s, size_t i);
 const char *shadow_set_writer_metadata(const shadow_set *s, size_t i);
 const char *shadow_set_writer_data(const shadow_set *s, size_t i);
+/* A JSON array of the writer's components excluded, or NULL for none. */
+const char *shadow_set_writer_excluded(const shadow_set *s, size_t i);
 
 /* Delete every shadow copy of set @id (and the set). */
 int shadow_set_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags);

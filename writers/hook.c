@@ -144,6 +144,20 @@ static int list_scripts(struct writer *w)
 	return 0;
 }
 
+/* Whether @path is on a volume of the set (its file system on the device). */
+static bool on_set(const struct writer *w, const char *path)
+{
+	struct stat p, d;
+
+	if (stat(path, &p) < 0)
+		return false;
+	for (size_t j = 0; j < w->n_volumes; j++)
+		if (w->volumes[j].device && stat(w->volumes[j].device, &d) == 0 &&
+		    S_ISBLK(d.st_mode) && d.st_rdev == p.st_dev)
+			return true;
+	return false;
+}
+
 static int hook_identify(struct writer *w, struct shadow_proto_metadata *m)
 {
 	struct hook_writer *h = priv(w);
@@ -176,7 +190,10 @@ static int hook_identify(struct writer *w, struct shadow_proto_metadata *m)
 	/*
 	 * Which sets the hooks run for: those touching the configured
 	 * paths; by default every set with a mounted volume, as qemu-ga
-	 * runs them for every fsfreeze.
+	 * runs them for every fsfreeze.  Only the configured paths on the
+	 * set are listed: they say when to run the hooks, not data the copy
+	 * must hold, so one elsewhere must not fail the set (the coordinator
+	 * fails a set holding only part of a component).
 	 */
 	if (metadata_add_component(m, "hooks") < 0)
 		return writer_fail(w, -ENOMEM, "out of memory");
@@ -184,9 +201,11 @@ static int hook_identify(struct writer *w, struct shadow_proto_metadata *m)
 		if (v[0] != '/')
 			return writer_fail(w, -EINVAL, "%s: [%s] path = '%s': not an absolute path",
 					   w->conf.path, w->conf.section, v);
+		configured = true;
+		if (!on_set(w, v))
+			continue;
 		if (metadata_add_path(m, v) < 0)
 			return writer_fail(w, -ENOMEM, "out of memory");
-		configured = true;
 	}
 	if (!configured)
 		for (size_t j = 0; j < w->n_volumes; j++)
@@ -194,7 +213,7 @@ static int hook_identify(struct writer *w, struct shadow_proto_metadata *m)
 			    metadata_add_path(m, w->volumes[j].mountpoint) < 0)
 				return writer_fail(w, -ENOMEM, "out of memory");
 	if (m->components[0].n_paths == 0) {
-		/* No volume of the set is mounted: no file system to guard. */
+		/* No path on the set, or no volume of it mounted: nothing to guard. */
 		shadow_proto_metadata_clear(m);
 		m->writer = strdup(w->ops->kind);
 		m->application = strdup("fsfreeze hooks");

@@ -44,7 +44,8 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME | OPT_PROVIDER,
 	[VERB_DISABLE] = OPT_FORCE,
 	[VERB_CREATE] = OPT_TIMEOUT | OPT_RETRIES | OPT_WRITER | OPT_COMPONENT |
-			OPT_NO_WRITERS | OPT_WRITER_TIMEOUT | OPT_WRITERS_DIR | OPT_WRITER_CONF,
+			OPT_NO_WRITERS | OPT_WRITER_TIMEOUT | OPT_WRITERS_DIR | OPT_WRITER_CONF |
+			OPT_EXCLUDE_COMPONENT,
 	[VERB_LIST] = OPT_WRITERS_DIR | OPT_OUTPUT | OPT_OUTPUT_ALL,
 	[VERB_DELETE] = OPT_SET | OPT_OLDEST | OPT_FORCE,
 	[VERB_EXPOSE] = OPT_NAME | OPT_MOUNT | OPT_RW,
@@ -62,7 +63,7 @@ static const char *const opt_names[] = {
 	"--provider", "--max-size", "--once", "--config",
 	"--retries", "--writer", "--component", "--no-writers", "--writer-timeout",
 	"--writers-dir", "--writer-conf",
-	"--all", "--device-timeout",
+	"--all", "--device-timeout", "--exclude-component",
 };
 
 int ctl_parse_size(const char *s, uint64_t *ret)
@@ -185,12 +186,26 @@ static int parse_writer(struct ctl_args *a, const char *s, char *why, size_t len
 	return add_name(a->writers, &a->n_writers, s, "--writer", why, len);
 }
 
-static int parse_component(struct ctl_args *a, const char *s, char *why, size_t len)
+static bool named(const char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static int parse_component(struct ctl_args *a, const char *s, bool exclude,
+			   char *why, size_t len)
 {
 	const char *slash = strchr(s, '/');
 
 	if (!slash || !slash[1] || !writer_name_ok(s, (size_t)(slash - s)))
 		return ctl_invalid(why, len, "bad component '%s' (<writer>/<component>)", s);
+	if (named(exclude ? a->components : a->excluded,
+		  exclude ? a->n_components : a->n_excluded, s))
+		return ctl_invalid(why, len, "--component and --exclude-component both name %s", s);
+	if (exclude)
+		return add_name(a->excluded, &a->n_excluded, s, "--exclude-component", why, len);
 	return add_name(a->components, &a->n_components, s, "--component", why, len);
 }
 
@@ -264,6 +279,8 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 			return ctl_invalid(why, len, "'create' needs at least one volume");
 		if ((a->opts & OPT_NO_WRITERS) && (a->opts & (OPT_WRITER | OPT_COMPONENT)))
 			return ctl_invalid(why, len, "--no-writers and --writer or --component exclude each other");
+		if ((a->opts & OPT_NO_WRITERS) && (a->opts & OPT_EXCLUDE_COMPONENT))
+			return ctl_invalid(why, len, "--no-writers and --exclude-component exclude each other");
 		return 0;
 	case VERB_LIST:
 		if (a->nargs == 0) {
@@ -323,7 +340,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		ARG_PROVIDER, ARG_MAX_SIZE, ARG_ONCE, ARG_CONFIG,
 		ARG_RETRIES, ARG_WRITER, ARG_COMPONENT, ARG_NO_WRITERS,
 		ARG_WRITER_TIMEOUT, ARG_WRITERS_DIR, ARG_WRITER_CONF,
-		ARG_ALL, ARG_DEVICE_TIMEOUT,
+		ARG_ALL, ARG_DEVICE_TIMEOUT, ARG_EXCLUDE_COMPONENT,
 	};
 	static const struct option options[] = {
 		{ "json",           no_argument,       NULL, 'J' },
@@ -356,6 +373,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "writer-conf",    required_argument, NULL, ARG_WRITER_CONF },
 		{ "all",            no_argument,       NULL, ARG_ALL },
 		{ "device-timeout", required_argument, NULL, ARG_DEVICE_TIMEOUT },
+		{ "exclude-component", required_argument, NULL, ARG_EXCLUDE_COMPONENT },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ "version",        no_argument,       NULL, 'V' },
 		{}
@@ -462,7 +480,12 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			break;
 		case ARG_COMPONENT:
 			a.opts |= OPT_COMPONENT;
-			if (parse_component(&a, optarg, why, why_len) < 0)
+			if (parse_component(&a, optarg, false, why, why_len) < 0)
+				return -EINVAL;
+			break;
+		case ARG_EXCLUDE_COMPONENT:
+			a.opts |= OPT_EXCLUDE_COMPONENT;
+			if (parse_component(&a, optarg, true, why, why_len) < 0)
 				return -EINVAL;
 			break;
 		case ARG_NO_WRITERS:

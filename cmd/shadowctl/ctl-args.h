@@ -63,6 +63,7 @@ enum {
 	OPT_WRITER_CONF = 1 << 22,
 	OPT_ALL = 1 << 23,
 	OPT_DEVICE_TIMEOUT = 1 << 24,
+	OPT_EXCLUDE_COMPONENT = 1 << 25,
 };
 
 /* How many --writer (and --component) options one command may give. */
@@ -107,6 +108,8 @@ struct ctl_args {
 	size_t n_writers;
 	const char *components[CTL_MAX_NAMES];	/* "<writer>/<component>" */
 	size_t n_components;
+	const char *excluded[CTL_MAX_NAMES];	/* --exclude-component's */
+	size_t n_excluded;
 	uint64_t id;			/* delete, expose, unexpose */
 	struct ctl_max_size max_size;	/* resize */
 	const char *config;		/* monitor */

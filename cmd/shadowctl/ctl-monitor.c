@@ -629,11 +629,11 @@ int ctl_monitor(shadow_ctx *ctx, const struct ctl_args *a, char *what, size_t wh
 	     m.n_vols == 1 ? "" : "s", m.config_path);
 	r = run_loop(&m, sfd, ifd);
 	/*
-	 * The watcher threads sit in an ioctl that only an event ends, and
-	 * they log through @ctx, which the caller frees: end the process
-	 * here instead of returning.
+	 * The watcher threads stay in an ioctl that only an event ends, until
+	 * the process exits: they touch their struct watcher (left allocated
+	 * for them) and libdevmapper, never @ctx, which the caller frees.
 	 */
-	fflush(stdout);
-	fflush(stderr);
-	_exit(r < 0 ? 5 : 0);
+	shadow_ctx_set_log(ctx, NULL, NULL);
+	monitor_conf_clear(&m.conf);
+	return r < 0 ? r : 0;
 }

@@ -56,6 +56,13 @@ int ctl_create_opts(const struct ctl_args *a, shadow_create_opts **ret,
 			return r;
 		}
 	}
+	for (size_t i = 0; i < a->n_excluded; i++) {
+		r = shadow_create_opts_exclude_component(o, a->excluded[i]);
+		if (r < 0) {
+			snprintf(why, why_len, "exclude component '%s'", a->excluded[i]);
+			return r;
+		}
+	}
 	*ret = o;
 	o = NULL;
 	return 0;
@@ -73,6 +80,8 @@ json_object *ctl_set_writers_json(const shadow_set *s)
 		json_object_object_add(w, "metadata", jdoc(shadow_set_writer_metadata(s, i)));
 		if (data)
 			json_object_object_add(w, "data", jdoc(data));
+		if (shadow_set_writer_excluded(s, i))
+			json_object_object_add(w, "excluded", jdoc(shadow_set_writer_excluded(s, i)));
 		json_object_array_add(arr, w);
 	}
 	return arr;

@@ -51,6 +51,7 @@ static void usage(FILE *out)
 	      " shadowctl [options] disable <volume> [--force]\n"
 	      " shadowctl [options] create <volume>... [--timeout-commit <seconds>]\n"
 	      "                            [--writer <name>]... [--component <writer>/<component>]...\n"
+	      "                            [--exclude-component <writer>/<component>]...\n"
 	      "                            [--no-writers] [--writer-timeout <seconds>] [--retries <n>]\n"
 	      "                            [--writers-dir <dir>] [--writer-conf <file>]\n"
 	      " shadowctl [options] list [shadows|sets|volumes|providers|storage|writers]\n"
@@ -99,6 +100,8 @@ static void usage(FILE *out)
 	      "     --timeout-commit <s>   create: bound of the freeze window (default 10)\n"
 	      "     --writer <name>        create: run only this writer (repeatable)\n"
 	      "     --component <w>/<c>    create: only this writer's component (repeatable)\n"
+	      "     --exclude-component <w>/<c>\n"
+	      "                            create: leave this component out (repeatable)\n"
 	      "     --no-writers           create: run no writer\n"
 	      "     --writer-timeout <s>   create: bound of each exchange with the writers\n"
 	      "                            (all together, default 60)\n"
@@ -139,6 +142,7 @@ static int exit_code(int r)
 		return EXIT_TIMEOUT;
 	case ECANCELED:
 		return EXIT_WRITER;
+	case EXDEV:	/* create: a writer's component partly on the set */
 	case EEXIST:
 	case EBUSY:
 	case ENOSPC:

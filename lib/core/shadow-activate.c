@@ -284,6 +284,7 @@ int shadow_volume_activate(shadow_ctx *ctx, const char *volume, uint64_t timeout
 	struct shadow_volume *v;
 	dev_t store;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, volume && *volume, "activate: no volume given");
@@ -345,6 +346,7 @@ int shadow_volume_deactivate(shadow_ctx *ctx, const char *volume, unsigned int f
 {
 	struct shadow_volume *v;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, volume && *volume, "deactivate: no volume given");

@@ -42,6 +42,7 @@ void shadow_set_free(struct shadow_set *s)
 		free(s->writers[i].name);
 		json_object_put(s->writers[i].metadata);
 		json_object_put(s->writers[i].data);
+		json_object_put(s->writers[i].excluded);
 	}
 	free(s->writers);
 	free(s->state);
@@ -180,6 +181,14 @@ int shadow_set_add_writer(struct shadow_set *s, const char *name,
 	return 0;
 }
 
+void shadow_set_last_writer_excluded(struct shadow_set *s, struct json_object *excluded)
+{
+	struct shadow_set_writer *w = &s->writers[s->n_writers - 1];
+
+	json_object_put(w->excluded);
+	w->excluded = excluded ? json_object_get(excluded) : NULL;
+}
+
 struct shadow_writer_record *shadow_catalog_writer(const struct shadow_catalog *c,
 						   const char *name)
 {
@@ -307,7 +316,8 @@ static json_object *encode_set_writer(const struct shadow_set_writer *w)
 	    add_str(o, "name", w->name) < 0 ||
 	    (w->metadata ? add(o, "metadata", json_object_get(w->metadata))
 			 : add_str(o, "metadata", NULL)) < 0 ||
-	    (w->data && add(o, "data", json_object_get(w->data)) < 0))
+	    (w->data && add(o, "data", json_object_get(w->data)) < 0) ||
+	    (w->excluded && add(o, "excluded", json_object_get(w->excluded)) < 0))
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -582,7 +592,30 @@ static int decode_volume(struct decoder *d, json_object *o, size_t i,
 	return 0;
 }
 
-/* A set's optional "writers": [ { "name", "metadata", "data" (optional) } ]. */
+/*
+ * An optional "excluded": an array of component names.
+ */
+static int decode_excluded(struct decoder *d, json_object *w, const char *what,
+			   json_object **ret)
+{
+	json_object *x;
+
+	*ret = NULL;
+	if (!json_object_object_get_ex(w, "excluded", &x) || !x)
+		return 0;
+	if (!json_object_is_type(x, json_type_array))
+		return bad(d, "%s: \"excluded\" has the wrong type", what);
+	for (size_t j = 0; j < json_object_array_length(x); j++)
+		if (!json_object_is_type(json_object_array_get_idx(x, j), json_type_string))
+			return bad(d, "%s: \"excluded\"[%zu] is not a string", what, j);
+	*ret = x;
+	return 0;
+}
+
+/*
+ * A set's optional "writers": [ { "name", "metadata", "data" (optional),
+ * "excluded" (optional) } ].
+ */
 static int decode_set_writers(struct decoder *d, json_object *o, const char *set,
 			      struct shadow_set *s)
 {
@@ -595,7 +628,7 @@ static int decode_set_writers(struct decoder *d, json_object *o, const char *set
 	if (!json_object_is_type(a, json_type_array))
 		return bad(d, "%s: \"writers\" has the wrong type", set);
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *w = json_object_array_get_idx(a, i), *m, *data = NULL;
+		json_object *w = json_object_array_get_idx(a, i), *m, *data = NULL, *x;
 		_cleanup_free_ char *name = NULL;
 
 		snprintf(what, sizeof(what), "%s.writers[%zu]", set, i);
@@ -607,12 +640,16 @@ static int decode_set_writers(struct decoder *d, json_object *o, const char *set
 		if (json_object_object_get_ex(w, "data", &data) && data &&
 		    !json_object_is_type(data, json_type_object))
 			return bad(d, "%s: \"data\" has the wrong type", what);
+		r = decode_excluded(d, w, what, &x);
+		if (r < 0)
+			return r;
 		for (size_t j = 0; j < s->n_writers; j++)
 			if (strcmp(s->writers[j].name, name) == 0)
 				return bad(d, "%s: writer \"%s\" appears twice", set, name);
 		r = shadow_set_add_writer(s, name, m, data);
 		if (r < 0)
 			return r;
+		shadow_set_last_writer_excluded(s, x);
 	}
 	return 0;
 }

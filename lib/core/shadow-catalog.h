@@ -18,7 +18,8 @@
  *                    "mountpoint" (or null), "writable" } ],
  *     "writers": [ { "name", "path" (or null), "state", "event" (or null),
  *                    "message" (or null), "time" } ] }
- * A set may hold "writers": [ { "name", "metadata", "data" (optional) } ]:
+ * A set may hold "writers": [ { "name", "metadata", "data" (optional),
+ * "excluded" (optional: the component names the requester excluded) } ]:
  * what each writer said about the set (shadow-writer(7)).  Both "writers"
  * members are optional: catalogs written before writers existed load.
  * The top-level "writers" is the last state of each writer seen (ok,
@@ -58,6 +59,8 @@ struct shadow_set_writer {
 	char *name;
 	struct json_object *metadata;	/* identify's document */
 	struct json_object *data;	/* post-snapshot's, or NULL */
+	/* names of the components the requester excluded, or NULL */
+	struct json_object *excluded;
 };
 
 struct shadow_set {
@@ -138,6 +141,8 @@ void shadow_catalog_remove_copy(struct shadow_catalog *c, struct shadow_copy *s)
  */
 int shadow_set_add_writer(struct shadow_set *s, const char *name,
 			  struct json_object *metadata, struct json_object *data);
+/* Record, with the writer @s recorded last, the array of @excluded names. */
+void shadow_set_last_writer_excluded(struct shadow_set *s, struct json_object *excluded);
 /* Record the last state of writer @name, replacing the previous one. */
 int shadow_catalog_record_writer(struct shadow_catalog *c, const char *name,
 				 const char *path, const char *state,

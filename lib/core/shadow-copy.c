@@ -72,6 +72,7 @@ int shadow_copy_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 {
 	struct shadow_copy *c;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, !(flags & ~(unsigned int)SHADOW_FORCE), "delete shadow %" PRIu64 ": unknown flags 0x%x",
@@ -93,6 +94,7 @@ int shadow_copy_delete_oldest(shadow_ctx *ctx, const char *volume, uint64_t *ret
 	struct shadow_copy *oldest = NULL;
 	uint64_t id;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, volume && *volume, "delete the oldest shadow: no volume given");

@@ -35,6 +35,7 @@ shadow_create_opts *shadow_create_opts_free(shadow_create_opts *o)
 		return NULL;
 	strv_free(o->writers, o->n_writers);
 	strv_free(o->components, o->n_components);
+	strv_free(o->excluded, o->n_excluded);
 	free(o);
 	return NULL;
 }
@@ -102,35 +103,74 @@ int shadow_create_opts_add_writer(shadow_create_opts *o, const char *name)
 	return strv_add(&o->writers, &o->n_writers, name);
 }
 
-int shadow_create_opts_add_component(shadow_create_opts *o, const char *writer_component)
+/* "<writer>/<component>", with a writer name run-parts would run. */
+static bool writer_component_valid(const char *writer_component)
 {
 	const char *slash = writer_component ? strchr(writer_component, '/') : NULL;
 	size_t wlen;
 	char name[256];
 
-	if (!o || !slash || slash == writer_component || !slash[1])
-		return -EINVAL;
+	if (!slash || slash == writer_component || !slash[1])
+		return false;
 	wlen = (size_t)(slash - writer_component);
 	if (wlen >= sizeof(name))
-		return -EINVAL;
+		return false;
 	memcpy(name, writer_component, wlen);
 	name[wlen] = '\0';
-	if (!writer_name_valid(name))
+	return writer_name_valid(name);
+}
+
+static bool strv_has(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+int shadow_create_opts_add_component(shadow_create_opts *o, const char *writer_component)
+{
+	if (!o || !writer_component_valid(writer_component))
+		return -EINVAL;
+	/* Kept and left out at once: say so rather than pick one. */
+	if (strv_has(o->excluded, o->n_excluded, writer_component))
 		return -EINVAL;
 	return strv_add(&o->components, &o->n_components, writer_component);
+}
+
+int shadow_create_opts_exclude_component(shadow_create_opts *o, const char *writer_component)
+{
+	if (!o || !writer_component_valid(writer_component))
+		return -EINVAL;
+	if (strv_has(o->components, o->n_components, writer_component))
+		return -EINVAL;
+	if (strv_has(o->excluded, o->n_excluded, writer_component))
+		return 0;
+	return strv_add(&o->excluded, &o->n_excluded, writer_component);
+}
+
+/* Is "<writer>/<component>" one of @v? */
+static bool strv_has_pair(char *const *v, size_t n, const char *writer, const char *component)
+{
+	size_t wlen = strlen(writer);
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(v[i], writer, wlen) == 0 && v[i][wlen] == '/' &&
+		    strcmp(v[i] + wlen + 1, component) == 0)
+			return true;
+	return false;
+}
+
+bool create_opts_component_excluded(const struct shadow_create_opts *o,
+				    const char *writer, const char *component)
+{
+	return strv_has_pair(o->excluded, o->n_excluded, writer, component);
 }
 
 bool create_opts_component_named(const struct shadow_create_opts *o,
 				 const char *writer, const char *component)
 {
-	size_t wlen = strlen(writer);
-
-	for (size_t i = 0; i < o->n_components; i++)
-		if (strncmp(o->components[i], writer, wlen) == 0 &&
-		    o->components[i][wlen] == '/' &&
-		    strcmp(o->components[i] + wlen + 1, component) == 0)
-			return true;
-	return false;
+	return strv_has_pair(o->components, o->n_components, writer, component);
 }
 
 bool create_opts_writer_has_components(const struct shadow_create_opts *o,

@@ -25,11 +25,16 @@ struct shadow_create_opts {
 	size_t n_writers;
 	char **components;		/* "<writer>/<component>", if any */
 	size_t n_components;
+	char **excluded;		/* "<writer>/<component>" left out */
+	size_t n_excluded;
 };
 
 /* Is "<writer>/<component>" named in @o? */
 bool create_opts_component_named(const struct shadow_create_opts *o,
 				 const char *writer, const char *component);
+/* Is "<writer>/<component>" excluded in @o? */
+bool create_opts_component_excluded(const struct shadow_create_opts *o,
+				    const char *writer, const char *component);
 /* Is any component of @writer named in @o? */
 bool create_opts_writer_has_components(const struct shadow_create_opts *o,
 				       const char *writer);

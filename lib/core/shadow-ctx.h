@@ -15,6 +15,7 @@
 #include "libshadow.h"
 #include "macro.h"
 #include "shadow-catalog.h"
+#include "shadow-dm.h"
 #include "shadow-provider.h"
 
 struct shadow_ctx {
@@ -53,6 +54,13 @@ char *ctx_error_take(shadow_ctx *ctx);
 void ctx_error_put(shadow_ctx *ctx, char *saved);
 void ctx_error_clear(shadow_ctx *ctx);
 void dm_log_bridge(void *userdata, int level, const char *msg);
+/*
+ * At the top of each public entry point that may run libdevmapper: this
+ * thread's libdevmapper messages go to @ctx's log until it returns.
+ */
+#define CTX_DM_LOG(ctx) \
+	_cleanup_(shadow_dm_log_leave) _unused_ struct shadow_dm_log_scope dm_log_scope_ = \
+		shadow_dm_log_enter(dm_log_bridge, (ctx))
 int ctx_save(shadow_ctx *ctx);
 size_t set_count(const struct shadow_catalog *c, uint64_t set);
 int drop_empty_sets(struct shadow_catalog *c);

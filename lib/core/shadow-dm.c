@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <libdevmapper.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,35 +22,87 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_task *, dm_task_destroy);
 #define _cleanup_dm_task_ _cleanup_(dm_task_destroyp)
 
-static void (*bridge_log)(void *userdata, int level, const char *msg);
-static void *bridge_userdata;
+/*
+ * libdevmapper's log: one function for the whole process
+ * (dm_log_with_errno_init()), while every libshadow context has a log of
+ * its own, and a process may hold several contexts, in several threads.
+ * So no process-wide pointer names a context:
+ *
+ * - which log a message goes to is per thread (@current): each public
+ *   entry point that may run libdevmapper sets it to its context for the
+ *   length of the call (shadow_dm_log_enter()/leave(), CTX_DM_LOG()), and
+ *   libdevmapper logs in the thread that runs the task.  Two contexts in
+ *   two threads each get their own messages, a context freed in one
+ *   thread is never reached from another, and a message outside any call
+ *   (shadow_event_wait() in a monitor's thread) goes nowhere;
+ * - our function is libdevmapper's log only while a context exists
+ *   (@holders, counted under @hold_lock): when the last one is freed,
+ *   libdevmapper gets its default log back, and holds no pointer into
+ *   this library (which may then be unloaded).
+ *
+ * A program that set its own libdevmapper log before creating a context
+ * gets libdevmapper's default back afterwards: libdevmapper has no call
+ * that says which log is set.
+ */
+static _Thread_local struct shadow_dm_log_scope current;
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long holders;
 
-/* libdevmapper's messages, handed to the caller's log at debug level. */
+/* libdevmapper's messages, handed to this thread's log at debug level. */
 _printf_(5, 6)
 static void shadow_dm_log(int level, const char *file, int line,
 			  int dm_errno_or_class, const char *f, ...)
 {
+	struct shadow_dm_log_scope to = current;
 	char buf[512];
 	va_list ap;
 
-	if (!bridge_log)
+	if (!to.fn)
 		return;
 	va_start(ap, f);
 	vsnprintf(buf, sizeof(buf), f, ap);
 	va_end(ap);
-	bridge_log(bridge_userdata, 7, buf);
+	to.fn(to.userdata, 7, buf);
 }
 
-void shadow_dm_init(void (*log)(void *userdata, int level, const char *msg),
-		    void *userdata)
+void shadow_dm_log_hold(void)
 {
-	bridge_log = log;
-	bridge_userdata = userdata;
-	dm_log_with_errno_init(shadow_dm_log);
-	/* The library never prints; its messages go through shadow_dm_log. */
-	dm_log_init_verbose(0);
-	if (getenv("DM_DISABLE_UDEV"))
-		dm_udev_set_sync_support(0);
+	pthread_mutex_lock(&hold_lock);
+	if (holders++ == 0) {
+		dm_log_with_errno_init(shadow_dm_log);
+		/* The library never prints; its messages go through shadow_dm_log. */
+		dm_log_init_verbose(0);
+		if (getenv("DM_DISABLE_UDEV"))
+			dm_udev_set_sync_support(0);
+	}
+	pthread_mutex_unlock(&hold_lock);
+}
+
+void shadow_dm_log_release(void)
+{
+	pthread_mutex_lock(&hold_lock);
+	if (holders > 0 && --holders == 0)
+		dm_log_with_errno_init(NULL);	/* libdevmapper's own again */
+	pthread_mutex_unlock(&hold_lock);
+}
+
+struct shadow_dm_log_scope shadow_dm_log_enter(shadow_dm_log_fn fn, void *userdata)
+{
+	struct shadow_dm_log_scope prev = current;
+
+	current = (struct shadow_dm_log_scope) { .fn = fn, .userdata = userdata };
+	return prev;
+}
+
+void shadow_dm_log_leave(struct shadow_dm_log_scope *prev)
+{
+	current = *prev;
+}
+
+void shadow_dm_log_forget(void *userdata)
+{
+	if (current.userdata == userdata)
+		current = (struct shadow_dm_log_scope) { .fn = NULL };
 }
 
 void shadow_dm_table_clear(struct shadow_dm_table *t)

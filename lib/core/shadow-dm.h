@@ -58,9 +58,25 @@ struct shadow_dm_info {
 	char uuid[130];
 };
 
-/* Set up libdevmapper once per process (logging, udev sync). */
-void shadow_dm_init(void (*log)(void *userdata, int level, const char *msg),
-		    void *userdata);
+/*
+ * libdevmapper's messages (see shadow-dm.c for why it is done this way).
+ * hold/release: while one hold is taken (one per live context),
+ * libdevmapper logs through us (and udev sync is off with
+ * DM_DISABLE_UDEV); at the last release it gets its default log back.
+ * enter/leave: this thread's messages go to @fn until leave restores
+ * what enter returned (scopes nest).  forget: this thread's messages no
+ * longer go to @userdata (it is being freed).
+ */
+typedef void (*shadow_dm_log_fn)(void *userdata, int level, const char *msg);
+struct shadow_dm_log_scope {
+	shadow_dm_log_fn fn;
+	void *userdata;
+};
+void shadow_dm_log_hold(void);
+void shadow_dm_log_release(void);
+struct shadow_dm_log_scope shadow_dm_log_enter(shadow_dm_log_fn fn, void *userdata);
+void shadow_dm_log_leave(struct shadow_dm_log_scope *prev);
+void shadow_dm_log_forget(void *userdata);
 
 enum {
 	SHADOW_DM_READONLY = 1 << 0,

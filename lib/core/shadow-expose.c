@@ -104,6 +104,7 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 	struct shadow_copy *c;
 	bool rw = flags & SHADOW_EXPOSE_RW;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, !(flags & ~(unsigned int)SHADOW_EXPOSE_RW),
@@ -199,6 +200,7 @@ int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id)
 {
 	struct shadow_copy *c;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	if (!ctx->opened)

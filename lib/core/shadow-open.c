@@ -35,6 +35,7 @@ int shadow_ctx_new(const char *state_dir, shadow_ctx **ret)
 	}
 	ctx->lock_fd = -EBADF;
 	ctx->cat = (struct shadow_catalog) { .next_id = 1, .next_set = 1 };
+	shadow_dm_log_hold();
 	*ret = ctx;
 	return 0;
 }
@@ -49,6 +50,8 @@ shadow_ctx *shadow_ctx_free(shadow_ctx *ctx)
 		close(ctx->lock_fd);	/* drops the flock */
 	free(ctx->state_dir);
 	free(ctx->error);
+	shadow_dm_log_forget(ctx);
+	shadow_dm_log_release();
 	free(ctx);
 	return NULL;
 }
@@ -65,6 +68,7 @@ int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags)
 {
 	char why[256];
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, !(flags & ~(unsigned int)(SHADOW_OPEN_WAIT | SHADOW_OPEN_READONLY)),
@@ -97,7 +101,6 @@ int shadow_ctx_open(shadow_ctx *ctx, unsigned int flags)
 	if (r < 0)
 		return ctx_fail(ctx, r, "read the catalog %s/catalog.json", ctx->state_dir);
 	ctx->opened = true;
-	shadow_dm_init(dm_log_bridge, ctx);
 	return ctx_repair(ctx);
 }
 

@@ -144,14 +144,13 @@ int shadow_provider(shadow_ctx *ctx, unsigned int i, const char **ret_name,
 		    const char **ret_version)
 {
 	const struct shadow_provider_probe *pr;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, ret_name && ret_target && ret_usable && ret_version,
 		  "probe provider %u: nowhere to put what it is", i);
 	if (i >= SHADOW_N_PROVIDERS)
 		return 0;
-	if (!ctx->opened)
-		shadow_dm_init(dm_log_bridge, ctx);
 	pr = provider_probe(ctx, i);
 	*ret_name = providers[i]->name;
 	*ret_target = providers[i]->origin_target;
@@ -163,11 +162,10 @@ int shadow_provider(shadow_ctx *ctx, unsigned int i, const char **ret_name,
 const char *shadow_provider_why(shadow_ctx *ctx, unsigned int i)
 {
 	const struct shadow_provider_probe *pr;
+	CTX_DM_LOG(ctx);
 
 	if (!ctx || i >= SHADOW_N_PROVIDERS)
 		return NULL;
-	if (!ctx->opened)
-		shadow_dm_init(dm_log_bridge, ctx);
 	pr = provider_probe(ctx, i);
 	return pr->usable ? NULL : pr->why;
 }

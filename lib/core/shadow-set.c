@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "shadow-choose.h"
 #include "shadow-copy.h"
 #include "shadow-create-opts.h"
 #include "shadow-ctx.h"
@@ -65,6 +66,11 @@ const char *shadow_set_writer_metadata(const shadow_set *s, size_t i)
 const char *shadow_set_writer_data(const shadow_set *s, size_t i)
 {
 	return s && i < s->n_writers ? json_text(s->writers[i].data) : NULL;
+}
+
+const char *shadow_set_writer_excluded(const shadow_set *s, size_t i)
+{
+	return s && i < s->n_writers ? json_text(s->writers[i].excluded) : NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -314,33 +320,6 @@ static bool has_component(const struct writer_proc *w, const char *name)
 	return false;
 }
 
-/* Keep @w's components on the set's volumes, or the ones named. */
-static int choose_components(struct creation *cr, struct writer_proc *w, const dev_t *devs)
-{
-	const struct shadow_proto_metadata *m = &w->meta;
-
-	w->components = calloc(m->n_components ? m->n_components : 1, sizeof(*w->components));
-	if (!w->components)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->n_components; i++) {
-		const struct shadow_proto_component *c = &m->components[i];
-		bool keep = false;
-
-		if (cr->o->n_components)
-			keep = create_opts_component_named(cr->o, w->entry->name, c->name);
-		else
-			for (size_t p = 0; p < c->n_paths && !keep; p++)
-				keep = path_on_devices(c->paths[p], devs, cr->n);
-		if (!keep)
-			continue;
-		w->components[w->n_components] = strdup(c->name);
-		if (!w->components[w->n_components])
-			return -ENOMEM;
-		w->n_components++;
-	}
-	return 0;
-}
-
 static enum set_outcome step_choose(struct creation *cr)
 {
 	_cleanup_free_ dev_t *devs = calloc(cr->n, sizeof(*devs));
@@ -361,13 +340,36 @@ static enum set_outcome step_choose(struct creation *cr)
 			return step_fail(cr, -EINVAL, "create the set: writer %s has no component %s",
 					 name, slash + 1);
 	}
+	/* So must every component excluded, of a writer that runs. */
+	for (size_t i = 0; i < cr->o->n_excluded; i++) {
+		const char *wc = cr->o->excluded[i], *slash = strchr(wc, '/');
+		char name[256];
+		struct writer_proc *w;
+		bool found = false;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(slash - wc), wc);
+		for (size_t j = 0; j < cr->n_dir; j++)
+			found = found || strcmp(cr->dir[j]->name, name) == 0;
+		if (!found)
+			return step_fail(cr, -ENOENT, "create the set: no writer named %s in %s (--exclude-component %s)",
+					 name, ctx_writers_dir(cr->ctx), wc);
+		w = running_writer(cr, name);
+		if (w && w->metadata && !has_component(w, slash + 1))
+			return step_fail(cr, -EINVAL, "create the set: writer %s has no component %s",
+					 name, slash + 1);
+	}
 	for (size_t i = 0; i < cr->run.n; i++) {
 		struct writer_proc *w = &cr->run.w[i];
+		char why[1024];
+		int r;
 
 		if (!w->metadata || w->failed)
 			continue;
-		if (choose_components(cr, w, devs) < 0)
-			return step_fail(cr, -ENOMEM, "create the set: choose the components");
+		r = writer_choose_components(cr->ctx, w, cr->o, devs, cr->n, why, sizeof(why));
+		if (r == -EXDEV)
+			return step_fail(cr, r, "create the set: %s", why);
+		if (r < 0)
+			return step_fail(cr, r, "create the set: choose the components");
 		if (w->n_components == 0)
 			writers_skip(&cr->run, w);
 	}
@@ -591,11 +593,13 @@ static enum set_outcome step_record(struct creation *cr)
 	for (size_t i = 0; i < cr->run.n; i++) {
 		struct writer_proc *w = &cr->run.w[i];
 
-		if (w->skipped || w->failed || !w->metadata)
+		/* A writer whose components were all excluded: the set says so. */
+		if ((w->skipped && !w->excluded) || w->failed || !w->metadata)
 			continue;
 		r = shadow_set_add_writer(s, w->entry->name, w->metadata, w->data);
 		if (r < 0)
 			return step_fail(cr, r, "create the set: record the writers' metadata");
+		shadow_set_last_writer_excluded(s, w->excluded);
 	}
 	if (replace_str(&s->state, "complete") < 0)
 		return step_fail(cr, -ENOMEM, "create the set: record it");
@@ -715,6 +719,7 @@ static void act_states(struct creation *cr, bool undone)
 					 w->message);
 		else if (w->skipped)
 			r = record_state(cr, w->entry, "skipped", "identify",
+					 w->excluded ? "no component left: excluded" :
 					 cr->o->n_components ? "no component named"
 							     : "no component on the set's volumes");
 		else
@@ -803,6 +808,7 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 	unsigned int retries;
 	uint64_t set_id = 0;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, volumes || n == 0, "create the set: no volume list given");
@@ -884,6 +890,7 @@ int shadow_set_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 {
 	struct shadow_set *s;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, !(flags & ~(unsigned int)SHADOW_FORCE), "delete set %" PRIu64 ": unknown flags 0x%x",

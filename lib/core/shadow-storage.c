@@ -84,6 +84,7 @@ int shadow_volume_storage_capacity(shadow_ctx *ctx, const shadow_volume *v,
 {
 	struct shadow_origin_status st;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, v && ret_chunks, "read the store's capacity: no volume or result given");
@@ -145,6 +146,7 @@ int shadow_volume_resize(shadow_ctx *ctx, const char *volume, uint64_t max_bytes
 	char what[192], msg[64], size[32];
 	uint64_t limit = 0;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, volume && *volume, "resize: no volume given");
@@ -187,6 +189,7 @@ int shadow_volume_set_thresholds(shadow_ctx *ctx, const char *volume,
 	char what[160], msg[128] = "thresholds";
 	size_t len = strlen(msg);
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, volume && *volume, "set the usage thresholds: no volume given");

@@ -54,6 +54,7 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 {
 	struct shadow_storage st;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, v, "read the store: no volume given");
@@ -386,6 +387,7 @@ int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *s
 	dev_t rdev, srdev;
 	bool is_dm;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, device && *device, "enable: no device given");
@@ -542,6 +544,7 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 	struct shadow_dm_info info;
 	size_t n = 0;
 	int r;
+	CTX_DM_LOG(ctx);
 
 	check_ctx(ctx);
 	check_arg(ctx, volume && *volume, "disable: no volume given");

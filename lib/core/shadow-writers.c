@@ -521,8 +521,8 @@ void writers_skip(struct writer_run *run, struct writer_proc *w)
 {
 	w->skipped = true;
 	close_fd(&w->in_fd);
-	ctx_log(run->ctx, SHADOW_LOG_INFO, "writer %s: no component on the set's volumes",
-		w->entry->name);
+	ctx_log(run->ctx, SHADOW_LOG_INFO, "writer %s: %s", w->entry->name,
+		w->excluded ? "no component left (excluded)" : "no component on the set's volumes");
 }
 
 /* ------------------------------------------------------------------------
@@ -833,6 +833,7 @@ void writers_run_clear(struct writer_run *run)
 		free(w->message);
 		json_object_put(w->metadata);
 		json_object_put(w->data);
+		json_object_put(w->excluded);
 		shadow_proto_metadata_clear(&w->meta);
 		for (size_t j = 0; j < w->n_components; j++)
 			free(w->components[j]);
@@ -903,18 +904,6 @@ int mountpoint_of(dev_t dev, char **ret)
 		return *ret ? 0 : -ENOMEM;
 	}
 	return 0;
-}
-
-bool path_on_devices(const char *path, const dev_t *devs, size_t n)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (st.st_dev == devs[i])
-			return true;
-	return false;
 }
 
 /* ------------------------------------------------------------------------

@@ -88,6 +88,7 @@ struct writer_proc {
 	struct shadow_proto_metadata meta;	/* ... decoded */
 	char **components;		/* chosen for the set */
 	size_t n_components;
+	struct json_object *excluded;	/* names the requester excluded, or NULL */
 	struct json_object *data;	/* post-snapshot's, or NULL */
 };
 
@@ -149,9 +150,6 @@ void writers_run_clear(struct writer_run *run);
 
 /* Where the block device @dev is mounted (the first mount), or NULL. */
 int mountpoint_of(dev_t dev, char **ret);
-
-/* @path exists and lives on one of the @n block devices @devs. */
-bool path_on_devices(const char *path, const dev_t *devs, size_t n);
 
 /* The context's writers directory and writers.conf (defaults applied). */
 const char *ctx_writers_dir(const shadow_ctx *ctx);

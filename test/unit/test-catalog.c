@@ -239,6 +239,18 @@ START_TEST(test_writers_old_catalog)
 	shadow_catalog_clear(&c);
 	ck_assert_int_eq(shadow_catalog_decode(a, &c, why, sizeof(why)), 0);
 	ck_assert_str_eq(c.sets[0]->writers[0].name, "w");
+	ck_assert_ptr_null(c.sets[0]->writers[0].excluded);
+	free(a);
+	/* The components the requester excluded: kept, and loaded again. */
+	m = json_tokener_parse("[\"main\"]");
+	shadow_set_last_writer_excluded(c.sets[0], m);
+	json_object_put(m);
+	ck_assert_int_eq(shadow_catalog_encode(&c, &a), 0);
+	ck_assert_ptr_nonnull(strstr(a, "\"excluded\""));
+	shadow_catalog_clear(&c);
+	ck_assert_int_eq(shadow_catalog_decode(a, &c, why, sizeof(why)), 0);
+	ck_assert_str_eq(json_object_to_json_string_ext(c.sets[0]->writers[0].excluded,
+							JSON_C_TO_STRING_PLAIN), "[\"main\"]");
 	free(a);
 	shadow_catalog_clear(&c);
 }
@@ -257,6 +269,8 @@ START_TEST(test_writers_malformed)
 		{ "\"metadata\": { \"writer\": \"hook\" }", "\"metadata\": [ ]", "wrong type" },
 		{ "\"metadata\": { \"writer\": \"hook\" }", "\"meta\": 1", "no \"metadata\"" },
 		{ "\"data\": { \"label\": \"L\" }", "\"data\": \"L\"", "wrong type" },
+		{ "\"data\": { \"label\": \"L\" }", "\"excluded\": \"main\"", "wrong type" },
+		{ "\"data\": { \"label\": \"L\" }", "\"excluded\": [ 1 ]", "not a string" },
 		{ "\"complete\", \"writers\": [", "\"complete\", \"writers\": 1, \"x\": [", "wrong type" },
 		{ "\"writers\": [\n    {", "\"writers\": {}, \"x\": [\n    {", "wrong type" },
 	};

@@ -215,6 +215,38 @@ START_TEST(test_create_writers)
 }
 END_TEST
 
+/* --exclude-component: parsed like --component; never both for one. */
+START_TEST(test_create_exclude_component)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "create", "data", "--exclude-component", "postgresql/main",
+			       "--exclude-component", "sqlite/app.db", "--component", "sqlite/b.db",
+			       NULL), CTL_RUN);
+	ck_assert(a.opts & OPT_EXCLUDE_COMPONENT);
+	ck_assert_uint_eq(a.n_excluded, 2);
+	ck_assert_str_eq(a.excluded[0], "postgresql/main");
+	ck_assert_str_eq(a.excluded[1], "sqlite/app.db");
+	ck_assert_uint_eq(a.n_components, 1);
+
+	ck_assert_int_eq(parse(&a, why, "create", "d", "--exclude-component", "postgresql", NULL),
+			 -EINVAL);
+	ck_assert_str_eq(why, "bad component 'postgresql' (<writer>/<component>)");
+	ck_assert_int_eq(parse(&a, why, "create", "d", "--exclude-component", "pg/m",
+			       "--component", "pg/m", NULL), -EINVAL);
+	ck_assert_str_eq(why, "--component and --exclude-component both name pg/m");
+	ck_assert_int_eq(parse(&a, why, "create", "d", "--component", "pg/m",
+			       "--exclude-component", "pg/m", NULL), -EINVAL);
+	ck_assert_str_eq(why, "--component and --exclude-component both name pg/m");
+	ck_assert_int_eq(parse(&a, why, "create", "d", "--no-writers",
+			       "--exclude-component", "pg/m", NULL), -EINVAL);
+	ck_assert_str_eq(why, "--no-writers and --exclude-component exclude each other");
+	ck_assert_int_eq(parse(&a, why, "list", "--exclude-component", "pg/m", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --exclude-component is not valid for 'list'");
+}
+END_TEST
+
 START_TEST(test_create_writers_many)
 {
 	static char *argv[2 + 2 * (CTL_MAX_NAMES + 1)];
@@ -342,6 +374,7 @@ Suite *suite_ctl_args(void)
 
 	tcase_add_test(tc, test_enable);
 	tcase_add_test(tc, test_create_list_delete);
+	tcase_add_test(tc, test_create_exclude_component);
 	tcase_add_test(tc, test_expose);
 	tcase_add_test(tc, test_activate);
 	tcase_add_test(tc, test_errors);

@@ -29,6 +29,8 @@ static Suite *(*const suites[])(void) = {
 	suite_monitor,
 	suite_diff,
 	suite_name,
+	suite_dm_log,
+	suite_coverage,
 };
 
 int main(int argc, char *argv[])

@@ -21,6 +21,8 @@ Suite *suite_provider(void);
 Suite *suite_monitor(void);
 Suite *suite_diff(void);
 Suite *suite_name(void);
+Suite *suite_dm_log(void);
+Suite *suite_coverage(void);
 
 /*
  * Write the check suite's consistent sample store to @path; with @variant

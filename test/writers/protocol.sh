@@ -180,8 +180,6 @@ chmod 755 "$hooks"
 conf <<-EOF
 [hook]
 directory = $hooks
-path = /srv
-path = /var
 timeout = 1
 EOF
 for h in 10-a 20-b; do
@@ -195,7 +193,7 @@ done
 PREP='{"event":"prepare","components":["hooks"]}'
 FREEZE='{"event":"freeze","timeout_ms":1}'
 run hook "$IDENTIFY" "$PREP" "$FREEZE" '{"event":"thaw"}' '{"event":"post-snapshot","set":1,"copies":[]}'
-[ "$(field 1 'd["metadata"]["components"][0]["paths"]')" = "['/srv', '/var']" ] || fail "paths: $(head -n 1 "$T/out")"
+[ "$(field 1 'd["metadata"]["components"][0]["paths"]')" = "['/srv']" ] || fail "paths: $(head -n 1 "$T/out")"
 [ "$(field 4 'd["held"]')" = True ] || fail "held"
 [ "$(paste -sd, "$T/calls")" = "10-a freeze,20-b freeze,20-b thaw,10-a thaw" ] || fail "calls: $(paste -sd, "$T/calls")"
 grep -q "^10-a says freeze" "$T/err" || fail "a hook's output does not go to stderr"
@@ -212,6 +210,25 @@ run hook "$IDENTIFY"
 run hook '{"event":"identify","protocol":1,"set":1,"volumes":[{"name":"v","device":"/dev/mapper/v","mountpoint":null}]}'
 [ "$(field 1 'len(d["metadata"]["components"])')" = 0 ] || fail "no mounted volume: $(head -n 1 "$T/out")"
 ok "hooks: by default, the mount points of the set's volumes"
+
+# Configured paths say when the hooks run: only those on a volume of the
+# set are listed (here none: /dev/mapper/vol is no device), so a path
+# elsewhere never makes the component partly covered.
+conf <<-EOF
+[hook]
+directory = $hooks
+path = /srv
+path = /var
+timeout = 1
+EOF
+run hook "$IDENTIFY"
+[ "$(field 1 'len(d["metadata"]["components"])')" = 0 ] || fail "configured paths off the set: $(head -n 1 "$T/out")"
+ok "hooks: configured paths off the set's volumes are not listed"
+conf <<-EOF
+[hook]
+directory = $hooks
+timeout = 1
+EOF
 
 rm -f "$T/calls"
 run hook "$IDENTIFY" "$PREP" "$FREEZE"

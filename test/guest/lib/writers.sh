@@ -215,13 +215,20 @@ pg_as() {
 	runuser -u postgres -- "$@"
 }
 
-# pg_init <datadir>: initdb with 1 MiB WAL segments (small volumes).
+# pg_init <datadir> [<waldir>]: initdb with 1 MiB WAL segments (small
+# volumes), pg_wal in <waldir> (initdb --waldir) when given.
 pg_init() {
 	[ -x "$PGBIN/initdb" ] || fail "no PostgreSQL server installed (/usr/lib/postgresql/*/bin)"
 	mkdir -p "$1" "$PGSOCK" "$WORK/pglog"
 	chown postgres: "$1" "$PGSOCK" "$WORK/pglog"
 	chmod 700 "$1"
-	pg_as "$PGBIN/initdb" -D "$1" -A trust -U postgres --wal-segsize=1 -N >"$WORK/pglog/initdb.log" ||
+	if [ -n "${2:-}" ]; then
+		mkdir -p "$2"
+		chown postgres: "$2"
+		chmod 700 "$2"
+	fi
+	pg_as "$PGBIN/initdb" -D "$1" ${2:+--waldir="$2"} -A trust -U postgres --wal-segsize=1 -N \
+		>"$WORK/pglog/initdb.log" ||
 		{ cat "$WORK/pglog/initdb.log"; fail "initdb $1"; }
 }
 
