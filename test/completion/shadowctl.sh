@@ -109,6 +109,10 @@ expect "shadowctl --st" "--state-dir"
 # Option values.
 expect "shadowctl enable /dev/vdb --provider " "auto dm-shadow dm-snapshot"
 expect "shadowctl enable /dev/vdb --provider=dm-sn" "dm-snapshot"
+# As bash splits them at '=' (COMP_WORDBREAKS).
+expect "shadowctl enable /dev/vdb --provider = dm-sn" "dm-snapshot"
+expect "shadowctl enable /dev/vdb --provider =" "auto dm-shadow dm-snapshot"
+expect "shadowctl --state-dir = /x cr" "create"
 expect "shadowctl enable /dev/vdb --method " "cow"
 expect "shadowctl resize data --max-size " "max"
 expect "shadowctl create data --retries " ""
