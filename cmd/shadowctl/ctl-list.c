@@ -626,12 +626,16 @@ void ctl_list_usage(FILE *out, const char *kind)
 
 	for (size_t i = 0; kind && i < ELEMENTSOF(kinds); i++)
 		known |= strcmp(kind, kinds[i].table->kind) == 0;
+	/* The kinds from kinds[], so that a new list cannot be left out. */
 	fputs("Usage:\n"
-	      " shadowctl [options] list [shadows|sets|volumes|providers|storage]\n"
+	      " shadowctl [options] list [", out);
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+		fprintf(out, "%s%s", i ? "|" : "", kinds[i].table->kind);
+	fputs("]\n"
 	      "                          [-o <columns> | -O] [-n] [-J]\n"
 	      "\n"
-	      "List shadow copies (the default), shadow copy sets, volumes, providers\n"
-	      "or each volume's store use.\n"
+	      "List shadow copies (the default), shadow copy sets, volumes, providers,\n"
+	      "each volume's store use or the writers.\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json              print JSON (every field unless -o is given)\n"

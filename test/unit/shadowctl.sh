@@ -185,4 +185,21 @@ else
 	echo "ok: list creates no state directory"
 fi
 
+# The kinds of list: 'list --help' makes its synopsis from the column
+# tables; shadowctl --help and shadowctl(8)'s synopsis must name the same.
+kinds() { sed -n 's/.*list \[\([a-z|]*\)\].*/\1/p' | head -n 1; }
+want=$("$ctl" list --help | kinds)
+for what in "shadowctl --help" "man/shadowctl.8"; do
+	case $what in
+	man/*) got=$(sed -n '/^\.SH SYNOPSIS/,/^\.SH DESC/p' "$man" | sed 's/\\f[BIR]//g' | kinds) ;;
+	*) got=$("$ctl" --help | kinds) ;;
+	esac
+	if [ -z "$want" ] || [ "$got" != "$want" ]; then
+		echo "FAIL: $what lists [$got], list --help [$want]"
+		fails=$((fails + 1))
+	else
+		echo "ok: $what lists [$want]"
+	fi
+done
+
 [ "$fails" -eq 0 ]

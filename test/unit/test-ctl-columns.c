@@ -404,6 +404,46 @@ START_TEST(test_list_tables)
 }
 END_TEST
 
+/*
+ * 'list --help' names every kind of list in its synopsis (it once left
+ * out writers): the synopsis is made from the tables, and each kind's
+ * columns follow.
+ */
+START_TEST(test_list_usage)
+{
+	char *text = NULL, *synopsis, *end;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	ctl_list_usage(f, NULL);
+	fclose(f);
+	synopsis = strstr(text, " shadowctl [options] list [");
+	ck_assert_ptr_nonnull(synopsis);
+	end = strchr(synopsis, '\n');
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	ck_assert_str_eq(synopsis,
+			 " shadowctl [options] list [shadows|sets|volumes|providers|storage|writers]");
+	for (size_t k = 0; ctl_list_table((enum ctl_list)k); k++)
+		ck_assert_msg(strstr(synopsis, ctl_list_table((enum ctl_list)k)->kind),
+			      "list --help lacks %s", ctl_list_table((enum ctl_list)k)->kind);
+	free(text);
+
+	/* One kind: its columns, and no other kind's. */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	ctl_list_usage(f, "writers");
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "[shadows|sets|volumes|providers|storage|writers]"));
+	ck_assert_ptr_nonnull(strstr(text, "last"));
+	ck_assert_ptr_null(strstr(text, "freeze-us"));
+	free(text);
+}
+END_TEST
+
 /* The fields shadowctl(8) and issue 4 promise for 'list shadows --json'. */
 START_TEST(test_shadows_json_fields)
 {
@@ -515,6 +555,7 @@ Suite *suite_ctl_columns(void)
 	tcase_add_test(tc, test_row_json);
 	tcase_add_test(tc, test_json_only);
 	tcase_add_test(tc, test_list_tables);
+	tcase_add_test(tc, test_list_usage);
 	tcase_add_test(tc, test_shadows_json_fields);
 	tcase_add_test(tc, test_argv);
 	suite_add_tcase(s, tc);
