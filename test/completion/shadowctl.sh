@@ -12,7 +12,7 @@
 set -u
 
 srcdir=${srcdir:-.}
-ctl=${SHADOWCTL:-cmd/shadowctl}
+ctl=${SHADOWCTL:-cmd/shadowctl/shadowctl}
 [ -x "$ctl" ] || { echo "no $ctl: build first" >&2; exit 99; }
 case $ctl in /*) ;; *) ctl=$PWD/$ctl ;; esac
 

@@ -54,7 +54,7 @@ EXERCISE_ID = 999999
 EXERCISE_GEN = 1 << 40
 SHADOW_TOP = os.environ.get("SHADOW_TOP", ".")
 BLKFLSBUF = 0x1261
-DUMP = os.path.join(SHADOW_TOP, "cmd", "shadow-dump")
+DUMP = os.path.join(SHADOW_TOP, "cmd", "shadow-dump", "shadow-dump")
 
 
 def pattern(block, gen):
