@@ -500,19 +500,6 @@ bad:
 	return r;
 }
 
-static int shadow_md_check_sms(struct shadow_md *md, char **error)
-{
-	dm_block_t nr;
-	int r;
-
-	r = dm_sm_get_nr_blocks(md->data_sm, &nr);
-	if (r || nr != md->nr_data_chunks) {
-		*error = "the data space map does not match the store's data chunks";
-		return r ? r : -EUCLEAN;
-	}
-	return 0;
-}
-
 static int shadow_md_open_existing(struct shadow_md *md,
 				   const struct shadow_md_geometry *geo,
 				   char **error)
@@ -537,14 +524,6 @@ static int shadow_md_open_existing(struct shadow_md *md,
 	if (r)
 		return r;
 	shadow_md_setup_info(md);
-	r = shadow_md_check_sms(md, error);
-	if (r) {
-		dm_tm_destroy(md->nb_tm);
-		dm_sm_destroy(md->data_sm);
-		dm_tm_destroy(md->tm);
-		dm_sm_destroy(md->metadata_sm);
-		return r;
-	}
 	if (md->flags & SHADOW_SB_NEEDS_CHECK)
 		DMWARN("the store is marked as needing a check: run shadow-dump --check on it");
 	return 0;

@@ -299,8 +299,7 @@ static inline int shadow_sb_check_geometry(const struct shadow_disk_superblock *
 				      "nr_origin_chunks",
 				      shadow_sb_le64(sb->nr_origin_chunks),
 				      chunks);
-	if (store < shadow_layout_sectors(1, chunk) ||
-	    shadow_layout_compute(&l, store, chunk))
+	if (shadow_layout_compute(&l, store, chunk))
 		return shadow_sb_fail(f, SHADOW_SB_STORE_SIZE, "store_sectors",
 				      store, SHADOW_MAX_STORE_SECTORS);
 	if (shadow_sb_le64(sb->metadata_blocks) != l.metadata_blocks)

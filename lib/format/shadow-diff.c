@@ -153,13 +153,6 @@ static int feed_exception(void *userdata, uint64_t key, const void *value)
 				shadow_exc_key_seq(key));
 }
 
-static const struct shadow_superblock *tree_sb(struct shadow_store *s)
-{
-	const struct shadow_superblock *held = shadow_store_held_sb(s);
-
-	return held ? held : shadow_store_sb(s);
-}
-
 int shadow_store_diff(struct shadow_store *s, uint64_t id_a, uint64_t id_b,
 		      bool b_is_live, shadow_diff_fn fn, void *userdata,
 		      uint64_t *ret_changed, struct shadow_error *err)
@@ -181,13 +174,13 @@ int shadow_store_diff(struct shadow_store *s, uint64_t id_a, uint64_t id_b,
 		goto out;
 	pw.seq_a = a->seq;
 	pw.seq_b = b ? b->seq : SHADOW_DIFF_LIVE;
-	r = shadow_store_btree_walk(s, tree_sb(s)->private_root, sizeof(uint64_t),
+	r = shadow_store_btree_walk(s, shadow_store_tree_sb(s)->private_root, sizeof(uint64_t),
 				    collect_private, &pw, err);
 	if (r < 0)
 		goto out;
 	shadow_diff_init(&d, pw.seq_a, pw.seq_b, pw.chunks.v, pw.chunks.n,
 			 fn, userdata);
-	r = shadow_store_btree_walk(s, tree_sb(s)->exception_root, sizeof(uint64_t),
+	r = shadow_store_btree_walk(s, shadow_store_tree_sb(s)->exception_root, sizeof(uint64_t),
 				    feed_exception, &d, err);
 	if (r >= 0)
 		r = shadow_diff_finish(&d);

@@ -21,8 +21,7 @@ struct shadow_store {
 	bool use_held;
 };
 
-/* The superblock whose tree roots the loaders read: live or held. */
-static const struct shadow_superblock *tree_sb(const struct shadow_store *s)
+const struct shadow_superblock *shadow_store_tree_sb(const struct shadow_store *s)
 {
 	return s->use_held ? &s->held : &s->sb;
 }
@@ -359,7 +358,7 @@ int shadow_store_load_snapshots(struct shadow_store *s,
 	struct shadow_vec l = { .size = sizeof(struct shadow_snapshot) };
 	int r;
 
-	r = shadow_store_btree_walk(s, tree_sb(s)->snapshot_root,
+	r = shadow_store_btree_walk(s, shadow_store_tree_sb(s)->snapshot_root,
 				    sizeof(struct shadow_disk_snapshot),
 				    collect_snap, &l, err);
 	if (r < 0) {
@@ -401,11 +400,11 @@ int shadow_store_load_mappings(struct shadow_store *s,
 	struct map_list l = { .vec.size = sizeof(struct shadow_mapping) };
 	int r;
 
-	r = shadow_store_btree_walk(s, tree_sb(s)->exception_root, sizeof(uint64_t),
+	r = shadow_store_btree_walk(s, shadow_store_tree_sb(s)->exception_root, sizeof(uint64_t),
 				    collect_map, &l, err);
 	if (r >= 0) {
 		l.private = true;
-		r = shadow_store_btree_walk(s, tree_sb(s)->private_root, sizeof(uint64_t),
+		r = shadow_store_btree_walk(s, shadow_store_tree_sb(s)->private_root, sizeof(uint64_t),
 					    collect_map, &l, err);
 	}
 	if (r < 0) {

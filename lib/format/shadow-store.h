@@ -53,6 +53,11 @@ uint64_t shadow_store_dev_sectors(const struct shadow_store *s);
  * shadow_store_check() is not affected: it always walks both.
  */
 int shadow_store_use_held(struct shadow_store *s, struct shadow_error *err);
+/*
+ * The superblock whose tree roots the loaders and walks read: the held
+ * copy after shadow_store_use_held(), else the live superblock.
+ */
+const struct shadow_superblock *shadow_store_tree_sb(const struct shadow_store *s);
 /* The metadata snapshot's superblock copy after shadow_store_use_held(), or NULL. */
 const struct shadow_superblock *shadow_store_held_sb(const struct shadow_store *s);
 
