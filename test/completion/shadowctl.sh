@@ -93,9 +93,9 @@ expect_not() {
 }
 
 # Verbs.
-expect "shadowctl " "activate create deactivate delete disable enable expose list monitor resize unexpose"
+expect "shadowctl " "activate create deactivate delete diff disable enable export expose import list monitor resize unexpose"
 expect "shadowctl cr" "create"
-expect "shadowctl d" "deactivate delete disable"
+expect "shadowctl d" "deactivate delete diff disable"
 expect "shadowctl -v --state-dir /x de" "deactivate delete"
 # Options of a verb, and the global ones.
 expect "shadowctl create --wri" "--writer --writer-conf --writer-timeout --writers-dir"
