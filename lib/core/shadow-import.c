@@ -8,6 +8,8 @@
  * spooled to an unnamed temporary file.
  */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <string.h>
@@ -52,10 +54,22 @@ static int spool(shadow_ctx *ctx, int in, int *ret_fd)
 	_cleanup_close_ int fd = -EBADF;
 	static uint8_t buf[65536];
 
-	fd = open(dir && *dir ? dir : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (!dir || !*dir)
+		dir = "/var/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		/* No O_TMPFILE there (overlayfs before 6.6): a named file, unlinked at once. */
+		_cleanup_free_ char *path = NULL;
+
+		if (asprintf(&path, "%s/shadowctl-import.XXXXXX", dir) < 0)
+			return -ENOMEM;
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			(void)unlink(path);
+	}
 	if (fd < 0)
 		return ctx_fail(ctx, negative_errno(), "import: make a temporary file in %s "
-				"to hold the stream", dir && *dir ? dir : "/var/tmp");
+				"to hold the stream", dir);
 	for (;;) {
 		ssize_t n = read(in, buf, sizeof(buf));
 		size_t off = 0;

@@ -135,7 +135,8 @@ expect_exit 8 "" ctl import "$S/v2" --to "$WORK/img-s2"
 
 step "a pipe both ways: export -o - | import -, progress not on a non-terminal"
 ctl export "$s3" --since "$s2" -o - 2>"$WORK/export.err" |
-	ctl import - --to "$WORK/img-s2" 2>"$WORK/import.err"
+	ctl import - --to "$WORK/img-s2" 2>"$WORK/import.err" ||
+	fail "export | import: $(cat "$WORK/export.err" "$WORK/import.err")"
 [ "$(sha "$WORK/img-s2")" = "$sha3" ] || fail "the piped import is not s3"
 grep -q '%' "$WORK/export.err" "$WORK/import.err" && fail "progress printed to a non-terminal"
 head -c $((size / 2)) "$S/inc23" | ctl import - --to "$img" 2>"$WORK/err" && fail "a cut piped stream was applied"
