@@ -34,7 +34,7 @@ def run(ctl, *args):
     return out.stdout
 
 
-def diff(ctl, chunk, a, b):
+def diff(ctl, chunk, a, b, text=False):
     args = ["diff", str(a)] + ([] if b is None else [str(b)])
     d = json.loads(run(ctl, "-J", *args))
     got, nbytes = set(), 0
@@ -50,24 +50,24 @@ def diff(ctl, chunk, a, b):
             or nbytes != len(got) * chunk:
         sys.exit("diff %s: counts %d/%d do not match the ranges"
                  % (args, d["ranges_count"], d["changed_bytes"]))
-    text = [tuple(map(int, line.split())) for line in
-            run(ctl, *args).splitlines()]
-    if text != [(r["offset"], r["length"]) for r in d["ranges"]]:
+    if text and [tuple(map(int, line.split())) for line in
+                 run(ctl, *args).splitlines()] != \
+            [(r["offset"], r["length"]) for r in d["ranges"]]:
         sys.exit("diff %s: the text form differs from the JSON" % args)
     return got
 
 
 def checkpoint(ctl, chunk, h, rnd, live):
     ids = sorted(live)
-    sample = ids if len(ids) <= 12 else sorted(rnd.sample(ids, 8) +
-                                                 [ids[0], ids[-1]])
+    sample = ids if len(ids) <= 12 else sorted(set(rnd.sample(ids, 8)) |
+                                                 {ids[0], ids[-1]})
     stop = threading.Event()
     wrnd = random.Random(rnd.random())
 
     def writer():
         while not stop.is_set():
             h.write(wrnd)
-            time.sleep(0.01)
+            time.sleep(0.05)
 
     pairs = 0
     t = threading.Thread(target=writer)
@@ -76,7 +76,8 @@ def checkpoint(ctl, chunk, h, rnd, live):
         for i, a in enumerate(sample):
             for b in sample[i + 1:i + 3]:
                 want = h.changed(h.taken[a], h.taken[b])
-                compare("copies %d to %d" % (a, b), diff(ctl, chunk, a, b), want)
+                compare("copies %d to %d" % (a, b),
+                        diff(ctl, chunk, a, b, text=(pairs == 0)), want)
                 compare("copies %d to %d" % (b, a), diff(ctl, chunk, b, a), want)
                 pairs += 2
     finally:
