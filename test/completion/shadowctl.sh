@@ -148,6 +148,12 @@ fi
 : >"$T/vdz"
 expect "shadowctl enable $T/vd" "$T/vdz"
 expect "shadowctl enable $T/vdz --store $T/v" "$T/vdz"
+expect "shadowctl export 1 -o $T/vd" "$T/vdz"
+expect "shadowctl export 1 --since " "12 7"
+expect "shadowctl import $T/vd" "$T/vdz"
+expect "shadowctl import - --to $T/vd" "$T/vdz"
+expect "shadowctl list volumes -o na" "name"
+expect "shadowctl diff " "12 7"
 
 echo "$passed passed, $fails failed"
 [ "$fails" -eq 0 ]
