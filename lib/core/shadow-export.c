@@ -19,6 +19,7 @@
 #include "shadow-cbt.h"
 #include "shadow-ctx.h"
 #include "shadow-expose.h"
+#include "shadow-io.h"
 #include "shadow-kernel.h"
 #include "shadow-stream.h"
 
@@ -81,39 +82,23 @@ struct export_run {
 	uint64_t done, total;
 };
 
-static int write_all(void *userdata, const void *buf, size_t len)
+static int write_stream(void *userdata, const void *buf, size_t len)
 {
 	struct export_run *e = userdata;
-	const uint8_t *p = buf;
+	int r = write_all(e->out, buf, len);
 
-	while (len) {
-		ssize_t n = write(e->out, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ctx_fail(e->ctx, negative_errno(), "export shadow %" PRIu64
-					": write the stream", e->id);
-		p += n;
-		len -= (size_t)n;
-	}
+	if (r < 0)
+		return ctx_fail(e->ctx, r, "export shadow %" PRIu64 ": write the stream", e->id);
 	return 0;
 }
 
 static int read_at(struct export_run *e, int fd, void *buf, uint32_t len, uint64_t off)
 {
-	size_t got = 0;
+	int r = pread_all(fd, buf, len, off);
 
-	while (got < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ctx_fail(e->ctx, n < 0 ? negative_errno() : -EIO, "export shadow %"
-					PRIu64 ": read its data at byte %" PRIu64, e->id, off + got);
-		got += (size_t)n;
-	}
+	if (r < 0)
+		return ctx_fail(e->ctx, r, "export shadow %" PRIu64 ": read its data at byte %"
+				PRIu64, e->id, off);
 	return 0;
 }
 
@@ -252,7 +237,7 @@ int shadow_copy_export(shadow_ctx *ctx, uint64_t id, uint64_t since_id, int fd,
 		r = -ENOMEM;
 		goto out;
 	}
-	shadow_stream_writer_init(&e.w, write_all, &e);
+	shadow_stream_writer_init(&e.w, write_stream, &e);
 	r = export_body(&e, v, c, base);
 out:
 	export_dev_close(&e.target);

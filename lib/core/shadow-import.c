@@ -19,6 +19,7 @@
 
 #include "crc32c.h"
 #include "shadow-ctx.h"
+#include "shadow-io.h"
 #include "shadow-stream.h"
 
 struct import_run {
@@ -53,6 +54,7 @@ static int spool(shadow_ctx *ctx, int in, int *ret_fd)
 	const char *dir = getenv("TMPDIR");
 	_cleanup_close_ int fd = -EBADF;
 	static uint8_t buf[65536];
+	int r;
 
 	if (!dir || !*dir)
 		dir = "/var/tmp";
@@ -72,7 +74,6 @@ static int spool(shadow_ctx *ctx, int in, int *ret_fd)
 				"to hold the stream", dir);
 	for (;;) {
 		ssize_t n = read(in, buf, sizeof(buf));
-		size_t off = 0;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -80,16 +81,10 @@ static int spool(shadow_ctx *ctx, int in, int *ret_fd)
 			return ctx_fail(ctx, negative_errno(), "import: read the stream");
 		if (n == 0)
 			break;
-		while (off < (size_t)n) {
-			ssize_t w = write(fd, buf + off, (size_t)n - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return ctx_fail(ctx, negative_errno(), "import: spool the stream to a "
-						"temporary file (set TMPDIR to a larger place)");
-			off += (size_t)w;
-		}
+		r = write_all(fd, buf, (size_t)n);
+		if (r < 0)
+			return ctx_fail(ctx, r, "import: spool the stream to a "
+					"temporary file (set TMPDIR to a larger place)");
 	}
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return ctx_fail(ctx, negative_errno(), "import: rewind the spooled stream");
@@ -100,38 +95,6 @@ static int spool(shadow_ctx *ctx, int in, int *ret_fd)
 static int refused(struct import_run *im, int r, const struct shadow_stream_reader *rd)
 {
 	return ctx_fail(im->ctx, r, "import %s: %s", im->target, rd->why);
-}
-
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? negative_errno() : -EIO;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	size_t put = 0;
-
-	while (put < len) {
-		ssize_t n = pwrite(fd, (const uint8_t *)buf + put, len - put, (off_t)(off + put));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negative_errno();
-		put += (size_t)n;
-	}
-	return 0;
 }
 
 /* The target's size in bytes; -ENOENT when it does not exist. */

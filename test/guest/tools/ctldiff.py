@@ -19,11 +19,9 @@ import os
 import random
 import subprocess
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cbtdiff import History, compare  # noqa: E402
+from cbtdiff import History, compare, start_writer  # noqa: E402
 
 
 def run(ctl, *args):
@@ -61,17 +59,8 @@ def checkpoint(ctl, chunk, h, rnd, live):
     ids = sorted(live)
     sample = ids if len(ids) <= 12 else sorted(set(rnd.sample(ids, 8)) |
                                                  {ids[0], ids[-1]})
-    stop = threading.Event()
-    wrnd = random.Random(rnd.random())
-
-    def writer():
-        while not stop.is_set():
-            h.write(wrnd)
-            time.sleep(0.05)
-
     pairs = 0
-    t = threading.Thread(target=writer)
-    t.start()
+    stop = start_writer(h, random.Random(rnd.random()), 0.05)
     try:
         for i, a in enumerate(sample):
             for b in sample[i + 1:i + 3]:
@@ -81,8 +70,7 @@ def checkpoint(ctl, chunk, h, rnd, live):
                 compare("copies %d to %d" % (b, a), diff(ctl, chunk, b, a), want)
                 pairs += 2
     finally:
-        stop.set()
-        t.join()
+        stop()
     for a in sample:
         with h.lock:
             now = h.clock
