@@ -409,8 +409,13 @@ int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id);
 
 /* A byte range of the volume; a negative return stops the call with it. */
 typedef int (*shadow_range_fn)(void *userdata, uint64_t offset, uint64_t length);
-/* How far a long call is: @done of @total bytes (@total 0: not known). */
-typedef void (*shadow_progress_fn)(void *userdata, uint64_t done, uint64_t total);
+/*
+ * How far a long call is: @done of @total bytes (@total 0: not known).  A
+ * negative return stops the call with it (once it has cleaned up), except
+ * while an import writes: that is finished first, so that a target is
+ * never left half written by a stop.
+ */
+typedef int (*shadow_progress_fn)(void *userdata, uint64_t done, uint64_t total);
 
 /*
  * The byte ranges in which shadow copy @id and copy @other_id of the same

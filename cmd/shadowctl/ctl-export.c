@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +16,75 @@
 
 #include "ctl-columns.h"
 #include "ctl-export.h"
+
+/* ------------------------------------------------------------------------
+ * Stopping, and progress on a terminal only
+ *
+ * SIGINT, SIGTERM and SIGHUP only set a flag that the callbacks turn into
+ * a stop, so the library releases the metadata snapshot and removes its
+ * devices before the signal is raised again; SIGPIPE is ignored, so a
+ * reader that goes away is a write error with the same cleanup.
+ */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* After a call stopped by a signal: die of it, as the shell expects. */
+static int reraise(int r)
+{
+	if (r < 0 && stop_signal) {
+		signal(stop_signal, SIG_DFL);
+		raise(stop_signal);
+	}
+	return r;
+}
+
+struct progress {
+	const char *verb;
+	bool tty;
+	int shown;		/* the last percentage printed, -1: none */
+	uint64_t last_mib;
+};
+
+static int on_progress(void *userdata, uint64_t done, uint64_t total)
+{
+	struct progress *p = userdata;
+	int pct = total ? (int)(done * 100 / total) : -1;
+
+	if (stop_signal)
+		return -EINTR;
+	if (!p->tty || (total ? pct == p->shown : done >> 20 == p->last_mib))
+		return 0;
+	p->shown = pct;
+	p->last_mib = done >> 20;
+	if (total)
+		fprintf(stderr, "\rshadowctl: %s %3d%% (%" PRIu64 " of %" PRIu64 " MiB)", p->verb,
+			pct, done >> 20, total >> 20);
+	else
+		fprintf(stderr, "\rshadowctl: %s %" PRIu64 " MiB", p->verb, done >> 20);
+	return 0;
+}
+
+static void progress_end(const struct progress *p)
+{
+	if (p->tty && (p->shown >= 0 || p->last_mib))
+		fputc('\n', stderr);
+}
 
 /* ------------------------------------------------------------------------
  * diff
@@ -44,6 +114,8 @@ static int diff_range(void *userdata, uint64_t offset, uint64_t length)
 {
 	struct diff_out *o = userdata;
 
+	if (stop_signal)
+		return -EINTR;
 	diff_head(o);
 	if (o->a->json)
 		printf("%s\n    { \"offset\": %" PRIu64 ", \"length\": %" PRIu64 " }",
@@ -60,9 +132,10 @@ int ctl_diff(shadow_ctx *ctx, const struct ctl_args *a)
 	uint64_t changed = 0;
 	int r;
 
+	catch_signals();
 	r = shadow_copy_diff(ctx, a->id, a->other_id, diff_range, &o, &changed);
 	if (r < 0)
-		return r;
+		return reraise(r);
 	diff_head(&o);
 	if (a->json)
 		printf("\n  ],\n  \"ranges_count\": %" PRIu64 ",\n  \"changed_bytes\": %" PRIu64
@@ -73,49 +146,12 @@ int ctl_diff(shadow_ctx *ctx, const struct ctl_args *a)
 }
 
 /* ------------------------------------------------------------------------
- * Progress, on a terminal only
- */
-
-struct progress {
-	const char *verb;
-	int shown;		/* the last percentage printed, -1: none */
-	uint64_t last_mib;
-};
-
-static void show_progress(void *userdata, uint64_t done, uint64_t total)
-{
-	struct progress *p = userdata;
-	int pct = total ? (int)(done * 100 / total) : -1;
-
-	if (total ? pct == p->shown : done >> 20 == p->last_mib)
-		return;
-	p->shown = pct;
-	p->last_mib = done >> 20;
-	if (total)
-		fprintf(stderr, "\rshadowctl: %s %3d%% (%" PRIu64 " of %" PRIu64 " MiB)", p->verb,
-			pct, done >> 20, total >> 20);
-	else
-		fprintf(stderr, "\rshadowctl: %s %" PRIu64 " MiB", p->verb, done >> 20);
-}
-
-static shadow_progress_fn progress_fn(void)
-{
-	return isatty(STDERR_FILENO) ? show_progress : NULL;
-}
-
-static void progress_end(const struct progress *p)
-{
-	if (progress_fn() && (p->shown >= 0 || p->last_mib))
-		fputc('\n', stderr);
-}
-
-/* ------------------------------------------------------------------------
  * export
  */
 
 int ctl_export(shadow_ctx *ctx, const struct ctl_args *a)
 {
-	struct progress p = { .verb = "export", .shown = -1 };
+	struct progress p = { .verb = "export", .tty = isatty(STDERR_FILENO), .shown = -1 };
 	bool to_stdout = strcmp(a->output, "-") == 0;
 	uint64_t data = 0, bytes = 0;
 	FILE *out = to_stdout ? stderr : stdout;
@@ -133,7 +169,8 @@ int ctl_export(shadow_ctx *ctx, const struct ctl_args *a)
 			a->id, a->output, strerror(-r));
 		return r;
 	}
-	r = shadow_copy_export(ctx, a->id, a->since, fd, progress_fn(), &p, &data, &bytes);
+	catch_signals();
+	r = shadow_copy_export(ctx, a->id, a->since, fd, on_progress, &p, &data, &bytes);
 	progress_end(&p);
 	if (r == 0 && !to_stdout && fsync(fd) < 0)
 		r = -errno;
@@ -143,7 +180,7 @@ int ctl_export(shadow_ctx *ctx, const struct ctl_args *a)
 		/* Never leave half a stream behind under the name asked for. */
 		if (!to_stdout)
 			(void)unlink(a->output);
-		return r;
+		return reraise(r);
 	}
 	if (a->json) {
 		json_object *o = json_object_new_object();
@@ -189,7 +226,7 @@ int ctl_import_exit_code(int r)
 
 int ctl_import(shadow_ctx *ctx, const struct ctl_args *a)
 {
-	struct progress p = { .verb = "import", .shown = -1 };
+	struct progress p = { .verb = "import", .tty = isatty(STDERR_FILENO), .shown = -1 };
 	bool from_stdin = strcmp(a->args[0], "-") == 0;
 	uint64_t target_id = 0, volume_bytes = 0;
 	int fd, r;
@@ -200,12 +237,13 @@ int ctl_import(shadow_ctx *ctx, const struct ctl_args *a)
 		fprintf(stderr, "shadowctl: Failed to import: open %s: %s\n", a->args[0], strerror(-r));
 		return r;
 	}
-	r = shadow_stream_import(ctx, fd, a->to, progress_fn(), &p, &target_id, &volume_bytes);
+	catch_signals();
+	r = shadow_stream_import(ctx, fd, a->to, on_progress, &p, &target_id, &volume_bytes);
 	progress_end(&p);
 	if (!from_stdin)
 		close(fd);
 	if (r < 0)
-		return r;
+		return reraise(r);
 	if (a->json) {
 		json_object *o = json_object_new_object();
 

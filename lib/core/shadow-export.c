@@ -136,8 +136,11 @@ static int export_range(void *userdata, uint64_t offset, uint64_t length)
 		offset += rec.length;
 		length -= rec.length;
 		e->done += rec.length;
-		if (e->progress)
-			e->progress(e->userdata, e->done, e->total);
+		if (e->progress) {
+			r = e->progress(e->userdata, e->done, e->total);
+			if (r < 0)
+				return ctx_fail(e->ctx, r, "export shadow %" PRIu64 ": stopped", e->id);
+		}
 	}
 	return 0;
 }

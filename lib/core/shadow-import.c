@@ -30,6 +30,7 @@ struct import_run {
 	void *userdata;
 	uint64_t done, total;		/* stream bytes, both passes */
 	uint8_t *buf, *old;
+	bool writing;			/* pass 2: a stop waits for its end */
 };
 
 static ssize_t read_some(void *userdata, void *buf, size_t len)
@@ -43,8 +44,12 @@ static ssize_t read_some(void *userdata, void *buf, size_t len)
 	if (n < 0)
 		return negative_errno();
 	im->done += (uint64_t)n;
-	if (im->progress && n > 0)
-		im->progress(im->userdata, im->done, im->total);
+	if (im->progress && n > 0) {
+		int r = im->progress(im->userdata, im->done, im->total);
+
+		if (r < 0 && !im->writing)
+			return r;
+	}
 	return n;
 }
 
@@ -195,13 +200,18 @@ static int import_run(struct import_run *im, uint64_t *ret_target_id, uint64_t *
 	struct stat st;
 	off_t start;
 	bool regular;
-	int r;
+	int excl, r;
 
 	start = lseek(im->in, 0, SEEK_CUR);
 	if (start < 0 || fstat(im->in, &st) < 0)
 		return ctx_fail(im->ctx, negative_errno(), "import: the stream");
 	im->total = 2 * (uint64_t)(st.st_size - start);
-	tfd = open(im->target, O_RDONLY | O_CLOEXEC);
+	/* A block device is opened exclusively: refused while mounted or held. */
+	excl = stat(im->target, &st) == 0 && S_ISBLK(st.st_mode) ? O_EXCL : 0;
+	tfd = open(im->target, O_RDONLY | O_CLOEXEC | excl);
+	if (tfd < 0 && errno == EBUSY)
+		return ctx_fail(im->ctx, -EBUSY, "import: %s is in use (mounted, or held by "
+				"another device)", im->target);
 	if (tfd < 0 && errno != ENOENT)
 		return ctx_fail(im->ctx, negative_errno(), "import: open %s", im->target);
 	r = verify(im, tfd, &h);
@@ -211,8 +221,8 @@ static int import_run(struct import_run *im, uint64_t *ret_target_id, uint64_t *
 		return ctx_fail(im->ctx, negative_errno(), "import: rewind the stream");
 	closep(&tfd);
 	/* A full stream makes an image file exactly the volume's size. */
-	tfd = open(im->target, O_WRONLY | O_CLOEXEC |
-		   ((h.flags & SHADOW_STREAM_INCREMENTAL) ? 0 : O_CREAT), 0600);
+	tfd = open(im->target, O_WRONLY | O_CLOEXEC | excl |
+		   ((h.flags & SHADOW_STREAM_INCREMENTAL) || excl ? 0 : O_CREAT), 0600);
 	if (tfd < 0)
 		return ctx_fail(im->ctx, negative_errno(), "import: open %s to write", im->target);
 	r = target_size(tfd, &(uint64_t){ 0 }, &regular);
@@ -222,6 +232,7 @@ static int import_run(struct import_run *im, uint64_t *ret_target_id, uint64_t *
 	if (r < 0)
 		return ctx_fail(im->ctx, r, "import %s: size it to %" PRIu64 " bytes",
 				im->target, h.volume_bytes);
+	im->writing = true;
 	r = apply(im, tfd);
 	if (r < 0)
 		return r;

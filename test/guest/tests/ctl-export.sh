@@ -10,7 +10,8 @@
 # a record, its data and its trailer, a stream of an unknown version; a
 # full stream cut short creates no image.  --json of diff, export and
 # import is parsed.  The exposed copy is read as it is; others through a
-# temporary device, removed afterwards.
+# temporary device, removed afterwards, also when the reader goes away or
+# the export is stopped by SIGTERM (and the metadata snapshot released).
 # guest-timeout: 600
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 
@@ -105,6 +106,11 @@ expect_exit 9 "is not the stream's base" ctl import "$S/inc23" --to "$WORK/img-s
 expect_exit 9 "is not the stream's base" ctl import "$S/inc12" --to "$img"
 [ "$(sha "$img")" = "$sha3" ] || fail "a refused import wrote to its target"
 
+step "refused: a device in use (the volume's own, held by its dm device)"
+before=$(sha "$origin")
+expect_exit 3 "is in use" ctl import "$S/full1" --to "$origin"
+[ "$(sha "$origin")" = "$before" ] || fail "a refused import wrote to a device in use"
+
 step "refused: the stream cut at every 10% (exit 8, nothing written)"
 size=$(stat -c %s "$S/inc23")
 for pct in 0 10 20 30 40 50 60 70 80 90; do
@@ -141,6 +147,31 @@ ctl export "$s3" --since "$s2" -o - 2>"$WORK/export.err" |
 grep -q '%' "$WORK/export.err" "$WORK/import.err" && fail "progress printed to a non-terminal"
 head -c $((size / 2)) "$S/inc23" | ctl import - --to "$img" 2>"$WORK/err" && fail "a cut piped stream was applied"
 [ "$(sha "$img")" = "$sha3" ] || fail "a cut piped stream wrote to its target"
+
+step "a reader that goes away, and SIGTERM: the metadata snapshot released, devices removed"
+{ ctl export "$s3" --since "$s1" -o - 2>"$WORK/err" && echo 0 >"$WORK/rc" || echo $? >"$WORK/rc"; } |
+	head -c 1000 >/dev/null
+rc=$(cat "$WORK/rc")
+[ "$rc" = 5 ] || fail "export to a closed pipe: exit $rc ($(cat "$WORK/err"))"
+grep -q "Broken pipe" "$WORK/err" || fail "export to a closed pipe: $(cat "$WORK/err")"
+dmsetup ls | grep -q shadow-export && fail "a temporary export device was left: $(dmsetup ls)"
+dmsetup message vol 0 reserve_metadata_snap || fail "export left the metadata snapshot held"
+dmsetup message vol 0 release_metadata_snap
+ctl export "$s3" --since "$s1" -o "$S/killed" &
+pid=$!
+sleep 0.3
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+echo "export killed with SIGTERM: exit $rc"
+case $rc in
+143) [ ! -e "$S/killed" ] || fail "a stopped export left its file" ;;
+0) ;;
+*) fail "export killed with SIGTERM: exit $rc" ;;
+esac
+dmsetup ls | grep -q shadow-export && fail "a temporary export device was left: $(dmsetup ls)"
+dmsetup message vol 0 reserve_metadata_snap || fail "a stopped export left the metadata snapshot held"
+dmsetup message vol 0 release_metadata_snap
 
 ctl disable vol --force
 store_check "$store"

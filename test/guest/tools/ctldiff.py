@@ -19,6 +19,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cbtdiff import History, compare, start_writer  # noqa: E402
@@ -92,6 +93,7 @@ def main():
     h = History(dev, size // chunk, chunk)
     live = set()
     first = None
+    start = time.monotonic()
     for i in range(1, nr + 1):
         d = json.loads(run(ctl, "-J", "create", volume, "--no-writers"))
         cid = d["set"]["shadows"][0]["id"]
@@ -106,9 +108,12 @@ def main():
         for _ in range(per_step):
             h.write(rnd)
         if i in (1, 16, nr):
+            t0 = time.monotonic()
             pairs = checkpoint(ctl, chunk, h, rnd, live)
-            print("after %d copies (%d live, %d writes): %d diffs exact"
-                  % (i, len(live), h.clock, pairs), flush=True)
+            print("after %d copies (%d live, %d writes): %d diffs exact "
+                  "(%.1f s of diffs, %.1f s since the start)"
+                  % (i, len(live), h.clock, pairs, time.monotonic() - t0,
+                     time.monotonic() - start), flush=True)
 
 
 if __name__ == "__main__":
