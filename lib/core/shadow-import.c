@@ -80,8 +80,7 @@ static int spool(shadow_ctx *ctx, int in, int *ret_fd)
 	for (;;) {
 		ssize_t n = read(in, buf, sizeof(buf));
 
-		if (n < 0 && errno == EINTR)
-			continue;
+		/* A pipe may block for ever: a signal (EINTR) stops here too. */
 		if (n < 0)
 			return ctx_fail(ctx, negative_errno(), "import: read the stream");
 		if (n == 0)

@@ -45,8 +45,6 @@ int write_all(int fd, const void *buf, size_t len)
 	while (put < len) {
 		ssize_t n = write(fd, (const uint8_t *)buf + put, len - put);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
 			return negative_errno();
 		put += (size_t)n;
