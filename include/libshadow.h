@@ -404,6 +404,58 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id);
 
 /* -------------------------------------------------------------------------
+ * Changed-block tracking, export and import (libshadow(3), shadow-stream(5))
+ */
+
+/* A byte range of the volume; a negative return stops the call with it. */
+typedef int (*shadow_range_fn)(void *userdata, uint64_t offset, uint64_t length);
+/*
+ * How far a long call is: @done of @total bytes (@total 0: not known).  A
+ * negative return stops the call with it (once it has cleaned up), except
+ * while an import writes: that is finished first, so that a target is
+ * never left half written by a stop.
+ */
+typedef int (*shadow_progress_fn)(void *userdata, uint64_t done, uint64_t total);
+
+/*
+ * The byte ranges in which shadow copy @id and copy @other_id of the same
+ * volume differ (@other_id 0: copy @id and the live volume), from the
+ * store's metadata alone, read through a metadata snapshot reserved for
+ * the call (the origin stays in use) and released before it returns.  In
+ * ascending order, each a run of whole chunks (the last one cut at the
+ * volume's end); never a subset of what differs, a superset only where a
+ * chunk was written with the bytes it held.  dm-shadow volumes only
+ * (-EOPNOTSUPP); -EBUSY when the store already holds a metadata snapshot.
+ * @ret_changed_bytes (may be NULL): their total.
+ */
+int shadow_copy_diff(shadow_ctx *ctx, uint64_t id, uint64_t other_id,
+		     shadow_range_fn fn, void *userdata, uint64_t *ret_changed_bytes);
+
+/*
+ * Write shadow copy @id to @fd as a stream (shadow-stream(5)): all of it,
+ * or with @since_id (not 0) only what differs from that copy of the same
+ * volume.  The data is read from the copies' exposed devices, or from
+ * read-only devices made for the call.  @progress may be NULL.
+ */
+int shadow_copy_export(shadow_ctx *ctx, uint64_t id, uint64_t since_id, int fd,
+		       shadow_progress_fn progress, void *userdata,
+		       uint64_t *ret_data_bytes, uint64_t *ret_stream_bytes);
+
+/*
+ * Apply the stream read from @fd to @target (a block device, or an image
+ * file that a full stream creates or sizes).  The whole stream is verified
+ * first and nothing is written when it is refused: -ENODATA (truncated),
+ * -EBADMSG (corrupt), -EMEDIUMTYPE (not a stream), -EPROTONOSUPPORT (a
+ * version not known), -ESTALE (incremental, and @target does not hold its
+ * base), -ENOSPC (@target too small).  A stream on a pipe is spooled to an
+ * unnamed file in $TMPDIR (default /var/tmp) first.  The context need not
+ * be open.
+ */
+int shadow_stream_import(shadow_ctx *ctx, int fd, const char *target,
+			 shadow_progress_fn progress, void *userdata,
+			 uint64_t *ret_target_id, uint64_t *ret_volume_bytes);
+
+/* -------------------------------------------------------------------------
  * Writers (shadow-writer(7))
  */
 

@@ -22,6 +22,9 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_MONITOR] = "monitor",
 	[VERB_ACTIVATE] = "activate",
 	[VERB_DEACTIVATE] = "deactivate",
+	[VERB_DIFF] = "diff",
+	[VERB_EXPORT] = "export",
+	[VERB_IMPORT] = "import",
 };
 
 /*
@@ -32,6 +35,7 @@ const char *const ctl_verb_names[_VERB_MAX] = {
  */
 static const bool verb_only_reads[_VERB_MAX] = {
 	[VERB_LIST] = true,
+	[VERB_IMPORT] = true,	/* writes a device or file, never the catalog */
 };
 
 bool ctl_verb_only_reads(enum ctl_verb verb)
@@ -54,6 +58,9 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_MONITOR] = OPT_ONCE | OPT_CONFIG,
 	[VERB_ACTIVATE] = OPT_ALL | OPT_DEVICE_TIMEOUT,
 	[VERB_DEACTIVATE] = OPT_ALL | OPT_FORCE,
+	[VERB_DIFF] = 0,
+	[VERB_EXPORT] = OPT_SINCE | OPT_OUTPUT,
+	[VERB_IMPORT] = OPT_TO,
 };
 
 static const char *const opt_names[] = {
@@ -64,6 +71,7 @@ static const char *const opt_names[] = {
 	"--retries", "--writer", "--component", "--no-writers", "--writer-timeout",
 	"--writers-dir", "--writer-conf",
 	"--all", "--device-timeout", "--exclude-component",
+	"--since", "--to",
 };
 
 int ctl_parse_size(const char *s, uint64_t *ret)
@@ -326,6 +334,32 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 		return 0;
 	case VERB_MONITOR:
 		return 0;
+	case VERB_DIFF:
+		if (a->nargs < 1 || a->nargs > 2)
+			return ctl_invalid(why, len, "'diff' takes one or two shadow ids");
+		if (ctl_parse_id(a->args[0], &a->id) < 0)
+			return ctl_invalid(why, len, "bad shadow id '%s'", a->args[0]);
+		if (a->nargs == 2 && ctl_parse_id(a->args[1], &a->other_id) < 0)
+			return ctl_invalid(why, len, "bad shadow id '%s'", a->args[1]);
+		if (a->id == a->other_id)
+			return ctl_invalid(why, len, "'diff' compares two different shadow copies");
+		return 0;
+	case VERB_EXPORT:
+		if (a->nargs != 1)
+			return ctl_invalid(why, len, "'export' takes one shadow id");
+		if (ctl_parse_id(a->args[0], &a->id) < 0)
+			return ctl_invalid(why, len, "bad shadow id '%s'", a->args[0]);
+		if (!(a->opts & OPT_OUTPUT) || !*a->output)
+			return ctl_invalid(why, len, "'export' needs -o <file> or -o - (standard output)");
+		if (a->since == a->id)
+			return ctl_invalid(why, len, "'export' --since names the shadow copy exported");
+		return 0;
+	case VERB_IMPORT:
+		if (a->nargs != 1 || !*a->args[0])
+			return ctl_invalid(why, len, "'import' takes one stream file, or - for standard input");
+		if (!(a->opts & OPT_TO) || !*a->to)
+			return ctl_invalid(why, len, "'import' needs --to <device>|<image>");
+		return 0;
 	default:
 		return ctl_invalid(why, len, "internal error: verb %d", a->verb);
 	}
@@ -340,7 +374,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		ARG_PROVIDER, ARG_MAX_SIZE, ARG_ONCE, ARG_CONFIG,
 		ARG_RETRIES, ARG_WRITER, ARG_COMPONENT, ARG_NO_WRITERS,
 		ARG_WRITER_TIMEOUT, ARG_WRITERS_DIR, ARG_WRITER_CONF,
-		ARG_ALL, ARG_DEVICE_TIMEOUT, ARG_EXCLUDE_COMPONENT,
+		ARG_ALL, ARG_DEVICE_TIMEOUT, ARG_EXCLUDE_COMPONENT, ARG_SINCE, ARG_TO,
 	};
 	static const struct option options[] = {
 		{ "json",           no_argument,       NULL, 'J' },
@@ -374,6 +408,8 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "all",            no_argument,       NULL, ARG_ALL },
 		{ "device-timeout", required_argument, NULL, ARG_DEVICE_TIMEOUT },
 		{ "exclude-component", required_argument, NULL, ARG_EXCLUDE_COMPONENT },
+		{ "since",          required_argument, NULL, ARG_SINCE },
+		{ "to",             required_argument, NULL, ARG_TO },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ "version",        no_argument,       NULL, 'V' },
 		{}
@@ -515,6 +551,15 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			a.opts |= OPT_DEVICE_TIMEOUT;
 			if (ctl_parse_seconds(optarg, &a.device_timeout_us) < 0)
 				return ctl_invalid(why, why_len, "bad device timeout '%s' (seconds, up to 3600)", optarg);
+			break;
+		case ARG_SINCE:
+			a.opts |= OPT_SINCE;
+			if (ctl_parse_id(optarg, &a.since) < 0)
+				return ctl_invalid(why, why_len, "bad shadow id '%s' for --since", optarg);
+			break;
+		case ARG_TO:
+			a.opts |= OPT_TO;
+			a.to = optarg;
 			break;
 		case 'h':
 			help = true;

@@ -24,6 +24,9 @@ enum ctl_verb {
 	VERB_MONITOR,
 	VERB_ACTIVATE,
 	VERB_DEACTIVATE,
+	VERB_DIFF,
+	VERB_EXPORT,
+	VERB_IMPORT,
 	_VERB_MAX,
 };
 
@@ -64,6 +67,8 @@ enum {
 	OPT_ALL = 1 << 23,
 	OPT_DEVICE_TIMEOUT = 1 << 24,
 	OPT_EXCLUDE_COMPONENT = 1 << 25,
+	OPT_SINCE = 1 << 26,
+	OPT_TO = 1 << 27,
 };
 
 /* How many --writer (and --component) options one command may give. */
@@ -110,7 +115,10 @@ struct ctl_args {
 	size_t n_components;
 	const char *excluded[CTL_MAX_NAMES];	/* --exclude-component's */
 	size_t n_excluded;
-	uint64_t id;			/* delete, expose, unexpose */
+	uint64_t id;			/* delete, expose, unexpose, diff, export */
+	uint64_t other_id;		/* diff: the second copy (0: the live volume) */
+	uint64_t since;			/* export --since (0: a full stream) */
+	const char *to;			/* import --to */
 	struct ctl_max_size max_size;	/* resize */
 	const char *config;		/* monitor */
 	char **args;			/* positional arguments after the verb */

@@ -13,6 +13,7 @@
 
 #include "ctl-activate.h"
 #include "ctl-args.h"
+#include "ctl-export.h"
 #include "ctl-list.h"
 #include "ctl-monitor.h"
 #include "ctl-storage.h"
@@ -63,6 +64,9 @@ static void usage(FILE *out)
 	      " shadowctl [options] monitor [--once] [--config <file>] [<volume>...]\n"
 	      " shadowctl [options] activate <volume>... | --all [--device-timeout <s>]\n"
 	      " shadowctl [options] deactivate <volume>... | --all [--force]\n"
+	      " shadowctl [options] diff <shadow-id> [<shadow-id>]\n"
+	      " shadowctl [options] export <shadow-id> [--since <shadow-id>] -o <file>|-\n"
+	      " shadowctl [options] import <file>|- --to <device>|<image>\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
 	      "dm-shadow device-mapper targets, or the stock dm-snapshot ones.\n"
@@ -79,12 +83,16 @@ static void usage(FILE *out)
 	      " monitor     watch the stores; warn, delete old copies or grow by policy\n"
 	      " activate    load enabled volumes again as they were (after a reboot)\n"
 	      " deactivate  unload volumes, keeping them and their shadow copies\n"
+	      " diff        the byte ranges where two copies (or a copy and now) differ\n"
+	      " export      write a copy, whole or its changes, as a stream (shadow-stream(5))\n"
+	      " import      verify a stream, then write it to a device or an image\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json                 print JSON\n"
 	      " -n, --noheadings           list: do not print column headings\n"
 	      " -o, --output <columns>     list: the columns to print (+<columns> adds\n"
-	      "                            to the defaults; 'list --help' names them)\n"
+	      "                            to the defaults; 'list --help' names them);\n"
+	      "                            export: the stream's file, - for standard output\n"
 	      " -O, --output-all           list: print every column\n"
 	      " -v, --verbose              log what is done (and libdevmapper's messages)\n"
 	      "     --state-dir <dir>      catalog directory (default $SHADOW_STATE_DIR,\n"
@@ -117,6 +125,8 @@ static void usage(FILE *out)
 	      "     --config <file>        monitor: policies (default /etc/dm-shadow/monitor.conf)\n"
 	      "     --all                  activate, deactivate: every volume\n"
 	      "     --device-timeout <s>   activate: wait that long for devices to appear\n"
+	      "     --since <shadow-id>    export: only the changes since that older copy\n"
+	      "     --to <device>|<image>  import: where the stream is written\n"
 	      "\n"
 	      " -h, --help                 display this help\n"
 	      " -V, --version              display version\n"
@@ -124,7 +134,9 @@ static void usage(FILE *out)
 	      "Exit status: 0 ok, 1 usage error, 2 not found, 3 refused (exists, busy,\n"
 	      "too small, ...), 4 another shadowctl is running, 5 operation failed\n"
 	      "(undone), 6 the commit took longer than --timeout-commit (undone),\n"
-	      "7 a writer failed or was refused (undone).\n"
+	      "7 a writer failed or was refused (undone), 8 import: the stream is truncated\n"
+	      "or corrupt (nothing written), 9 import: the target is not the incremental\n"
+	      "stream's base (nothing written).\n"
 	      "\n"
 	      "For more details see shadowctl(8).\n", out);
 }
@@ -299,6 +311,12 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 	}
 	case VERB_RESIZE:
 		return ctl_resize(ctx, a);
+	case VERB_DIFF:
+		return ctl_diff(ctx, a);
+	case VERB_EXPORT:
+		return ctl_export(ctx, a);
+	case VERB_IMPORT:
+		return ctl_import(ctx, a);
 	case VERB_ACTIVATE:
 	case VERB_DEACTIVATE:
 		r = ctl_activate(ctx, a, o);
@@ -362,6 +380,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "shadowctl: Failed to %s: %s\n",
 			*failed ? failed : ctl_verb_names[a.verb],
 			r == -ECANCELED ? "a writer failed; the set was undone" : strerror(-r));
+		if (a.verb == VERB_IMPORT && ctl_import_exit_code(r))
+			return ctl_import_exit_code(r);
 		return exit_code(r);
 	}
 	return EXIT_OK;

@@ -93,9 +93,9 @@ expect_not() {
 }
 
 # Verbs.
-expect "shadowctl " "activate create deactivate delete disable enable expose list monitor resize unexpose"
+expect "shadowctl " "activate create deactivate delete diff disable enable export expose import list monitor resize unexpose"
 expect "shadowctl cr" "create"
-expect "shadowctl d" "deactivate delete disable"
+expect "shadowctl d" "deactivate delete diff disable"
 expect "shadowctl -v --state-dir /x de" "deactivate delete"
 # Options of a verb, and the global ones.
 expect "shadowctl create --wri" "--writer --writer-conf --writer-timeout --writers-dir"
@@ -148,6 +148,12 @@ fi
 : >"$T/vdz"
 expect "shadowctl enable $T/vd" "$T/vdz"
 expect "shadowctl enable $T/vdz --store $T/v" "$T/vdz"
+expect "shadowctl export 1 -o $T/vd" "$T/vdz"
+expect "shadowctl export 1 --since " "12 7"
+expect "shadowctl import $T/vd" "$T/vdz"
+expect "shadowctl import - --to $T/vd" "$T/vdz"
+expect "shadowctl list volumes -o na" "name"
+expect "shadowctl diff " "12 7"
 
 echo "$passed passed, $fails failed"
 [ "$fails" -eq 0 ]

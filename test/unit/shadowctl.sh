@@ -90,6 +90,21 @@ cases() {
 	run deactivate
 	run deactivate a --all
 	run deactivate a --device-timeout 5
+	run diff
+	run diff 1 2 3
+	run diff 1 1
+	run diff x
+	run diff 1 --since 2
+	run export 1
+	run export 1 -o ''
+	run export 1 2 -o f
+	run export 1 --since 1 -o f
+	run export 1 --since x -o f
+	run export 1 --to f
+	run import
+	run import f
+	run import f g --to h
+	run import f --since 1 --to h
 
 	# -o/--output and -O/--output-all.
 	run list -o bogus
@@ -132,9 +147,16 @@ cases() {
 	run deactivate --all
 	run activate nosuch
 	run deactivate a b
+
+	# diff and export on an empty catalog; import of what is no stream.
+	run diff 1
+	run diff 1 2 -J
+	run export 1 -o "$tmp/s"
+	run import /dev/null --to "$tmp/img"
 }
 
-cases | if [ -n "$version" ]; then sed "s/ $version\$/ @VERSION@/"; else cat; fi >"$tmp/got"
+cases | sed "s|$tmp/|@TMP@/|g" |
+	if [ -n "$version" ]; then sed "s/ $version\$/ @VERSION@/"; else cat; fi >"$tmp/got"
 
 if [ -n "${GOLDEN_UPDATE:-}" ]; then
 	cp "$tmp/got" "$golden"

@@ -357,11 +357,53 @@ START_TEST(test_resize_monitor)
 }
 END_TEST
 
-/* Which verbs open read-only: list only; everything else changes things. */
+/* diff, export and import: ids, -o as the stream's file, --since, --to. */
+START_TEST(test_diff_export_import)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "diff", "3", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_DIFF);
+	ck_assert_uint_eq(a.id, 3);
+	ck_assert_uint_eq(a.other_id, 0);
+	ck_assert_int_eq(parse(&a, why, "-J", "diff", "3", "9", NULL), CTL_RUN);
+	ck_assert_uint_eq(a.other_id, 9);
+	ck_assert(a.json);
+	ck_assert_int_eq(parse(&a, why, "diff", "3", "3", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "diff", "3", "0", NULL), -EINVAL);
+
+	ck_assert_int_eq(parse(&a, why, "export", "7", "-o", "-", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_EXPORT);
+	ck_assert_uint_eq(a.id, 7);
+	ck_assert_uint_eq(a.since, 0);
+	ck_assert_str_eq(a.output, "-");
+	ck_assert_int_eq(parse(&a, why, "export", "7", "--since", "5", "--output", "/b/s", NULL),
+			 CTL_RUN);
+	ck_assert_uint_eq(a.since, 5);
+	ck_assert_str_eq(a.output, "/b/s");
+	ck_assert_int_eq(parse(&a, why, "export", "7", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "export", "7", "-o", "f", "-O", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --output-all is not valid for 'export'");
+
+	ck_assert_int_eq(parse(&a, why, "import", "-", "--to", "/dev/vdc", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_IMPORT);
+	ck_assert_str_eq(a.args[0], "-");
+	ck_assert_str_eq(a.to, "/dev/vdc");
+	ck_assert_int_eq(parse(&a, why, "import", "f", "--to", "", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "import", "f", "-o", "g", "--to", "h", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --output is not valid for 'import'");
+}
+END_TEST
+
+/*
+ * Which verbs open read-only: list, and import (it writes a device, never
+ * the catalog); everything else changes things.
+ */
 START_TEST(test_verb_only_reads)
 {
 	for (int v = 0; v < _VERB_MAX; v++)
-		ck_assert_msg(ctl_verb_only_reads(v) == (v == VERB_LIST), "%s", ctl_verb_names[v]);
+		ck_assert_msg(ctl_verb_only_reads(v) == (v == VERB_LIST || v == VERB_IMPORT), "%s", ctl_verb_names[v]);
 	ck_assert(!ctl_verb_only_reads(_VERB_MAX));
 	ck_assert(!ctl_verb_only_reads(-1));
 }
@@ -383,6 +425,7 @@ Suite *suite_ctl_args(void)
 	tcase_add_test(tc, test_create_writers_many);
 	tcase_add_test(tc, test_list_writers);
 	tcase_add_test(tc, test_resize_monitor);
+	tcase_add_test(tc, test_diff_export_import);
 	tcase_add_test(tc, test_verb_only_reads);
 	suite_add_tcase(s, tc);
 	return s;

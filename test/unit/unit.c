@@ -28,6 +28,7 @@ static Suite *(*const suites[])(void) = {
 	suite_provider,
 	suite_monitor,
 	suite_diff,
+	suite_stream,
 	suite_name,
 	suite_dm_log,
 	suite_coverage,

@@ -20,6 +20,7 @@ Suite *suite_ctl_columns(void);
 Suite *suite_provider(void);
 Suite *suite_monitor(void);
 Suite *suite_diff(void);
+Suite *suite_stream(void);
 Suite *suite_name(void);
 Suite *suite_dm_log(void);
 Suite *suite_coverage(void);

@@ -55,6 +55,24 @@ class History:
             return {c for t, c in self.writes if t0 <= t < t1}
 
 
+def start_writer(h, rnd, pause):
+    """A thread writing through h every pause seconds; returns its stop."""
+    stop = threading.Event()
+
+    def writer():
+        while not stop.is_set():
+            h.write(rnd)
+            time.sleep(pause)
+
+    t = threading.Thread(target=writer)
+    t.start()
+
+    def stopper():
+        stop.set()
+        t.join()
+    return stopper
+
+
 def diff(dump, store, a, b):
     spec = "%d" % a if b is None else "%d:%d" % (a, b)
     out = subprocess.run([dump, "--metadata-snap", "--json", "--diff", spec,
@@ -83,16 +101,7 @@ def checkpoint(ctl, name, store, dump, h, rnd, live_ids):
     ctl.message(name, "reserve_metadata_snap")
     with h.lock:
         reserved = h.clock
-    stop = threading.Event()
-    wrnd = random.Random(rnd.random())
-
-    def writer():
-        while not stop.is_set():
-            h.write(wrnd)
-            time.sleep(0.01)
-
-    t = threading.Thread(target=writer)
-    t.start()
+    stop = start_writer(h, random.Random(rnd.random()), 0.01)
     pairs = 0
     try:
         ids = sorted(live_ids)
@@ -112,8 +121,7 @@ def checkpoint(ctl, name, store, dump, h, rnd, live_ids):
                         diff(dump, store, b, a), want)
                 pairs += 2
     finally:
-        stop.set()
-        t.join()
+        stop()
         ctl.message(name, "release_metadata_snap")
     return pairs
 
