@@ -15,6 +15,7 @@
 #include "shadow-ctx.h"
 #include "shadow-provider.h"
 #include "shadow-provider-dmshadow.h"
+#include "shadow-states.h"
 #include "shadow-writers.h"
 
 /* Refuse a mounted volume unless forced: its file system would see its data change beneath it. */
@@ -101,6 +102,8 @@ int shadow_copy_revert(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 	if (strcmp(provider_of(v)->name, "dm-shadow") != 0)
 		return ctx_fail(ctx, -EOPNOTSUPP, "revert to shadow %" PRIu64 ": volume %s uses the %s provider; "
 			    "only dm-shadow volumes can be reverted", id, v->name, provider_of(v)->name);
+	if (copy_state_from_string(c->state) != SHADOW_COPY_VALID)
+		return ctx_fail(ctx, -EINVAL, "revert to shadow %" PRIu64 ": it is %s, not valid", id, c->state);
 	if (c->device && c->writable)
 		return ctx_fail(ctx, -EBUSY, "revert to shadow %" PRIu64 ": it is exposed writable as %s "
 			    "(unexpose it first)", id, c->device);
