@@ -245,6 +245,10 @@ static void print_text(const struct dump *d)
 	printf("  roots              snapshots %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 ", held %" PRIu64 "\n",
 	       sb->snapshot_root, sb->exception_root, sb->private_root, sb->held_root);
 	printf("  formatted          %s\n", when);
+	if (sb->revert_seq)
+		printf("  revert             to seq %" PRIu64 ", chunks below %" PRIu64
+		       " merged, out-of-order tree %" PRIu64 "\n",
+		       sb->revert_seq, sb->revert_cursor, sb->revert_root);
 
 	if (d->held) {
 		printf("metadata snapshot (snapshots and records below are as of it):\n");
