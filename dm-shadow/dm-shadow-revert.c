@@ -81,6 +81,22 @@ static bool shadow_revert_durable(struct shadow_revert *rv, u64 chunk)
 }
 
 /*
+ * Where R's data of @chunk is: what a read of R would be sent to.  R is
+ * valid while the revert runs (overflow skips it; a failure, which
+ * invalidates it, is seen before any lookup): anything else is the origin.
+ */
+static int shadow_revert_find(struct shadow_pool *pool, u64 chunk,
+			      bool can_block, struct shadow_map *m)
+{
+	int err = pool->type->map_snap_read(pool, pool->revert.snap, chunk,
+					    can_block, m);
+
+	if (!err && m->kind != SHADOW_MAP_STORE)
+		m->kind = SHADOW_MAP_ORIGIN;
+	return err;
+}
+
+/*
  * Where an origin bio goes while a revert runs.  Reads of chunks not
  * merged yet go to R's data; writes to chunks not merged on disk yet are
  * held (SHADOW_MAP_HOLD) for the engine.
@@ -90,8 +106,6 @@ int shadow_revert_map(struct shadow_pool *pool, bool write, u64 chunk,
 {
 	struct shadow_revert *rv = &pool->revert;
 	u64 seq = READ_ONCE(rv->seq);
-	struct shadow_md_exc e;
-	int err;
 
 	if (write) {
 		if (!seq || shadow_revert_durable(rv, chunk))
@@ -105,15 +119,7 @@ int shadow_revert_map(struct shadow_pool *pool, bool write, u64 chunk,
 	m->kind = SHADOW_MAP_ORIGIN;
 	if (!seq || shadow_revert_merged(rv, chunk))
 		return 0;
-	err = shadow_md_exc_find(pool->md, SHADOW_MD_SHARED, chunk, seq,
-				 can_block, &e);
-	if (err == -ENODATA)
-		return 0;
-	if (err)
-		return err;
-	m->kind = SHADOW_MAP_STORE;
-	m->store_chunk = e.store_chunk;
-	return 0;
+	return shadow_revert_find(pool, chunk, can_block, m);
 }
 
 static void shadow_revert_kick(struct shadow_pool *pool)
@@ -254,16 +260,12 @@ static int shadow_revert_cow(struct shadow_pool *pool, u64 chunk)
  */
 static int shadow_revert_merge_chunk(struct shadow_pool *pool, u64 chunk)
 {
-	struct shadow_revert *rv = &pool->revert;
 	struct dm_io_region from, to;
-	struct shadow_md_exc x;
+	struct shadow_map x;
 	int err;
 
-	err = shadow_md_exc_find(pool->md, SHADOW_MD_SHARED, chunk, rv->seq,
-				 true, &x);
-	if (err == -ENODATA)
-		return 0;
-	if (err)
+	err = shadow_revert_find(pool, chunk, true, &x);
+	if (err || x.kind != SHADOW_MAP_STORE)
 		return err;
 	if (shadow_pool_chunk_in_flight(pool, chunk))
 		return -EBUSY;
@@ -525,6 +527,7 @@ int shadow_revert_start(struct shadow_pool *pool, u64 id)
 	}
 	xa_init(&rv->marks);
 	rv->id = id;
+	rv->snap = s;
 	rv->paused = true;
 	WRITE_ONCE(rv->cursor, 0);
 	WRITE_ONCE(rv->durable, 0);
@@ -573,6 +576,7 @@ int shadow_revert_load(struct shadow_pool *pool)
 		return r;
 	}
 	rv->id = s->id;
+	rv->snap = s;
 	rv->paused = true;
 	rv->cursor = cursor;
 	rv->durable = cursor;

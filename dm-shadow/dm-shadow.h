@@ -137,6 +137,7 @@ void shadow_store_put(struct shadow_store_type *type);
 struct shadow_revert {
 	u64 id;			/* the snapshot reverted to */
 	u64 seq;		/* its sequence */
+	struct shadow_snap *snap;	/* it; kept while the revert runs */
 	u64 cursor;		/* origin chunks below it are merged */
 	u64 durable;		/* ... and that is on disk */
 	struct xarray marks;	/* chunks merged out of order */
