@@ -5,7 +5,7 @@
 # progress the store recorded and finishes: the volume reads snapshot 2's
 # data except the written chunks, which keep what was written (a chunk
 # merged again must not lose them), and snapshots 1, 2, 3 are exact.
-# guest-disks: 32M,64M,16M
+# guest-disks: 16M,48M,16M
 # guest-boots: 2
 # guest-kill-on: REVERT-KILL-NOW
 # guest-timeout: 600
@@ -15,10 +15,10 @@
 set -- $GUEST_DISKS
 origin=$1 store=$2 keep=$3
 mkdir -p /mnt/keep
-cs=8				# 4 KiB chunks: 8192, so the merge takes a while
+cs=8				# 4 KiB chunks: 4096, so the merge takes a while
 # Written after the revert began: late chunks the merge reaches last,
 # and one it never copies (unchanged since snapshot 2).
-written=(8100 8101 8150 8191 7000 20)
+written=(4000 4001 4050 4095 3000 20)
 
 if [ "$GUEST_BOOT" = 1 ]; then
 	mkfs.ext4 -q -b 4096 "$keep"
@@ -27,18 +27,18 @@ if [ "$GUEST_BOOT" = 1 ]; then
 		head -c 4096 >/mnt/keep/pat
 	step "origin with snapshots 1, 2 and 3 between random writes"
 	origin_load vol "$origin" "$store" "$cs"
-	dd if=/dev/urandom of=/dev/mapper/vol bs=1M count=32 oflag=direct status=none
+	dd if=/dev/urandom of=/dev/mapper/vol bs=1M count=16 oflag=direct status=none
 	snap_create vol 1
 	vol_md5 /dev/mapper/vol >/mnt/keep/sum1
 	# Sized so that every copy fits the store: no snapshot is dropped.
-	scribble /dev/mapper/vol 1M 4 8
+	scribble /dev/mapper/vol 1M 2 4
 	snap_create vol 2
 	vol_md5 /dev/mapper/vol >/mnt/keep/sum2
 	chunk_sums /dev/mapper/vol "$cs" >/mnt/keep/sums2
-	scribble /dev/mapper/vol 1M 0 12
+	scribble /dev/mapper/vol 1M 0 6
 	snap_create vol 3
 	vol_md5 /dev/mapper/vol >/mnt/keep/sum3
-	scribble /dev/mapper/vol 1M 8 24
+	scribble /dev/mapper/vol 1M 4 12
 	[ "$(status_field vol 5)" = 0 ] || fail "the store overflowed before the revert"
 	sync
 
@@ -50,7 +50,7 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	progress=$(revert_progress vol)
 	echo "writes done at merge position $progress"
 	[ "$(revert_id vol)" = 2 ] || fail "the merge ended before the power cut"
-	[ "${progress%/*}" -lt 6000 ] ||
+	[ "${progress%/*}" -lt 3000 ] ||
 		fail "the merge is too far on ($progress) for the power cut to meet it"
 	sync
 	echo REVERT-KILL-NOW
