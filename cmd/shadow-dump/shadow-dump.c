@@ -384,6 +384,9 @@ static json_object *build_json(const struct dump *d)
 	JADD(o, "exception_root", JU64(sb->exception_root));
 	JADD(o, "private_root", JU64(sb->private_root));
 	JADD(o, "snapshot_root", JU64(sb->snapshot_root));
+	JADD(o, "revert_seq", JU64(sb->revert_seq));
+	JADD(o, "revert_cursor", JU64(sb->revert_cursor));
+	JADD(o, "revert_root", JU64(sb->revert_root));
 	JADD(o, "metadata_space_map", sm_json(&sb->metadata_sm));
 	JADD(o, "data_space_map", sm_json(&sb->data_sm));
 	JADD(root, "superblock", o);
