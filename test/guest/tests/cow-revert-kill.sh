@@ -63,6 +63,16 @@ fi
 step "after the power cut: the merge resumes"
 mount "$keep" /mnt/keep
 pat=$(md5_of /mnt/keep/pat)
+# At rest in the middle of the revert: the checker counts the revert's
+# tree with the others, and finds its state recorded.
+store_check "$store"
+python3 - "$WORK/check.json" <<-'PY' || fail "the store does not record the revert"
+	import json, sys
+	sb = json.load(open(sys.argv[1]))["superblock"]
+	print("store at rest: revert_seq %d, cursor %d, tree %d"
+	      % (sb["revert_seq"], sb["revert_cursor"], sb["revert_root"]))
+	sys.exit(0 if sb["revert_seq"] and sb["revert_root"] and sb["incompat_flags"] == 1 else 1)
+	PY
 origin_load vol "$origin" "$store" "$cs"
 dmsetup status vol
 [ "$(revert_id vol)" = 2 ] ||
