@@ -280,7 +280,6 @@ static int shadow_origin_msg_revert(struct dm_target *ti,
 		      id);
 	else if (r)
 		DMERR("revert %llu: failed (error %d)", id, r);
-	/* The message's errno is EINVAL for every refusal dm passes up. */
 	return r;
 }
 
