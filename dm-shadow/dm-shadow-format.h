@@ -52,6 +52,17 @@
  * Exception keys sort by chunk, then by tag, so the exception that serves
  * snapshot s at chunk c is the first key at or after shadow_exc_key(c, s's
  * sequence) with the same chunk: one btree lookup.
+ *
+ * While a revert runs (SHADOW_FEATURE_INCOMPAT_REVERT set), a fifth tree
+ * and two more fields say how far it got:
+ *   revert_seq      the sequence of the snapshot the origin is rolled back
+ *                   to; 0 when no revert runs.
+ *   revert_cursor   every origin chunk below it holds the snapshot's data.
+ *   revert_root     origin chunks at or above the cursor that were merged
+ *                   out of order (a write came first).  Key: chunk; value:
+ *                   __le64 0, counted nowhere.  0 when no revert runs.
+ * A store in the middle of a revert is refused by a module that does not
+ * know the feature: it would read the origin as if no revert had begun.
  */
 #ifndef DM_SHADOW_FORMAT_H
 #define DM_SHADOW_FORMAT_H
@@ -126,12 +137,15 @@ static inline __u64 shadow_exc_key_seq(__u64 key)
 
 /*
  * Feature bits.  An unknown incompat bit refuses the store, an unknown
- * ro_compat bit refuses writing it.  None is defined in version 2; the
- * data limit, a compat feature in version 1, is always present.
+ * ro_compat bit refuses writing it.  The data limit, a compat feature in
+ * version 1, is always present in version 2.
  */
+/* A revert is under way: revert_seq, revert_cursor, revert_root hold it. */
+#define SHADOW_FEATURE_INCOMPAT_REVERT	(1ULL << 0)
+
 #define SHADOW_FEATURE_COMPAT_SUPP	0ULL
 #define SHADOW_FEATURE_RO_COMPAT_SUPP	0ULL
-#define SHADOW_FEATURE_INCOMPAT_SUPP	0ULL
+#define SHADOW_FEATURE_INCOMPAT_SUPP	SHADOW_FEATURE_INCOMPAT_REVERT
 
 /* Superblock flags. */
 #define SHADOW_SB_NEEDS_CHECK		(1U << 0)	/* run shadow-dump --check */
@@ -176,6 +190,11 @@ struct shadow_disk_superblock {
 	__le64 snapshot_root;
 	__u8 metadata_space_map_root[SHADOW_SPACE_MAP_ROOT_SIZE];
 	__u8 data_space_map_root[SHADOW_SPACE_MAP_ROOT_SIZE];
+
+	/* A revert under way (SHADOW_FEATURE_INCOMPAT_REVERT), else 0. */
+	__le64 revert_seq;
+	__le64 revert_cursor;
+	__le64 revert_root;
 } __attribute__((packed));
 
 #define SHADOW_SNAP_FREE		0

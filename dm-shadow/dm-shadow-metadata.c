@@ -63,6 +63,7 @@ struct shadow_md {
 	struct dm_btree_info exc_info;		/* both exception trees */
 	struct dm_btree_info nb_exc_info;	/* the same, non-blocking */
 	struct dm_btree_info snap_info;
+	struct dm_btree_info revert_info;
 
 	struct rw_semaphore lock;
 	struct xarray unmapped;			/* allocated, not yet mapped */
@@ -85,6 +86,9 @@ struct shadow_md {
 	dm_block_t roots[2];			/* by enum shadow_md_tree */
 	dm_block_t snap_root;
 	dm_block_t held_root;			/* metadata snapshot, 0 = none */
+	u64 revert_seq;				/* 0: no revert runs */
+	u64 revert_cursor;
+	dm_block_t revert_root;
 };
 
 /* Superblock validator */
@@ -183,6 +187,10 @@ static void shadow_md_setup_info(struct shadow_md *md)
 	md->snap_info.tm = md->tm;
 	md->snap_info.levels = 1;
 	md->snap_info.value_type.size = sizeof(struct shadow_disk_snapshot);
+
+	md->revert_info.tm = md->tm;
+	md->revert_info.levels = 1;
+	md->revert_info.value_type.size = sizeof(__le64);
 }
 
 /* Superblock encoding */
@@ -227,6 +235,12 @@ static int shadow_md_fill_sb(struct shadow_md *md,
 	sb->private_root = cpu_to_le64(md->roots[SHADOW_MD_PRIVATE]);
 	sb->snapshot_root = cpu_to_le64(md->snap_root);
 	sb->held_root = cpu_to_le64(md->held_root);
+	if (md->revert_seq) {
+		sb->incompat_flags = cpu_to_le64(SHADOW_FEATURE_INCOMPAT_REVERT);
+		sb->revert_seq = cpu_to_le64(md->revert_seq);
+		sb->revert_cursor = cpu_to_le64(md->revert_cursor);
+		sb->revert_root = cpu_to_le64(md->revert_root);
+	}
 	r = shadow_md_copy_sm_root(md->metadata_sm,
 				   sb->metadata_space_map_root);
 	if (!r)
@@ -463,6 +477,9 @@ static void shadow_md_load_sb(struct shadow_md *md,
 	md->roots[SHADOW_MD_PRIVATE] = le64_to_cpu(sb->private_root);
 	md->snap_root = le64_to_cpu(sb->snapshot_root);
 	md->held_root = le64_to_cpu(sb->held_root);
+	md->revert_seq = le64_to_cpu(sb->revert_seq);
+	md->revert_cursor = le64_to_cpu(sb->revert_cursor);
+	md->revert_root = le64_to_cpu(sb->revert_root);
 }
 
 static int shadow_md_open_sms(struct shadow_md *md,
@@ -982,6 +999,11 @@ int shadow_md_reserve_snap(struct shadow_md *md, u64 *ret_root)
 	memset(copy_sb->data_space_map_root, 0,
 	       sizeof(copy_sb->data_space_map_root));
 	copy_sb->held_root = 0;
+	/* Nor is a revert's progress: the copy's trees are those of before. */
+	copy_sb->incompat_flags = 0;
+	copy_sb->revert_seq = 0;
+	copy_sb->revert_cursor = 0;
+	copy_sb->revert_root = 0;
 	dm_tm_inc(md->tm, le64_to_cpu(copy_sb->exception_root));
 	dm_tm_inc(md->tm, le64_to_cpu(copy_sb->private_root));
 	dm_tm_inc(md->tm, le64_to_cpu(copy_sb->snapshot_root));
@@ -1032,4 +1054,93 @@ out:
 u64 shadow_md_held_root(struct shadow_md *md)
 {
 	return READ_ONCE(md->held_root);
+}
+
+/* Reverts */
+
+void shadow_md_revert_state(struct shadow_md *md, u64 *ret_seq,
+			    u64 *ret_cursor)
+{
+	down_read(&md->lock);
+	*ret_seq = md->revert_seq;
+	*ret_cursor = md->revert_cursor;
+	up_read(&md->lock);
+}
+
+int shadow_md_revert_begin(struct shadow_md *md, u64 seq)
+{
+	dm_block_t root;
+	int r;
+
+	down_write(&md->lock);
+	r = dm_btree_empty(&md->revert_info, &root);
+	if (!r) {
+		md->revert_root = root;
+		md->revert_seq = seq;
+		md->revert_cursor = 0;
+	}
+	up_write(&md->lock);
+	return r;
+}
+
+void shadow_md_revert_set_cursor(struct shadow_md *md, u64 cursor)
+{
+	down_write(&md->lock);
+	md->revert_cursor = cursor;
+	up_write(&md->lock);
+}
+
+int shadow_md_revert_mark(struct shadow_md *md, u64 chunk)
+{
+	__le64 value = 0;
+	int r;
+
+	down_write(&md->lock);
+	__dm_bless_for_disk(&value);
+	r = dm_btree_insert(&md->revert_info, md->revert_root, &chunk, &value,
+			    &md->revert_root);
+	up_write(&md->lock);
+	return r;
+}
+
+struct shadow_md_revert_walk {
+	shadow_md_chunk_fn fn;
+	void *context;
+};
+
+static int shadow_md_revert_leaf(void *context, u64 *keys, void *leaf)
+{
+	struct shadow_md_revert_walk *w = context;
+
+	return w->fn(w->context, keys[0]);
+}
+
+int shadow_md_revert_walk(struct shadow_md *md, shadow_md_chunk_fn fn,
+			  void *context)
+{
+	struct shadow_md_revert_walk w = { .fn = fn, .context = context };
+	int r = 0;
+
+	down_read(&md->lock);
+	if (md->revert_seq)
+		r = dm_btree_walk(&md->revert_info, md->revert_root,
+				  shadow_md_revert_leaf, &w);
+	up_read(&md->lock);
+	return r;
+}
+
+int shadow_md_revert_end(struct shadow_md *md)
+{
+	int r = 0;
+
+	down_write(&md->lock);
+	if (md->revert_seq)
+		r = dm_btree_del(&md->revert_info, md->revert_root);
+	if (!r) {
+		md->revert_seq = 0;
+		md->revert_cursor = 0;
+		md->revert_root = 0;
+	}
+	up_write(&md->lock);
+	return r;
 }

@@ -130,4 +130,21 @@ int shadow_md_reserve_snap(struct shadow_md *md, u64 *ret_root);
 int shadow_md_release_snap(struct shadow_md *md);
 u64 shadow_md_held_root(struct shadow_md *md);
 
+/*
+ * A revert's progress, in the running transaction like everything else:
+ * the snapshot sequence being reverted to (0: none), the cursor below
+ * which every origin chunk is merged, and the chunks at or above it that
+ * were merged out of order.  begin starts an empty set; end drops it and
+ * clears the state.  The caller commits.
+ */
+typedef int (*shadow_md_chunk_fn)(void *context, u64 chunk);
+void shadow_md_revert_state(struct shadow_md *md, u64 *ret_seq,
+			    u64 *ret_cursor);
+int shadow_md_revert_begin(struct shadow_md *md, u64 seq);
+void shadow_md_revert_set_cursor(struct shadow_md *md, u64 cursor);
+int shadow_md_revert_mark(struct shadow_md *md, u64 chunk);
+int shadow_md_revert_walk(struct shadow_md *md, shadow_md_chunk_fn fn,
+			  void *context);
+int shadow_md_revert_end(struct shadow_md *md);
+
 #endif /* DM_SHADOW_METADATA_H */

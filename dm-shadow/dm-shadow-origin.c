@@ -141,6 +141,7 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 	struct shadow_pool *pool = oc->pool;
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
 	sector_t offset;
+	bool reverting;
 
 	ctx->snap = NULL;
 	ctx->tracked = false;
@@ -149,11 +150,15 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 
 	/*
-	 * Reads, flushes, and writes while no snapshot exists go straight,
-	 * whole: the origin is not split into chunks unless it has to be.
+	 * Flushes, reads while no revert runs, and writes while no snapshot
+	 * exists go straight, whole: the origin is not split into chunks
+	 * unless it has to be.
 	 */
-	if (!op_is_write(bio_op(bio)) || !bio_sectors(bio) ||
-	    !atomic_read(&pool->live_count))
+	if (!bio_sectors(bio))
+		return DM_MAPIO_REMAPPED;
+	reverting = shadow_revert_active(pool);
+	if (!reverting && (!op_is_write(bio_op(bio)) ||
+			   !atomic_read(&pool->live_count)))
 		return DM_MAPIO_REMAPPED;
 
 	/* The store maps one chunk at a time; dm resubmits the rest. */
@@ -161,6 +166,8 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 	if (bio_sectors(bio) > pool->chunk_sectors - offset)
 		dm_accept_partial_bio(bio, pool->chunk_sectors - offset);
 	ctx->chunk = shadow_chunk_of(pool, bio->bi_iter.bi_sector);
+	if (!op_is_write(bio_op(bio)))
+		return shadow_pool_map_origin_read(pool, bio);
 	return shadow_pool_map_origin_write(pool, bio);
 }
 
@@ -169,6 +176,7 @@ static void shadow_origin_postsuspend(struct dm_target *ti)
 	struct shadow_origin_c *oc = ti->private;
 
 	shadow_pool_drain(oc->pool);
+	shadow_revert_pause(oc->pool);
 }
 
 /* A failed store is tried again from disk when its origin is reloaded. */
@@ -185,6 +193,7 @@ static void shadow_origin_resume(struct dm_target *ti)
 	struct shadow_origin_c *oc = ti->private;
 
 	shadow_pool_bind(oc->pool, ti);
+	shadow_revert_resume(oc->pool);
 }
 
 static int shadow_parse_id(const char *arg, u64 *ret_id)
@@ -205,6 +214,12 @@ static int shadow_origin_msg_create(struct dm_target *ti,
 		DMERR("create %llu: the origin must be suspended", id);
 		return -EBUSY;
 	}
+	/* It would see the origin chunks not merged yet, not the volume. */
+	if (shadow_revert_active(pool)) {
+		DMERR("create %llu: a revert to snapshot %llu is running; create once it has finished",
+		      id, pool->revert.id);
+		return -EBUSY;
+	}
 	r = shadow_snapset_create(pool, id);
 	if (r == -EEXIST)
 		DMERR("create %llu: a snapshot with this id exists", id);
@@ -218,7 +233,14 @@ static int shadow_origin_msg_create(struct dm_target *ti,
 
 static int shadow_origin_msg_delete(struct shadow_pool *pool, u64 id)
 {
-	int r = shadow_snapset_delete(pool, id);
+	int r;
+
+	if (shadow_revert_active(pool) && pool->revert.id == id) {
+		DMERR("delete %llu: the origin is being reverted to it; delete it once the revert has finished",
+		      id);
+		return -EBUSY;
+	}
+	r = shadow_snapset_delete(pool, id);
 
 	if (r == -ENOENT)
 		DMERR("delete %llu: no such snapshot", id);
@@ -226,6 +248,38 @@ static int shadow_origin_msg_delete(struct shadow_pool *pool, u64 id)
 		DMERR("delete %llu: a shadow-snap device still uses it", id);
 	else if (r)
 		DMERR("delete %llu: failed (error %d)", id, r);
+	return r;
+}
+
+/*
+ * Roll the origin back to snapshot @id, in the background; only while the
+ * origin is suspended, so that no write is in flight when it starts.
+ */
+static int shadow_origin_msg_revert(struct dm_target *ti,
+				    struct shadow_pool *pool, u64 id)
+{
+	int r;
+
+	if (!dm_suspended(ti)) {
+		DMERR("revert %llu: the origin must be suspended", id);
+		return -EBUSY;
+	}
+	r = shadow_revert_start(pool, id);
+	if (r == -EIO)
+		DMERR("revert %llu: the store has failed", id);
+	else if (r == -EBUSY)
+		DMERR("revert %llu: a revert to snapshot %llu is running already",
+		      id, pool->revert.id);
+	else if (r == -ENOENT)
+		DMERR("revert %llu: no such snapshot", id);
+	else if (r == -EINVAL)
+		DMERR("revert %llu: the snapshot is invalid (dropped when the store filled)",
+		      id);
+	else if (r == -EROFS)
+		DMERR("revert %llu: the snapshot is open writable or was written to; only an unwritten snapshot can be reverted to",
+		      id);
+	else if (r)
+		DMERR("revert %llu: failed (error %d)", id, r);
 	return r;
 }
 
@@ -324,6 +378,8 @@ static int shadow_origin_msg_metadata_snap(struct shadow_pool *pool,
  * Messages:
  *   create <id>     new snapshot; only while the origin is suspended
  *   delete <id>     delete a snapshot and free the chunks only it used
+ *   revert <id>     roll the origin back to a snapshot, in the background;
+ *                   only while the origin is suspended
  *   list            print the snapshots, one per line
  *   limit <chunks>  let the store use at most <chunks> data chunks (0: all)
  *   thresholds <pct>...|none
@@ -363,7 +419,7 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 		return 1;
 	}
 	if (argc != 2 || shadow_parse_id(argv[1], &id)) {
-		DMERR("message: expected 'create <id>', 'delete <id>', 'limit <chunks>', 'thresholds [<pct>...]', 'reserve_metadata_snap', 'release_metadata_snap' or 'list'");
+		DMERR("message: expected 'create <id>', 'delete <id>', 'revert <id>', 'limit <chunks>', 'thresholds [<pct>...]', 'reserve_metadata_snap', 'release_metadata_snap' or 'list'");
 		return -EINVAL;
 	}
 	mutex_lock(&pool->lock);
@@ -371,6 +427,8 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 		r = shadow_origin_msg_create(ti, pool, id);
 	} else if (!strcasecmp(argv[0], "delete")) {
 		r = shadow_origin_msg_delete(pool, id);
+	} else if (!strcasecmp(argv[0], "revert")) {
+		r = shadow_origin_msg_revert(ti, pool, id);
 	} else if (!strcasecmp(argv[0], "limit")) {
 		r = shadow_origin_msg_limit(pool, id);
 	} else {
@@ -394,7 +452,7 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
  *   <store_type> <chunk_sectors> <used_chunks>/<limit_chunks>
  *   <snapshots>/<max_snapshots> <invalid_snapshots> rw|fail <data_chunks>
  *   <metadata_used>/<metadata_blocks> <transaction_id> -|needs_check
- *   -|<held_metadata_root>
+ *   -|<held_metadata_root> -|<revert_id> -|<revert_cursor>/<origin_chunks>
  * limit_chunks is what the store may use (the whole store unless limited),
  * data_chunks what it holds.  Fields are only ever appended.
  * Table:
@@ -426,6 +484,7 @@ static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 			DMEMIT("%llu", shadow_md_held_root(pool->md));
 		else
 			DMEMIT("-");
+		shadow_revert_status(pool, result, maxlen, &sz);
 		mutex_unlock(&pool->lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -448,8 +507,11 @@ static int shadow_origin_iterate_devices(struct dm_target *ti,
 
 struct target_type shadow_origin_target = {
 	.name = "shadow-origin",
-	/* 2.0: format version 2 (dm-persistent-data); status fields added. */
-	.version = {2, 0, 0},
+	/*
+	 * 2.0: format version 2 (dm-persistent-data); status fields added.
+	 * 2.1: the revert message and the two revert status fields.
+	 */
+	.version = {2, 1, 0},
 	.module = THIS_MODULE,
 	.ctr = shadow_origin_ctr,
 	.dtr = shadow_origin_dtr,

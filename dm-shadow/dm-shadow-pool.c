@@ -274,12 +274,23 @@ static void shadow_copy_callback(int read_err, unsigned long write_err,
 	queue_work(pool->wq, &pool->worker);
 }
 
-static sector_t shadow_chunk_len(struct shadow_pool *pool, u64 chunk)
+sector_t shadow_pool_chunk_len(struct shadow_pool *pool, u64 chunk)
 {
 	sector_t start = (sector_t)chunk << pool->chunk_shift;
 
 	return min_t(sector_t, pool->chunk_sectors,
 		     pool->origin_sectors - start);
+}
+
+u64 shadow_pool_nr_chunks(struct shadow_pool *pool)
+{
+	return DIV_ROUND_UP_ULL(pool->origin_sectors, pool->chunk_sectors);
+}
+
+/* Is a copy of origin chunk @chunk, or a snapshot read of it, in flight? */
+bool shadow_pool_chunk_in_flight(struct shadow_pool *pool, u64 chunk)
+{
+	return shadow_is_pending(pool, chunk) || shadow_is_tracked(pool, chunk);
 }
 
 /*
@@ -312,7 +323,7 @@ static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 	hash_add(pool->pending, &pe->node, pe->e.chunk);
 	spin_unlock_irq(&pool->pending_lock);
 
-	from.count = to.count = shadow_chunk_len(pool, m->e.chunk);
+	from.count = to.count = shadow_pool_chunk_len(pool, m->e.chunk);
 	if (m->copy_from_store) {
 		from.bdev = pool->store_bdev;
 		from.sector = pool->data_start +
@@ -334,6 +345,9 @@ static int shadow_map_bio(struct shadow_pool *pool, struct shadow_snap *s,
 	const struct shadow_store_type *t = pool->type;
 
 	if (!s) {
+		if (shadow_revert_active(pool))
+			return shadow_revert_map(pool, write, chunk, can_block,
+						 m);
 		if (write)
 			return t->map_origin_write(pool, chunk, can_block, m);
 		if (t->origin_reads_need_store)
@@ -358,6 +372,25 @@ static int shadow_map_or_overflow(struct shadow_pool *pool,
 		if (err != -ENOSPC)
 			return err;
 		/* SHADOW_FULL_DROP_OLDEST, the only policy so far. */
+		err = shadow_snapset_invalidate_oldest(pool);
+		if (err)
+			return err;
+	}
+}
+
+/*
+ * The store's answer for an origin write to @chunk, past any revert (the
+ * revert's own writes to the origin): as shadow_map_or_overflow().
+ */
+int shadow_pool_map_cow(struct shadow_pool *pool, u64 chunk,
+			struct shadow_map *m)
+{
+	int err;
+
+	for (;;) {
+		err = pool->type->map_origin_write(pool, chunk, true, m);
+		if (err != -ENOSPC)
+			return err;
 		err = shadow_snapset_invalidate_oldest(pool);
 		if (err)
 			return err;
@@ -407,6 +440,9 @@ static void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
 	case SHADOW_MAP_INVALID:
 		/* The target's end_io uncounts and untracks. */
 		bio_io_error(bio);
+		break;
+	case SHADOW_MAP_HOLD:
+		shadow_revert_hold(pool, bio);
 		break;
 	}
 }
@@ -572,6 +608,27 @@ defer:
 	return DM_MAPIO_SUBMITTED;
 }
 
+/*
+ * An origin read while a revert runs, cut to one chunk: a chunk not
+ * merged yet is read from the snapshot's data in the store.
+ */
+int shadow_pool_map_origin_read(struct shadow_pool *pool, struct bio *bio)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+	struct shadow_map m;
+
+	if (READ_ONCE(pool->failed)) {
+		shadow_remap_origin(pool, bio);
+		return DM_MAPIO_REMAPPED;
+	}
+	if (shadow_map_bio(pool, NULL, false, ctx->chunk, false, &m)) {
+		shadow_defer_bio(pool, bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	shadow_remap_mapped(pool, bio, &m);
+	return DM_MAPIO_REMAPPED;
+}
+
 /* A snapshot bio, cut to one chunk. */
 int shadow_pool_map_snap(struct shadow_pool *pool, struct shadow_snap *s,
 			 struct bio *bio)
@@ -651,12 +708,14 @@ void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti)
 
 static void shadow_pool_destroy(struct shadow_pool *pool)
 {
+	shadow_revert_pause(pool);
 	cancel_work_sync(&pool->reclaim);
 	cancel_delayed_work_sync(&pool->retry);
 	destroy_workqueue(pool->wq);
 	dm_kcopyd_client_destroy(pool->kc);
 	mempool_exit(&pool->pending_pool);
 	pool->type->exit(pool);
+	shadow_revert_free(pool);
 	shadow_snapset_free(pool);
 	shadow_md_close(pool->md);
 	shadow_store_put(pool->type);
@@ -692,6 +751,13 @@ static int shadow_pool_load_store(struct shadow_pool *pool, char **error)
 	r = pool->type->init(pool);
 	if (r) {
 		*error = "cannot set up the exception store";
+		shadow_snapset_free(pool);
+		return r;
+	}
+	r = shadow_revert_load(pool);
+	if (r) {
+		*error = "cannot load the state of a revert in progress";
+		pool->type->exit(pool);
 		shadow_snapset_free(pool);
 		return r;
 	}
@@ -745,6 +811,7 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 	INIT_WORK(&pool->worker, shadow_worker);
 	INIT_DELAYED_WORK(&pool->retry, shadow_retry);
 	INIT_WORK(&pool->reclaim, shadow_reclaim_worker);
+	shadow_revert_init(pool);
 
 	r = shadow_pool_open_store(pool, error);
 	if (r)
@@ -775,6 +842,7 @@ bad_kcopyd:
 	mempool_exit(&pool->pending_pool);
 bad_mempool:
 	pool->type->exit(pool);
+	shadow_revert_free(pool);
 	shadow_snapset_free(pool);
 	shadow_md_close(pool->md);
 bad_store:
@@ -924,6 +992,7 @@ int shadow_pool_retry_failed(struct shadow_pool *pool)
 		goto out;
 	}
 	pool->type->exit(pool);
+	shadow_revert_free(pool);
 	shadow_snapset_free(pool);
 	shadow_md_close(pool->md);
 	pool->md = md;

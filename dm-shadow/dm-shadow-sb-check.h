@@ -72,6 +72,7 @@ enum shadow_sb_rule {
 	SHADOW_SB_DATA_SM_BLOCKS,
 	SHADOW_SB_SM_ALLOCATED,
 	SHADOW_SB_SM_ROOT,
+	SHADOW_SB_REVERT,
 	SHADOW_SB_NR_RULES
 };
 
@@ -164,6 +165,9 @@ shadow_sb_rule_get(enum shadow_sb_rule rule)
 		[SHADOW_SB_SM_ROOT] = {
 			"store's space map root is outside the metadata area",
 			"metadata blocks", EUCLEAN },
+		[SHADOW_SB_REVERT] = {
+			"store's revert state is inconsistent",
+			"at most", EUCLEAN },
 	};
 
 	if ((unsigned int)rule >= SHADOW_SB_NR_RULES)
@@ -359,6 +363,34 @@ static inline int shadow_sb_check_sm(const struct shadow_disk_superblock *sb,
 }
 
 /*
+ * A revert's fields: all set with the feature bit, all zero without it,
+ * the sequence one that was handed out, the cursor within the origin.
+ */
+static inline int shadow_sb_check_revert(const struct shadow_disk_superblock *sb,
+					 struct shadow_sb_fault *f)
+{
+	__u64 seq = shadow_sb_le64(sb->revert_seq);
+	__u64 cursor = shadow_sb_le64(sb->revert_cursor);
+	__u64 root = shadow_sb_le64(sb->revert_root);
+	__u64 chunks = shadow_sb_le64(sb->nr_origin_chunks);
+
+	if (!(shadow_sb_le64(sb->incompat_flags) &
+	      SHADOW_FEATURE_INCOMPAT_REVERT)) {
+		if (seq || cursor || root)
+			return shadow_sb_fail(f, SHADOW_SB_REVERT, "revert_seq",
+					      seq, 0);
+		return shadow_sb_ok(f);
+	}
+	if (!seq || seq > shadow_sb_le64(sb->last_seq))
+		return shadow_sb_fail(f, SHADOW_SB_REVERT, "revert_seq", seq,
+				      shadow_sb_le64(sb->last_seq));
+	if (cursor > chunks)
+		return shadow_sb_fail(f, SHADOW_SB_REVERT, "revert_cursor",
+				      cursor, chunks);
+	return shadow_sb_check_root(sb, SHADOW_SB_ROOT, "revert_root", root, f);
+}
+
+/*
  * Transaction state: the limit, the sequence and every root.  Call after
  * shadow_sb_check_geometry() (the roots are checked against its layout).
  * The metadata space map spans the store device up to its limit, not
@@ -391,6 +423,8 @@ static inline int shadow_sb_check_state(const struct shadow_disk_superblock *sb,
 	if (!r && held)
 		r = shadow_sb_check_root(sb, SHADOW_SB_ROOT, "held_root",
 					 held, f);
+	if (!r)
+		r = shadow_sb_check_revert(sb, f);
 	if (!r)
 		r = shadow_sb_check_sm(sb, sb->metadata_space_map_root,
 				       "metadata space map",

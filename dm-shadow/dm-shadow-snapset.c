@@ -322,6 +322,12 @@ int shadow_snapset_invalidate_oldest(struct shadow_pool *pool)
 	if (!pool->nr_live)
 		return -ENOSPC;
 	s = pool->live[0];
+	/* A revert needs its snapshot's data until it ends. */
+	if (shadow_revert_pins(pool, s)) {
+		if (pool->nr_live < 2)
+			return -ENOSPC;
+		s = pool->live[1];
+	}
 	DMWARN("store full: invalidating snapshot %llu (the oldest)", s->id);
 	r = shadow_snapset_invalidate(pool, s);
 	if (!r)

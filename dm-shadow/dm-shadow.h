@@ -61,6 +61,7 @@ enum shadow_map_kind {
 	SHADOW_MAP_STORE,	/* use store chunk m->store_chunk */
 	SHADOW_MAP_COPY,	/* copy first, record m->e, then map again */
 	SHADOW_MAP_INVALID,	/* the snapshot has no data: fail the I/O */
+	SHADOW_MAP_HOLD,	/* a revert merges the chunk first */
 };
 
 struct shadow_map {
@@ -129,6 +130,24 @@ void shadow_store_unregister(struct shadow_store_type *type);
 struct shadow_store_type *shadow_store_get(const char *name);
 void shadow_store_put(struct shadow_store_type *type);
 
+/*
+ * A revert in progress (dm-shadow-revert.c); seq 0 when none runs.  The
+ * map functions read seq, cursor, durable and marks without pool->lock.
+ */
+struct shadow_revert {
+	u64 id;			/* the snapshot reverted to */
+	u64 seq;		/* its sequence */
+	struct shadow_snap *snap;	/* it; kept while the revert runs */
+	u64 cursor;		/* origin chunks below it are merged */
+	u64 durable;		/* ... and that is on disk */
+	struct xarray marks;	/* chunks merged out of order */
+	bool pending_marks;	/* some of them not on disk yet */
+	bool paused;		/* the origin is suspended */
+	struct bio_list held;	/* writes waiting; under pool->bio_lock */
+	struct work_struct work;
+	struct delayed_work retry;
+};
+
 struct shadow_pool {
 	struct list_head list;		/* in the global pool list */
 	unsigned int refs;		/* origin and snapshot targets */
@@ -190,6 +209,8 @@ struct shadow_pool {
 	 */
 	atomic_t snap_io;
 	wait_queue_head_t snap_io_wait;
+
+	struct shadow_revert revert;
 };
 
 /* Per bio, for both targets. */
@@ -235,6 +256,12 @@ void shadow_pool_wait_reclaim(struct shadow_pool *pool);
 void shadow_pool_drain(struct shadow_pool *pool);
 void shadow_pool_event(struct shadow_pool *pool);
 void shadow_pool_fail(struct shadow_pool *pool, const char *why, int err);
+int shadow_pool_map_origin_read(struct shadow_pool *pool, struct bio *bio);
+int shadow_pool_map_cow(struct shadow_pool *pool, u64 chunk,
+			struct shadow_map *m);
+bool shadow_pool_chunk_in_flight(struct shadow_pool *pool, u64 chunk);
+sector_t shadow_pool_chunk_len(struct shadow_pool *pool, u64 chunk);
+u64 shadow_pool_nr_chunks(struct shadow_pool *pool);
 int shadow_pool_module_init(void);
 void shadow_pool_module_exit(void);
 
@@ -261,6 +288,21 @@ int shadow_usage_set_thresholds(struct shadow_pool *pool, const u8 *pct,
 				unsigned int n);
 void shadow_usage_emit_thresholds(struct shadow_pool *pool, char *result,
 				  unsigned int maxlen);
+
+/* dm-shadow-revert.c: roll the origin back to a snapshot. */
+void shadow_revert_init(struct shadow_pool *pool);
+int shadow_revert_load(struct shadow_pool *pool);
+void shadow_revert_free(struct shadow_pool *pool);
+int shadow_revert_start(struct shadow_pool *pool, u64 id);
+bool shadow_revert_active(struct shadow_pool *pool);
+bool shadow_revert_pins(struct shadow_pool *pool, struct shadow_snap *s);
+int shadow_revert_map(struct shadow_pool *pool, bool write, u64 chunk,
+		      bool can_block, struct shadow_map *m);
+void shadow_revert_hold(struct shadow_pool *pool, struct bio *bio);
+void shadow_revert_pause(struct shadow_pool *pool);
+void shadow_revert_resume(struct shadow_pool *pool);
+void shadow_revert_status(struct shadow_pool *pool, char *result,
+			  unsigned int maxlen, unsigned int *sz_ptr);
 
 /* Targets. */
 extern struct target_type shadow_origin_target;

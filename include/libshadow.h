@@ -403,6 +403,21 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 /* Unmount (if mounted by expose) and remove the exposed device. */
 int shadow_copy_unexpose(shadow_ctx *ctx, uint64_t id);
 
+/*
+ * Roll the copy's volume back to it (dm-shadow volumes only): the volume
+ * reads the copy's data at once, the kernel merges it in the background,
+ * and the copy is kept.  -EBUSY when the volume is mounted (unless
+ * SHADOW_FORCE), a revert runs already, or the copy is exposed writable.
+ */
+int shadow_copy_revert(shadow_ctx *ctx, uint64_t id, unsigned int flags);
+/*
+ * A revert of @volume in progress: 1 with the kernel's snapshot id and the
+ * merge position (origin chunks below it merged, of @ret_total), 0 when
+ * none runs; any ret_* may be NULL.
+ */
+int shadow_volume_revert_progress(shadow_ctx *ctx, const char *volume, uint64_t *ret_snapshot,
+				  uint64_t *ret_merged, uint64_t *ret_total);
+
 /* -------------------------------------------------------------------------
  * Changed-block tracking, export and import (libshadow(3), shadow-stream(5))
  */

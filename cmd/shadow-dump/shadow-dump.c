@@ -245,6 +245,10 @@ static void print_text(const struct dump *d)
 	printf("  roots              snapshots %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 ", held %" PRIu64 "\n",
 	       sb->snapshot_root, sb->exception_root, sb->private_root, sb->held_root);
 	printf("  formatted          %s\n", when);
+	if (sb->revert_seq)
+		printf("  revert             to seq %" PRIu64 ", chunks below %" PRIu64
+		       " merged, out-of-order tree %" PRIu64 "\n",
+		       sb->revert_seq, sb->revert_cursor, sb->revert_root);
 
 	if (d->held) {
 		printf("metadata snapshot (snapshots and records below are as of it):\n");
@@ -380,6 +384,9 @@ static json_object *build_json(const struct dump *d)
 	JADD(o, "exception_root", JU64(sb->exception_root));
 	JADD(o, "private_root", JU64(sb->private_root));
 	JADD(o, "snapshot_root", JU64(sb->snapshot_root));
+	JADD(o, "revert_seq", JU64(sb->revert_seq));
+	JADD(o, "revert_cursor", JU64(sb->revert_cursor));
+	JADD(o, "revert_root", JU64(sb->revert_root));
 	JADD(o, "metadata_space_map", sm_json(&sb->metadata_sm));
 	JADD(o, "data_space_map", sm_json(&sb->data_sm));
 	JADD(root, "superblock", o);

@@ -25,6 +25,7 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_DIFF] = "diff",
 	[VERB_EXPORT] = "export",
 	[VERB_IMPORT] = "import",
+	[VERB_REVERT] = "revert",
 };
 
 /*
@@ -61,6 +62,7 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_DIFF] = 0,
 	[VERB_EXPORT] = OPT_SINCE | OPT_OUTPUT,
 	[VERB_IMPORT] = OPT_TO,
+	[VERB_REVERT] = OPT_FORCE,
 };
 
 static const char *const opt_names[] = {
@@ -316,6 +318,7 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 	}
 	case VERB_EXPOSE:
 	case VERB_UNEXPOSE:
+	case VERB_REVERT:
 		if (a->nargs != 1)
 			return ctl_invalid(why, len, "'%s' takes one shadow id", verb);
 		if (ctl_parse_id(a->args[0], &a->id) < 0)

@@ -27,6 +27,7 @@ enum ctl_verb {
 	VERB_DIFF,
 	VERB_EXPORT,
 	VERB_IMPORT,
+	VERB_REVERT,
 	_VERB_MAX,
 };
 
@@ -115,7 +116,7 @@ struct ctl_args {
 	size_t n_components;
 	const char *excluded[CTL_MAX_NAMES];	/* --exclude-component's */
 	size_t n_excluded;
-	uint64_t id;			/* delete, expose, unexpose, diff, export */
+	uint64_t id;			/* delete, expose, unexpose, diff, export, revert */
 	uint64_t other_id;		/* diff: the second copy (0: the live volume) */
 	uint64_t since;			/* export --since (0: a full stream) */
 	const char *to;			/* import --to */

@@ -16,6 +16,7 @@
 #include "ctl-export.h"
 #include "ctl-list.h"
 #include "ctl-monitor.h"
+#include "ctl-revert.h"
 #include "ctl-storage.h"
 #include "ctl-writers.h"
 #include "libshadow.h"
@@ -67,6 +68,7 @@ static void usage(FILE *out)
 	      " shadowctl [options] diff <shadow-id> [<shadow-id>]\n"
 	      " shadowctl [options] export <shadow-id> [--since <shadow-id>] -o <file>|-\n"
 	      " shadowctl [options] import <file>|- --to <device>|<image>\n"
+	      " shadowctl [options] revert <shadow-id> [--wait] [--force]\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
 	      "dm-shadow device-mapper targets, or the stock dm-snapshot ones.\n"
@@ -86,6 +88,7 @@ static void usage(FILE *out)
 	      " diff        the byte ranges where two copies (or a copy and now) differ\n"
 	      " export      write a copy, whole or its changes, as a stream (shadow-stream(5))\n"
 	      " import      verify a stream, then write it to a device or an image\n"
+	      " revert      roll a volume back to a shadow copy (merged in the background)\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json                 print JSON\n"
@@ -97,14 +100,15 @@ static void usage(FILE *out)
 	      " -v, --verbose              log what is done (and libdevmapper's messages)\n"
 	      "     --state-dir <dir>      catalog directory (default $SHADOW_STATE_DIR,\n"
 	      "                            or " SHADOW_DEFAULT_STATE_DIR ")\n"
-	      "     --wait                 wait for another shadowctl instead of failing\n"
+	      "     --wait                 wait for another shadowctl instead of failing;\n"
+	      "                            revert: and for the merge to finish\n"
 	      "     --store <device>       enable: the store device\n"
 	      "     --method <method>      enable: snapshot method (cow)\n"
 	      "     --chunk-size <size>    enable: chunk size, 4K to 1M (default 4K)\n"
 	      "     --name <name>          enable, expose: device-mapper name\n"
 	      "     --provider <provider>  enable: dm-shadow, dm-snapshot or auto (default)\n"
 	      " -f, --force                disable: delete its shadows; delete,\n"
-	      "                            deactivate: unexpose\n"
+	      "                            deactivate: unexpose; revert: a mounted volume\n"
 	      "     --timeout-commit <s>   create: bound of the freeze window (default 10)\n"
 	      "     --writer <name>        create: run only this writer (repeatable)\n"
 	      "     --component <w>/<c>    create: only this writer's component (repeatable)\n"
@@ -317,6 +321,8 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		return ctl_export(ctx, a);
 	case VERB_IMPORT:
 		return ctl_import(ctx, a);
+	case VERB_REVERT:
+		return ctl_revert(ctx, a);
 	case VERB_ACTIVATE:
 	case VERB_DEACTIVATE:
 		r = ctl_activate(ctx, a, o);

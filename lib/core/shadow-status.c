@@ -125,6 +125,20 @@ static int parse_v2_fields(const struct word *w,
 	return 0;
 }
 
+/* -|<revert_id> -|<revert_cursor>/<origin_chunks> */
+static int parse_revert_fields(const struct word *w,
+			       struct shadow_origin_status *st)
+{
+	if (word_is(&w[0], "-") && word_is(&w[1], "-"))
+		return 0;
+	if (shadow_parse_decimal(w[0].s, w[0].len, &st->revert_id) < 0 ||
+	    parse_pair(&w[1], &st->revert_cursor, &st->origin_chunks) < 0 ||
+	    st->revert_cursor > st->origin_chunks)
+		return -EINVAL;
+	st->reverting = true;
+	return 0;
+}
+
 int shadow_parse_origin_status(const char *params,
 			       struct shadow_origin_status *ret)
 {
@@ -163,6 +177,8 @@ int shadow_parse_origin_status(const char *params,
 		       st.data_chunks < st.total_chunks))
 		return -EINVAL;
 	if (n >= 11 && parse_v2_fields(&w[7], &st) < 0)
+		return -EINVAL;
+	if (n >= 13 && parse_revert_fields(&w[11], &st) < 0)
 		return -EINVAL;
 	*ret = st;
 	return 0;

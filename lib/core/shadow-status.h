@@ -41,6 +41,11 @@ struct shadow_origin_status {
 	uint64_t transaction_id;
 	bool needs_check;
 	uint64_t held_root;		/* metadata snapshot's block, 0 = none */
+	/* Since target version 2.1.0: a revert running (reverting). */
+	bool reverting;
+	uint64_t revert_id;		/* the snapshot reverted to */
+	uint64_t revert_cursor;		/* origin chunks below it are merged */
+	uint64_t origin_chunks;
 };
 /* The most words a status line may have, later versions' included. */
 #define SHADOW_ORIGIN_STATUS_MAX_WORDS	32

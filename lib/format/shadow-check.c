@@ -21,6 +21,7 @@ enum kind {
 	K_SNAP,
 	K_EXC,
 	K_PRIV,
+	K_REVERT,
 	K_MSM_INDEX,
 	K_MSM_BITMAP,
 	K_MSM_REF,
@@ -36,6 +37,7 @@ static const char *const kind_names[] = {
 	[K_SNAP] = "a snapshot tree node",
 	[K_EXC] = "an exception tree node",
 	[K_PRIV] = "a private tree node",
+	[K_REVERT] = "a revert tree node",
 	[K_MSM_INDEX] = "the metadata space map index",
 	[K_MSM_BITMAP] = "a metadata space map bitmap",
 	[K_MSM_REF] = "a metadata space map ref count node",
@@ -381,6 +383,14 @@ static int walk_trees(struct checker *c, const struct shadow_superblock *sb,
 	return walk_tree(c, sb->private_root, K_PRIV, sizeof(uint64_t), visit_priv, from);
 }
 
+/* A revert's out-of-order chunks: its nodes count, its values map nothing. */
+static void visit_revert(struct checker *c, uint64_t key, const void *value)
+{
+	if (key >= c->sb->nr_origin_chunks)
+		damage(c, "revert tree names chunk %" PRIu64 ", past the origin's %" PRIu64,
+		       key, c->sb->nr_origin_chunks);
+}
+
 /* The metadata snapshot: a copy of the superblock whose trees are held. */
 static int walk_held(struct checker *c)
 {
@@ -704,6 +714,9 @@ static int run(struct checker *c)
 	c->md_kind[0] = K_SB;
 
 	r = walk_trees(c, c->sb, "the superblock");
+	if (r >= 0 && c->sb->revert_root)
+		r = walk_tree(c, c->sb->revert_root, K_REVERT, sizeof(uint64_t),
+			      visit_revert, "the superblock");
 	if (r >= 0 && c->sb->held_root)
 		r = walk_held(c);
 	if (r < 0)

@@ -155,6 +155,9 @@ void shadow_sb_decode(const void *block, struct shadow_superblock *ret)
 		.exception_root = le64toh(d->exception_root),
 		.private_root = le64toh(d->private_root),
 		.snapshot_root = le64toh(d->snapshot_root),
+		.revert_seq = le64toh(d->revert_seq),
+		.revert_cursor = le64toh(d->revert_cursor),
+		.revert_root = le64toh(d->revert_root),
 	};
 	memcpy(ret->uuid, d->uuid, sizeof(ret->uuid));
 	sm_root_decode(d->metadata_space_map_root, &ret->metadata_sm);
@@ -190,6 +193,9 @@ void shadow_sb_encode(const struct shadow_superblock *sb, uint64_t blocknr,
 	d->exception_root = htole64(sb->exception_root);
 	d->private_root = htole64(sb->private_root);
 	d->snapshot_root = htole64(sb->snapshot_root);
+	d->revert_seq = htole64(sb->revert_seq);
+	d->revert_cursor = htole64(sb->revert_cursor);
+	d->revert_root = htole64(sb->revert_root);
 	sm_root_encode(d->metadata_space_map_root, &sb->metadata_sm);
 	sm_root_encode(d->data_space_map_root, &sb->data_sm);
 	d->hdr.type = htole32(SHADOW_BLOCK_SB);
@@ -227,6 +233,7 @@ static enum shadow_err sb_rule_err(enum shadow_sb_rule rule)
 	case SHADOW_SB_DATA_SM_BLOCKS:
 	case SHADOW_SB_SM_ALLOCATED:
 	case SHADOW_SB_SM_ROOT:
+	case SHADOW_SB_REVERT:
 		return SHADOW_ERR_STATE;
 	default:
 		return SHADOW_ERR_GEOMETRY;

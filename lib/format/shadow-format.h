@@ -61,6 +61,9 @@ struct shadow_superblock {
 	uint64_t snapshot_root;
 	struct shadow_sm_root metadata_sm;
 	struct shadow_sm_root data_sm;
+	uint64_t revert_seq;		/* a revert under way, else 0 */
+	uint64_t revert_cursor;
+	uint64_t revert_root;
 };
 
 struct shadow_snapshot {

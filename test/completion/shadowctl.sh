@@ -93,7 +93,7 @@ expect_not() {
 }
 
 # Verbs.
-expect "shadowctl " "activate create deactivate delete diff disable enable export expose import list monitor resize unexpose"
+expect "shadowctl " "activate create deactivate delete diff disable enable export expose import list monitor resize revert unexpose"
 expect "shadowctl cr" "create"
 expect "shadowctl d" "deactivate delete diff disable"
 expect "shadowctl -v --state-dir /x de" "deactivate delete"
@@ -133,6 +133,9 @@ expect "shadowctl delete " "12 7"
 expect "shadowctl delete --set " "3"
 expect "shadowctl delete --oldest " "data vg0-db"
 expect "shadowctl expose 1" "12"
+expect "shadowctl revert " "12 7"
+expect_has "shadowctl revert 7 --" --wait --force --json
+expect_not "shadowctl revert 7 --" --set
 expect "shadowctl create -- " "data vg0-db"
 # The catalog is read with list -J, in the state directory given.
 : >"$T/calls"

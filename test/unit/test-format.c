@@ -76,7 +76,8 @@ START_TEST(test_sb_byte_layout)
 	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, version), 24);
 	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, store_type), 28);
 	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, metadata_space_map_root), 192);
-	ck_assert_uint_eq(sizeof(struct shadow_disk_superblock), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE);
+	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, revert_seq), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE);
+	ck_assert_uint_eq(sizeof(struct shadow_disk_superblock), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 24);
 	memcpy(&v, block + 16, 8);
 	ck_assert_uint_eq(le64toh(v), SHADOW_MAGIC);
 	/* disk_sm_root: nr_blocks, nr_allocated, bitmap_root, ref_count_root. */

@@ -65,6 +65,32 @@ START_TEST(test_origin_v2)
 }
 END_TEST
 
+/* 2.1.0 appends the revert: its snapshot and how far the merge is. */
+START_TEST(test_origin_revert)
+{
+	struct shadow_origin_status st;
+
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 - - - -", &st), 0);
+	ck_assert(st.has_metadata);
+	ck_assert(!st.reverting);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 128 914/1019 3/8190 0 rw 1019 16/77 938 - - 2 174/512 later", &st), 0);
+	ck_assert(st.reverting);
+	ck_assert_uint_eq(st.revert_id, 2);
+	ck_assert_uint_eq(st.revert_cursor, 174);
+	ck_assert_uint_eq(st.origin_chunks, 512);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 - - 2 513/512", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 - - 2 -", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 - - - 1/2", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 - - x 1/2", &st), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_origin_fail)
 {
 	struct shadow_origin_status st;
@@ -203,6 +229,7 @@ Suite *suite_status(void)
 	tcase_add_test(tc, test_origin_rw);
 	tcase_add_test(tc, test_origin_fail);
 	tcase_add_test(tc, test_origin_v2);
+	tcase_add_test(tc, test_origin_revert);
 	tcase_add_test(tc, test_origin_limit);
 	tcase_add_test(tc, test_origin_bad);
 	tcase_add_test(tc, test_snap);

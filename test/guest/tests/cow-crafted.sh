@@ -115,7 +115,8 @@ refused_sb() {
 # dm-shadow-sb-check.h, which shadow-dump applies too (so --check refuses
 # each of these stores for the same reason).
 refused_sb incompat "store uses an incompatible feature this version does not know" \
-	"(incompat_flags 0x20, known 0x0)"
+	"(incompat_flags 0x20, known 0x1)"
+refused_sb revert-state "store's revert state is inconsistent" "(revert_seq 0, at most"
 refused_sb store-type "store has an unknown store type, not 1=cow, 2=row or 3=clone" \
 	"(store_type 7, at most 3)"
 refused_sb version1 "format version 1 (512-byte blocks updated in place) is no longer supported"

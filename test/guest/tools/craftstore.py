@@ -233,6 +233,10 @@ def craft(st, case):
     if case == "incompat":
         edit_sb(st, SB_INCOMPAT, "<Q", 1 << 5)
         return "superblock: incompat_flags 0x20"
+    if case == "revert-state":
+        # The revert feature bit, with no revert recorded beside it.
+        edit_sb(st, SB_INCOMPAT, "<Q", 1)
+        return "superblock: incompat_flags 0x1, revert_seq 0"
     if case == "store-type":
         edit_sb(st, SB_STORE_TYPE, "<I", 7)
         return "superblock: store_type 7"
@@ -263,7 +267,7 @@ def craft(st, case):
 
 
 CASES = ["control", "dup-seq", "seq-zero", "seq-above-last", "bad-state",
-         "bad-flags", "id-mismatch", "incompat", "store-type", "version1",
+         "bad-flags", "id-mismatch", "incompat", "revert-state", "store-type", "version1",
          "version3", "root-outside", "data-limit"]
 
 
