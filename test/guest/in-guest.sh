@@ -1,7 +1,9 @@
 #!/bin/bash
 # Runs inside the guest, chrooted into the host's userland (see init), as
 # root against the guest's kernel.  Loads dm-shadow, runs one test, then
-# checks that dm-shadow unloads cleanly and saves the kernel log.
+# checks that dm-shadow unloads cleanly and saves the kernel log.  In
+# systemd mode (GT_INIT=systemd) it is not chrooted but runs as
+# dm-shadow-guest-test.service under systemd as PID 1, with udevd.
 #
 # Files left in /results (the host's run dir for this boot):
 #   output      the test's stdout+stderr (also echoed to the console)
@@ -11,6 +13,7 @@
 #   dmesg       the kernel log after unloading
 #   kmemleak    kmemleak's report (kernels built with it, see
 #               build-debug-kernel), when it found anything
+#   journal     systemd mode: the boot's journal (journalctl -b)
 # The host decides PASS/FAIL from these and the serial console log.
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -23,12 +26,14 @@ export GUEST_KVER=$GT_KVER
 export GUEST_BOOT=$GT_BOOT
 export GUEST_BOOTS=$GT_BOOTS
 export GUEST_TEST=$GT_TEST
-# No udevd runs in the guest: libdevmapper must not wait for it.
-export DM_DISABLE_UDEV=1
+export GUEST_INIT=${GT_INIT:-busybox}
+# No udevd runs in the chroot: libdevmapper must not wait for it.  Under
+# systemd, systemd-udevd runs and libdevmapper waits for it as it should.
+[ "$GUEST_INIT" = busybox ] && export DM_DISABLE_UDEV=1
 # Disks attached by the host (guest-disks header), in order: /dev/vda ...
 export GUEST_DISKS=${GT_DISKS//,/ }
 want_dms=$GT_DMS # 0 for tests with "guest-dm-shadow: no"
-unset GT_TEST GT_BOOT GT_BOOTS GT_KVER GT_TOP GT_DISKS GT_DMS
+unset GT_TEST GT_BOOT GT_BOOTS GT_KVER GT_TOP GT_DISKS GT_DMS GT_INIT
 
 setup_error() {
 	echo "$*" >"$R/setup-error"
@@ -38,6 +43,7 @@ setup_error() {
 }
 
 echo "in-guest: test $GUEST_TEST, boot $GUEST_BOOT/$GUEST_BOOTS, kernel $(uname -r)"
+[ "$GUEST_INIT" = busybox ] || echo "in-guest: init $GUEST_INIT, PID 1 is $(cat /proc/1/comm)"
 [ "$(uname -r)" = "$GUEST_KVER" ] || setup_error "booted $(uname -r), expected $GUEST_KVER"
 
 # No udev means no module autoloading: load the disk driver by hand (it is
@@ -115,4 +121,7 @@ if [ -w "$kmemleak" ]; then
 fi
 
 dmesg >"$R/dmesg"
+# Under systemd the journal tells what the units did (it is volatile: each
+# boot's own, until a power cut).
+[ "$GUEST_INIT" = systemd ] && journalctl -b --no-pager -o short-monotonic >"$R/journal" 2>&1
 sync

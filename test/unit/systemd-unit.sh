@@ -1,10 +1,12 @@
 #!/bin/sh
-# dm-shadow-activate.service: systemd accepts it (systemd-analyze verify:
-# syntax, known directives, executables present) and it orders what the
-# boot needs: activation before local file systems mount.
+# The systemd units we ship: systemd accepts each (systemd-analyze verify:
+# syntax, known directives, executables present), and
+# dm-shadow-activate.service orders what the boot needs: activation before
+# local file systems mount.  (test/guest/tests/boot-systemd.sh boots them.)
 set -u
 
-unit=${ACTIVATE_UNIT:-systemd/dm-shadow-activate.service}
+activate=${ACTIVATE_UNIT:-systemd/dm-shadow-activate.service}
+monitor=${MONITOR_UNIT:-systemd/dm-shadow-monitor.service}
 ctl=${SHADOWCTL:-cmd/shadowctl/shadowctl}
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "SKIP: no systemd-analyze"
@@ -20,41 +22,59 @@ fail() {
 }
 
 # verify <unit file>: systemd-analyze's verdict, its messages on stdout.
+# A unit passes when it exits 0 and says nothing: it exits 0 on an unknown
+# key or a key in the wrong section, which it only reports ("Unknown key
+# ..., ignoring"), and systemd would ignore the line at boot.
 verify() {
 	systemd-analyze verify --man=no "$1" >"$tmp/out" 2>&1
 	rc=$?
 	sed 's/^/  /' "$tmp/out"
-	return $rc
+	[ "$rc" = 0 ] && [ ! -s "$tmp/out" ]
 }
 
-# The installed unit names $(sbindir)/shadowctl; check it against the one
-# just built.
-name=$(basename "$unit")
-sed "s|^ExecStart=[^ ]*/shadowctl |ExecStart=$ctl |" "$unit" >"$tmp/$name"
-grep -q "^ExecStart=$ctl --wait activate --all" "$tmp/$name" ||
+# The installed units name $(sbindir)/shadowctl; check them against the
+# one just built.
+for unit in "$activate" "$monitor"; do
+	name=$(basename "$unit")
+	sed "s|^ExecStart=[^ ]*/shadowctl |ExecStart=$ctl |" "$unit" >"$tmp/$name"
+	grep -q "^ExecStart=$ctl " "$tmp/$name" || fail "$name: ExecStart does not run shadowctl"
+	if verify "$tmp/$name"; then
+		echo "ok: systemd-analyze verify accepts $name"
+	else
+		fail "systemd-analyze verify rejects $name"
+	fi
+done
+grep -q "^ExecStart=$ctl --wait activate --all" "$tmp/$(basename "$activate")" ||
 	fail "ExecStart does not run shadowctl --wait activate --all"
-if verify "$tmp/$name"; then
-	echo "ok: systemd-analyze verify accepts $name"
-else
-	fail "systemd-analyze verify rejects $name"
-fi
+grep -q "^ExecStart=$ctl monitor$" "$tmp/$(basename "$monitor")" ||
+	fail "ExecStart does not run shadowctl monitor"
 
 # The verifier is not a formality: a missing executable is caught.
+name=$(basename "$activate")
 mkdir "$tmp/broken"
-sed "s|^ExecStart=[^ ]*/shadowctl |ExecStart=$tmp/no-such-shadowctl |" "$unit" >"$tmp/broken/$name"
+sed "s|^ExecStart=[^ ]*/shadowctl |ExecStart=$tmp/no-such-shadowctl |" "$activate" >"$tmp/broken/$name"
 if verify "$tmp/broken/$name" >/dev/null; then
 	fail "systemd-analyze verify accepts a unit whose ExecStart does not exist"
 else
 	echo "ok: systemd-analyze verify rejects a missing ExecStart"
 fi
 
+# Nor is a key systemd would ignore.
+mkdir "$tmp/ignored"
+sed 's/^RemainAfterExit=yes$/&\nRemainAfterExitt=yes/' "$tmp/$name" >"$tmp/ignored/$name"
+if verify "$tmp/ignored/$name" >/dev/null; then
+	fail "a unit with an unknown key passes"
+else
+	echo "ok: a unit with an unknown key does not pass"
+fi
+
 for want in "DefaultDependencies=no" "Before=local-fs-pre.target" \
 	"After=systemd-remount-fs.service" "Type=oneshot" "RemainAfterExit=yes" \
 	"WantedBy=local-fs-pre.target"; do
-	if grep -qx -- "$want" "$unit"; then
+	if grep -qx -- "$want" "$activate"; then
 		echo "ok: $want"
 	else
-		fail "no line '$want' in $unit"
+		fail "no line '$want' in $activate"
 	fi
 done
 
