@@ -18,7 +18,7 @@
 
 kver=$(uname -r)
 debs=$SHADOW_TOP/.cache/debs
-pkgs="dm-shadow-dkms libshadow0 libshadow-dev shadowctl shadow-writers"
+pkgs=(dm-shadow-dkms libshadow0 libshadow-dev shadowctl shadow-writers)
 upper=/proc/1/root/mnt/rw/upper
 lower=/proc/1/root/mnt/host
 
@@ -32,19 +32,20 @@ installed() { # <package>: 0 when dpkg has it installed
 
 step "the .debs built on the host"
 debfiles=()
-for p in $pkgs; do
-	f=$(ls "$debs/${p}_"*.deb 2>/dev/null | tail -n 1) ||
-		fail "no $debs/${p}_*.deb: build them on the host first (scripts/build-debs)"
+for p in "${pkgs[@]}"; do
+	f=$(find "$debs" -maxdepth 1 -name "${p}_*.deb" | sort | tail -n 1)
+	[ -n "$f" ] || fail "no $debs/${p}_*.deb: build them on the host first (scripts/build-debs)"
 	debfiles+=("$f")
 done
 ls -l "${debfiles[@]}"
-[ -d "$upper" ] && [ -d "$lower" ] || fail "no overlay layers at $upper, $lower (test/guest/init changed?)"
+[ -d "$upper" ] && [ -d "$lower" ] ||
+	fail "no overlay layers at $upper, $lower (test/guest/init changed?)"
 
 step "nothing of dm-shadow installed yet, no build tree on PATH"
 cd /
 unset LD_LIBRARY_PATH
 case ":$PATH:" in *":$SHADOW_TOP"*) fail "PATH holds the build tree: $PATH" ;; esac
-for p in $pkgs; do
+for p in "${pkgs[@]}"; do
 	installed "$p" && fail "$p is installed on the host already: this test cannot tell what the packages do"
 done
 if command -v shadowctl >/dev/null; then
@@ -52,11 +53,14 @@ if command -v shadowctl >/dev/null; then
 fi
 # The harness puts its own build of dm-shadow.ko in this kernel's modules
 # tree (test/guest/build-module): the module must come from DKMS here.
+# (DKMS's install runs depmod, after which modinfo must find its copy.)
 rm -f "/lib/modules/$kver/updates/dm-shadow.ko"
-depmod "$kver"
-if modinfo -n dm-shadow >/dev/null 2>&1; then
-	fail "a dm-shadow.ko other than DKMS's: $(modinfo -n dm-shadow)"
-fi
+# The guest is a machine running one kernel: a kernel installed on the
+# host (its /boot/config-*) would have DKMS build for it too, as the
+# newest kernel (/usr/lib/dkms/common.postinst), minutes under emulation.
+for f in /boot/config-*; do
+	[ -e "$f" ] && [ "$f" != "/boot/config-$kver" ] && rm -f "$f"
+done
 # The linux-headers package put these links in the host's /lib/modules/<v>,
 # which the harness hides behind its bind mount of the kernel's modules.
 [ -e "/lib/modules/$kver/build" ] || ln -s "/usr/src/linux-headers-$kver" "/lib/modules/$kver/build"
@@ -97,14 +101,20 @@ echo "apt-get install with the DKMS build: ${install_secs}s"
 # apt installed exactly our packages: every other dependency (dkms,
 # linux-source, the libraries) was met from what is installed.
 new=$(sed -n '/^The following NEW packages will be installed:/,/^[^ ]/p' "$WORK/apt-install.log" |
-	sed '1d;$d' | tr -s ' \n' '\n\n' | sed '/^$/d' | sort | paste -sd' ')
-[ "$new" = "$(echo "$pkgs" | tr ' ' '\n' | sort | paste -sd' ')" ] ||
-	fail "apt installed '$new', expected '$pkgs'"
-for p in $pkgs; do installed "$p" || fail "$p is not installed"; done
+	sed '1d;$d' | tr ' ' '\n' | sed '/^$/d' | sort | paste -sd' ')
+want=$(printf '%s\n' "${pkgs[@]}" | sort | paste -sd' ')
+[ "$new" = "$want" ] || fail "apt installed '$new', expected '$want'"
+for p in "${pkgs[@]}"; do installed "$p" || fail "$p is not installed"; done
 apt-get check >/dev/null || fail "apt-get check: broken dependencies after the install"
-dkms status -m dm-shadow
-dkms status -m dm-shadow -k "$kver" | grep -q ": installed" ||
-	fail "DKMS did not install dm-shadow for $kver"
+status=$(dkms status -m dm-shadow -k "$kver" 2>/dev/null)
+echo "$status"
+echo "$status" | grep -q ": installed" || fail "DKMS did not install dm-shadow for $kver"
+# The module's build alone: DKMS's make.log starts with the date (its
+# second line) and is written until the .ko is made.
+log=/var/lib/dkms/dm-shadow/$(dpkg-query -W -f='${Version}' dm-shadow-dkms)/$kver/x86_64/log/make.log
+if [ -f "$log" ] && begun=$(date -d "$(sed -n 2p "$log")" +%s 2>/dev/null); then
+	echo "DKMS module build for $kver: $(($(stat -c %Y "$log") - begun))s (make.log)"
+fi
 
 step "modprobe dm-shadow loads DKMS's module"
 ko=$(modinfo -n dm-shadow) || fail "modinfo finds no dm-shadow after the install"
@@ -194,12 +204,12 @@ cp /var/lib/dm-shadow/catalog.json "$WORK/catalog.json"
 
 step "apt-get remove"
 t0=$SECONDS
-DEBIAN_FRONTEND=noninteractive apt-get remove -y $pkgs >"$WORK/apt-remove.log" 2>&1 || {
+DEBIAN_FRONTEND=noninteractive apt-get remove -y "${pkgs[@]}" >"$WORK/apt-remove.log" 2>&1 || {
 	cat "$WORK/apt-remove.log"
 	fail "apt-get remove failed"
 }
 cat "$WORK/apt-remove.log"
-for p in $pkgs; do installed "$p" && fail "$p is still installed"; done
+for p in "${pkgs[@]}"; do installed "$p" && fail "$p is still installed"; done
 for f in /usr/sbin/shadowctl /usr/src/dm-shadow-*/dkms.conf; do
 	[ ! -e "$f" ] || fail "$f is still there after remove"
 done
@@ -207,13 +217,21 @@ modinfo -n dm-shadow >/dev/null 2>&1 && fail "dm-shadow.ko is still there after 
 [ -z "$(dkms status -m dm-shadow)" ] || fail "DKMS still has dm-shadow: $(dkms status -m dm-shadow)"
 
 step "apt-get purge"
-DEBIAN_FRONTEND=noninteractive apt-get purge -y $pkgs >"$WORK/apt-purge.log" 2>&1 || {
+# What remove left to dpkg (maintainer scripts with purge work): a
+# package with nothing left is gone already, and apt knows it no more.
+mapfile -t left < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null |
+	awk '$2 == "config-files" { print $1 }')
+echo "left in config-files state: ${left[*]}"
+for p in dm-shadow-dkms shadowctl; do
+	case " ${left[*]} " in *" $p "*) ;; *) fail "$p has no purge step left after remove" ;; esac
+done
+DEBIAN_FRONTEND=noninteractive apt-get purge -y "${left[@]}" >"$WORK/apt-purge.log" 2>&1 || {
 	cat "$WORK/apt-purge.log"
 	fail "apt-get purge failed"
 }
 cat "$WORK/apt-purge.log"
 echo "remove and purge: $((SECONDS - t0))s"
-for p in $pkgs; do
+for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qv not-installed &&
 		fail "$p is still known to dpkg: $(dpkg-query -W -f='${db:Status-Status}' "$p")"
 done
@@ -239,7 +257,7 @@ comm -13 "$WORK/before" "$WORK/after" | while read -r path; do
 	esac
 done
 if [ -s "$WORK/left" ]; then
-	ls -ld $(sed "s|^|$upper|" "$WORK/left") 2>/dev/null | head -n 40 || true
+	while read -r path; do ls -ld "$upper$path"; done <"$WORK/left" | head -n 40
 	fail "left behind after purge: $(paste -sd' ' "$WORK/left")"
 fi
 echo "after purge: only /var/lib/dm-shadow/catalog.json of dm-shadow's files remains"
