@@ -353,9 +353,16 @@ static int create(struct sched_run *s, const struct sched_policy *p)
 	for (size_t i = 0; i < n; i++)
 		if (shadow_copy_set(c[i]) == sid)
 			json_object_array_add(ids, json_object_new_uint64(shadow_copy_id(c[i])));
-	slog(s, LOG_NOTICE, "policy %s: created set %" PRIu64 " (%zu shadow cop%s) at %s",
-	     p->name, sid, json_object_array_length(ids),
-	     json_object_array_length(ids) == 1 ? "y" : "ies", when);
+	{
+		char list[256] = "";
+		size_t at = 0;
+
+		for (size_t i = 0; i < json_object_array_length(ids) && at < sizeof(list); i++)
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%" PRIu64, i ? "," : "",
+					       json_object_get_uint64(json_object_array_get_idx(ids, i)));
+		slog(s, LOG_NOTICE, "policy %s: created set %" PRIu64 " at %s: shadow %s",
+		     p->name, sid, when, list);
+	}
 	/* A volume being browsed shows its new copy too. */
 	for (size_t i = 0; i < json_object_array_length(ids); i++) {
 		uint64_t id = json_object_get_uint64(json_object_array_get_idx(ids, i));
