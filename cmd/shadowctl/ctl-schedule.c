@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,11 +199,18 @@ static int delete_group(struct sched_run *s, const struct sched_policy *p,
 		ctl_iso_time(t, created);
 		snprintf(volume, sizeof(volume), "%s", shadow_copy_volume(c));
 		if (ctl_browse_owns(c)) {
+			char mnt[PATH_MAX];
+
+			snprintf(mnt, sizeof(mnt), "%s", shadow_copy_mountpoint(c));
 			r = ctl_browse_release(s->ctx, g->ids[i], s->what, s->what_len);
 			if (r < 0)
 				return r;
-			slog(s, LOG_INFO, "policy %s: unmounted shadow %" PRIu64 " of %s from " BROWSE_ROOT "/%s/ to delete it",
-			     p->name, g->ids[i], volume, volume);
+			slog(s, LOG_INFO, "policy %s: unmounted shadow %" PRIu64 " of %s from %s to delete it",
+			     p->name, g->ids[i], volume, mnt);
+			/* The catalog changed: look the copy up again. */
+			c = shadow_ctx_find_copy(s->ctx, g->ids[i]);
+			if (!c)
+				continue;
 		}
 		r = shadow_copy_delete(s->ctx, g->ids[i], 0);
 		if (r < 0) {

@@ -149,7 +149,7 @@ d=/run/shadow/ev/$(dir_of 4)
 SHADOW_NOW=$(($(date +%s) + 3600)) ctl schedule cleanup --config "$conf" | tee "$WORK/run.out"
 for k in 1 2 3 4; do
 	id=$([ "$k" = 4 ] && echo "$new" || cat "$WORK/id-ev-$k")
-	u=$(grep -n "^policy ev: unmounted shadow $id of ev from /run/shadow/ev/ to delete it$" "$WORK/run.out" | cut -d: -f1)
+	u=$(grep -n "^policy ev: unmounted shadow $id of ev from /run/shadow/ev/$(dir_of "$k") to delete it$" "$WORK/run.out" | cut -d: -f1)
 	x=$(grep -n "^policy ev: deleted shadow $id of ev (created .*): kept by none of" "$WORK/run.out" | cut -d: -f1)
 	[ -n "$u" ] && [ -n "$x" ] && [ "$u" -lt "$x" ] || fail "shadow $id: not unmounted before its deletion"
 	[ ! -e "/run/shadow/ev/$(dir_of "$k")" ] || fail "/run/shadow/ev/$(dir_of "$k") is left"
