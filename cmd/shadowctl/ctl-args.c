@@ -179,8 +179,7 @@ int ctl_parse_id(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/* A writer's name as the writers directory allows it: [A-Za-z0-9_-]+. */
-static bool writer_name_ok(const char *s, size_t len)
+bool ctl_writer_name_ok(const char *s, size_t len)
 {
 	if (len == 0)
 		return false;
@@ -202,7 +201,7 @@ static int add_name(const char **v, size_t *n, const char *s, const char *opt,
 
 static int parse_writer(struct ctl_args *a, const char *s, char *why, size_t len)
 {
-	if (!writer_name_ok(s, strlen(s)))
+	if (!ctl_writer_name_ok(s, strlen(s)))
 		return ctl_invalid(why, len, "bad writer name '%s' (letters, digits, '_' and '-')", s);
 	return add_name(a->writers, &a->n_writers, s, "--writer", why, len);
 }
@@ -220,7 +219,7 @@ static int parse_component(struct ctl_args *a, const char *s, bool exclude,
 {
 	const char *slash = strchr(s, '/');
 
-	if (!slash || !slash[1] || !writer_name_ok(s, (size_t)(slash - s)))
+	if (!slash || !slash[1] || !ctl_writer_name_ok(s, (size_t)(slash - s)))
 		return ctl_invalid(why, len, "bad component '%s' (<writer>/<component>)", s);
 	if (named(exclude ? a->components : a->excluded,
 		  exclude ? a->n_components : a->n_excluded, s))

@@ -162,5 +162,7 @@ int ctl_parse_max_size(const char *s, struct ctl_max_size *ret);
 int ctl_parse_seconds(const char *s, uint64_t *ret);
 /* A decimal id > 0. */
 int ctl_parse_id(const char *s, uint64_t *ret);
+/* A writer's name as the writers directory allows it: [A-Za-z0-9_-]+, @len bytes. */
+bool ctl_writer_name_ok(const char *s, size_t len);
 
 #endif

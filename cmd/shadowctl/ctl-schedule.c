@@ -165,6 +165,41 @@ static int collect(shadow_ctx *ctx, const struct sched_policy *p, struct group *
 	return 0;
 }
 
+/* A policy's groups and what the retention rule says of each, at @now. */
+struct plan {
+	struct group *g;
+	struct sched_point *pt;
+	unsigned int *keep;
+	size_t n;
+};
+
+static void plan_clear(struct plan *pl)
+{
+	free(pl->g);
+	free(pl->pt);
+	free(pl->keep);
+	*pl = (struct plan) { 0 };
+}
+
+static int plan_make(shadow_ctx *ctx, const struct sched_policy *p, int64_t now,
+		     struct plan *ret)
+{
+	struct plan pl = { 0 };
+	int r;
+
+	r = collect(ctx, p, &pl.g, &pl.pt, &pl.n);
+	if (r < 0)
+		return r;
+	pl.keep = calloc(pl.n ? pl.n : 1, sizeof(*pl.keep));
+	if (!pl.keep) {
+		plan_clear(&pl);
+		return -ENOMEM;
+	}
+	sched_retain(&p->keep, pl.pt, pl.n, now, pl.keep);
+	*ret = pl;
+	return 0;
+}
+
 /* "keep_hourly=24 keep_daily=7 ..." */
 static void keep_string(const struct sched_keep *k, char *buf, size_t len)
 {
@@ -254,40 +289,35 @@ static const char *low_volume(struct sched_run *s, const struct sched_policy *p,
 
 static int cleanup(struct sched_run *s, const struct sched_policy *p)
 {
-	struct group *g = NULL;
-	struct sched_point *pt = NULL;
-	unsigned int *keep = NULL;
-	bool *gone = NULL;
+	struct plan pl;
+	bool *gone;
 	char keeps[128], mf[32], why[256];
 	uint64_t free_bytes, limit;
 	const char *low;
-	size_t n;
 	int r;
 
-	r = collect(s->ctx, p, &g, &pt, &n);
+	r = plan_make(s->ctx, p, s->now, &pl);
 	if (r < 0)
 		return r;
-	keep = calloc(n ? n : 1, sizeof(*keep));
-	gone = calloc(n ? n : 1, sizeof(*gone));
-	if (!keep || !gone) {
-		r = -ENOMEM;
-		goto out;
+	gone = calloc(pl.n ? pl.n : 1, sizeof(*gone));
+	if (!gone) {
+		plan_clear(&pl);
+		return -ENOMEM;
 	}
-	sched_retain(&p->keep, pt, n, s->now, keep);
 	keep_string(&p->keep, keeps, sizeof(keeps));
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		if (keep[i])
+	for (size_t i = 0; i < pl.n && r >= 0; i++) {
+		if (pl.keep[i])
 			continue;
-		if (pt[i].invalid)
+		if (pl.pt[i].invalid)
 			snprintf(why, sizeof(why), "invalid (the kernel dropped it when the store filled)");
 		else
 			snprintf(why, sizeof(why), "kept by none of %s", keeps);
-		r = delete_group(s, p, &g[i], why);
+		r = delete_group(s, p, &pl.g[i], why);
 		gone[i] = true;
 	}
 	min_free_string(p, mf, sizeof(mf));
 	while (r >= 0 && (low = low_volume(s, p, &free_bytes, &limit))) {
-		size_t v = sched_space_victim(pt, gone, n, s->now);
+		size_t v = sched_space_victim(pl.pt, gone, pl.n, s->now);
 
 		if (v == SIZE_MAX) {
 			slog(s, LOG_WARNING, "policy %s: the store of %s has %" PRIu64 "K of %" PRIu64 "K free, below min_free %s, and no copy is left that may be deleted (exposed copies and the newest are kept)",
@@ -296,13 +326,10 @@ static int cleanup(struct sched_run *s, const struct sched_policy *p)
 		}
 		snprintf(why, sizeof(why), "min_free: the store of %s has %" PRIu64 "K of %" PRIu64 "K free, below %s; the oldest goes first",
 			 low, free_bytes >> 10, limit >> 10, mf);
-		r = delete_group(s, p, &g[v], why);
+		r = delete_group(s, p, &pl.g[v], why);
 		gone[v] = true;
 	}
-out:
-	free(g);
-	free(pt);
-	free(keep);
+	plan_clear(&pl);
 	free(gone);
 	return r;
 }
@@ -419,26 +446,16 @@ static json_object *words_json(char *const *v, size_t n)
 
 static int show(struct sched_run *s, const struct sched_policy *p, json_object *arr)
 {
-	struct group *g;
-	struct sched_point *pt;
-	unsigned int *keep;
+	struct plan pl;
 	json_object *j, *copies;
 	char mf[32], when[CTL_TIME_LEN], reasons[128];
 	int64_t last = newest(s->ctx, p);
 	bool due = sched_due(last, s->now, p->interval);
-	size_t n;
 	int r;
 
-	r = collect(s->ctx, p, &g, &pt, &n);
+	r = plan_make(s->ctx, p, s->now, &pl);
 	if (r < 0)
 		return r;
-	keep = calloc(n ? n : 1, sizeof(*keep));
-	if (!keep) {
-		free(g);
-		free(pt);
-		return -ENOMEM;
-	}
-	sched_retain(&p->keep, pt, n, s->now, keep);
 	min_free_string(p, mf, sizeof(mf));
 	j = json_object_new_object();
 	copies = json_object_new_array();
@@ -481,22 +498,21 @@ static int show(struct sched_run *s, const struct sched_policy *p, json_object *
 			printf("  next copy: %s\n", when);
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		json_object_array_add(copies, point_json(&g[i], &pt[i], keep[i]));
+	for (size_t i = 0; i < pl.n; i++) {
+		json_object_array_add(copies, point_json(&pl.g[i], &pl.pt[i], pl.keep[i]));
 		if (s->a->json)
 			continue;
-		ctl_iso_time(pt[i].created, when);
+		ctl_iso_time(pl.pt[i].created, when);
 		printf("  %s", when);
-		if (g[i].set)
-			printf("  set %" PRIu64, g[i].set);
+		if (pl.g[i].set)
+			printf("  set %" PRIu64, pl.g[i].set);
 		printf("  shadow");
-		for (size_t k = 0; k < g[i].n; k++)
-			printf("%s%" PRIu64, k ? "," : " ", g[i].ids[k]);
-		printf("  %s%s\n", keep[i] ? "keep: " : "delete", sched_reasons_string(keep[i], reasons, sizeof(reasons)));
+		for (size_t k = 0; k < pl.g[i].n; k++)
+			printf("%s%" PRIu64, k ? "," : " ", pl.g[i].ids[k]);
+		printf("  %s%s\n", pl.keep[i] ? "keep: " : "delete",
+		       sched_reasons_string(pl.keep[i], reasons, sizeof(reasons)));
 	}
-	free(g);
-	free(pt);
-	free(keep);
+	plan_clear(&pl);
 	return 0;
 }
 

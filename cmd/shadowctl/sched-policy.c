@@ -94,13 +94,7 @@ static bool name_ok(const char *s)
 
 static bool writer_name_ok(const char *s)
 {
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-			return false;
-	return true;
+	return ctl_writer_name_ok(s, strlen(s));
 }
 
 static int parse_count(const char *s, unsigned int *ret)
