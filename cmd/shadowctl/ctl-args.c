@@ -26,6 +26,15 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_EXPORT] = "export",
 	[VERB_IMPORT] = "import",
 	[VERB_REVERT] = "revert",
+	[VERB_SCHEDULE] = "schedule",
+	[VERB_BROWSE] = "browse",
+};
+
+const char *const ctl_schedule_names[_SCHEDULE_MAX] = {
+	[SCHEDULE_SHOW] = "show",
+	[SCHEDULE_RUN] = "run",
+	[SCHEDULE_RUN_NOW] = "run-now",
+	[SCHEDULE_CLEANUP] = "cleanup",
 };
 
 /*
@@ -63,6 +72,8 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_EXPORT] = OPT_SINCE | OPT_OUTPUT,
 	[VERB_IMPORT] = OPT_TO,
 	[VERB_REVERT] = OPT_FORCE,
+	[VERB_SCHEDULE] = OPT_CONFIG,
+	[VERB_BROWSE] = OPT_STOP,
 };
 
 static const char *const opt_names[] = {
@@ -73,7 +84,7 @@ static const char *const opt_names[] = {
 	"--retries", "--writer", "--component", "--no-writers", "--writer-timeout",
 	"--writers-dir", "--writer-conf",
 	"--all", "--device-timeout", "--exclude-component",
-	"--since", "--to",
+	"--since", "--to", "--stop",
 };
 
 int ctl_parse_size(const char *s, uint64_t *ret)
@@ -168,8 +179,7 @@ int ctl_parse_id(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/* A writer's name as the writers directory allows it: [A-Za-z0-9_-]+. */
-static bool writer_name_ok(const char *s, size_t len)
+bool ctl_writer_name_ok(const char *s, size_t len)
 {
 	if (len == 0)
 		return false;
@@ -191,7 +201,7 @@ static int add_name(const char **v, size_t *n, const char *s, const char *opt,
 
 static int parse_writer(struct ctl_args *a, const char *s, char *why, size_t len)
 {
-	if (!writer_name_ok(s, strlen(s)))
+	if (!ctl_writer_name_ok(s, strlen(s)))
 		return ctl_invalid(why, len, "bad writer name '%s' (letters, digits, '_' and '-')", s);
 	return add_name(a->writers, &a->n_writers, s, "--writer", why, len);
 }
@@ -209,7 +219,7 @@ static int parse_component(struct ctl_args *a, const char *s, bool exclude,
 {
 	const char *slash = strchr(s, '/');
 
-	if (!slash || !slash[1] || !writer_name_ok(s, (size_t)(slash - s)))
+	if (!slash || !slash[1] || !ctl_writer_name_ok(s, (size_t)(slash - s)))
 		return ctl_invalid(why, len, "bad component '%s' (<writer>/<component>)", s);
 	if (named(exclude ? a->components : a->excluded,
 		  exclude ? a->n_components : a->n_excluded, s))
@@ -363,6 +373,26 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 		if (!(a->opts & OPT_TO) || !*a->to)
 			return ctl_invalid(why, len, "'import' needs --to <device>|<image>");
 		return 0;
+	case VERB_SCHEDULE: {
+		int i;
+
+		if (a->nargs < 1)
+			return ctl_invalid(why, len, "'schedule' needs one of show, run, run-now, cleanup");
+		for (i = 0; i < _SCHEDULE_MAX; i++)
+			if (strcmp(a->args[0], ctl_schedule_names[i]) == 0)
+				break;
+		if (i == _SCHEDULE_MAX)
+			return ctl_invalid(why, len, "unknown schedule command '%s' (show, run, run-now, cleanup)",
+				   a->args[0]);
+		a->schedule = (enum ctl_schedule)i;
+		if (a->schedule == SCHEDULE_RUN && a->nargs > 1)
+			return ctl_invalid(why, len, "'schedule run' takes no policy: it runs every policy that is due");
+		return 0;
+	}
+	case VERB_BROWSE:
+		if ((a->opts & OPT_STOP) ? a->nargs > 1 : a->nargs != 1)
+			return ctl_invalid(why, len, "'browse' takes one volume, or --stop and at most one volume");
+		return 0;
 	default:
 		return ctl_invalid(why, len, "internal error: verb %d", a->verb);
 	}
@@ -377,7 +407,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		ARG_PROVIDER, ARG_MAX_SIZE, ARG_ONCE, ARG_CONFIG,
 		ARG_RETRIES, ARG_WRITER, ARG_COMPONENT, ARG_NO_WRITERS,
 		ARG_WRITER_TIMEOUT, ARG_WRITERS_DIR, ARG_WRITER_CONF,
-		ARG_ALL, ARG_DEVICE_TIMEOUT, ARG_EXCLUDE_COMPONENT, ARG_SINCE, ARG_TO,
+		ARG_ALL, ARG_DEVICE_TIMEOUT, ARG_EXCLUDE_COMPONENT, ARG_SINCE, ARG_TO, ARG_STOP,
 	};
 	static const struct option options[] = {
 		{ "json",           no_argument,       NULL, 'J' },
@@ -413,6 +443,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "exclude-component", required_argument, NULL, ARG_EXCLUDE_COMPONENT },
 		{ "since",          required_argument, NULL, ARG_SINCE },
 		{ "to",             required_argument, NULL, ARG_TO },
+		{ "stop",           no_argument,       NULL, ARG_STOP },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ "version",        no_argument,       NULL, 'V' },
 		{}
@@ -549,6 +580,9 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			break;
 		case ARG_ALL:
 			a.opts |= OPT_ALL;
+			break;
+		case ARG_STOP:
+			a.opts |= OPT_STOP;
 			break;
 		case ARG_DEVICE_TIMEOUT:
 			a.opts |= OPT_DEVICE_TIMEOUT;

@@ -28,6 +28,8 @@ enum ctl_verb {
 	VERB_EXPORT,
 	VERB_IMPORT,
 	VERB_REVERT,
+	VERB_SCHEDULE,
+	VERB_BROWSE,
 	_VERB_MAX,
 };
 
@@ -70,7 +72,19 @@ enum {
 	OPT_EXCLUDE_COMPONENT = 1 << 25,
 	OPT_SINCE = 1 << 26,
 	OPT_TO = 1 << 27,
+	OPT_STOP = 1 << 28,
 };
+
+/* schedule's subverbs (shadowctl(8)). */
+enum ctl_schedule {
+	SCHEDULE_SHOW,
+	SCHEDULE_RUN,
+	SCHEDULE_RUN_NOW,
+	SCHEDULE_CLEANUP,
+	_SCHEDULE_MAX,
+};
+
+extern const char *const ctl_schedule_names[_SCHEDULE_MAX];
 
 /* How many --writer (and --component) options one command may give. */
 #define CTL_MAX_NAMES 32
@@ -121,7 +135,8 @@ struct ctl_args {
 	uint64_t since;			/* export --since (0: a full stream) */
 	const char *to;			/* import --to */
 	struct ctl_max_size max_size;	/* resize */
-	const char *config;		/* monitor */
+	const char *config;		/* monitor, schedule */
+	enum ctl_schedule schedule;	/* schedule: the subverb (args[0]) */
 	char **args;			/* positional arguments after the verb */
 	int nargs;
 };
@@ -147,5 +162,7 @@ int ctl_parse_max_size(const char *s, struct ctl_max_size *ret);
 int ctl_parse_seconds(const char *s, uint64_t *ret);
 /* A decimal id > 0. */
 int ctl_parse_id(const char *s, uint64_t *ret);
+/* A writer's name as the writers directory allows it: [A-Za-z0-9_-]+, @len bytes. */
+bool ctl_writer_name_ok(const char *s, size_t len);
 
 #endif

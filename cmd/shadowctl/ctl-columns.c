@@ -161,7 +161,7 @@ void ctl_columns_usage(const struct ctl_table *t, FILE *out)
  * Values
  */
 
-static void iso_time(int64_t t, char buf[32])
+void ctl_iso_time(int64_t t, char buf[CTL_TIME_LEN])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -206,7 +206,7 @@ char *ctl_value_text(const struct ctl_column *c, const struct ctl_value *v)
 	case CTL_VALUE_BOOL:
 		return strdup(v->boolean ? "yes" : "no");
 	case CTL_VALUE_TIME:
-		iso_time(v->time, buf);
+		ctl_iso_time(v->time, buf);
 		return strdup(buf);
 	case CTL_VALUE_U64:
 		if (c->flags & CTL_COLUMN_KIB)
@@ -240,7 +240,7 @@ static json_object *value_json(const struct ctl_value *v, bool *ret_oom)
 		o = json_object_new_boolean(v->boolean);
 		break;
 	case CTL_VALUE_TIME:
-		iso_time(v->time, buf);
+		ctl_iso_time(v->time, buf);
 		o = json_object_new_string(buf);
 		break;
 	case CTL_VALUE_U64:

@@ -173,4 +173,8 @@ int ctl_output_set_member(struct ctl_output *o, const char *key, json_object *va
 /* Print a JSON document the way every shadowctl command does. */
 void ctl_print_json(json_object *o, FILE *out);
 
+/* @t as "2026-01-05T10:00:00Z" (UTC), or the number if out of range. */
+#define CTL_TIME_LEN 32
+void ctl_iso_time(int64_t t, char buf[CTL_TIME_LEN]);
+
 #endif

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl-columns.h"
 #include "ctl-monitor.h"
 #include "monitor-policy.h"
 
@@ -242,15 +243,6 @@ static int read_usage(shadow_ctx *ctx, const shadow_volume *v, struct monitor_us
 	return 0;
 }
 
-static void iso_time(int64_t t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, 32, "%" PRId64, t);
-}
-
 /* The oldest valid copy of @volume that no one has exposed, or NULL. */
 static const shadow_copy *oldest_deletable(shadow_ctx *ctx, const char *volume)
 {
@@ -292,7 +284,7 @@ static void delete_oldest(struct monitor *m, struct volume_state *st,
 			return;
 		}
 		id = shadow_copy_id(c);
-		iso_time(shadow_copy_created(c), created);
+		ctl_iso_time(shadow_copy_created(c), created);
 		r = shadow_copy_delete(m->ctx, id, 0);
 		if (r < 0) {
 			mlog(LOG_ERR, "volume %s: failed to delete shadow copy %" PRIu64 ": %s: %s",
@@ -412,7 +404,7 @@ static void log_invalid(struct monitor *m)
 		seen[k++] = shadow_copy_id(c[i]);
 		if (invalid_seen(m, shadow_copy_id(c[i])))
 			continue;
-		iso_time(shadow_copy_created(c[i]), created);
+		ctl_iso_time(shadow_copy_created(c[i]), created);
 		mlog(LOG_WARNING, "volume %s: shadow copy %" PRIu64 " (created %s) is invalid: its store overflowed and the kernel dropped it",
 		     shadow_copy_volume(c[i]), shadow_copy_id(c[i]), created);
 	}

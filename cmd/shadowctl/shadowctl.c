@@ -14,9 +14,12 @@
 #include "ctl-activate.h"
 #include "ctl-args.h"
 #include "ctl-export.h"
+#include "ctl-browse.h"
 #include "ctl-list.h"
 #include "ctl-monitor.h"
 #include "ctl-revert.h"
+#include "ctl-schedule.h"
+#include "sched-policy.h"
 #include "ctl-storage.h"
 #include "ctl-writers.h"
 #include "libshadow.h"
@@ -69,6 +72,9 @@ static void usage(FILE *out)
 	      " shadowctl [options] export <shadow-id> [--since <shadow-id>] -o <file>|-\n"
 	      " shadowctl [options] import <file>|- --to <device>|<image>\n"
 	      " shadowctl [options] revert <shadow-id> [--wait] [--force]\n"
+	      " shadowctl [options] schedule show|run|run-now|cleanup [<policy>...]\n"
+	      "                              [--config <file>]\n"
+	      " shadowctl [options] browse <volume> | --stop [<volume>]\n"
 	      "\n"
 	      "Make and manage point-in-time shadow copies of block volumes with the\n"
 	      "dm-shadow device-mapper targets, or the stock dm-snapshot ones.\n"
@@ -89,6 +95,8 @@ static void usage(FILE *out)
 	      " export      write a copy, whole or its changes, as a stream (shadow-stream(5))\n"
 	      " import      verify a stream, then write it to a device or an image\n"
 	      " revert      roll a volume back to a shadow copy (merged in the background)\n"
+	      " schedule    scheduled shadow copies and their retention (shadow-schedule.conf)\n"
+	      " browse      mount every shadow copy of a volume read-only under " BROWSE_ROOT "\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json                 print JSON\n"
@@ -126,7 +134,9 @@ static void usage(FILE *out)
 	      "     --rw                   expose: writable (default read-only)\n"
 	      "     --max-size <size>      resize: 512M, 2G, 20% of the device, or max\n"
 	      "     --once                 monitor: one pass, then exit\n"
-	      "     --config <file>        monitor: policies (default /etc/dm-shadow/monitor.conf)\n"
+	      "     --config <file>        monitor, schedule: the policies (default\n"
+	      "                            /etc/dm-shadow/monitor.conf, " SCHED_DEFAULT_CONFIG ")\n"
+	      "     --stop                 browse: unmount and unexpose what browse mounted\n"
 	      "     --all                  activate, deactivate: every volume\n"
 	      "     --device-timeout <s>   activate: wait that long for devices to appear\n"
 	      "     --since <shadow-id>    export: only the changes since that older copy\n"
@@ -200,7 +210,7 @@ static json_object *jstr(const char *s)
  * Verbs
  */
 
-static int run(shadow_ctx *ctx, const struct ctl_args *a)
+static int run(shadow_ctx *ctx, const struct ctl_args *a, char *what, size_t what_len)
 {
 	_cleanup_(json_putp) json_object *o = json_object_new_object();
 	int r;
@@ -329,6 +339,10 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a)
 		if (a->json)
 			print_json(o);
 		return r;
+	case VERB_SCHEDULE:
+		return ctl_schedule(ctx, a, o, what, what_len);
+	case VERB_BROWSE:
+		return ctl_browse(ctx, a, o, what, what_len);
 	default:
 		return -EINVAL;
 	}
@@ -377,7 +391,7 @@ int main(int argc, char *argv[])
 		r = shadow_ctx_open(ctx, ctl_verb_only_reads(a.verb) ? SHADOW_OPEN_READONLY :
 					 a.wait ? SHADOW_OPEN_WAIT : 0);
 		if (r >= 0)
-			r = run(ctx, &a);
+			r = run(ctx, &a, what, sizeof(what));
 	}
 	if (r < 0) {
 		/* The library's message as it is, never cut (a writer's may be 1 KiB). */

@@ -93,7 +93,7 @@ expect_not() {
 }
 
 # Verbs.
-expect "shadowctl " "activate create deactivate delete diff disable enable export expose import list monitor resize revert unexpose"
+expect "shadowctl " "activate browse create deactivate delete diff disable enable export expose import list monitor resize revert schedule unexpose"
 expect "shadowctl cr" "create"
 expect "shadowctl d" "deactivate delete diff disable"
 expect "shadowctl -v --state-dir /x de" "deactivate delete"
@@ -137,6 +137,11 @@ expect "shadowctl revert " "12 7"
 expect_has "shadowctl revert 7 --" --wait --force --json
 expect_not "shadowctl revert 7 --" --set
 expect "shadowctl create -- " "data vg0-db"
+expect "shadowctl schedule " "cleanup run run-now show"
+expect "shadowctl schedule run-" "run-now"
+expect_has "shadowctl schedule show --" --config --json
+expect "shadowctl browse " "data vg0-db"
+expect_has "shadowctl browse --" --stop
 # The catalog is read with list -J, in the state directory given.
 : >"$T/calls"
 comp "shadowctl --state-dir /srv/state create "

@@ -105,6 +105,14 @@ cases() {
 	run import f
 	run import f g --to h
 	run import f --since 1 --to h
+	run schedule
+	run schedule prune
+	run schedule run data
+	run schedule show --stop
+	run browse
+	run browse a b
+	run browse --stop a b
+	run browse a --config /etc/x
 
 	# -o/--output and -O/--output-all.
 	run list -o bogus

@@ -409,11 +409,53 @@ START_TEST(test_verb_only_reads)
 }
 END_TEST
 
+START_TEST(test_schedule_browse)
+{
+	struct ctl_args a;
+	char why[256];
+	char *run_now[] = { "shadowctl", "schedule", "run-now", "data", "app", "--config", "/etc/s.conf", NULL };
+	char *cleanup[] = { "shadowctl", "schedule", "cleanup", NULL };
+	char *run_named[] = { "shadowctl", "schedule", "run", "data", NULL };
+	char *bad[] = { "shadowctl", "schedule", "prune", NULL };
+	char *none[] = { "shadowctl", "schedule", NULL };
+	char *browse[] = { "shadowctl", "browse", "data", NULL };
+	char *stop[] = { "shadowctl", "browse", "--stop", NULL };
+	char *stop_vol[] = { "shadowctl", "browse", "--stop", "data", NULL };
+	char *browse_none[] = { "shadowctl", "browse", NULL };
+	char *stop_list[] = { "shadowctl", "list", "--stop", NULL };
+
+	ck_assert_int_eq(ctl_parse_argv(7, run_now, &a, why, sizeof(why)), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_SCHEDULE);
+	ck_assert_int_eq(a.schedule, SCHEDULE_RUN_NOW);
+	ck_assert_int_eq(a.nargs, 3);
+	ck_assert_str_eq(a.config, "/etc/s.conf");
+	ck_assert_int_eq(ctl_parse_argv(3, cleanup, &a, why, sizeof(why)), CTL_RUN);
+	ck_assert_int_eq(a.schedule, SCHEDULE_CLEANUP);
+	ck_assert_int_eq(ctl_parse_argv(4, run_named, &a, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "'schedule run' takes no policy"));
+	ck_assert_int_eq(ctl_parse_argv(3, bad, &a, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "unknown schedule command 'prune'"));
+	ck_assert_int_eq(ctl_parse_argv(2, none, &a, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(ctl_parse_argv(3, browse, &a, why, sizeof(why)), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_BROWSE);
+	ck_assert(!(a.opts & OPT_STOP));
+	ck_assert_int_eq(ctl_parse_argv(3, stop, &a, why, sizeof(why)), CTL_RUN);
+	ck_assert(a.opts & OPT_STOP);
+	ck_assert_int_eq(a.nargs, 0);
+	ck_assert_int_eq(ctl_parse_argv(4, stop_vol, &a, why, sizeof(why)), CTL_RUN);
+	ck_assert_int_eq(a.nargs, 1);
+	ck_assert_int_eq(ctl_parse_argv(2, browse_none, &a, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(ctl_parse_argv(3, stop_list, &a, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "option --stop is not valid for 'list'"));
+}
+END_TEST
+
 Suite *suite_ctl_args(void)
 {
 	Suite *s = suite_create("ctl_args");
 	TCase *tc = tcase_create("argv");
 
+	tcase_add_test(tc, test_schedule_browse);
 	tcase_add_test(tc, test_enable);
 	tcase_add_test(tc, test_create_list_delete);
 	tcase_add_test(tc, test_create_exclude_component);

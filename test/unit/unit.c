@@ -27,6 +27,7 @@ static Suite *(*const suites[])(void) = {
 	suite_ctl_columns,
 	suite_provider,
 	suite_monitor,
+	suite_schedule,
 	suite_diff,
 	suite_stream,
 	suite_name,

@@ -19,6 +19,7 @@ Suite *suite_set_machine(void);
 Suite *suite_ctl_columns(void);
 Suite *suite_provider(void);
 Suite *suite_monitor(void);
+Suite *suite_schedule(void);
 Suite *suite_diff(void);
 Suite *suite_stream(void);
 Suite *suite_name(void);

@@ -143,6 +143,8 @@ esac
 for f in /lib/udev/rules.d/60-dm-shadow.rules \
 	/lib/systemd/system/dm-shadow-activate.service \
 	/lib/systemd/system/dm-shadow-monitor.service \
+	/lib/systemd/system/dm-shadow-schedule.service \
+	/lib/systemd/system/dm-shadow-schedule.timer \
 	/usr/share/bash-completion/completions/shadowctl \
 	/usr/libexec/dm-shadow/writers/hook \
 	/usr/libexec/dm-shadow/writers/postgresql \
@@ -150,7 +152,8 @@ for f in /lib/udev/rules.d/60-dm-shadow.rules \
 	[ -e "$f" ] || fail "$f is not installed"
 done
 for page in shadowctl.8 shadowctl-monitor.8 shadow-dump.8 dm-shadow.7 libshadow.3 \
-	shadow-writers.8 shadow-writers.conf.5 monitor.conf.5 shadow-writer.7 shadow-stream.5; do
+	shadow-writers.8 shadow-writers.conf.5 monitor.conf.5 shadow-writer.7 shadow-stream.5 \
+	shadow-schedule.conf.5; do
 	man -w "${page%.*}" "${page##*.}" >/dev/null 2>&1 ||
 		man -w "${page##*.}" "${page%.*}" >/dev/null 2>&1 ||
 		fail "no manual page $page"
@@ -159,6 +162,8 @@ grep -q '^ExecStart=/usr/sbin/shadowctl ' /lib/systemd/system/dm-shadow-activate
 	fail "dm-shadow-activate.service does not run /usr/sbin/shadowctl"
 [ -L /etc/systemd/system/local-fs-pre.target.wants/dm-shadow-activate.service ] ||
 	fail "dm-shadow-activate.service is not enabled"
+[ -L /etc/systemd/system/timers.target.wants/dm-shadow-schedule.timer ] ||
+	fail "dm-shadow-schedule.timer is not enabled"
 # libshadow-dev: a program builds against libshadow with pkg-config.
 [ "$(pkg-config --modversion libshadow)" = "$(shadowctl --version | awk '{ print $NF }')" ] ||
 	fail "pkg-config says libshadow $(pkg-config --modversion libshadow)"
