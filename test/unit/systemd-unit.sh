@@ -1,12 +1,15 @@
 #!/bin/sh
 # The systemd units we ship: systemd accepts each (systemd-analyze verify:
-# syntax, known directives, executables present), and
+# syntax, known directives, executables present),
 # dm-shadow-activate.service orders what the boot needs: activation before
-# local file systems mount.  (test/guest/tests/boot-systemd.sh boots them.)
+# local file systems mount (test/guest/tests/boot-systemd.sh boots them),
+# and dm-shadow-schedule.timer starts the service that runs 'schedule run'.
 set -u
 
 activate=${ACTIVATE_UNIT:-systemd/dm-shadow-activate.service}
 monitor=${MONITOR_UNIT:-systemd/dm-shadow-monitor.service}
+schedule=${SCHEDULE_UNIT:-systemd/dm-shadow-schedule.service}
+timer=${srcdir:-.}/systemd/dm-shadow-schedule.timer
 ctl=${SHADOWCTL:-cmd/shadowctl/shadowctl}
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "SKIP: no systemd-analyze"
@@ -21,12 +24,12 @@ fail() {
 	fails=$((fails + 1))
 }
 
-# verify <unit file>: systemd-analyze's verdict, its messages on stdout.
+# verify <unit file>...: systemd-analyze's verdict, its messages on stdout.
 # A unit passes when it exits 0 and says nothing: it exits 0 on an unknown
 # key or a key in the wrong section, which it only reports ("Unknown key
 # ..., ignoring"), and systemd would ignore the line at boot.
 verify() {
-	systemd-analyze verify --man=no "$1" >"$tmp/out" 2>&1
+	systemd-analyze verify --man=no "$@" >"$tmp/out" 2>&1
 	rc=$?
 	sed 's/^/  /' "$tmp/out"
 	[ "$rc" = 0 ] && [ ! -s "$tmp/out" ]
@@ -34,7 +37,7 @@ verify() {
 
 # The installed units name $(sbindir)/shadowctl; check them against the
 # one just built.
-for unit in "$activate" "$monitor"; do
+for unit in "$activate" "$monitor" "$schedule"; do
 	name=$(basename "$unit")
 	sed "s|^ExecStart=[^ ]*/shadowctl |ExecStart=$ctl |" "$unit" >"$tmp/$name"
 	grep -q "^ExecStart=$ctl " "$tmp/$name" || fail "$name: ExecStart does not run shadowctl"
@@ -48,6 +51,17 @@ grep -q "^ExecStart=$ctl --wait activate --all" "$tmp/$(basename "$activate")" |
 	fail "ExecStart does not run shadowctl --wait activate --all"
 grep -q "^ExecStart=$ctl monitor$" "$tmp/$(basename "$monitor")" ||
 	fail "ExecStart does not run shadowctl monitor"
+grep -q "^ExecStart=$ctl --wait schedule run$" "$tmp/$(basename "$schedule")" ||
+	fail "ExecStart does not run shadowctl --wait schedule run"
+
+# The timer, verified beside the service it starts.
+cp "$timer" "$tmp/"
+grep -q '^OnCalendar=' "$timer" || fail "the timer has no OnCalendar="
+if verify "$tmp/$(basename "$timer")" "$tmp/$(basename "$schedule")"; then
+	echo "ok: systemd-analyze verify accepts $(basename "$timer")"
+else
+	fail "systemd-analyze verify rejects $(basename "$timer")"
+fi
 
 # The verifier is not a formality: a missing executable is caught.
 name=$(basename "$activate")
