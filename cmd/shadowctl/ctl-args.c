@@ -87,16 +87,22 @@ static const char *const opt_names[] = {
 	"--since", "--to", "--stop",
 };
 
+int ctl_parse_number(const char *s, unsigned long long *ret, char **end)
+{
+	/* strtoull would take a sign or leading blanks: refuse them here. */
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, end, 10);
+	return errno ? -EINVAL : 0;
+}
+
 int ctl_parse_size(const char *s, uint64_t *ret)
 {
 	unsigned long long v;
 	char *end;
 
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
+	if (ctl_parse_number(s, &v, &end) < 0)
 		return -EINVAL;
 	if (*end == 'K' || *end == 'k') {
 		if (v > (UINT64_MAX >> 10))

@@ -154,6 +154,11 @@ bool ctl_verb_only_reads(enum ctl_verb verb);
 int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		   char *why, size_t why_len);
 
+/*
+ * The decimal number @s starts with (a digit first: no sign, no blank);
+ * @end points past it.  0 or -EINVAL (none, or out of range).
+ */
+int ctl_parse_number(const char *s, unsigned long long *ret, char **end);
 /* "4096", "4K", "1M", "2G", "1T" (also KiB ...) -> bytes; 0 or -EINVAL. */
 int ctl_parse_size(const char *s, uint64_t *ret);
 /* "max", "64M", "20%" -> @ret; 0 or -EINVAL (0 bytes, 0% or over 100%). */

@@ -57,11 +57,7 @@ int sched_parse_interval(const char *s, uint64_t *ret)
 	uint64_t mult = 1;
 	char *end;
 
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
+	if (ctl_parse_number(s, &v, &end) < 0)
 		return -EINVAL;
 	if (*end) {
 		size_t i;
@@ -99,14 +95,10 @@ static bool writer_name_ok(const char *s)
 
 static int parse_count(const char *s, unsigned int *ret)
 {
-	unsigned long v;
+	unsigned long long v;
 	char *end;
 
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > 100000)
+	if (ctl_parse_number(s, &v, &end) < 0 || *end || v > 100000)
 		return -EINVAL;
 	*ret = (unsigned int)v;
 	return 0;
