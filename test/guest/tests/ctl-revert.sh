@@ -101,8 +101,8 @@ e2fsck -fn /dev/mapper/vol >"$WORK/fsck" 2>&1 || { cat "$WORK/fsck" >&2; fail "t
 # Block for block, in file system blocks: only the superblock (at byte
 # 1024) may differ from copy 1.  The journal's superblock is not written
 # back: the freeze before the revert emptied the journal, nothing was
-# written since, and jbd2 does
-# not rewrite an empty journal's superblock when it unmounts.
+# written since, and jbd2 does not rewrite an empty journal's superblock
+# when it unmounts.
 bs=$(tune2fs -l /dev/mapper/vol | awk '/^Block size:/ { print $3 }')
 ctl expose "$id1" >/dev/null
 chunk_sums "/dev/mapper/vol-shadow-$id1" $((bs / 512)) >"$WORK/copy1.sums"
