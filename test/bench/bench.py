@@ -6,7 +6,11 @@ hits one round of a few figures, not every round of one target); writes
 one JSON document whose cells are the median of the rounds, with their
 minimum, maximum and every round's value.
 
-  bench.py <quick|full> <out.json>
+  bench.py <quick|full> <out.json> [measure...]
+
+A measure is named by the id of the first table it fills (seqwrite,
+randfirst, create, freeze, kmem, delstall, revert, cbt); without any,
+every measure runs.
 
 Progress goes to stdout.  A measure that fails is recorded as an error in
 its cells (report.py --check fails on it) and the run goes on.
@@ -104,20 +108,24 @@ def median_round(runs):
 
 
 def main():
-    mode, out = sys.argv[1], sys.argv[2]
+    mode, out, only = sys.argv[1], sys.argv[2], sys.argv[3:]
     p = PROFILES[mode]
     stacks.DmSnapshot.max_snaps = p["dmsnap_max_snaps"]
     ctl = dmctl.Control()
     env = Env(p["disk_mib"], ctl)
-    tables = []
-    for tid, _, title, cols in measures.MEASURES:
-        cols = measures.columns(cols, p)
-        tables.append({"id": tid, "title": title,
-                       "columns": [list(c) for c in cols], "rows": {}})
     owner, last = {}, None  # table id -> id of the measure that fills it
     for tid, fn, _, _ in measures.MEASURES:
         last = tid if fn else last
         owner[tid] = last
+    unknown = set(only) - {t for t, fn, _, _ in measures.MEASURES if fn}
+    if unknown:
+        sys.exit("bench.py: no measure %s" % ", ".join(sorted(unknown)))
+    chosen = [m for m in measures.MEASURES if not only or owner[m[0]] in only]
+    tables = []
+    for tid, _, title, cols in chosen:
+        cols = measures.columns(cols, p)
+        tables.append({"id": tid, "title": title,
+                       "columns": [list(c) for c in cols], "rows": {}})
     # raw[table id][label][column] = [cell of round 1, round 2, ...]
     raw = {t["id"]: {} for t in tables}
     details = {}
@@ -132,7 +140,7 @@ def main():
                 continue
             if stack.label not in labels:
                 labels.append(stack.label)
-            for tid, fn, _, _ in measures.MEASURES:
+            for tid, fn, _, _ in chosen:
                 if fn is None:
                     continue
                 t0 = time.time()
@@ -181,6 +189,7 @@ def main():
             t["rows"][label] = row
     env_info = machine()
     env_info["profile"] = mode
+    env_info["only"] = only
     env_info["params"] = p
     env_info["fio_params"] = fio.describe()
     env_info["format"] = stacks.format_constants()

@@ -51,7 +51,7 @@ def describe():
                  "%s (QD1); so every chunk is written exactly once per pass"
                  % (" ".join(CHUNK_QUEUE[16]), " ".join(CHUNK_QUEUE[1])))
     lines.append("randread also: --time_based --runtime=<s>")
-    lines.append("delete measure's load: %s plus common, stopped by SIGINT; "
+    lines.append("delete and revert measures' load: %s plus common, stopped by SIGINT; "
                  "every completion latency logged with its time: "
                  "--write_lat_log=<prefix> --log_unix_epoch=1"
                  % " ".join(LOAD))
@@ -134,16 +134,18 @@ def _writes_done(dev):
 
 class Load:
     """A steady write load in the background: QD1 psync 4 KiB random
-    writes over [0, size_bytes) of dev until stop(), with every write's
-    completion time and latency logged."""
+    writes over [offset, offset + size_bytes) of dev until stop(), with
+    every write's completion time and latency logged."""
 
-    def __init__(self, dev, size_bytes):
+    def __init__(self, dev, size_bytes, offset=0):
         self.dev = dev
         self.dir = tempfile.mkdtemp(prefix="bench-load-")
         args = ["fio", "--name=load", "--filename=" + dev,
                 "--size=%d" % size_bytes] + COMMON + LOAD + [
                     "--write_lat_log=" + os.path.join(self.dir, "lat"),
                     "--log_unix_epoch=1"]
+        if offset:
+            args.append("--offset=%d" % offset)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
 

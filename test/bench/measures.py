@@ -5,9 +5,13 @@ A cell is a number, or {"v": number, "note": text}, or {"na": why} when
 the measure does not exist for that target.  Anything that goes wrong
 raises; the driver records the error in the cell instead.
 """
+import hashlib
+import mmap
+import os
 import statistics
 import time
 
+import cbt
 import fio
 import memory
 from stacks import NotApplicable
@@ -257,6 +261,95 @@ def delete_stall(env, stack, p):
     }
 
 
+def md5_of(dev, length):
+    """md5 of the first length bytes of dev, read with O_DIRECT: a merge
+    changes what the device holds under any cached page."""
+    h = hashlib.md5()
+    buf = mmap.mmap(-1, MiB)
+    fd = os.open(dev, os.O_RDONLY | os.O_DIRECT)
+    try:
+        off = 0
+        while off < length:
+            n = os.preadv(fd, [memoryview(buf)[:min(MiB, length - off)]], off)
+            if n <= 0:
+                raise RuntimeError("%s: short read at %d" % (dev, off))
+            h.update(buf[:n])
+            off += n
+    finally:
+        os.close(fd)
+    return h.hexdigest()
+
+
+REV_COLS = ("r_cps", "r_mibps", "r_cmd", "r_base_p50", "r_base_p99",
+            "r_p50", "r_p99")
+
+
+def revert_merge(env, stack, p):
+    """Roll the origin back to a snapshot: the chunks of a filled region
+    changed after it (a 4 KiB write at the start of each, in a random
+    order), then the merge (dm-shadow's revert, dm-snapshot's
+    snapshot-merge) timed from its command until the target says it has
+    finished: chunks merged per second and their MiB per second.  The
+    region is rv_chunks chunks, then rv_load_chunks more that a QD1 4 KiB
+    random re-write load keeps writing from rv_base_secs before the merge
+    to its end: p50 and p99 before and during the merge (a write to a
+    chunk not merged yet waits for it).  The first rv_chunks chunks must
+    then read exactly what the snapshot read (md5), and must have read
+    something else before; the load's chunks hold the load's data."""
+    if stack.merge_how is None:
+        return {c: {"na": "no merge into the origin"} for c in REV_COLS}
+    chunk = stack.chunk * 512
+    n = p["rv_chunks"] + p["rv_load_chunks"]
+    region = p["rv_chunks"] * chunk
+    env.fresh_disks()
+    dev = stack.setup(1)
+    try:
+        prefill(dev, n * chunk)
+        stack.snapshot()
+        sdev = stack.open_snap()
+        try:
+            want = md5_of(sdev, region)
+        finally:
+            stack.close_snap()
+        fio.chunk_writes(dev, chunk, n)
+        if md5_of(dev, region) == want:
+            raise RuntimeError("the writes after the snapshot changed "
+                               "nothing: the merge would prove nothing")
+        load = fio.Load(dev, p["rv_load_chunks"] * chunk, offset=region)
+        try:
+            load.wait_started()
+            time.sleep(p["rv_base_secs"])
+            t0 = time.time()
+            stack.start_merge()
+            t1 = time.time()
+            stack.wait_merged(p["rv_timeout"])
+            t2 = time.time()
+            time.sleep(0.2)  # the writes in flight at t2 complete
+        except BaseException:
+            load.stop()
+            raise
+        before, during = load.stop(t0, t2)
+        got = md5_of(dev, region)
+        if got != want:
+            raise RuntimeError("the merged origin reads md5 %s, the "
+                               "snapshot read %s" % (got, want))
+    finally:
+        stack.teardown()
+    if not before:
+        raise RuntimeError("no write completed before the merge")
+    secs = t2 - t0
+    return {
+        "r_cps": {"v": n / secs, "note": "N=%d, %.1f s" % (n, secs)},
+        "r_mibps": {"v": n * chunk / MiB / secs, "note": stack.merge_how},
+        "r_cmd": (t1 - t0) * 1000,
+        "r_base_p50": fio.percentile(before, 50),
+        "r_base_p99": fio.percentile(before, 99),
+        "r_p50": fio.percentile(during, 50),
+        "r_p99": {"v": fio.percentile(during, 99),
+                  "note": "%d writes" % len(during)},
+    }
+
+
 # The tables: (id, function, title, columns: (key, heading, unit, better)).
 # better: "higher", "lower", or None (shown without ratios).
 MEASURES = [
@@ -323,6 +416,25 @@ MEASURES = [
       ("d_max", "max until freed", "us", "lower"),
       ("d_cmd", "delete command", "ms", "lower"),
       ("d_secs", "until the space is free", "s", "lower")]),
+    ("revert", revert_merge, "Rolling the origin back to a snapshot (N "
+     "chunks changed since it, merged back; the result checked by md5)",
+     [("r_cps", "merge", "chunks/s", "higher"),
+      ("r_mibps", "merge", "MiB/s", "higher"),
+      ("r_cmd", "command", "ms", "lower")]),
+    ("revertlat", None, "Origin writes while the merge runs (QD1 psync "
+     "4 KiB random re-writes of changed chunks, merged with the rest)",
+     [("r_base_p50", "p50 before", "us", "lower"),
+      ("r_base_p99", "p99 before", "us", "lower"),
+      ("r_p50", "p50 merging", "us", "lower"),
+      ("r_p99", "p99 merging", "us", "lower")]),
+    ("cbt", cbt.diff_time, "Changed-block tracking: time of shadowctl diff "
+     "between two copies, dm-zero origins (the cost should follow the "
+     "changed chunks, not the volume's size)",
+     cbt.diff_columns),
+    ("cbtexport", None, "Incremental export (shadowctl export --since) of "
+     "a volume of random data with 1% of its chunks changed",
+     [("ex_over", "stream over the changed data", "%", "lower"),
+      ("ex_ms", "export time", "ms", "lower")]),
 ]
 
 

@@ -29,6 +29,19 @@ PROFILES = {
         "del_chunks": 102400,
         "del_base_secs": 3,
         "del_timeout": 1800,
+        # The revert measure: chunks changed after the snapshot, merged
+        # back and checked; more changed chunks that a write load keeps
+        # re-writing; seconds of load before the merge; how long the merge
+        # may take.
+        "rv_chunks": 8192,
+        "rv_load_chunks": 1024,
+        "rv_base_secs": 3,
+        "rv_timeout": 1800,
+        # Changed-block tracking (cbt.py): the big dm-zero origin, the
+        # share of its chunks changed, the export's volume.
+        "cbt_gib": 64,
+        "cbt_pct": 1,
+        "cbt_export_mib": 256,
     },
     "quick": {
         # One round: fio's start-up makes a round cost about a minute even
@@ -57,5 +70,12 @@ PROFILES = {
         "del_chunks": 1024,
         "del_base_secs": 1,
         "del_timeout": 120,
+        "rv_chunks": 64,
+        "rv_load_chunks": 64,
+        "rv_base_secs": 1,
+        "rv_timeout": 120,
+        "cbt_gib": 1,
+        "cbt_pct": 1,
+        "cbt_export_mib": 16,
     },
 }

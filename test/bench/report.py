@@ -278,6 +278,8 @@ HEADLINES = [
     ("space", "meta", False, "store metadata per copied chunk"),
     ("delstall", "d_max", False, "worst origin write during a delete"),
     ("delstall", "d_secs", False, "delete until its space is free"),
+    ("revert", "r_cps", True, "roll the origin back to a snapshot, chunks/s"),
+    ("revertlat", "r_p99", False, "p99 origin write while it rolls back"),
 ]
 
 
@@ -449,6 +451,47 @@ def markdown(host, analysis, results):
             "command to the space being free; the command's own time, and "
             "the time until the space is free." % (
                 p["del_chunks"], p["del_base_secs"]),
+            "- Rolling back: one snapshot of a filled region, then %d + "
+            "%d chunks changed after it (a 4 KiB write at the start of "
+            "each, in a random order), then the origin rolled back to the "
+            "snapshot: dm-shadow by the `revert` message (with the origin "
+            "suspended, merged in the background; done when the status' "
+            "revert_id reads `-`); dm-snapshot the way `lvconvert --merge` "
+            "does it, with the snapshot and the origin suspended, a "
+            "`snapshot-merge` table loaded into the origin's device, which "
+            "takes the snapshot's exceptions over when it resumes (done "
+            "when its status says only metadata is allocated); dm-thin has "
+            "no merge into the origin.  Figures: chunks and MiB merged per "
+            "second from the command to the end of the merge, the "
+            "command's own time.  The last %d chunks are re-written by a "
+            "QD1 4 KiB random load (as in the delete measure) from %d s "
+            "before the merge to its end: p50 and p99 of its writes before "
+            "the merge and in flight during it (a write to a chunk not "
+            "merged yet waits for it on both targets).  dm-shadow keeps the "
+            "snapshot (valid, exact, revertible to again), dm-snapshot's "
+            "merge consumes it.  The first %d chunks must read, by md5 with "
+            "O_DIRECT, exactly what the snapshot read before the merge "
+            "(and something else before it), or the measure fails." % (
+                p["rv_chunks"], p["rv_load_chunks"], p["rv_load_chunks"],
+                p["rv_base_secs"], p["rv_chunks"]),
+            "- Changed-block tracking (dm-shadow only, through shadowctl; "
+            "the diff reads the store's metadata in userspace): time of "
+            "`shadowctl diff` between two copies of a %d GiB dm-zero "
+            "origin (writes vanish; the store copies each chunk to a "
+            "dm-zero data area, its metadata is real, on a RAM disk) with "
+            "%g%% of its chunks changed between them by 4 KiB writes; of a "
+            "%g GiB origin with as many chunks changed; and of the big one "
+            "with 16 more chunks changed.  Read it as: if the diff's cost "
+            "follows the changes and not the volume, the first two are "
+            "about equal and the third is far smaller.  Then an "
+            "incremental `shadowctl export --since` of a %d MiB volume of "
+            "random data with 1%% of its chunks changed: the stream's "
+            "bytes over the changed chunks' bytes (records, checksums, "
+            "header), in %%, and the export's time.  Each diff must count "
+            "exactly the chunks written and the export exactly their "
+            "bytes, or the measure fails." % (
+                p["cbt_gib"], p["cbt_pct"], p["cbt_gib"] / 64.0,
+                p["cbt_export_mib"]),
             "- fio %s, parameters:" % r0["fio"], ""]
     out += ["      " + line for line in r0["fio_params"]]
     out.append("")

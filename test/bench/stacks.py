@@ -77,6 +77,29 @@ class Stack:
         """Return once the deleted snapshot's space is free; at once for
         the targets that free it before the command returns."""
 
+    # How start_merge rolls the origin back, for the report; None: it
+    # cannot (the revert measure is not applicable).
+    merge_how = None
+
+    def start_merge(self):
+        """Start rolling the origin back to the first snapshot, in the
+        background; return when the command does (see wait_merged)."""
+        raise NotApplicable
+
+    def merging(self):
+        """True while a merge started by start_merge runs."""
+        raise NotApplicable
+
+    def wait_merged(self, timeout):
+        """Return once the merge has finished: every chunk of the snapshot
+        is back in the origin."""
+        end = time.time() + timeout
+        while self.merging():
+            if time.time() > end:
+                raise RuntimeError("%s: the merge has not finished after "
+                                   "%d s" % (self.label, timeout))
+            time.sleep(0.02)
+
     def timed_sets(self, names, reps, create):
         """reps times: suspend every device of names, create(rep, i, name)
         for each, resume every one; return the seconds from first suspend
@@ -185,6 +208,34 @@ class DmSnapshot(Stack):
         as linear once no snapshot is left: a suspend of the origin that
         the other targets do not need, so it is not done here.)"""
         self.ctl.remove("b-snap0")
+
+    merge_how = "snapshot-merge table in the origin's device"
+
+    def start_merge(self):
+        """lvconvert --merge's table swap: with the snapshot and the origin
+        suspended, the origin's device gets a snapshot-merge table on the
+        snapshot's COW device, which takes the snapshot's exceptions over
+        when it resumes (the kernel's snapshot handover); the snapshot's
+        device is then removed.  The origin's device stays open
+        throughout, so a load on it waits through the swap."""
+        self.ctl.suspend("b-snap0")
+        self.ctl.suspend("b-orig")
+        try:
+            self.ctl.load("b-orig", [(0, self.size, "snapshot-merge",
+                                      "%s /dev/mapper/b-cow0 P %d" % (
+                                          self.origin, self.chunk))])
+        finally:
+            self.ctl.resume("b-orig")
+        self.ctl.remove("b-snap0")
+        self.n = 0
+
+    def merging(self):
+        """snapshot-merge's status: '<allocated>/<total> <metadata>'
+        sectors; merged when only the metadata is left allocated."""
+        w = self.ctl.status("b-orig")
+        if "/" not in w[0]:
+            raise RuntimeError("snapshot-merge status: %s" % " ".join(w))
+        return int(w[0].split("/")[0]) != int(w[1])
 
     def usage(self):
         """Store bytes summed over every snapshot's COW device."""
@@ -409,6 +460,19 @@ class ShadowStack(Stack):
                 raise RuntimeError("used chunks still %s after %d s" % (
                     self._status()[2], timeout))
             time.sleep(0.02)
+
+    merge_how = "revert message, merged in the background"
+
+    def start_merge(self):
+        self.ctl.suspend("b-sv")
+        try:
+            self.ctl.message("b-sv", "revert 1")
+        finally:
+            self.ctl.resume("b-sv")
+
+    def merging(self):
+        """The status' revert_id: '-' once no revert runs."""
+        return self._status()[11] != "-"
 
     def teardown(self):
         for name in ("b-ss", "b-sv"):
