@@ -22,44 +22,15 @@
 # REPLAY_SEED, REPLAY_FLUSH_POINTS, REPLAY_RANDOM_POINTS.
 # guest-timeout: 600
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
+. "$SHADOW_TOP/test/guest/lib/replay.sh"
 
-TOOLS=$SHADOW_TOP/test/guest/tools
-LOGTOOL="python3 $TOOLS/logreplay.py"
-REVREPLAY="python3 $TOOLS/revertreplay.py"
+tool=$SHADOW_TOP/test/guest/tools/revertreplay.py
 seed=${REPLAY_SEED:-20261204}
-flush_points=${REPLAY_FLUSH_POINTS:-16}
-random_points=${REPLAY_RANDOM_POINTS:-8}
-# cowreplay.py's geometry: a 4 MiB origin and an 8 MiB store.
-total=24576
 
-modprobe dm-log-writes
-[ -x "$SHADOW_TOP/cmd/shadow-dump/shadow-dump" ] || fail "cmd/shadow-dump/shadow-dump is not built: run make first"
-disk=$(loop_disk 12)
-log=$(loop_disk 96)
-base=$(loop_disk 12)
-scratch=$(loop_disk 12)
-full=$(loop_disk 12)
-
-step "snapshots, then a revert under writes, on one logged device (seed $seed)"
-dmsetup create rlog --table "0 $total log-writes $disk $log"
-dmsetup create r-origin --table "0 8192 linear /dev/mapper/rlog 0"
-dmsetup create r-store --table "0 16384 linear /dev/mapper/rlog 8192"
-$REVREPLAY work "$WORK/state.json" "$seed"
-dmsetup remove r-origin
-dmsetup remove r-store
-echo "log-writes status: $(dmsetup status rlog)"
-dmsetup remove rlog
-if dmesg | grep -q "Ran out of space on the logdev"; then
-	fail "the log device filled up"
-fi
-
-step "the log replayed whole equals the disk"
-$LOGTOOL summary "$log"
-$LOGTOOL replay "$log" "$full"
-cmp -n $((total * 512)) "$disk" "$full" || fail "the whole log replayed does not give the logged disk"
+replay_workload "$tool" "$seed" "snapshots, then a revert under writes"
 
 step "replay to points inside the revert (REPLAY_SEED=$seed)"
-$REVREPLAY check "$log" "$base" "$scratch" "$WORK/state.json" "$seed" \
-	"$flush_points" "$random_points" ||
+python3 "$tool" check "$log" "$base" "$scratch" "$WORK/state.json" "$seed" \
+	"${REPLAY_FLUSH_POINTS:-16}" "${REPLAY_RANDOM_POINTS:-8}" ||
 	fail "crash states of the revert are not safe (see FAIL point lines above)"
 echo "cow-revert-replay: every replay point is consistent"

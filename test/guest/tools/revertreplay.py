@@ -27,7 +27,6 @@ store checks are cowreplay.py's.
 """
 import os
 import random
-import json
 import sys
 import time
 
@@ -76,17 +75,7 @@ def work(state_path, seed):
         state["writes"].append([b, g])
         return g
 
-    dev = Direct("/dev/mapper/r-origin", write=True)
-    for b in range(NBLOCKS):
-        dev.write_block(b, pattern(b, 0))
-    dev.fsync()
-    dev.close()
-    mark("init")
-    sh("dmsetup", "create", "rvol", "--table",
-       "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store cow 8"
-       % ORIGIN_SECTORS)
-    mark("loaded")
-    vol = Direct("/dev/mapper/rvol", write=True)
+    vol = cowreplay.fill_and_load(mark)
     # Snapshot r, then writes: after 2 and 3 about 240 chunks change,
     # what the revert merges back.
     for r in (1, 2, 3):
@@ -134,13 +123,7 @@ def work(state_path, seed):
         time.sleep(0.1)
     phase[0] = "done"
     mark("reverted")
-    vol.close()
-    print("status: %s" % sh("dmsetup", "status", "rvol").stdout.strip())
-    sh("dmsetup", "remove", "rvol")
-    mark("removed")
-    ctl.close()
-    with open(state_path, "w") as f:
-        json.dump(state, f)
+    cowreplay.unload(vol, ctl, mark, state, state_path)
     print("workload: %d writes before the revert, %d while it ran, "
           "%d chunks to merge back, %d marks"
           % (len(state["writes"]) - n, n, len(changed), nmark[0]),
