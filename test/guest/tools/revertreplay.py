@@ -93,7 +93,6 @@ def work(state_path, seed):
                 mark("flush")
     vol.fsync()
     floor = list(gen)
-    state["before_revert"] = list(gen)
     mark("prerevert")
     ctl.suspend("rvol")
     try:
