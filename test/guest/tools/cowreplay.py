@@ -219,6 +219,7 @@ class Point:
         self.base, self.kind, self.prefix, self.omit = spec
         self.failures = []
         self.names = []
+        self.dumped = None
 
     def where(self):
         return "entries [0,%d)%s" % (
@@ -251,8 +252,14 @@ class Point:
         self.names = []
 
     def dump_check(self, dev, when):
+        """shadow-dump --check of the store; its JSON document is kept in
+        self.dumped for the checks that follow."""
         sh("blockdev", "--flushbufs", dev, check=False)
         r = sh(DUMP, "--json", "--check", dev, check=False)
+        try:
+            self.dumped = json.loads(r.stdout)
+        except ValueError:
+            self.dumped = None
         if r.returncode == 0:
             return
         try:
