@@ -395,14 +395,17 @@ static int shadow_revert_finish(struct shadow_pool *pool)
 
 /*
  * R is no longer valid (the store failed, or was reloaded after a
- * failure): its data is gone, the revert cannot go on.
+ * failure): its data is gone, the revert cannot go on.  A failed store
+ * cannot record the end; its on-disk revert is ended when a reload finds
+ * R invalid.
  */
 static void shadow_revert_abandon(struct shadow_pool *pool)
 {
 	struct shadow_revert *rv = &pool->revert;
 
-	DMERR("revert to snapshot %llu abandoned: the snapshot is invalid; origin chunks from %llu on are partly not reverted",
-	      rv->id, rv->durable);
+	DMERR("revert to snapshot %llu abandoned: %s; origin chunks from %llu on are partly not reverted",
+	      rv->id, pool->failed ? "the store failed" :
+	      "the snapshot is invalid", rv->durable);
 	if (!pool->failed && (shadow_md_revert_end(pool->md) ||
 			      shadow_md_commit(pool->md)))
 		shadow_pool_fail(pool, "cannot record the end of a revert",
@@ -465,10 +468,10 @@ static void shadow_revert_worker(struct work_struct *work)
 	mutex_lock(&pool->lock);
 	if (rv->paused)
 		goto out;
-	if (!rv->seq || pool->failed)
+	if (!rv->seq)
 		goto release;
 	s = shadow_snapset_find(pool, rv->id);
-	if (!s || s->state != SHADOW_SNAP_VALID) {
+	if (pool->failed || !s || s->state != SHADOW_SNAP_VALID) {
 		shadow_revert_abandon(pool);
 		goto release;
 	}
@@ -479,8 +482,10 @@ static void shadow_revert_worker(struct work_struct *work)
 		shadow_revert_kick(pool);
 	if (r == -EBUSY)
 		queue_delayed_work(system_long_wq, &rv->retry, 1);
-	else if (r < 0)
+	else if (r < 0) {
 		shadow_pool_fail(pool, "revert failed", r);
+		shadow_revert_abandon(pool);
+	}
 release:
 	shadow_revert_release(pool, !rv->seq || pool->failed);
 out:

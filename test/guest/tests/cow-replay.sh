@@ -24,8 +24,7 @@
 # every snapshot still reads right, and it checks clean after.
 # Snapshots are taken right after a flush, as a freezing file system does,
 # so their point in time is durable data.
-# Loop devices on tmpfs, not brd: brd has no write cache, so the block layer
-# drops every flush before it reaches dm-log-writes.
+# Loop devices on tmpfs, not brd (lib/replay.sh says why).
 # Knobs, the defaults below: REPLAY_SEED (the workload and the points),
 # REPLAY_FLUSH_POINTS, REPLAY_RANDOM_POINTS, REPLAY_SUBSET_POINTS,
 # REPLAY_EVENT_POINTS.  run-one
@@ -33,48 +32,19 @@
 # default here.
 # guest-timeout: 1500
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
+. "$SHADOW_TOP/test/guest/lib/replay.sh"
 
-TOOLS=$SHADOW_TOP/test/guest/tools
-LOGTOOL="python3 $TOOLS/logreplay.py"
-COWREPLAY="python3 $TOOLS/cowreplay.py"
+tool=$SHADOW_TOP/test/guest/tools/cowreplay.py
 seed=${REPLAY_SEED:-20261203}
 flush_points=${REPLAY_FLUSH_POINTS:-25}
 random_points=${REPLAY_RANDOM_POINTS:-15}
 subset_points=${REPLAY_SUBSET_POINTS:-20}
 event_points=${REPLAY_EVENT_POINTS:-45}
-# cowreplay.py's geometry: a 4 MiB origin and an 8 MiB store.
-total=24576
 
-modprobe dm-log-writes
-[ -x "$SHADOW_TOP/cmd/shadow-dump/shadow-dump" ] || fail "cmd/shadow-dump/shadow-dump is not built: run make first"
-disk=$(loop_disk 12)
-log=$(loop_disk 96)
-base=$(loop_disk 12)
-scratch=$(loop_disk 12)
-full=$(loop_disk 12)
-
-step "workload on one logged device (seed $seed)"
-dmsetup create rlog --table "0 $total log-writes $disk $log"
-dmsetup create r-origin --table "0 8192 linear /dev/mapper/rlog 0"
-dmsetup create r-store --table "0 16384 linear /dev/mapper/rlog 8192"
-$COWREPLAY work "$WORK/state.json" "$seed"
-dmsetup remove r-origin
-dmsetup remove r-store
-echo "log-writes status: $(dmsetup status rlog)"
-dmsetup remove rlog
-if dmesg | grep -q "Ran out of space on the logdev"; then
-	fail "the log device filled up"
-fi
-
-step "the log replayed whole equals the disk"
-$LOGTOOL summary "$log"
-$LOGTOOL list "$log" --marks | tr '\n' ' ' | fold -w 150
-echo
-$LOGTOOL replay "$log" "$full"
-cmp -n $((total * 512)) "$disk" "$full" || fail "the whole log replayed does not give the logged disk"
+replay_workload "$tool" "$seed" "workload"
 
 step "replay to flush/FUA points and points inside batches (REPLAY_SEED=$seed)"
-$COWREPLAY check "$log" "$base" "$scratch" "$WORK/state.json" "$seed" \
+python3 "$tool" check "$log" "$base" "$scratch" "$WORK/state.json" "$seed" \
 	"$flush_points" "$random_points" "$subset_points" "$event_points" ||
 	fail "crash states of the store are not safe (see FAIL point lines above)"
 echo "cow-replay: every replay point is consistent"

@@ -117,6 +117,35 @@ class Direct:
 
 # ---------------------------------------------------------------- workload
 
+def fill_and_load(mark):
+    """The initial fill, straight onto the origin slice (generation 0),
+    then the table load of rvol, each marked by mark(kind); returns rvol
+    opened for writing."""
+    dev = Direct("/dev/mapper/r-origin", write=True)
+    for b in range(NBLOCKS):
+        dev.write_block(b, pattern(b, 0))
+    dev.fsync()
+    dev.close()
+    mark("init")
+    sh("dmsetup", "create", "rvol", "--table",
+       "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store cow 8"
+       % ORIGIN_SECTORS)
+    mark("loaded")
+    return Direct("/dev/mapper/rvol", write=True)
+
+
+def unload(vol, ctl, mark, state, state_path):
+    """The end of a workload: closes rvol, prints its status, removes it
+    (marked by mark), closes ctl and writes the state."""
+    vol.close()
+    print("status: %s" % sh("dmsetup", "status", "rvol").stdout.strip())
+    sh("dmsetup", "remove", "rvol")
+    mark("removed")
+    ctl.close()
+    with open(state_path, "w") as f:
+        json.dump(state, f)
+
+
 def work(state_path, seed):
     rng = random.Random(seed)
     ctl = dmioctl.Control()
@@ -137,18 +166,7 @@ def work(state_path, seed):
         ctl.message("rlog", "mark " + name)
         return name
 
-    # The initial fill, straight onto the origin slice: generation 0.
-    dev = Direct("/dev/mapper/r-origin", write=True)
-    for b in range(NBLOCKS):
-        dev.write_block(b, pattern(b, 0))
-    dev.fsync()
-    dev.close()
-    mark("init")
-    sh("dmsetup", "create", "rvol", "--table",
-       "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store cow 8"
-       % ORIGIN_SECTORS)
-    mark("loaded")
-    vol = Direct("/dev/mapper/rvol", write=True)
+    vol = fill_and_load(mark)
     rounds, per_round, per_flush = 4, 36, 6
     for r in range(1, rounds + 1):
         # The point in time is the suspend; every write so far completed,
@@ -184,13 +202,7 @@ def work(state_path, seed):
     vol.fsync()
     floor = list(gen)
     mark("end")
-    vol.close()
-    print("status: %s" % sh("dmsetup", "status", "rvol").stdout.strip())
-    sh("dmsetup", "remove", "rvol")
-    mark("removed")
-    ctl.close()
-    with open(state_path, "w") as f:
-        json.dump(state, f)
+    unload(vol, ctl, mark, state, state_path)
     print("workload: %d writes, %d snapshots created, 1 deleted, %d marks"
           % (len(state["writes"]), rounds, nmark[0]), flush=True)
 
@@ -207,6 +219,7 @@ class Point:
         self.base, self.kind, self.prefix, self.omit = spec
         self.failures = []
         self.names = []
+        self.dumped = None
 
     def where(self):
         return "entries [0,%d)%s" % (
@@ -239,8 +252,14 @@ class Point:
         self.names = []
 
     def dump_check(self, dev, when):
+        """shadow-dump --check of the store; its JSON document is kept in
+        self.dumped for the checks that follow."""
         sh("blockdev", "--flushbufs", dev, check=False)
         r = sh(DUMP, "--json", "--check", dev, check=False)
+        try:
+            self.dumped = json.loads(r.stdout)
+        except ValueError:
+            self.dumped = None
         if r.returncode == 0:
             return
         try:
