@@ -26,6 +26,17 @@ progress() {
 	p=$(tail -n 1 "$WORK/progress" 2>/dev/null) || true
 	echo "${p:-0}"
 }
+# holds_open <pid> <path>: 0 if the process has <path> open.  Each link is
+# read on its own: the writer opens and closes other files meanwhile, and
+# a listing of the whole directory fails on one that went away (seen: ls
+# "cannot access /proc/208/fd/5", the pipeline failing under pipefail).
+holds_open() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$2" ] && return 0
+	done
+	return 1
+}
 # wait_progress <n>: until the writer has completed more than n steps.
 wait_progress() {
 	local i
@@ -77,7 +88,7 @@ udevadm settle --timeout=60
 [ "$(readlink -f /dev/vg0/data)" = "$node" ] || fail "/dev/vg0/data moved to $(readlink -f /dev/vg0/data)"
 grep -q " $WORK/mnt ext4 rw" /proc/mounts || fail "the file system is no longer mounted"
 [ "$(dmsetup info -c --noheadings -o open $lv)" -ge 1 ] || fail "$lv is not open"
-ls -l /proc/"$WRITER"/fd | grep -q "$WORK/mnt/busy/held.log" || fail "the writer no longer holds held.log open"
+holds_open "$WRITER" "$WORK/mnt/busy/held.log" || fail "the writer no longer holds held.log open"
 wait_progress "$n"
 echo "the writer went on past step $n"
 # LVM's rules see <lv>-real as a layer of the LV: no blkid probe, no
