@@ -32,8 +32,10 @@ export GUEST_INIT=${GT_INIT:-busybox}
 [ "$GUEST_INIT" = busybox ] && export DM_DISABLE_UDEV=1
 # Disks attached by the host (guest-disks header), in order: /dev/vda ...
 export GUEST_DISKS=${GT_DISKS//,/ }
+# This kernel's share i/N of a sampled check (run-all: kernel i of N).
+export GUEST_SHARE=${GT_SHARE:-1/1}
 want_dms=$GT_DMS # 0 for tests with "guest-dm-shadow: no"
-unset GT_TEST GT_BOOT GT_BOOTS GT_KVER GT_TOP GT_DISKS GT_DMS GT_INIT
+unset GT_TEST GT_BOOT GT_BOOTS GT_KVER GT_TOP GT_DISKS GT_DMS GT_INIT GT_SHARE
 
 setup_error() {
 	echo "$*" >"$R/setup-error"

@@ -27,7 +27,9 @@
 # Loop devices on tmpfs, not brd (lib/replay.sh says why).
 # Knobs, the defaults below: REPLAY_SEED (the workload and the points),
 # REPLAY_FLUSH_POINTS, REPLAY_RANDOM_POINTS, REPLAY_SUBSET_POINTS,
-# REPLAY_EVENT_POINTS.  run-one
+# REPLAY_EVENT_POINTS.  Checks only this kernel's share of the points
+# (GUEST_SHARE, test/guest/README): run-all checks each on one kernel.
+# run-one
 # passes no environment into the guest: to try another seed, change its
 # default here.
 # guest-timeout: 1500
@@ -45,6 +47,6 @@ replay_workload "$tool" "$seed" "workload"
 
 step "replay to flush/FUA points and points inside batches (REPLAY_SEED=$seed)"
 python3 "$tool" check "$log" "$base" "$scratch" "$WORK/state.json" "$seed" \
-	"$flush_points" "$random_points" "$subset_points" "$event_points" ||
+	"$flush_points" "$random_points" "$subset_points" "$event_points" "$GUEST_SHARE" ||
 	fail "crash states of the store are not safe (see FAIL point lines above)"
 echo "cow-replay: every replay point is consistent"

@@ -17,7 +17,8 @@
 # Limits: origin and store share the log, so a store flush also flushes
 # the origin: that the origin is flushed before a batch's commit when it
 # is a disk of its own is argued (dm-shadow-revert.c), not replayed here.
-# Only prefixes of the log are replayed, not subsets of a batch.
+# Only prefixes of the log are replayed, not subsets of a batch.  Checks
+# only this kernel's share of the points (GUEST_SHARE, test/guest/README).
 # Knobs (change the defaults here: run-one passes no environment):
 # REPLAY_SEED, REPLAY_FLUSH_POINTS, REPLAY_RANDOM_POINTS.
 # guest-timeout: 600
@@ -31,6 +32,6 @@ replay_workload "$tool" "$seed" "snapshots, then a revert under writes"
 
 step "replay to points inside the revert (REPLAY_SEED=$seed)"
 python3 "$tool" check "$log" "$base" "$scratch" "$WORK/state.json" "$seed" \
-	"${REPLAY_FLUSH_POINTS:-16}" "${REPLAY_RANDOM_POINTS:-8}" ||
+	"${REPLAY_FLUSH_POINTS:-16}" "${REPLAY_RANDOM_POINTS:-8}" "$GUEST_SHARE" ||
 	fail "crash states of the revert are not safe (see FAIL point lines above)"
 echo "cow-revert-replay: every replay point is consistent"

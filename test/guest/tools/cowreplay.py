@@ -10,7 +10,7 @@
 
   cowreplay.py check <log dev> <base dev> <scratch dev> <state.json> <seed>
                      <flush points> <random points> <subset points>
-                     <event points>
+                     <event points> <share i/N>
       Picks replay points (every FLUSH/FUA entry, up to <flush points> of
       them; the entries of the batches of the table load, the creates and
       the delete, every flush among them and a seeded sample of the rest
@@ -23,6 +23,8 @@
       the table loads, the snapshots acknowledged exist and read their
       point in time, flushed origin writes are there, the store keeps
       working (a new snapshot, writes, a flush) and is consistent after.
+      Of the points picked, checks those numbered i-1, i-1+N ... (share
+      i/N: run-all splits the sample between its kernels; 1/1 checks all).
       Prints each failure; exits 1 if there was any.
 
 Every block of the origin holds pattern(block, generation): its number and
@@ -695,8 +697,19 @@ class Checker:
         return flush, pts
 
 
+def share_of(pts, share):
+    """The points of share "i/N": those numbered i-1, i-1+N, ... of the
+    sample.  run-all gives kernel i of N share i/N: the run checks one
+    sample's worth of points, spread over its kernels, rather than a
+    whole sample on each."""
+    i, n = (int(x) for x in share.split("/"))
+    if not 1 <= i <= n:
+        raise ValueError("share %s: i must be from 1 to N" % share)
+    return [(k, spec) for k, spec in enumerate(pts) if k % n == i - 1]
+
+
 def check(log_path, base, scratch, state_path, seed, nflush, nrandom,
-          nsubset, nevent):
+          nsubset, nevent, share):
     c = Checker(log_path, base, scratch, state_path, seed)
     flush, pts = c.points(nflush, nrandom, nsubset, nevent)
     print("log: %d entries, %d FLUSH/FUA points after the initial fill; "
@@ -711,16 +724,19 @@ def check(log_path, base, scratch, state_path, seed, nflush, nrandom,
     print("points (* inside a batch, -N: without entry N): " + " ".join(
         "%d%s" % (p, ("" if k.startswith("flush") else "*") if o is None
                   else "-%d" % o) for _, k, p, o in pts), flush=True)
+    mine = share_of(pts, share)
+    print("share %s: checking points %s" % (
+        share, " ".join(str(n) for n, _ in mine)), flush=True)
     failures = []
     failed_points = []
-    for n, spec in enumerate(pts):
+    for n, spec in mine:
         pt = Point(c, n, spec)
         pt.run()
         if pt.failures:
             failures += pt.failures
             failed_points.append(n)
     print("checked %d replay points: %d failed%s" % (
-        len(pts), len(failed_points),
+        len(mine), len(failed_points),
         " (%s)" % " ".join(map(str, failed_points)) if failed_points
         else ""), flush=True)
     kinds = {}
@@ -736,10 +752,10 @@ def main(argv):
     if len(argv) == 4 and argv[1] == "work":
         work(argv[2], int(argv[3]))
         return 0
-    if len(argv) == 11 and argv[1] == "check":
+    if len(argv) == 12 and argv[1] == "check":
         return check(argv[2], argv[3], argv[4], argv[5], int(argv[6]),
                      int(argv[7]), int(argv[8]), int(argv[9]),
-                     int(argv[10]))
+                     int(argv[10]), argv[11])
     sys.stderr.write(__doc__)
     return 1
 

@@ -14,6 +14,7 @@ store checks are cowreplay.py's.
 
   revertreplay.py check <log dev> <base dev> <scratch dev> <state.json>
                         <seed> <flush points> <random points>
+                        <share i/N>
       Replays the log onto <base> to FLUSH/FUA points from the mark just
       before the revert on (up to <flush points>, a seeded sample beyond)
       and to <random points> seeded points between them, and at each
@@ -23,7 +24,8 @@ store checks are cowreplay.py's.
       snapshot 2 except the blocks written after the revert began, which
       hold the acknowledged write or a later one (a write not yet
       acknowledged may be there or not); the snapshots still read right;
-      the store checks clean after.  Exits 1 on any failure.
+      the store checks clean after.  Checks only share i/N of the points
+      (cowreplay.share_of).  Exits 1 on any failure.
 """
 import os
 import random
@@ -251,7 +253,8 @@ class RevertChecker(cowreplay.Checker):
         return flush, sorted((p, k, p, None) for p, k in kinds.items())
 
 
-def check(log_path, base, scratch, state_path, seed, nflush, nrandom):
+def check(log_path, base, scratch, state_path, seed, nflush, nrandom,
+          share):
     c = RevertChecker(log_path, base, scratch, state_path, seed)
     flush, pts = c.points(nflush, nrandom)
     print("log: %d entries, %d FLUSH/FUA points from the revert on; seed "
@@ -259,14 +262,17 @@ def check(log_path, base, scratch, state_path, seed, nflush, nrandom):
               len(c.log.entries), len(flush), seed, len(pts),
               " ".join("%d%s" % (p, "" if k.startswith("flush") else "*")
                        for p, k, _, _ in pts)), flush=True)
+    mine = cowreplay.share_of(pts, share)
+    print("share %s: checking points %s" % (
+        share, " ".join(str(n) for n, _ in mine)), flush=True)
     failed = []
-    for n, spec in enumerate(pts):
+    for n, spec in mine:
         pt = RevertPoint(c, n, spec)
         pt.run()
         if pt.failures:
             failed.append(n)
     print("checked %d replay points: %d failed%s" % (
-        len(pts), len(failed),
+        len(mine), len(failed),
         " (%s)" % " ".join(map(str, failed)) if failed else ""), flush=True)
     return 1 if failed else 0
 
@@ -275,9 +281,9 @@ def main(argv):
     if len(argv) == 4 and argv[1] == "work":
         work(argv[2], int(argv[3]))
         return 0
-    if len(argv) == 9 and argv[1] == "check":
+    if len(argv) == 10 and argv[1] == "check":
         return check(argv[2], argv[3], argv[4], argv[5], int(argv[6]),
-                     int(argv[7]), int(argv[8]))
+                     int(argv[7]), int(argv[8]), argv[9])
     sys.stderr.write(__doc__)
     return 1
 
