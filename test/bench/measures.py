@@ -211,6 +211,30 @@ def metadata_cost(env, stack, p):
 DEL_COLS = ("d_base_p99", "d_p99", "d_max", "d_cmd", "d_secs")
 
 
+def under_load(load, base_secs, action, start, finish):
+    """Times an action that runs in the background while load (a
+    fio.Load) writes: base_secs of load alone, then start() (the command)
+    and finish() (waits until the action is done).  Returns t0, t1, t2
+    (before start, after start, after finish) and the load's write
+    latencies before t0 and between t0 and t2."""
+    try:
+        load.wait_started()
+        time.sleep(base_secs)
+        t0 = time.time()
+        start()
+        t1 = time.time()
+        finish()
+        t2 = time.time()
+        time.sleep(0.2)  # the writes in flight at t2 complete
+    except BaseException:
+        load.stop()
+        raise
+    before, during = load.stop(t0, t2)
+    if not before:
+        raise RuntimeError("no write completed before the " + action)
+    return t0, t1, t2, before, during
+
+
 def delete_stall(env, stack, p):
     """Origin writes while a snapshot is deleted: one snapshot, del_chunks
     chunks copied (a 4 KiB write at the start of each, as in the memory
@@ -232,24 +256,12 @@ def delete_stall(env, stack, p):
         prefill(dev, region)
         stack.snapshot()
         fio.chunk_writes(dev, chunk, n)
-        load = fio.Load(dev, region)
-        try:
-            load.wait_started()
-            time.sleep(p["del_base_secs"])
-            t0 = time.time()
-            stack.delete_snapshot()
-            t1 = time.time()
-            stack.wait_freed(p["del_timeout"])
-            t2 = time.time()
-            time.sleep(0.2)  # the writes in flight at t2 complete
-        except BaseException:
-            load.stop()
-            raise
-        before, during = load.stop(t0, t2)
+        t0, t1, t2, before, during = under_load(
+            fio.Load(dev, region), p["del_base_secs"], "delete",
+            stack.delete_snapshot,
+            lambda: stack.wait_freed(p["del_timeout"]))
     finally:
         stack.teardown()
-    if not before:
-        raise RuntimeError("no write completed before the delete")
     return {
         "d_base_p99": {"v": fio.percentile(before, 99),
                        "note": "N=%d%s" % (n, ", data discarded"
@@ -315,28 +327,16 @@ def revert_merge(env, stack, p):
         if md5_of(dev, region) == want:
             raise RuntimeError("the writes after the snapshot changed "
                                "nothing: the merge would prove nothing")
-        load = fio.Load(dev, p["rv_load_chunks"] * chunk, offset=region)
-        try:
-            load.wait_started()
-            time.sleep(p["rv_base_secs"])
-            t0 = time.time()
-            stack.start_merge()
-            t1 = time.time()
-            stack.wait_merged(p["rv_timeout"])
-            t2 = time.time()
-            time.sleep(0.2)  # the writes in flight at t2 complete
-        except BaseException:
-            load.stop()
-            raise
-        before, during = load.stop(t0, t2)
+        t0, t1, t2, before, during = under_load(
+            fio.Load(dev, p["rv_load_chunks"] * chunk, offset=region),
+            p["rv_base_secs"], "merge", stack.start_merge,
+            lambda: stack.wait_merged(p["rv_timeout"]))
         got = md5_of(dev, region)
         if got != want:
             raise RuntimeError("the merged origin reads md5 %s, the "
                                "snapshot read %s" % (got, want))
     finally:
         stack.teardown()
-    if not before:
-        raise RuntimeError("no write completed before the merge")
     secs = t2 - t0
     return {
         "r_cps": {"v": n / secs, "note": "N=%d, %.1f s" % (n, secs)},
