@@ -28,7 +28,8 @@
 # Knobs, the defaults below: REPLAY_SEED (the workload and the points),
 # REPLAY_FLUSH_POINTS, REPLAY_RANDOM_POINTS, REPLAY_SUBSET_POINTS,
 # REPLAY_EVENT_POINTS.  Checks only this kernel's share of the points
-# (GUEST_SHARE, test/guest/README): run-all checks each on one kernel.
+# (GUEST_SHARE, test/guest/README): run-all spreads one sample's worth
+# of points over its kernels.
 # run-one
 # passes no environment into the guest: to try another seed, change its
 # default here.
