@@ -32,7 +32,7 @@ replay_record() {
 	dmsetup remove r-store
 	echo "log-writes status: $(dmsetup status rlog)"
 	dmsetup remove rlog
-	if dmesg | grep -q "Ran out of space on the logdev"; then
+	if dmesg | matches "Ran out of space on the logdev"; then
 		fail "the log device filled up"
 	fi
 }

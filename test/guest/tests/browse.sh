@@ -69,7 +69,7 @@ for v in ev xv; do
 done
 umount "$WORK/ev" "$WORK/xv"
 # The next command that may change the catalog adopts the two snapshots.
-ctl browse --stop 2>&1 | grep -q "adopted snapshot 1000 of volume ev" || fail "snapshot 1000 not adopted"
+ctl browse --stop 2>&1 | matches "adopted snapshot 1000 of volume ev" || fail "snapshot 1000 not adopted"
 ctl list -o id,volume,created,state
 before_dm=$(state_of_dm)
 before_list=$(ctl list -n)
@@ -121,7 +121,7 @@ for v in ev xv; do
 	# What the last frozen copy held is there, untouched by the load.
 	sums "$d" | cmp -s - "$WORK/sums-$v-3" || fail "dirty copy $kid of $v lost files of before the load"
 done
-dumpe2fs -h "/dev/mapper/ev-shadow-$(cat "$WORK/id-ev-dirty")" 2>/dev/null | grep -q '^Filesystem features:.*needs_recovery' ||
+dumpe2fs -h "/dev/mapper/ev-shadow-$(cat "$WORK/id-ev-dirty")" 2>/dev/null | matches '^Filesystem features:.*needs_recovery' ||
 	fail "the dirty ext4 copy does not need recovery: it was not dirty, or it was replayed"
 case ",$(findmnt -no OPTIONS "$(ctl list -n -o id,mountpoint | awk -v id="$(cat "$WORK/id-xv-dirty")" '$1 == id { print $2 }')")," in
 *,norecovery,*) ;;

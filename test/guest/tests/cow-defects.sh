@@ -170,7 +170,7 @@ d4() {
 	dmsetup status d4-vol
 	[ "$(status_field d4-vol 6)" = rw ] ||
 		bad "store mode $(status_field d4-vol 6) after restoring the device and reloading, expected rw"
-	dmsetup message d4-vol 0 list | grep -q '^1 .* valid ' &&
+	dmsetup message d4-vol 0 list | matches '^1 .* valid ' &&
 		bad "snapshot 1, whose data the failed store lost, is listed valid"
 	# New snapshots work again.
 	dmsetup suspend d4-vol
@@ -252,8 +252,8 @@ d5() {
 		cmp -s "$WORK/d5.after" "$WORK/d5.old" ||
 			bad "a write that failed changed the snapshot"
 	fi
-	dmsetup status d5-w | grep -q ' 1 valid sealed$' || bad "status after seal: $(dmsetup status d5-w)"
-	dmsetup message d5-vol 0 list | grep -q '^1 .* sealed' || bad "snapshot 1 not listed sealed"
+	dmsetup status d5-w | matches ' 1 valid sealed$' || bad "status after seal: $(dmsetup status d5-w)"
+	dmsetup message d5-vol 0 list | matches '^1 .* sealed' || bad "snapshot 1 not listed sealed"
 	dmsetup remove d5-w
 	dmsetup remove d5-vol
 	dmsetup remove d5-st

@@ -85,7 +85,7 @@ sum2=$(md5_of /dev/mapper/vol)
 ev=$(events)
 before=$(dmesg | wc -l)
 write_chunks 200 20
-dmesg | tail -n +"$((before + 1))" | grep -q "store full: invalidating snapshot 1 " ||
+dmesg | tail -n +"$((before + 1))" | matches "store full: invalidating snapshot 1 " ||
 	fail "no kernel log line about invalidating snapshot 1"
 [ "$(events)" -gt "$ev" ] || fail "no dm event raised on overflow"
 [ "$(status_field vol 5)" = 1 ] || fail "status shows $(status_field vol 5) invalid, expected 1"
@@ -110,7 +110,7 @@ dmsetup message vol 0 delete 2
 dmsetup message vol 0 limit 50
 [ "$(limit_of)" = 50 ] || fail "limit is $(limit_of), expected 50"
 [ "$(dump_field limit)" = 50 ] || fail "shadow-dump usage.limit"
-"$DUMP" "$store" | grep -q "^  data limit *50 chunks$" || fail "shadow-dump text lacks the limit"
+"$DUMP" "$store" | matches "^  data limit *50 chunks$" || fail "shadow-dump text lacks the limit"
 store_check "$store"
 
 step "the smaller store overflows at its new limit"

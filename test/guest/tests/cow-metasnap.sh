@@ -89,7 +89,7 @@ case $held in
 - | *[!0-9]* | "") fail "status shows held_root '$held' after the reserve" ;;
 esac
 echo "held_root $held: $(dmsetup status vol)"
-dmesg | grep -q "metadata snapshot held at block $held" ||
+dmesg | matches "metadata snapshot held at block $held" ||
 	fail "no kernel log line for the reserve at block $held"
 # The reference: the live trees, with nothing written since the reserve.
 "$DUMP" --json --records "$store" >"$WORK/ref.json" || fail "shadow-dump of the idle store failed"

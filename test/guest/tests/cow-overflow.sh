@@ -40,11 +40,11 @@ sum2=$(md5_of /dev/mapper/vol)
 ev=$(events)
 before=$(dmesg | wc -l)
 write_chunks 200 100
-dmesg | tail -n +"$((before + 1))" | grep -q "store full: invalidating snapshot 1 " ||
+dmesg | tail -n +"$((before + 1))" | matches "store full: invalidating snapshot 1 " ||
 	fail "no kernel log line about invalidating snapshot 1"
 [ "$(events)" -gt "$ev" ] || fail "no dm event raised on overflow"
 [ "$(status_field vol 5)" = 1 ] || fail "status shows $(status_field vol 5) invalid snapshots, expected 1"
-dmsetup message vol 0 list | grep -q '^1 .* invalid ' || fail "snapshot 1 not listed invalid"
+dmsetup message vol 0 list | matches '^1 .* invalid ' || fail "snapshot 1 not listed invalid"
 expect_refused "snapshot is invalid" snap_open vol 1 s1
 verify_snap vol 2 "$sum2"
 cmp /dev/mapper/vol "$WORK/ref" || fail "origin lost writes"
@@ -119,7 +119,7 @@ wait "$reader" || { cat "$WORK/reader.out"; fail "a racing read returned wrong d
 cat "$WORK/reader.out"
 grep -q "reads ok [1-9]" "$WORK/reader.out" || fail "the reader never read snapshot 5"
 grep -q "failed [1-9]" "$WORK/reader.out" || fail "the reader never saw snapshot 5 invalid"
-dmsetup message vol 0 list | grep -q '^5 .* invalid ' || fail "snapshot 5 not invalidated"
+dmsetup message vol 0 list | matches '^5 .* invalid ' || fail "snapshot 5 not invalidated"
 dmsetup remove s5
 for id in 5 6; do
 	dmsetup message vol 0 delete $id

@@ -59,7 +59,7 @@ dmesg | tail -n +"$((before + 1))"
 [ "$(revert_progress vol)" = - ] || fail "the status still shows revert progress: $(dmsetup status vol)"
 [ "$(status_field vol 6)" = fail ] || fail "the store is not failed: $(dmsetup status vol)"
 want="revert to snapshot 2 abandoned: the store failed; origin chunks from $cursor on are partly not reverted"
-dmesg | tail -n +"$((before + 1))" | grep -qF -- "$want" ||
+dmesg | tail -n +"$((before + 1))" | matches -F -- "$want" ||
 	fail "the kernel log lacks: $want"
 dmsetup message vol 0 list >"$WORK/list"
 cat "$WORK/list"
@@ -80,7 +80,7 @@ step "create: refused because the store failed, not because of a revert"
 dmsetup suspend vol
 before=$(dmesg | wc -l)
 expect_refused "create 9: failed (error -5)" dmsetup message vol 0 create 9
-if dmesg | tail -n +"$((before + 1))" | grep -q "revert to snapshot .* is running"; then
+if dmesg | tail -n +"$((before + 1))" | matches "revert to snapshot .* is running"; then
 	fail "create refused because of a revert still running"
 fi
 dmsetup resume vol
@@ -102,7 +102,7 @@ dmesg | tail -n +"$((before + 1))"
 dmsetup message vol 0 list >"$WORK/list"
 [ "$(awk '$4 != "invalid"' "$WORK/list" | wc -l)" = 0 ] || fail "a snapshot is valid again after the reload"
 snap_create vol 9
-dmsetup message vol 0 list | grep -q "^9 .* valid " || fail "snapshot 9 is not valid"
+dmsetup message vol 0 list | matches "^9 .* valid " || fail "snapshot 9 is not valid"
 dmsetup remove vol
 dmsetup remove fstore
 store_check "$store"

@@ -44,7 +44,7 @@ ctl -J list shadows >"$WORK/shadows.json"
 n=$(json "$WORK/shadows.json" 'len(d["shadows"])')
 [ "$n" = "$ok" ] || fail "catalog has $n shadows, $ok creates succeeded"
 [ "$(snapshots_in_kernel vol)" = "$ok" ] || fail "kernel has $(snapshots_in_kernel vol) snapshots, $ok expected"
-json "$WORK/shadows.json" 'len(set(s["id"] for s in d["shadows"])) == len(d["shadows"])' | grep -q True ||
+json "$WORK/shadows.json" 'len(set(s["id"] for s in d["shadows"])) == len(d["shadows"])' | matches True ||
 	fail "duplicate shadow ids"
 
 step "a held lock: clear error, exit 4, for a command that changes things only"

@@ -73,7 +73,7 @@ cat "$WORK/e12.json"
 [ "$(json "$WORK/e1.json" 'd["data_bytes"]')" = $((16 << 20)) ] || fail "a full stream covers the volume"
 [ "$(json "$WORK/e12.json" 'd["stream_bytes"]')" = "$(stat -c %s "$S/inc12")" ] ||
 	fail "export --json: stream_bytes is not the file's size"
-dmsetup ls | grep -q shadow-export && fail "a temporary export device was left: $(dmsetup ls)"
+dmsetup ls | matches shadow-export && fail "a temporary export device was left: $(dmsetup ls)"
 dmsetup info exposed-s3 >/dev/null || fail "export removed the exposed device"
 ctl unexpose "$s3" >/dev/null
 
@@ -154,7 +154,7 @@ step "a reader that goes away, and SIGTERM: the metadata snapshot released, devi
 rc=$(cat "$WORK/rc")
 [ "$rc" = 5 ] || fail "export to a closed pipe: exit $rc ($(cat "$WORK/err"))"
 grep -q "Broken pipe" "$WORK/err" || fail "export to a closed pipe: $(cat "$WORK/err")"
-dmsetup ls | grep -q shadow-export && fail "a temporary export device was left: $(dmsetup ls)"
+dmsetup ls | matches shadow-export && fail "a temporary export device was left: $(dmsetup ls)"
 dmsetup message vol 0 reserve_metadata_snap || fail "export left the metadata snapshot held"
 dmsetup message vol 0 release_metadata_snap
 # A reader that holds the pipe open and never reads: the export blocks
@@ -174,7 +174,7 @@ rc=0
 wait "$pid" || rc=$?
 kill "$reader"
 [ "$rc" = 143 ] || fail "export killed with SIGTERM: exit $rc ($(cat "$WORK/err"))"
-dmsetup ls | grep -q shadow-export && fail "a temporary export device was left: $(dmsetup ls)"
+dmsetup ls | matches shadow-export && fail "a temporary export device was left: $(dmsetup ls)"
 dmsetup message vol 0 reserve_metadata_snap || fail "a stopped export left the metadata snapshot held"
 dmsetup message vol 0 release_metadata_snap
 

@@ -94,7 +94,7 @@ echo "the writer went on past step $n"
 # LVM's rules see <lv>-real as a layer of the LV: no blkid probe, no
 # by-uuid link competing with the LV's.
 real_node=/dev/dm-$(dmsetup info -c --noheadings -o minor $lv-real | tr -d ' ')
-! udevadm info --query=property --name="$real_node" | grep -q '^ID_FS_UUID=' ||
+! udevadm info --query=property --name="$real_node" | matches '^ID_FS_UUID=' ||
 	fail "udev probed $lv-real"
 [ "$(readlink -f "/dev/disk/by-uuid/$fsuuid")" = "$node" ] ||
 	fail "by-uuid/$fsuuid points to $(readlink -f "/dev/disk/by-uuid/$fsuuid"), not the LV $node"

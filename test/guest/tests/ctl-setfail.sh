@@ -31,7 +31,7 @@ expect_exit 5 "volume c, create snapshot" ctl create a b c
 after=$(state_of_dm)
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") >&2; fail "dm devices changed"; }
 for v in a b c; do
-	dmsetup info "$v" | grep -q "State: *ACTIVE" || fail "$v is not active (resumed)"
+	dmsetup info "$v" | matches "State: *ACTIVE" || fail "$v is not active (resumed)"
 	[ "$(snapshots_in_kernel "$v")" = 1 ] || fail "$v has a snapshot of the failed set"
 	dd if=/dev/urandom of="/dev/mapper/$v" bs=4k count=16 oflag=direct status=none ||
 		fail "$v is not writable"

@@ -54,7 +54,7 @@ WOPTS=(--writers-dir "$WD" --writer-conf "$SHADOW_WRITER_CONF")
 suspended() {
 	local v out=""
 	for v in va vb; do
-		dmsetup info "$v" | grep -q SUSPENDED && out="$out $v"
+		dmsetup info "$v" | matches SUSPENDED && out="$out $v"
 	done
 	echo "$out"
 }
@@ -225,7 +225,7 @@ ctl create va "${WOPTS[@]}" >"$WORK/held.out" 2>&1 & held=$!
 for i in $(seq 1 100); do grep -q thaw "$WORK/hooks.log" 2>/dev/null && break; sleep 0.2; done
 grep -q thaw "$WORK/hooks.log" || fail "the create did not reach its thaw"
 ctl -J list sets >"$WORK/during.json" || fail "list failed while a create runs"
-json "$WORK/during.json" '[s["state"] for s in d["sets"]]' | grep -q creating ||
+json "$WORK/during.json" '[s["state"] for s in d["sets"]]' | matches creating ||
 	fail "list did not show the set being created: $(cat "$WORK/during.json")"
 expect_exit 4 "another shadowctl is running" ctl delete --oldest vb
 wait "$held" || { cat "$WORK/held.out" >&2; fail "the held create failed"; }

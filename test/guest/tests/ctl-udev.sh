@@ -76,7 +76,7 @@ for kv in DM_UUID=SHADOW-SNAP-vol-$id DM_NAME=vol-shadow-$id DM_SHADOW_COPY=1 \
 done
 ! grep -q '^ID_FS_' "$WORK/props" || fail "the copy was probed: $(grep '^ID_FS_' "$WORK/props")"
 ! grep -q '^SYSTEMD_READY=0' "$WORK/props" || fail "SYSTEMD_READY=0 on the copy"
-grep '^DEVLINKS=' "$WORK/props" | grep -q "disk/by-uuid" && fail "the copy has a by-uuid link"
+grep '^DEVLINKS=' "$WORK/props" | matches "disk/by-uuid" && fail "the copy has a by-uuid link"
 # The copy still has the same file system (and UUID) when asked directly.
 [ "$(blkid -p -o value -s UUID "$dev")" = "$fsuuid" ] || fail "the copy does not carry the origin's UUID"
 
@@ -92,7 +92,7 @@ udevadm trigger --action=add --sysname-match="${node#/dev/}"
 udevadm settle --timeout=60
 [ "$(readlink -f "/dev/shadow/vol/$id")" = "$node" ] || fail "/dev/shadow/vol/$id lost after a trigger"
 [ "$(by_uuid)" = "$before" ] || fail "by-uuid moved after a trigger: $(by_uuid)"
-udevadm info --query=property --name="$node" | grep -qx DM_NOSCAN=1 || fail "DM_NOSCAN lost after a trigger"
+udevadm info --query=property --name="$node" | matches -x DM_NOSCAN=1 || fail "DM_NOSCAN lost after a trigger"
 
 step "mount the copy by its stable link"
 mkdir -p "$WORK/copy"

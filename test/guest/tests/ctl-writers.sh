@@ -109,7 +109,7 @@ undone() {
 		diff <(echo "$base_dm") <(state_of_dm) >&2
 		fail "$w: dm devices changed"
 	}
-	dmsetup info a | grep -q "State: *ACTIVE" || fail "$w: volume a is left suspended"
+	dmsetup info a | matches "State: *ACTIVE" || fail "$w: volume a is left suspended"
 	# Not frozen, and the volume writable: a write and its fsync complete
 	# (a frozen ext4, or a suspended volume, blocks them).
 	timeout 20 dd if=/dev/urandom of=/mnt/a/probe bs=4k count=4 conv=fsync status=none ||

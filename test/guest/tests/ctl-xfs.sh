@@ -66,7 +66,7 @@ findmnt "$WORK/ro" >/dev/null && fail "unexpose left $WORK/ro mounted"
 
 step "expose --rw --mount: a writable copy beside the origin"
 ctl expose "$id" --rw --mount "$WORK/rw"
-findmnt -n -o OPTIONS "$WORK/rw" | grep -q '\brw\b.*nouuid\|nouuid.*\brw\b' ||
+findmnt -n -o OPTIONS "$WORK/rw" | matches '\brw\b.*nouuid\|nouuid.*\brw\b' ||
 	fail "the writable copy is not mounted rw with nouuid: $(findmnt -n -o OPTIONS "$WORK/rw")"
 sums "$WORK/rw" | diff "$WORK/at-create.sums" - || fail "the writable copy differs from its point in time"
 files "$WORK/rw" c

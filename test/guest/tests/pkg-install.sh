@@ -112,7 +112,7 @@ for p in "${pkgs[@]}"; do installed "$p" || fail "$p is not installed"; done
 apt-get check >/dev/null || fail "apt-get check: broken dependencies after the install"
 status=$(dkms status -m dm-shadow -k "$kver" 2>/dev/null)
 echo "$status"
-echo "$status" | grep -q ": installed" || fail "DKMS did not install dm-shadow for $kver"
+echo "$status" | matches ": installed" || fail "DKMS did not install dm-shadow for $kver"
 # The module's build alone: DKMS's make.log starts with the date (its
 # second line) and is written until the .ko is made.
 log=/var/lib/dkms/dm-shadow/$(dpkg-query -W -f='${Version}' dm-shadow-dkms)/$kver/x86_64/log/make.log
@@ -129,7 +129,7 @@ esac
 [ "$(modinfo -F vermagic dm-shadow | cut -d' ' -f1)" = "$kver" ] || fail "vermagic is not $kver"
 modprobe dm-shadow
 grep -q '^dm_shadow ' /proc/modules || fail "dm_shadow not loaded"
-dmsetup targets | grep -q '^shadow-origin' || fail "no shadow-origin target"
+dmsetup targets | matches '^shadow-origin' || fail "no shadow-origin target"
 
 step "the installed files"
 hash -r
@@ -241,7 +241,7 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y "${left[@]}" >"$WORK/apt-purge.l
 cat "$WORK/apt-purge.log"
 echo "remove and purge: $((SECONDS - t0))s"
 for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qv not-installed &&
+	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | matches -v not-installed &&
 		fail "$p is still known to dpkg: $(dpkg-query -W -f='${db:Status-Status}' "$p")"
 done
 cmp -s /var/lib/dm-shadow/catalog.json "$WORK/catalog.json" ||

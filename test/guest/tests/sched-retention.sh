@@ -180,7 +180,7 @@ while [ "$now" -lt "$END" ]; do
 done
 echo "$steps steps, $deleted_total copies deleted, $(wc -l <"$WORK/model") left: $(cut -d' ' -f1 "$WORK/model" | tr '\n' ' ')"
 [ "$deleted_total" -gt 90 ] || fail "only $deleted_total deletions over five weeks"
-ids sv | grep -qx "$exposed" || fail "the exposed copy $exposed was deleted"
+ids sv | matches -x "$exposed" || fail "the exposed copy $exposed was deleted"
 # Months: both January's last copy and February's newest are kept.
 [ "$(wc -l <"$WORK/model")" -ge 6 ] || fail "fewer copies left than the counts keep"
 
