@@ -413,7 +413,8 @@ int shadow_copy_revert(shadow_ctx *ctx, uint64_t id, unsigned int flags);
 /*
  * A revert of @volume in progress: 1 with the kernel's snapshot id and the
  * merge position (origin chunks below it merged, of @ret_total), 0 when
- * none runs; any ret_* may be NULL.
+ * none runs (snapshot id 0, every chunk merged: @ret_merged equals
+ * @ret_total); any ret_* may be NULL.
  */
 int shadow_volume_revert_progress(shadow_ctx *ctx, const char *volume, uint64_t *ret_snapshot,
 				  uint64_t *ret_merged, uint64_t *ret_total);

@@ -16,22 +16,26 @@
 /* How often --wait reads the merge's progress. */
 #define REVERT_POLL_NS	(200 * 1000 * 1000L)
 
-/* Wait until the merge of @volume has finished; progress on a terminal. */
-static int revert_wait(shadow_ctx *ctx, const char *volume, uint64_t id)
+/*
+ * Wait until the merge of @volume has finished, with its progress on a
+ * terminal; *@merged and *@total are then the final counts.
+ */
+static int revert_wait(shadow_ctx *ctx, const char *volume, uint64_t id, uint64_t *merged,
+		       uint64_t *total)
 {
 	const struct timespec tick = { .tv_nsec = REVERT_POLL_NS };
-	bool tty = isatty(STDERR_FILENO);
-	uint64_t merged = 0, total = 0;
+	bool tty = isatty(STDERR_FILENO), shown = false;
 	int r;
 
-	while ((r = shadow_volume_revert_progress(ctx, volume, NULL, &merged, &total)) > 0) {
+	while ((r = shadow_volume_revert_progress(ctx, volume, NULL, merged, total)) > 0) {
 		if (tty)
 			fprintf(stderr, "\rreverting %s to shadow %" PRIu64 ": %" PRIu64 "/%" PRIu64
-				" chunks (%" PRIu64 "%%)", volume, id, merged, total,
-				total ? merged * 100 / total : 0);
+				" chunks (%" PRIu64 "%%)", volume, id, *merged, *total,
+				*total ? *merged * 100 / *total : 0);
+		shown = tty;
 		nanosleep(&tick, NULL);
 	}
-	if (tty && total)
+	if (shown)
 		fputc('\n', stderr);
 	return r;
 }
@@ -76,7 +80,7 @@ int ctl_revert(shadow_ctx *ctx, const struct ctl_args *a)
 	c = shadow_ctx_find_copy(ctx, a->id);
 	volume = shadow_copy_volume(c);
 	if (a->wait)
-		r = revert_wait(ctx, volume, a->id);
+		r = revert_wait(ctx, volume, a->id, &merged, &total);
 	else
 		r = shadow_volume_revert_progress(ctx, volume, NULL, &merged, &total);
 	if (r < 0)

@@ -132,6 +132,7 @@ int shadow_volume_revert_progress(shadow_ctx *ctx, const char *volume, uint64_t 
 {
 	struct shadow_origin_status st;
 	struct shadow_volume *v;
+	uint64_t sectors;
 	int r;
 
 	check_ctx(ctx);
@@ -139,20 +140,24 @@ int shadow_volume_revert_progress(shadow_ctx *ctx, const char *volume, uint64_t 
 	v = shadow_catalog_volume(&ctx->cat, volume);
 	if (!v || !v->active)
 		return ctx_fail(ctx, -ENODEV, "read the revert of %s: the volume is not active", volume);
-	r = origin_status(v->dm_name, &st, NULL);
+	r = origin_status(v->dm_name, &st, &sectors);
 	if (r == -EMEDIUMTYPE)
 		return 0;
 	if (r < 0)
 		return ctx_fail(ctx, r, "read the revert of %s: read its status", volume);
 	if (st.failed)
 		return ctx_fail(ctx, -EIO, "read the revert of %s: its store has failed", volume);
-	if (!st.reverting)
-		return 0;
+	if (!st.reverting) {
+		/* None runs, or it is done: every chunk is merged. */
+		st.origin_chunks = st.chunk_sectors ? (sectors + st.chunk_sectors - 1) /
+						      st.chunk_sectors : 0;
+		st.revert_cursor = st.origin_chunks;
+	}
 	if (ret_snapshot)
 		*ret_snapshot = st.revert_id;
 	if (ret_merged)
 		*ret_merged = st.revert_cursor;
 	if (ret_total)
 		*ret_total = st.origin_chunks;
-	return 1;
+	return st.reverting;
 }

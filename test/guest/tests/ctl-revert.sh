@@ -66,6 +66,9 @@ ctl -J revert "$id1" --wait >"$WORK/revert.json"
 cat "$WORK/revert.json"
 [ "$(json "$WORK/revert.json" 'd["revert"]["state"]')" = done ] || fail "revert --wait did not end done"
 [ "$(json "$WORK/revert.json" 'd["revert"]["shadow"]')" = "$id1" ] || fail "revert JSON names another copy"
+chunks=$(dmsetup table vol | awk '{ print int(($2 + $7 - 1) / $7) }')	# 0 len shadow-origin o s cow chunk
+[ "$(json "$WORK/revert.json" "d['revert']['merged_chunks'] == d['revert']['total_chunks'] == $chunks")" = True ] ||
+	fail "revert --wait JSON does not count all $chunks chunks merged"
 [ "$(revert_id vol)" = - ] || fail "the kernel is still merging after --wait"
 [ "$(vol_md5 /dev/mapper/vol)" = "$copy1" ] || fail "the volume differs from copy 1"
 e2fsck -fn /dev/mapper/vol >/dev/null || fail "the reverted file system is not clean"
