@@ -5,7 +5,7 @@
 
 dmsetup targets
 for t in shadow-origin shadow-snap; do
-	dmsetup targets | grep -Eq "^$t +v[0-9]+\.[0-9]+\.[0-9]+$" ||
+	dmsetup targets | matches -E "^$t +v[0-9]+\.[0-9]+\.[0-9]+$" ||
 		fail "target $t is not registered"
 done
 grep -q '^dm_shadow ' /proc/modules || fail "dm_shadow is not in /proc/modules"
