@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 
 #include "shadow-ctx.h"
+#include "shadow-format.h"
 #include "shadow-provider.h"
 #include "shadow-provider-dmshadow.h"
 #include "shadow-states.h"
@@ -149,8 +150,8 @@ int shadow_volume_revert_progress(shadow_ctx *ctx, const char *volume, uint64_t 
 		return ctx_fail(ctx, -EIO, "read the revert of %s: its store has failed", volume);
 	if (!st.reverting) {
 		/* None runs, or it is done: every chunk is merged. */
-		st.origin_chunks = st.chunk_sectors ? (sectors + st.chunk_sectors - 1) /
-						      st.chunk_sectors : 0;
+		st.origin_chunks = st.chunk_sectors ?
+				   shadow_div_round_up(sectors, st.chunk_sectors) : 0;
 		st.revert_cursor = st.origin_chunks;
 	}
 	if (ret_snapshot)
