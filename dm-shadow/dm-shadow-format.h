@@ -63,6 +63,25 @@
  *                   __le64 0, counted nowhere.  0 when no revert runs.
  * A store in the middle of a revert is refused by a module that does not
  * know the feature: it would read the origin as if no revert had begun.
+ *
+ * The exception journal (SHADOW_FEATURE_INCOMPAT_JOURNAL, set on every
+ * store formatted since it exists): the last SHADOW_JOURNAL_BLOCKS blocks
+ * of the metadata area are a ring, counted once in the metadata space map
+ * like the data area and never handed out.  A batch of finished copies is
+ * made durable by writing the next block of the ring (REQ_PREFLUSH |
+ * REQ_FUA) rather than by a commit: one write instead of every block the
+ * commit shadows, the superblock and two flushes.  A block holds the
+ * store's uuid, the transaction id of the last commit, its index in the
+ * ring (block metadata_blocks - SHADOW_JOURNAL_BLOCKS + index) and the
+ * exceptions inserted since the block before it.  A commit empties the
+ * ring (the next block written is index 0 again, under the new
+ * transaction id), so no block is ever rewritten while it holds entries
+ * not committed.  Loading replays, in index order from 0, every block
+ * whose checksum, uuid, transaction id and index are right, up to the
+ * first that is not; each entry's data chunk must be free in the
+ * committed data space map (the allocator hands out only such chunks).
+ * A module that does not know the feature would ignore the entries:
+ * snapshots would read data written after them, so it refuses the store.
  */
 #ifndef DM_SHADOW_FORMAT_H
 #define DM_SHADOW_FORMAT_H
@@ -142,10 +161,13 @@ static inline __u64 shadow_exc_key_seq(__u64 key)
  */
 /* A revert is under way: revert_seq, revert_cursor, revert_root hold it. */
 #define SHADOW_FEATURE_INCOMPAT_REVERT	(1ULL << 0)
+/* The metadata area ends in an exception journal (see the top). */
+#define SHADOW_FEATURE_INCOMPAT_JOURNAL	(1ULL << 1)
 
 #define SHADOW_FEATURE_COMPAT_SUPP	0ULL
 #define SHADOW_FEATURE_RO_COMPAT_SUPP	0ULL
-#define SHADOW_FEATURE_INCOMPAT_SUPP	SHADOW_FEATURE_INCOMPAT_REVERT
+#define SHADOW_FEATURE_INCOMPAT_SUPP	(SHADOW_FEATURE_INCOMPAT_REVERT | \
+					 SHADOW_FEATURE_INCOMPAT_JOURNAL)
 
 /* Superblock flags. */
 #define SHADOW_SB_NEEDS_CHECK		(1U << 0)	/* run shadow-dump --check */
@@ -212,6 +234,37 @@ struct shadow_disk_snapshot {
 	__le32 state;
 	__le32 flags;
 } __attribute__((packed));
+
+/* Exception journal blocks: the type field, also xored into the checksum. */
+#define SHADOW_BLOCK_JOURNAL		0x4c4e524aU	/* "JRNL" */
+#define SHADOW_JOURNAL_CSUM_XOR		SHADOW_BLOCK_JOURNAL
+/* Blocks in the ring: a commit at least every this many batches. */
+#define SHADOW_JOURNAL_BLOCKS		64
+
+/* The trees a journal entry inserts into (enum shadow_md_tree). */
+#define SHADOW_JOURNAL_SHARED		0	/* exception_root */
+#define SHADOW_JOURNAL_PRIVATE		1	/* private_root */
+
+struct shadow_disk_journal_entry {
+	__le64 chunk;		/* origin chunk */
+	__le64 seq;		/* the key's tag */
+	__le64 store_chunk;	/* data chunk: the value */
+	__le32 tree;		/* SHADOW_JOURNAL_* */
+	__le32 padding;
+} __attribute__((packed));
+
+struct shadow_disk_journal {
+	struct shadow_block_header hdr;	/* blocknr: where it was written */
+	__u8 uuid[16];			/* the superblock's */
+	__le64 trans_id;		/* the last commit's, when written */
+	__le32 index;			/* in the ring, 0 first */
+	__le32 nr_entries;
+	struct shadow_disk_journal_entry entries[];
+} __attribute__((packed));
+
+#define SHADOW_JOURNAL_ENTRIES \
+	((SHADOW_MD_BLOCK_SIZE - sizeof(struct shadow_disk_journal)) / \
+	 sizeof(struct shadow_disk_journal_entry))
 
 /*
  * The most blocks dm-persistent-data's metadata space map can manage: its

@@ -22,17 +22,23 @@ static inline __u64 shadow_div_round_up(__u64 n, __u64 d)
 	return (n + d - 1) / d;
 }
 
-static inline __u64 shadow_layout_md_blocks(__u64 n, __u32 chunk_sectors)
+/*
+ * @journal_blocks: the exception journal's ring, which ends the metadata
+ * area (SHADOW_JOURNAL_BLOCKS, or 0 for a store formatted without one).
+ */
+static inline __u64 shadow_layout_md_blocks(__u64 n, __u32 chunk_sectors,
+					    __u32 journal_blocks)
 {
-	__u64 b = shadow_metadata_blocks(n, chunk_sectors);
+	__u64 b = shadow_metadata_blocks(n, chunk_sectors) + journal_blocks;
 
 	return b < SHADOW_MAX_METADATA_BLOCKS ? b : SHADOW_MAX_METADATA_BLOCKS;
 }
 
 /* Sectors needed by metadata plus data when the store holds n chunks. */
-static inline __u64 shadow_layout_sectors(__u64 n, __u32 chunk_sectors)
+static inline __u64 shadow_layout_sectors(__u64 n, __u32 chunk_sectors,
+					  __u32 journal_blocks)
 {
-	__u64 meta = shadow_layout_md_blocks(n, chunk_sectors) *
+	__u64 meta = shadow_layout_md_blocks(n, chunk_sectors, journal_blocks) *
 		     SHADOW_MD_BLOCK_SECTORS;
 
 	meta = shadow_div_round_up(meta, chunk_sectors) * chunk_sectors;
@@ -48,7 +54,8 @@ static inline __u64 shadow_layout_sectors(__u64 n, __u32 chunk_sectors)
  */
 static inline int shadow_layout_compute(struct shadow_layout *l,
 					__u64 store_sectors,
-					__u32 chunk_sectors)
+					__u32 chunk_sectors,
+					__u32 journal_blocks)
 {
 	__u64 lo = 0, hi;
 
@@ -62,15 +69,18 @@ static inline int shadow_layout_compute(struct shadow_layout *l,
 	while (hi - lo > 1) {
 		__u64 mid = lo + (hi - lo) / 2;
 
-		if (shadow_layout_sectors(mid, chunk_sectors) <= store_sectors)
+		if (shadow_layout_sectors(mid, chunk_sectors,
+					  journal_blocks) <= store_sectors)
 			lo = mid;
 		else
 			hi = mid;
 	}
 	if (lo == 0)
 		return -1;
-	l->metadata_blocks = shadow_layout_md_blocks(lo, chunk_sectors);
-	l->data_start = shadow_layout_sectors(lo, chunk_sectors) -
+	l->metadata_blocks = shadow_layout_md_blocks(lo, chunk_sectors,
+						     journal_blocks);
+	l->data_start = shadow_layout_sectors(lo, chunk_sectors,
+					      journal_blocks) -
 			lo * chunk_sectors;
 	l->nr_data_chunks = lo;
 	return 0;

@@ -19,9 +19,18 @@
  * without the mapping (a crash would leak the chunk), so chunks allocated
  * and not yet mapped are kept in md->unmapped, given back to the data
  * space map just before each commit and taken again just after it.
+ *
+ * On a store with the exception journal, a batch of finished copies is
+ * made durable by one journal write instead (shadow_md_commit_copies()),
+ * as long as the running transaction holds nothing but those exceptions
+ * (and their chunks): anything else, a removal, a snapshot, a revert's
+ * progress, sets md->must_commit, and the next batch commits.  So does a
+ * full ring.  The journal's entries are replayed into the trees when the
+ * store is next opened, then committed.
  */
 #include "dm-shadow-metadata.h"
 #include "dm-shadow-format.h"
+#include "dm-shadow-journal.h"
 #include "dm-shadow-layout.h"
 #include "dm-shadow-sb-check.h"
 
@@ -67,6 +76,9 @@ struct shadow_md {
 
 	struct rw_semaphore lock;
 	struct xarray unmapped;			/* allocated, not yet mapped */
+	struct shadow_journal *journal;		/* NULL: the store has none */
+	/* The running transaction holds a change the journal cannot carry. */
+	bool must_commit;
 
 	/* The superblock's fields, as of the running transaction. */
 	u8 uuid[16];
@@ -77,6 +89,7 @@ struct shadow_md {
 	u64 nr_origin_chunks;
 	u64 store_sectors;
 	u64 metadata_blocks;
+	u32 journal_blocks;			/* the ring ends the area */
 	u64 data_start;
 	u64 nr_data_chunks;
 	u64 format_time;
@@ -211,6 +224,7 @@ static int shadow_md_copy_sm_root(struct dm_space_map *sm, u8 *dest)
 static int shadow_md_fill_sb(struct shadow_md *md,
 			     struct shadow_disk_superblock *sb)
 {
+	u64 incompat = 0;
 	int r;
 
 	memset(sb, 0, sizeof(*sb));
@@ -235,12 +249,15 @@ static int shadow_md_fill_sb(struct shadow_md *md,
 	sb->private_root = cpu_to_le64(md->roots[SHADOW_MD_PRIVATE]);
 	sb->snapshot_root = cpu_to_le64(md->snap_root);
 	sb->held_root = cpu_to_le64(md->held_root);
+	if (md->journal_blocks)
+		incompat |= SHADOW_FEATURE_INCOMPAT_JOURNAL;
 	if (md->revert_seq) {
-		sb->incompat_flags = cpu_to_le64(SHADOW_FEATURE_INCOMPAT_REVERT);
+		incompat |= SHADOW_FEATURE_INCOMPAT_REVERT;
 		sb->revert_seq = cpu_to_le64(md->revert_seq);
 		sb->revert_cursor = cpu_to_le64(md->revert_cursor);
 		sb->revert_root = cpu_to_le64(md->revert_root);
 	}
+	sb->incompat_flags = cpu_to_le64(incompat);
 	r = shadow_md_copy_sm_root(md->metadata_sm,
 				   sb->metadata_space_map_root);
 	if (!r)
@@ -297,6 +314,11 @@ static int __shadow_md_commit(struct shadow_md *md)
 		r = __shadow_md_commit_all(md);
 	if (!r)
 		r = shadow_md_adjust_unmapped(md, 1);
+	if (!r && md->journal) {
+		/* Everything the ring held is in the trees on disk now. */
+		shadow_journal_reset(md->journal);
+		md->must_commit = false;
+	}
 	return r;
 }
 
@@ -310,10 +332,47 @@ int shadow_md_commit(struct shadow_md *md)
 	return r;
 }
 
+/*
+ * The journal can make the batch durable: it holds everything changed
+ * since the last commit that matters after a crash (chunks allocated and
+ * not mapped need not survive one), and the ring has a block left.
+ */
+static bool shadow_md_journal_will_do(struct shadow_md *md)
+{
+	return md->journal && !md->must_commit &&
+	       !shadow_journal_full(md->journal);
+}
+
+int shadow_md_commit_copies(struct shadow_md *md)
+{
+	int r = 0;
+
+	down_write(&md->lock);
+	if (!shadow_md_journal_will_do(md))
+		r = __shadow_md_commit(md);
+	else if (shadow_journal_unwritten(md->journal))
+		r = shadow_journal_write(md->journal, md->trans_id);
+	up_write(&md->lock);
+	return r;
+}
+
+int shadow_md_empty_journal(struct shadow_md *md)
+{
+	int r = 0;
+
+	down_write(&md->lock);
+	if (md->journal && (shadow_journal_in_use(md->journal) ||
+			    shadow_journal_unwritten(md->journal)))
+		r = __shadow_md_commit(md);
+	up_write(&md->lock);
+	return r;
+}
+
 void shadow_md_set_needs_check(struct shadow_md *md)
 {
 	down_write(&md->lock);
 	md->flags |= SHADOW_SB_NEEDS_CHECK;
+	md->must_commit = true;
 	up_write(&md->lock);
 }
 
@@ -340,7 +399,9 @@ static int shadow_md_set_geometry(struct shadow_md *md,
 		*error = "origin has too many chunks for a store (2^40 at most)";
 		return -EINVAL;
 	}
-	if (shadow_layout_compute(&l, md->store_sectors, geo->chunk_sectors)) {
+	md->journal_blocks = SHADOW_JOURNAL_BLOCKS;
+	if (shadow_layout_compute(&l, md->store_sectors, geo->chunk_sectors,
+				  md->journal_blocks)) {
 		*error = "store is too small for its metadata and one chunk";
 		return -ENOSPC;
 	}
@@ -355,16 +416,36 @@ static int shadow_md_set_geometry(struct shadow_md *md,
 	return 0;
 }
 
-/* Keep the metadata allocator out of the data area (see the top). */
+/* The journal's ring, then the data area: the rest of the store. */
+static u64 shadow_md_journal_start(struct shadow_md *md)
+{
+	return md->metadata_blocks - md->journal_blocks;
+}
+
+/*
+ * Keep the metadata allocator out of the journal and the data area (see
+ * the top).
+ */
 static int shadow_md_reserve_data_area(struct shadow_md *md)
 {
 	dm_block_t nr;
 	int r;
 
 	r = dm_sm_get_nr_blocks(md->metadata_sm, &nr);
-	if (r || nr <= md->metadata_blocks)
+	if (r || nr <= shadow_md_journal_start(md))
 		return r;
-	return dm_sm_inc_blocks(md->metadata_sm, md->metadata_blocks, nr);
+	return dm_sm_inc_blocks(md->metadata_sm, shadow_md_journal_start(md),
+				nr);
+}
+
+static int shadow_md_open_journal(struct shadow_md *md)
+{
+	if (!md->journal_blocks)
+		return 0;
+	md->journal = shadow_journal_create(md->bdev,
+					    shadow_md_journal_start(md),
+					    md->journal_blocks, md->uuid);
+	return md->journal ? 0 : -ENOMEM;
 }
 
 static int shadow_md_format(struct shadow_md *md,
@@ -375,6 +456,11 @@ static int shadow_md_format(struct shadow_md *md,
 	r = shadow_md_set_geometry(md, geo, error);
 	if (r)
 		return r;
+	r = shadow_md_open_journal(md);
+	if (r) {
+		*error = "cannot allocate the exception journal";
+		return r;
+	}
 	r = dm_tm_create_with_sm(md->bm, SHADOW_SB_LOCATION, &md->tm,
 				 &md->metadata_sm);
 	if (r) {
@@ -467,6 +553,7 @@ static void shadow_md_load_sb(struct shadow_md *md,
 	md->nr_origin_chunks = le64_to_cpu(sb->nr_origin_chunks);
 	md->store_sectors = le64_to_cpu(sb->store_sectors);
 	md->metadata_blocks = le64_to_cpu(sb->metadata_blocks);
+	md->journal_blocks = shadow_sb_journal_blocks(sb);
 	md->data_start = le64_to_cpu(sb->data_start);
 	md->nr_data_chunks = le64_to_cpu(sb->nr_data_chunks);
 	md->format_time = le64_to_cpu(sb->format_time);
@@ -517,6 +604,93 @@ bad:
 	return r;
 }
 
+static void shadow_md_close_sms(struct shadow_md *md)
+{
+	dm_tm_destroy(md->nb_tm);
+	dm_sm_destroy(md->data_sm);
+	dm_tm_destroy(md->tm);
+	dm_sm_destroy(md->metadata_sm);
+}
+
+/* Journal replay */
+
+struct shadow_md_replay {
+	struct shadow_md *md;
+	unsigned int entries;
+};
+
+static bool shadow_md_entry_in_range(struct shadow_md *md,
+				     const struct shadow_journal_entry *e)
+{
+	return e->tree <= SHADOW_JOURNAL_PRIVATE &&
+	       e->chunk < md->nr_origin_chunks &&
+	       e->seq && e->seq <= md->last_seq &&
+	       e->store_chunk < md->nr_data_chunks;
+}
+
+/* Re-do one insert the journal recorded, as shadow_md_exc_insert() did. */
+static int shadow_md_replay_entry(void *context,
+				  const struct shadow_journal_entry *e)
+{
+	struct shadow_md_replay *rp = context;
+	struct shadow_md *md = rp->md;
+	u64 key = shadow_exc_key(e->chunk, e->seq);
+	__le64 value = cpu_to_le64(e->store_chunk);
+	u32 count;
+	int r;
+
+	if (!shadow_md_entry_in_range(md, e)) {
+		DMERR("exception journal: entry out of range (tree %u, chunk %llu, tag %llu, data chunk %llu)",
+		      e->tree, e->chunk, e->seq, e->store_chunk);
+		return -EUCLEAN;
+	}
+	r = dm_sm_get_count(md->data_sm, e->store_chunk, &count);
+	if (r)
+		return r;
+	if (count) {
+		DMERR("exception journal: data chunk %llu of chunk %llu is in use already",
+		      e->store_chunk, e->chunk);
+		return -EUCLEAN;
+	}
+	r = dm_sm_inc_block(md->data_sm, e->store_chunk);
+	if (r)
+		return r;
+	__dm_bless_for_disk(&value);
+	r = dm_btree_insert(&md->exc_info, md->roots[e->tree], &key, &value,
+			    &md->roots[e->tree]);
+	if (!r)
+		rp->entries++;
+	return r;
+}
+
+/*
+ * Put the exceptions the journal holds into the trees and commit them,
+ * so that every life of the store starts with an empty ring.
+ */
+static int shadow_md_replay_journal(struct shadow_md *md, char **error)
+{
+	struct shadow_md_replay rp = { .md = md };
+	unsigned int blocks;
+	int r;
+
+	r = shadow_journal_replay(md->journal, md->trans_id,
+				  shadow_md_replay_entry, &rp, &blocks);
+	if (r) {
+		*error = "cannot replay the store's exception journal: run shadow-dump --check on it";
+		return r;
+	}
+	if (!blocks)
+		return 0;
+	r = __shadow_md_commit(md);
+	if (r) {
+		*error = "cannot commit the replayed exception journal";
+		return r;
+	}
+	DMINFO("replayed %u exceptions from %u blocks of the exception journal",
+	       rp.entries, blocks);
+	return 0;
+}
+
 static int shadow_md_open_existing(struct shadow_md *md,
 				   const struct shadow_md_geometry *geo,
 				   char **error)
@@ -543,7 +717,21 @@ static int shadow_md_open_existing(struct shadow_md *md,
 	shadow_md_setup_info(md);
 	if (md->flags & SHADOW_SB_NEEDS_CHECK)
 		DMWARN("the store is marked as needing a check: run shadow-dump --check on it");
+	r = shadow_md_open_journal(md);
+	if (r) {
+		*error = "cannot allocate the exception journal";
+		goto bad;
+	}
+	if (md->journal) {
+		r = shadow_md_replay_journal(md, error);
+		if (r)
+			goto bad;
+	}
 	return 0;
+
+bad:
+	shadow_md_close_sms(md);
+	return r;
 }
 
 /*
@@ -603,6 +791,8 @@ static void shadow_md_check_constants(void)
 		     DM_SM_METADATA_BLOCK_SIZE << SECTOR_SHIFT);
 	BUILD_BUG_ON(sizeof(struct shadow_disk_superblock) >
 		     SHADOW_MD_BLOCK_SIZE);
+	BUILD_BUG_ON(SHADOW_JOURNAL_SHARED != SHADOW_MD_SHARED);
+	BUILD_BUG_ON(SHADOW_JOURNAL_PRIVATE != SHADOW_MD_PRIVATE);
 }
 
 int shadow_md_open(struct block_device *bdev,
@@ -643,6 +833,8 @@ int shadow_md_open(struct block_device *bdev,
 	return 0;
 
 bad_open:
+	if (md->journal)
+		shadow_journal_destroy(md->journal);
 	dm_block_manager_destroy(md->bm);
 bad_bm:
 	kfree(md);
@@ -651,10 +843,9 @@ bad_bm:
 
 void shadow_md_close(struct shadow_md *md)
 {
-	dm_tm_destroy(md->nb_tm);
-	dm_sm_destroy(md->data_sm);
-	dm_tm_destroy(md->tm);
-	dm_sm_destroy(md->metadata_sm);
+	shadow_md_close_sms(md);
+	if (md->journal)
+		shadow_journal_destroy(md->journal);
 	dm_block_manager_destroy(md->bm);
 	xa_destroy(&md->unmapped);
 	kfree(md);
@@ -710,11 +901,11 @@ void shadow_md_metadata_usage(struct shadow_md *md, u64 *used, u64 *total)
 	dm_sm_get_nr_free(md->metadata_sm, &nr_free);
 	up_read(&md->lock);
 	/*
-	 * Blocks past the metadata area are counted once each, reserved at
-	 * format time: they are data, not metadata in use.
+	 * The journal's ring and the blocks past the metadata area are
+	 * counted once each, reserved at format time: not metadata in use.
 	 */
-	*total = md->metadata_blocks;
-	*used = min_t(u64, nr, md->metadata_blocks) - nr_free;
+	*total = shadow_md_journal_start(md);
+	*used = min_t(u64, nr, *total) - nr_free;
 }
 
 /* Snapshots */
@@ -773,6 +964,7 @@ int shadow_md_snap_save(struct shadow_md *md,
 	__dm_bless_for_disk(&d);
 	r = dm_btree_insert(&md->snap_info, md->snap_root, &key, &d,
 			    &md->snap_root);
+	md->must_commit = true;
 	up_write(&md->lock);
 	return r;
 }
@@ -784,6 +976,7 @@ int shadow_md_snap_remove(struct shadow_md *md, u64 id)
 	down_write(&md->lock);
 	r = dm_btree_remove(&md->snap_info, md->snap_root, &id,
 			    &md->snap_root);
+	md->must_commit = true;
 	up_write(&md->lock);
 	return r;
 }
@@ -802,6 +995,7 @@ int shadow_md_next_seq(struct shadow_md *md, u64 *ret_seq)
 		r = -ENOSPC;
 	else
 		*ret_seq = ++md->last_seq;
+	md->must_commit = true;
 	up_write(&md->lock);
 	return r;
 }
@@ -865,6 +1059,29 @@ int shadow_md_exc_next(struct shadow_md *md, enum shadow_md_tree tree,
 	return r;
 }
 
+/*
+ * Give the journal an insert of a chunk allocated by shadow_md_alloc():
+ * replaying it needs that chunk free in the last commit, which only the
+ * allocator guarantees.  Any other insert, or a full block, must commit.
+ */
+static void shadow_md_journal_insert(struct shadow_md *md,
+				     enum shadow_md_tree tree,
+				     const struct shadow_md_exc *e,
+				     bool allocated)
+{
+	struct shadow_journal_entry je = {
+		.tree = tree,
+		.chunk = e->chunk,
+		.seq = e->seq,
+		.store_chunk = e->store_chunk,
+	};
+
+	if (!md->journal)
+		return;
+	if (!allocated || shadow_journal_add(md->journal, &je))
+		md->must_commit = true;
+}
+
 int shadow_md_exc_insert(struct shadow_md *md, enum shadow_md_tree tree,
 			 const struct shadow_md_exc *e)
 {
@@ -877,7 +1094,8 @@ int shadow_md_exc_insert(struct shadow_md *md, enum shadow_md_tree tree,
 	r = dm_btree_insert(&md->exc_info, md->roots[tree], &key, &value,
 			    &md->roots[tree]);
 	if (!r)
-		xa_erase(&md->unmapped, e->store_chunk);
+		shadow_md_journal_insert(md, tree, e,
+					 xa_erase(&md->unmapped, e->store_chunk));
 	up_write(&md->lock);
 	return r;
 }
@@ -891,6 +1109,7 @@ int shadow_md_exc_remove(struct shadow_md *md, enum shadow_md_tree tree,
 	down_write(&md->lock);
 	r = dm_btree_remove(&md->exc_info, md->roots[tree], &key,
 			    &md->roots[tree]);
+	md->must_commit = true;
 	up_write(&md->lock);
 	return r;
 }
@@ -1079,6 +1298,7 @@ int shadow_md_revert_begin(struct shadow_md *md, u64 seq)
 		md->revert_seq = seq;
 		md->revert_cursor = 0;
 	}
+	md->must_commit = true;
 	up_write(&md->lock);
 	return r;
 }
@@ -1087,6 +1307,7 @@ void shadow_md_revert_set_cursor(struct shadow_md *md, u64 cursor)
 {
 	down_write(&md->lock);
 	md->revert_cursor = cursor;
+	md->must_commit = true;
 	up_write(&md->lock);
 }
 
@@ -1099,6 +1320,7 @@ int shadow_md_revert_mark(struct shadow_md *md, u64 chunk)
 	__dm_bless_for_disk(&value);
 	r = dm_btree_insert(&md->revert_info, md->revert_root, &chunk, &value,
 			    &md->revert_root);
+	md->must_commit = true;
 	up_write(&md->lock);
 	return r;
 }
@@ -1141,6 +1363,7 @@ int shadow_md_revert_end(struct shadow_md *md)
 		md->revert_cursor = 0;
 		md->revert_root = 0;
 	}
+	md->must_commit = true;
 	up_write(&md->lock);
 	return r;
 }

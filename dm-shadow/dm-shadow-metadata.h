@@ -6,7 +6,9 @@
  *
  * The metadata is transactional (dm-persistent-data): every change stays
  * in the running transaction until shadow_md_commit(), which makes all of
- * it durable at once, or none of it if power fails first.  Data chunks
+ * it durable at once, or none of it if power fails first.  Exceptions of
+ * finished copies can be made durable sooner, by the exception journal
+ * (shadow_md_commit_copies()), which the next open replays.  Data chunks
  * allocated and exceptions inserted in one transaction therefore appear
  * together after a crash, or not at all: nothing leaks.
  *
@@ -61,6 +63,14 @@ int shadow_md_open(struct block_device *bdev,
 void shadow_md_close(struct shadow_md *md);
 
 int shadow_md_commit(struct shadow_md *md);
+/*
+ * Make the exceptions inserted since the last commit durable: with one
+ * journal write when the store has a journal, nothing else changed and
+ * the ring has room; else by a commit.
+ */
+int shadow_md_commit_copies(struct shadow_md *md);
+/* Commit if the journal holds entries: the trees on disk are then whole. */
+int shadow_md_empty_journal(struct shadow_md *md);
 /* Record in the superblock that the store needs an offline check. */
 void shadow_md_set_needs_check(struct shadow_md *md);
 bool shadow_md_needs_check(struct shadow_md *md);

@@ -512,7 +512,7 @@ static void shadow_finish_copies(struct shadow_pool *pool,
 			shadow_pool_fail(pool, "cannot record a copy", err);
 	}
 	if (!pool->failed) {
-		err = shadow_md_commit(pool->md);
+		err = shadow_md_commit_copies(pool->md);
 		if (err)
 			shadow_pool_fail(pool, "cannot commit metadata", err);
 	}
@@ -686,11 +686,29 @@ void shadow_pool_wait_reclaim(struct shadow_pool *pool)
 	flush_work(&pool->reclaim);
 }
 
-/* Wait until nothing queued or in flight is left in the worker. */
+/* Commit what the journal holds, so that the store is whole on disk. */
+static void shadow_pool_empty_journal(struct shadow_pool *pool)
+{
+	int err;
+
+	mutex_lock(&pool->lock);
+	if (!pool->failed) {
+		err = shadow_md_empty_journal(pool->md);
+		if (err)
+			shadow_pool_fail(pool, "cannot commit metadata", err);
+	}
+	mutex_unlock(&pool->lock);
+}
+
+/*
+ * Wait until nothing queued or in flight is left in the worker, and
+ * commit: a suspended store is read by the offline tools as it is.
+ */
 void shadow_pool_drain(struct shadow_pool *pool)
 {
 	flush_delayed_work(&pool->retry);
 	flush_workqueue(pool->wq);
+	shadow_pool_empty_journal(pool);
 }
 
 /*
@@ -714,6 +732,7 @@ static void shadow_pool_destroy(struct shadow_pool *pool)
 	destroy_workqueue(pool->wq);
 	dm_kcopyd_client_destroy(pool->kc);
 	mempool_exit(&pool->pending_pool);
+	shadow_pool_empty_journal(pool);
 	pool->type->exit(pool);
 	shadow_revert_free(pool);
 	shadow_snapset_free(pool);
@@ -1040,6 +1059,8 @@ void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti)
 
 int __init shadow_pool_module_init(void)
 {
+	/* A batch of copies fits in one journal block. */
+	BUILD_BUG_ON(SHADOW_COMMIT_BATCH > SHADOW_JOURNAL_ENTRIES);
 	shadow_pending_cache = KMEM_CACHE(shadow_pending, 0);
 	return shadow_pending_cache ? 0 : -ENOMEM;
 }

@@ -270,6 +270,20 @@ static inline int shadow_sb_check_writable(const struct shadow_disk_superblock *
 	return shadow_sb_ok(f);
 }
 
+/* The exception journal's ring, in blocks: 0 for a store without one. */
+static inline __u32 shadow_sb_journal_blocks(const struct shadow_disk_superblock *sb)
+{
+	return (shadow_sb_le64(sb->incompat_flags) &
+		SHADOW_FEATURE_INCOMPAT_JOURNAL) ? SHADOW_JOURNAL_BLOCKS : 0;
+}
+
+/* The first block of the journal's ring (metadata_blocks without one). */
+static inline __u64 shadow_sb_journal_start(const struct shadow_disk_superblock *sb)
+{
+	return shadow_sb_le64(sb->metadata_blocks) -
+	       shadow_sb_journal_blocks(sb);
+}
+
 /*
  * Geometry: every size fixed at format time, and the layout they give.
  * @dev_sectors is the store device's size, 0 when unknown.
@@ -303,7 +317,8 @@ static inline int shadow_sb_check_geometry(const struct shadow_disk_superblock *
 				      "nr_origin_chunks",
 				      shadow_sb_le64(sb->nr_origin_chunks),
 				      chunks);
-	if (shadow_layout_compute(&l, store, chunk))
+	if (shadow_layout_compute(&l, store, chunk,
+				  shadow_sb_journal_blocks(sb)))
 		return shadow_sb_fail(f, SHADOW_SB_STORE_SIZE, "store_sectors",
 				      store, SHADOW_MAX_STORE_SECTORS);
 	if (shadow_sb_le64(sb->metadata_blocks) != l.metadata_blocks)
@@ -330,9 +345,9 @@ static inline int shadow_sb_check_root(const struct shadow_disk_superblock *sb,
 				       const char *field, __u64 root,
 				       struct shadow_sb_fault *f)
 {
-	__u64 blocks = shadow_sb_le64(sb->metadata_blocks);
+	__u64 blocks = shadow_sb_journal_start(sb);
 
-	/* Block 0 is the superblock: no root can be there. */
+	/* Block 0 is the superblock, the journal ends the area: no root. */
 	if (root == 0 || root >= blocks)
 		return shadow_sb_fail(f, rule, field, root, blocks);
 	return shadow_sb_ok(f);

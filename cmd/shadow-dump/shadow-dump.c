@@ -45,7 +45,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Options:\n"
 	      " -J, --json       print JSON\n"
-	      " -r, --records    also print every exception and private chunk\n"
+	      " -r, --records    also print every exception and private chunk,\n"
+	      "                  and those pending in the exception journal\n"
 	      " -c, --check      walk all metadata and check its consistency\n"
 	      " -m, --metadata-snap\n"
 	      "                  read snapshots and records through the held\n"
@@ -84,6 +85,41 @@ static void format_time(uint64_t t, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64, t);
 }
 
+/* The incompat features a store uses, by name (validation refused others). */
+static const struct {
+	uint64_t bit;
+	const char *name;
+} incompat_features[] = {
+	{ SHADOW_FEATURE_INCOMPAT_REVERT, "revert" },
+	{ SHADOW_FEATURE_INCOMPAT_JOURNAL, "journal" },
+};
+
+/* " (revert, journal)" for the features set in @flags, "" for none. */
+static void format_incompat(uint64_t flags, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(incompat_features); i++) {
+		if (!(flags & incompat_features[i].bit))
+			continue;
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+			      n ? ", " : " (", incompat_features[i].name);
+	}
+	if (n)
+		snprintf(buf + n, n < len ? len - n : 0, ")");
+}
+
+static const char *journal_tree_name(uint32_t tree, char *buf, size_t len)
+{
+	if (tree == SHADOW_JOURNAL_SHARED)
+		return "exception";
+	if (tree == SHADOW_JOURNAL_PRIVATE)
+		return "private";
+	snprintf(buf, len, "tree %u", tree);
+	return buf;
+}
+
 static void format_snap_flags(uint32_t flags, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s%s",
@@ -105,6 +141,9 @@ struct dump {
 	struct shadow_mapping *maps;		/* with --records */
 	size_t nmaps;
 	bool maps_ok;
+	struct shadow_pending *pending;		/* the exception journal's */
+	size_t npending;
+	uint32_t pending_blocks;
 	char snaps_error[256];
 	char maps_error[256];
 	/* --check */
@@ -211,19 +250,55 @@ static const char *check_result(const struct shadow_check_result *c)
 	return c->leaked ? "leaks only" : "clean";
 }
 
+/* The ring and what of it the next load replays (a crash leaves that). */
+static void print_journal_line(const struct dump *d)
+{
+	uint64_t start = shadow_journal_start(d->sb);
+
+	if (!shadow_journal_blocks(d->sb)) {
+		printf("  journal            none (formatted before the exception journal)\n");
+		return;
+	}
+	printf("  journal            blocks %" PRIu64 " to %" PRIu64 ", ",
+	       start, d->sb->metadata_blocks - 1);
+	if (d->npending)
+		printf("%zu pending exceptions in %u blocks (replayed at the next load)\n",
+		       d->npending, d->pending_blocks);
+	else
+		printf("nothing pending\n");
+}
+
+static void print_pending(const struct dump *d)
+{
+	printf("journal: %zu pending\n", d->npending);
+	if (d->npending)
+		printf("  %5s %5s %12s %10s %12s %s\n",
+		       "INDEX", "ENTRY", "ORIGIN-CHUNK", "SEQ", "DATA-CHUNK", "KIND");
+	for (size_t i = 0; i < d->npending; i++) {
+		const struct shadow_pending *p = &d->pending[i];
+		char tree[32];
+
+		printf("  %5u %5u %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %s\n",
+		       p->index, p->slot, p->entry.chunk, p->entry.seq,
+		       p->entry.store_chunk,
+		       journal_tree_name(p->entry.tree, tree, sizeof(tree)));
+	}
+}
+
 static void print_text(const struct dump *d)
 {
 	const struct shadow_superblock *sb = d->sb;
-	char uuid[37], when[64];
+	char uuid[37], when[64], incompat[64];
 
 	format_uuid(sb->uuid, uuid);
 	format_time(sb->format_time, when, sizeof(when));
+	format_incompat(sb->incompat_flags, incompat, sizeof(incompat));
 	printf("store %s: dm-shadow format version %u, %s store\n",
 	       d->path, sb->version, shadow_store_type_name(sb->store_type));
 	printf("superblock:\n");
 	printf("  uuid               %s\n", uuid);
-	printf("  features           compat 0x%" PRIx64 ", ro_compat 0x%" PRIx64 ", incompat 0x%" PRIx64 "\n",
-	       sb->compat_flags, sb->ro_compat_flags, sb->incompat_flags);
+	printf("  features           compat 0x%" PRIx64 ", ro_compat 0x%" PRIx64 ", incompat 0x%" PRIx64 "%s\n",
+	       sb->compat_flags, sb->ro_compat_flags, sb->incompat_flags, incompat);
 	if (sb->ro_compat_flags & ~SHADOW_FEATURE_RO_COMPAT_SUPP)
 		printf("  (unknown ro_compat features: writable use needs a newer dm-shadow)\n");
 	printf("  flags              0x%x%s\n", sb->flags,
@@ -236,6 +311,7 @@ static void print_text(const struct dump *d)
 	       sb->store_sectors, shadow_store_dev_sectors(d->store));
 	printf("  metadata           %" PRIu64 " blocks of %d bytes\n",
 	       sb->metadata_blocks, SHADOW_MD_BLOCK_SIZE);
+	print_journal_line(d);
 	printf("  data               sector %" PRIu64 ", %" PRIu64 " chunks\n",
 	       sb->data_start, sb->nr_data_chunks);
 	printf("  data limit         %" PRIu64 " chunks%s\n", sb->data_limit,
@@ -307,6 +383,7 @@ static void print_text(const struct dump *d)
 		} else {
 			printf("records: unreadable: %s\n", d->maps_error);
 		}
+		print_pending(d);
 	}
 
 	if (d->checked) {
@@ -322,6 +399,9 @@ static void print_text(const struct dump *d)
 		printf("  leaked             %" PRIu64 " (%" PRIu64 " data chunks, %" PRIu64 " metadata blocks)\n",
 		       d->check.leaked, d->check.leaked_data, d->check.leaked_metadata);
 		printf("  bad blocks         %" PRIu64 "\n", d->check.bad_blocks);
+		printf("  journal pending    %" PRIu64 " in %" PRIu64 " blocks%s\n",
+		       d->check.journal_pending, d->check.journal_blocks,
+		       d->check.journal_pending ? ", replayed at the next load" : "");
 		if (d->check.needs_check)
 			printf("  needs_check        set\n");
 		for (size_t i = 0; i < n; i++)
@@ -349,6 +429,41 @@ static json_object *sm_json(const struct shadow_sm_root *sm)
 	return o;
 }
 
+static json_object *incompat_json(uint64_t flags)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ELEMENTSOF(incompat_features); i++)
+		if (flags & incompat_features[i].bit)
+			json_object_array_add(a, json_object_new_string(incompat_features[i].name));
+	return a;
+}
+
+static json_object *journal_json(const struct dump *d)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	JADD(o, "blocks", JU64(shadow_journal_blocks(d->sb)));
+	JADD(o, "start", JU64(shadow_journal_start(d->sb)));
+	JADD(o, "pending_blocks", JU64(d->pending_blocks));
+	JADD(o, "pending_count", JU64(d->npending));
+	for (size_t i = 0; i < d->npending; i++) {
+		const struct shadow_pending *p = &d->pending[i];
+		json_object *e = json_object_new_object();
+
+		JADD(e, "index", JU64(p->index));
+		JADD(e, "entry", JU64(p->slot));
+		JADD(e, "origin_chunk", JU64(p->entry.chunk));
+		JADD(e, "seq", JU64(p->entry.seq));
+		JADD(e, "data_chunk", JU64(p->entry.store_chunk));
+		JADD(e, "tree", JU64(p->entry.tree));
+		JADD(e, "private", json_object_new_boolean(p->entry.tree == SHADOW_JOURNAL_PRIVATE));
+		json_object_array_add(a, e);
+	}
+	JADD(o, "pending", a);
+	return o;
+}
+
 static json_object *build_json(const struct dump *d)
 {
 	const struct shadow_superblock *sb = d->sb;
@@ -366,6 +481,7 @@ static json_object *build_json(const struct dump *d)
 	JADD(o, "compat_flags", JU64(sb->compat_flags));
 	JADD(o, "ro_compat_flags", JU64(sb->ro_compat_flags));
 	JADD(o, "incompat_flags", JU64(sb->incompat_flags));
+	JADD(o, "incompat_features", incompat_json(sb->incompat_flags));
 	JADD(o, "flags", JU64(sb->flags));
 	JADD(o, "needs_check", json_object_new_boolean(!!(sb->flags & SHADOW_SB_NEEDS_CHECK)));
 	JADD(o, "chunk_sectors", JU64(sb->chunk_sectors));
@@ -390,6 +506,7 @@ static json_object *build_json(const struct dump *d)
 	JADD(o, "metadata_space_map", sm_json(&sb->metadata_sm));
 	JADD(o, "data_space_map", sm_json(&sb->data_sm));
 	JADD(root, "superblock", o);
+	JADD(root, "journal", journal_json(d));
 
 	if (d->held) {
 		o = json_object_new_object();
@@ -469,6 +586,8 @@ static json_object *build_json(const struct dump *d)
 		JADD(o, "leaked_data", JU64(d->check.leaked_data));
 		JADD(o, "leaked_metadata", JU64(d->check.leaked_metadata));
 		JADD(o, "bad_blocks", JU64(d->check.bad_blocks));
+		JADD(o, "journal_pending", JU64(d->check.journal_pending));
+		JADD(o, "journal_blocks", JU64(d->check.journal_blocks));
 		JADD(o, "needs_check", json_object_new_boolean(d->check.needs_check));
 		JADD(o, "problem_count", JU64(d->check.problems));
 		JADD(o, "problems", json_object_get(d->problems));
@@ -483,6 +602,7 @@ int main(int argc, char *argv[])
 	_cleanup_store_ struct shadow_store *store = NULL;
 	_cleanup_free_ struct shadow_snapshot *snaps = NULL;
 	_cleanup_free_ struct shadow_mapping *maps = NULL;
+	_cleanup_free_ struct shadow_pending *pending = NULL;
 	_cleanup_json_ json_object *problems = NULL, *leaks = NULL;
 	struct shadow_error err = {};
 	struct dump_args args;
@@ -555,6 +675,15 @@ int main(int argc, char *argv[])
 		snprintf(d.snaps_error, sizeof(d.snaps_error), "%s", err.msg);
 	}
 	d.snaps = snaps;
+
+	/* Blocks that fail verification end the journal; only a read fails. */
+	r = shadow_store_load_journal(store, &pending, &d.npending, &d.pending_blocks, &err);
+	if (r < 0) {
+		fprintf(stderr, "shadow-dump: Failed to read the exception journal of %s: %s\n",
+			args.store, err.code == SHADOW_ERR_IO ? err.msg : strerror(-r));
+		return EXIT_READ;
+	}
+	d.pending = pending;
 
 	if (args.records) {
 		r = shadow_store_load_mappings(store, &maps, &d.nmaps, &err);

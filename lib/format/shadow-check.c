@@ -74,7 +74,7 @@ struct checker {
 	void *userdata;
 	struct shadow_check_result res;
 	uint64_t leak_findings;
-	uint64_t nblocks;		/* metadata_blocks: where trees may point */
+	uint64_t nblocks;		/* the journal's start: where trees may point */
 	uint64_t sm_blocks;		/* the metadata space map's nr_blocks */
 	uint32_t *md_expected;		/* references found, per sm_blocks block */
 	uint8_t *md_kind;
@@ -86,6 +86,8 @@ struct checker {
 	struct shadow_vec refcs;		/* struct refc, of the space map being read */
 	struct shadow_vec index;		/* struct pd_index_entry, data space map */
 	uint8_t *index_present;
+	struct shadow_pending *pending;	/* the journal's, by data chunk once checked */
+	size_t npending;
 };
 
 /* The header's helpers return __u64, which is not uint64_t for printf. */
@@ -100,6 +102,21 @@ static uint64_t key_seq(uint64_t key)
 }
 
 typedef void (*visit_fn)(struct checker *c, uint64_t key, const void *value);
+
+/* A block of the exception journal's ring, which ends the metadata area. */
+static bool in_journal(const struct checker *c, uint64_t b)
+{
+	return b >= c->nblocks && b < c->sb->metadata_blocks;
+}
+
+/* A pending journal entry, as its findings name it. */
+static void pending_name(const struct shadow_pending *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "exception journal block %u entry %u (%s of origin chunk %" PRIu64 " seq %" PRIu64 ")",
+		 p->index, p->slot,
+		 p->entry.tree == SHADOW_JOURNAL_PRIVATE ? "private chunk" : "exception",
+		 p->entry.chunk, p->entry.seq);
+}
 
 static void _printf_(3, 4) finding(struct checker *c, enum shadow_finding kind,
 				   const char *fmt, ...)
@@ -144,6 +161,11 @@ static void *vec_push(struct checker *c, struct shadow_vec *v)
 static bool ref_block(struct checker *c, uint64_t b, enum kind kind,
 		      const char *from)
 {
+	if (in_journal(c, b)) {
+		damage(c, "%s points to block %" PRIu64 " for %s, which is exception journal block %" PRIu64 ": the ring is never part of a tree",
+		       from, b, kind_names[kind], b - c->nblocks);
+		return false;
+	}
 	if (b == 0 || b >= c->nblocks) {
 		damage(c, "%s points to block %" PRIu64 " for %s, outside the metadata area (blocks 1 to %" PRIu64 ")",
 		       from, b, kind_names[kind], c->nblocks - 1);
@@ -459,6 +481,7 @@ struct sm_scan {
 	uint64_t allocated;		/* nonzero counts seen */
 	size_t refc_pos;		/* merge position in c->refcs */
 	size_t dref_pos;		/* merge position in c->drefs */
+	size_t pending_pos;		/* merge position in c->pending */
 	bool data;
 	uint64_t *leaked;
 };
@@ -468,7 +491,10 @@ static uint32_t expected_count(struct checker *c, struct sm_scan *sc, uint64_t b
 	const struct dref *d = c->drefs.v;
 	uint32_t n = 0;
 
-	/* Past the metadata area: reserved at format time, counted once. */
+	/*
+	 * The journal's ring and past the metadata area: reserved at format
+	 * time, counted once.
+	 */
 	if (!sc->data)
 		return b < c->nblocks ? c->md_expected[b] : b < c->sm_blocks ? 1 : 0;
 	while (sc->dref_pos < c->drefs.n && d[sc->dref_pos].chunk < b)
@@ -496,6 +522,42 @@ static uint32_t overflow_count(struct checker *c, struct sm_scan *sc, uint64_t b
 	damage(c, "%s space map bitmap sends %s %" PRIu64 " to the ref count tree, which has no entry for it",
 	       sc->map, sc->name, b);
 	return 3;
+}
+
+/*
+ * Pending journal entries whose data chunk is @b: the kernel's allocator
+ * hands out only chunks free in the committed data space map, and the
+ * replay counts the chunk 0 to 1.
+ */
+static void check_pending_free(struct checker *c, struct sm_scan *sc, uint64_t b,
+			       uint32_t recorded)
+{
+	const struct shadow_pending *p = c->pending;
+	char what[160];
+
+	while (sc->pending_pos < c->npending && p[sc->pending_pos].entry.store_chunk < b)
+		sc->pending_pos++;
+	for (; sc->pending_pos < c->npending && p[sc->pending_pos].entry.store_chunk == b;
+	     sc->pending_pos++) {
+		if (!recorded)
+			continue;
+		pending_name(&p[sc->pending_pos], what, sizeof(what));
+		damage(c, "%s: data chunk %" PRIu64 " is counted %u times in the data space map, not free",
+		       what, b, recorded);
+	}
+}
+
+/*
+ * A ring block: counted once when the store is formatted, never handed
+ * out nor freed.  Any other count means the space map was not written by
+ * a kernel that knows the ring: with 0, a tree node could be allocated
+ * there and overwritten by the next journal write.
+ */
+static void check_journal_count(struct checker *c, uint64_t b, uint32_t recorded)
+{
+	if (recorded != 1)
+		damage(c, "metadata block %" PRIu64 " (exception journal block %" PRIu64 ") has a space map count of %u, not 1: the ring is counted once, when the store is formatted",
+		       b, b - c->nblocks, recorded);
 }
 
 /* Compare bitmap number @i (at block @b, verified) with the recomputed counts. */
@@ -527,7 +589,11 @@ static void scan_bitmap(struct checker *c, struct sm_scan *sc, const uint8_t *bl
 			if (first_free == UINT64_MAX)
 				first_free = e;
 		}
-		if (recorded < expected) {
+		if (sc->data)
+			check_pending_free(c, sc, blk, recorded);
+		if (!sc->data && in_journal(c, blk)) {
+			check_journal_count(c, blk, recorded);
+		} else if (recorded < expected) {
 			damage(c, "%s %" PRIu64 " is used %u times but its space map count is %u",
 			       sc->name, blk, expected, recorded);
 		} else if (recorded > expected) {
@@ -701,6 +767,94 @@ static int check_metadata_sm(struct checker *c)
 	return 0;
 }
 
+static int cmp_dref_chunk(const void *key, const void *elem)
+{
+	uint64_t chunk = *(const uint64_t *)key;
+	const struct dref *d = elem;
+
+	return chunk < d->chunk ? -1 : chunk > d->chunk;
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct shadow_pending *x = a, *y = b;
+
+	if (x->entry.store_chunk != y->entry.store_chunk)
+		return x->entry.store_chunk < y->entry.store_chunk ? -1 : 1;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/*
+ * One pending entry, as the kernel checks it before inserting it: a tree
+ * it knows, a key within the origin and the sequences handed out, a data
+ * chunk within the store that no tree uses.  Its space map count is
+ * compared by check_pending_free(), other entries by check_journal().
+ */
+static void check_pending(struct checker *c, const struct shadow_pending *p)
+{
+	const struct shadow_journal_entry *e = &p->entry;
+	const struct dref *d;
+	char what[160];
+
+	pending_name(p, what, sizeof(what));
+	if (e->tree != SHADOW_JOURNAL_SHARED && e->tree != SHADOW_JOURNAL_PRIVATE)
+		damage(c, "%s names tree %u, neither %d (exceptions) nor %d (private chunks)",
+		       what, e->tree, SHADOW_JOURNAL_SHARED, SHADOW_JOURNAL_PRIVATE);
+	if (e->chunk >= c->sb->nr_origin_chunks)
+		damage(c, "%s: origin chunk %" PRIu64 " is beyond the %" PRIu64 " origin chunks",
+		       what, e->chunk, c->sb->nr_origin_chunks);
+	if (e->seq == 0 || e->seq > c->sb->last_seq)
+		damage(c, "%s: seq %" PRIu64 " is outside 1..last_seq %" PRIu64,
+		       what, e->seq, c->sb->last_seq);
+	if (e->store_chunk >= c->sb->nr_data_chunks) {
+		damage(c, "%s: data chunk %" PRIu64 " is beyond the store's %" PRIu64 " data chunks",
+		       what, e->store_chunk, c->sb->nr_data_chunks);
+		return;
+	}
+	d = bsearch(&e->store_chunk, c->drefs.v, c->drefs.n, sizeof(struct dref),
+		    cmp_dref_chunk);
+	if (d)
+		damage(c, "%s: data chunk %" PRIu64 " is already used by the %s of origin chunk %" PRIu64 " seq %" PRIu64 "%s",
+		       what, e->store_chunk, d->private ? "private chunk" : "exception",
+		       key_chunk(d->key), key_seq(d->key),
+		       d->live ? "" : " (in the metadata snapshot)");
+}
+
+/*
+ * The exception journal's pending prefix: what the next load inserts,
+ * and refuses the store for when an entry is wrong.  Valid entries are
+ * only counted.  Leaves c->pending sorted by data chunk, for
+ * check_pending_free().
+ */
+static int check_journal(struct checker *c)
+{
+	struct shadow_pending *p;
+	struct shadow_error err = {};
+	char what[160];
+	uint32_t blocks;
+	int r;
+
+	r = shadow_store_load_journal(c->store, &c->pending, &c->npending, &blocks, &err);
+	if (r < 0)
+		return r;
+	c->res.journal_pending = c->npending;
+	c->res.journal_blocks = blocks;
+	for (size_t i = 0; i < c->npending; i++)
+		check_pending(c, &c->pending[i]);
+	qsort(c->pending, c->npending, sizeof(*c->pending), cmp_pending);
+	p = c->pending;
+	for (size_t i = 1; i < c->npending; i++) {
+		if (p[i].entry.store_chunk != p[i - 1].entry.store_chunk)
+			continue;
+		pending_name(&p[i], what, sizeof(what));
+		damage(c, "%s: data chunk %" PRIu64 " is also the value of exception journal block %u entry %u",
+		       what, p[i].entry.store_chunk, p[i - 1].index, p[i - 1].slot);
+	}
+	return 0;
+}
+
 static int run(struct checker *c)
 {
 	int r;
@@ -723,6 +877,9 @@ static int run(struct checker *c)
 		return r;
 	qsort(c->drefs.v, c->drefs.n, sizeof(struct dref), cmp_dref);
 	check_dref_owners(c);
+	r = check_journal(c);
+	if (r < 0)
+		return r;
 
 	r = check_data_sm(c);
 	if (r >= 0)
@@ -747,7 +904,7 @@ int shadow_store_check(struct shadow_store *s, shadow_problem_fn fn,
 		.sb = sb,
 		.fn = fn,
 		.userdata = userdata,
-		.nblocks = sb->metadata_blocks,
+		.nblocks = shadow_journal_start(sb),
 		.sm_blocks = sb->metadata_sm.nr_blocks > sb->metadata_blocks ?
 			     sb->metadata_sm.nr_blocks : sb->metadata_blocks,
 		.drefs.size = sizeof(struct dref),
@@ -773,5 +930,6 @@ int shadow_store_check(struct shadow_store *s, shadow_problem_fn fn,
 	free(c.refcs.v);
 	free(c.index.v);
 	free(c.index_present);
+	free(c.pending);
 	return r < 0 ? r : 0;
 }

@@ -31,6 +31,8 @@ struct shadow_check_result {
 	uint64_t leaked;		/* leaked_metadata + leaked_data */
 	uint64_t bad_blocks;		/* metadata blocks failing verification */
 	uint64_t problems;		/* DAMAGE findings */
+	uint64_t journal_pending;	/* exception journal entries the next load replays */
+	uint64_t journal_blocks;	/* the ring blocks they are in */
 	bool needs_check;		/* the superblock asks for a check */
 };
 
@@ -58,7 +60,19 @@ typedef void (*shadow_problem_fn)(void *userdata, enum shadow_finding kind,
  *    compared with both space maps:
  *    counted lower than used is DAMAGE, counted higher is a LEAK;
  *    nr_allocated and each bitmap's nr_free and none_free_before hint
- *    must agree with the bitmaps.
+ *    must agree with the bitmaps;
+ *  - the exception journal's ring (the last SHADOW_JOURNAL_BLOCKS blocks
+ *    of the metadata area, when the store has one): no tree reaches it,
+ *    and each of its blocks is counted exactly once in the metadata space
+ *    map, anything else being DAMAGE;
+ *  - the journal's pending entries (shadow_store_load_journal()), which
+ *    the kernel inserts when it next loads the store: each names a known
+ *    tree, an origin chunk below nr_origin_chunks, a seq in 1..last_seq
+ *    and a data chunk below nr_data_chunks that is free in the data space
+ *    map, used by no tree and by no other pending entry.  Such entries
+ *    are neither damage nor leaks, only counted (journal_pending,
+ *    journal_blocks); a broken one is DAMAGE: the kernel would refuse
+ *    the store.
  * Each finding is passed to @fn (may be NULL); at most 100 of each kind
  * are passed, the rest only counted.  Every loop is bounded by the
  * metadata area's size.  Returns 0 when the walk completed (@ret says

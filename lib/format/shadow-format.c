@@ -19,6 +19,9 @@ _Static_assert(SHADOW_MD_BLOCK_SIZE == SHADOW_MD_BLOCK_SECTORS * 512,
 
 _Static_assert(sizeof(struct shadow_disk_sm_root) <= SHADOW_SPACE_MAP_ROOT_SIZE,
 	       "space map root fits its field");
+_Static_assert(sizeof(struct shadow_disk_journal) == 48, "journal header size");
+_Static_assert(sizeof(struct shadow_disk_journal_entry) == 32, "journal entry size");
+_Static_assert(SHADOW_JOURNAL_ENTRIES == 126, "journal entries per block");
 
 void shadow_error_set(struct shadow_error *err, enum shadow_err code,
 		      const char *fmt, ...)
@@ -49,6 +52,7 @@ const char *shadow_err_name(enum shadow_err code)
 		[SHADOW_ERR_STATE] = "state",
 		[SHADOW_ERR_TOO_SMALL] = "device-too-small",
 		[SHADOW_ERR_BAD_NODE] = "bad-node",
+		[SHADOW_ERR_STALE] = "stale",
 	};
 
 	if ((size_t)code < sizeof(names) / sizeof(names[0]) && names[code])
@@ -278,16 +282,17 @@ int shadow_sb_verify_block(const void *block, uint64_t blocknr,
 
 uint64_t shadow_layout_min_sectors(uint32_t chunk_sectors)
 {
-	return shadow_layout_sectors(1, chunk_sectors);
+	return shadow_layout_sectors(1, chunk_sectors, SHADOW_JOURNAL_BLOCKS);
 }
 
 int shadow_layout_solve(struct shadow_layout *l, uint64_t store_sectors,
-			uint32_t chunk_sectors)
+			uint32_t chunk_sectors, uint32_t journal_blocks)
 {
 	if (!shadow_chunk_sectors_valid(chunk_sectors) ||
-	    store_sectors < shadow_layout_min_sectors(chunk_sectors))
+	    store_sectors < shadow_layout_sectors(1, chunk_sectors, journal_blocks))
 		return -1;
-	return shadow_layout_compute(l, store_sectors, chunk_sectors);
+	return shadow_layout_compute(l, store_sectors, chunk_sectors,
+				     journal_blocks);
 }
 
 int shadow_sb_init_geometry(struct shadow_superblock *sb)
@@ -301,12 +306,25 @@ int shadow_sb_init_geometry(struct shadow_superblock *sb)
 						   sb->chunk_sectors);
 	if (sb->nr_origin_chunks > SHADOW_MAX_ORIGIN_CHUNKS)
 		return -EINVAL;
-	if (shadow_layout_solve(&l, sb->store_sectors, sb->chunk_sectors) < 0)
+	if (shadow_layout_solve(&l, sb->store_sectors, sb->chunk_sectors,
+				SHADOW_JOURNAL_BLOCKS) < 0)
 		return -ENOSPC;
+	sb->incompat_flags |= SHADOW_FEATURE_INCOMPAT_JOURNAL;
 	sb->metadata_blocks = l.metadata_blocks;
 	sb->data_start = l.data_start;
 	sb->nr_data_chunks = l.nr_data_chunks;
 	return 0;
+}
+
+uint32_t shadow_journal_blocks(const struct shadow_superblock *sb)
+{
+	return sb->incompat_flags & SHADOW_FEATURE_INCOMPAT_JOURNAL ?
+	       SHADOW_JOURNAL_BLOCKS : 0;
+}
+
+uint64_t shadow_journal_start(const struct shadow_superblock *sb)
+{
+	return sb->metadata_blocks - shadow_journal_blocks(sb);
 }
 
 int shadow_sb_validate(const void *block, uint64_t dev_sectors,
@@ -355,4 +373,151 @@ void shadow_snap_encode(void *p, const struct shadow_snapshot *s)
 	};
 
 	memcpy(p, &d, sizeof(d));
+}
+
+static void journal_header_decode(const void *block, struct shadow_journal_header *ret)
+{
+	struct shadow_disk_journal d;
+
+	memcpy(&d, block, sizeof(d));
+	*ret = (struct shadow_journal_header) {
+		.csum = le32toh(d.hdr.csum),
+		.type = le32toh(d.hdr.type),
+		.blocknr = le64toh(d.hdr.blocknr),
+		.trans_id = le64toh(d.trans_id),
+		.index = le32toh(d.index),
+		.nr_entries = le32toh(d.nr_entries),
+	};
+	memcpy(ret->uuid, d.uuid, sizeof(ret->uuid));
+}
+
+/* The block itself: written, a journal block, where it was written. */
+static int journal_verify_block(const void *block, uint32_t index, uint64_t blocknr,
+				const struct shadow_journal_header *h,
+				struct shadow_error *err)
+{
+	uint32_t csum;
+
+	if (shadow_mem_is_zero(block, SHADOW_MD_BLOCK_SIZE)) {
+		shadow_error_set(err, SHADOW_ERR_ZERO,
+				 "journal block %u (block %" PRIu64 ") was never written",
+				 index, blocknr);
+		return -EBADMSG;
+	}
+	if (h->type != SHADOW_BLOCK_JOURNAL) {
+		shadow_error_set(err, SHADOW_ERR_BAD_TYPE,
+				 "journal block %u (block %" PRIu64 ") has type 0x%08x, not a journal block's",
+				 index, blocknr, h->type);
+		return -EBADMSG;
+	}
+	csum = shadow_block_csum(block, SHADOW_MD_BLOCK_SIZE, SHADOW_JOURNAL_CSUM_XOR);
+	if (h->csum != csum) {
+		shadow_error_set(err, SHADOW_ERR_BAD_CSUM,
+				 "journal block %u (block %" PRIu64 ") has a bad checksum: stored 0x%08x, computed 0x%08x",
+				 index, blocknr, h->csum, csum);
+		return -EBADMSG;
+	}
+	if (h->blocknr != blocknr) {
+		shadow_error_set(err, SHADOW_ERR_BAD_BLOCKNR,
+				 "journal block %u (block %" PRIu64 ") says it is block %" PRIu64 " (misplaced write?)",
+				 index, blocknr, h->blocknr);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/*
+ * Whether a sound block is of the superblock's commit: a block of an
+ * earlier commit is what a commit leaves behind in the ring (stale).
+ */
+static int journal_verify_commit(const struct shadow_superblock *sb, uint32_t index,
+				 uint64_t blocknr, const struct shadow_journal_header *h,
+				 struct shadow_error *err)
+{
+	if (memcmp(h->uuid, sb->uuid, sizeof(sb->uuid))) {
+		shadow_error_set(err, SHADOW_ERR_STALE,
+				 "journal block %u (block %" PRIu64 ") belongs to another store (its uuid differs)",
+				 index, blocknr);
+		return -ESTALE;
+	}
+	if (h->trans_id != sb->trans_id) {
+		shadow_error_set(err, SHADOW_ERR_STALE,
+				 "journal block %u (block %" PRIu64 ") is of transaction %" PRIu64 ", the superblock's is %" PRIu64 " (stale)",
+				 index, blocknr, h->trans_id, sb->trans_id);
+		return -ESTALE;
+	}
+	if (h->index != index) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "journal block %u (block %" PRIu64 ") says it is ring index %u",
+				 index, blocknr, h->index);
+		return -EBADMSG;
+	}
+	if (h->nr_entries > SHADOW_JOURNAL_ENTRIES) {
+		shadow_error_set(err, SHADOW_ERR_STATE,
+				 "journal block %u (block %" PRIu64 ") has %u entries, more than the %zu a block holds",
+				 index, blocknr, h->nr_entries, (size_t)SHADOW_JOURNAL_ENTRIES);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int shadow_journal_verify(const void *block, const struct shadow_superblock *sb,
+			  uint32_t index, struct shadow_journal_header *ret,
+			  struct shadow_error *err)
+{
+	uint64_t blocknr = shadow_journal_start(sb) + index;
+	struct shadow_journal_header h;
+	int r;
+
+	journal_header_decode(block, &h);
+	r = journal_verify_block(block, index, blocknr, &h, err);
+	if (r == 0)
+		r = journal_verify_commit(sb, index, blocknr, &h, err);
+	if (r == 0)
+		*ret = h;
+	return r;
+}
+
+void shadow_journal_entry_decode(const void *block, uint32_t i,
+				 struct shadow_journal_entry *ret)
+{
+	struct shadow_disk_journal_entry d;
+
+	memcpy(&d, (const uint8_t *)block + sizeof(struct shadow_disk_journal) +
+	       i * sizeof(d), sizeof(d));
+	*ret = (struct shadow_journal_entry) {
+		.chunk = le64toh(d.chunk),
+		.seq = le64toh(d.seq),
+		.store_chunk = le64toh(d.store_chunk),
+		.tree = le32toh(d.tree),
+	};
+}
+
+void shadow_journal_encode(const struct shadow_journal_header *h,
+			   const struct shadow_journal_entry *entries, void *block)
+{
+	struct shadow_disk_journal d = {
+		.hdr.type = htole32(SHADOW_BLOCK_JOURNAL),
+		.hdr.blocknr = htole64(h->blocknr),
+		.trans_id = htole64(h->trans_id),
+		.index = htole32(h->index),
+		.nr_entries = htole32(h->nr_entries),
+	};
+
+	memset(block, 0, SHADOW_MD_BLOCK_SIZE);
+	memcpy(d.uuid, h->uuid, sizeof(d.uuid));
+	memcpy(block, &d, sizeof(d));
+	for (uint32_t i = 0; i < h->nr_entries && i < SHADOW_JOURNAL_ENTRIES; i++) {
+		struct shadow_disk_journal_entry e = {
+			.chunk = htole64(entries[i].chunk),
+			.seq = htole64(entries[i].seq),
+			.store_chunk = htole64(entries[i].store_chunk),
+			.tree = htole32(entries[i].tree),
+		};
+
+		memcpy((uint8_t *)block + sizeof(d) + i * sizeof(e), &e, sizeof(e));
+	}
+	((struct shadow_disk_journal *)block)->hdr.csum =
+		htole32(shadow_block_csum(block, SHADOW_MD_BLOCK_SIZE,
+					  SHADOW_JOURNAL_CSUM_XOR));
 }

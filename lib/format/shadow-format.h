@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Host-endian views of the dm-shadow superblock and snapshot record
- * (dm-shadow/dm-shadow-format.h, version 2), with decoders, encoders and
- * superblock validation.  The dm-persistent-data blocks the superblock
- * points at (btree nodes, space maps) are read by shadow-pd.[ch].  Nothing
- * outside these files touches a little-endian field.
+ * Host-endian views of the dm-shadow superblock, snapshot record and
+ * exception journal blocks (dm-shadow/dm-shadow-format.h, version 2), with
+ * decoders, encoders and validation.  The dm-persistent-data blocks the
+ * superblock points at (btree nodes, space maps) are read by
+ * shadow-pd.[ch].  Nothing outside these files touches a little-endian
+ * field.
  */
 #ifndef SHADOW_FORMAT_H
 #define SHADOW_FORMAT_H
@@ -74,6 +75,25 @@ struct shadow_snapshot {
 	uint32_t flags;
 };
 
+/* An exception journal block's header (struct shadow_disk_journal). */
+struct shadow_journal_header {
+	uint32_t csum;
+	uint32_t type;
+	uint64_t blocknr;
+	uint8_t uuid[16];
+	uint64_t trans_id;
+	uint32_t index;
+	uint32_t nr_entries;
+};
+
+/* One of its entries (struct shadow_disk_journal_entry; padding dropped). */
+struct shadow_journal_entry {
+	uint64_t chunk;			/* origin chunk */
+	uint64_t seq;			/* the key's tag */
+	uint64_t store_chunk;		/* data chunk: the value */
+	uint32_t tree;			/* SHADOW_JOURNAL_SHARED or _PRIVATE */
+};
+
 /* Why a block or superblock was refused; one code per distinct failure. */
 enum shadow_err {
 	SHADOW_ERR_NONE = 0,
@@ -89,6 +109,7 @@ enum shadow_err {
 	SHADOW_ERR_STATE,		/* transaction state out of range */
 	SHADOW_ERR_TOO_SMALL,		/* device smaller than the store */
 	SHADOW_ERR_BAD_NODE,		/* btree node header insane */
+	SHADOW_ERR_STALE,		/* a journal block of another commit */
 };
 
 struct shadow_error {
@@ -129,20 +150,40 @@ int shadow_sb_verify_block(const void *block, uint64_t blocknr,
  * have, as shadow_layout_compute() gives it, but in constant time and
  * without overflow for any input: -1 when the store is too small for one
  * data chunk or larger than SHADOW_MAX_SECTORS.  The validator uses this
- * so that a corrupt size near 2^64 cannot make it loop.
+ * so that a corrupt size near 2^64 cannot make it loop.  @journal_blocks
+ * is the exception journal's ring that ends the metadata area:
+ * SHADOW_JOURNAL_BLOCKS for a store formatted now, 0 for one formatted
+ * before the journal existed (shadow_journal_blocks() of its superblock).
  */
 int shadow_layout_solve(struct shadow_layout *l, uint64_t store_sectors,
-			uint32_t chunk_sectors);
-/* The smallest store that holds one data chunk, in sectors. */
+			uint32_t chunk_sectors, uint32_t journal_blocks);
+/*
+ * The smallest store that holds one data chunk, in sectors, as the
+ * kernel formats one now (with the exception journal).
+ */
 uint64_t shadow_layout_min_sectors(uint32_t chunk_sectors);
 
 /*
  * Fill the geometry of @sb (nr_origin_chunks, metadata_blocks,
  * data_start, nr_data_chunks) from origin_sectors, store_sectors and
- * chunk_sectors, as a freshly formatted store has it.  Returns 0 or
- * -ENOSPC (store too small) or -EINVAL (chunk size or sizes out of range).
+ * chunk_sectors, as a freshly formatted store has it: with the exception
+ * journal, so SHADOW_FEATURE_INCOMPAT_JOURNAL is set in incompat_flags.
+ * Returns 0 or -ENOSPC (store too small) or -EINVAL (chunk size or sizes
+ * out of range).
  */
 int shadow_sb_init_geometry(struct shadow_superblock *sb);
+
+/*
+ * The exception journal's ring of a decoded superblock, in blocks
+ * (dm-shadow-sb-check.h's shadow_sb_journal_blocks()): 0 for a store
+ * formatted without one.
+ */
+uint32_t shadow_journal_blocks(const struct shadow_superblock *sb);
+/*
+ * The ring's first block: every tree lies below it (metadata_blocks
+ * for a store without the journal).
+ */
+uint64_t shadow_journal_start(const struct shadow_superblock *sb);
 
 /*
  * Validate a superblock block (SHADOW_MD_BLOCK_SIZE bytes) read from a
@@ -161,5 +202,30 @@ int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 /* A snapshot tree value (struct shadow_disk_snapshot) at @p. */
 void shadow_snap_decode(const void *p, struct shadow_snapshot *ret);
 void shadow_snap_encode(void *p, const struct shadow_snapshot *s);
+
+/*
+ * Verify a block read from ring slot @index of the exception journal of
+ * the store whose superblock is @sb (block shadow_journal_start(sb) +
+ * @index): not all zeroes, type, checksum (SHADOW_JOURNAL_CSUM_XOR),
+ * blocknr, then that it belongs to the superblock's commit: its uuid,
+ * trans_id and index, and nr_entries at most SHADOW_JOURNAL_ENTRIES.
+ * Returns 0 and fills @ret, or -EBADMSG (never written, or not a sound
+ * journal block) or -ESTALE (a sound block of another commit or store)
+ * with @err saying which.  Either ends the journal's pending prefix:
+ * that is how every ring ends, not damage.
+ */
+int shadow_journal_verify(const void *block, const struct shadow_superblock *sb,
+			  uint32_t index, struct shadow_journal_header *ret,
+			  struct shadow_error *err);
+/* Entry @i (< SHADOW_JOURNAL_ENTRIES) of a journal block. */
+void shadow_journal_entry_decode(const void *block, uint32_t i,
+				 struct shadow_journal_entry *ret);
+/*
+ * Encode a sealed journal block, for building images: the header @h
+ * (csum and type are computed; blocknr as given) and its first
+ * h->nr_entries @entries.
+ */
+void shadow_journal_encode(const struct shadow_journal_header *h,
+			   const struct shadow_journal_entry *entries, void *block);
 
 #endif

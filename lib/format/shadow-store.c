@@ -182,6 +182,8 @@ int shadow_store_use_held(struct shadow_store *s, struct shadow_error *err)
 	struct shadow_superblock h;
 	struct shadow_error e = {};
 	uint64_t b = s->sb.held_root;
+	/* Trees lie below the journal's ring (the copy has the same geometry). */
+	uint64_t end = shadow_journal_start(&s->sb);
 	const char *what;
 	int r;
 
@@ -222,9 +224,9 @@ int shadow_store_use_held(struct shadow_store *s, struct shadow_error *err)
 				 b, h.last_seq, h.trans_id, s->sb.last_seq, s->sb.trans_id);
 		return -EUCLEAN;
 	}
-	if (h.exception_root == 0 || h.exception_root >= h.metadata_blocks ||
-	    h.private_root == 0 || h.private_root >= h.metadata_blocks ||
-	    h.snapshot_root == 0 || h.snapshot_root >= h.metadata_blocks) {
+	if (h.exception_root == 0 || h.exception_root >= end ||
+	    h.private_root == 0 || h.private_root >= end ||
+	    h.snapshot_root == 0 || h.snapshot_root >= end) {
 		shadow_error_set(err, SHADOW_ERR_STATE,
 				 "metadata snapshot at block %" PRIu64 " has a root outside the metadata area (snapshots %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 ")",
 				 b, h.snapshot_root, h.exception_root, h.private_root);
@@ -267,6 +269,8 @@ static int walk_node(struct walk *w, uint64_t b, uint64_t lo, uint64_t hi,
 		     unsigned int depth)
 {
 	_cleanup_free_ uint8_t *block = NULL;
+	/* The exception journal ends the metadata area: never a tree's. */
+	uint64_t end = shadow_journal_start(&w->store->sb);
 	struct pd_node_header h;
 	int r;
 
@@ -276,9 +280,10 @@ static int walk_node(struct walk *w, uint64_t b, uint64_t lo, uint64_t hi,
 				 SHADOW_BTREE_MAX_DEPTH, b);
 		return -EBADMSG;
 	}
-	if (b == 0 || b >= w->store->sb.metadata_blocks) {
+	if (b == 0 || b >= end) {
 		shadow_error_set(w->err, SHADOW_ERR_BAD_NODE,
-				 "btree points to block %" PRIu64 ", outside the metadata area", b);
+				 "btree points to block %" PRIu64 ", outside the metadata area's tree blocks (1 to %" PRIu64 ")",
+				 b, end - 1);
 		return -EBADMSG;
 	}
 	if (w->seen[b / 8] & (1U << (b % 8))) {
@@ -413,5 +418,56 @@ int shadow_store_load_mappings(struct shadow_store *s,
 	}
 	*ret = l.vec.v;
 	*ret_n = l.vec.n;
+	return 0;
+}
+
+/* Every entry of a verified journal block, with where it is. */
+static int collect_journal(struct shadow_vec *l, const void *block,
+			   const struct shadow_journal_header *h)
+{
+	for (uint32_t i = 0; i < h->nr_entries; i++) {
+		struct shadow_pending *p = shadow_vec_push(l);
+
+		if (!p)
+			return -ENOMEM;
+		shadow_journal_entry_decode(block, i, &p->entry);
+		p->index = h->index;
+		p->slot = i;
+	}
+	return 0;
+}
+
+int shadow_store_load_journal(struct shadow_store *s,
+			      struct shadow_pending **ret, size_t *ret_n,
+			      uint32_t *ret_blocks, struct shadow_error *err)
+{
+	struct shadow_vec l = { .size = sizeof(struct shadow_pending) };
+	_cleanup_free_ uint8_t *block = malloc(SHADOW_MD_BLOCK_SIZE);
+	uint64_t start = shadow_journal_start(&s->sb);
+	uint32_t i;
+	int r = 0;
+
+	if (!block)
+		return -ENOMEM;
+	for (i = 0; i < shadow_journal_blocks(&s->sb); i++) {
+		struct shadow_journal_header h;
+
+		r = shadow_store_read_block(s, start + i, block, err);
+		if (r < 0)
+			break;
+		/* The first block not of this commit ends the prefix. */
+		if (shadow_journal_verify(block, &s->sb, i, &h, NULL) < 0)
+			break;
+		r = collect_journal(&l, block, &h);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		free(l.v);
+		return r;
+	}
+	*ret = l.v;
+	*ret_n = l.n;
+	*ret_blocks = i;
 	return 0;
 }

@@ -46,7 +46,8 @@ uint64_t shadow_store_dev_sectors(const struct shadow_store *s);
  * the superblock: it must verify as one at its own block number, belong
  * to this store (magic, version, uuid, geometry as the superblock's),
  * hold no metadata snapshot itself, have its roots inside the metadata
- * area and no later sequence or transaction than the superblock.
+ * area (below the exception journal's ring) and no later sequence or
+ * transaction than the superblock.
  * Returns 0, -ENODATA when no metadata snapshot is held (err->code
  * SHADOW_ERR_NONE), -EBADMSG / -EUCLEAN when the copy is bad (a release
  * racing this read leaves that too), or -errno from the read.
@@ -97,5 +98,26 @@ struct shadow_mapping {
 int shadow_store_load_mappings(struct shadow_store *s,
 			       struct shadow_mapping **ret, size_t *ret_n,
 			       struct shadow_error *err);
+
+/* An entry of the exception journal's pending prefix, and where it is. */
+struct shadow_pending {
+	struct shadow_journal_entry entry;
+	uint32_t index;		/* the ring block holding it, 0 first */
+	uint32_t slot;		/* its place among that block's entries */
+};
+
+/*
+ * The exception journal's pending prefix (dm-shadow-format.h): ring
+ * blocks read from index 0 on while shadow_journal_verify() passes them,
+ * that is, written since the superblock's commit; the first that does
+ * not ends it (a stale, torn or never written block: not an error).
+ * Their entries are what the kernel inserts when it next loads the
+ * store.  Returns 0 with every entry, in ring order, newly allocated
+ * (none for a store without the journal), and in @ret_blocks how many
+ * blocks the prefix has; or -errno from a read with @err.
+ */
+int shadow_store_load_journal(struct shadow_store *s,
+			      struct shadow_pending **ret, size_t *ret_n,
+			      uint32_t *ret_blocks, struct shadow_error *err);
 
 #endif

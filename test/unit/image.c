@@ -8,8 +8,20 @@
 
 #include "image.h"
 
-void image_init(struct image *im, uint64_t origin_sectors,
-		uint64_t store_sectors, uint32_t chunk_sectors)
+/* Lay out a store formatted without the journal, as before it existed. */
+static void init_without_journal(struct shadow_superblock *sb)
+{
+	struct shadow_layout l;
+
+	sb->incompat_flags &= ~SHADOW_FEATURE_INCOMPAT_JOURNAL;
+	ck_assert_int_eq(shadow_layout_solve(&l, sb->store_sectors, sb->chunk_sectors, 0), 0);
+	sb->metadata_blocks = l.metadata_blocks;
+	sb->data_start = l.data_start;
+	sb->nr_data_chunks = l.nr_data_chunks;
+}
+
+static void init(struct image *im, uint64_t origin_sectors,
+		 uint64_t store_sectors, uint32_t chunk_sectors, bool journal)
 {
 	memset(im, 0, sizeof(*im));
 	im->sb = (struct shadow_superblock) {
@@ -25,8 +37,11 @@ void image_init(struct image *im, uint64_t origin_sectors,
 		.trans_id = 1,
 	};
 	ck_assert_int_eq(shadow_sb_init_geometry(&im->sb), 0);
+	if (!journal)
+		init_without_journal(&im->sb);
 	im->sb.data_limit = im->sb.nr_data_chunks;
 	im->nblocks = im->sb.metadata_blocks;
+	im->journal_start = shadow_journal_start(&im->sb);
 	im->sm_blocks = shadow_metadata_sm_blocks(store_sectors);
 	im->meta = calloc(im->nblocks, PD_BLOCK_SIZE);
 	im->md_count = calloc(im->sm_blocks, sizeof(*im->md_count));
@@ -35,10 +50,41 @@ void image_init(struct image *im, uint64_t origin_sectors,
 	ck_assert(im->meta && im->md_count && im->md_delta && im->data_count);
 }
 
+void image_init(struct image *im, uint64_t origin_sectors,
+		uint64_t store_sectors, uint32_t chunk_sectors)
+{
+	init(im, origin_sectors, store_sectors, chunk_sectors, true);
+}
+
+void image_init_old(struct image *im, uint64_t origin_sectors,
+		    uint64_t store_sectors, uint32_t chunk_sectors)
+{
+	init(im, origin_sectors, store_sectors, chunk_sectors, false);
+}
+
 uint8_t *image_block(struct image *im, uint64_t blocknr)
 {
 	ck_assert_uint_lt(blocknr, im->nblocks);
 	return im->meta + blocknr * PD_BLOCK_SIZE;
+}
+
+uint8_t *image_journal_block(struct image *im, uint32_t index)
+{
+	ck_assert_uint_lt(index, shadow_journal_blocks(&im->sb));
+	return image_block(im, im->journal_start + index);
+}
+
+struct shadow_journal_header image_journal_header(const struct image *im,
+						  uint32_t index)
+{
+	struct shadow_journal_header h = {
+		.blocknr = im->journal_start + index,
+		.trans_id = im->sb.trans_id,
+		.index = index,
+	};
+
+	memcpy(h.uuid, im->sb.uuid, sizeof(h.uuid));
+	return h;
 }
 
 void image_add_snap(struct image *im, uint64_t id, uint64_t seq,
@@ -67,6 +113,17 @@ void image_add_private(struct image *im, uint64_t chunk, uint64_t seq,
 	im->priv[im->npriv++] = (struct image_map) { shadow_exc_key(chunk, seq), data_chunk };
 	if (data_chunk < im->sb.nr_data_chunks)
 		im->data_count[data_chunk]++;
+}
+
+void image_add_pending(struct image *im, uint32_t index, uint64_t chunk,
+		       uint64_t seq, uint64_t data_chunk, uint32_t tree)
+{
+	ck_assert_uint_lt(im->npending, IMAGE_MAX_PENDING);
+	im->pending[im->npending++] = (struct image_pending) {
+		.index = index,
+		.entry = { .chunk = chunk, .seq = seq, .store_chunk = data_chunk,
+			   .tree = tree },
+	};
 }
 
 void image_del_snap(struct image *im, uint64_t id)
@@ -112,7 +169,8 @@ static uint64_t alloc(struct image *im)
 {
 	uint64_t b = ++im->next;
 
-	ck_assert_uint_lt(b, im->nblocks);
+	/* The journal's ring is never handed out. */
+	ck_assert_uint_lt(b, im->journal_start);
 	im->md_count[b]++;
 	return b;
 }
@@ -304,6 +362,28 @@ static uint64_t fill_bitmaps(struct image *im, const uint32_t *counts,
 	return allocated;
 }
 
+/* Ring blocks 0 to the last one a pending entry names, each with its entries. */
+static void build_journal(struct image *im)
+{
+	struct shadow_journal_entry e[SHADOW_JOURNAL_ENTRIES];
+	uint32_t blocks = 0;
+
+	for (size_t i = 0; i < im->npending; i++)
+		if (im->pending[i].index >= blocks)
+			blocks = im->pending[i].index + 1;
+	for (uint32_t b = 0; b < blocks; b++) {
+		struct shadow_journal_header h = image_journal_header(im, b);
+
+		for (size_t i = 0; i < im->npending; i++) {
+			if (im->pending[i].index != b)
+				continue;
+			ck_assert_uint_lt(h.nr_entries, SHADOW_JOURNAL_ENTRIES);
+			e[h.nr_entries++] = im->pending[i].entry;
+		}
+		shadow_journal_encode(&h, e, image_journal_block(im, b));
+	}
+}
+
 void image_build(struct image *im)
 {
 	struct shadow_superblock *sb = &im->sb;
@@ -324,8 +404,11 @@ void image_build(struct image *im)
 	memset(im->md_count, 0, im->sm_blocks * sizeof(*im->md_count));
 	im->next = 0;
 	im->md_count[0] = 1;	/* the superblock, counted by the space map */
-	/* The data area, reserved in the metadata space map at format time. */
-	for (uint64_t b = im->nblocks; b < im->sm_blocks; b++)
+	/*
+	 * The journal's ring and the data area, reserved in the metadata
+	 * space map at format time.
+	 */
+	for (uint64_t b = im->journal_start; b < im->sm_blocks; b++)
 		im->md_count[b] = 1;
 	shared = calloc(im->nblocks, 1);
 	dcounts = calloc(sb->nr_data_chunks, sizeof(*dcounts));
@@ -409,6 +492,7 @@ void image_build(struct image *im)
 	pd_index_seal(image_block(im, msm_index), msm_index);
 	sb->metadata_sm.bitmap_root = msm_index;
 	image_seal_sb(im);
+	build_journal(im);
 }
 
 void image_seal_sb(struct image *im)
@@ -425,9 +509,16 @@ const char *image_write(struct image *im)
 		 tmp && strlen(tmp) < 32 ? tmp : "/tmp");
 	fd = mkstemp(im->path);
 	ck_assert_int_ge(fd, 0);
-	/* Only the blocks handed out: the rest of the area reads as zeroes. */
+	/*
+	 * Only the blocks handed out and the journal's ring: the rest of the
+	 * area reads as zeroes.
+	 */
 	ck_assert_int_eq(write(fd, im->meta, (im->next + 1) * PD_BLOCK_SIZE),
 			 (ssize_t)((im->next + 1) * PD_BLOCK_SIZE));
+	ck_assert_int_eq(pwrite(fd, im->meta + im->journal_start * PD_BLOCK_SIZE,
+				(im->nblocks - im->journal_start) * PD_BLOCK_SIZE,
+				(off_t)(im->journal_start * PD_BLOCK_SIZE)),
+			 (ssize_t)((im->nblocks - im->journal_start) * PD_BLOCK_SIZE));
 	ck_assert_int_eq(ftruncate(fd, (off_t)(im->sb.store_sectors * 512)), 0);
 	close(fd);
 	return im->path;

@@ -3,10 +3,12 @@
  * Build small version 2 store images in memory and write them to a
  * temporary file: a superblock, the snapshot, exception and private
  * btrees (one leaf each, or leaves under one internal node), a data space
- * map (index btree leaf, bitmaps, ref count tree) and the metadata space
+ * map (index btree leaf, bitmaps, ref count tree), the metadata space
  * map (index block, bitmap, ref count tree), all with the counts the
- * trees imply.  Tests damage an image by changing the counts before
- * image_build() or the blocks after it.
+ * trees imply, and the exception journal's ring (counted once each, as
+ * the kernel formats it) with the blocks its pending entries need.
+ * Tests damage an image by changing the counts before image_build() or
+ * the blocks after it.
  */
 #ifndef SHADOW_TEST_IMAGE_H
 #define SHADOW_TEST_IMAGE_H
@@ -14,10 +16,17 @@
 #include "shadow-pd.h"
 
 #define IMAGE_MAX_ENTRIES 1024
+#define IMAGE_MAX_PENDING 256
 
 struct image_map {
 	uint64_t key;
 	uint64_t data_chunk;
+};
+
+/* An entry of the exception journal, in ring block @index. */
+struct image_pending {
+	uint32_t index;
+	struct shadow_journal_entry entry;
 };
 
 struct image {
@@ -35,6 +44,9 @@ struct image {
 	uint32_t *md_count;		/* per sm_blocks block, set by image_build() */
 	int32_t *md_delta;		/* added to md_count in the space map */
 	uint64_t next;			/* next metadata block to hand out */
+	uint64_t journal_start;		/* the ring's first block, nblocks without one */
+	struct image_pending pending[IMAGE_MAX_PENDING];
+	size_t npending;
 	char path[64];
 
 	/*
@@ -56,9 +68,15 @@ struct image {
 	uint64_t held_block;
 };
 
-/* An empty cow store of the given geometry (nothing built yet). */
+/*
+ * An empty cow store of the given geometry (nothing built yet), as the
+ * kernel formats one now: with the exception journal.
+ */
 void image_init(struct image *im, uint64_t origin_sectors,
 		uint64_t store_sectors, uint32_t chunk_sectors);
+/* The same, as formatted before the journal: no ring, no feature bit. */
+void image_init_old(struct image *im, uint64_t origin_sectors,
+		    uint64_t store_sectors, uint32_t chunk_sectors);
 void image_add_snap(struct image *im, uint64_t id, uint64_t seq,
 		    uint32_t state, uint32_t flags);
 /* Map (chunk, seq) to @data_chunk and count it in the data space map. */
@@ -66,6 +84,14 @@ void image_add_exception(struct image *im, uint64_t chunk, uint64_t seq,
 			 uint64_t data_chunk);
 void image_add_private(struct image *im, uint64_t chunk, uint64_t seq,
 		       uint64_t data_chunk);
+/*
+ * A pending exception (@tree SHADOW_JOURNAL_SHARED) or private chunk
+ * (SHADOW_JOURNAL_PRIVATE) in ring block @index: image_build() writes
+ * every block from 0 to the last one named, under the superblock's uuid
+ * and trans_id.  Not counted in the data space map: the replay does that.
+ */
+void image_add_pending(struct image *im, uint32_t index, uint64_t chunk,
+		       uint64_t seq, uint64_t data_chunk, uint32_t tree);
 /* Drop an entry (and, for a mapping, its data space map count). */
 void image_del_snap(struct image *im, uint64_t id);
 void image_del_exception(struct image *im, uint64_t chunk, uint64_t seq);
@@ -77,6 +103,14 @@ void image_hold(struct image *im);
 /* Lay out and seal every block from the entries and counts. */
 void image_build(struct image *im);
 uint8_t *image_block(struct image *im, uint64_t blocknr);
+/* Ring block @index of the exception journal. */
+uint8_t *image_journal_block(struct image *im, uint32_t index);
+/*
+ * The header image_build() gives ring block @index (no entries): to
+ * rewrite one with a field changed, with shadow_journal_encode().
+ */
+struct shadow_journal_header image_journal_header(const struct image *im,
+						  uint32_t index);
 /* Re-encode and seal the superblock from im->sb. */
 void image_seal_sb(struct image *im);
 /* Write to a new temporary file (store_sectors long); returns its path. */

@@ -46,9 +46,13 @@ poke() {
 "$unit" --make-image "$tmp/store.img" || { echo "FAIL: cannot make image"; exit 1; }
 "$unit" --make-image "$tmp/leak.img" leak || { echo "FAIL: cannot make image"; exit 1; }
 "$unit" --make-image "$tmp/held.img" held || { echo "FAIL: cannot make image"; exit 1; }
+"$unit" --make-image "$tmp/journal.img" journal || { echo "FAIL: cannot make image"; exit 1; }
+"$unit" --make-image "$tmp/old.img" old || { echo "FAIL: cannot make image"; exit 1; }
 
 # The sample store's 4 KiB metadata blocks: 0 superblock, 1 snapshot tree,
-# 2 exception tree, 3 private tree, 4-6 data space map, 7-9 metadata space map.
+# 2 exception tree, 3 private tree, 4-6 data space map, 7-9 metadata space map,
+# 84-147 the exception journal's ring (of 148 blocks; the old store's area
+# is its 84 blocks, without a ring).
 B=4096
 
 expect 1 "no arguments" "$dump"
@@ -180,6 +184,44 @@ expect 1 "--diff with a bad id" "$dump" --diff 1:x "$tmp/store.img"
 grep_out "wants <id> or <id>:<id>" "$tmp/err"
 expect 1 "--diff with --records" "$dump" --diff 1 --records "$tmp/store.img"
 expect 0 "--diff through the metadata snapshot" "$dump" --metadata-snap --diff 100:101 "$tmp/held.img"
+
+# The exception journal (test-check.c's build_pending()): chunks 9 and 10
+# copied for seq 3 into data chunks 40 and 42 (ring blocks 0 and 1), a
+# private chunk 20 of seq 3 into 41 (block 0), none of them committed.
+expect 0 "dump of a store with pending journal entries" "$dump" "$tmp/journal.img"
+grep_out "^  features           compat 0x0, ro_compat 0x0, incompat 0x2 (journal)$" "$tmp/out"
+grep_out "^  journal            blocks 84 to 147, 3 pending exceptions in 2 blocks (replayed at the next load)$" "$tmp/out"
+expect 0 "dump of a store with nothing pending" "$dump" "$tmp/store.img"
+grep_out "^  journal            blocks 84 to 147, nothing pending$" "$tmp/out"
+expect 0 "check of a store with pending journal entries" "$dump" --check --records "$tmp/journal.img"
+grep_out "^journal: 3 pending$" "$tmp/out"
+grep_out "^      0     1           20          3           41 private$" "$tmp/out"
+grep_out "^      1     0           10          3           42 exception$" "$tmp/out"
+grep_out "^  journal pending    3 in 2 blocks, replayed at the next load$" "$tmp/out"
+grep_out "result             clean (0 problems, 0 leaked)" "$tmp/out"
+expect 0 "check --json of a store with pending journal entries" "$dump" --check --json "$tmp/journal.img"
+tr -d ' \n' <"$tmp/out" >"$tmp/flat"
+grep_out '"incompat_flags":2,"incompat_features":\["journal"\],' "$tmp/flat"
+grep_out '"journal":{"blocks":64,"start":84,"pending_blocks":2,"pending_count":3,"pending":\[{"index":0,"entry":0,"origin_chunk":9,"seq":3,"data_chunk":40,"tree":0,"private":false},' "$tmp/flat"
+grep_out '"journal_pending":3,"journal_blocks":2,' "$tmp/flat"
+grep_out '"consistent":true' "$tmp/flat"
+# A torn write of ring block 1 ends the journal before it: not damage.
+cp "$tmp/journal.img" "$tmp/torn.img"
+poke "$tmp/torn.img" $((85 * B + 1000)) '\377'
+expect 0 "check of a store with a torn journal block" "$dump" --check "$tmp/torn.img"
+grep_out "^  journal            blocks 84 to 147, 2 pending exceptions in 1 blocks (replayed at the next load)$" "$tmp/out"
+grep_out "result             clean (0 problems, 0 leaked)" "$tmp/out"
+
+# A store formatted before the journal: no ring, and still clean.
+expect 0 "check of a store without the journal" "$dump" --check "$tmp/old.img"
+grep_out "^  features           compat 0x0, ro_compat 0x0, incompat 0x0$" "$tmp/out"
+grep_out "^  metadata           84 blocks of 4096 bytes$" "$tmp/out"
+grep_out "^  journal            none (formatted before the exception journal)$" "$tmp/out"
+grep_out "^  journal pending    0 in 0 blocks$" "$tmp/out"
+grep_out "result             clean (0 problems, 0 leaked)" "$tmp/out"
+expect 0 "dump --json of a store without the journal" "$dump" --json "$tmp/old.img"
+tr -d ' \n' <"$tmp/out" >"$tmp/flat"
+grep_out '"journal":{"blocks":0,"start":84,"pending_blocks":0,"pending_count":0,"pending":\[\]}' "$tmp/flat"
 
 if [ "$fails" -ne 0 ]; then
 	echo "shadow-dump.sh: $fails failed"

@@ -10,11 +10,12 @@
 /*
  * A small consistent store: 64 origin chunks of 4 KiB, 3 snapshots
  * (seq 1, 2, 3; the third written), exceptions of chunk 5 (tags 3 and 1)
- * and 63 (tag 2), one private chunk of chunk 63 owned by seq 3.
+ * and 63 (tag 2), one private chunk of chunk 63 owned by seq 3.  These
+ * are its entries; build() formats it as the kernel does now (with the
+ * exception journal, nothing pending), build_old() as before the journal.
  */
-static void build(struct image *im)
+static void add_sample(struct image *im)
 {
-	image_init(im, 64 * 8, 16384, 8);
 	im->sb.last_seq = 3;
 	im->sb.trans_id = 9;
 	image_add_snap(im, 100, 1, SHADOW_SNAP_VALID, 0);
@@ -24,6 +25,12 @@ static void build(struct image *im)
 	image_add_exception(im, 5, 1, 1);
 	image_add_exception(im, 63, 2, 3);
 	image_add_private(im, 63, 3, 2);
+}
+
+static void build(struct image *im)
+{
+	image_init(im, 64 * 8, 16384, 8);
+	add_sample(im);
 }
 
 /*
@@ -47,6 +54,27 @@ static void build_held(struct image *im)
 	image_add_exception(im, 7, 4, 5);
 }
 
+/*
+ * The sample store after a crash that left three copies in the journal,
+ * not yet committed: chunks 9 and 10 copied for seq 3 into data chunks
+ * 40 and 42 (ring blocks 0 and 1), and snapshot 102 (seq 3) writing its
+ * own chunk 20 into data chunk 41 (block 0).
+ */
+static void build_pending(struct image *im)
+{
+	build(im);
+	image_add_pending(im, 0, 9, 3, 40, SHADOW_JOURNAL_SHARED);
+	image_add_pending(im, 0, 20, 3, 41, SHADOW_JOURNAL_PRIVATE);
+	image_add_pending(im, 1, 10, 3, 42, SHADOW_JOURNAL_SHARED);
+}
+
+/* The sample store as formatted before the journal: no ring. */
+static void build_old(struct image *im)
+{
+	image_init_old(im, 64 * 8, 16384, 8);
+	add_sample(im);
+}
+
 /* Check's asserts work only inside a test, so write the image from one. */
 static const char *make_image_path;
 static const char *make_image_variant;
@@ -58,6 +86,10 @@ START_TEST(test_make_image)
 
 	if (v && !strcmp(v, "held"))
 		build_held(&im);
+	else if (v && !strcmp(v, "journal"))
+		build_pending(&im);
+	else if (v && !strcmp(v, "old"))
+		build_old(&im);
 	else
 		build(&im);
 	if (v && !strcmp(v, "leak"))
@@ -809,6 +841,314 @@ START_TEST(test_held_refused)
 }
 END_TEST
 
+/* Pending journal entries: counted, neither damage nor leaks. */
+START_TEST(test_journal_pending)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_pending(&im);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.journal_pending, 3);
+	ck_assert_uint_eq(res.journal_blocks, 2);
+	/* The committed trees only: the replay has not happened. */
+	ck_assert_uint_eq(res.exceptions, 3);
+	ck_assert_uint_eq(res.data_used, 4);
+}
+END_TEST
+
+/* Without entries, the ring is only counted in the metadata space map. */
+START_TEST(test_journal_empty)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build(&im);
+	image_build(&im);
+	ck_assert_uint_eq(im.nblocks - im.journal_start, SHADOW_JOURNAL_BLOCKS);
+	ck_assert_uint_eq(im.md_count[im.journal_start], 1);
+	ck_assert_uint_eq(im.md_count[im.nblocks - 1], 1);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.journal_pending, 0);
+	ck_assert_uint_eq(res.journal_blocks, 0);
+}
+END_TEST
+
+/* A store formatted before the journal: no ring, still clean. */
+START_TEST(test_journal_old_store)
+{
+	struct image im, with;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_old(&im);
+	image_init(&with, 64 * 8, 16384, 8);
+	ck_assert_uint_eq(im.sb.incompat_flags, 0);
+	ck_assert_uint_eq(im.journal_start, im.nblocks);
+	ck_assert_uint_eq(im.nblocks + SHADOW_JOURNAL_BLOCKS, with.nblocks);
+	image_done(&with);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.exceptions, 3);
+	ck_assert_uint_eq(res.data_used, 4);
+	ck_assert_uint_eq(res.journal_pending, 0);
+
+	/* Its whole metadata area is the trees'. */
+	build_old(&im);
+	image_build(&im);
+	im.md_delta[im.nblocks - 1] = 1;
+	image_build(&im);
+	res = run(&im, &f);
+	ck_assert_uint_eq(res.problems, 0);
+	ck_assert_uint_eq(res.leaked_metadata, 1);
+}
+END_TEST
+
+/* A pending data chunk that a tree maps already: the replay would share it. */
+START_TEST(test_journal_chunk_in_use)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_pending(&im);
+	image_add_pending(&im, 1, 11, 2, 3, SHADOW_JOURNAL_SHARED);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "exception journal block 1 entry 1 (exception of origin chunk 11 seq 2): data chunk 3 is already used by the exception of origin chunk 63 seq 2");
+	ck_assert_uint_eq(res.journal_pending, 4);
+}
+END_TEST
+
+/* A pending data chunk the committed space map counts: not handed out free. */
+START_TEST(test_journal_chunk_counted)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_pending(&im);
+	im.data_count[42] = 1;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "exception journal block 1 entry 0 (exception of origin chunk 10 seq 3): data chunk 42 is counted 1 times in the data space map, not free");
+	/* Counted and mapped by nothing committed: a leak as well. */
+	ck_assert_uint_eq(res.leaked_data, 1);
+}
+END_TEST
+
+/* Entries out of every range the kernel checks, and one chunk twice. */
+START_TEST(test_journal_bad_entries)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	char want[160];
+
+	build_pending(&im);
+	image_add_pending(&im, 2, 11, 3, im.sb.nr_data_chunks, SHADOW_JOURNAL_SHARED);
+	image_add_pending(&im, 2, 64, 3, 50, SHADOW_JOURNAL_SHARED);
+	image_add_pending(&im, 2, 12, 0, 51, SHADOW_JOURNAL_SHARED);
+	image_add_pending(&im, 2, 13, 4, 52, SHADOW_JOURNAL_PRIVATE);
+	image_add_pending(&im, 2, 14, 3, 53, 2);
+	image_add_pending(&im, 3, 15, 3, 40, SHADOW_JOURNAL_SHARED);
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "exception journal block 2 entry 0 (exception of origin chunk 11 seq 3): data chunk %llu is beyond the store's %llu data chunks",
+		 (unsigned long long)im.sb.nr_data_chunks, (unsigned long long)im.sb.nr_data_chunks);
+	assert_damage(res, f, want);
+	assert_damage(res, f, "exception journal block 2 entry 1 (exception of origin chunk 64 seq 3): origin chunk 64 is beyond the 64 origin chunks");
+	assert_damage(res, f, "exception journal block 2 entry 2 (exception of origin chunk 12 seq 0): seq 0 is outside 1..last_seq 3");
+	assert_damage(res, f, "exception journal block 2 entry 3 (private chunk of origin chunk 13 seq 4): seq 4 is outside 1..last_seq 3");
+	assert_damage(res, f, "exception journal block 2 entry 4 (exception of origin chunk 14 seq 3) names tree 2, neither 0 (exceptions) nor 1 (private chunks)");
+	assert_damage(res, f, "exception journal block 3 entry 0 (exception of origin chunk 15 seq 3): data chunk 40 is also the value of exception journal block 0 entry 0");
+	ck_assert_uint_eq(res.problems, 6);
+	ck_assert_uint_eq(res.journal_pending, 9);
+	ck_assert_uint_eq(res.journal_blocks, 4);
+}
+END_TEST
+
+/* Past the pending prefix, entries are stale: never replayed, never checked. */
+START_TEST(test_journal_stale_unchecked)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	struct shadow_journal_header h;
+	struct shadow_journal_entry e = { .chunk = 99, .seq = 9, .store_chunk = 0, .tree = 7 };
+
+	build_pending(&im);
+	image_build(&im);
+	h = image_journal_header(&im, 1);
+	h.trans_id--;
+	h.nr_entries = 1;
+	shadow_journal_encode(&h, &e, image_journal_block(&im, 1));
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.journal_pending, 2);
+	ck_assert_uint_eq(res.journal_blocks, 1);
+}
+END_TEST
+
+/* A tree that reaches into the ring. */
+START_TEST(test_journal_ring_in_tree)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint64_t ring, le;
+	uint8_t *b;
+	char want[160];
+
+	image_init(&im, 1000 * 8, 16384, 8);
+	im.sb.last_seq = 1;
+	for (uint64_t i = 0; i < 300; i++)
+		image_add_exception(&im, i, 1, i);
+	image_build(&im);
+	b = image_block(&im, im.sb.exception_root);
+	ck_assert_uint_eq(b[4], PD_INTERNAL_NODE);
+	ring = im.journal_start + 3;
+	le = htole64(ring);
+	memcpy((uint8_t *)pd_node_value(b, 1), &le, 8);
+	pd_node_seal(b, im.sb.exception_root);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "points to block %llu for an exception tree node, which is exception journal block 3: the ring is never part of a tree",
+		 (unsigned long long)ring);
+	assert_damage(res, f, want);
+}
+END_TEST
+
+/* A ring block counted other than once in the metadata space map. */
+START_TEST(test_journal_ring_count)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	char want[200];
+	uint64_t b;
+
+	build(&im);
+	b = im.journal_start + 5;
+	im.md_delta[b] = -1;
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "metadata block %llu (exception journal block 5) has a space map count of 0, not 1",
+		 (unsigned long long)b);
+	assert_damage(res, f, want);
+	ck_assert_uint_eq(res.problems, 1);
+
+	build(&im);
+	b = im.nblocks - 1;
+	im.md_delta[b] = 1;
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "metadata block %llu (exception journal block 63) has a space map count of 2, not 1",
+		 (unsigned long long)b);
+	assert_damage(res, f, want);
+	ck_assert_uint_eq(res.leaked, 0);
+}
+END_TEST
+
+/*
+ * The pending prefix as loaded: blocks 0, 1, 2, ... while they are of
+ * this commit; the first that is not (torn, of another store, stale,
+ * misplaced) ends it, whatever follows.
+ */
+START_TEST(test_journal_load)
+{
+	static const char *const cases[] = { "valid", "csum", "uuid", "stale", "index" };
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		_cleanup_store_ struct shadow_store *s = NULL;
+		_cleanup_free_ struct shadow_pending *p = NULL;
+		struct shadow_journal_entry e = { .chunk = 1, .seq = 1, .store_chunk = 30 };
+		struct shadow_journal_header h;
+		struct shadow_error err = {};
+		struct image im;
+		uint32_t blocks;
+		size_t n;
+
+		build(&im);
+		for (uint32_t i = 0; i < 5; i++) {
+			image_add_pending(&im, i, 10 + i, 3, 40 + 2 * i, SHADOW_JOURNAL_SHARED);
+			image_add_pending(&im, i, 20 + i, 3, 41 + 2 * i, SHADOW_JOURNAL_PRIVATE);
+		}
+		image_build(&im);
+		h = image_journal_header(&im, 2);
+		h.nr_entries = 1;
+		if (!strcmp(cases[c], "csum"))
+			image_journal_block(&im, 2)[200] ^= 1;
+		else if (!strcmp(cases[c], "uuid"))
+			h.uuid[0] ^= 1;
+		else if (!strcmp(cases[c], "stale"))
+			h.trans_id--;
+		else if (!strcmp(cases[c], "index"))
+			h.index = 3;
+		if (strcmp(cases[c], "valid") && strcmp(cases[c], "csum"))
+			shadow_journal_encode(&h, &e, image_journal_block(&im, 2));
+		ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+		ck_assert_int_eq(shadow_store_load_journal(s, &p, &n, &blocks, &err), 0);
+		if (!strcmp(cases[c], "valid")) {
+			ck_assert_uint_eq(blocks, 5);
+			ck_assert_uint_eq(n, 10);
+		} else {
+			ck_assert_msg(blocks == 2, "%s: %u blocks", cases[c], blocks);
+			ck_assert_uint_eq(n, 4);
+		}
+		/* In ring order, each with its place. */
+		ck_assert_uint_eq(p[3].index, 1);
+		ck_assert_uint_eq(p[3].slot, 1);
+		ck_assert_uint_eq(p[3].entry.chunk, 21);
+		ck_assert_uint_eq(p[3].entry.seq, 3);
+		ck_assert_uint_eq(p[3].entry.store_chunk, 43);
+		ck_assert_uint_eq(p[3].entry.tree, SHADOW_JOURNAL_PRIVATE);
+		image_done(&im);
+	}
+}
+END_TEST
+
+/* No ring, or nothing written to it: nothing pending. */
+START_TEST(test_journal_load_none)
+{
+	struct shadow_error err = {};
+	struct image im;
+	uint32_t blocks = 9;
+	size_t n = 9;
+
+	{
+		_cleanup_store_ struct shadow_store *s = NULL;
+		_cleanup_free_ struct shadow_pending *p = NULL;
+
+		build_old(&im);
+		image_build(&im);
+		ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+		ck_assert_int_eq(shadow_store_load_journal(s, &p, &n, &blocks, &err), 0);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_uint_eq(blocks, 0);
+		image_done(&im);
+	}
+	{
+		_cleanup_store_ struct shadow_store *s = NULL;
+		_cleanup_free_ struct shadow_pending *p = NULL;
+
+		build(&im);
+		image_build(&im);
+		ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+		blocks = 9;
+		ck_assert_int_eq(shadow_store_load_journal(s, &p, &n, &blocks, &err), 0);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_uint_eq(blocks, 0);
+		image_done(&im);
+	}
+}
+END_TEST
+
 Suite *suite_check(void)
 {
 	Suite *s = suite_create("check");
@@ -847,6 +1187,17 @@ Suite *suite_check(void)
 	tcase_add_test(tc, test_held_bad_block);
 	tcase_add_test(tc, test_held_load);
 	tcase_add_test(tc, test_held_refused);
+	tcase_add_test(tc, test_journal_pending);
+	tcase_add_test(tc, test_journal_empty);
+	tcase_add_test(tc, test_journal_old_store);
+	tcase_add_test(tc, test_journal_chunk_in_use);
+	tcase_add_test(tc, test_journal_chunk_counted);
+	tcase_add_test(tc, test_journal_bad_entries);
+	tcase_add_test(tc, test_journal_stale_unchecked);
+	tcase_add_test(tc, test_journal_ring_in_tree);
+	tcase_add_test(tc, test_journal_ring_count);
+	tcase_add_test(tc, test_journal_load);
+	tcase_add_test(tc, test_journal_load_none);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -373,6 +373,204 @@ START_TEST(test_sb_unknown_ro_compat)
 }
 END_TEST
 
+/*
+ * The journal bit says which layout the geometry must have: the ring's
+ * SHADOW_JOURNAL_BLOCKS more metadata blocks, or none (a store formatted
+ * before the journal).  Roots lie below the ring.
+ */
+START_TEST(test_sb_journal_layout)
+{
+	struct shadow_superblock sb;
+	struct shadow_layout l;
+	struct shadow_error err;
+
+	sb = sample_sb();
+	ck_assert_uint_eq(sb.incompat_flags, SHADOW_FEATURE_INCOMPAT_JOURNAL);
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+	sb.incompat_flags = 0;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "inconsistent layout (metadata blocks)"), "%s", err.msg);
+
+	/* Formatted before the journal: its own layout, without the bit. */
+	ck_assert_int_eq(shadow_layout_solve(&l, sb.store_sectors, sb.chunk_sectors, 0), 0);
+	sb.metadata_blocks = l.metadata_blocks;
+	sb.data_start = l.data_start;
+	sb.nr_data_chunks = l.nr_data_chunks;
+	sb.data_limit = l.nr_data_chunks;
+	sb.data_sm.nr_blocks = l.nr_data_chunks;
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+	sb.held_root = sb.metadata_blocks - 1;
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+	sb.incompat_flags = SHADOW_FEATURE_INCOMPAT_JOURNAL;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_GEOMETRY);
+
+	/* A root in the ring. */
+	sb = sample_sb();
+	sb.held_root = shadow_journal_start(&sb) - 1;
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+	sb.held_root = shadow_journal_start(&sb);
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+	sb = sample_sb();
+	sb.exception_root = sb.metadata_blocks - 1;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+}
+END_TEST
+
+/* A journal block for ring slot @index of sample_sb(), with @n entries. */
+static void sample_journal(const struct shadow_superblock *sb, uint32_t index,
+			   uint32_t n, uint8_t *block)
+{
+	struct shadow_journal_entry e[SHADOW_JOURNAL_ENTRIES];
+	struct shadow_journal_header h = {
+		.blocknr = shadow_journal_start(sb) + index,
+		.trans_id = sb->trans_id,
+		.index = index,
+		.nr_entries = n,
+	};
+
+	memcpy(h.uuid, sb->uuid, sizeof(h.uuid));
+	for (uint32_t i = 0; i < n && i < SHADOW_JOURNAL_ENTRIES; i++)
+		e[i] = (struct shadow_journal_entry) {
+			.chunk = 1000 + i, .seq = 1 + i % 99, .store_chunk = 7 * i,
+			.tree = i % 2 ? SHADOW_JOURNAL_PRIVATE : SHADOW_JOURNAL_SHARED,
+		};
+	shadow_journal_encode(&h, e, block);
+}
+
+/* Offsets fixed by the format (struct shadow_disk_journal). */
+START_TEST(test_journal_byte_layout)
+{
+	struct shadow_superblock sb = sample_sb();
+	uint8_t block[SHADOW_MD_BLOCK_SIZE];
+	uint64_t v;
+	uint32_t w;
+
+	sample_journal(&sb, 5, 2, block);
+	ck_assert_uint_eq(offsetof(struct shadow_disk_journal, uuid), 16);
+	ck_assert_uint_eq(offsetof(struct shadow_disk_journal, trans_id), 32);
+	ck_assert_uint_eq(offsetof(struct shadow_disk_journal, entries), 48);
+	memcpy(&w, block + 4, 4);
+	ck_assert_uint_eq(le32toh(w), SHADOW_BLOCK_JOURNAL);
+	memcpy(&v, block + 8, 8);
+	ck_assert_uint_eq(le64toh(v), shadow_journal_start(&sb) + 5);
+	ck_assert_int_eq(memcmp(block + 16, sb.uuid, 16), 0);
+	memcpy(&v, block + 32, 8);
+	ck_assert_uint_eq(le64toh(v), 12345);
+	memcpy(&w, block + 40, 4);
+	ck_assert_uint_eq(le32toh(w), 5);
+	memcpy(&w, block + 44, 4);
+	ck_assert_uint_eq(le32toh(w), 2);
+	/* The second entry: chunk, seq, store_chunk, tree, padding 0. */
+	memcpy(&v, block + 48 + 32, 8);
+	ck_assert_uint_eq(le64toh(v), 1001);
+	memcpy(&v, block + 48 + 32 + 16, 8);
+	ck_assert_uint_eq(le64toh(v), 7);
+	memcpy(&w, block + 48 + 32 + 24, 4);
+	ck_assert_uint_eq(le32toh(w), SHADOW_JOURNAL_PRIVATE);
+	ck_assert(shadow_mem_is_zero(block + 48 + 32 + 28, SHADOW_MD_BLOCK_SIZE - 48 - 32 - 28));
+	ck_assert_uint_eq(le32toh(*(uint32_t *)block),
+			  shadow_crc32c(~0U, block + 4, SHADOW_MD_BLOCK_SIZE - 4) ^ SHADOW_JOURNAL_CSUM_XOR);
+}
+END_TEST
+
+START_TEST(test_journal_round_trip)
+{
+	struct shadow_superblock sb = sample_sb();
+	uint8_t block[SHADOW_MD_BLOCK_SIZE];
+	struct shadow_journal_header h;
+	struct shadow_journal_entry e;
+	struct shadow_error err = {};
+
+	sample_journal(&sb, 0, SHADOW_JOURNAL_ENTRIES, block);
+	ck_assert_msg(shadow_journal_verify(block, &sb, 0, &h, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(h.type, SHADOW_BLOCK_JOURNAL);
+	ck_assert_uint_eq(h.blocknr, sb.metadata_blocks - SHADOW_JOURNAL_BLOCKS);
+	ck_assert_uint_eq(h.trans_id, sb.trans_id);
+	ck_assert_uint_eq(h.index, 0);
+	ck_assert_uint_eq(h.nr_entries, SHADOW_JOURNAL_ENTRIES);
+	shadow_journal_entry_decode(block, SHADOW_JOURNAL_ENTRIES - 1, &e);
+	ck_assert_uint_eq(e.chunk, 1000 + SHADOW_JOURNAL_ENTRIES - 1);
+	ck_assert_uint_eq(e.seq, 1 + (SHADOW_JOURNAL_ENTRIES - 1) % 99);
+	ck_assert_uint_eq(e.store_chunk, 7 * (SHADOW_JOURNAL_ENTRIES - 1));
+	ck_assert_uint_eq(e.tree, SHADOW_JOURNAL_PRIVATE);
+	/* The last slot of the ring, empty. */
+	sample_journal(&sb, SHADOW_JOURNAL_BLOCKS - 1, 0, block);
+	ck_assert_int_eq(shadow_journal_verify(block, &sb, SHADOW_JOURNAL_BLOCKS - 1, &h, &err), 0);
+	ck_assert_uint_eq(h.blocknr, sb.metadata_blocks - 1);
+}
+END_TEST
+
+/* Each way a ring block ends the pending prefix, and the reason given. */
+START_TEST(test_journal_refused)
+{
+	struct shadow_superblock sb = sample_sb(), other;
+	uint8_t block[SHADOW_MD_BLOCK_SIZE] = {};
+	struct shadow_journal_header h;
+	struct shadow_error err = {};
+
+	ck_assert_int_eq(shadow_journal_verify(block, &sb, 0, &h, &err), -EBADMSG);
+	ck_assert_int_eq(err.code, SHADOW_ERR_ZERO);
+
+	sample_journal(&sb, 1, 3, block);
+	block[3000] ^= 1;
+	ck_assert_int_eq(shadow_journal_verify(block, &sb, 1, &h, &err), -EBADMSG);
+	ck_assert_int_eq(err.code, SHADOW_ERR_BAD_CSUM);
+
+	/* A btree node where a journal block should be. */
+	pd_node_init(block, PD_LEAF_NODE, 8);
+	pd_node_seal(block, shadow_journal_start(&sb) + 1);
+	ck_assert_int_eq(shadow_journal_verify(block, &sb, 1, &h, &err), -EBADMSG);
+	ck_assert_int_eq(err.code, SHADOW_ERR_BAD_TYPE);
+
+	/* Written for slot 2, read at slot 1: misplaced. */
+	sample_journal(&sb, 2, 3, block);
+	ck_assert_int_eq(shadow_journal_verify(block, &sb, 1, &h, &err), -EBADMSG);
+	ck_assert_int_eq(err.code, SHADOW_ERR_BAD_BLOCKNR);
+
+	other = sb;
+	other.uuid[15] ^= 1;
+	sample_journal(&other, 1, 3, block);
+	ck_assert_int_eq(shadow_journal_verify(block, &sb, 1, &h, &err), -ESTALE);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STALE);
+	ck_assert_msg(strstr(err.msg, "belongs to another store"), "%s", err.msg);
+
+	/* Left in the ring by an earlier commit. */
+	other = sb;
+	other.trans_id--;
+	sample_journal(&other, 1, 3, block);
+	ck_assert_int_eq(shadow_journal_verify(block, &sb, 1, &h, &err), -ESTALE);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STALE);
+	ck_assert_msg(strstr(err.msg, "is of transaction 12344, the superblock's is 12345 (stale)"),
+		      "%s", err.msg);
+
+	/* The right block number, the wrong index. */
+	{
+		struct shadow_journal_entry e[1] = {};
+		struct shadow_journal_header w = {
+			.blocknr = shadow_journal_start(&sb) + 1,
+			.trans_id = sb.trans_id,
+			.index = 2,
+			.nr_entries = 1,
+		};
+
+		memcpy(w.uuid, sb.uuid, sizeof(w.uuid));
+		shadow_journal_encode(&w, e, block);
+		ck_assert_int_eq(shadow_journal_verify(block, &sb, 1, &h, &err), -EBADMSG);
+		ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+		ck_assert_msg(strstr(err.msg, "says it is ring index 2"), "%s", err.msg);
+
+		w.index = 1;
+		w.nr_entries = SHADOW_JOURNAL_ENTRIES + 1;
+		shadow_journal_encode(&w, e, block);
+		ck_assert_int_eq(shadow_journal_verify(block, &sb, 1, &h, &err), -EBADMSG);
+		ck_assert_msg(strstr(err.msg, "has 127 entries, more than the 126 a block holds"),
+			      "%s", err.msg);
+	}
+}
+END_TEST
+
 START_TEST(test_snapshot_round_trip)
 {
 	struct shadow_snapshot s = { .id = 1ULL << 50, .seq = 77, .ctime = 1700000000,
@@ -480,6 +678,10 @@ Suite *suite_format(void)
 	tcase_add_test(tc, test_sb_ret_untouched_on_failure);
 	tcase_add_test(tc, test_sb_rules_complete);
 	tcase_add_test(tc, test_sb_unknown_ro_compat);
+	tcase_add_test(tc, test_sb_journal_layout);
+	tcase_add_test(tc, test_journal_byte_layout);
+	tcase_add_test(tc, test_journal_round_trip);
+	tcase_add_test(tc, test_journal_refused);
 	tcase_add_test(tc, test_snapshot_round_trip);
 	tcase_add_test(tc, test_pd_max_entries);
 	tcase_add_test(tc, test_pd_bitmap_bits);

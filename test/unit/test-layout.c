@@ -2,57 +2,102 @@
 #include "shadow-format.h"
 #include "unit.h"
 
+/* Stores as the kernel formats them now, and as it did before the journal. */
+static const uint32_t journals[] = { SHADOW_JOURNAL_BLOCKS, 0 };
+
 static void assert_layout_sane(const struct shadow_layout *l, uint64_t store,
-			       uint32_t chunk)
+			       uint32_t chunk, uint32_t journal)
 {
 	ck_assert_uint_ge(l->nr_data_chunks, 1);
-	ck_assert_uint_eq(l->metadata_blocks, shadow_layout_md_blocks(l->nr_data_chunks, chunk));
+	ck_assert_uint_eq(l->metadata_blocks,
+			  shadow_layout_md_blocks(l->nr_data_chunks, chunk, journal));
 	ck_assert_uint_le(l->metadata_blocks, SHADOW_MAX_METADATA_BLOCKS);
+	/* The ring fits after at least the superblock. */
+	ck_assert_uint_gt(l->metadata_blocks, journal);
 	/* Data is chunk aligned and follows the metadata. */
 	ck_assert_uint_eq(l->data_start % chunk, 0);
 	ck_assert_uint_ge(l->data_start, l->metadata_blocks * SHADOW_MD_BLOCK_SECTORS);
 	ck_assert_uint_lt(l->data_start - l->metadata_blocks * SHADOW_MD_BLOCK_SECTORS, chunk);
 	ck_assert_uint_le(l->data_start + l->nr_data_chunks * chunk, store);
 	/* Maximal: one more chunk does not fit. */
-	ck_assert_uint_gt(shadow_layout_sectors(l->nr_data_chunks + 1, chunk), store);
+	ck_assert_uint_gt(shadow_layout_sectors(l->nr_data_chunks + 1, chunk, journal), store);
 }
 
 START_TEST(test_too_small)
 {
 	struct shadow_layout l;
-	uint64_t min = shadow_layout_min_sectors(8);
+	uint32_t j = journals[_i];
+	uint64_t min = shadow_layout_sectors(1, 8, j);
 
-	ck_assert_int_eq(shadow_layout_compute(&l, 0, 8), -1);
-	ck_assert_int_eq(shadow_layout_compute(&l, 1, 8), -1);
-	ck_assert_int_eq(shadow_layout_compute(&l, 1, 0), -1);
-	ck_assert_int_eq(shadow_layout_compute(&l, min - 1, 8), -1);
-	ck_assert_int_eq(shadow_layout_solve(&l, min - 1, 8), -1);
-	ck_assert_int_eq(shadow_layout_compute(&l, min, 8), 0);
+	ck_assert_int_eq(shadow_layout_compute(&l, 0, 8, j), -1);
+	ck_assert_int_eq(shadow_layout_compute(&l, 1, 8, j), -1);
+	ck_assert_int_eq(shadow_layout_compute(&l, 1, 0, j), -1);
+	ck_assert_int_eq(shadow_layout_compute(&l, min - 1, 8, j), -1);
+	ck_assert_int_eq(shadow_layout_solve(&l, min - 1, 8, j), -1);
+	ck_assert_int_eq(shadow_layout_compute(&l, min, 8, j), 0);
 	ck_assert_uint_eq(l.nr_data_chunks, 1);
-	ck_assert_int_eq(shadow_layout_solve(&l, min, 8), 0);
+	ck_assert_int_eq(shadow_layout_solve(&l, min, 8, j), 0);
 	ck_assert_uint_eq(l.nr_data_chunks, 1);
 	ck_assert_uint_eq(l.data_start + 8, min);
+}
+END_TEST
+
+/* The smallest store offered for formatting is the journal's. */
+START_TEST(test_min_sectors)
+{
+	struct shadow_layout l;
+
+	ck_assert_uint_eq(shadow_layout_min_sectors(8),
+			  shadow_layout_sectors(1, 8, SHADOW_JOURNAL_BLOCKS));
+	ck_assert_uint_eq(shadow_layout_min_sectors(8),
+			  shadow_layout_sectors(1, 8, 0) + SHADOW_JOURNAL_BLOCKS * SHADOW_MD_BLOCK_SECTORS);
+	ck_assert_int_eq(shadow_layout_solve(&l, shadow_layout_min_sectors(8) - 1, 8,
+					     SHADOW_JOURNAL_BLOCKS), -1);
+	/* Without the ring, the same size still holds a chunk. */
+	ck_assert_int_eq(shadow_layout_solve(&l, shadow_layout_min_sectors(8) - 1, 8, 0), 0);
 }
 END_TEST
 
 START_TEST(test_exact_fit)
 {
 	static const uint32_t chunks[] = { 8, 16, 128, 2048 };
+	uint32_t j = journals[_i];
 
 	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
 		for (uint64_t n = 1; n < 200000; n = n * 5 + 3) {
 			struct shadow_layout l;
-			uint64_t store = shadow_layout_sectors(n, chunks[c]);
+			uint64_t store = shadow_layout_sectors(n, chunks[c], j);
 
-			ck_assert_int_eq(shadow_layout_compute(&l, store, chunks[c]), 0);
+			ck_assert_int_eq(shadow_layout_compute(&l, store, chunks[c], j), 0);
 			ck_assert_uint_eq(l.nr_data_chunks, n);
 			ck_assert_uint_eq(l.data_start + n * chunks[c], store);
-			assert_layout_sane(&l, store, chunks[c]);
+			assert_layout_sane(&l, store, chunks[c], j);
 			if (n > 1) {
-				ck_assert_int_eq(shadow_layout_compute(&l, store - 1, chunks[c]), 0);
+				ck_assert_int_eq(shadow_layout_compute(&l, store - 1, chunks[c], j), 0);
 				ck_assert_uint_eq(l.nr_data_chunks, n - 1);
 			}
 		}
+	}
+}
+END_TEST
+
+/*
+ * The ring is SHADOW_JOURNAL_BLOCKS more metadata blocks for the same
+ * data chunks, so a store of one size holds as many chunks or fewer.
+ */
+START_TEST(test_journal_blocks)
+{
+	for (uint64_t n = 1; n < 200000; n = n * 5 + 3) {
+		struct shadow_layout with, without;
+		uint64_t store = shadow_layout_sectors(n, 8, SHADOW_JOURNAL_BLOCKS);
+
+		ck_assert_uint_eq(shadow_layout_md_blocks(n, 8, SHADOW_JOURNAL_BLOCKS),
+				  shadow_layout_md_blocks(n, 8, 0) + SHADOW_JOURNAL_BLOCKS);
+		ck_assert_int_eq(shadow_layout_solve(&with, store, 8, SHADOW_JOURNAL_BLOCKS), 0);
+		ck_assert_int_eq(shadow_layout_solve(&without, store, 8, 0), 0);
+		ck_assert_uint_eq(with.nr_data_chunks, n);
+		ck_assert_uint_ge(without.nr_data_chunks, n);
+		ck_assert_uint_le(without.nr_data_chunks, n + SHADOW_JOURNAL_BLOCKS);
 	}
 }
 END_TEST
@@ -61,12 +106,13 @@ END_TEST
 START_TEST(test_solve_matches_compute)
 {
 	static const uint32_t chunks[] = { 8, 32, 2048 };
+	uint32_t j = journals[_i];
 
 	for (size_t c = 0; c < 3; c++)
 		for (uint64_t store = 1; store < (1ULL << 32); store = store * 3 / 2 + 1) {
 			struct shadow_layout a, b;
-			int ra = shadow_layout_compute(&a, store, chunks[c]);
-			int rb = shadow_layout_solve(&b, store, chunks[c]);
+			int ra = shadow_layout_compute(&a, store, chunks[c], j);
+			int rb = shadow_layout_solve(&b, store, chunks[c], j);
 
 			ck_assert_int_eq(ra, rb);
 			if (ra < 0)
@@ -74,7 +120,7 @@ START_TEST(test_solve_matches_compute)
 			ck_assert_uint_eq(a.metadata_blocks, b.metadata_blocks);
 			ck_assert_uint_eq(a.data_start, b.data_start);
 			ck_assert_uint_eq(a.nr_data_chunks, b.nr_data_chunks);
-			assert_layout_sane(&b, store, chunks[c]);
+			assert_layout_sane(&b, store, chunks[c], j);
 		}
 }
 END_TEST
@@ -84,14 +130,40 @@ START_TEST(test_large_store)
 {
 	struct shadow_layout l;
 	uint64_t store = (64ULL << 40) / 512;	/* 64 TiB, 4 KiB chunks */
+	uint32_t j = journals[_i];
 
-	ck_assert_int_eq(shadow_layout_solve(&l, store, 8), 0);
+	ck_assert_int_eq(shadow_layout_solve(&l, store, 8, j), 0);
 	ck_assert_uint_eq(l.metadata_blocks, SHADOW_MAX_METADATA_BLOCKS);
-	assert_layout_sane(&l, store, 8);
-	ck_assert_int_eq(shadow_layout_solve(&l, SHADOW_MAX_SECTORS, 8), 0);
-	assert_layout_sane(&l, SHADOW_MAX_SECTORS, 8);
-	ck_assert_int_eq(shadow_layout_solve(&l, SHADOW_MAX_SECTORS + 1, 8), -1);
-	ck_assert_int_eq(shadow_layout_solve(&l, UINT64_MAX, 2048), -1);
+	assert_layout_sane(&l, store, 8, j);
+	ck_assert_int_eq(shadow_layout_solve(&l, SHADOW_MAX_SECTORS, 8, j), 0);
+	assert_layout_sane(&l, SHADOW_MAX_SECTORS, 8, j);
+	ck_assert_int_eq(shadow_layout_solve(&l, SHADOW_MAX_SECTORS + 1, 8, j), -1);
+	ck_assert_int_eq(shadow_layout_solve(&l, UINT64_MAX, 2048, j), -1);
+}
+END_TEST
+
+/* A new superblock has the journal: its bit, and the ring in its layout. */
+START_TEST(test_init_geometry_journal)
+{
+	struct shadow_superblock sb = {
+		.chunk_sectors = 8,
+		.origin_sectors = 1 << 20,
+		.store_sectors = 1 << 18,
+	};
+	struct shadow_layout l;
+
+	ck_assert_int_eq(shadow_sb_init_geometry(&sb), 0);
+	ck_assert_uint_eq(sb.incompat_flags, SHADOW_FEATURE_INCOMPAT_JOURNAL);
+	ck_assert_int_eq(shadow_layout_solve(&l, sb.store_sectors, 8, SHADOW_JOURNAL_BLOCKS), 0);
+	ck_assert_uint_eq(sb.metadata_blocks, l.metadata_blocks);
+	ck_assert_uint_eq(sb.data_start, l.data_start);
+	ck_assert_uint_eq(sb.nr_data_chunks, l.nr_data_chunks);
+	ck_assert_uint_eq(shadow_journal_blocks(&sb), SHADOW_JOURNAL_BLOCKS);
+	ck_assert_uint_eq(shadow_journal_start(&sb), sb.metadata_blocks - SHADOW_JOURNAL_BLOCKS);
+	/* Without the bit: no ring, the trees may use the whole area. */
+	sb.incompat_flags = SHADOW_FEATURE_INCOMPAT_REVERT;
+	ck_assert_uint_eq(shadow_journal_blocks(&sb), 0);
+	ck_assert_uint_eq(shadow_journal_start(&sb), sb.metadata_blocks);
 }
 END_TEST
 
@@ -100,10 +172,14 @@ Suite *suite_layout(void)
 	Suite *s = suite_create("layout");
 	TCase *tc = tcase_create("layout");
 
-	tcase_add_test(tc, test_too_small);
-	tcase_add_test(tc, test_exact_fit);
-	tcase_add_test(tc, test_solve_matches_compute);
-	tcase_add_test(tc, test_large_store);
+	/* Each loop test runs once with the journal, once without. */
+	tcase_add_loop_test(tc, test_too_small, 0, 2);
+	tcase_add_test(tc, test_min_sectors);
+	tcase_add_loop_test(tc, test_exact_fit, 0, 2);
+	tcase_add_test(tc, test_journal_blocks);
+	tcase_add_loop_test(tc, test_solve_matches_compute, 0, 2);
+	tcase_add_loop_test(tc, test_large_store, 0, 2);
+	tcase_add_test(tc, test_init_geometry_journal);
 	suite_add_tcase(s, tc);
 	return s;
 }

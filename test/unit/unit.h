@@ -30,7 +30,9 @@ Suite *suite_coverage(void);
  * Write the check suite's consistent sample store to @path; with @variant
  * "leak", data chunk 50 is counted in the data space map but unmapped;
  * with "held", it holds a metadata snapshot of the sample store and has
- * changed since (check_make_held()).
+ * changed since (build_held()); with "journal", three copies are pending
+ * in its exception journal (build_pending()); with "old", it is formatted
+ * without the journal (build_old()).
  */
 int check_make_image(const char *path, const char *variant);
 

@@ -115,7 +115,7 @@ refused_sb() {
 # dm-shadow-sb-check.h, which shadow-dump applies too (so --check refuses
 # each of these stores for the same reason).
 refused_sb incompat "store uses an incompatible feature this version does not know" \
-	"(incompat_flags 0x20, known 0x1)"
+	"(incompat_flags 0x22, known 0x3)"
 refused_sb revert-state "store's revert state is inconsistent" "(revert_seq 0, at most"
 refused_sb store-type "store has an unknown store type, not 1=cow, 2=row or 3=clone" \
 	"(store_type 7, at most 3)"

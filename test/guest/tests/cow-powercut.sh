@@ -35,7 +35,19 @@ fi
 step "after the power cut"
 mount "$keep" /mnt/keep
 [ -s /mnt/keep/journal ] || fail "no journal: the kill came before any write"
+# The store's exception journal as the kill left it: its entries (none if
+# a commit had just emptied it) are replayed by the load, which says so.
+pending=$("$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$store" |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["journal"]["pending_count"])')
+echo "exception journal: $pending pending exceptions"
+store_check "$store" leaks-ok
+before=$(dmesg | wc -l)
 origin_load vol "$origin" "$store"
+if [ "$pending" -gt 0 ]; then
+	dmesg | tail -n +"$((before + 1))" |
+		matches "replayed $pending exceptions from" ||
+		fail "the load did not replay the journal's $pending exceptions"
+fi
 dmsetup status vol
 $STOMPER replay /mnt/keep/model /mnt/keep/journal "$seed" >"$WORK/inflight"
 echo "completed writes replayed; $(wc -l <"$WORK/inflight") were in flight"

@@ -199,6 +199,7 @@ def seq_of(st, index):
 def craft(st, case):
     """Apply one case; returns a line saying what was done."""
     sb = st.superblock()
+    incompat, = struct.unpack_from("<Q", sb, SB_INCOMPAT)
     last_seq, = struct.unpack_from("<Q", sb, SB_LAST_SEQ)
     if case == "control":
         # A consistent edit (a snapshot's ctime): the store stays loadable,
@@ -231,12 +232,13 @@ def craft(st, case):
         st.write(nr, b, BTREE_CSUM_XOR)
         return "snapshot under key %d: id %d" % (key, new)
     if case == "incompat":
-        edit_sb(st, SB_INCOMPAT, "<Q", 1 << 5)
-        return "superblock: incompat_flags 0x20"
+        # An unknown bit beside the ones the store has (the journal's).
+        edit_sb(st, SB_INCOMPAT, "<Q", incompat | 1 << 5)
+        return "superblock: incompat_flags %#x" % (incompat | 1 << 5)
     if case == "revert-state":
         # The revert feature bit, with no revert recorded beside it.
-        edit_sb(st, SB_INCOMPAT, "<Q", 1)
-        return "superblock: incompat_flags 0x1, revert_seq 0"
+        edit_sb(st, SB_INCOMPAT, "<Q", incompat | 1)
+        return "superblock: incompat_flags %#x, revert_seq 0" % (incompat | 1)
     if case == "store-type":
         edit_sb(st, SB_STORE_TYPE, "<I", 7)
         return "superblock: store_type 7"
