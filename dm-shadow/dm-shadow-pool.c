@@ -686,7 +686,11 @@ void shadow_pool_wait_reclaim(struct shadow_pool *pool)
 	flush_work(&pool->reclaim);
 }
 
-/* Commit what the journal holds, so that the store is whole on disk. */
+/*
+ * Commit what the journal holds when the store is closed, so that the
+ * trees on disk are whole for the offline tools.  Not on suspend: a live
+ * reload keeps the pool, and its transaction goes on.
+ */
 static void shadow_pool_empty_journal(struct shadow_pool *pool)
 {
 	int err;
@@ -700,15 +704,11 @@ static void shadow_pool_empty_journal(struct shadow_pool *pool)
 	mutex_unlock(&pool->lock);
 }
 
-/*
- * Wait until nothing queued or in flight is left in the worker, and
- * commit: a suspended store is read by the offline tools as it is.
- */
+/* Wait until nothing queued or in flight is left in the worker. */
 void shadow_pool_drain(struct shadow_pool *pool)
 {
 	flush_delayed_work(&pool->retry);
 	flush_workqueue(pool->wq);
-	shadow_pool_empty_journal(pool);
 }
 
 /*
