@@ -5,8 +5,9 @@
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
 origin=$(loop_disk 16)
-# 1 MiB: 614 metadata blocks for a 16 MiB origin, room for 177 4-KiB chunks.
-store=$(loop_disk 1)
+# 1.25 MiB: 134 metadata blocks (the last 64 the exception journal's ring),
+# room for 186 4-KiB chunks.
+store=$(loop_disk 1280K)
 dd if=/dev/urandom of="$origin" bs=1M count=16 oflag=direct status=none
 cp "$origin" "$WORK/ref"	# what the origin must hold, kept in step below
 
