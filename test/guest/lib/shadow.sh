@@ -88,6 +88,13 @@ status_field() {
 	dmsetup status "$1" | awk -v n="$2" '{ print $(3 + n) }'
 }
 
+# status_contents <name>: the status line but for metadata_used and
+# transaction_id, which closing the store changes when it commits what
+# its exception journal held: what a remove and reload must keep.
+status_contents() {
+	dmsetup status "$1" | awk '{ $11 = "-"; $12 = "-"; print }'
+}
+
 used_chunks() {
 	status_field "$1" 3 | cut -d/ -f1
 }

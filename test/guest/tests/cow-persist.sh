@@ -13,12 +13,6 @@ set -- $GUEST_DISKS
 origin=$1 store=$2 keep=$3
 mkdir -p /mnt/keep
 
-# The status but for metadata_used and transaction_id, which closing the
-# store changes when it commits what its exception journal held.
-contents_status() {
-	dmsetup status "$1" | awk '{ $11 = "-"; $12 = "-"; print }'
-}
-
 if [ "$GUEST_BOOT" = 1 ]; then
 	# 4 KiB blocks: every write to the keep disk is page aligned for
 	# qemu's O_DIRECT (cache=none) on the host.
@@ -31,7 +25,7 @@ if [ "$GUEST_BOOT" = 1 ]; then
 		/mnt/keep/sums --threads 4 --ops 20
 	$STOMPER burst /dev/mapper/vol /mnt/keep/model 77 --ops 20
 	dmsetup status vol | tee /mnt/keep/status
-	contents_status vol >/mnt/keep/contents
+	status_contents vol >/mnt/keep/contents
 	trans=$(status_field vol 9)
 
 	step "the live table reloaded in place (the running pool is kept)"
@@ -43,7 +37,7 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	step "tables removed and reloaded"
 	dmsetup remove vol
 	origin_load vol "$origin" "$store"
-	contents_status vol | cmp - /mnt/keep/contents || fail "status changed over the reload"
+	status_contents vol | cmp - /mnt/keep/contents || fail "status changed over the reload"
 	[ "$(status_field vol 9)" -ge "$trans" ] ||
 		fail "transaction id went back over the reload"
 	# Nothing written since: the reboot must find exactly this.
