@@ -1218,8 +1218,13 @@ int shadow_md_reserve_snap(struct shadow_md *md, u64 *ret_root)
 	memset(copy_sb->data_space_map_root, 0,
 	       sizeof(copy_sb->data_space_map_root));
 	copy_sb->held_root = 0;
-	/* Nor is a revert's progress: the copy's trees are those of before. */
-	copy_sb->incompat_flags = 0;
+	/*
+	 * Nor is a revert's progress: the copy's trees are those of before.
+	 * The journal's bit stays: with it, the copy's geometry is the
+	 * store's (its metadata area ends in the ring).
+	 */
+	copy_sb->incompat_flags &=
+		~cpu_to_le64(SHADOW_FEATURE_INCOMPAT_REVERT);
 	copy_sb->revert_seq = 0;
 	copy_sb->revert_cursor = 0;
 	copy_sb->revert_root = 0;
