@@ -440,7 +440,12 @@ class ShadowStack(Stack):
 
     def usage(self):
         """Data from the status' used chunks, metadata from its metadata
-        blocks in use."""
+        blocks in use, as of a commit: reserving and releasing a metadata
+        snapshot commits, so the count is the trees on disk and not also
+        the running transaction's shadow copies of their blocks, which the
+        exception journal keeps for up to 64 batches of copies."""
+        self.ctl.message("b-sv", "reserve_metadata_snap")
+        self.ctl.message("b-sv", "release_metadata_snap")
         w = self._status()
         used = int(w[2].split("/")[0])
         return {"data": used * self.chunk * SECTOR,
