@@ -4,7 +4,9 @@
       On dm devices the test made: r-origin and r-store (dm-linear slices
       of one dm-log-writes device, rlog).  Fills the origin, loads the
       shadow-origin rvol, then creates snapshots, writes 4 KiB blocks
-      (O_DIRECT) with fsyncs, deletes a snapshot, and marks the log after
+      (O_DIRECT) with fsyncs, deletes a snapshot, then after a fifth
+      snapshot makes more flushed first writes than the exception
+      journal's ring has blocks (the ring wraps), and marks the log after
       every acknowledged flush, create and delete.  Writes what each mark
       guarantees to <state.json>; removes rvol at the end.
 
@@ -36,6 +38,7 @@ import json
 import mmap
 import os
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -148,6 +151,16 @@ def unload(vol, ctl, mark, state, state_path):
         json.dump(state, f)
 
 
+def journal_blocks():
+    """The exception journal's ring, in blocks (dm-shadow-format.h)."""
+    text = open(os.path.join(SHADOW_TOP, "dm-shadow",
+                             "dm-shadow-format.h")).read()
+    m = re.search(r"#define SHADOW_JOURNAL_BLOCKS\s+(\d+)", text)
+    if not m:
+        sys.exit("dm-shadow-format.h: no SHADOW_JOURNAL_BLOCKS")
+    return int(m.group(1))
+
+
 def work(state_path, seed):
     rng = random.Random(seed)
     ctl = dmioctl.Control()
@@ -168,12 +181,11 @@ def work(state_path, seed):
         ctl.message("rlog", "mark " + name)
         return name
 
-    vol = fill_and_load(mark)
-    rounds, per_round, per_flush = 4, 36, 6
-    for r in range(1, rounds + 1):
+    def snapshot(r):
         # The point in time is the suspend; every write so far completed,
         # and was flushed first, as a file system's freeze would: what a
         # snapshot holds is then never older than the origin's durable data.
+        nonlocal floor
         vol.fsync()
         floor = list(gen)
         state["snaps"][str(r)] = list(gen)
@@ -181,6 +193,11 @@ def work(state_path, seed):
         acked_snaps.append(r)
         print("snapshot %d created, acknowledged at mark %s"
               % (r, mark("create")), flush=True)
+
+    vol = fill_and_load(mark)
+    rounds, per_round, per_flush = 4, 36, 6
+    for r in range(1, rounds + 1):
+        snapshot(r)
         for i in range(per_round):
             if r == 3 and i == per_round // 3:
                 ctl.message("rvol", "delete 2")
@@ -201,12 +218,29 @@ def work(state_path, seed):
                 vol.fsync()
                 floor = list(gen)
                 mark("flush")
+    # The exception journal's ring wraps: after a snapshot (a commit), one
+    # flushed first write after another, each a batch and a journal block
+    # of its own, so that the write after the ring's last block commits
+    # and the ring starts again over blocks of the trip before.  The
+    # "wrap" event's points surround that commit.
+    snapshot(rounds + 1)
+    ring = journal_blocks()
+    for i, b in enumerate(rng.sample(range(NBLOCKS), ring + 6)):
+        if i == ring - 3:
+            mark("prewrap")
+        g = len(state["writes"]) + 1
+        vol.write_block(b, pattern(b, g))
+        gen[b] = g
+        state["writes"].append([b, g])
+        vol.fsync()
+        floor = list(gen)
+        mark("wrap" if i == ring + 2 else "flush")
     vol.fsync()
     floor = list(gen)
     mark("end")
     unload(vol, ctl, mark, state, state_path)
     print("workload: %d writes, %d snapshots created, 1 deleted, %d marks"
-          % (len(state["writes"]), rounds, nmark[0]), flush=True)
+          % (len(state["writes"]), rounds + 1, nmark[0]), flush=True)
 
 
 # ------------------------------------------------------------------ checks
@@ -644,7 +678,8 @@ class Checker:
         events = {}
         prev = first - 1
         for idx, name, _ in self.marks:
-            if name.split("-")[0] in ("loaded", "create", "delete"):
+            if name.split("-")[0] in ("loaded", "create", "delete",
+                                      "wrap"):
                 end, seen = idx + 1, 0
                 while end < total and seen < 2:
                     if entries[end].flags & (logreplay.FLUSH |
