@@ -161,6 +161,14 @@ static int cow_shared_needed(struct shadow_pool *pool,
 	*needed = false;
 	if (!newest_below)
 		return 0;
+	/*
+	 * Its own epoch is still valid: nothing older can serve it (the
+	 * copy was taken because no exception of it had that tag).
+	 */
+	if (newest_below == e->seq) {
+		*needed = true;
+		return 0;
+	}
 	err = shadow_md_exc_find(pool->md, SHADOW_MD_SHARED, e->chunk,
 				 newest_below, true, &older);
 	if (err == -ENODATA || (!err && older.seq > e->seq)) {

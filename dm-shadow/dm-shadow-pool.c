@@ -12,10 +12,14 @@
  * The map functions remap a bio themselves whenever the store can answer
  * without blocking (the metadata it needs is cached and no copy of the
  * chunk is in flight): a re-write of a chunk already copied, a snapshot
- * read.  Everything else goes to one ordered worker, which asks the store
- * again (blocking), starts chunk copies with kcopyd, records finished
- * copies, commits them in batches (one commit for every copy that finished
- * meanwhile) and only then lets the bios that waited for them go.
+ * read.  Everything else goes to the worker, which asks the store again
+ * (blocking), starts chunk copies with kcopyd, records finished copies,
+ * makes them durable in batches (one journal write or commit for every
+ * copy that finished meanwhile) and only then lets the bios that waited
+ * for them go.  The worker is one function under pool->lock, queued on
+ * either of two workqueues: the bound one when a bio comes alone (queue
+ * depth one), the unbound one otherwise.  A copy that finishes alone is
+ * recorded by its kcopyd callback itself.
  */
 #include "dm-shadow.h"
 #include "dm-shadow-format.h"
@@ -96,13 +100,40 @@ static void shadow_remap_store(struct shadow_pool *pool, struct bio *bio,
 		((sector_t)store_chunk << pool->chunk_shift) + offset;
 }
 
-static void shadow_defer_bio(struct shadow_pool *pool, struct bio *bio)
+/*
+ * Queue @bio for the worker; true if nothing else waits for it or copies
+ * (read without pending_lock: it only chooses where the worker runs).
+ */
+static bool shadow_queue_bio(struct shadow_pool *pool, struct bio *bio)
 {
 	unsigned long flags;
+	bool alone;
 
 	spin_lock_irqsave(&pool->bio_lock, flags);
+	alone = bio_list_empty(&pool->deferred) && !READ_ONCE(pool->nr_pending);
 	bio_list_add(&pool->deferred, bio);
 	spin_unlock_irqrestore(&pool->bio_lock, flags);
+	return alone;
+}
+
+/*
+ * A map function hands @bio to the worker.  When the bio is alone (queue
+ * depth one: a database's synchronous write, dd) the worker runs on this
+ * CPU as soon as the submitter sleeps, which costs much less than waking
+ * another CPU; under load it runs on any CPU, beside the submitters.
+ */
+static void shadow_defer_bio(struct shadow_pool *pool, struct bio *bio)
+{
+	if (shadow_queue_bio(pool, bio))
+		queue_work(pool->local_wq, &pool->local_worker);
+	else
+		queue_work(pool->wq, &pool->worker);
+}
+
+/* The worker or a copy's completion hands @bio back to the worker. */
+static void shadow_requeue_bio(struct shadow_pool *pool, struct bio *bio)
+{
+	shadow_queue_bio(pool, bio);
 	queue_work(pool->wq, &pool->worker);
 }
 
@@ -260,6 +291,16 @@ static bool shadow_is_pending(struct shadow_pool *pool, u64 chunk)
 	return found;
 }
 
+static void shadow_process_copied(struct shadow_pool *pool);
+
+/*
+ * kcopyd finished a copy.  The worker records finished copies in batches;
+ * but when no other copy is in flight there is nothing to batch with, and
+ * the copy is recorded here, in kcopyd's thread, unless the worker holds
+ * the lock: at queue depth one that saves a switch to the worker per first
+ * write.  Nothing done here waits for kcopyd (bios that need another copy
+ * go to the worker), so kcopyd cannot wait on itself.
+ */
 static void shadow_copy_callback(int read_err, unsigned long write_err,
 				 void *context)
 {
@@ -271,6 +312,11 @@ static void shadow_copy_callback(int read_err, unsigned long write_err,
 	spin_lock_irqsave(&pool->bio_lock, flags);
 	list_add_tail(&pe->list, &pool->copied);
 	spin_unlock_irqrestore(&pool->bio_lock, flags);
+	if (READ_ONCE(pool->nr_pending) == 1 && mutex_trylock(&pool->lock)) {
+		shadow_process_copied(pool);
+		mutex_unlock(&pool->lock);
+		return;
+	}
 	queue_work(pool->wq, &pool->worker);
 }
 
@@ -295,8 +341,8 @@ bool shadow_pool_chunk_in_flight(struct shadow_pool *pool, u64 chunk)
 
 /*
  * Start the copy @m asks for, @bio waiting on it.  The pending entry is
- * taken without waiting: only the worker frees them, so the worker must
- * never sleep for one.  Without one, the chunk goes back and the bio waits
+ * taken without waiting: they are freed only under pool->lock, which the
+ * worker holds, so the worker must never sleep for one.  Without one, the chunk goes back and the bio waits
  * a tick.
  */
 static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
@@ -321,6 +367,7 @@ static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 	bio_list_add(&pe->bios, bio);
 	spin_lock_irq(&pool->pending_lock);
 	hash_add(pool->pending, &pe->node, pe->e.chunk);
+	WRITE_ONCE(pool->nr_pending, pool->nr_pending + 1);
 	spin_unlock_irq(&pool->pending_lock);
 
 	from.count = to.count = shadow_pool_chunk_len(pool, m->e.chunk);
@@ -490,13 +537,48 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 	shadow_dispatch(pool, bio, &m);
 }
 
+/*
+ * An origin write that waited for the copy of its chunk needs nothing more
+ * from the store when that copy was taken for the newest snapshot, which is
+ * still the newest: it goes to the origin without another lookup.
+ */
+static bool shadow_copied_write_ready(struct shadow_pool *pool,
+				      struct bio *bio,
+				      const struct shadow_exception *e)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+
+	return !ctx->snap && !e->private && !pool->failed &&
+	       e->seq == READ_ONCE(pool->newest_seq) &&
+	       !shadow_revert_active(pool);
+}
+
+/* Send on the bios that waited for copy @pe; the rest to the worker. */
+static void shadow_release_waiting(struct shadow_pool *pool,
+				   struct shadow_pending *pe)
+{
+	struct shadow_map m = { .kind = SHADOW_MAP_ORIGIN };
+	struct bio_list bios;
+	struct bio *bio;
+
+	spin_lock_irq(&pool->pending_lock);
+	hash_del(&pe->node);
+	WRITE_ONCE(pool->nr_pending, pool->nr_pending - 1);
+	bios = pe->bios;
+	spin_unlock_irq(&pool->pending_lock);
+	while ((bio = bio_list_pop(&bios))) {
+		if (shadow_copied_write_ready(pool, bio, &pe->e))
+			shadow_dispatch(pool, bio, &m);
+		else
+			shadow_requeue_bio(pool, bio);
+	}
+}
+
 /* Record a batch of finished copies, commit, then release their bios. */
 static void shadow_finish_copies(struct shadow_pool *pool,
 				 struct list_head *batch)
 {
 	struct shadow_pending *pe, *tmp;
-	struct bio_list bios;
-	struct bio *bio;
 	int err = 0;
 
 	list_for_each_entry(pe, batch, list) {
@@ -517,12 +599,7 @@ static void shadow_finish_copies(struct shadow_pool *pool,
 			shadow_pool_fail(pool, "cannot commit metadata", err);
 	}
 	list_for_each_entry_safe(pe, tmp, batch, list) {
-		spin_lock_irq(&pool->pending_lock);
-		hash_del(&pe->node);
-		bios = pe->bios;
-		spin_unlock_irq(&pool->pending_lock);
-		while ((bio = bio_list_pop(&bios)))
-			shadow_process_bio(pool, bio);
+		shadow_release_waiting(pool, pe);
 		mempool_free(pe, &pool->pending_pool);
 	}
 }
@@ -537,6 +614,8 @@ static void shadow_process_copied(struct shadow_pool *pool)
 	spin_lock_irq(&pool->bio_lock);
 	list_splice_init(&pool->copied, &copied);
 	spin_unlock_irq(&pool->bio_lock);
+	if (list_empty(&copied))
+		return;
 
 	while (!list_empty(&copied)) {
 		for (n = 0; n < SHADOW_COMMIT_BATCH && !list_empty(&copied);
@@ -548,12 +627,12 @@ static void shadow_process_copied(struct shadow_pool *pool)
 		shadow_finish_copies(pool, &batch);
 		INIT_LIST_HEAD(&batch);
 	}
+	/* The store grows by the copies' chunks: is a threshold passed? */
+	shadow_usage_check(pool);
 }
 
-static void shadow_worker(struct work_struct *work)
+static void shadow_work(struct shadow_pool *pool)
 {
-	struct shadow_pool *pool = container_of(work, struct shadow_pool,
-						worker);
 	struct bio_list bios;
 	struct bio *bio;
 
@@ -566,8 +645,17 @@ static void shadow_worker(struct work_struct *work)
 	spin_unlock_irq(&pool->bio_lock);
 	while ((bio = bio_list_pop(&bios)))
 		shadow_process_bio(pool, bio);
-	shadow_usage_check(pool);
 	mutex_unlock(&pool->lock);
+}
+
+static void shadow_worker(struct work_struct *work)
+{
+	shadow_work(container_of(work, struct shadow_pool, worker));
+}
+
+static void shadow_local_worker(struct work_struct *work)
+{
+	shadow_work(container_of(work, struct shadow_pool, local_worker));
 }
 
 /* The map functions' fast path */
@@ -708,6 +796,8 @@ static void shadow_pool_empty_journal(struct shadow_pool *pool)
 void shadow_pool_drain(struct shadow_pool *pool)
 {
 	flush_delayed_work(&pool->retry);
+	/* Local work first: the worker it runs may queue more on pool->wq. */
+	flush_workqueue(pool->local_wq);
 	flush_workqueue(pool->wq);
 }
 
@@ -729,6 +819,7 @@ static void shadow_pool_destroy(struct shadow_pool *pool)
 	shadow_revert_pause(pool);
 	cancel_work_sync(&pool->reclaim);
 	cancel_delayed_work_sync(&pool->retry);
+	destroy_workqueue(pool->local_wq);
 	destroy_workqueue(pool->wq);
 	dm_kcopyd_client_destroy(pool->kc);
 	mempool_exit(&pool->pending_pool);
@@ -828,6 +919,7 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 	hash_init(pool->pending);
 	hash_init(pool->track);
 	INIT_WORK(&pool->worker, shadow_worker);
+	INIT_WORK(&pool->local_worker, shadow_local_worker);
 	INIT_DELAYED_WORK(&pool->retry, shadow_retry);
 	INIT_WORK(&pool->reclaim, shadow_reclaim_worker);
 	shadow_revert_init(pool);
@@ -853,8 +945,17 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 		*error = "cannot create the worker";
 		goto bad_wq;
 	}
+	/* Bound: queue_work() runs it on the CPU that queued it. */
+	pool->local_wq = alloc_workqueue("dm-shadow-local", WQ_MEM_RECLAIM, 1);
+	if (!pool->local_wq) {
+		r = -ENOMEM;
+		*error = "cannot create the worker";
+		goto bad_local_wq;
+	}
 	return pool;
 
+bad_local_wq:
+	destroy_workqueue(pool->wq);
 bad_wq:
 	dm_kcopyd_client_destroy(pool->kc);
 bad_kcopyd:

@@ -169,6 +169,8 @@ struct shadow_pool {
 	struct dm_kcopyd_client *kc;
 	struct workqueue_struct *wq;
 	struct work_struct worker;
+	struct workqueue_struct *local_wq;	/* bound: see shadow_defer_bio() */
+	struct work_struct local_worker;
 	struct delayed_work retry;
 	struct work_struct reclaim;
 	mempool_t pending_pool;
@@ -179,6 +181,7 @@ struct shadow_pool {
 	/* Copies in flight, by origin chunk; the map functions look too. */
 	spinlock_t pending_lock;
 	DECLARE_HASHTABLE(pending, SHADOW_HASH_BITS);
+	unsigned int nr_pending;	/* in it; READ_ONCE without the lock */
 
 	/* Snapshots, under lock. */
 	struct xarray snaps;		/* by id */
