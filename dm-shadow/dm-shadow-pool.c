@@ -294,12 +294,14 @@ static bool shadow_is_pending(struct shadow_pool *pool, u64 chunk)
 static void shadow_process_copied(struct shadow_pool *pool);
 
 /*
- * kcopyd finished a copy.  The worker records finished copies in batches;
- * but when no other copy is in flight there is nothing to batch with, and
- * the copy is recorded here, in kcopyd's thread, unless the worker holds
- * the lock: at queue depth one that saves a switch to the worker per first
- * write.  Nothing done here waits for kcopyd (bios that need another copy
- * go to the worker), so kcopyd cannot wait on itself.
+ * kcopyd finished a copy.  Finished copies wait for the others in flight
+ * (up to a batch), so that they are made durable together, by one journal
+ * write: the chunks of one large write, or a queue's worth of first
+ * writes, as dm-snapshot commits once no exception is in flight.  The
+ * last one records them all, here in kcopyd's thread unless the worker
+ * holds the lock (saving a switch to the worker), or in the worker.
+ * Nothing done here waits for kcopyd (bios that need another copy go to
+ * the worker), so kcopyd cannot wait on itself.
  */
 static void shadow_copy_callback(int read_err, unsigned long write_err,
 				 void *context)
@@ -307,12 +309,19 @@ static void shadow_copy_callback(int read_err, unsigned long write_err,
 	struct shadow_pending *pe = context;
 	struct shadow_pool *pool = pe->pool;
 	unsigned long flags;
+	bool last, ready;
 
 	pe->err = (read_err || write_err) ? -EIO : 0;
 	spin_lock_irqsave(&pool->bio_lock, flags);
 	list_add_tail(&pe->list, &pool->copied);
+	pool->nr_copied++;
+	pool->copying--;
+	last = !pool->copying;
+	ready = last || pool->nr_copied >= SHADOW_COMMIT_BATCH;
 	spin_unlock_irqrestore(&pool->bio_lock, flags);
-	if (READ_ONCE(pool->nr_pending) == 1 && mutex_trylock(&pool->lock)) {
+	if (!ready)
+		return;
+	if (last && mutex_trylock(&pool->lock)) {
 		shadow_process_copied(pool);
 		mutex_unlock(&pool->lock);
 		return;
@@ -369,6 +378,9 @@ static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 	hash_add(pool->pending, &pe->node, pe->e.chunk);
 	WRITE_ONCE(pool->nr_pending, pool->nr_pending + 1);
 	spin_unlock_irq(&pool->pending_lock);
+	spin_lock_irq(&pool->bio_lock);
+	pool->copying++;
+	spin_unlock_irq(&pool->bio_lock);
 
 	from.count = to.count = shadow_pool_chunk_len(pool, m->e.chunk);
 	if (m->copy_from_store) {
@@ -612,7 +624,13 @@ static void shadow_process_copied(struct shadow_pool *pool)
 	unsigned int n;
 
 	spin_lock_irq(&pool->bio_lock);
+	/* Not yet: the last copy in flight will call (see the callback). */
+	if (pool->copying && pool->nr_copied < SHADOW_COMMIT_BATCH) {
+		spin_unlock_irq(&pool->bio_lock);
+		return;
+	}
 	list_splice_init(&pool->copied, &copied);
+	pool->nr_copied = 0;
 	spin_unlock_irq(&pool->bio_lock);
 	if (list_empty(&copied))
 		return;

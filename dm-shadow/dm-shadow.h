@@ -9,7 +9,7 @@
  * they look metadata up without blocking (the metadata layer has its own
  * reader-writer lock) and hand the bio to the worker when they cannot.
  * pool->bio_lock (a spinlock) protects the lists that map functions and
- * kcopyd callbacks hand to the worker, pool->pending_lock the copies in
+ * kcopyd callbacks hand to the worker, and the counts of copies, pool->pending_lock the copies in
  * flight, pool->track_lock the origin chunks that snapshot reads are
  * reading.
  */
@@ -200,7 +200,9 @@ struct shadow_pool {
 	spinlock_t bio_lock;
 	struct bio_list deferred;
 	struct bio_list delayed;	/* waiting for snapshot reads */
-	struct list_head copied;
+	struct list_head copied;	/* finished copies, not yet recorded */
+	unsigned int nr_copied;		/* in it */
+	unsigned int copying;		/* copies started, not yet finished */
 
 	spinlock_t track_lock;
 	DECLARE_HASHTABLE(track, SHADOW_HASH_BITS);
