@@ -13,13 +13,13 @@
  * without blocking (the metadata it needs is cached and no copy of the
  * chunk is in flight): a re-write of a chunk already copied, a snapshot
  * read.  Everything else goes to the worker, which asks the store again
- * (blocking), starts chunk copies with kcopyd, records finished copies,
- * makes them durable in batches (one journal write or commit for every
- * copy that finished meanwhile) and only then lets the bios that waited
- * for them go.  The worker is one function under pool->lock, queued on
- * either of two workqueues: the bound one when a bio comes alone (queue
- * depth one), the unbound one otherwise.  A copy that finishes alone is
- * recorded by its kcopyd callback itself.
+ * (blocking) and starts chunk copies with kcopyd.  Finished copies are
+ * recorded and made durable in batches (one journal write or commit for
+ * all the copies that were in flight together), and only then are the
+ * bios that waited for them let go: by the last copy's kcopyd callback
+ * when the worker is idle, else by the worker.  The worker is one function
+ * under pool->lock, queued on either of two workqueues: the bound one when
+ * a bio comes alone (queue depth one), the unbound one otherwise.
  */
 #include "dm-shadow.h"
 #include "dm-shadow-format.h"
@@ -351,8 +351,8 @@ bool shadow_pool_chunk_in_flight(struct shadow_pool *pool, u64 chunk)
 /*
  * Start the copy @m asks for, @bio waiting on it.  The pending entry is
  * taken without waiting: they are freed only under pool->lock, which the
- * worker holds, so the worker must never sleep for one.  Without one, the chunk goes back and the bio waits
- * a tick.
+ * worker holds, so the worker must never sleep for one.  Without one, the
+ * chunk goes back and the bio waits a tick.
  */
 static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 			      const struct shadow_map *m)

@@ -9,9 +9,9 @@
  * they look metadata up without blocking (the metadata layer has its own
  * reader-writer lock) and hand the bio to the worker when they cannot.
  * pool->bio_lock (a spinlock) protects the lists that map functions and
- * kcopyd callbacks hand to the worker, and the counts of copies, pool->pending_lock the copies in
- * flight, pool->track_lock the origin chunks that snapshot reads are
- * reading.
+ * kcopyd callbacks hand to the worker and the counts of copies,
+ * pool->pending_lock the copies in flight, pool->track_lock the origin
+ * chunks that snapshot reads are reading.
  */
 #ifndef DM_SHADOW_H
 #define DM_SHADOW_H
