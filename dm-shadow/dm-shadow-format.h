@@ -53,6 +53,16 @@
  * snapshot s at chunk c is the first key at or after shadow_exc_key(c, s's
  * sequence) with the same chunk: one btree lookup.
  *
+ * In a row store (redirect-on-write) exception_root holds versions: the
+ * live volume's writes since a snapshot, each the data of an origin chunk
+ * as written while the newest snapshot had sequence tag.  Key:
+ * shadow_exc_key(chunk, shadow_row_seq(tag)), so that a chunk's versions
+ * sort newest first; value: __le64 data chunk.  Snapshot s reads chunk c
+ * from the newest version tagged below s's sequence, the live volume from
+ * the newest version, both from the origin when there is none.  The
+ * origin device is written only while no snapshot and no version of the
+ * chunk exist, and by fold-back.  private_root is as in the cow store.
+ *
  * While a revert runs (SHADOW_FEATURE_INCOMPAT_REVERT set), a fifth tree
  * and two more fields say how far it got:
  *   revert_seq      the sequence of the snapshot the origin is rolled back
@@ -152,6 +162,25 @@ static inline __u64 shadow_exc_key_chunk(__u64 key)
 static inline __u64 shadow_exc_key_seq(__u64 key)
 {
 	return key & SHADOW_MAX_SEQ;
+}
+
+/*
+ * The row store keeps a chunk's versions newest first: the sequence part
+ * of its shared tree's keys holds SHADOW_MAX_SEQ - tag (tags run from 1
+ * to SHADOW_MAX_SEQ).  The same function turns a tag into that and back.
+ * Private keys, and every key of the other stores, hold the tag itself.
+ */
+static inline __u64 shadow_row_seq(__u64 tag)
+{
+	return SHADOW_MAX_SEQ - tag;
+}
+
+/* The tag of shared-tree key @key in a store of type @store_type. */
+static inline __u64 shadow_shared_key_tag(__u32 store_type, __u64 key)
+{
+	__u64 seq = shadow_exc_key_seq(key);
+
+	return store_type == SHADOW_STORE_ROW ? shadow_row_seq(seq) : seq;
 }
 
 /*

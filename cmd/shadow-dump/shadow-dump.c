@@ -279,7 +279,7 @@ static void print_pending(const struct dump *d)
 		char tree[32];
 
 		printf("  %5u %5u %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %s\n",
-		       p->index, p->slot, p->entry.chunk, p->entry.seq,
+		       p->index, p->slot, p->entry.chunk, p->tag,
 		       p->entry.store_chunk,
 		       journal_tree_name(p->entry.tree, tree, sizeof(tree)));
 	}
@@ -454,7 +454,7 @@ static json_object *journal_json(const struct dump *d)
 		JADD(e, "index", JU64(p->index));
 		JADD(e, "entry", JU64(p->slot));
 		JADD(e, "origin_chunk", JU64(p->entry.chunk));
-		JADD(e, "seq", JU64(p->entry.seq));
+		JADD(e, "seq", JU64(p->tag));
 		JADD(e, "data_chunk", JU64(p->entry.store_chunk));
 		JADD(e, "tree", JU64(p->entry.tree));
 		JADD(e, "private", json_object_new_boolean(p->entry.tree == SHADOW_JOURNAL_PRIVATE));

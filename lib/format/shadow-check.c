@@ -101,6 +101,28 @@ static uint64_t key_seq(uint64_t key)
 	return shadow_exc_key_seq(key);
 }
 
+/*
+ * The tag of a mapping's key: a row store's exceptions hold it inverted
+ * so that a chunk's versions sort newest first; private keys never do.
+ */
+static uint64_t key_tag(const struct checker *c, uint64_t key, bool private)
+{
+	return private ? key_seq(key) : shadow_shared_key_tag(c->sb->store_type, key);
+}
+
+/*
+ * After an out-of-range tag of a row store's exception, the value it was
+ * decoded from: a key written uninverted shows there as the tag it meant.
+ */
+static void stored_as(const struct checker *c, bool shared, uint64_t raw,
+		      char *buf, size_t len)
+{
+	if (!shared || c->sb->store_type != SHADOW_STORE_ROW)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, " (stored inverted as %" PRIu64 ")", raw);
+}
+
 typedef void (*visit_fn)(struct checker *c, uint64_t key, const void *value);
 
 /* A block of the exception journal's ring, which ends the metadata area. */
@@ -109,13 +131,13 @@ static bool in_journal(const struct checker *c, uint64_t b)
 	return b >= c->nblocks && b < c->sb->metadata_blocks;
 }
 
-/* A pending journal entry, as its findings name it. */
+/* A pending journal entry, as its findings name it: by its tag. */
 static void pending_name(const struct shadow_pending *p, char *buf, size_t len)
 {
 	snprintf(buf, len, "exception journal block %u entry %u (%s of origin chunk %" PRIu64 " seq %" PRIu64 ")",
 		 p->index, p->slot,
 		 p->entry.tree == SHADOW_JOURNAL_PRIVATE ? "private chunk" : "exception",
-		 p->entry.chunk, p->entry.seq);
+		 p->entry.chunk, p->tag);
 }
 
 static void _printf_(3, 4) finding(struct checker *c, enum shadow_finding kind,
@@ -320,7 +342,7 @@ static void add_dref(struct checker *c, uint64_t key, const void *value,
 	chunk = le64toh(le);
 	if (chunk >= c->sb->data_sm.nr_blocks) {
 		damage(c, "%s (origin chunk %" PRIu64 ", seq %" PRIu64 ") maps to data chunk %" PRIu64 ", beyond the %" PRIu64 " of the data space map",
-		       what, key_chunk(key), key_seq(key),
+		       what, key_chunk(key), key_tag(c, key, private),
 		       chunk, c->sb->data_sm.nr_blocks);
 		return;
 	}
@@ -332,15 +354,18 @@ static void add_dref(struct checker *c, uint64_t key, const void *value,
 
 static void visit_exc(struct checker *c, uint64_t key, const void *value)
 {
-	uint64_t chunk = key_chunk(key), seq = key_seq(key);
+	uint64_t chunk = key_chunk(key), seq = key_tag(c, key, false);
+	char raw[64];
 
 	add_dref(c, key, value, false);
 	if (c->held)
 		return;
 	c->res.exceptions++;
-	if (seq == 0 || seq > c->sb->last_seq)
-		damage(c, "exception of origin chunk %" PRIu64 " has seq %" PRIu64 " outside 1..last_seq %" PRIu64,
-		       chunk, seq, c->sb->last_seq);
+	if (seq == 0 || seq > c->sb->last_seq) {
+		stored_as(c, true, key_seq(key), raw, sizeof(raw));
+		damage(c, "exception of origin chunk %" PRIu64 " has seq %" PRIu64 "%s outside 1..last_seq %" PRIu64,
+		       chunk, seq, raw, c->sb->last_seq);
+	}
 	if (chunk >= c->sb->nr_origin_chunks)
 		damage(c, "exception of origin chunk %" PRIu64 " (seq %" PRIu64 ") is beyond the %" PRIu64 " origin chunks",
 		       chunk, seq, c->sb->nr_origin_chunks);
@@ -467,9 +492,9 @@ static void check_dref_owners(struct checker *c)
 			damage(c, "data chunk %" PRIu64 " is used by the %s of origin chunk %" PRIu64 " seq %" PRIu64 " and by the %s of origin chunk %" PRIu64 " seq %" PRIu64,
 			       d[i].chunk,
 			       d[i - 1].private ? "private chunk" : "exception",
-			       key_chunk(d[i - 1].key), key_seq(d[i - 1].key),
+			       key_chunk(d[i - 1].key), key_tag(c, d[i - 1].key, d[i - 1].private),
 			       d[i].private ? "private chunk" : "exception",
-			       key_chunk(d[i].key), key_seq(d[i].key));
+			       key_chunk(d[i].key), key_tag(c, d[i].key, d[i].private));
 	}
 }
 
@@ -796,7 +821,7 @@ static void check_pending(struct checker *c, const struct shadow_pending *p)
 {
 	const struct shadow_journal_entry *e = &p->entry;
 	const struct dref *d;
-	char what[160];
+	char what[160], raw[64];
 
 	pending_name(p, what, sizeof(what));
 	if (e->tree != SHADOW_JOURNAL_SHARED && e->tree != SHADOW_JOURNAL_PRIVATE)
@@ -805,9 +830,11 @@ static void check_pending(struct checker *c, const struct shadow_pending *p)
 	if (e->chunk >= c->sb->nr_origin_chunks)
 		damage(c, "%s: origin chunk %" PRIu64 " is beyond the %" PRIu64 " origin chunks",
 		       what, e->chunk, c->sb->nr_origin_chunks);
-	if (e->seq == 0 || e->seq > c->sb->last_seq)
-		damage(c, "%s: seq %" PRIu64 " is outside 1..last_seq %" PRIu64,
-		       what, e->seq, c->sb->last_seq);
+	if (p->tag == 0 || p->tag > c->sb->last_seq) {
+		stored_as(c, e->tree == SHADOW_JOURNAL_SHARED, e->seq, raw, sizeof(raw));
+		damage(c, "%s: seq %" PRIu64 "%s is outside 1..last_seq %" PRIu64,
+		       what, p->tag, raw, c->sb->last_seq);
+	}
 	if (e->store_chunk >= c->sb->nr_data_chunks) {
 		damage(c, "%s: data chunk %" PRIu64 " is beyond the store's %" PRIu64 " data chunks",
 		       what, e->store_chunk, c->sb->nr_data_chunks);
@@ -818,7 +845,7 @@ static void check_pending(struct checker *c, const struct shadow_pending *p)
 	if (d)
 		damage(c, "%s: data chunk %" PRIu64 " is already used by the %s of origin chunk %" PRIu64 " seq %" PRIu64 "%s",
 		       what, e->store_chunk, d->private ? "private chunk" : "exception",
-		       key_chunk(d->key), key_seq(d->key),
+		       key_chunk(d->key), key_tag(c, d->key, d->private),
 		       d->live ? "" : " (in the metadata snapshot)");
 }
 

@@ -50,9 +50,11 @@ typedef void (*shadow_problem_fn)(void *userdata, enum shadow_finding kind,
  *    it, and none is used as two kinds of block;
  *  - snapshots: id matches the key, known state and flags, sequences
  *    unique and in 1..last_seq, at most SHADOW_MAX_SNAPSHOTS;
- *  - exceptions: tag in 1..last_seq, origin chunk below nr_origin_chunks;
- *    private mappings: owned by a snapshot's sequence; every value is a
- *    data chunk below the data space map's size, used by one mapping only;
+ *  - exceptions: tag in 1..last_seq (a row store's keys hold it
+ *    inverted: shadow_shared_key_tag()), origin chunk below
+ *    nr_origin_chunks; private mappings: owned by a snapshot's
+ *    sequence; every value is a data chunk below the data space map's
+ *    size, used by one mapping only;
  *  - reference counts recomputed from the trees (one per parent block
  *    reference for metadata blocks, one per leaf entry for data chunks,
  *    the superblock counting once, and each block past the metadata area
@@ -67,12 +69,12 @@ typedef void (*shadow_problem_fn)(void *userdata, enum shadow_finding kind,
  *    map, anything else being DAMAGE;
  *  - the journal's pending entries (shadow_store_load_journal()), which
  *    the kernel inserts when it next loads the store: each names a known
- *    tree, an origin chunk below nr_origin_chunks, a seq in 1..last_seq
- *    and a data chunk below nr_data_chunks that is free in the data space
- *    map, used by no tree and by no other pending entry.  Such entries
- *    are neither damage nor leaks, only counted (journal_pending,
- *    journal_blocks); a broken one is DAMAGE: the kernel would refuse
- *    the store.
+ *    tree, an origin chunk below nr_origin_chunks, a tag
+ *    (shadow_journal_entry_tag()) in 1..last_seq and a data chunk below
+ *    nr_data_chunks that is free in the data space map, used by no tree
+ *    and by no other pending entry.  Such entries are neither damage
+ *    nor leaks, only counted (journal_pending, journal_blocks); a
+ *    broken one is DAMAGE: the kernel would refuse the store.
  * Each finding is passed to @fn (may be NULL); at most 100 of each kind
  * are passed, the rest only counted.  Every loop is bounded by the
  * metadata area's size.  Returns 0 when the walk completed (@ret says

@@ -75,15 +75,13 @@ int shadow_diff_feed(struct shadow_diff *d, uint64_t chunk, uint64_t tag)
 		d->decided = false;
 	}
 	/*
-	 * Only the first copy tagged seq_from or later matters: it is what
-	 * the older side reads; the newer side reads it too unless it was
-	 * tagged before the newer side existed.
+	 * A copy tagged in [seq_from, seq_to) is a write between the two
+	 * sides, whatever order a chunk's copies come in: a cow store's
+	 * oldest first, a row store's newest first.
 	 */
-	if (d->decided || tag < d->seq_from)
+	if (d->decided || tag < d->seq_from || tag >= d->seq_to)
 		return 0;
 	d->decided = true;
-	if (tag >= d->seq_to)
-		return 0;
 	r = add_extra_below(d, chunk);
 	if (r < 0)
 		return r;
@@ -146,11 +144,18 @@ static int collect_private(void *userdata, uint64_t key, const void *value)
 	return 0;
 }
 
+struct exception_walk {
+	struct shadow_diff *diff;
+	uint32_t store_type;
+};
+
 static int feed_exception(void *userdata, uint64_t key, const void *value)
 {
+	struct exception_walk *w = userdata;
+
 	(void)value;
-	return shadow_diff_feed(userdata, shadow_exc_key_chunk(key),
-				shadow_exc_key_seq(key));
+	return shadow_diff_feed(w->diff, shadow_exc_key_chunk(key),
+				shadow_shared_key_tag(w->store_type, key));
 }
 
 int shadow_store_diff(struct shadow_store *s, uint64_t id_a, uint64_t id_b,
@@ -161,6 +166,10 @@ int shadow_store_diff(struct shadow_store *s, uint64_t id_a, uint64_t id_b,
 	struct shadow_snapshot *snaps = NULL;
 	struct private_walk pw = { .chunks.size = sizeof(uint64_t) };
 	struct shadow_diff d;
+	struct exception_walk ew = {
+		.diff = &d,
+		.store_type = shadow_store_sb(s)->store_type,
+	};
 	size_t n = 0;
 	int r;
 
@@ -181,7 +190,7 @@ int shadow_store_diff(struct shadow_store *s, uint64_t id_a, uint64_t id_b,
 	shadow_diff_init(&d, pw.seq_a, pw.seq_b, pw.chunks.v, pw.chunks.n,
 			 fn, userdata);
 	r = shadow_store_btree_walk(s, shadow_store_tree_sb(s)->exception_root, sizeof(uint64_t),
-				    feed_exception, &d, err);
+				    feed_exception, &ew, err);
 	if (r >= 0)
 		r = shadow_diff_finish(&d);
 	if (r >= 0 && ret_changed)

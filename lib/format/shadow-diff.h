@@ -7,16 +7,20 @@
  * A copy (exception) is tagged with the sequence of the newest snapshot
  * when the origin chunk was first written after it, and serves the
  * snapshots from the previous copy's tag (exclusive) up to its own
- * (dm-shadow-format.h).  So snapshot A (sequence a) and a newer B
- * (sequence b) read a chunk from different places exactly when the first
- * copy of that chunk tagged a or later is tagged before b: the chunk was
- * written after A was taken and before B was.  Against the live volume,
- * any copy tagged a or later.  A writable snapshot's own chunks count as
- * changed for it.  The result is exact with one documented superset: a
- * write that stored the same bytes again still counts as a change.
+ * (dm-shadow-format.h).  A row store's version is tagged the same way (it
+ * holds what the live volume had while that snapshot was the newest) and
+ * serves the snapshots above its tag up to the next version's.  Either
+ * way, snapshot A (sequence a) and a newer B (sequence b) read a chunk
+ * from different places exactly when one of its copies is tagged in
+ * [a, b): the chunk was written after A was taken and before B was.
+ * Against the live volume, any copy tagged a or later.  A writable
+ * snapshot's own chunks count as changed for it.  The result is exact
+ * with one documented superset: a write that stored the same bytes again
+ * still counts as a change.
  *
  * The work is one walk of the exception tree in key order (chunk, then
- * tag): proportional to the copies in the store, not to the volume, and
+ * tag; a row store's tags descend, its keys holding them inverted):
+ * proportional to the copies in the store, not to the volume, and
  * in constant memory (the writable snapshots' own chunks of A and B are
  * collected first, in chunk order).  Ranges come out in chunk order, each
  * a run of consecutive changed chunks, through a callback, so a caller can
@@ -65,9 +69,9 @@ void shadow_diff_init(struct shadow_diff *d, uint64_t seq_a, uint64_t seq_b,
 		      shadow_diff_fn fn, void *userdata);
 
 /*
- * Feed one copy (exception): origin chunk @chunk tagged @tag, in key
- * order (by chunk, then tag).  Returns 0 or what the callback returned;
- * -EINVAL when keys come out of order.
+ * Feed one copy (exception): origin chunk @chunk tagged @tag, in chunk
+ * order, a chunk's copies in any order.  Returns 0 or what the callback
+ * returned; -EINVAL when chunks come out of order.
  */
 int shadow_diff_feed(struct shadow_diff *d, uint64_t chunk, uint64_t tag);
 

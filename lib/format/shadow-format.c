@@ -493,6 +493,19 @@ void shadow_journal_entry_decode(const void *block, uint32_t i,
 	};
 }
 
+uint64_t shadow_journal_entry_tag(uint32_t store_type,
+				  const struct shadow_journal_entry *e)
+{
+	/*
+	 * Not through shadow_shared_key_tag(): its mask would make a seq
+	 * wider than the key's 24 bits, which would spill into the key's
+	 * chunk, look like a tag in range.
+	 */
+	if (store_type == SHADOW_STORE_ROW && e->tree == SHADOW_JOURNAL_SHARED)
+		return shadow_row_seq(e->seq);
+	return e->seq;
+}
+
 void shadow_journal_encode(const struct shadow_journal_header *h,
 			   const struct shadow_journal_entry *entries, void *block)
 {

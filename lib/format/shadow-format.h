@@ -86,10 +86,14 @@ struct shadow_journal_header {
 	uint32_t nr_entries;
 };
 
-/* One of its entries (struct shadow_disk_journal_entry; padding dropped). */
+/*
+ * One of its entries (struct shadow_disk_journal_entry; padding dropped),
+ * as written: seq is the key's sequence part verbatim, so a row store's
+ * exceptions hold their tag inverted (shadow_journal_entry_tag()).
+ */
 struct shadow_journal_entry {
 	uint64_t chunk;			/* origin chunk */
-	uint64_t seq;			/* the key's tag */
+	uint64_t seq;			/* the key's sequence part */
 	uint64_t store_chunk;		/* data chunk: the value */
 	uint32_t tree;			/* SHADOW_JOURNAL_SHARED or _PRIVATE */
 };
@@ -220,6 +224,13 @@ int shadow_journal_verify(const void *block, const struct shadow_superblock *sb,
 /* Entry @i (< SHADOW_JOURNAL_ENTRIES) of a journal block. */
 void shadow_journal_entry_decode(const void *block, uint32_t i,
 				 struct shadow_journal_entry *ret);
+/*
+ * The tag of journal entry @e of a store of type @store_type: its seq,
+ * or shadow_row_seq() of it for an exception of a row store.  A seq
+ * beyond SHADOW_MAX_SEQ stays out of 1..SHADOW_MAX_SEQ either way.
+ */
+uint64_t shadow_journal_entry_tag(uint32_t store_type,
+				  const struct shadow_journal_entry *e);
 /*
  * Encode a sealed journal block, for building images: the header @h
  * (csum and type are computed; blocknr as given) and its first

@@ -377,6 +377,7 @@ int shadow_store_load_snapshots(struct shadow_store *s,
 
 struct map_list {
 	struct shadow_vec vec;	/* struct shadow_mapping */
+	uint32_t store_type;
 	bool private;
 };
 
@@ -391,7 +392,8 @@ static int collect_map(void *userdata, uint64_t key, const void *value)
 	memcpy(&le, value, sizeof(le));
 	*m = (struct shadow_mapping) {
 		.origin_chunk = shadow_exc_key_chunk(key),
-		.seq = shadow_exc_key_seq(key),
+		.seq = l->private ? shadow_exc_key_seq(key) :
+			shadow_shared_key_tag(l->store_type, key),
 		.data_chunk = le64toh(le),
 		.private = l->private,
 	};
@@ -402,7 +404,10 @@ int shadow_store_load_mappings(struct shadow_store *s,
 			       struct shadow_mapping **ret, size_t *ret_n,
 			       struct shadow_error *err)
 {
-	struct map_list l = { .vec.size = sizeof(struct shadow_mapping) };
+	struct map_list l = {
+		.vec.size = sizeof(struct shadow_mapping),
+		.store_type = s->sb.store_type,
+	};
 	int r;
 
 	r = shadow_store_btree_walk(s, shadow_store_tree_sb(s)->exception_root, sizeof(uint64_t),
@@ -422,8 +427,8 @@ int shadow_store_load_mappings(struct shadow_store *s,
 }
 
 /* Every entry of a verified journal block, with where it is. */
-static int collect_journal(struct shadow_vec *l, const void *block,
-			   const struct shadow_journal_header *h)
+static int collect_journal(struct shadow_vec *l, uint32_t store_type,
+			   const void *block, const struct shadow_journal_header *h)
 {
 	for (uint32_t i = 0; i < h->nr_entries; i++) {
 		struct shadow_pending *p = shadow_vec_push(l);
@@ -431,6 +436,7 @@ static int collect_journal(struct shadow_vec *l, const void *block,
 		if (!p)
 			return -ENOMEM;
 		shadow_journal_entry_decode(block, i, &p->entry);
+		p->tag = shadow_journal_entry_tag(store_type, &p->entry);
 		p->index = h->index;
 		p->slot = i;
 	}
@@ -458,7 +464,7 @@ int shadow_store_load_journal(struct shadow_store *s,
 		/* The first block not of this commit ends the prefix. */
 		if (shadow_journal_verify(block, &s->sb, i, &h, NULL) < 0)
 			break;
-		r = collect_journal(&l, block, &h);
+		r = collect_journal(&l, s->sb.store_type, block, &h);
 		if (r < 0)
 			break;
 	}

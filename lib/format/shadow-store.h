@@ -94,14 +94,20 @@ struct shadow_mapping {
 	bool private;
 };
 
-/* Every exception, then every private mapping, newly allocated. */
+/*
+ * Every exception, then every private mapping, newly allocated, in key
+ * order.  seq is the tag whatever the store type: a row store's keys
+ * hold it inverted (dm-shadow-format.h), so its versions of a chunk come
+ * newest first.
+ */
 int shadow_store_load_mappings(struct shadow_store *s,
 			       struct shadow_mapping **ret, size_t *ret_n,
 			       struct shadow_error *err);
 
 /* An entry of the exception journal's pending prefix, and where it is. */
 struct shadow_pending {
-	struct shadow_journal_entry entry;
+	struct shadow_journal_entry entry;	/* as written */
+	uint64_t tag;		/* shadow_journal_entry_tag() of it */
 	uint32_t index;		/* the ring block holding it, 0 first */
 	uint32_t slot;		/* its place among that block's entries */
 };

@@ -106,6 +106,12 @@ void image_add_exception(struct image *im, uint64_t chunk, uint64_t seq,
 		im->data_count[data_chunk]++;
 }
 
+void image_add_version(struct image *im, uint64_t chunk, uint64_t tag,
+		       uint64_t data_chunk)
+{
+	image_add_exception(im, chunk, shadow_row_seq(tag), data_chunk);
+}
+
 void image_add_private(struct image *im, uint64_t chunk, uint64_t seq,
 		       uint64_t data_chunk)
 {

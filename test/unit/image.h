@@ -82,6 +82,13 @@ void image_add_snap(struct image *im, uint64_t id, uint64_t seq,
 /* Map (chunk, seq) to @data_chunk and count it in the data space map. */
 void image_add_exception(struct image *im, uint64_t chunk, uint64_t seq,
 			 uint64_t data_chunk);
+/*
+ * A row store's version of @chunk tagged @tag (set im->sb.store_type to
+ * SHADOW_STORE_ROW): its key holds the tag inverted, as the kernel
+ * writes it.
+ */
+void image_add_version(struct image *im, uint64_t chunk, uint64_t tag,
+		       uint64_t data_chunk);
 void image_add_private(struct image *im, uint64_t chunk, uint64_t seq,
 		       uint64_t data_chunk);
 /*

@@ -1,7 +1,7 @@
 #!/bin/sh
 # shadow-dump end to end on a small image: output and exit codes
 # (0 ok, 1 usage, 2 cannot read, 3 corrupt, 4 damaged, 5 leaks only,
-# 6 no metadata snapshot held).
+# 6 no metadata snapshot held), and a row store's tags decoded.
 set -u
 
 dump=${SHADOW_DUMP:-cmd/shadow-dump/shadow-dump}
@@ -48,6 +48,7 @@ poke() {
 "$unit" --make-image "$tmp/held.img" held || { echo "FAIL: cannot make image"; exit 1; }
 "$unit" --make-image "$tmp/journal.img" journal || { echo "FAIL: cannot make image"; exit 1; }
 "$unit" --make-image "$tmp/old.img" old || { echo "FAIL: cannot make image"; exit 1; }
+"$unit" --make-image "$tmp/row.img" row || { echo "FAIL: cannot make image"; exit 1; }
 
 # The sample store's 4 KiB metadata blocks: 0 superblock, 1 snapshot tree,
 # 2 exception tree, 3 private tree, 4-6 data space map, 7-9 metadata space map,
@@ -222,6 +223,43 @@ grep_out "result             clean (0 problems, 0 leaked)" "$tmp/out"
 expect 0 "dump --json of a store without the journal" "$dump" --json "$tmp/old.img"
 tr -d ' \n' <"$tmp/out" >"$tmp/flat"
 grep_out '"journal":{"blocks":0,"start":84,"pending_blocks":0,"pending_count":0,"pending":\[\]}' "$tmp/flat"
+
+# A row store (test-check.c's build_row_pending()): versions of chunk 5
+# tagged 1, 3, 5 and of chunk 63 tagged 2, their keys holding the tags
+# inverted; a private chunk 63 of seq 4; pending versions of chunks 9
+# (tag 5) and 10 (tag 3), a pending private chunk 20 of seq 4.  Snapshots
+# 100 to 104 have sequences 1 to 5.  Listed with their tags, newest first.
+expect 0 "check of a row store" "$dump" --check --records "$tmp/row.img"
+grep_out "dm-shadow format version 2, row store" "$tmp/out"
+grep_out "^records: 5$" "$tmp/out"
+if [ "$(awk 'NF == 4 && $4 == "exception" { printf "%s:%s:%s ", $1, $2, $3 }' "$tmp/out")" != \
+     "5:5:2 5:3:1 5:1:0 63:2:3 " ]; then
+	echo "FAIL: a row store's versions are not listed with their tags, newest first:"
+	sed 's/^/  /' "$tmp/out"
+	fails=$((fails + 1))
+fi
+grep_out "^            63          4            4 private$" "$tmp/out"
+grep_out "^      0     0            9          5           40 exception$" "$tmp/out"
+grep_out "^      1     0           10          3           42 exception$" "$tmp/out"
+grep_out "result             clean (0 problems, 0 leaked)" "$tmp/out"
+expect 0 "dump --json --records of a row store" "$dump" --json --records "$tmp/row.img"
+tr -d ' \n' <"$tmp/out" >"$tmp/flat"
+grep_out '"store_type":"row",' "$tmp/flat"
+grep_out '"records":\[{"origin_chunk":5,"seq":5,"data_chunk":2,"private":false},{"origin_chunk":5,"seq":3,' "$tmp/flat"
+grep_out '"pending":\[{"index":0,"entry":0,"origin_chunk":9,"seq":5,"data_chunk":40,"tree":0,"private":false},' "$tmp/flat"
+diff_row_is() {	# diff_row_is <ids> <expected lines, ';'-separated>
+	expect 0 "--diff $1 of a row store" "$dump" --diff "$1" "$tmp/row.img"
+	if [ "$(tr '\n' ';' <"$tmp/out")" != "$2" ]; then
+		echo "FAIL: --diff $1 of a row store printed '$(tr '\n' ';' <"$tmp/out")', expected '$2'"
+		fails=$((fails + 1))
+	fi
+}
+diff_row_is 100:101 "40 8;"
+diff_row_is 101:102 "504 8;"
+diff_row_is 102:104 "40 8;"
+diff_row_is 103:104 "504 8;"
+diff_row_is 104 "40 8;"
+diff_row_is 100 "40 8;504 8;"
 
 if [ "$fails" -ne 0 ]; then
 	echo "shadow-dump.sh: $fails failed"

@@ -5,6 +5,7 @@
 
 #include "image.h"
 #include "shadow-check.h"
+#include "shadow-diff.h"
 #include "unit.h"
 
 /*
@@ -75,6 +76,45 @@ static void build_old(struct image *im)
 	add_sample(im);
 }
 
+/*
+ * A small consistent row store: 64 origin chunks of 4 KiB, 5 snapshots
+ * (ids 100 to 104, seq 1 to 5; seq 4 written), versions of chunk 5
+ * tagged 1, 3 and 5 in data chunks 0, 1 and 2 (read by snapshots 2 and 3,
+ * by 4 and 5, and by the live volume), of chunk 63 tagged 2 in data
+ * chunk 3, and a private chunk of chunk 63 owned by seq 4 in data chunk 4.
+ * Every version's key holds its tag inverted.
+ */
+static void build_row(struct image *im)
+{
+	image_init(im, 64 * 8, 16384, 8);
+	im->sb.store_type = SHADOW_STORE_ROW;
+	im->sb.last_seq = 5;
+	im->sb.trans_id = 9;
+	for (uint64_t i = 0; i < 5; i++)
+		image_add_snap(im, 100 + i, 1 + i, SHADOW_SNAP_VALID,
+			       i == 3 ? SHADOW_SNAPF_WRITTEN : 0);
+	image_add_version(im, 5, 1, 0);
+	image_add_version(im, 5, 3, 1);
+	image_add_version(im, 5, 5, 2);
+	image_add_version(im, 63, 2, 3);
+	image_add_private(im, 63, 4, 4);
+}
+
+/*
+ * The row store after a crash that left three writes in the journal:
+ * versions of chunks 9 (tag 5) and 10 (tag 3) in data chunks 40 and 42
+ * (ring blocks 0 and 1), their seq inverted as in the keys, and snapshot
+ * 103 (seq 4) writing its own chunk 20 into data chunk 41 (block 0),
+ * whose seq is the owner's as in every store.
+ */
+static void build_row_pending(struct image *im)
+{
+	build_row(im);
+	image_add_pending(im, 0, 9, shadow_row_seq(5), 40, SHADOW_JOURNAL_SHARED);
+	image_add_pending(im, 0, 20, 4, 41, SHADOW_JOURNAL_PRIVATE);
+	image_add_pending(im, 1, 10, shadow_row_seq(3), 42, SHADOW_JOURNAL_SHARED);
+}
+
 /* Check's asserts work only inside a test, so write the image from one. */
 static const char *make_image_path;
 static const char *make_image_variant;
@@ -90,6 +130,8 @@ START_TEST(test_make_image)
 		build_pending(&im);
 	else if (v && !strcmp(v, "old"))
 		build_old(&im);
+	else if (v && !strcmp(v, "row"))
+		build_row_pending(&im);
 	else
 		build(&im);
 	if (v && !strcmp(v, "leak"))
@@ -1149,6 +1191,263 @@ START_TEST(test_journal_load_none)
 }
 END_TEST
 
+/* A row store's versions are loaded with their tags, in key order: newest first. */
+START_TEST(test_row_load)
+{
+	_cleanup_store_ struct shadow_store *s = NULL;
+	_cleanup_free_ struct shadow_mapping *maps = NULL;
+	static const struct {
+		uint64_t chunk, seq, data;
+		bool private;
+	} want[] = {
+		{ 5, 5, 2, false }, { 5, 3, 1, false }, { 5, 1, 0, false },
+		{ 63, 2, 3, false }, { 63, 4, 4, true },
+	};
+	struct shadow_error err = {};
+	struct image im;
+	size_t n;
+
+	build_row(&im);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	ck_assert_uint_eq(shadow_store_sb(s)->store_type, SHADOW_STORE_ROW);
+	ck_assert_int_eq(shadow_store_load_mappings(s, &maps, &n, &err), 0);
+	ck_assert_uint_eq(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(maps[i].origin_chunk, want[i].chunk);
+		ck_assert_msg(maps[i].seq == want[i].seq, "mapping %zu: seq %llu, want %llu",
+			      i, (unsigned long long)maps[i].seq,
+			      (unsigned long long)want[i].seq);
+		ck_assert_uint_eq(maps[i].data_chunk, want[i].data);
+		ck_assert(maps[i].private == want[i].private);
+	}
+	image_done(&im);
+}
+END_TEST
+
+START_TEST(test_row_consistent)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_row(&im);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.snapshots, 5);
+	ck_assert_uint_eq(res.exceptions, 4);
+	ck_assert_uint_eq(res.private_chunks, 1);
+	ck_assert_uint_eq(res.data_used, 5);
+}
+END_TEST
+
+/* The same trees under a cow superblock: inverted keys are tags far past last_seq. */
+START_TEST(test_row_keys_as_cow)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	char want[128];
+
+	build_row(&im);
+	im.sb.store_type = SHADOW_STORE_COW;
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "exception of origin chunk 5 has seq %llu outside 1..last_seq 5",
+		 (unsigned long long)SHADOW_MAX_SEQ - 1);
+	assert_damage(res, f, want);
+	snprintf(want, sizeof(want), "exception of origin chunk 63 has seq %llu outside 1..last_seq 5",
+		 (unsigned long long)SHADOW_MAX_SEQ - 2);
+	assert_damage(res, f, want);
+	ck_assert_msg(!strstr(f.damage, "stored inverted"), "%s", f.damage);
+	ck_assert_uint_eq(res.problems, 4);
+}
+END_TEST
+
+/*
+ * Row versions whose tags are out of range: a key written uninverted
+ * (tag 2 stored as 2), the inverted 0, a tag past last_seq.
+ */
+START_TEST(test_row_exception_ranges)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	char want[160];
+
+	build_row(&im);
+	image_add_exception(&im, 7, 2, 10);
+	image_add_version(&im, 8, 0, 11);
+	image_add_version(&im, 9, 6, 12);
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "exception of origin chunk 7 has seq %llu (stored inverted as 2) outside 1..last_seq 5",
+		 (unsigned long long)SHADOW_MAX_SEQ - 2);
+	assert_damage(res, f, want);
+	snprintf(want, sizeof(want), "exception of origin chunk 8 has seq 0 (stored inverted as %llu) outside 1..last_seq 5",
+		 (unsigned long long)SHADOW_MAX_SEQ);
+	assert_damage(res, f, want);
+	snprintf(want, sizeof(want), "exception of origin chunk 9 has seq 6 (stored inverted as %llu) outside 1..last_seq 5",
+		 (unsigned long long)SHADOW_MAX_SEQ - 6);
+	assert_damage(res, f, want);
+	ck_assert_uint_eq(res.problems, 3);
+}
+END_TEST
+
+/* Findings name a row version by its tag. */
+START_TEST(test_row_data_chunk_twice)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_row(&im);
+	image_add_version(&im, 9, 4, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "data chunk 0 is used by the exception of origin chunk");
+	assert_damage(res, f, "exception of origin chunk 5 seq 1");
+	assert_damage(res, f, "exception of origin chunk 9 seq 4");
+}
+END_TEST
+
+/*
+ * Pending row versions hold their seq inverted, as the keys do: loaded
+ * with their tags and accepted; private entries are not inverted.
+ */
+START_TEST(test_row_journal_pending)
+{
+	_cleanup_store_ struct shadow_store *s = NULL;
+	_cleanup_free_ struct shadow_pending *p = NULL;
+	struct shadow_error err = {};
+	struct shadow_check_result res;
+	struct found f;
+	struct image im;
+	uint32_t blocks;
+	size_t n;
+
+	build_row_pending(&im);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	ck_assert_int_eq(shadow_store_load_journal(s, &p, &n, &blocks, &err), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(blocks, 2);
+	ck_assert_uint_eq(p[0].entry.chunk, 9);
+	ck_assert_uint_eq(p[0].entry.seq, SHADOW_MAX_SEQ - 5);
+	ck_assert_uint_eq(p[0].tag, 5);
+	ck_assert_uint_eq(p[1].entry.tree, SHADOW_JOURNAL_PRIVATE);
+	ck_assert_uint_eq(p[1].entry.seq, 4);
+	ck_assert_uint_eq(p[1].tag, 4);
+	ck_assert_uint_eq(p[2].entry.chunk, 10);
+	ck_assert_uint_eq(p[2].tag, 3);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.journal_pending, 3);
+	ck_assert_uint_eq(res.journal_blocks, 2);
+}
+END_TEST
+
+/*
+ * Pending entries whose tags are out of range in a row store (an
+ * exception's seq uninverted or wider than a key's, a private one
+ * inverted), and the row store's valid entries under a cow superblock.
+ */
+START_TEST(test_row_journal_bad_entries)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	char want[200];
+
+	build_row_pending(&im);
+	image_add_pending(&im, 2, 11, 3, 50, SHADOW_JOURNAL_SHARED);
+	image_add_pending(&im, 2, 12, SHADOW_MAX_SEQ + 3, 51, SHADOW_JOURNAL_SHARED);
+	image_add_pending(&im, 2, 13, shadow_row_seq(4), 52, SHADOW_JOURNAL_PRIVATE);
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "exception journal block 2 entry 0 (exception of origin chunk 11 seq %llu): seq %llu (stored inverted as 3) is outside 1..last_seq 5",
+		 (unsigned long long)SHADOW_MAX_SEQ - 3, (unsigned long long)SHADOW_MAX_SEQ - 3);
+	assert_damage(res, f, want);
+	snprintf(want, sizeof(want), "exception journal block 2 entry 1 (exception of origin chunk 12 seq %llu): seq %llu (stored inverted as %llu) is outside 1..last_seq 5",
+		 (unsigned long long)-3, (unsigned long long)-3,
+		 (unsigned long long)SHADOW_MAX_SEQ + 3);
+	assert_damage(res, f, want);
+	snprintf(want, sizeof(want), "exception journal block 2 entry 2 (private chunk of origin chunk 13 seq %llu): seq %llu is outside 1..last_seq 5",
+		 (unsigned long long)SHADOW_MAX_SEQ - 4, (unsigned long long)SHADOW_MAX_SEQ - 4);
+	assert_damage(res, f, want);
+	ck_assert_uint_eq(res.problems, 3);
+	ck_assert_uint_eq(res.journal_pending, 6);
+
+	build_row_pending(&im);
+	im.sb.store_type = SHADOW_STORE_COW;
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "exception journal block 0 entry 0 (exception of origin chunk 9 seq %llu): seq %llu is outside 1..last_seq 5",
+		 (unsigned long long)SHADOW_MAX_SEQ - 5, (unsigned long long)SHADOW_MAX_SEQ - 5);
+	assert_damage(res, f, want);
+	ck_assert_msg(!strstr(f.damage, "private chunk of origin chunk 20"), "%s", f.damage);
+	/* The 4 versions in the trees and the 2 pending. */
+	ck_assert_uint_eq(res.problems, 6);
+}
+END_TEST
+
+struct chunk_runs {
+	char text[256];
+};
+
+static int add_run(void *userdata, uint64_t first, uint64_t n)
+{
+	struct chunk_runs *r = userdata;
+	size_t len = strlen(r->text);
+
+	snprintf(r->text + len, sizeof(r->text) - len, "%llu+%llu;",
+		 (unsigned long long)first, (unsigned long long)n);
+	return 0;
+}
+
+/*
+ * Changed chunks between two snapshots of a row store, or one and the
+ * live volume: those with a version tagged from the older's sequence to
+ * before the newer's, and the writable snapshots' own.  Snapshot 100+i
+ * has sequence 1+i.
+ */
+START_TEST(test_row_diff)
+{
+	static const struct {
+		uint64_t a, b;
+		bool live;
+		const char *want;
+	} cases[] = {
+		{ 100, 101, false, "5+1;" },	/* tag 1 */
+		{ 101, 102, false, "63+1;" },	/* tag 2 */
+		{ 102, 104, false, "5+1;" },	/* tag 3 */
+		{ 104, 102, false, "5+1;" },
+		{ 103, 104, false, "63+1;" },	/* 103 owns chunk 63 */
+		{ 101, 101, false, "" },
+		{ 104, 0, true, "5+1;" },	/* tag 5 */
+		{ 100, 0, true, "5+1;63+1;" },
+	};
+	_cleanup_store_ struct shadow_store *s = NULL;
+	struct shadow_error err = {};
+	struct image im;
+
+	build_row(&im);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct chunk_runs r = {};
+
+		ck_assert_int_eq(shadow_store_diff(s, cases[i].a, cases[i].b, cases[i].live,
+						   add_run, &r, NULL, &err), 0);
+		ck_assert_msg(!strcmp(r.text, cases[i].want), "diff %llu:%llu%s: '%s', want '%s'",
+			      (unsigned long long)cases[i].a, (unsigned long long)cases[i].b,
+			      cases[i].live ? " (live)" : "", r.text, cases[i].want);
+	}
+	image_done(&im);
+}
+END_TEST
+
 Suite *suite_check(void)
 {
 	Suite *s = suite_create("check");
@@ -1198,6 +1497,14 @@ Suite *suite_check(void)
 	tcase_add_test(tc, test_journal_ring_count);
 	tcase_add_test(tc, test_journal_load);
 	tcase_add_test(tc, test_journal_load_none);
+	tcase_add_test(tc, test_row_load);
+	tcase_add_test(tc, test_row_consistent);
+	tcase_add_test(tc, test_row_keys_as_cow);
+	tcase_add_test(tc, test_row_exception_ranges);
+	tcase_add_test(tc, test_row_data_chunk_twice);
+	tcase_add_test(tc, test_row_journal_pending);
+	tcase_add_test(tc, test_row_journal_bad_entries);
+	tcase_add_test(tc, test_row_diff);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,12 +3,13 @@
  * Unit test runner: every suite is registered in the list below.
  * Run one suite with CK_RUN_SUITE=<name>, one test with CK_RUN_CASE=<name>.
  *
- * "unit-tests --make-image PATH [leak|held|journal|old]" writes the small
- * consistent store that the check suite starts from (with "leak", one
- * leaked data chunk; with "held", changed since a metadata snapshot it
- * holds; with "journal", three copies pending in the exception journal;
- * with "old", formatted before the journal existed), for the shell-level
- * shadow-dump test.
+ * "unit-tests --make-image PATH [leak|held|journal|old|row]" writes the
+ * small consistent store that the check suite starts from (with "leak",
+ * one leaked data chunk; with "held", changed since a metadata snapshot
+ * it holds; with "journal", three copies pending in the exception
+ * journal; with "old", formatted before the journal existed; with "row",
+ * the check suite's row store instead, three writes pending in its
+ * journal), for the shell-level shadow-dump test.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,8 @@ int main(int argc, char *argv[])
 	if ((argc == 3 || (argc == 4 && (strcmp(argv[3], "leak") == 0 ||
 					 strcmp(argv[3], "held") == 0 ||
 					 strcmp(argv[3], "journal") == 0 ||
-					 strcmp(argv[3], "old") == 0))) &&
+					 strcmp(argv[3], "old") == 0 ||
+					 strcmp(argv[3], "row") == 0))) &&
 	    strcmp(argv[1], "--make-image") == 0)
 		return check_make_image(argv[2], argc == 4 ? argv[3] : NULL) < 0 ?
 		       EXIT_FAILURE : EXIT_SUCCESS;

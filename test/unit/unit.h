@@ -32,7 +32,8 @@ Suite *suite_coverage(void);
  * with "held", it holds a metadata snapshot of the sample store and has
  * changed since (build_held()); with "journal", three copies are pending
  * in its exception journal (build_pending()); with "old", it is formatted
- * without the journal (build_old()).
+ * without the journal (build_old()); with "row", it is the row store of
+ * build_row_pending() instead.
  */
 int check_make_image(const char *path, const char *variant);
 
