@@ -40,18 +40,6 @@ static void cow_exit(struct shadow_pool *pool)
 {
 }
 
-static int cow_alloc_copy(struct shadow_pool *pool, u64 chunk,
-			  struct shadow_map *m)
-{
-	int err = shadow_md_alloc(pool->md, &m->e.store_chunk);
-
-	if (err)
-		return err;
-	m->kind = SHADOW_MAP_COPY;
-	m->e.chunk = chunk;
-	return 0;
-}
-
 static int cow_map_origin_write(struct shadow_pool *pool, u64 chunk,
 				bool can_block, struct shadow_map *m)
 {
@@ -74,33 +62,21 @@ static int cow_map_origin_write(struct shadow_pool *pool, u64 chunk,
 	m->copy_from = chunk;
 	m->e.seq = newest;
 	m->e.private = false;
-	return cow_alloc_copy(pool, chunk, m);
+	return shadow_pool_alloc_copy(pool, chunk, m);
 }
 
 /*
- * Where snapshot @s finds @chunk: its private copy, else the oldest shared
- * exception taken at or after its creation, else the origin.
+ * Where snapshot @s finds @chunk when it has no private copy of it: the
+ * oldest shared exception taken at or after its creation, else the origin.
  */
-static int cow_find(struct shadow_pool *pool, struct shadow_snap *s,
-		    u64 chunk, bool can_block, struct shadow_map *m)
+static int cow_find_shared(struct shadow_pool *pool, struct shadow_snap *s,
+			   u64 chunk, bool can_block, struct shadow_map *m)
 {
 	struct shadow_md_exc e;
 	int err;
 
 	m->kind = SHADOW_MAP_ORIGIN;
 	m->e.private = false;
-	if (READ_ONCE(s->flags) & SHADOW_SNAPF_WRITTEN) {
-		err = shadow_md_exc_find(pool->md, SHADOW_MD_PRIVATE, chunk,
-					 s->seq, can_block, &e);
-		if (!err && e.seq == s->seq) {
-			m->kind = SHADOW_MAP_STORE;
-			m->store_chunk = e.store_chunk;
-			m->e.private = true;
-			return 0;
-		}
-		if (err && err != -ENODATA)
-			return err;
-	}
 	err = shadow_md_exc_find(pool->md, SHADOW_MD_SHARED, chunk, s->seq,
 				 can_block, &e);
 	if (err == -ENODATA)
@@ -115,34 +91,15 @@ static int cow_find(struct shadow_pool *pool, struct shadow_snap *s,
 static int cow_map_snap_read(struct shadow_pool *pool, struct shadow_snap *s,
 			     u64 chunk, bool can_block, struct shadow_map *m)
 {
-	if (READ_ONCE(s->state) != SHADOW_SNAP_VALID) {
-		m->kind = SHADOW_MAP_INVALID;
-		return 0;
-	}
-	return cow_find(pool, s, chunk, can_block, m);
+	return shadow_private_map_read(pool, s, chunk, can_block, m,
+				       cow_find_shared);
 }
 
 static int cow_map_snap_write(struct shadow_pool *pool, struct shadow_snap *s,
 			      u64 chunk, bool can_block, struct shadow_map *m)
 {
-	int err = cow_map_snap_read(pool, s, chunk, can_block, m);
-
-	if (err || m->kind == SHADOW_MAP_INVALID ||
-	    (m->kind == SHADOW_MAP_STORE && m->e.private))
-		return err;
-	if (!can_block)
-		return -EWOULDBLOCK;
-	if (!(s->flags & SHADOW_SNAPF_WRITTEN)) {
-		err = shadow_snapset_mark_written(pool, s);
-		if (err)
-			return err;
-	}
-	/* Copy what the snapshot sees into a chunk of its own first. */
-	m->copy_from_store = m->kind == SHADOW_MAP_STORE;
-	m->copy_from = m->copy_from_store ? m->store_chunk : chunk;
-	m->e.seq = s->seq;
-	m->e.private = true;
-	return cow_alloc_copy(pool, chunk, m);
+	return shadow_private_map_write(pool, s, chunk, can_block, m,
+					cow_find_shared);
 }
 
 /*
@@ -188,25 +145,19 @@ static int cow_copy_done(struct shadow_pool *pool,
 	bool needed;
 	int err;
 
-	if (e->private) {
-		struct shadow_snap *s = shadow_snapset_find_seq(pool, e->seq);
-
-		needed = s && s->state == SHADOW_SNAP_VALID;
-	} else {
-		err = cow_shared_needed(pool, e, &needed);
-		if (err)
-			return err;
-	}
+	if (e->private)
+		return shadow_private_copy_done(pool, e);
+	err = cow_shared_needed(pool, e, &needed);
+	if (err)
+		return err;
 	if (!needed)
 		return shadow_md_release(pool->md, e->store_chunk);
-	return shadow_md_exc_insert(pool->md, e->private ? SHADOW_MD_PRIVATE :
-				    SHADOW_MD_SHARED, &me);
+	return shadow_md_exc_insert(pool->md, SHADOW_MD_SHARED, &me);
 }
 
 /* Reclaim */
 
 struct cow_reclaim {
-	enum shadow_md_tree tree;
 	u64 chunk;		/* where the walk goes on */
 	u64 seq;
 	u64 kept_chunk;		/* the last exception kept */
@@ -218,15 +169,13 @@ static bool cow_exc_needed(struct shadow_pool *pool, struct cow_reclaim *rc,
 {
 	u64 older = rc->kept_chunk == e->chunk ? rc->kept_seq : 0;
 
-	if (rc->tree == SHADOW_MD_PRIVATE)	/* is its owner valid? */
-		return shadow_snapset_live_in(pool, e->seq - 1, e->seq);
 	return shadow_snapset_live_in(pool, older, e->seq);
 }
 
 /*
- * One batch of the walk, under pool->lock: remove what no valid snapshot
- * needs.  Returns 1 when the tree has been walked to its end, 0 when more
- * is left, or -errno.
+ * One batch of the walk of the shared tree, under pool->lock: remove what
+ * no valid snapshot needs.  Returns 1 when the tree has been walked to its
+ * end, 0 when more is left, or -errno.
  */
 static int cow_reclaim_batch(struct shadow_pool *pool, struct cow_reclaim *rc)
 {
@@ -235,7 +184,7 @@ static int cow_reclaim_batch(struct shadow_pool *pool, struct cow_reclaim *rc)
 	int err;
 
 	while (visited < COW_RECLAIM_VISIT && removed < COW_RECLAIM_BATCH) {
-		err = shadow_md_exc_next(pool->md, rc->tree, rc->chunk,
+		err = shadow_md_exc_next(pool->md, SHADOW_MD_SHARED, rc->chunk,
 					 rc->seq, &e);
 		if (err == -ENODATA)
 			return 1;
@@ -249,7 +198,8 @@ static int cow_reclaim_batch(struct shadow_pool *pool, struct cow_reclaim *rc)
 			rc->kept_seq = e.seq;
 			continue;
 		}
-		err = shadow_md_exc_remove(pool->md, rc->tree, e.chunk, e.seq);
+		err = shadow_md_exc_remove(pool->md, SHADOW_MD_SHARED, e.chunk,
+					   e.seq);
 		if (err)
 			return err;
 		removed++;
@@ -257,43 +207,25 @@ static int cow_reclaim_batch(struct shadow_pool *pool, struct cow_reclaim *rc)
 	return 0;
 }
 
+/* One batch of the walk, then a commit (which makes the freed chunks usable). */
+static int cow_reclaim_step(struct shadow_pool *pool, void *arg)
+{
+	int done = cow_reclaim_batch(pool, arg);
+	int err = done < 0 ? done : shadow_md_commit(pool->md);
+
+	return err ?: done;
+}
+
 /*
- * Free every chunk that no valid snapshot needs, in batches that each end
- * with a commit (which makes the freed chunks usable) and drop pool->lock
- * in between, so that origin I/O and messages go on while it runs.
- * Called with pool->lock held; returns with it held.
+ * Free every chunk that no valid snapshot needs, in batches.  Called with
+ * pool->lock held; returns with it held.
  */
 static int cow_reclaim(struct shadow_pool *pool)
 {
-	static const enum shadow_md_tree trees[] = {
-		SHADOW_MD_SHARED, SHADOW_MD_PRIVATE,
-	};
-	struct cow_reclaim rc;
-	unsigned int i;
-	int err = 0;
+	struct cow_reclaim rc = { 0 };
+	int err = shadow_pool_walk(pool, cow_reclaim_step, &rc);
 
-	for (i = 0; !err && i < ARRAY_SIZE(trees); i++) {
-		memset(&rc, 0, sizeof(rc));
-		rc.tree = trees[i];
-		do {
-			err = cow_reclaim_batch(pool, &rc);
-			if (err >= 0) {
-				int c = shadow_md_commit(pool->md);
-
-				err = c ?: err;
-			}
-			if (!err) {
-				mutex_unlock(&pool->lock);
-				cond_resched();
-				mutex_lock(&pool->lock);
-				if (pool->failed)
-					err = -EIO;
-			}
-		} while (!err);
-		if (err == 1)
-			err = 0;
-	}
-	return err;
+	return err ?: shadow_private_reclaim(pool);
 }
 
 struct shadow_store_type shadow_cow_store = {
@@ -302,7 +234,9 @@ struct shadow_store_type shadow_cow_store = {
 	.owner = THIS_MODULE,
 	.full_policy = SHADOW_FULL_DROP_OLDEST,
 	.fail_origin_io = false,
-	.origin_reads_need_store = false,
+	.live_in_store = false,
+	.commit_on_flush = false,
+	.whole_write_no_copy = false,
 	.init = cow_init,
 	.exit = cow_exit,
 	.map_origin_write = cow_map_origin_write,

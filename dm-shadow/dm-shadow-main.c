@@ -17,6 +17,9 @@ static int __init dm_shadow_init(void)
 	r = shadow_store_register(&shadow_cow_store);
 	if (r)
 		goto bad_cow;
+	r = shadow_store_register(&shadow_row_store);
+	if (r)
+		goto bad_row;
 	r = dm_register_target(&shadow_origin_target);
 	if (r) {
 		DMERR("cannot register the shadow-origin target: %d", r);
@@ -32,6 +35,8 @@ static int __init dm_shadow_init(void)
 bad_snap:
 	dm_unregister_target(&shadow_origin_target);
 bad_origin:
+	shadow_store_unregister(&shadow_row_store);
+bad_row:
 	shadow_store_unregister(&shadow_cow_store);
 bad_cow:
 	shadow_pool_module_exit();
@@ -42,6 +47,7 @@ static void __exit dm_shadow_exit(void)
 {
 	dm_unregister_target(&shadow_snap_target);
 	dm_unregister_target(&shadow_origin_target);
+	shadow_store_unregister(&shadow_row_store);
 	shadow_store_unregister(&shadow_cow_store);
 	shadow_pool_module_exit();
 }

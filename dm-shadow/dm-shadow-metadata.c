@@ -619,12 +619,24 @@ struct shadow_md_replay {
 	unsigned int entries;
 };
 
+/* The snapshot sequence an entry's key holds (row stores invert it). */
+static u64 shadow_md_entry_tag(struct shadow_md *md,
+			       const struct shadow_journal_entry *e)
+{
+	if (md->store_type == SHADOW_STORE_ROW &&
+	    e->tree == SHADOW_JOURNAL_SHARED)
+		return shadow_row_seq(e->seq);
+	return e->seq;
+}
+
 static bool shadow_md_entry_in_range(struct shadow_md *md,
 				     const struct shadow_journal_entry *e)
 {
+	u64 tag = shadow_md_entry_tag(md, e);
+
 	return e->tree <= SHADOW_JOURNAL_PRIVATE &&
 	       e->chunk < md->nr_origin_chunks &&
-	       e->seq && e->seq <= md->last_seq &&
+	       e->seq <= SHADOW_MAX_SEQ && tag && tag <= md->last_seq &&
 	       e->store_chunk < md->nr_data_chunks;
 }
 

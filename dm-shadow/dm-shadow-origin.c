@@ -47,7 +47,7 @@ static int shadow_origin_parse_features(struct dm_target *ti,
  * shadow-origin <origin_dev> <store_dev> <store_type> <chunk_sectors>
  *               [<#features> <feature>*]
  *
- * store_type: cow.  chunk_sectors: a power of two from 8 (4 KiB) to 2048
+ * store_type: cow or row.  chunk_sectors: a power of two from 8 (4 KiB) to 2048
  * (1 MiB), used when the store is formatted and checked against it after.
  * The target must cover the whole origin device.
  */
@@ -106,7 +106,11 @@ static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 	if (r)
 		goto bad_pool;
 
-	ti->num_flush_bios = 1;
+	/*
+	 * A store that holds live data gets a flush of its own (the second
+	 * flush bio), after the chunks it mapped are durable.
+	 */
+	ti->num_flush_bios = oc->pool->type->live_in_store ? 2 : 1;
 	/*
 	 * Discards are handled like writes: passed down at once unless a
 	 * snapshot still needs the chunk's old data, which is copied first.
@@ -146,19 +150,24 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 	ctx->snap = NULL;
 	ctx->tracked = false;
 	ctx->counted = false;
+	ctx->copy = NULL;
 	bio_set_dev(bio, oc->origin->bdev);
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 
 	/*
 	 * Flushes, reads while no revert runs, and writes while no snapshot
 	 * exists go straight, whole: the origin is not split into chunks
-	 * unless it has to be.
+	 * unless it has to be.  Not when the store holds live data: then
+	 * every bio asks it, and it has a flush of its own.
 	 */
-	if (!bio_sectors(bio))
+	if (!bio_sectors(bio)) {
+		if (dm_bio_get_target_bio_nr(bio) == 1)
+			return shadow_pool_map_flush(pool, bio);
 		return DM_MAPIO_REMAPPED;
+	}
 	reverting = shadow_revert_active(pool);
-	if (!reverting && (!op_is_write(bio_op(bio)) ||
-			   !atomic_read(&pool->live_count)))
+	if (!reverting && !pool->type->live_in_store &&
+	    (!op_is_write(bio_op(bio)) || !atomic_read(&pool->live_count)))
 		return DM_MAPIO_REMAPPED;
 
 	/* The store maps one chunk at a time; dm resubmits the rest. */
@@ -166,9 +175,21 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 	if (bio_sectors(bio) > pool->chunk_sectors - offset)
 		dm_accept_partial_bio(bio, pool->chunk_sectors - offset);
 	ctx->chunk = shadow_chunk_of(pool, bio->bi_iter.bi_sector);
+	if (pool->type->live_in_store)
+		return shadow_pool_map_live(pool, bio);
 	if (!op_is_write(bio_op(bio)))
 		return shadow_pool_map_origin_read(pool, bio);
 	return shadow_pool_map_origin_write(pool, bio);
+}
+
+static int shadow_origin_end_io(struct dm_target *ti, struct bio *bio,
+				blk_status_t *error)
+{
+	struct shadow_origin_c *oc = ti->private;
+
+	shadow_pool_bio_done(oc->pool, dm_per_bio_data(bio,
+				 sizeof(struct shadow_bio_ctx)));
+	return DM_ENDIO_DONE;
 }
 
 static void shadow_origin_postsuspend(struct dm_target *ti)
@@ -176,6 +197,8 @@ static void shadow_origin_postsuspend(struct dm_target *ti)
 	struct shadow_origin_c *oc = ti->private;
 
 	shadow_pool_drain(oc->pool);
+	if (oc->pool->type->commit_on_flush)
+		shadow_pool_commit_copies(oc->pool);
 	shadow_revert_pause(oc->pool);
 }
 
@@ -263,6 +286,11 @@ static int shadow_origin_msg_revert(struct dm_target *ti,
 	if (!dm_suspended(ti)) {
 		DMERR("revert %llu: the origin must be suspended", id);
 		return -EBUSY;
+	}
+	if (pool->type->live_in_store) {
+		DMERR("revert %llu: a %s store cannot revert yet", id,
+		      pool->type->name);
+		return -EOPNOTSUPP;
 	}
 	r = shadow_revert_start(pool, id);
 	if (r == -EIO)
@@ -390,6 +418,8 @@ static int shadow_origin_msg_metadata_snap(struct shadow_pool *pool,
  *                   keep a read-only copy of the metadata for userspace
  *   release_metadata_snap
  *                   drop it
+ *   fold_rate <MiB/s>
+ *                   row stores: how fast fold-back may copy (0: no limit)
  */
 static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 				 char **argv, char *result,
@@ -418,8 +448,15 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 		mutex_unlock(&pool->lock);
 		return 1;
 	}
+	if (pool->type->message) {
+		mutex_lock(&pool->lock);
+		r = pool->type->message(pool, argc, argv);
+		mutex_unlock(&pool->lock);
+		if (r != -EOPNOTSUPP)
+			return r;
+	}
 	if (argc != 2 || shadow_parse_id(argv[1], &id)) {
-		DMERR("message: expected 'create <id>', 'delete <id>', 'revert <id>', 'limit <chunks>', 'thresholds [<pct>...]', 'reserve_metadata_snap', 'release_metadata_snap' or 'list'");
+		DMERR("message: expected 'create <id>', 'delete <id>', 'revert <id>', 'limit <chunks>', 'thresholds [<pct>...]', 'reserve_metadata_snap', 'release_metadata_snap', 'list' or (row stores) 'fold_rate <MiB/s>'");
 		return -EINVAL;
 	}
 	mutex_lock(&pool->lock);
@@ -453,6 +490,7 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
  *   <snapshots>/<max_snapshots> <invalid_snapshots> rw|fail <data_chunks>
  *   <metadata_used>/<metadata_blocks> <transaction_id> -|needs_check
  *   -|<held_metadata_root> -|<revert_id> -|<revert_cursor>/<origin_chunks>
+ *   -|<fold_cursor>/<origin_chunks> -|<fold_rate>
  * limit_chunks is what the store may use (the whole store unless limited),
  * data_chunks what it holds.  Fields are only ever appended.
  * Table:
@@ -485,6 +523,10 @@ static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 		else
 			DMEMIT("-");
 		shadow_revert_status(pool, result, maxlen, &sz);
+		if (pool->type->status)
+			pool->type->status(pool, result, maxlen, &sz);
+		else
+			DMEMIT(" - -");
 		mutex_unlock(&pool->lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -510,12 +552,14 @@ struct target_type shadow_origin_target = {
 	/*
 	 * 2.0: format version 2 (dm-persistent-data); status fields added.
 	 * 2.1: the revert message and the two revert status fields.
+	 * 2.2: the row store type.
 	 */
-	.version = {2, 1, 0},
+	.version = {2, 2, 0},
 	.module = THIS_MODULE,
 	.ctr = shadow_origin_ctr,
 	.dtr = shadow_origin_dtr,
 	.map = shadow_origin_map,
+	.end_io = shadow_origin_end_io,
 	.postsuspend = shadow_origin_postsuspend,
 	.preresume = shadow_origin_preresume,
 	.resume = shadow_origin_resume,

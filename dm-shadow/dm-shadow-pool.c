@@ -34,13 +34,17 @@ static DEFINE_SPINLOCK(shadow_store_types_lock);
 
 #define SHADOW_MIN_PENDING	64
 
-/* A chunk copy in flight, and the bios waiting for it. */
+/*
+ * A chunk copy in flight, or a chunk the store claimed for its own work,
+ * and the bios waiting for it.
+ */
 struct shadow_pending {
 	struct hlist_node node;		/* pool->pending, by chunk */
 	struct list_head list;		/* pool->copied */
 	struct shadow_pool *pool;
 	struct shadow_exception e;
 	struct bio_list bios;
+	struct bio *data_bio;		/* the write that is the copy, or NULL */
 	int err;
 };
 
@@ -208,9 +212,9 @@ static void shadow_uncount_snap_io(struct shadow_pool *pool,
 		wake_up(&pool->snap_io_wait);
 }
 
-/* A snapshot bio completed, or will not be submitted. */
-void shadow_pool_snap_io_done(struct shadow_pool *pool,
-			      struct shadow_bio_ctx *ctx)
+/* A tracked or counted bio completed, or will not be submitted. */
+void shadow_pool_bio_done(struct shadow_pool *pool,
+			 struct shadow_bio_ctx *ctx)
 {
 	shadow_untrack(pool, ctx);
 	shadow_uncount_snap_io(pool, ctx);
@@ -294,24 +298,21 @@ static bool shadow_is_pending(struct shadow_pool *pool, u64 chunk)
 static void shadow_process_copied(struct shadow_pool *pool);
 
 /*
- * kcopyd finished a copy.  Finished copies wait for the others in flight
- * (up to a batch), so that they are made durable together, by one journal
- * write: the chunks of one large write, or a queue's worth of first
- * writes, as dm-snapshot commits once no exception is in flight.  The
- * last one records them all, here in kcopyd's thread unless the worker
- * holds the lock (saving a switch to the worker), or in the worker.
- * Nothing done here waits for kcopyd (bios that need another copy go to
- * the worker), so kcopyd cannot wait on itself.
+ * A copy finished.  Finished copies wait for the others in flight (up to
+ * a batch), so that they are made durable together, by one journal write:
+ * the chunks of one large write, or a queue's worth of first writes, as
+ * dm-snapshot commits once no exception is in flight.  The last one
+ * records them all: in kcopyd's thread when @may_record and the worker
+ * does not hold the lock (saving a switch to the worker), else in the
+ * worker.  Nothing done here waits for kcopyd (bios that need another
+ * copy go to the worker), so kcopyd cannot wait on itself.
  */
-static void shadow_copy_callback(int read_err, unsigned long write_err,
-				 void *context)
+static void shadow_copy_finished(struct shadow_pending *pe, bool may_record)
 {
-	struct shadow_pending *pe = context;
 	struct shadow_pool *pool = pe->pool;
 	unsigned long flags;
 	bool last, ready;
 
-	pe->err = (read_err || write_err) ? -EIO : 0;
 	spin_lock_irqsave(&pool->bio_lock, flags);
 	list_add_tail(&pe->list, &pool->copied);
 	pool->nr_copied++;
@@ -321,12 +322,36 @@ static void shadow_copy_callback(int read_err, unsigned long write_err,
 	spin_unlock_irqrestore(&pool->bio_lock, flags);
 	if (!ready)
 		return;
-	if (last && mutex_trylock(&pool->lock)) {
+	if (may_record && last && mutex_trylock(&pool->lock)) {
 		shadow_process_copied(pool);
 		mutex_unlock(&pool->lock);
 		return;
 	}
 	queue_work(pool->wq, &pool->worker);
+}
+
+static void shadow_copy_callback(int read_err, unsigned long write_err,
+				 void *context)
+{
+	struct shadow_pending *pe = context;
+
+	pe->err = (read_err || write_err) ? -EIO : 0;
+	shadow_copy_finished(pe, true);
+}
+
+/*
+ * A whole-chunk write that was its chunk's copy completed (in interrupt
+ * context: the worker records it).  The bio itself completes once its
+ * chunk is mapped (shadow_release_waiting()).
+ */
+static void shadow_data_bio_endio(struct bio *bio)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+	struct shadow_pending *pe = ctx->copy;
+
+	bio->bi_end_io = ctx->saved_end_io;
+	pe->err = blk_status_to_errno(bio->bi_status);
+	shadow_copy_finished(pe, false);
 }
 
 sector_t shadow_pool_chunk_len(struct shadow_pool *pool, u64 chunk)
@@ -348,39 +373,68 @@ bool shadow_pool_chunk_in_flight(struct shadow_pool *pool, u64 chunk)
 	return shadow_is_pending(pool, chunk) || shadow_is_tracked(pool, chunk);
 }
 
-/*
- * Start the copy @m asks for, @bio waiting on it.  The pending entry is
- * taken without waiting: they are freed only under pool->lock, which the
- * worker holds, so the worker must never sleep for one.  Without one, the
- * chunk goes back and the bio waits a tick.
- */
-static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
-			      const struct shadow_map *m)
+static struct shadow_pending *shadow_pending_alloc(struct shadow_pool *pool,
+						  u64 chunk)
 {
-	struct dm_io_region from, to;
 	struct shadow_pending *pe;
 
 	pe = mempool_alloc(&pool->pending_pool, GFP_NOWAIT);
+	if (!pe)
+		return NULL;
+	memset(pe, 0, sizeof(*pe));
+	pe->pool = pool;
+	pe->e.chunk = chunk;
+	bio_list_init(&pe->bios);
+	return pe;
+}
+
+static void shadow_pending_add(struct shadow_pool *pool,
+			       struct shadow_pending *pe)
+{
+	spin_lock_irq(&pool->pending_lock);
+	hash_add(pool->pending, &pe->node, pe->e.chunk);
+	WRITE_ONCE(pool->nr_pending, pool->nr_pending + 1);
+	spin_unlock_irq(&pool->pending_lock);
+}
+
+/*
+ * A pending entry for the copy @m asks for, @bio waiting on it, counted
+ * in pool->copying.  Taken without waiting: they are freed only under
+ * pool->lock, which the worker holds, so the worker must never sleep for
+ * one.  Without one, the chunk goes back and the bio waits a tick.
+ */
+static struct shadow_pending *shadow_copy_begin(struct shadow_pool *pool,
+						struct bio *bio,
+						const struct shadow_map *m)
+{
+	struct shadow_pending *pe = shadow_pending_alloc(pool, m->e.chunk);
+
 	if (!pe) {
 		int err = shadow_md_release(pool->md, m->e.store_chunk);
 
 		if (err)
 			shadow_pool_fail(pool, "cannot give back a chunk", err);
 		shadow_delay_bio(pool, bio);
-		return;
+		return NULL;
 	}
-	pe->pool = pool;
 	pe->e = m->e;
-	pe->err = 0;
-	bio_list_init(&pe->bios);
 	bio_list_add(&pe->bios, bio);
-	spin_lock_irq(&pool->pending_lock);
-	hash_add(pool->pending, &pe->node, pe->e.chunk);
-	WRITE_ONCE(pool->nr_pending, pool->nr_pending + 1);
-	spin_unlock_irq(&pool->pending_lock);
+	shadow_pending_add(pool, pe);
 	spin_lock_irq(&pool->bio_lock);
 	pool->copying++;
 	spin_unlock_irq(&pool->bio_lock);
+	return pe;
+}
+
+/* Start the copy @m asks for, @bio waiting on it. */
+static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
+			      const struct shadow_map *m)
+{
+	struct dm_io_region from, to;
+	struct shadow_pending *pe = shadow_copy_begin(pool, bio, m);
+
+	if (!pe)
+		return;
 
 	from.count = to.count = shadow_pool_chunk_len(pool, m->e.chunk);
 	if (m->copy_from_store) {
@@ -397,6 +451,73 @@ static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 	dm_kcopyd_copy(pool->kc, &from, 1, &to, 0, shadow_copy_callback, pe);
 }
 
+/* A store chunk for the copy of @chunk (m->e.seq, .private: the caller's). */
+int shadow_pool_alloc_copy(struct shadow_pool *pool, u64 chunk,
+			   struct shadow_map *m)
+{
+	int err = shadow_md_alloc(pool->md, &m->e.store_chunk);
+
+	if (err)
+		return err;
+	m->kind = SHADOW_MAP_COPY;
+	m->e.chunk = chunk;
+	return 0;
+}
+
+/* Does @bio cover the whole of its chunk? */
+static bool shadow_bio_whole_chunk(struct shadow_pool *pool, struct bio *bio)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+
+	return !(bio->bi_iter.bi_sector & (pool->chunk_sectors - 1)) &&
+	       bio_sectors(bio) == shadow_pool_chunk_len(pool, ctx->chunk);
+}
+
+/*
+ * The write @bio fills the new chunk @m allocated: it is written there
+ * as the chunk's copy, and completes once the chunk is mapped.
+ */
+static void shadow_start_data_bio(struct shadow_pool *pool, struct bio *bio,
+				  const struct shadow_map *m)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+	struct shadow_pending *pe = shadow_copy_begin(pool, bio, m);
+
+	if (!pe)
+		return;
+	pe->data_bio = bio;
+	ctx->copy = pe;
+	ctx->saved_end_io = bio->bi_end_io;
+	bio->bi_end_io = shadow_data_bio_endio;
+	shadow_remap_store(pool, bio, m->e.store_chunk);
+	submit_bio_noacct(bio);
+}
+
+/*
+ * Claim @chunk for the store's own work on it (fold-back): I/O to it
+ * waits until shadow_pool_release_chunk().  NULL when a copy of it, or a
+ * tracked bio, is in flight: try again later.  Under pool->lock.
+ */
+struct shadow_pending *shadow_pool_claim_chunk(struct shadow_pool *pool,
+					       u64 chunk)
+{
+	struct shadow_pending *pe;
+
+	if (shadow_is_pending(pool, chunk))
+		return NULL;
+	pe = shadow_pending_alloc(pool, chunk);
+	if (!pe)
+		return NULL;
+	shadow_pending_add(pool, pe);
+	/* Pairs with the barrier in the map path, between track and look. */
+	smp_mb();
+	if (shadow_is_tracked(pool, chunk)) {
+		shadow_pool_release_chunk(pool, pe);
+		return NULL;
+	}
+	return pe;
+}
+
 static int shadow_map_bio(struct shadow_pool *pool, struct shadow_snap *s,
 			  bool write, u64 chunk, bool can_block,
 			  struct shadow_map *m)
@@ -409,7 +530,7 @@ static int shadow_map_bio(struct shadow_pool *pool, struct shadow_snap *s,
 						 m);
 		if (write)
 			return t->map_origin_write(pool, chunk, can_block, m);
-		if (t->origin_reads_need_store)
+		if (t->live_in_store)
 			return t->map_origin_read(pool, chunk, can_block, m);
 		m->kind = SHADOW_MAP_ORIGIN;
 		return 0;
@@ -468,6 +589,39 @@ static void shadow_map_failed(struct shadow_pool *pool, struct bio *bio,
 		m->kind = SHADOW_MAP_ORIGIN;
 }
 
+/* A whole-chunk write to a new chunk of a store that needs no copy. */
+static bool shadow_copy_is_data_bio(struct shadow_pool *pool, struct bio *bio)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+
+	return !ctx->snap && pool->type->whole_write_no_copy &&
+	       bio_op(bio) == REQ_OP_WRITE && shadow_bio_whole_chunk(pool, bio);
+}
+
+/*
+ * A discard of the live volume's chunk, when the live data is in the
+ * store and the chunk would need a new one: what it reads stays what it
+ * read, which a discard allows, and no snapshot's data is touched.
+ */
+static bool shadow_copy_is_needless(struct shadow_pool *pool,
+				    struct bio *bio)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+
+	return !ctx->snap && pool->type->live_in_store &&
+	       bio_op(bio) == REQ_OP_DISCARD;
+}
+
+static void shadow_drop_copy(struct shadow_pool *pool, struct bio *bio,
+			     const struct shadow_map *m)
+{
+	int err = shadow_md_release(pool->md, m->e.store_chunk);
+
+	if (err)
+		shadow_pool_fail(pool, "cannot give back a chunk", err);
+	bio_endio(bio);
+}
+
 /* Send @bio where @m says, from the worker. */
 static void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
 			    const struct shadow_map *m)
@@ -477,7 +631,8 @@ static void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
 
 	switch (m->kind) {
 	case SHADOW_MAP_ORIGIN:
-		if (!ctx->snap && write && shadow_is_tracked(pool, ctx->chunk)) {
+		if (!ctx->snap && write && !pool->type->live_in_store &&
+		    shadow_is_tracked(pool, ctx->chunk)) {
 			shadow_delay_bio(pool, bio);
 			return;
 		}
@@ -485,6 +640,9 @@ static void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
 		submit_bio_noacct(bio);
 		break;
 	case SHADOW_MAP_STORE:
+		/* Under pool->lock: no claim can come between. */
+		if (!ctx->snap && pool->type->live_in_store)
+			shadow_track(pool, ctx);
 		shadow_remap_store(pool, bio, m->store_chunk);
 		submit_bio_noacct(bio);
 		break;
@@ -494,7 +652,12 @@ static void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
 		 * seal or an invalidation waiting for counted bios under
 		 * pool->lock would wait for the worker, which needs that lock.
 		 */
-		shadow_start_copy(pool, bio, m);
+		if (shadow_copy_is_data_bio(pool, bio))
+			shadow_start_data_bio(pool, bio, m);
+		else if (shadow_copy_is_needless(pool, bio))
+			shadow_drop_copy(pool, bio, m);
+		else
+			shadow_start_copy(pool, bio, m);
 		break;
 	case SHADOW_MAP_INVALID:
 		/* The target's end_io uncounts and untracks. */
@@ -506,6 +669,42 @@ static void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
 	}
 }
 
+/*
+ * commit_on_flush: make the recorded copies durable, before a flush or a
+ * FUA write goes on.  Under pool->lock.
+ */
+static void shadow_commit_copies_now(struct shadow_pool *pool)
+{
+	int err;
+
+	if (pool->failed || !pool->need_commit)
+		return;
+	err = shadow_md_commit_copies(pool->md);
+	if (err)
+		shadow_pool_fail(pool, "cannot commit metadata", err);
+	else
+		WRITE_ONCE(pool->need_commit, false);
+}
+
+/* An empty flush for the store: what it flushes must be mapped on disk. */
+static void shadow_process_flush(struct shadow_pool *pool, struct bio *bio)
+{
+	shadow_commit_copies_now(pool);
+	if (pool->failed && pool->type->fail_origin_io) {
+		bio_io_error(bio);
+		return;
+	}
+	bio_set_dev(bio, pool->store_bdev);
+	submit_bio_noacct(bio);
+}
+
+/* Must @bio wait for a copy or claim of its chunk? */
+static bool shadow_waits_for_chunk(struct shadow_pool *pool, struct bio *bio)
+{
+	return !pool->failed &&
+	       (op_is_write(bio_op(bio)) || pool->type->live_in_store);
+}
+
 static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 {
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
@@ -514,7 +713,11 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 	struct shadow_map m;
 	int err;
 
-	if (!pool->failed && write) {
+	if (!bio_sectors(bio)) {
+		shadow_process_flush(pool, bio);
+		return;
+	}
+	if (shadow_waits_for_chunk(pool, bio)) {
 		spin_lock_irq(&pool->pending_lock);
 		pe = __shadow_pending_find(pool, ctx->chunk);
 		if (pe)
@@ -531,6 +734,8 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 			return;
 		}
 	}
+	if (bio->bi_opf & REQ_FUA)
+		shadow_commit_copies_now(pool);
 	if (!pool->failed) {
 		err = shadow_map_or_overflow(pool, ctx->snap, write,
 					     ctx->chunk, &m);
@@ -561,6 +766,7 @@ static bool shadow_copied_write_ready(struct shadow_pool *pool,
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
 
 	return !ctx->snap && !e->private && !pool->failed &&
+	       !pool->type->live_in_store &&
 	       e->seq == READ_ONCE(pool->newest_seq) &&
 	       !shadow_revert_active(pool);
 }
@@ -579,11 +785,38 @@ static void shadow_release_waiting(struct shadow_pool *pool,
 	bios = pe->bios;
 	spin_unlock_irq(&pool->pending_lock);
 	while ((bio = bio_list_pop(&bios))) {
-		if (shadow_copied_write_ready(pool, bio, &pe->e))
+		if (bio == pe->data_bio)
+			bio_endio(bio);		/* it was the copy */
+		else if (shadow_copied_write_ready(pool, bio, &pe->e))
 			shadow_dispatch(pool, bio, &m);
 		else
 			shadow_requeue_bio(pool, bio);
 	}
+}
+
+/* The store is done with a chunk it claimed: its bios go on. */
+void shadow_pool_release_chunk(struct shadow_pool *pool,
+			       struct shadow_pending *claim)
+{
+	shadow_release_waiting(pool, claim);
+	mempool_free(claim, &pool->pending_pool);
+}
+
+/*
+ * Must this batch be durable before its bios go on?  Always, unless the
+ * store commits on flush; then only for a FUA write that was a copy.
+ */
+static bool shadow_batch_must_commit(struct shadow_pool *pool,
+				     struct list_head *batch)
+{
+	struct shadow_pending *pe;
+
+	if (!pool->type->commit_on_flush)
+		return true;
+	list_for_each_entry(pe, batch, list)
+		if (pe->data_bio && (pe->data_bio->bi_opf & REQ_FUA))
+			return true;
+	return false;
 }
 
 /* Record a batch of finished copies, commit, then release their bios. */
@@ -606,9 +839,9 @@ static void shadow_finish_copies(struct shadow_pool *pool,
 			shadow_pool_fail(pool, "cannot record a copy", err);
 	}
 	if (!pool->failed) {
-		err = shadow_md_commit_copies(pool->md);
-		if (err)
-			shadow_pool_fail(pool, "cannot commit metadata", err);
+		WRITE_ONCE(pool->need_commit, true);
+		if (shadow_batch_must_commit(pool, batch))
+			shadow_commit_copies_now(pool);
 	}
 	list_for_each_entry_safe(pe, tmp, batch, list) {
 		shadow_release_waiting(pool, pe);
@@ -715,6 +948,80 @@ defer:
 }
 
 /*
+ * Track a bio of a live_in_store pool before it looks its chunk up:
+ * false (and untracked) when the chunk is being copied or is claimed by
+ * the store, whose claim would not see a bio tracked after it looked.
+ */
+static bool shadow_track_unclaimed(struct shadow_pool *pool,
+				   struct shadow_bio_ctx *ctx)
+{
+	shadow_track(pool, ctx);
+	/* Pairs with the barrier in shadow_pool_claim_chunk(). */
+	smp_mb();
+	if (!shadow_is_pending(pool, ctx->chunk))
+		return true;
+	shadow_untrack(pool, ctx);
+	return false;
+}
+
+/*
+ * An origin bio of a store that holds live data, cut to one chunk: the
+ * store says where it goes.  Remapped at once when the store can answer
+ * without blocking and needs no copy; a bio sent to a store chunk stays
+ * tracked until it completes, so that the store does not move the chunk
+ * under it.  A FUA write waits for the copies not yet durable.
+ */
+int shadow_pool_map_live(struct shadow_pool *pool, struct bio *bio)
+{
+	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
+	const struct shadow_store_type *t = pool->type;
+	struct shadow_map m;
+	int err;
+
+	if (READ_ONCE(pool->failed) || shadow_revert_active(pool) ||
+	    ((bio->bi_opf & REQ_FUA) && READ_ONCE(pool->need_commit)))
+		goto defer;
+	if (!shadow_track_unclaimed(pool, ctx))
+		goto defer;
+	if (op_is_write(bio_op(bio)))
+		err = t->map_origin_write(pool, ctx->chunk, false, &m);
+	else
+		err = t->map_origin_read(pool, ctx->chunk, false, &m);
+	if (err || (m.kind != SHADOW_MAP_ORIGIN &&
+		    m.kind != SHADOW_MAP_STORE)) {
+		shadow_untrack(pool, ctx);
+		goto defer;
+	}
+	if (m.kind == SHADOW_MAP_ORIGIN)
+		shadow_untrack(pool, ctx);
+	if (m.kind == SHADOW_MAP_STORE && bio_op(bio) == REQ_OP_DISCARD) {
+		/* The store is not told: the chunk is live data's to fold. */
+		shadow_untrack(pool, ctx);
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	shadow_remap_mapped(pool, bio, &m);
+	return DM_MAPIO_REMAPPED;
+defer:
+	shadow_defer_bio(pool, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/*
+ * An empty flush for the store of a pool that commits on flush: straight
+ * to the store when every recorded copy is durable, else after a commit.
+ */
+int shadow_pool_map_flush(struct shadow_pool *pool, struct bio *bio)
+{
+	if (READ_ONCE(pool->need_commit) || READ_ONCE(pool->failed)) {
+		shadow_defer_bio(pool, bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	bio_set_dev(bio, pool->store_bdev);
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
  * An origin read while a revert runs, cut to one chunk: a chunk not
  * merged yet is read from the snapshot's data in the store.
  */
@@ -746,12 +1053,17 @@ int shadow_pool_map_snap(struct shadow_pool *pool, struct shadow_snap *s,
 	if (op_is_write(bio_op(bio)) || READ_ONCE(pool->failed))
 		goto defer;
 	shadow_count_snap_io(pool, ctx);
-	shadow_track(pool, ctx);
+	if (pool->type->live_in_store) {
+		if (!shadow_track_unclaimed(pool, ctx))
+			goto defer;
+	} else {
+		shadow_track(pool, ctx);
+	}
 	err = shadow_map_bio(pool, s, false, ctx->chunk, false, &m);
 	if (err)
 		goto defer;
 	if (m.kind == SHADOW_MAP_INVALID) {
-		shadow_pool_snap_io_done(pool, ctx);
+		shadow_pool_bio_done(pool, ctx);
 		return DM_MAPIO_KILL;
 	}
 	shadow_remap_mapped(pool, bio, &m);
@@ -765,10 +1077,33 @@ defer:
 
 /* Reclaim, in the background */
 
+/*
+ * Run @step (one batch of a store's walk, ending with a commit) until it
+ * returns 1 (done) or -errno, dropping pool->lock between steps so that
+ * origin I/O and messages go on.  Called with pool->lock held; returns
+ * with it held.
+ */
+int shadow_pool_walk(struct shadow_pool *pool, shadow_walk_step_fn step,
+		     void *arg)
+{
+	int r;
+
+	for (;;) {
+		r = step(pool, arg);
+		if (r)
+			return r < 0 ? r : 0;
+		mutex_unlock(&pool->lock);
+		cond_resched();
+		mutex_lock(&pool->lock);
+		if (pool->failed)
+			return -EIO;
+	}
+}
+
 static void shadow_reclaim_worker(struct work_struct *work)
 {
-	struct shadow_pool *pool = container_of(work, struct shadow_pool,
-						reclaim);
+	struct shadow_pool *pool = container_of(to_delayed_work(work),
+						struct shadow_pool, reclaim);
 	int err;
 
 	mutex_lock(&pool->lock);
@@ -783,13 +1118,31 @@ static void shadow_reclaim_worker(struct work_struct *work)
 
 void shadow_pool_kick_reclaim(struct shadow_pool *pool)
 {
-	queue_work(system_long_wq, &pool->reclaim);
+	mod_delayed_work(system_long_wq, &pool->reclaim, 0);
+}
+
+/* Reclaim again in @delay jiffies, unless it is queued sooner. */
+void shadow_pool_kick_reclaim_later(struct shadow_pool *pool,
+				    unsigned long delay)
+{
+	queue_delayed_work(system_long_wq, &pool->reclaim, delay);
 }
 
 /* Wait for the reclaim queued so far; not under pool->lock. */
 void shadow_pool_wait_reclaim(struct shadow_pool *pool)
 {
-	flush_work(&pool->reclaim);
+	flush_delayed_work(&pool->reclaim);
+}
+
+/*
+ * Make the copies recorded so far durable (commit_on_flush stores): when
+ * the origin is suspended, its table may go and nothing flushes them.
+ */
+void shadow_pool_commit_copies(struct shadow_pool *pool)
+{
+	mutex_lock(&pool->lock);
+	shadow_commit_copies_now(pool);
+	mutex_unlock(&pool->lock);
 }
 
 /*
@@ -828,6 +1181,9 @@ void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti)
 	mutex_lock(&pool->lock);
 	pool->origin_ti = ti;
 	mutex_unlock(&pool->lock);
+	/* A fold-back cut short by a reload or a crash goes on. */
+	if (pool->type->live_in_store)
+		shadow_pool_kick_reclaim(pool);
 }
 
 /* Lifetime */
@@ -835,7 +1191,7 @@ void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti)
 static void shadow_pool_destroy(struct shadow_pool *pool)
 {
 	shadow_revert_pause(pool);
-	cancel_work_sync(&pool->reclaim);
+	cancel_delayed_work_sync(&pool->reclaim);
 	cancel_delayed_work_sync(&pool->retry);
 	destroy_workqueue(pool->local_wq);
 	destroy_workqueue(pool->wq);
@@ -939,7 +1295,7 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 	INIT_WORK(&pool->worker, shadow_worker);
 	INIT_WORK(&pool->local_worker, shadow_local_worker);
 	INIT_DELAYED_WORK(&pool->retry, shadow_retry);
-	INIT_WORK(&pool->reclaim, shadow_reclaim_worker);
+	INIT_DELAYED_WORK(&pool->reclaim, shadow_reclaim_worker);
 	shadow_revert_init(pool);
 
 	r = shadow_pool_open_store(pool, error);
@@ -1114,7 +1470,7 @@ int shadow_pool_retry_failed(struct shadow_pool *pool)
 	if (!READ_ONCE(pool->failed))
 		return 0;
 	/* Reclaim takes pool->lock: stop it before taking that. */
-	cancel_work_sync(&pool->reclaim);
+	cancel_delayed_work_sync(&pool->reclaim);
 	mutex_lock(&shadow_pools_lock);
 	mutex_lock(&pool->lock);
 	if (!pool->failed)

@@ -212,7 +212,7 @@ static int shadow_snap_end_io(struct dm_target *ti, struct bio *bio,
 {
 	struct shadow_snap_c *sc = ti->private;
 
-	shadow_pool_snap_io_done(sc->pool, dm_per_bio_data(bio,
+	shadow_pool_bio_done(sc->pool, dm_per_bio_data(bio,
 				 sizeof(struct shadow_bio_ctx)));
 	return DM_ENDIO_DONE;
 }

@@ -99,8 +99,22 @@ struct shadow_store_type {
 	enum shadow_full_policy full_policy;
 	/* On a failed store: fail origin I/O (the live data is in it)? */
 	bool fail_origin_io;
-	/* Must origin reads ask map_origin_read? */
-	bool origin_reads_need_store;
+	/*
+	 * The live volume's data may be in the store: every origin bio asks
+	 * map_origin_read or map_origin_write, origin bios mapped to store
+	 * chunks are tracked like snapshot reads (so that the store's
+	 * background work can claim a chunk, shadow_pool_claim_chunk()), and
+	 * a discard that would need a new chunk has nothing to discard.
+	 */
+	bool live_in_store;
+	/*
+	 * Copies are made durable by the next flush or FUA write, as dm-thin
+	 * does, not before the bios that waited for them go on: nothing on
+	 * disk depends on them until then.
+	 */
+	bool commit_on_flush;
+	/* A write that covers a whole new chunk is its copy: none is made. */
+	bool whole_write_no_copy;
 
 	int (*init)(struct shadow_pool *pool);
 	void (*exit)(struct shadow_pool *pool);
@@ -113,8 +127,9 @@ struct shadow_store_type {
 	int (*map_snap_write)(struct shadow_pool *pool, struct shadow_snap *s,
 			      u64 chunk, bool can_block, struct shadow_map *m);
 	/*
-	 * A copy finished: map it in the running transaction, or give its
-	 * chunk back if nothing needs it any more.  The pool commits.
+	 * A copy finished (or a whole-chunk write, its own copy): map it in
+	 * the running transaction, or give its chunk back if nothing needs
+	 * it any more.  The pool commits.
 	 */
 	int (*copy_done)(struct shadow_pool *pool,
 			 const struct shadow_exception *e);
@@ -123,6 +138,15 @@ struct shadow_store_type {
 	 * goes and may drop pool->lock between batches.
 	 */
 	int (*reclaim)(struct shadow_pool *pool);
+	/*
+	 * Optional, under pool->lock: a message of the store's own
+	 * (-EOPNOTSUPP when @argv is none of its messages), and the store's
+	 * status fields, appended to the origin's status line.
+	 */
+	int (*message)(struct shadow_pool *pool, unsigned int argc,
+		       char **argv);
+	void (*status)(struct shadow_pool *pool, char *result,
+		       unsigned int maxlen, unsigned int *sz_ptr);
 };
 
 int shadow_store_register(struct shadow_store_type *type);
@@ -172,13 +196,18 @@ struct shadow_pool {
 	struct workqueue_struct *local_wq;	/* bound: see shadow_defer_bio() */
 	struct work_struct local_worker;
 	struct delayed_work retry;
-	struct work_struct reclaim;
+	struct delayed_work reclaim;
 	mempool_t pending_pool;
 
 	struct mutex lock;
 	bool failed;			/* metadata unusable */
+	/* commit_on_flush: copies recorded and not durable; READ_ONCE */
+	bool need_commit;
 
-	/* Copies in flight, by origin chunk; the map functions look too. */
+	/*
+	 * Copies in flight and chunks claimed by the store, by origin chunk;
+	 * the map functions look too.
+	 */
 	spinlock_t pending_lock;
 	DECLARE_HASHTABLE(pending, SHADOW_HASH_BITS);
 	unsigned int nr_pending;	/* in it; READ_ONCE without the lock */
@@ -218,6 +247,8 @@ struct shadow_pool {
 	struct shadow_revert revert;
 };
 
+struct shadow_pending;
+
 /* Per bio, for both targets. */
 struct shadow_bio_ctx {
 	struct shadow_snap *snap;	/* NULL for the origin */
@@ -225,6 +256,9 @@ struct shadow_bio_ctx {
 	u64 chunk;
 	bool tracked;
 	bool counted;			/* counted in pool->snap_io */
+	/* A whole-chunk write that is its own copy, while it runs. */
+	struct shadow_pending *copy;
+	bio_end_io_t *saved_end_io;
 };
 
 /* Whether the table was loaded read-write (the mode's type changed in 6.5). */
@@ -251,12 +285,20 @@ void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti);
 void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti);
 int shadow_pool_retry_failed(struct shadow_pool *pool);
 int shadow_pool_map_origin_write(struct shadow_pool *pool, struct bio *bio);
+int shadow_pool_map_live(struct shadow_pool *pool, struct bio *bio);
+int shadow_pool_map_flush(struct shadow_pool *pool, struct bio *bio);
 int shadow_pool_map_snap(struct shadow_pool *pool, struct shadow_snap *s,
 			 struct bio *bio);
-void shadow_pool_snap_io_done(struct shadow_pool *pool,
-			      struct shadow_bio_ctx *ctx);
+void shadow_pool_bio_done(struct shadow_pool *pool,
+			 struct shadow_bio_ctx *ctx);
 void shadow_pool_wait_snap_io(struct shadow_pool *pool);
+typedef int (*shadow_walk_step_fn)(struct shadow_pool *pool, void *arg);
+int shadow_pool_walk(struct shadow_pool *pool, shadow_walk_step_fn step,
+		     void *arg);
 void shadow_pool_kick_reclaim(struct shadow_pool *pool);
+void shadow_pool_kick_reclaim_later(struct shadow_pool *pool,
+				    unsigned long delay);
+void shadow_pool_commit_copies(struct shadow_pool *pool);
 void shadow_pool_wait_reclaim(struct shadow_pool *pool);
 void shadow_pool_drain(struct shadow_pool *pool);
 void shadow_pool_event(struct shadow_pool *pool);
@@ -265,10 +307,30 @@ int shadow_pool_map_origin_read(struct shadow_pool *pool, struct bio *bio);
 int shadow_pool_map_cow(struct shadow_pool *pool, u64 chunk,
 			struct shadow_map *m);
 bool shadow_pool_chunk_in_flight(struct shadow_pool *pool, u64 chunk);
+struct shadow_pending *shadow_pool_claim_chunk(struct shadow_pool *pool,
+					       u64 chunk);
+void shadow_pool_release_chunk(struct shadow_pool *pool,
+			       struct shadow_pending *claim);
 sector_t shadow_pool_chunk_len(struct shadow_pool *pool, u64 chunk);
+int shadow_pool_alloc_copy(struct shadow_pool *pool, u64 chunk,
+			   struct shadow_map *m);
 u64 shadow_pool_nr_chunks(struct shadow_pool *pool);
 int shadow_pool_module_init(void);
 void shadow_pool_module_exit(void);
+
+/* dm-shadow-private.c: writable snapshots' own chunks, for the stores. */
+typedef int (*shadow_find_shared_fn)(struct shadow_pool *pool,
+				     struct shadow_snap *s, u64 chunk,
+				     bool can_block, struct shadow_map *m);
+int shadow_private_map_read(struct shadow_pool *pool, struct shadow_snap *s,
+			    u64 chunk, bool can_block, struct shadow_map *m,
+			    shadow_find_shared_fn find_shared);
+int shadow_private_map_write(struct shadow_pool *pool, struct shadow_snap *s,
+			     u64 chunk, bool can_block, struct shadow_map *m,
+			     shadow_find_shared_fn find_shared);
+int shadow_private_copy_done(struct shadow_pool *pool,
+			     const struct shadow_exception *e);
+int shadow_private_reclaim(struct shadow_pool *pool);
 
 /* dm-shadow-snapset.c: the pool's snapshots, under pool->lock. */
 int shadow_snapset_load(struct shadow_pool *pool);
@@ -313,5 +375,6 @@ void shadow_revert_status(struct shadow_pool *pool, char *result,
 extern struct target_type shadow_origin_target;
 extern struct target_type shadow_snap_target;
 extern struct shadow_store_type shadow_cow_store;
+extern struct shadow_store_type shadow_row_store;
 
 #endif /* DM_SHADOW_H */

@@ -51,10 +51,10 @@ sectors() {
 	blockdev --getsz "$1"
 }
 
-# origin_load <name> <origin_dev> <store_dev> [chunk_sectors]
+# origin_load <name> <origin_dev> <store_dev> [chunk_sectors [store_type]]
 origin_load() {
 	dmsetup create "$1" --table \
-		"0 $(sectors "$2") shadow-origin $2 $3 cow ${4:-8}"
+		"0 $(sectors "$2") shadow-origin $2 $3 ${5:-cow} ${4:-8}"
 }
 
 # snap_create <origin_name> <id>: the point in time is the suspend.  (The

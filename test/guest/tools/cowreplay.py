@@ -60,6 +60,9 @@ EXERCISE_GEN = 1 << 40
 SHADOW_TOP = os.environ.get("SHADOW_TOP", ".")
 BLKFLSBUF = 0x1261
 DUMP = os.path.join(SHADOW_TOP, "cmd", "shadow-dump", "shadow-dump")
+# The store type the workload formats and the checks load: the same
+# guarantees hold for both (tests/row-replay.sh sets row).
+STORE_TYPE = os.environ.get("REPLAY_STORE_TYPE", "cow")
 
 
 def pattern(block, gen):
@@ -133,8 +136,8 @@ def fill_and_load(mark):
     dev.close()
     mark("init")
     sh("dmsetup", "create", "rvol", "--table",
-       "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store cow 8"
-       % ORIGIN_SECTORS)
+       "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store %s 8"
+       % (ORIGIN_SECTORS, STORE_TYPE))
     mark("loaded")
     return Direct("/dev/mapper/rvol", write=True)
 
@@ -434,7 +437,8 @@ class Point:
                 self.fail("store format", "the store's superblock is zero "
                           "after the table load was acknowledged")
             err = self.dm(vol, "0 %d shadow-origin /dev/mapper/%s "
-                          "/dev/mapper/%s cow 8" % (ORIGIN_SECTORS, o, s))
+                          "/dev/mapper/%s %s 8" % (ORIGIN_SECTORS, o, s,
+                                                   STORE_TYPE))
             if err:
                 self.fail("table load", "%s; kernel log: %s" % (
                     err, c.dmesg_tail()))

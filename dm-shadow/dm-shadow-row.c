@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Redirect-on-write exception store.
+ *
+ * Once a snapshot exists the origin device keeps point-in-time data and
+ * the live volume's writes go to store chunks: versions of an origin
+ * chunk, each tagged with the newest snapshot sequence when it was made,
+ * T.  The newest version of a chunk is the live data; it is written in
+ * place until a snapshot newer than T is taken, and never again after.
+ *
+ *   live read of c         c's newest version, else the origin chunk.
+ *   snapshot s reads c     its private chunk (a writable snapshot's own
+ *                          writes, as in the cow store), else c's newest
+ *                          version tagged below s, else the origin chunk.
+ *   live write to c        in place to c's newest version V when no valid
+ *                          snapshot is newer than V's tag; to the origin
+ *                          when c has no version and no snapshot exists;
+ *                          else to a new version tagged with the newest
+ *                          sequence, which a whole-chunk write fills by
+ *                          itself and a partial one gets from a copy of V
+ *                          or of the origin chunk.
+ *
+ * The shared tree keeps a chunk's versions newest first (the key holds
+ * SHADOW_MAX_SEQ - T): one lookup at or after (c, MAX - (s - 1)) finds the
+ * newest version below s, and (c, 0) the live one.
+ *
+ * A version is needed by the live volume if it is its chunk's newest, and
+ * by the valid snapshots in (T, T'] otherwise, T' being the tag of the
+ * next newer version.  The origin chunk is needed by the valid snapshots
+ * at or below the oldest tag.  Reclaim walks the tree and drops what
+ * nobody needs; then it folds back every chunk whose newest version no
+ * valid snapshot at or below its tag can miss: it copies the version into
+ * the origin, flushes the origin, and drops the version, which every
+ * reader then finds in the origin.  With no snapshot left, every chunk is
+ * folded and the origin holds the live volume again.
+ *
+ * Nothing on disk depends on a new version until the live volume is
+ * flushed (the origin is not written): versions are made durable by the
+ * next flush or FUA write, as dm-thin does, and a write is mapped only
+ * once its data is written.
+ */
+#include "dm-shadow.h"
+#include "dm-shadow-format.h"
+
+#include <linux/blkdev.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/math64.h>
+#include <linux/slab.h>
+
+/* Versions a reclaim batch removes, at most, before it commits. */
+#define ROW_RECLAIM_BATCH	256
+/* Versions a reclaim batch visits, at most. */
+#define ROW_RECLAIM_VISIT	4096
+/* Chunks folded back per commit, at most. */
+#define ROW_FOLD_BATCH		64
+/* A chunk busy when its fold came is tried again after this long. */
+#define ROW_FOLD_RETRY		(HZ / 10)
+/* A throttled fold-back sleeps about this long between batches. */
+#define ROW_FOLD_PACE_MS	100
+
+/* The row store's state; the pool's store_ctx, under pool->lock. */
+struct row_store {
+	u64 fold_cursor;	/* + 1: the walk's chunk; 0 when none runs */
+	u32 fold_rate;		/* MiB/s for background fold-back; 0: any */
+};
+
+/*
+ * The newest version of @chunk tagged below @below (SHADOW_MAX_SEQ + 1:
+ * any, the live one).  Returns -ENODATA when there is none.
+ */
+static int row_find(struct shadow_pool *pool, u64 chunk, u64 below,
+		    bool can_block, struct shadow_md_exc *v)
+{
+	int err;
+
+	if (below <= 1)
+		return -ENODATA;
+	err = shadow_md_exc_find(pool->md, SHADOW_MD_SHARED, chunk,
+				 shadow_row_seq(below - 1), can_block, v);
+	if (!err)
+		v->seq = shadow_row_seq(v->seq);
+	return err;
+}
+
+static int row_find_live(struct shadow_pool *pool, u64 chunk, bool can_block,
+			 struct shadow_md_exc *v)
+{
+	return row_find(pool, chunk, SHADOW_MAX_SEQ + 1, can_block, v);
+}
+
+static int row_init(struct shadow_pool *pool)
+{
+	pool->store_ctx = kzalloc(sizeof(struct row_store), GFP_KERNEL);
+	return pool->store_ctx ? 0 : -ENOMEM;
+}
+
+static void row_exit(struct shadow_pool *pool)
+{
+	kfree(pool->store_ctx);
+	pool->store_ctx = NULL;
+}
+
+/* @m: the newest version of @chunk tagged below @below, else the origin. */
+static int row_map_version(struct shadow_pool *pool, u64 chunk, u64 below,
+			   bool can_block, struct shadow_map *m)
+{
+	struct shadow_md_exc v;
+	int err = row_find(pool, chunk, below, can_block, &v);
+
+	m->kind = SHADOW_MAP_ORIGIN;
+	m->e.private = false;
+	if (err == -ENODATA)
+		return 0;
+	if (err)
+		return err;
+	m->kind = SHADOW_MAP_STORE;
+	m->store_chunk = v.store_chunk;
+	return 0;
+}
+
+static int row_map_origin_read(struct shadow_pool *pool, u64 chunk,
+			       bool can_block, struct shadow_map *m)
+{
+	return row_map_version(pool, chunk, SHADOW_MAX_SEQ + 1, can_block, m);
+}
+
+static int row_map_origin_write(struct shadow_pool *pool, u64 chunk,
+				bool can_block, struct shadow_map *m)
+{
+	u64 newest = READ_ONCE(pool->newest_seq);
+	struct shadow_md_exc v;
+	int err = row_find_live(pool, chunk, can_block, &v);
+
+	if (err && err != -ENODATA)
+		return err;
+	if (!err && v.seq >= newest) {	/* no snapshot has seen it */
+		m->kind = SHADOW_MAP_STORE;
+		m->store_chunk = v.store_chunk;
+		return 0;
+	}
+	if (err && !newest) {		/* nothing to keep */
+		m->kind = SHADOW_MAP_ORIGIN;
+		return 0;
+	}
+	if (!can_block)
+		return -EWOULDBLOCK;
+	/* A new version; a partial write needs the rest of the chunk. */
+	m->copy_from_store = !err;
+	m->copy_from = err ? chunk : v.store_chunk;
+	m->e.seq = newest;
+	m->e.private = false;
+	return shadow_pool_alloc_copy(pool, chunk, m);
+}
+
+/* Where snapshot @s finds @chunk when it has no private copy of it. */
+static int row_find_shared(struct shadow_pool *pool, struct shadow_snap *s,
+			   u64 chunk, bool can_block, struct shadow_map *m)
+{
+	return row_map_version(pool, chunk, s->seq, can_block, m);
+}
+
+static int row_map_snap_read(struct shadow_pool *pool, struct shadow_snap *s,
+			     u64 chunk, bool can_block, struct shadow_map *m)
+{
+	return shadow_private_map_read(pool, s, chunk, can_block, m,
+				       row_find_shared);
+}
+
+static int row_map_snap_write(struct shadow_pool *pool, struct shadow_snap *s,
+			      u64 chunk, bool can_block, struct shadow_map *m)
+{
+	return shadow_private_map_write(pool, s, chunk, can_block, m,
+					row_find_shared);
+}
+
+/*
+ * A version was written: it is the live one, which is always needed.  (A
+ * suspend waits for the bio that asked for it, so no snapshot was taken
+ * since, and a fold leaves a chunk with a copy in flight alone.)
+ */
+static int row_copy_done(struct shadow_pool *pool,
+			 const struct shadow_exception *e)
+{
+	struct shadow_md_exc me = {
+		.chunk = e->chunk, .seq = shadow_row_seq(e->seq),
+		.store_chunk = e->store_chunk,
+	};
+
+	if (e->private)
+		return shadow_private_copy_done(pool, e);
+	return shadow_md_exc_insert(pool->md, SHADOW_MD_SHARED, &me);
+}
+
+/* Reclaim and fold-back */
+
+struct row_fold_chunk {
+	struct shadow_pending *claim;
+	u64 chunk;
+	u64 key_seq;
+	u64 store_chunk;
+};
+
+struct row_reclaim {
+	u64 chunk;		/* where the walk goes on */
+	u64 key_seq;
+	u64 kept_chunk;		/* the last version kept */
+	u64 kept_tag;
+	bool missed;		/* a chunk to fold was busy */
+	unsigned int max_fold;	/* chunks a batch folds, at most */
+	unsigned int nr_fold;
+	struct row_fold_chunk fold[ROW_FOLD_BATCH];
+	/* The copies of a fold batch. */
+	atomic_t copying;
+	struct completion copied;
+	int copy_err;
+};
+
+/*
+ * May @tag's version, a chunk's newest, go back to the origin?  Only if
+ * no valid snapshot is at or below it: those read an older version or
+ * the origin chunk itself.
+ */
+static bool row_foldable(struct shadow_pool *pool, u64 tag)
+{
+	return !pool->nr_live || pool->live[0]->seq > tag;
+}
+
+/* Is version @v, not its chunk's newest, needed by a valid snapshot? */
+static bool row_version_needed(struct shadow_pool *pool,
+			       struct row_reclaim *rc,
+			       const struct shadow_md_exc *v)
+{
+	return shadow_snapset_live_in(pool, v->seq, rc->kept_tag);
+}
+
+/*
+ * One batch of the walk, under pool->lock: remove the versions nobody
+ * needs and gather chunks to fold.  Returns 1 at the tree's end, 0 when
+ * more is left, or -errno.
+ */
+static int row_reclaim_batch(struct shadow_pool *pool, struct row_reclaim *rc)
+{
+	unsigned int visited = 0, removed = 0;
+	struct shadow_md_exc v;
+	u64 key_seq;
+	int err;
+
+	while (visited < ROW_RECLAIM_VISIT && removed < ROW_RECLAIM_BATCH &&
+	       rc->nr_fold < rc->max_fold) {
+		err = shadow_md_exc_next(pool->md, SHADOW_MD_SHARED, rc->chunk,
+					 rc->key_seq, &v);
+		if (err == -ENODATA)
+			return 1;
+		if (err)
+			return err;
+		visited++;
+		key_seq = v.seq;
+		v.seq = shadow_row_seq(key_seq);
+		rc->chunk = v.chunk;
+		rc->key_seq = key_seq + 1;
+		if (rc->kept_chunk != v.chunk || !rc->kept_tag) {
+			/* The chunk's newest version: the live data. */
+			rc->kept_chunk = v.chunk;
+			rc->kept_tag = v.seq;
+			if (row_foldable(pool, v.seq)) {
+				struct row_fold_chunk *f =
+					&rc->fold[rc->nr_fold++];
+
+				f->chunk = v.chunk;
+				f->key_seq = key_seq;
+				f->store_chunk = v.store_chunk;
+			}
+			continue;
+		}
+		if (row_version_needed(pool, rc, &v)) {
+			rc->kept_tag = v.seq;
+			continue;
+		}
+		err = shadow_md_exc_remove(pool->md, SHADOW_MD_SHARED, v.chunk,
+					   key_seq);
+		if (err)
+			return err;
+		removed++;
+	}
+	return 0;
+}
+
+static void row_fold_copied(int read_err, unsigned long write_err,
+			    void *context)
+{
+	struct row_reclaim *rc = context;
+
+	if (read_err || write_err)
+		WRITE_ONCE(rc->copy_err, -EIO);
+	if (atomic_dec_and_test(&rc->copying))
+		complete(&rc->copied);
+}
+
+/*
+ * Copy the claimed chunks' versions into the origin and flush it.  Runs
+ * without pool->lock: I/O to the claimed chunks waits meanwhile, the rest
+ * goes on.
+ */
+static int row_fold_copy(struct shadow_pool *pool, struct row_reclaim *rc)
+{
+	struct dm_io_region from, to;
+	unsigned int i;
+
+	atomic_set(&rc->copying, 1);
+	init_completion(&rc->copied);
+	rc->copy_err = 0;
+	for (i = 0; i < rc->nr_fold; i++) {
+		struct row_fold_chunk *f = &rc->fold[i];
+
+		if (!f->claim)
+			continue;
+		from.bdev = pool->store_bdev;
+		from.sector = pool->data_start +
+			((sector_t)f->store_chunk << pool->chunk_shift);
+		from.count = shadow_pool_chunk_len(pool, f->chunk);
+		to.bdev = pool->origin_bdev;
+		to.sector = (sector_t)f->chunk << pool->chunk_shift;
+		to.count = from.count;
+		atomic_inc(&rc->copying);
+		dm_kcopyd_copy(pool->kc, &from, 1, &to, 0, row_fold_copied, rc);
+	}
+	row_fold_copied(0, 0, rc);
+	wait_for_completion(&rc->copied);
+	if (rc->copy_err)
+		return rc->copy_err;
+	/* The versions go only once their data is on the origin's media. */
+	return blkdev_issue_flush(pool->origin_bdev);
+}
+
+/*
+ * Fold the gathered chunks back into the origin: claim them, copy them
+ * (dropping pool->lock), then drop their versions and commit.  A chunk
+ * busy with I/O that the store must not move under it is tried later.
+ */
+static int row_fold(struct shadow_pool *pool, struct row_reclaim *rc)
+{
+	unsigned int i, claimed = 0;
+	int err = 0;
+
+	for (i = 0; i < rc->nr_fold; i++) {
+		struct row_fold_chunk *f = &rc->fold[i];
+
+		f->claim = shadow_pool_claim_chunk(pool, f->chunk);
+		if (f->claim)
+			claimed++;
+		else
+			rc->missed = true;
+	}
+	if (claimed) {
+		mutex_unlock(&pool->lock);
+		err = row_fold_copy(pool, rc);
+		mutex_lock(&pool->lock);
+		if (err && !pool->failed)
+			shadow_pool_fail(pool, "cannot fold a chunk back into the origin",
+					 err);
+	}
+	for (i = 0; i < rc->nr_fold; i++) {
+		struct row_fold_chunk *f = &rc->fold[i];
+
+		if (!f->claim)
+			continue;
+		if (!err && !pool->failed)
+			err = shadow_md_exc_remove(pool->md, SHADOW_MD_SHARED,
+						   f->chunk, f->key_seq);
+	}
+	if (claimed && !err && !pool->failed)
+		err = shadow_md_commit(pool->md);
+	/* Released after the commit: a write now finds no version. */
+	for (i = 0; i < rc->nr_fold; i++)
+		if (rc->fold[i].claim)
+			shadow_pool_release_chunk(pool, rc->fold[i].claim);
+	rc->nr_fold = 0;
+	return pool->failed ? -EIO : err;
+}
+
+/*
+ * Background fold-back at a set rate folds batches that take about
+ * ROW_FOLD_PACE_MS at that rate; an overflow, which waits for it, folds
+ * at full speed.  Returns how long to sleep after a batch, in ms.
+ */
+static unsigned int row_fold_pace(struct shadow_pool *pool,
+				  struct row_reclaim *rc)
+{
+	struct row_store *rs = pool->store_ctx;
+	u64 chunk_bytes = (u64)pool->chunk_sectors << SECTOR_SHIFT;
+	u64 per_pace;
+
+	rc->max_fold = ROW_FOLD_BATCH;
+	if (!rs->fold_rate || current_work() != &pool->reclaim.work)
+		return 0;
+	per_pace = ((u64)rs->fold_rate << 20) * ROW_FOLD_PACE_MS / 1000;
+	rc->max_fold = clamp_t(u64, div64_u64(per_pace, chunk_bytes), 1,
+			       ROW_FOLD_BATCH);
+	return div64_u64(rc->max_fold * chunk_bytes * 1000,
+			 (u64)rs->fold_rate << 20);
+}
+
+/*
+ * One batch of the walk of the shared tree: drop unneeded versions and
+ * commit, fold what can go back, and (throttled) pause.
+ */
+static int row_reclaim_step(struct shadow_pool *pool, void *arg)
+{
+	struct row_store *rs = pool->store_ctx;
+	struct row_reclaim *rc = arg;
+	unsigned int pause = row_fold_pace(pool, rc);
+	int done = row_reclaim_batch(pool, rc);
+	int err;
+
+	if (done < 0)
+		return done;
+	rs->fold_cursor = done ? 0 : rc->chunk + 1;
+	err = shadow_md_commit(pool->md);
+	if (err || !rc->nr_fold)
+		return err ?: done;
+	err = row_fold(pool, rc);
+	if (!err && pause) {
+		mutex_unlock(&pool->lock);
+		msleep(pause);
+		mutex_lock(&pool->lock);
+	}
+	return err ?: done;
+}
+
+/*
+ * Free every chunk that no valid snapshot and not the live volume needs,
+ * and fold back what can go, in batches that each end with a commit and
+ * drop pool->lock in between.  Called with pool->lock held; returns with
+ * it held.
+ */
+static int row_reclaim(struct shadow_pool *pool)
+{
+	struct row_store *rs = pool->store_ctx;
+	struct row_reclaim *rc;
+	int err;
+
+	rc = kzalloc(sizeof(*rc), GFP_NOIO);
+	if (!rc)
+		return -ENOMEM;
+	err = shadow_pool_walk(pool, row_reclaim_step, rc);
+	rs->fold_cursor = 0;
+	if (!err)
+		err = shadow_private_reclaim(pool);
+	if (!err && rc->missed)
+		shadow_pool_kick_reclaim_later(pool, ROW_FOLD_RETRY);
+	kfree(rc);
+	return err;
+}
+
+/* fold_rate <MiB/s>: how fast background fold-back may copy; 0: no limit. */
+static int row_message(struct shadow_pool *pool, unsigned int argc,
+		       char **argv)
+{
+	struct row_store *rs = pool->store_ctx;
+	u32 rate;
+
+	if (strcasecmp(argv[0], "fold_rate"))
+		return -EOPNOTSUPP;
+	if (argc != 2 || kstrtou32(argv[1], 10, &rate)) {
+		DMERR("fold_rate: expected 'fold_rate <MiB/s>' (0: no limit)");
+		return -EINVAL;
+	}
+	rs->fold_rate = rate;
+	return 0;
+}
+
+/* <fold_cursor>/<origin_chunks> <fold_rate> */
+static void row_status(struct shadow_pool *pool, char *result,
+		       unsigned int maxlen, unsigned int *sz_ptr)
+{
+	struct row_store *rs = pool->store_ctx;
+	unsigned int sz = *sz_ptr;
+
+	if (rs->fold_cursor)
+		DMEMIT(" %llu/%llu", rs->fold_cursor - 1,
+		       shadow_pool_nr_chunks(pool));
+	else
+		DMEMIT(" -");
+	DMEMIT(" %u", rs->fold_rate);
+	*sz_ptr = sz;
+}
+
+struct shadow_store_type shadow_row_store = {
+	.name = "row",
+	.disk_type = SHADOW_STORE_ROW,
+	.owner = THIS_MODULE,
+	.full_policy = SHADOW_FULL_DROP_OLDEST,
+	.fail_origin_io = true,
+	.live_in_store = true,
+	.commit_on_flush = true,
+	.whole_write_no_copy = true,
+	.init = row_init,
+	.exit = row_exit,
+	.map_origin_read = row_map_origin_read,
+	.map_origin_write = row_map_origin_write,
+	.map_snap_read = row_map_snap_read,
+	.map_snap_write = row_map_snap_write,
+	.copy_done = row_copy_done,
+	.reclaim = row_reclaim,
+	.message = row_message,
+	.status = row_status,
+};
