@@ -222,6 +222,15 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 			  unsigned int *ret_invalid, bool *ret_failed);
 
 /*
+ * A row volume's fold-back (its store's chunks copied back into the
+ * device, after copies are deleted): 1 while its walk runs, at origin
+ * chunk @ret_cursor of @ret_total; 0 when none runs (and always for cow).
+ * -ENODEV when the volume is not active.  Any ret_* may be NULL.
+ */
+int shadow_volume_fold_progress(shadow_ctx *ctx, const shadow_volume *v,
+				uint64_t *ret_cursor, uint64_t *ret_total);
+
+/*
  * The store's size.  shadow_volume_storage()'s total is what it may use,
  * its data limit; this is what it holds, the most the limit can be (with a
  * module older than 1.1.0 the two are the same).  In chunks.

@@ -350,6 +350,7 @@ struct storage_row {
 	uint64_t capacity;	/* chunks its device holds */
 	unsigned int snapshots, max_snapshots, invalid;
 	const char *mode;
+	char fold[48];		/* "<cursor>/<total>", empty: none runs */
 };
 
 #define STORAGE(row) ((const struct storage_row *)(row))
@@ -426,6 +427,13 @@ static void storage_mode(const void *row, void *data, struct ctl_value *v)
 	ctl_value_str(v, STORAGE(row)->mode);
 }
 
+static void storage_fold(const void *row, void *data, struct ctl_value *v)
+{
+	const char *f = STORAGE(row)->fold;
+
+	ctl_value_str(v, *f ? f : NULL);
+}
+
 static const struct ctl_column storage_columns[] = {
 	{ "volume", "VOLUME", "volume", 16, 0, "volume name", storage_volume },
 	{ "store", "STORE", "store", 20, 0, "the store device", storage_store },
@@ -452,6 +460,8 @@ static const struct ctl_column storage_columns[] = {
 	{ "invalid", "INVALID", "invalid", 7, CTL_COLUMN_RIGHT,
 	  "snapshots dropped because the store filled", storage_invalid },
 	{ "mode", "MODE", "mode", 0, 0, "rw, fail or inactive", storage_mode },
+	{ "fold", "FOLD", "fold", 0, CTL_COLUMN_RIGHT,
+	  "row: where fold-back is, origin chunk/all (or -)", storage_fold },
 };
 
 static const struct ctl_table storage_table = {
@@ -476,7 +486,11 @@ static int add_storage(shadow_ctx *ctx, struct ctl_output *o)
 		    shadow_volume_storage_capacity(ctx, v[i], &s.capacity) < 0) {
 			s = (struct storage_row){ .volume = v[i], .mode = "inactive" };
 		} else {
+			uint64_t cursor, total;
+
 			s.mode = failed ? "fail" : "rw";
+			if (shadow_volume_fold_progress(ctx, v[i], &cursor, &total) > 0)
+				snprintf(s.fold, sizeof(s.fold), "%" PRIu64 "/%" PRIu64, cursor, total);
 		}
 		r = ctl_output_add(o, &s, ctx);
 		if (r < 0)

@@ -50,7 +50,7 @@ static void json_putp(json_object **p)
 static void usage(FILE *out)
 {
 	fputs("Usage:\n"
-	      " shadowctl [options] enable <device> --store <device> [--method cow]\n"
+	      " shadowctl [options] enable <device> --store <device> [--method cow|row]\n"
 	      "                            [--chunk-size <size>] [--name <name>]\n"
 	      "                            [--provider dm-shadow|dm-snapshot|auto]\n"
 	      " shadowctl [options] disable <volume> [--force]\n"
@@ -111,7 +111,7 @@ static void usage(FILE *out)
 	      "     --wait                 wait for another shadowctl instead of failing;\n"
 	      "                            revert: and for the merge to finish\n"
 	      "     --store <device>       enable: the store device\n"
-	      "     --method <method>      enable: snapshot method (cow)\n"
+	      "     --method <method>      enable: snapshot method (cow, row)\n"
 	      "     --chunk-size <size>    enable: chunk size, 4K to 1M (default 4K)\n"
 	      "     --name <name>          enable, expose: device-mapper name\n"
 	      "     --provider <provider>  enable: dm-shadow, dm-snapshot or auto (default)\n"

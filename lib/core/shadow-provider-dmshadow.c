@@ -181,6 +181,9 @@ static int dmshadow_storage(shadow_ctx *ctx, const struct shadow_volume *v,
 		.max_snapshots = st.max_snapshots,
 		.invalid = st.invalid,
 		.failed = st.failed,
+		.folding = st.folding,
+		.fold_cursor = st.fold_cursor,
+		.fold_total = st.fold_origin_chunks,
 	};
 	return 0;
 }
@@ -195,6 +198,7 @@ const struct shadow_provider_ops shadow_provider_dmshadow = {
 	.name = "dm-shadow",
 	.module = "dm-shadow",
 	.origin_target = "shadow-origin",
+	.methods = "cow, row",
 	.copy_target = "shadow-snap",
 	.check_store = dmshadow_check_store,
 	.origin_table = dmshadow_origin_table,

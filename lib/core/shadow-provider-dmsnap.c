@@ -348,6 +348,7 @@ const struct shadow_provider_ops shadow_provider_dmsnap = {
 	.name = "dm-snapshot",
 	.module = "dm-snapshot",
 	.origin_target = "snapshot-origin",
+	.methods = "cow",
 	.copy_target = "snapshot",
 	.check_store = dmsnap_check_store,
 	.origin_table = dmsnap_origin_table,

@@ -86,6 +86,16 @@ const struct shadow_provider_probe *provider_probe(shadow_ctx *ctx, unsigned int
 	return pr;
 }
 
+bool provider_has_method(const struct shadow_provider_ops *p, const char *method)
+{
+	size_t n = strlen(method);
+
+	for (const char *m = p->methods; *m; m += strcspn(m, ", "), m += strspn(m, ", "))
+		if (strncmp(m, method, n) == 0 && (m[n] == '\0' || m[n] == ','))
+			return true;
+	return false;
+}
+
 int provider_check_name(shadow_ctx *ctx, const char *device, const char *name)
 {
 	if (!name || strcmp(name, "auto") == 0 || provider_by_name(name))

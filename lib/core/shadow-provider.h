@@ -36,6 +36,9 @@ struct shadow_storage {
 	unsigned int max_snapshots;
 	unsigned int invalid;
 	bool failed;
+	bool folding;		/* a row store's fold-back walk runs */
+	uint64_t fold_cursor;	/* ... at this origin chunk */
+	uint64_t fold_total;	/* ... of these */
 };
 
 /*
@@ -50,6 +53,7 @@ struct shadow_provider_ops {
 	const char *module;		/* the kernel module with its targets */
 	const char *origin_target;	/* the volume's table */
 	const char *copy_target;	/* the target a copy is read through */
+	const char *methods;		/* the methods it has, as "cow" or "cow, row" */
 
 	/*
 	 * enable: can @store keep the copies of a volume of @origin_sectors
@@ -141,6 +145,8 @@ const struct shadow_provider_probe *provider_probe(shadow_ctx *ctx, unsigned int
  */
 int provider_read_store_head(shadow_ctx *ctx, const char *store, uint8_t block[512],
 			     uint64_t *ret_sectors);
+/* enable: is @method one of @p's methods? */
+bool provider_has_method(const struct shadow_provider_ops *p, const char *method);
 /* enable: -EINVAL unless @name is NULL, "auto" or a provider's name. */
 int provider_check_name(shadow_ctx *ctx, const char *device, const char *name);
 /*

@@ -103,6 +103,9 @@ int shadow_copy_revert(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 	if (strcmp(provider_of(v)->name, "dm-shadow") != 0)
 		return ctx_fail(ctx, -EOPNOTSUPP, "revert to shadow %" PRIu64 ": volume %s uses the %s provider; "
 			    "only dm-shadow volumes can be reverted", id, v->name, provider_of(v)->name);
+	if (strcmp(v->method, "cow") != 0)
+		return ctx_fail(ctx, -EOPNOTSUPP, "revert to shadow %" PRIu64 ": volume %s uses method %s; "
+			    "only cow volumes can be reverted in this version", id, v->name, v->method);
 	if (copy_state_from_string(c->state) != SHADOW_COPY_VALID)
 		return ctx_fail(ctx, -EINVAL, "revert to shadow %" PRIu64 ": it is %s, not valid", id, c->state);
 	if (c->device && c->writable)

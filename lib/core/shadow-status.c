@@ -139,6 +139,21 @@ static int parse_revert_fields(const struct word *w,
 	return 0;
 }
 
+/* -|<fold_cursor>/<origin_chunks> -|<fold_rate> */
+static int parse_fold_fields(const struct word *w,
+			     struct shadow_origin_status *st)
+{
+	if (!word_is(&w[0], "-")) {
+		if (parse_pair(&w[0], &st->fold_cursor, &st->fold_origin_chunks) < 0 ||
+		    st->fold_cursor > st->fold_origin_chunks)
+			return -EINVAL;
+		st->folding = true;
+	}
+	if (!word_is(&w[1], "-") && parse_u32(w[1].s, w[1].len, &st->fold_rate) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 int shadow_parse_origin_status(const char *params,
 			       struct shadow_origin_status *ret)
 {
@@ -179,6 +194,8 @@ int shadow_parse_origin_status(const char *params,
 	if (n >= 11 && parse_v2_fields(&w[7], &st) < 0)
 		return -EINVAL;
 	if (n >= 13 && parse_revert_fields(&w[11], &st) < 0)
+		return -EINVAL;
+	if (n >= 15 && parse_fold_fields(&w[13], &st) < 0)
 		return -EINVAL;
 	*ret = st;
 	return 0;

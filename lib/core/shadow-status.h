@@ -46,6 +46,14 @@ struct shadow_origin_status {
 	uint64_t revert_id;		/* the snapshot reverted to */
 	uint64_t revert_cursor;		/* origin chunks below it are merged */
 	uint64_t origin_chunks;
+	/*
+	 * Since target version 2.2.0, row stores: fold-back walking the
+	 * store (folding), where it is, and its rate in MiB/s (0: no limit).
+	 */
+	bool folding;
+	uint64_t fold_cursor;
+	uint64_t fold_origin_chunks;
+	uint32_t fold_rate;
 };
 /* The most words a status line may have, later versions' included. */
 #define SHADOW_ORIGIN_STATUS_MAX_WORDS	32

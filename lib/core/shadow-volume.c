@@ -13,6 +13,7 @@
 #include "shadow-format.h"
 #include "shadow-kernel.h"
 #include "shadow-name.h"
+#include "shadow-provider-dmshadow.h"
 #include "shadow-volume.h"
 
 size_t shadow_ctx_volumes(shadow_ctx *ctx, shadow_volume *const **ret)
@@ -76,6 +77,27 @@ int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 	if (ret_failed)
 		*ret_failed = st.failed;
 	return 0;
+}
+
+int shadow_volume_fold_progress(shadow_ctx *ctx, const shadow_volume *v,
+				uint64_t *ret_cursor, uint64_t *ret_total)
+{
+	struct shadow_storage st;
+	int r;
+	CTX_DM_LOG(ctx);
+
+	check_ctx(ctx);
+	check_arg(ctx, v, "read the fold-back: no volume given");
+	if (!v->active)
+		return ctx_fail(ctx, -ENODEV, "read the fold-back of volume %s: it is not active", v->name);
+	r = provider_of(v)->storage(ctx, v, &st);
+	if (r < 0)
+		return r;
+	if (ret_cursor)
+		*ret_cursor = st.fold_cursor;
+	if (ret_total)
+		*ret_total = st.fold_total;
+	return st.folding;
 }
 
 /*
@@ -405,9 +427,9 @@ int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *s
 		return r;
 	if (!method)
 		method = "cow";
-	if (strcmp(method, "cow") != 0)
+	if (strcmp(method, "cow") != 0 && strcmp(method, "row") != 0)
 		return ctx_fail(ctx, -EOPNOTSUPP,
-			    "enable %s: method %s is not provided (this version has cow)", device, method);
+			    "enable %s: unknown method %s (cow or row)", device, method);
 	if (!chunk_bytes)
 		chunk_bytes = SHADOW_MIN_CHUNK_SECTORS << 9;
 	if (chunk_bytes % 512 || !shadow_chunk_sectors_valid(chunk_bytes >> 9))
@@ -494,6 +516,9 @@ int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *s
 	r = provider_choose(ctx, device, provider, &p);
 	if (r < 0)
 		return r;
+	if (!provider_has_method(p, method))
+		return ctx_fail(ctx, -EOPNOTSUPP, "enable %s: %s has no method %s (it has %s)",
+				device, p->name, method, p->methods);
 	r = p->check_store(ctx, store, sectors, chunk);
 	if (r < 0)
 		return r;
@@ -538,6 +563,29 @@ int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *s
 }
 
 
+/*
+ * disable: a row volume's live data is in its store until fold-back has
+ * moved it into the device (its copies deleted, the store's used chunks
+ * back to 0); without the table the device alone would read stale data.
+ */
+static int check_row_folded(shadow_ctx *ctx, const struct shadow_volume *v)
+{
+	struct shadow_origin_status st;
+	int r;
+
+	if (strcmp(v->method, "row") != 0 || !v->active)
+		return 0;
+	r = origin_status(v->dm_name, &st, NULL);
+	if (r < 0)
+		return ctx_fail(ctx, r, "disable %s: read its status", v->name);
+	if (st.used_chunks)
+		return ctx_fail(ctx, -EBUSY,
+				"disable %s: its store still holds %" PRIu64 " chunks of live data being folded "
+				"back into %s; disable it once fold-back is done (0 chunks in use)",
+				v->name, st.used_chunks, v->device);
+	return 0;
+}
+
 int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flags)
 {
 	struct shadow_volume *v;
@@ -562,6 +610,10 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 		return ctx_fail(ctx, -EBUSY,
 			    "disable %s: it has %zu shadow cop%s (delete them, or use --force)",
 			    volume, n, n == 1 ? "y" : "ies");
+	if (!v->active && strcmp(v->method, "row") == 0)
+		return ctx_fail(ctx, -EBUSY,
+				"disable %s: a row volume's live data may be in its store: activate it, "
+				"delete its copies, then disable it", volume);
 	if (v->active && !v->real_name) {
 		r = shadow_dm_info(v->dm_name, &info);
 		if (r < 0)
@@ -598,6 +650,11 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 		}
 	}
 	drop_empty_sets(&ctx->cat);
+	r = check_row_folded(ctx, v);
+	if (r < 0) {
+		(void)ctx_save(ctx);
+		return r;
+	}
 	if (v->active) {
 		if (v->real_name) {
 			r = giveback(ctx, "disable", v);

@@ -518,10 +518,10 @@ START_TEST(test_argv)
 	ck_assert_str_eq(names(&a), "volume,store,used,size,capacity,use%,snapshots,invalid,mode");
 	ck_assert_int_eq(parse(&a, why, "list", "storage", "-O", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "volume,store,chunk,used-chunks,total-chunks,cap-chunks,used,"
-			 "size,capacity,use%,snapshots,max-snapshots,invalid,mode");
+			 "size,capacity,use%,snapshots,max-snapshots,invalid,mode,fold");
 	ck_assert_int_eq(parse(&a, why, "list", "storage", "--output-all", "--json", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "volume,store,chunk,used-chunks,total-chunks,cap-chunks,used,"
-			 "size,capacity,snapshots,max-snapshots,invalid,mode");
+			 "size,capacity,snapshots,max-snapshots,invalid,mode,fold");
 	ck_assert_int_eq(parse(&a, why, "-n", "list", "providers", "-ousable", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "usable");
 	ck_assert(a.noheadings);

@@ -91,6 +91,33 @@ START_TEST(test_origin_revert)
 }
 END_TEST
 
+/* 2.2.0 appends fold-back: where its walk is, and its rate. */
+START_TEST(test_origin_fold)
+{
+	struct shadow_origin_status st;
+
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 - - - - - -", &st), 0);
+	ck_assert(!st.folding);
+	ck_assert_uint_eq(st.fold_rate, 0);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"row 8 12/1000 0/8190 0 rw 65000 30/256 17 - - - - 300/4096 8 later", &st), 0);
+	ck_assert(st.folding);
+	ck_assert_uint_eq(st.fold_cursor, 300);
+	ck_assert_uint_eq(st.fold_origin_chunks, 4096);
+	ck_assert_uint_eq(st.fold_rate, 8);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"row 8 12/1000 0/8190 0 rw 65000 30/256 17 - - - - - 0", &st), 0);
+	ck_assert(!st.folding);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"row 8 12/1000 0/8190 0 rw 65000 30/256 17 - - - - 4097/4096 0", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"row 8 12/1000 0/8190 0 rw 65000 30/256 17 - - - - 12 0", &st), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"row 8 12/1000 0/8190 0 rw 65000 30/256 17 - - - - - fast", &st), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_origin_fail)
 {
 	struct shadow_origin_status st;
@@ -230,6 +257,7 @@ Suite *suite_status(void)
 	tcase_add_test(tc, test_origin_fail);
 	tcase_add_test(tc, test_origin_v2);
 	tcase_add_test(tc, test_origin_revert);
+	tcase_add_test(tc, test_origin_fold);
 	tcase_add_test(tc, test_origin_limit);
 	tcase_add_test(tc, test_origin_bad);
 	tcase_add_test(tc, test_snap);
