@@ -62,7 +62,7 @@ PROFILES = {
         "freeze_reps": 2,
         # One row per kind of target (64 KiB dm-snapshot is the same code).
         "stacks": ["raw", "dm-snapshot 4K", "dm-shadow cow 4K",
-                   "dm-thin 64K"],
+                   "dm-shadow row 4K", "dm-thin 64K"],
         # Data discarded on every target: the code path that needs
         # checking (real data takes the same path as the other measures).
         "mem_chunks": 1024,

@@ -82,6 +82,13 @@ def test_check():
     expect("check passes", report.check({"tables": [good]}), [])
     bad = table({"raw": {"x": {"error": "boom"}}})
     expect("check fails", len(report.check({"tables": [bad]})), 2)
+    # A measure that does not apply to a store (row: no revert yet).
+    na = table({"dm-shadow cow 4K": {"x": agg(1.0, 2.0, 3.0)},
+                "dm-shadow row 4K": {"x": {"na": "no merge"}}})
+    expect("not applicable passes", report.check({"tables": [na]}), [])
+    blank = table({"dm-shadow cow 4K": {"x": agg(1.0, 2.0, 3.0)},
+                   "dm-shadow row 4K": {"x": {"t": "text"}}})
+    expect("no figure fails", len(report.check({"tables": [blank]})), 1)
 
 
 def test_window():

@@ -466,7 +466,12 @@ class ShadowStack(Stack):
                     self._status()[2], timeout))
             time.sleep(0.02)
 
-    merge_how = "revert message, merged in the background"
+    @property
+    def merge_how(self):
+        """Only a cow store reverts in this version."""
+        if self.store != "cow":
+            return None
+        return "revert message, merged in the background"
 
     def start_merge(self):
         self.ctl.suspend("b-sv")
@@ -525,7 +530,9 @@ STACKS = [
     (Raw, 0, {}),
     (DmSnapshot, 8, {}),
     (ShadowStack, 8, {"store": "cow"}),
+    (ShadowStack, 8, {"store": "row"}),
     (DmSnapshot, 128, {}),
     (DmThin, 128, {}),
     (ShadowStack, 128, {"store": "cow"}),
+    (ShadowStack, 128, {"store": "row"}),
 ]
