@@ -139,6 +139,18 @@ static void shadow_origin_dtr(struct dm_target *ti)
 	kfree(oc);
 }
 
+/*
+ * May @bio skip the store?  Reads of a cow store, and writes while no
+ * snapshot exists; everything, for a store that holds live data, while it
+ * holds none and no snapshot exists.
+ */
+static bool shadow_origin_straight(struct shadow_pool *pool, struct bio *bio)
+{
+	if (pool->type->live_in_store)
+		return !READ_ONCE(pool->store_live);
+	return !op_is_write(bio_op(bio)) || !atomic_read(&pool->live_count);
+}
+
 static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 {
 	struct shadow_origin_c *oc = ti->private;
@@ -155,10 +167,10 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 
 	/*
-	 * Flushes, reads while no revert runs, and writes while no snapshot
-	 * exists go straight, whole: the origin is not split into chunks
-	 * unless it has to be.  Not when the store holds live data: then
-	 * every bio asks it, and it has a flush of its own.
+	 * Flushes, and bios shadow_origin_straight() lets by while no revert
+	 * runs, go straight, whole: the origin is not split into chunks
+	 * unless it has to be.  A store that holds live data has a flush of
+	 * its own.
 	 */
 	if (!bio_sectors(bio)) {
 		if (dm_bio_get_target_bio_nr(bio) == 1)
@@ -166,8 +178,7 @@ static int shadow_origin_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_REMAPPED;
 	}
 	reverting = shadow_revert_active(pool);
-	if (!reverting && !pool->type->live_in_store &&
-	    (!op_is_write(bio_op(bio)) || !atomic_read(&pool->live_count)))
+	if (!reverting && shadow_origin_straight(pool, bio))
 		return DM_MAPIO_REMAPPED;
 
 	/* The store maps one chunk at a time; dm resubmits the rest. */

@@ -1281,6 +1281,8 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 	pool->origin_sectors = bdev_nr_sectors(origin->bdev);
 	pool->chunk_sectors = chunk_sectors;
 	pool->chunk_shift = __ffs(chunk_sectors);
+	/* Until a reclaim walk finds the store empty. */
+	pool->store_live = true;
 	mutex_init(&pool->lock);
 	spin_lock_init(&pool->bio_lock);
 	spin_lock_init(&pool->track_lock);

@@ -429,6 +429,26 @@ static int row_reclaim_step(struct shadow_pool *pool, void *arg)
 }
 
 /*
+ * With no valid snapshot no version is made, so once none is left the
+ * origin holds the live volume for good: its I/O may skip the store
+ * until the next snapshot (shadow_snapset_create() sets store_live).
+ */
+static int row_check_empty(struct shadow_pool *pool)
+{
+	struct shadow_md_exc v;
+	int err;
+
+	if (pool->nr_live)
+		return 0;
+	err = shadow_md_exc_next(pool->md, SHADOW_MD_SHARED, 0, 0, &v);
+	if (err == -ENODATA) {
+		WRITE_ONCE(pool->store_live, false);
+		return 0;
+	}
+	return err;
+}
+
+/*
  * Free every chunk that no valid snapshot and not the live volume needs,
  * and fold back what can go, in batches that each end with a commit and
  * drop pool->lock in between.  Called with pool->lock held; returns with
@@ -447,6 +467,8 @@ static int row_reclaim(struct shadow_pool *pool)
 	rs->fold_cursor = 0;
 	if (!err)
 		err = shadow_private_reclaim(pool);
+	if (!err)
+		err = row_check_empty(pool);
 	if (!err && rc->missed)
 		shadow_pool_kick_reclaim_later(pool, ROW_FOLD_RETRY);
 	kfree(rc);

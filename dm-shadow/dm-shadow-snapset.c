@@ -258,6 +258,8 @@ int shadow_snapset_create(struct shadow_pool *pool, u64 id)
 		shadow_pool_fail(pool, "cannot record a new snapshot", r);
 		return r;
 	}
+	/* The origin is suspended: no bio is in flight past the store. */
+	WRITE_ONCE(pool->store_live, true);
 	shadow_snapset_publish(pool);
 	return 0;
 }

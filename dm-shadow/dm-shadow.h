@@ -203,6 +203,11 @@ struct shadow_pool {
 	bool failed;			/* metadata unusable */
 	/* commit_on_flush: copies recorded and not durable; READ_ONCE */
 	bool need_commit;
+	/*
+	 * live_in_store: the store may hold live data, or a snapshot exists;
+	 * READ_ONCE.  While false origin I/O goes straight to the origin.
+	 */
+	bool store_live;
 
 	/*
 	 * Copies in flight and chunks claimed by the store, by origin chunk;
