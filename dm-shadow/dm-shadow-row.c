@@ -429,16 +429,19 @@ static int row_reclaim_step(struct shadow_pool *pool, void *arg)
 }
 
 /*
- * With no valid snapshot no version is made, so once none is left the
- * origin holds the live volume for good: its I/O may skip the store
- * until the next snapshot (shadow_snapset_create() sets store_live).
+ * With no valid snapshot no new version is begun, so once none is left,
+ * none in flight either (a copy begun before the last snapshot went is
+ * mapped when it finishes), the origin holds the live volume for good:
+ * its I/O may skip the store until the next snapshot
+ * (shadow_snapset_create() sets store_live).  Copies begin and claims
+ * are taken only under pool->lock, which we hold.
  */
 static int row_check_empty(struct shadow_pool *pool)
 {
 	struct shadow_md_exc v;
 	int err;
 
-	if (pool->nr_live)
+	if (pool->nr_live || READ_ONCE(pool->nr_pending))
 		return 0;
 	err = shadow_md_exc_next(pool->md, SHADOW_MD_SHARED, 0, 0, &v);
 	if (err == -ENODATA) {
