@@ -103,6 +103,12 @@ md5_of() {
 	md5sum <"$1" | cut -d' ' -f1
 }
 
+# md5_direct <dev>: md5 of a device read past the page cache, which a dm
+# table above it does not keep up to date.
+md5_direct() {
+	dd if="$1" bs=1M iflag=direct status=none | md5sum | cut -d' ' -f1
+}
+
 # expect_refused <log text> <command...>: the command must fail, and the
 # kernel log must gain a line containing <log text>.
 expect_refused() {

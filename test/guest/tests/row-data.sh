@@ -13,12 +13,6 @@
 # guest-timeout: 1200
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
-# md5_direct <dev>: past the page cache, which a dm table above does not
-# keep up to date.
-md5_direct() {
-	dd if="$1" bs=1M iflag=direct status=none | md5sum | cut -d' ' -f1
-}
-
 # whole_chunk_writes <dev> <model> <chunk bytes> <count> <seed>: dd
 # writes of whole chunks at random chunk offsets, applied to the model.
 whole_chunk_writes() {

@@ -16,10 +16,6 @@ set -- $GUEST_DISKS
 origin=$1 store=$2 keep=$3
 mkdir -p /mnt/keep
 
-md5_direct() {
-	dd if="$1" bs=1M iflag=direct status=none | md5sum | cut -d' ' -f1
-}
-
 if [ "$GUEST_BOOT" = 1 ]; then
 	mkfs.ext4 -q -b 4096 "$keep"
 	mount "$keep" /mnt/keep

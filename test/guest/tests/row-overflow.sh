@@ -29,10 +29,6 @@ events() {
 	dmsetup info vol | sed -n 's/^Event number: *//p'
 }
 
-md5_direct() {
-	dd if="$1" bs=1M iflag=direct status=none | md5sum | cut -d' ' -f1
-}
-
 origin_load vol "$origin" "$store" 8 row
 total=$(status_field vol 3 | cut -d/ -f2)
 echo "store holds $total chunks"
