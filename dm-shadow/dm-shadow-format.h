@@ -63,6 +63,20 @@
  * origin device is written only while no snapshot and no version of the
  * chunk exist, and by fold-back.  private_root is as in the cow store.
  *
+ * A row store reverted to its newest snapshot R has dropped every version
+ * tagged at or above R's sequence: SHADOW_FEATURE_INCOMPAT_ROW_DROPPED is
+ * set and
+ *   dropped_from    R's sequence,
+ *   dropped_below   the tag of the live volume's versions since the revert,
+ *                   a sequence handed to no snapshot (last_seq then),
+ * and versions tagged in [dropped_from, dropped_below) are dead: nobody
+ * reads them (no snapshot lies in (dropped_from, dropped_below]), a
+ * reader that finds one goes on below dropped_from, and the kernel frees
+ * them in the background, then clears both fields and the feature bit.
+ * A second revert before then to the same snapshot widens the range.  A
+ * module that does not know the feature would read dead versions as
+ * live data, so it refuses the store.
+ *
  * While a revert runs (SHADOW_FEATURE_INCOMPAT_REVERT set), a fifth tree
  * and two more fields say how far it got:
  *   revert_seq      the sequence of the snapshot the origin is rolled back
@@ -192,11 +206,14 @@ static inline __u64 shadow_shared_key_tag(__u32 store_type, __u64 key)
 #define SHADOW_FEATURE_INCOMPAT_REVERT	(1ULL << 0)
 /* The metadata area ends in an exception journal (see the top). */
 #define SHADOW_FEATURE_INCOMPAT_JOURNAL	(1ULL << 1)
+/* A row store's versions in [dropped_from, dropped_below) are dead. */
+#define SHADOW_FEATURE_INCOMPAT_ROW_DROPPED	(1ULL << 2)
 
 #define SHADOW_FEATURE_COMPAT_SUPP	0ULL
 #define SHADOW_FEATURE_RO_COMPAT_SUPP	0ULL
 #define SHADOW_FEATURE_INCOMPAT_SUPP	(SHADOW_FEATURE_INCOMPAT_REVERT | \
-					 SHADOW_FEATURE_INCOMPAT_JOURNAL)
+					 SHADOW_FEATURE_INCOMPAT_JOURNAL | \
+					 SHADOW_FEATURE_INCOMPAT_ROW_DROPPED)
 
 /* Superblock flags. */
 #define SHADOW_SB_NEEDS_CHECK		(1U << 0)	/* run shadow-dump --check */
@@ -246,6 +263,10 @@ struct shadow_disk_superblock {
 	__le64 revert_seq;
 	__le64 revert_cursor;
 	__le64 revert_root;
+
+	/* A row store's revert (SHADOW_FEATURE_INCOMPAT_ROW_DROPPED), else 0. */
+	__le64 dropped_from;
+	__le64 dropped_below;
 } __attribute__((packed));
 
 #define SHADOW_SNAP_FREE		0

@@ -73,6 +73,7 @@ enum shadow_sb_rule {
 	SHADOW_SB_SM_ALLOCATED,
 	SHADOW_SB_SM_ROOT,
 	SHADOW_SB_REVERT,
+	SHADOW_SB_ROW_DROPPED,
 	SHADOW_SB_NR_RULES
 };
 
@@ -168,6 +169,9 @@ shadow_sb_rule_get(enum shadow_sb_rule rule)
 		[SHADOW_SB_REVERT] = {
 			"store's revert state is inconsistent",
 			"at most", EUCLEAN },
+		[SHADOW_SB_ROW_DROPPED] = {
+			"store's dropped versions are inconsistent",
+			"expected", EUCLEAN },
 	};
 
 	if ((unsigned int)rule >= SHADOW_SB_NR_RULES)
@@ -406,6 +410,37 @@ static inline int shadow_sb_check_revert(const struct shadow_disk_superblock *sb
 }
 
 /*
+ * A row store's dropped range: set with the feature bit, zero without it;
+ * with it, a row store and 1 <= dropped_from < dropped_below <= last_seq.
+ */
+static inline int shadow_sb_check_row_dropped(const struct shadow_disk_superblock *sb,
+					      struct shadow_sb_fault *f)
+{
+	__u64 from = shadow_sb_le64(sb->dropped_from);
+	__u64 below = shadow_sb_le64(sb->dropped_below);
+	__u64 last = shadow_sb_le64(sb->last_seq);
+
+	if (!(shadow_sb_le64(sb->incompat_flags) &
+	      SHADOW_FEATURE_INCOMPAT_ROW_DROPPED)) {
+		if (from || below)
+			return shadow_sb_fail(f, SHADOW_SB_ROW_DROPPED,
+					      "dropped_from", from, 0);
+		return shadow_sb_ok(f);
+	}
+	if (shadow_sb_le32(sb->store_type) != SHADOW_STORE_ROW)
+		return shadow_sb_fail(f, SHADOW_SB_ROW_DROPPED, "store_type",
+				      shadow_sb_le32(sb->store_type),
+				      SHADOW_STORE_ROW);
+	if (!from || from >= below)
+		return shadow_sb_fail(f, SHADOW_SB_ROW_DROPPED, "dropped_from",
+				      from, below ? below - 1 : 0);
+	if (below > last)
+		return shadow_sb_fail(f, SHADOW_SB_ROW_DROPPED,
+				      "dropped_below", below, last);
+	return shadow_sb_ok(f);
+}
+
+/*
  * Transaction state: the limit, the sequence and every root.  Call after
  * shadow_sb_check_geometry() (the roots are checked against its layout).
  * The metadata space map spans the store device up to its limit, not
@@ -440,6 +475,8 @@ static inline int shadow_sb_check_state(const struct shadow_disk_superblock *sb,
 					 held, f);
 	if (!r)
 		r = shadow_sb_check_revert(sb, f);
+	if (!r)
+		r = shadow_sb_check_row_dropped(sb, f);
 	if (!r)
 		r = shadow_sb_check_sm(sb, sb->metadata_space_map_root,
 				       "metadata space map",
