@@ -244,4 +244,5 @@ struct shadow_store_type shadow_cow_store = {
 	.map_snap_write = cow_map_snap_write,
 	.copy_done = cow_copy_done,
 	.reclaim = cow_reclaim,
+	.revert = shadow_revert_start,
 };

@@ -102,6 +102,8 @@ struct shadow_md {
 	u64 revert_seq;				/* 0: no revert runs */
 	u64 revert_cursor;
 	dm_block_t revert_root;
+	u64 dropped_from;			/* a row store's revert */
+	u64 dropped_below;
 };
 
 /* Superblock validator */
@@ -256,6 +258,11 @@ static int shadow_md_fill_sb(struct shadow_md *md,
 		sb->revert_seq = cpu_to_le64(md->revert_seq);
 		sb->revert_cursor = cpu_to_le64(md->revert_cursor);
 		sb->revert_root = cpu_to_le64(md->revert_root);
+	}
+	if (md->dropped_below) {
+		incompat |= SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+		sb->dropped_from = cpu_to_le64(md->dropped_from);
+		sb->dropped_below = cpu_to_le64(md->dropped_below);
 	}
 	sb->incompat_flags = cpu_to_le64(incompat);
 	r = shadow_md_copy_sm_root(md->metadata_sm,
@@ -567,6 +574,8 @@ static void shadow_md_load_sb(struct shadow_md *md,
 	md->revert_seq = le64_to_cpu(sb->revert_seq);
 	md->revert_cursor = le64_to_cpu(sb->revert_cursor);
 	md->revert_root = le64_to_cpu(sb->revert_root);
+	md->dropped_from = le64_to_cpu(sb->dropped_from);
+	md->dropped_below = le64_to_cpu(sb->dropped_below);
 }
 
 static int shadow_md_open_sms(struct shadow_md *md,
@@ -1233,7 +1242,8 @@ int shadow_md_reserve_snap(struct shadow_md *md, u64 *ret_root)
 	/*
 	 * Nor is a revert's progress: the copy's trees are those of before.
 	 * The journal's bit stays: with it, the copy's geometry is the
-	 * store's (its metadata area ends in the ring).
+	 * store's (its metadata area ends in the ring); so does a row store's
+	 * dropped range: the copy's trees hold the dead versions too.
 	 */
 	copy_sb->incompat_flags &=
 		~cpu_to_le64(SHADOW_FEATURE_INCOMPAT_REVERT);
@@ -1383,4 +1393,24 @@ int shadow_md_revert_end(struct shadow_md *md)
 	md->must_commit = true;
 	up_write(&md->lock);
 	return r;
+}
+
+/* A row store's revert */
+
+void shadow_md_row_dropped(struct shadow_md *md, u64 *ret_from,
+			   u64 *ret_below)
+{
+	down_read(&md->lock);
+	*ret_from = md->dropped_from;
+	*ret_below = md->dropped_below;
+	up_read(&md->lock);
+}
+
+void shadow_md_row_set_dropped(struct shadow_md *md, u64 from, u64 below)
+{
+	down_write(&md->lock);
+	md->dropped_from = from;
+	md->dropped_below = below;
+	md->must_commit = true;
+	up_write(&md->lock);
 }

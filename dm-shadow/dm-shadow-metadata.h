@@ -157,4 +157,12 @@ int shadow_md_revert_walk(struct shadow_md *md, shadow_md_chunk_fn fn,
 			  void *context);
 int shadow_md_revert_end(struct shadow_md *md);
 
+/*
+ * A row store's versions tagged in [from, below) were dropped by a revert
+ * (both 0: none are); in the running transaction, the caller commits.
+ */
+void shadow_md_row_dropped(struct shadow_md *md, u64 *ret_from,
+			   u64 *ret_below);
+void shadow_md_row_set_dropped(struct shadow_md *md, u64 from, u64 below);
+
 #endif /* DM_SHADOW_METADATA_H */

@@ -292,34 +292,38 @@ static int shadow_origin_msg_delete(struct shadow_pool *pool, u64 id)
 static int shadow_origin_msg_revert(struct dm_target *ti,
 				    struct shadow_pool *pool, u64 id)
 {
-	int r;
+	struct shadow_snap *s;
 
 	if (!dm_suspended(ti)) {
 		DMERR("revert %llu: the origin must be suspended", id);
 		return -EBUSY;
 	}
-	if (pool->type->live_in_store) {
-		DMERR("revert %llu: a %s store cannot revert yet", id,
+	if (!pool->type->revert) {
+		DMERR("revert %llu: a %s store cannot revert", id,
 		      pool->type->name);
 		return -EOPNOTSUPP;
 	}
-	r = shadow_revert_start(pool, id);
-	if (r == -EIO)
+	if (pool->failed) {
 		DMERR("revert %llu: the store has failed", id);
-	else if (r == -EBUSY)
-		DMERR("revert %llu: a revert to snapshot %llu is running already",
-		      id, pool->revert.id);
-	else if (r == -ENOENT)
+		return -EIO;
+	}
+	s = shadow_snapset_find(pool, id);
+	if (!s) {
 		DMERR("revert %llu: no such snapshot", id);
-	else if (r == -EINVAL)
+		return -ENOENT;
+	}
+	if (s->state != SHADOW_SNAP_VALID) {
 		DMERR("revert %llu: the snapshot is invalid (dropped when the store filled)",
 		      id);
-	else if (r == -EROFS)
+		return -EINVAL;
+	}
+	/* Its own writes are in the private tree, which a revert ignores. */
+	if ((s->flags & SHADOW_SNAPF_WRITTEN) || s->writable) {
 		DMERR("revert %llu: the snapshot is open writable or was written to; only an unwritten snapshot can be reverted to",
 		      id);
-	else if (r)
-		DMERR("revert %llu: failed (error %d)", id, r);
-	return r;
+		return -EROFS;
+	}
+	return pool->type->revert(pool, s);
 }
 
 /* One line per snapshot: <id> <seq> <ctime> valid|invalid ro|sealed */
@@ -565,7 +569,7 @@ struct target_type shadow_origin_target = {
 	 * 2.1: the revert message and the two revert status fields.
 	 * 2.2: the row store type.
 	 */
-	.version = {2, 2, 0},
+	.version = {2, 3, 0},
 	.module = THIS_MODULE,
 	.ctr = shadow_origin_ctr,
 	.dtr = shadow_origin_dtr,

@@ -505,24 +505,17 @@ static void shadow_revert_retry(struct work_struct *work)
  * Start a revert to snapshot @id, under pool->lock, the origin suspended:
  * nothing is in flight, and the engine starts when it resumes.
  */
-int shadow_revert_start(struct shadow_pool *pool, u64 id)
+/* The cow store's revert operation: start the merge to @s. */
+int shadow_revert_start(struct shadow_pool *pool, struct shadow_snap *s)
 {
 	struct shadow_revert *rv = &pool->revert;
-	struct shadow_snap *s;
 	int r;
 
-	if (pool->failed)
-		return -EIO;
-	if (rv->seq)
+	if (rv->seq) {
+		DMERR("revert %llu: a revert to snapshot %llu is running already",
+		      s->id, rv->id);
 		return -EBUSY;
-	s = shadow_snapset_find(pool, id);
-	if (!s)
-		return -ENOENT;
-	if (s->state != SHADOW_SNAP_VALID)
-		return -EINVAL;
-	/* Its own writes are in the private tree, which a merge ignores. */
-	if ((s->flags & SHADOW_SNAPF_WRITTEN) || s->writable)
-		return -EROFS;
+	}
 	r = shadow_md_revert_begin(pool->md, s->seq);
 	if (!r)
 		r = shadow_md_commit(pool->md);
@@ -531,13 +524,13 @@ int shadow_revert_start(struct shadow_pool *pool, u64 id)
 		return r;
 	}
 	xa_init(&rv->marks);
-	rv->id = id;
+	rv->id = s->id;
 	rv->snap = s;
 	rv->paused = true;
 	WRITE_ONCE(rv->cursor, 0);
 	WRITE_ONCE(rv->durable, 0);
 	WRITE_ONCE(rv->seq, s->seq);
-	DMINFO("reverting the origin to snapshot %llu", id);
+	DMINFO("reverting the origin to snapshot %llu", s->id);
 	return 0;
 }
 

@@ -38,6 +38,17 @@
  * flushed (the origin is not written): versions are made durable by the
  * next flush or FUA write, as dm-thin does, and a write is mapped only
  * once its data is written.
+ *
+ * Revert to the newest snapshot R, sequence r: the live volume must read
+ * what R reads, so every version tagged r or above dies, in one commit
+ * whatever their number.  The store records the range [r, D), D a new
+ * sequence handed to no snapshot, and tags the live volume's versions
+ * with D from then on.  A reader that finds a dead version looks again
+ * below r (no snapshot lies in (r, D], so none needs a dead version), and
+ * reclaim frees dead versions in the background, then clears the range.
+ * Reverting to an older snapshot would leave versions that the newer
+ * snapshots need dead for the live volume only, which one range cannot
+ * say: it is refused, and the newer snapshots must be deleted first.
  */
 #include "dm-shadow.h"
 #include "dm-shadow-format.h"
@@ -63,14 +74,19 @@
 struct row_store {
 	u64 fold_cursor;	/* + 1: the walk's chunk; 0 when none runs */
 	u32 fold_rate;		/* MiB/s for background fold-back; 0: any */
+	/*
+	 * Versions tagged in [dropped_from, dropped_below) are dead (a
+	 * revert); both 0 when none are.  The map functions read them
+	 * without the lock, with acquire: reclaim clears them, with
+	 * release, only after it removed the last dead version.
+	 */
+	u64 dropped_from;
+	u64 dropped_below;
 };
 
-/*
- * The newest version of @chunk tagged below @below (SHADOW_MAX_SEQ + 1:
- * any, the live one).  Returns -ENODATA when there is none.
- */
-static int row_find(struct shadow_pool *pool, u64 chunk, u64 below,
-		    bool can_block, struct shadow_md_exc *v)
+/* The newest version of @chunk tagged below @below, dead or not. */
+static int row_lookup(struct shadow_pool *pool, u64 chunk, u64 below,
+		      bool can_block, struct shadow_md_exc *v)
 {
 	int err;
 
@@ -83,6 +99,23 @@ static int row_find(struct shadow_pool *pool, u64 chunk, u64 below,
 	return err;
 }
 
+/*
+ * The newest live version of @chunk tagged below @below (SHADOW_MAX_SEQ +
+ * 1: any, the live volume's).  Returns -ENODATA when there is none.
+ */
+static int row_find(struct shadow_pool *pool, u64 chunk, u64 below,
+		    bool can_block, struct shadow_md_exc *v)
+{
+	struct row_store *rs = pool->store_ctx;
+	u64 from = smp_load_acquire(&rs->dropped_from);
+	u64 dead_below = smp_load_acquire(&rs->dropped_below);
+	int err = row_lookup(pool, chunk, below, can_block, v);
+
+	if (!err && v->seq >= from && v->seq < dead_below)
+		err = row_lookup(pool, chunk, from, can_block, v);
+	return err;
+}
+
 static int row_find_live(struct shadow_pool *pool, u64 chunk, bool can_block,
 			 struct shadow_md_exc *v)
 {
@@ -91,8 +124,13 @@ static int row_find_live(struct shadow_pool *pool, u64 chunk, bool can_block,
 
 static int row_init(struct shadow_pool *pool)
 {
-	pool->store_ctx = kzalloc(sizeof(struct row_store), GFP_KERNEL);
-	return pool->store_ctx ? 0 : -ENOMEM;
+	struct row_store *rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+
+	if (!rs)
+		return -ENOMEM;
+	shadow_md_row_dropped(pool->md, &rs->dropped_from, &rs->dropped_below);
+	pool->store_ctx = rs;
+	return 0;
 }
 
 static void row_exit(struct shadow_pool *pool)
@@ -125,10 +163,25 @@ static int row_map_origin_read(struct shadow_pool *pool, u64 chunk,
 	return row_map_version(pool, chunk, SHADOW_MAX_SEQ + 1, can_block, m);
 }
 
+/*
+ * The tag of new versions: the newest snapshot's sequence, or since a
+ * revert the end of the dead range (once reclaim cleared the range, the
+ * snapshot's is right again: no snapshot lies between).  0, with no
+ * valid snapshot: nothing is kept, versions are written in place and
+ * chunks without one in the origin, so that no write needs a chunk.
+ */
+static u64 row_live_tag(struct shadow_pool *pool)
+{
+	struct row_store *rs = pool->store_ctx;
+	u64 newest = READ_ONCE(pool->newest_seq);
+
+	return newest ? max(newest, READ_ONCE(rs->dropped_below)) : 0;
+}
+
 static int row_map_origin_write(struct shadow_pool *pool, u64 chunk,
 				bool can_block, struct shadow_map *m)
 {
-	u64 newest = READ_ONCE(pool->newest_seq);
+	u64 newest = row_live_tag(pool);
 	struct shadow_md_exc v;
 	int err = row_find_live(pool, chunk, can_block, &v);
 
@@ -202,6 +255,7 @@ struct row_fold_chunk {
 };
 
 struct row_reclaim {
+	u64 dropped_below;	/* the dead range when the walk began */
 	u64 chunk;		/* where the walk goes on */
 	u64 key_seq;
 	u64 kept_chunk;		/* the last version kept */
@@ -224,6 +278,14 @@ struct row_reclaim {
 static bool row_foldable(struct shadow_pool *pool, u64 tag)
 {
 	return !pool->nr_live || pool->live[0]->seq > tag;
+}
+
+/* Did a revert drop the version tagged @tag? */
+static bool row_dead(struct shadow_pool *pool, u64 tag)
+{
+	struct row_store *rs = pool->store_ctx;
+
+	return tag >= rs->dropped_from && tag < rs->dropped_below;
 }
 
 /* Is version @v, not its chunk's newest, needed by a valid snapshot? */
@@ -259,6 +321,8 @@ static int row_reclaim_batch(struct shadow_pool *pool, struct row_reclaim *rc)
 		v.seq = shadow_row_seq(key_seq);
 		rc->chunk = v.chunk;
 		rc->key_seq = key_seq + 1;
+		if (row_dead(pool, v.seq))
+			goto remove;
 		if (rc->kept_chunk != v.chunk || !rc->kept_tag) {
 			/* The chunk's newest version: the live data. */
 			rc->kept_chunk = v.chunk;
@@ -277,6 +341,7 @@ static int row_reclaim_batch(struct shadow_pool *pool, struct row_reclaim *rc)
 			rc->kept_tag = v.seq;
 			continue;
 		}
+remove:
 		err = shadow_md_exc_remove(pool->md, SHADOW_MD_SHARED, v.chunk,
 					   key_seq);
 		if (err)
@@ -452,6 +517,26 @@ static int row_check_empty(struct shadow_pool *pool)
 }
 
 /*
+ * A walk that began after the last revert removed every dead version
+ * (none is made since): the range is over.
+ */
+static int row_end_dropped(struct shadow_pool *pool, struct row_reclaim *rc)
+{
+	struct row_store *rs = pool->store_ctx;
+	int err;
+
+	if (!rs->dropped_below || rs->dropped_below != rc->dropped_below)
+		return 0;
+	shadow_md_row_set_dropped(pool->md, 0, 0);
+	err = shadow_md_commit(pool->md);
+	if (err)
+		return err;
+	smp_store_release(&rs->dropped_below, 0);
+	smp_store_release(&rs->dropped_from, 0);
+	return 0;
+}
+
+/*
  * Free every chunk that no valid snapshot and not the live volume needs,
  * and fold back what can go, in batches that each end with a commit and
  * drop pool->lock in between.  Called with pool->lock held; returns with
@@ -466,8 +551,11 @@ static int row_reclaim(struct shadow_pool *pool)
 	rc = kzalloc(sizeof(*rc), GFP_NOIO);
 	if (!rc)
 		return -ENOMEM;
+	rc->dropped_below = rs->dropped_below;
 	err = shadow_pool_walk(pool, row_reclaim_step, rc);
 	rs->fold_cursor = 0;
+	if (!err)
+		err = row_end_dropped(pool, rc);
 	if (!err)
 		err = shadow_private_reclaim(pool);
 	if (!err)
@@ -476,6 +564,48 @@ static int row_reclaim(struct shadow_pool *pool)
 		shadow_pool_kick_reclaim_later(pool, ROW_FOLD_RETRY);
 	kfree(rc);
 	return err;
+}
+
+/*
+ * Revert to @s, which must be the newest valid snapshot: its successors'
+ * versions, read by nobody once the live volume reads @s, die in one
+ * commit (see the top).  The origin is suspended: no bio is in flight.
+ */
+static int row_revert(struct shadow_pool *pool, struct shadow_snap *s)
+{
+	struct shadow_snap *newest = pool->live[pool->nr_live - 1];
+	struct row_store *rs = pool->store_ctx;
+	u64 below;
+	int err;
+
+	if (s != newest) {
+		DMERR("revert %llu: a row store reverts to its newest snapshot only (%llu); delete the snapshots after %llu first",
+		      s->id, newest->id, s->id);
+		return -EXDEV;
+	}
+	/* A second revert to the same snapshot widens the range. */
+	if (rs->dropped_below && rs->dropped_from != s->seq) {
+		DMERR("revert %llu: the versions that the last revert dropped are still being freed; try again in a moment",
+		      s->id);
+		return -EBUSY;
+	}
+	err = shadow_md_next_seq(pool->md, &below);
+	if (err == -ENOSPC) {
+		DMERR("revert %llu: no snapshot sequence is left", s->id);
+		return err;
+	}
+	if (!err) {
+		shadow_md_row_set_dropped(pool->md, s->seq, below);
+		err = shadow_md_commit(pool->md);
+	}
+	if (err) {
+		shadow_pool_fail(pool, "cannot record a revert", err);
+		return err;
+	}
+	WRITE_ONCE(rs->dropped_from, s->seq);
+	WRITE_ONCE(rs->dropped_below, below);
+	DMINFO("reverted the live volume to snapshot %llu", s->id);
+	return 0;
 }
 
 /* fold_rate <MiB/s>: how fast background fold-back may copy; 0: no limit. */
@@ -530,4 +660,5 @@ struct shadow_store_type shadow_row_store = {
 	.reclaim = row_reclaim,
 	.message = row_message,
 	.status = row_status,
+	.revert = row_revert,
 };

@@ -71,6 +71,8 @@ static int shadow_seq_cmp(const void *a, const void *b)
 static int shadow_snapset_check(struct shadow_pool *pool,
 				const struct shadow_md_snap *ms)
 {
+	u64 from, below;
+
 	if (ms->state != SHADOW_SNAP_VALID &&
 	    ms->state != SHADOW_SNAP_INVALID) {
 		DMERR("snapshot %llu has unknown state %u", ms->id, ms->state);
@@ -79,6 +81,13 @@ static int shadow_snapset_check(struct shadow_pool *pool,
 	if (!ms->seq || ms->seq > shadow_md_last_seq(pool->md)) {
 		DMERR("snapshot %llu has sequence %llu, outside 1..%llu",
 		      ms->id, ms->seq, shadow_md_last_seq(pool->md));
+		return -EUCLEAN;
+	}
+	/* A row store's revert left no snapshot that could read dead data. */
+	shadow_md_row_dropped(pool->md, &from, &below);
+	if (ms->seq > from && ms->seq <= below) {
+		DMERR("snapshot %llu has sequence %llu, inside the versions a revert dropped (%llu..%llu)",
+		      ms->id, ms->seq, from, below - 1);
 		return -EUCLEAN;
 	}
 	if (ms->flags & ~(SHADOW_SNAPF_SEALED | SHADOW_SNAPF_WRITTEN)) {

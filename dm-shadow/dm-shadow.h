@@ -147,6 +147,12 @@ struct shadow_store_type {
 		       char **argv);
 	void (*status)(struct shadow_pool *pool, char *result,
 		       unsigned int maxlen, unsigned int *sz_ptr);
+	/*
+	 * Roll the live volume back to snapshot @s (valid, never written),
+	 * under pool->lock while the origin is suspended; logs why it
+	 * refuses.  NULL: the store cannot revert.
+	 */
+	int (*revert)(struct shadow_pool *pool, struct shadow_snap *s);
 };
 
 int shadow_store_register(struct shadow_store_type *type);
@@ -365,7 +371,7 @@ void shadow_usage_emit_thresholds(struct shadow_pool *pool, char *result,
 void shadow_revert_init(struct shadow_pool *pool);
 int shadow_revert_load(struct shadow_pool *pool);
 void shadow_revert_free(struct shadow_pool *pool);
-int shadow_revert_start(struct shadow_pool *pool, u64 id);
+int shadow_revert_start(struct shadow_pool *pool, struct shadow_snap *s);
 bool shadow_revert_active(struct shadow_pool *pool);
 bool shadow_revert_pins(struct shadow_pool *pool, struct shadow_snap *s);
 int shadow_revert_map(struct shadow_pool *pool, bool write, u64 chunk,
