@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Revert: roll a volume back to one of its shadow copies, with the
- * dm-shadow target's "revert <id>" message (dm-shadow(7), REVERT).  The
- * kernel merges in the background; the copy is kept (valid, exact), so
- * the catalog does not change.
+ * dm-shadow target's "revert <id>" message (dm-shadow(7), REVERT).  A cow
+ * volume merges in the background; a row volume reverts at once, to its
+ * newest copy only.  The copy is kept (valid, exact), so the catalog does
+ * not change.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +19,42 @@
 #include "shadow-provider-dmshadow.h"
 #include "shadow-states.h"
 #include "shadow-writers.h"
+
+/* The newest valid copy of @volume: a row volume reverts to no other. */
+static const struct shadow_copy *revert_newest_copy(const struct shadow_catalog *cat,
+						    const char *volume)
+{
+	const struct shadow_copy *newest = NULL;
+
+	for (size_t i = 0; i < cat->n_copies; i++) {
+		const struct shadow_copy *c = cat->copies[i];
+
+		if (strcmp(c->volume, volume) == 0 &&
+		    copy_state_from_string(c->state) == SHADOW_COPY_VALID &&
+		    (!newest || c->id > newest->id))
+			newest = c;
+	}
+	return newest;
+}
+
+/* Refuse a method that cannot revert to @c, before anything is touched. */
+static int revert_check_method(shadow_ctx *ctx, const struct shadow_volume *v,
+			       const struct shadow_copy *c)
+{
+	const struct shadow_copy *newest;
+
+	if (strcmp(v->method, "cow") == 0)
+		return 0;
+	if (strcmp(v->method, "row") != 0)
+		return ctx_fail(ctx, -EOPNOTSUPP, "revert to shadow %" PRIu64 ": volume %s uses method %s, "
+			    "which cannot revert", c->id, v->name, v->method);
+	newest = revert_newest_copy(&ctx->cat, v->name);
+	if (newest && newest != c)
+		return ctx_fail(ctx, -EOPNOTSUPP, "revert to shadow %" PRIu64 ": volume %s uses method row, "
+			    "which reverts to its newest shadow copy only (%" PRIu64 "); delete the copies "
+			    "newer than %" PRIu64 " first", c->id, v->name, newest->id, c->id);
+	return 0;
+}
 
 /* Refuse a mounted volume unless forced: its file system would see its data change beneath it. */
 static int revert_check_mounted(shadow_ctx *ctx, const struct shadow_volume *v, uint64_t id,
@@ -103,14 +140,14 @@ int shadow_copy_revert(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 	if (strcmp(provider_of(v)->name, "dm-shadow") != 0)
 		return ctx_fail(ctx, -EOPNOTSUPP, "revert to shadow %" PRIu64 ": volume %s uses the %s provider; "
 			    "only dm-shadow volumes can be reverted", id, v->name, provider_of(v)->name);
-	if (strcmp(v->method, "cow") != 0)
-		return ctx_fail(ctx, -EOPNOTSUPP, "revert to shadow %" PRIu64 ": volume %s uses method %s; "
-			    "only cow volumes can be reverted in this version", id, v->name, v->method);
 	if (copy_state_from_string(c->state) != SHADOW_COPY_VALID)
 		return ctx_fail(ctx, -EINVAL, "revert to shadow %" PRIu64 ": it is %s, not valid", id, c->state);
 	if (c->device && c->writable)
 		return ctx_fail(ctx, -EBUSY, "revert to shadow %" PRIu64 ": it is exposed writable as %s "
 			    "(unexpose it first)", id, c->device);
+	r = revert_check_method(ctx, v, c);
+	if (r < 0)
+		return r;
 	r = origin_status(v->dm_name, &st, NULL);
 	if (r < 0)
 		return ctx_fail(ctx, r, "revert to shadow %" PRIu64 ": volume %s, read its status", id, v->name);
