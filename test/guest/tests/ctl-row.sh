@@ -3,7 +3,9 @@
 # --method row carries ext4 under write load and another XFS; copies taken
 # under load hold exactly the files of their point in time and check
 # clean (e2fsck; xfs_repair -n once a writable exposure replayed its
-# log); a set mixes a row and a cow volume; list shows the method; revert and an
+# log); a set mixes a row and a cow volume; list shows the method; revert
+# to the newest copy is done at once and the file system then holds that
+# copy's files and checks clean, while revert to an older copy and an
 # unknown method are refused with nothing changed; deleting the copies
 # folds the store back, after which disable gives the device back holding
 # the live file system (checked on the bare device).
@@ -48,7 +50,8 @@ n0=$(load_done)
 ctl -J create vol >"$WORK/create.json"
 id1=$(json "$WORK/create.json" 'd["set"]["shadows"][0]["id"]')
 sleep 2
-ctl create vol >/dev/null
+ctl -J create vol >"$WORK/create2.json"
+id2=$(json "$WORK/create2.json" 'd["set"]["shadows"][0]["id"]')
 for i in $(seq 1 20); do
 	head -c $((i * 4099)) /dev/urandom >"$WORK/mnt/static/s$i"	# new data
 done
@@ -70,13 +73,19 @@ e2fsck -fn "$(json "$WORK/expose.json" 'd["shadow"]["device"]')" ||
 	fail "e2fsck found problems in the copy"
 ctl unexpose "$id1"
 
-step "revert is refused for a row volume, nothing changed"
+step "revert: to an older copy refused, nothing changed; to the newest at once"
 load_stop
 umount "$WORK/mnt"
 before=$(state_of_dm)
-expect_exit 3 "only cow volumes can be reverted" ctl revert "$id1"
+expect_exit 3 "which reverts to its newest shadow copy only ($id2)" ctl revert "$id1"
 [ "$(state_of_dm)" = "$before" ] || fail "a refused revert changed device-mapper"
+ctl -J revert "$id2" >"$WORK/revert.json"
+[ "$(json "$WORK/revert.json" 'd["revert"]["state"]')" = done ] ||
+	fail "the revert of a row volume is not done at once: $(cat "$WORK/revert.json")"
+e2fsck -fn /dev/mapper/vol || fail "e2fsck found problems in the reverted volume"
 mount /dev/mapper/vol "$WORK/mnt"
+(cd "$WORK/mnt/static" && md5sum -c --quiet <(sed 's|\./||' "$WORK/static.sums")) ||
+	fail "after the revert the static files are not those of the second copy's point in time"
 sums "$WORK/mnt" >"$WORK/live.sums"
 
 step "XFS on a second row volume, a copy mounted beside it"

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Power cut, row store: the guest is killed (not shut down) during heavy
-# writes to a volume whose live data is in the store, with snapshots.
+# writes to a volume whose live data is in the store, with snapshots, just
+# after a revert to the newest snapshot dropped a whole volume's worth of
+# versions, which reclaim frees meanwhile.
 # After the reboot the store loads (replaying its exception journal), every
 # snapshot reads exactly its point in time, every write that had completed
 # before the kill is there, writes in flight hold old or new data, and the
@@ -31,6 +33,14 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	$STOMPER series /dev/mapper/vol /mnt/keep/model 3 4 dm:vol \
 		/mnt/keep/sums --threads 4 --ops 15
 	sync
+	step "the whole volume rewritten, then reverted to snapshot 4"
+	dd if=/dev/urandom of=/dev/mapper/vol bs=1M count=16 oflag=direct status=none
+	dmsetup suspend vol
+	dmsetup message vol 0 revert 4
+	dmsetup resume vol
+	# The series left the model at snapshot 4's data.
+	[ "$(md5_direct /dev/mapper/vol)" = "$(md5_of /mnt/keep/model)" ] ||
+		fail "after the revert the volume does not read snapshot 4"
 	step "heavy journalled writes; the host kills the guest during them"
 	# The stomper prints the marker once writes are under way.
 	$STOMPER burst /dev/mapper/vol /mnt/keep/model "$seed" --threads 4 \
@@ -44,6 +54,11 @@ mount "$keep" /mnt/keep
 pending=$("$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$store" |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["journal"]["pending_count"])')
 echo "exception journal: $pending pending versions"
+"$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$store" | python3 -c '
+import json, sys
+sb = json.load(sys.stdin)["superblock"]
+print("dead versions at the cut: tagged %s to %s" % (sb["dropped_from"], sb["dropped_below"])
+      if sb["dropped_from"] else "dead versions at the cut: all freed")'
 store_check "$store" leaks-ok
 before=$(dmesg | wc -l)
 origin_load vol "$origin" "$store" 8 row

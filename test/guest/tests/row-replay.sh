@@ -5,6 +5,10 @@
 # "every origin write acknowledged and flushed is there" checks that a
 # flush makes the versions it covers durable (journal or commit), and the
 # delete of a snapshot between two others drops only what it alone needed.
+# The row workload ends with two reverts to the newest snapshot, each
+# followed by flushed writes: at every point after one is acknowledged the
+# volume reads the snapshot or writes made since, never a write the revert
+# dropped, and reclaim freeing the dead versions loses nothing.
 # Knobs as in cow-replay.sh.
 # guest-timeout: 1500
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
@@ -16,7 +20,7 @@ seed=${REPLAY_SEED:-20261205}
 flush_points=${REPLAY_FLUSH_POINTS:-25}
 random_points=${REPLAY_RANDOM_POINTS:-15}
 subset_points=${REPLAY_SUBSET_POINTS:-20}
-event_points=${REPLAY_EVENT_POINTS:-45}
+event_points=${REPLAY_EVENT_POINTS:-55}
 
 replay_workload "$tool" "$seed" "row workload"
 

@@ -7,8 +7,12 @@
       (O_DIRECT) with fsyncs, deletes a snapshot, then after a fifth
       snapshot makes more flushed first writes than the exception
       journal's ring has blocks (the ring wraps), and marks the log after
-      every acknowledged flush, create and delete.  Writes what each mark
-      guarantees to <state.json>; removes rvol at the end.
+      every acknowledged flush, create and delete.  A row store is then
+      reverted to that snapshot twice, with flushed writes after each
+      revert (to blocks the revert rolled back and others); the log is
+      marked before each revert (either state may hold until it is
+      acknowledged) and after.  Writes what each mark guarantees to
+      <state.json>; removes rvol at the end.
 
   cowreplay.py check <log dev> <base dev> <scratch dev> <state.json> <seed>
                      <flush points> <random points> <subset points>
@@ -23,7 +27,9 @@
       point checks a copy on <scratch>: the store as the power cut left
       it (shadow-dump --check),
       the table loads, the snapshots acknowledged exist and read their
-      point in time, flushed origin writes are there, the store keeps
+      point in time, flushed origin writes are there (after a revert: the
+      snapshot's data or a write made since, never one the revert rolled
+      back), the store keeps
       working (a new snapshot, writes, a flush) and is consistent after.
       Of the points picked, checks those numbered i-1, i-1+N ... (share
       i/N: run-all splits the sample between its kernels; 1/1 checks all).
@@ -173,6 +179,8 @@ def work(state_path, seed):
     acked_snaps, acked_deletes = [], []
     floor = [0] * NBLOCKS
     nmark = [0]
+    # The last revert acknowledged, and one sent but not yet acknowledged.
+    reverted, reverting = None, None
 
     def mark(kind):
         nmark[0] += 1
@@ -180,9 +188,31 @@ def work(state_path, seed):
         # What is guaranteed from this mark on: recorded before the mark.
         state["marks"][name] = {"floor": list(floor),
                                 "snaps": list(acked_snaps),
-                                "deleted": list(acked_deletes)}
+                                "deleted": list(acked_deletes),
+                                "reverted": reverted,
+                                "reverting": reverting}
         ctl.message("rlog", "mark " + name)
         return name
+
+    def revert(r):
+        # The volume then reads snapshot r, whose data is older than the
+        # floor: "reverted" says which blocks may hold what (check_origin).
+        nonlocal floor, reverted, reverting
+        vol.fsync()
+        target = {"base": state["snaps"][str(r)],
+                  "since": len(state["writes"])}
+        reverting = target
+        mark("prerevert")
+        ctl.suspend("rvol")
+        try:
+            ctl.message("rvol", "revert %d" % r)
+        finally:
+            ctl.resume("rvol")
+        gen[:] = target["base"]
+        floor = list(gen)
+        reverted, reverting = target, None
+        print("reverted to snapshot %d, acknowledged at mark %s"
+              % (r, mark("revert")), flush=True)
 
     def snapshot(r):
         # The point in time is the suspend; every write so far completed,
@@ -238,6 +268,22 @@ def work(state_path, seed):
         vol.fsync()
         floor = list(gen)
         mark("wrap" if i == ring + 2 else "flush")
+    if STORE_TYPE == "row":
+        # Revert to the newest snapshot: the wrap's writes die.  Then
+        # writes to some of those blocks and to others, and again.
+        wrapped = [b for b, _ in state["writes"][-(ring + 6):]]
+        for _ in range(2):
+            revert(rounds + 1)
+            for i in range(per_round):
+                b = rng.choice(wrapped) if i % 2 else rng.randrange(NBLOCKS)
+                g = len(state["writes"]) + 1
+                vol.write_block(b, pattern(b, g))
+                gen[b] = g
+                state["writes"].append([b, g])
+                if (i + 1) % per_flush == 0:
+                    vol.fsync()
+                    floor = list(gen)
+                    mark("flush")
     vol.fsync()
     floor = list(gen)
     mark("end")
@@ -390,29 +436,51 @@ class Point:
             sh("dmsetup", "remove", name, check=False)
             self.names.remove(name)
 
-    def check_origin(self, data, floor, when):
-        lost, garbage = [], []
-        valid = self.c.valid_gens
+    def allowed_gens(self, reverted):
+        """What each block may hold: any write of its own, or after a
+        revert only the snapshot's generation and writes made since."""
+        if reverted is None:
+            return self.c.valid_gens
+        allowed = [{g} for g in reverted["base"]]
+        for b, g in self.c.state["writes"][reverted["since"]:]:
+            allowed[b].add(g)
+        return allowed
+
+    def origin_faults(self, data, floor, reverted):
+        """The blocks that hold what they may not, and the flushed
+        writes lost, as failure texts."""
+        lost, garbage, faults = [], [], []
+        allowed = self.allowed_gens(reverted)
         for b in range(NBLOCKS):
             got = decode(data[b * BLOCK:(b + 1) * BLOCK])
-            if got is None or got[0] != b or got[1] not in valid[b]:
+            if got is None or got[0] != b or got[1] not in allowed[b]:
                 garbage.append((b, got))
             elif floor is not None and got[1] < floor[b]:
                 lost.append((b, got[1], floor[b]))
         if garbage:
-            self.fail("origin content " + when,
-                      "%d blocks hold no write of theirs, first: %s" % (
-                          len(garbage), ", ".join(
-                              "block %d holds %s" % (
-                                  b, "no pattern" if g is None else
-                                  "block %d gen %d" % g)
-                              for b, g in garbage[:4])))
+            faults.append("%d blocks hold no write of theirs%s, first: %s" % (
+                len(garbage), "" if reverted is None else
+                " since the revert",
+                ", ".join("block %d holds %s" % (
+                    b, "no pattern" if g is None else "block %d gen %d" % g)
+                    for b, g in garbage[:4])))
         if lost:
-            self.fail("origin flushed writes " + when,
-                      "%d flushed writes lost, first: %s" % (
-                          len(lost), ", ".join(
-                              "block %d holds generation %d, %d was flushed"
-                              % x for x in lost[:4])))
+            faults.append("%d flushed writes lost, first: %s" % (
+                len(lost), ", ".join(
+                    "block %d holds generation %d, %d was flushed"
+                    % x for x in lost[:4])))
+        return faults
+
+    def check_origin(self, data, info, when):
+        faults = self.origin_faults(data, info["floor"],
+                                    info.get("reverted"))
+        target = info.get("reverting")
+        # A revert sent, not acknowledged: the volume may read either.
+        if faults and target is not None and \
+                not self.origin_faults(data, target["base"], target):
+            faults = []
+        for text in faults:
+            self.fail("origin content " + when, text)
 
     def run(self):
         c, n = self.c, self.n
@@ -487,7 +555,7 @@ class Point:
         try:
             data = voldev.read(0, ORIGIN_SECTORS * 512)
             if info is not None:
-                self.check_origin(data, info["floor"], "at load")
+                self.check_origin(data, info, "at load")
             # The store must keep working from here: a new snapshot, copies
             # (from the free list when it has chunks), a flush.
             c.ctl.snapshot(vol, EXERCISE_ID)
@@ -674,7 +742,7 @@ class Checker:
         chosen_random = sorted(rng.sample(between, min(nrandom,
                                                       len(between))))
         # Every point of the batches that load the table (format), create
-        # and delete snapshots: from the mark before the event to its own
+        # and delete snapshots, and revert: from the mark before the event to its own
         # mark, and on to the second flush after it (the commit that
         # follows: a delete's freed chunks join the free list there).
         # Those commits change the superblock, the snapshot table and the
@@ -683,7 +751,7 @@ class Checker:
         prev = first - 1
         for idx, name, _ in self.marks:
             if name.split("-")[0] in ("loaded", "create", "delete",
-                                      "wrap"):
+                                      "wrap", "revert"):
                 end, seen = idx + 1, 0
                 while end < total and seen < 2:
                     if entries[end].flags & (logreplay.FLUSH |
