@@ -321,6 +321,14 @@ static void visit_snap(struct checker *c, uint64_t key, const void *value)
 	if (s.seq == 0 || s.seq > c->sb->last_seq)
 		damage(c, "snapshot %" PRIu64 " has seq %" PRIu64 " outside 1..last_seq %" PRIu64,
 		       key, s.seq, c->sb->last_seq);
+	/*
+	 * A revert to the snapshot at dropped_from leaves none above it up
+	 * to the live volume's tag: one there would read dead versions.
+	 */
+	if ((c->sb->incompat_flags & SHADOW_FEATURE_INCOMPAT_ROW_DROPPED) &&
+	    s.seq > c->sb->dropped_from && s.seq <= c->sb->dropped_below)
+		damage(c, "snapshot %" PRIu64 " has seq %" PRIu64 " inside the dropped range (dropped_from %" PRIu64 ", dropped_below %" PRIu64 "]: a reverted row store has no snapshot there",
+		       key, s.seq, c->sb->dropped_from, c->sb->dropped_below);
 	seq = vec_push(c, &c->seqs);
 	if (seq)
 		*seq = s.seq;
@@ -361,6 +369,8 @@ static void visit_exc(struct checker *c, uint64_t key, const void *value)
 	if (c->held)
 		return;
 	c->res.exceptions++;
+	if (shadow_sb_tag_dead(c->sb, seq))
+		c->res.dead_versions++;
 	if (seq == 0 || seq > c->sb->last_seq) {
 		stored_as(c, true, key_seq(key), raw, sizeof(raw));
 		damage(c, "exception of origin chunk %" PRIu64 " has seq %" PRIu64 "%s outside 1..last_seq %" PRIu64,
@@ -457,6 +467,9 @@ static int walk_held(struct checker *c)
 		       c->sb->held_root, err.msg);
 		return 0;
 	}
+	if (shadow_sb_verify_dropped(block, &err) < 0)
+		damage(c, "metadata snapshot at block %" PRIu64 ": %s",
+		       c->sb->held_root, err.msg);
 	shadow_sb_decode(block, &held);
 	c->held = true;
 	r = walk_trees(c, &held, "the metadata snapshot");

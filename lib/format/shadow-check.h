@@ -23,6 +23,7 @@ enum shadow_finding {
 struct shadow_check_result {
 	uint64_t snapshots;		/* entries of the snapshot tree */
 	uint64_t exceptions;		/* entries of the exception tree */
+	uint64_t dead_versions;		/* of those, a row store's dead ones */
 	uint64_t private_chunks;	/* entries of the private tree */
 	uint64_t metadata_used;		/* metadata blocks reachable from the roots */
 	uint64_t data_used;		/* data chunks the trees use */
@@ -55,6 +56,14 @@ typedef void (*shadow_problem_fn)(void *userdata, enum shadow_finding kind,
  *    nr_origin_chunks; private mappings: owned by a snapshot's
  *    sequence; every value is a data chunk below the data space map's
  *    size, used by one mapping only;
+ *  - a row store's dead versions (shadow_sb_tag_dead(): dropped by a
+ *    revert, freed by the kernel in the background) are checked and
+ *    counted like any other, data in use rather than leaks, and counted
+ *    apart (dead_versions); a snapshot whose sequence lies in
+ *    (dropped_from, dropped_below] is DAMAGE: it would read through the
+ *    dead versions, and the revert leaves none there; the metadata
+ *    snapshot's copy of the dropped range must be consistent
+ *    (shadow_sb_verify_dropped());
  *  - reference counts recomputed from the trees (one per parent block
  *    reference for metadata blocks, one per leaf entry for data chunks,
  *    the superblock counting once, and each block past the metadata area

@@ -22,6 +22,12 @@ void shadow_diff_init(struct shadow_diff *d, uint64_t seq_a, uint64_t seq_b,
 	};
 }
 
+void shadow_diff_skip_dead(struct shadow_diff *d, uint64_t from, uint64_t below)
+{
+	d->dead_from = from;
+	d->dead_below = below;
+}
+
 static int flush_run(struct shadow_diff *d)
 {
 	uint64_t first = d->run_first, len = d->run_len;
@@ -77,9 +83,11 @@ int shadow_diff_feed(struct shadow_diff *d, uint64_t chunk, uint64_t tag)
 	/*
 	 * A copy tagged in [seq_from, seq_to) is a write between the two
 	 * sides, whatever order a chunk's copies come in: a cow store's
-	 * oldest first, a row store's newest first.
+	 * oldest first, a row store's newest first.  A dead version is
+	 * read by neither side.
 	 */
-	if (d->decided || tag < d->seq_from || tag >= d->seq_to)
+	if (d->decided || tag < d->seq_from || tag >= d->seq_to ||
+	    (tag >= d->dead_from && tag < d->dead_below))
 		return 0;
 	d->decided = true;
 	r = add_extra_below(d, chunk);
@@ -162,6 +170,7 @@ int shadow_store_diff(struct shadow_store *s, uint64_t id_a, uint64_t id_b,
 		      bool b_is_live, shadow_diff_fn fn, void *userdata,
 		      uint64_t *ret_changed, struct shadow_error *err)
 {
+	const struct shadow_superblock *tree_sb = shadow_store_tree_sb(s);
 	const struct shadow_snapshot *a, *b = NULL;
 	struct shadow_snapshot *snaps = NULL;
 	struct private_walk pw = { .chunks.size = sizeof(uint64_t) };
@@ -189,6 +198,9 @@ int shadow_store_diff(struct shadow_store *s, uint64_t id_a, uint64_t id_b,
 		goto out;
 	shadow_diff_init(&d, pw.seq_a, pw.seq_b, pw.chunks.v, pw.chunks.n,
 			 fn, userdata);
+	/* The dead range of the superblock whose trees are read (the held copy's). */
+	if (tree_sb->incompat_flags & SHADOW_FEATURE_INCOMPAT_ROW_DROPPED)
+		shadow_diff_skip_dead(&d, tree_sb->dropped_from, tree_sb->dropped_below);
 	r = shadow_store_btree_walk(s, shadow_store_tree_sb(s)->exception_root, sizeof(uint64_t),
 				    feed_exception, &ew, err);
 	if (r >= 0)

@@ -13,8 +13,14 @@
  * way, snapshot A (sequence a) and a newer B (sequence b) read a chunk
  * from different places exactly when one of its copies is tagged in
  * [a, b): the chunk was written after A was taken and before B was.
- * Against the live volume, any copy tagged a or later.  A writable
- * snapshot's own chunks count as changed for it.  The result is exact
+ * Against the live volume, any copy tagged a or later.  A row store
+ * reverted to a snapshot has dead versions (tagged in [dropped_from,
+ * dropped_below), shadow_sb_tag_dead()): no one reads them, and a reader
+ * that finds one reads the newest version below dropped_from instead, so
+ * every reader reads its newest live version tagged below its sequence.
+ * The rule then holds with the dead versions left out: a chunk changed
+ * exactly when one of its versions that is not dead is tagged in [a, b).
+ * A writable snapshot's own chunks count as changed for it.  The result is exact
  * with one documented superset: a write that stored the same bytes again
  * still counts as a change.
  *
@@ -45,6 +51,7 @@ typedef int (*shadow_diff_fn)(void *userdata, uint64_t first_chunk,
 
 struct shadow_diff {
 	uint64_t seq_from, seq_to;	/* seq_from < seq_to */
+	uint64_t dead_from, dead_below;	/* copies tagged in between are skipped */
 	shadow_diff_fn fn;
 	void *userdata;
 	/* Chunks changed whatever the copies say (private chunks), sorted. */
@@ -67,6 +74,14 @@ struct shadow_diff {
 void shadow_diff_init(struct shadow_diff *d, uint64_t seq_a, uint64_t seq_b,
 		      const uint64_t *extra, size_t nr_extra,
 		      shadow_diff_fn fn, void *userdata);
+
+/*
+ * Leave out the copies tagged in [@from, @below): a row store's dead
+ * versions (dropped_from and dropped_below of a superblock with
+ * SHADOW_FEATURE_INCOMPAT_ROW_DROPPED).  Call after shadow_diff_init(),
+ * before the first copy is fed; none are left out otherwise.
+ */
+void shadow_diff_skip_dead(struct shadow_diff *d, uint64_t from, uint64_t below);
 
 /*
  * Feed one copy (exception): origin chunk @chunk tagged @tag, in chunk

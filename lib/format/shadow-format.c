@@ -162,6 +162,8 @@ void shadow_sb_decode(const void *block, struct shadow_superblock *ret)
 		.revert_seq = le64toh(d->revert_seq),
 		.revert_cursor = le64toh(d->revert_cursor),
 		.revert_root = le64toh(d->revert_root),
+		.dropped_from = le64toh(d->dropped_from),
+		.dropped_below = le64toh(d->dropped_below),
 	};
 	memcpy(ret->uuid, d->uuid, sizeof(ret->uuid));
 	sm_root_decode(d->metadata_space_map_root, &ret->metadata_sm);
@@ -200,6 +202,8 @@ void shadow_sb_encode(const struct shadow_superblock *sb, uint64_t blocknr,
 	d->revert_seq = htole64(sb->revert_seq);
 	d->revert_cursor = htole64(sb->revert_cursor);
 	d->revert_root = htole64(sb->revert_root);
+	d->dropped_from = htole64(sb->dropped_from);
+	d->dropped_below = htole64(sb->dropped_below);
 	sm_root_encode(d->metadata_space_map_root, &sb->metadata_sm);
 	sm_root_encode(d->data_space_map_root, &sb->data_sm);
 	d->hdr.type = htole32(SHADOW_BLOCK_SB);
@@ -238,6 +242,7 @@ static enum shadow_err sb_rule_err(enum shadow_sb_rule rule)
 	case SHADOW_SB_SM_ALLOCATED:
 	case SHADOW_SB_SM_ROOT:
 	case SHADOW_SB_REVERT:
+	case SHADOW_SB_ROW_DROPPED:
 		return SHADOW_ERR_STATE;
 	default:
 		return SHADOW_ERR_GEOMETRY;
@@ -346,6 +351,22 @@ int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 		return sb_refused(&f, err);
 	shadow_sb_decode(block, ret);
 	return 0;
+}
+
+int shadow_sb_verify_dropped(const void *block, struct shadow_error *err)
+{
+	struct shadow_sb_fault f;
+
+	if (shadow_sb_check_row_dropped(block, &f))
+		return sb_refused(&f, err);
+	return 0;
+}
+
+bool shadow_sb_tag_dead(const struct shadow_superblock *sb, uint64_t tag)
+{
+	return (sb->incompat_flags & SHADOW_FEATURE_INCOMPAT_ROW_DROPPED) &&
+	       sb->store_type == SHADOW_STORE_ROW &&
+	       tag >= sb->dropped_from && tag < sb->dropped_below;
 }
 
 void shadow_snap_decode(const void *p, struct shadow_snapshot *ret)

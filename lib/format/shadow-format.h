@@ -65,6 +65,12 @@ struct shadow_superblock {
 	uint64_t revert_seq;		/* a revert under way, else 0 */
 	uint64_t revert_cursor;
 	uint64_t revert_root;
+	/*
+	 * A row store's dead versions (SHADOW_FEATURE_INCOMPAT_ROW_DROPPED):
+	 * tagged in [dropped_from, dropped_below); else both 0.
+	 */
+	uint64_t dropped_from;
+	uint64_t dropped_below;
 };
 
 struct shadow_snapshot {
@@ -202,6 +208,23 @@ uint64_t shadow_journal_start(const struct shadow_superblock *sb);
  */
 int shadow_sb_validate(const void *block, uint64_t dev_sectors,
 		       struct shadow_superblock *ret, struct shadow_error *err);
+/*
+ * The dropped range of a superblock-type block that is not validated
+ * whole (the metadata snapshot's copy): the rule shadow_sb_validate()
+ * applies (dm-shadow-sb-check.h's shadow_sb_check_row_dropped()).
+ * Returns 0 or -EUCLEAN with @err.
+ */
+int shadow_sb_verify_dropped(const void *block, struct shadow_error *err);
+
+/*
+ * Whether a version of a row store tagged @tag is dead: dropped by a
+ * revert (dm-shadow-format.h), tagged in [dropped_from, dropped_below)
+ * while SHADOW_FEATURE_INCOMPAT_ROW_DROPPED is set.  Nobody reads it: a
+ * reader that finds one reads the newest version tagged below
+ * dropped_from instead, else the origin.  Always false for other stores
+ * (validation refuses the feature on them).
+ */
+bool shadow_sb_tag_dead(const struct shadow_superblock *sb, uint64_t tag);
 
 /* A snapshot tree value (struct shadow_disk_snapshot) at @p. */
 void shadow_snap_decode(const void *p, struct shadow_snapshot *ret);

@@ -224,6 +224,12 @@ int shadow_store_use_held(struct shadow_store *s, struct shadow_error *err)
 				 b, h.last_seq, h.trans_id, s->sb.last_seq, s->sb.trans_id);
 		return -EUCLEAN;
 	}
+	r = shadow_sb_verify_dropped(block, &e);
+	if (r < 0) {
+		shadow_error_set(err, e.code, "metadata snapshot at block %" PRIu64 ": %s",
+				 b, e.msg);
+		return r;
+	}
 	if (h.exception_root == 0 || h.exception_root >= end ||
 	    h.private_root == 0 || h.private_root >= end ||
 	    h.snapshot_root == 0 || h.snapshot_root >= end) {
@@ -423,6 +429,159 @@ int shadow_store_load_mappings(struct shadow_store *s,
 	}
 	*ret = l.vec.v;
 	*ret_n = l.vec.n;
+	return 0;
+}
+
+/*
+ * The first entry with a key at or above @key in the subtree at @b whose
+ * values are __le64: 1 with @ret_key and @ret_value (decoded), 0 when
+ * there is none.  An internal node's keys are its children's lowest, so
+ * the entry lies in the last child whose key is at or below @key, else
+ * in the next one (whose first entry it is).
+ */
+static int lookup_node(struct shadow_store *s, uint64_t b, uint64_t key,
+		       unsigned int depth, uint64_t *ret_key, uint64_t *ret_value,
+		       struct shadow_error *err)
+{
+	_cleanup_free_ uint8_t *block = NULL;
+	uint64_t end = shadow_journal_start(&s->sb);
+	struct pd_node_header h;
+	uint32_t i = 0;
+	int r;
+
+	if (depth >= SHADOW_BTREE_MAX_DEPTH) {
+		shadow_error_set(err, SHADOW_ERR_BAD_NODE,
+				 "btree deeper than %d levels at block %" PRIu64,
+				 SHADOW_BTREE_MAX_DEPTH, b);
+		return -EBADMSG;
+	}
+	if (b == 0 || b >= end) {
+		shadow_error_set(err, SHADOW_ERR_BAD_NODE,
+				 "btree points to block %" PRIu64 ", outside the metadata area's tree blocks (1 to %" PRIu64 ")",
+				 b, end - 1);
+		return -EBADMSG;
+	}
+	block = malloc(SHADOW_MD_BLOCK_SIZE);
+	if (!block)
+		return -ENOMEM;
+	r = shadow_store_read_block(s, b, block, err);
+	if (r < 0)
+		return r;
+	r = pd_node_verify(block, b, sizeof(uint64_t), &h, err);
+	if (r < 0)
+		return r;
+	for (uint32_t j = 1; j < h.nr_entries; j++) {
+		if (pd_node_key(block, j) > pd_node_key(block, j - 1))
+			continue;
+		shadow_error_set(err, SHADOW_ERR_BAD_NODE,
+				 "btree node %" PRIu64 ": key %" PRIu64 " out of order",
+				 b, pd_node_key(block, j));
+		return -EBADMSG;
+	}
+	if (h.flags == PD_LEAF_NODE) {
+		while (i < h.nr_entries && pd_node_key(block, i) < key)
+			i++;
+		if (i == h.nr_entries)
+			return 0;
+		*ret_key = pd_node_key(block, i);
+		*ret_value = pd_node_value_u64(block, i);
+		return 1;
+	}
+	while (i + 1 < h.nr_entries && pd_node_key(block, i + 1) <= key)
+		i++;
+	for (r = 0; r == 0 && i < h.nr_entries; i++)
+		r = lookup_node(s, pd_node_value_u64(block, i), key, depth + 1,
+				ret_key, ret_value, err);
+	return r;
+}
+
+/* The first entry of @chunk at or above key shadow_exc_key(@chunk, @seq). */
+static int lookup_chunk(struct shadow_store *s, uint64_t root, uint64_t chunk,
+			uint64_t seq, uint64_t *ret_key, uint64_t *ret_value,
+			struct shadow_error *err)
+{
+	uint64_t key, value;
+	int r;
+
+	r = lookup_node(s, root, shadow_exc_key(chunk, seq), 0, &key, &value, err);
+	if (r <= 0)
+		return r;
+	if (shadow_exc_key_chunk(key) != chunk)
+		return 0;
+	*ret_key = key;
+	*ret_value = value;
+	return 1;
+}
+
+/*
+ * A row store's newest version of @chunk tagged below @below (any tag
+ * for the live volume), stepping over a dead one to the newest below
+ * dropped_from.
+ */
+static int resolve_row(struct shadow_store *s, uint64_t below, uint64_t chunk,
+		       struct shadow_read *ret, struct shadow_error *err)
+{
+	const struct shadow_superblock *sb = shadow_store_tree_sb(s);
+	uint64_t key, value, tag;
+	int r;
+
+	/* Tags below @below are those whose inverted seq is at or above this. */
+	r = lookup_chunk(s, sb->exception_root, chunk,
+			 below > SHADOW_MAX_SEQ ? 0 : shadow_row_seq(below - 1),
+			 &key, &value, err);
+	if (r > 0 && shadow_sb_tag_dead(sb, shadow_row_seq(shadow_exc_key_seq(key))))
+		r = lookup_chunk(s, sb->exception_root, chunk,
+				 shadow_row_seq(sb->dropped_from - 1), &key, &value, err);
+	if (r < 0)
+		return r;
+	tag = r ? shadow_row_seq(shadow_exc_key_seq(key)) : 0;
+	/* Tag 0 is none: the inverted seq SHADOW_MAX_SEQ is no version's. */
+	if (r && tag)
+		*ret = (struct shadow_read) { .tag = tag, .data_chunk = value };
+	else
+		*ret = (struct shadow_read) { .origin = true };
+	return 0;
+}
+
+int shadow_store_resolve(struct shadow_store *s, uint64_t seq, uint64_t chunk,
+			 struct shadow_read *ret, struct shadow_error *err)
+{
+	const struct shadow_superblock *sb = shadow_store_tree_sb(s);
+	uint64_t key, value;
+	int r;
+
+	if (s->sb.store_type != SHADOW_STORE_COW && s->sb.store_type != SHADOW_STORE_ROW) {
+		shadow_error_set(err, SHADOW_ERR_NONE, "a %s store has no versions to resolve",
+				 shadow_store_type_name(s->sb.store_type));
+		return -EOPNOTSUPP;
+	}
+	if (chunk >= s->sb.nr_origin_chunks || seq == 0) {
+		shadow_error_set(err, SHADOW_ERR_NONE,
+				 "chunk %" PRIu64 " of seq %" PRIu64 " is not one a snapshot reads (%" PRIu64 " origin chunks, sequences from 1)",
+				 chunk, seq, s->sb.nr_origin_chunks);
+		return -EINVAL;
+	}
+	if (seq != SHADOW_STORE_LIVE && seq <= SHADOW_MAX_SEQ) {
+		r = lookup_chunk(s, sb->private_root, chunk, seq, &key, &value, err);
+		if (r < 0)
+			return r;
+		if (r && shadow_exc_key_seq(key) == seq) {
+			*ret = (struct shadow_read) { .private = true, .tag = seq,
+						      .data_chunk = value };
+			return 0;
+		}
+	}
+	if (s->sb.store_type == SHADOW_STORE_ROW)
+		return resolve_row(s, seq, chunk, ret, err);
+	r = 0;
+	if (seq <= SHADOW_MAX_SEQ)
+		r = lookup_chunk(s, sb->exception_root, chunk, seq, &key, &value, err);
+	if (r < 0)
+		return r;
+	if (r)
+		*ret = (struct shadow_read) { .tag = shadow_exc_key_seq(key), .data_chunk = value };
+	else
+		*ret = (struct shadow_read) { .origin = true };
 	return 0;
 }
 

@@ -104,6 +104,37 @@ int shadow_store_load_mappings(struct shadow_store *s,
 			       struct shadow_mapping **ret, size_t *ret_n,
 			       struct shadow_error *err);
 
+/* The sequence that stands for the live volume in shadow_store_resolve(). */
+#define SHADOW_STORE_LIVE		UINT64_MAX
+
+/* Where a snapshot or the live volume reads an origin chunk. */
+struct shadow_read {
+	bool origin;		/* from the origin device; the rest is 0 */
+	bool private;		/* a writable snapshot's own chunk */
+	uint64_t tag;		/* the exception's or version's tag, or the owner's sequence */
+	uint64_t data_chunk;
+};
+
+/*
+ * What the snapshot with sequence @seq (SHADOW_STORE_LIVE: the live
+ * volume) reads of origin chunk @chunk, from the trees the store reads
+ * (shadow_store_tree_sb()), as the kernel resolves it (dm-shadow-format.h):
+ *  - a snapshot's own (private) chunk first, in either store;
+ *  - a cow store: the exception of the chunk with the lowest tag at or
+ *    above @seq, else the origin; the live volume reads the origin;
+ *  - a row store: the newest version of the chunk tagged below @seq
+ *    (the live volume: the newest of all); if that one is dead
+ *    (shadow_sb_tag_dead()), the newest tagged below dropped_from;
+ *    else the origin.
+ * Pending journal entries are not looked at, nor a revert under way: the
+ * origin is what it holds.  Each lookup descends the tree (a few blocks
+ * read).  Returns 0 with @ret filled, -EOPNOTSUPP for a clone store,
+ * -EINVAL for a chunk beyond the origin or a sequence of 0, or -EBADMSG /
+ * -errno from reading the tree with @err.
+ */
+int shadow_store_resolve(struct shadow_store *s, uint64_t seq, uint64_t chunk,
+			 struct shadow_read *ret, struct shadow_error *err);
+
 /* An entry of the exception journal's pending prefix, and where it is. */
 struct shadow_pending {
 	struct shadow_journal_entry entry;	/* as written */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image.h"
 #include "shadow-check.h"
@@ -115,6 +117,44 @@ static void build_row_pending(struct image *im)
 	image_add_pending(im, 1, 10, shadow_row_seq(3), 42, SHADOW_JOURNAL_SHARED);
 }
 
+/*
+ * A row store reverted to its newest snapshot R, then written and
+ * snapshotted again: snapshots 100 (seq 1) and 101 (seq 2, R) were there
+ * before the revert, which dropped the versions tagged 2 (dropped_from 2,
+ * dropped_below 3: the live volume's writes since are tagged 3, a
+ * sequence no snapshot has); snapshot 102 (seq 4, written) came after.
+ * Versions (tag: data chunk), dead ones marked *:
+ *   chunk 5   1: 0, 2*: 1
+ *   chunk 6   2*: 3
+ *   chunk 7   2*: 4, 3: 5
+ *   chunk 8   1: 6, 4: 7
+ *   chunk 9   2*: 8, 4: 9
+ * and snapshot 102's own chunk 12 in data chunk 10.
+ */
+static void build_row_dropped(struct image *im)
+{
+	image_init(im, 64 * 8, 16384, 8);
+	im->sb.store_type = SHADOW_STORE_ROW;
+	im->sb.incompat_flags |= SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+	im->sb.dropped_from = 2;
+	im->sb.dropped_below = 3;
+	im->sb.last_seq = 4;
+	im->sb.trans_id = 11;
+	image_add_snap(im, 100, 1, SHADOW_SNAP_VALID, 0);
+	image_add_snap(im, 101, 2, SHADOW_SNAP_VALID, 0);
+	image_add_snap(im, 102, 4, SHADOW_SNAP_VALID, SHADOW_SNAPF_WRITTEN);
+	image_add_version(im, 5, 1, 0);
+	image_add_version(im, 5, 2, 1);
+	image_add_version(im, 6, 2, 3);
+	image_add_version(im, 7, 2, 4);
+	image_add_version(im, 7, 3, 5);
+	image_add_version(im, 8, 1, 6);
+	image_add_version(im, 8, 4, 7);
+	image_add_version(im, 9, 2, 8);
+	image_add_version(im, 9, 4, 9);
+	image_add_private(im, 12, 4, 10);
+}
+
 /* Check's asserts work only inside a test, so write the image from one. */
 static const char *make_image_path;
 static const char *make_image_variant;
@@ -132,6 +172,8 @@ START_TEST(test_make_image)
 		build_old(&im);
 	else if (v && !strcmp(v, "row"))
 		build_row_pending(&im);
+	else if (v && !strcmp(v, "row-dropped"))
+		build_row_dropped(&im);
 	else
 		build(&im);
 	if (v && !strcmp(v, "leak"))
@@ -1448,6 +1490,361 @@ START_TEST(test_row_diff)
 }
 END_TEST
 
+/* What a reader of @seq (SHADOW_STORE_LIVE: the live volume) reads of @chunk. */
+static void assert_reads(struct shadow_store *s, uint64_t seq, uint64_t chunk,
+			 bool origin, bool private, uint64_t tag, uint64_t data)
+{
+	struct shadow_error err = {};
+	struct shadow_read rd;
+
+	ck_assert_msg(shadow_store_resolve(s, seq, chunk, &rd, &err) == 0,
+		      "resolve: %s", err.msg);
+	ck_assert_msg(rd.origin == origin && rd.private == private &&
+		      (origin || (rd.tag == tag && rd.data_chunk == data)),
+		      "seq %llu chunk %llu reads %s%s tag %llu data chunk %llu, want %s%s tag %llu data chunk %llu",
+		      (unsigned long long)seq, (unsigned long long)chunk,
+		      rd.origin ? "origin" : "version", rd.private ? " (private)" : "",
+		      (unsigned long long)rd.tag, (unsigned long long)rd.data_chunk,
+		      origin ? "origin" : "version", private ? " (private)" : "",
+		      (unsigned long long)tag, (unsigned long long)data);
+}
+
+#define LIVE SHADOW_STORE_LIVE
+#define ORIGIN(seq, chunk) { (seq), (chunk), true, false, 0, 0 }
+
+/*
+ * The reader of a row store without a dropped range (build_row()): each
+ * snapshot the newest version tagged below its sequence, its own chunks
+ * first; the live volume the newest version; else the origin.
+ */
+START_TEST(test_row_resolve)
+{
+	_cleanup_store_ struct shadow_store *s = NULL;
+	struct shadow_error err = {};
+	struct shadow_read rd;
+	struct image im;
+
+	build_row(&im);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	assert_reads(s, 1, 5, true, false, 0, 0);
+	assert_reads(s, 2, 5, false, false, 1, 0);
+	assert_reads(s, 3, 5, false, false, 1, 0);
+	assert_reads(s, 4, 5, false, false, 3, 1);
+	assert_reads(s, 5, 5, false, false, 3, 1);
+	assert_reads(s, LIVE, 5, false, false, 5, 2);
+	assert_reads(s, 2, 63, true, false, 0, 0);
+	assert_reads(s, 3, 63, false, false, 2, 3);
+	assert_reads(s, 4, 63, false, true, 4, 4);
+	assert_reads(s, 5, 63, false, false, 2, 3);
+	assert_reads(s, LIVE, 63, false, false, 2, 3);
+	assert_reads(s, LIVE, 0, true, false, 0, 0);
+	ck_assert_int_eq(shadow_store_resolve(s, 1, 64, &rd, &err), -EINVAL);
+	ck_assert_int_eq(shadow_store_resolve(s, 0, 5, &rd, &err), -EINVAL);
+	image_done(&im);
+}
+END_TEST
+
+/* The cow store's reader (the sample store): the oldest exception at or above. */
+START_TEST(test_cow_resolve)
+{
+	_cleanup_store_ struct shadow_store *s = NULL;
+	struct shadow_error err = {};
+	struct image im;
+
+	build(&im);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	assert_reads(s, 1, 5, false, false, 1, 1);
+	assert_reads(s, 2, 5, false, false, 3, 0);
+	assert_reads(s, 3, 5, false, false, 3, 0);
+	assert_reads(s, LIVE, 5, true, false, 0, 0);
+	assert_reads(s, 1, 63, false, false, 2, 3);
+	assert_reads(s, 2, 63, false, false, 2, 3);
+	assert_reads(s, 3, 63, false, true, 3, 2);
+	assert_reads(s, 3, 6, true, false, 0, 0);
+	image_done(&im);
+}
+END_TEST
+
+/*
+ * A reverted row store (build_row_dropped()): a reader that finds a dead
+ * version reads the newest one tagged below dropped_from, else the
+ * origin; snapshots at or below dropped_from never reach a dead one.
+ * Without the range the same trees read the dead versions, which is what
+ * this tells apart.
+ */
+START_TEST(test_row_dropped_resolve)
+{
+	static const struct {
+		uint64_t seq, chunk;
+		bool origin, private;
+		uint64_t tag, data;
+	} cases[] = {
+		/* Snapshot 100 (seq 1), before everything. */
+		ORIGIN(1, 5), ORIGIN(1, 6), ORIGIN(1, 7), ORIGIN(1, 8), ORIGIN(1, 9),
+		/* R (seq 2): what it had, unaffected. */
+		{ 2, 5, false, false, 1, 0 }, ORIGIN(2, 6), ORIGIN(2, 7),
+		{ 2, 8, false, false, 1, 6 }, ORIGIN(2, 9),
+		/* Snapshot 102 (seq 4): dead tag 2 stepped over. */
+		{ 4, 5, false, false, 1, 0 }, ORIGIN(4, 6), { 4, 7, false, false, 3, 5 },
+		{ 4, 8, false, false, 1, 6 }, ORIGIN(4, 9), { 4, 12, false, true, 4, 10 },
+		/* The live volume. */
+		{ LIVE, 5, false, false, 1, 0 }, ORIGIN(LIVE, 6), { LIVE, 7, false, false, 3, 5 },
+		{ LIVE, 8, false, false, 4, 7 }, { LIVE, 9, false, false, 4, 9 },
+		ORIGIN(LIVE, 12),
+	};
+	struct image im;
+
+	{
+		_cleanup_store_ struct shadow_store *s = NULL;
+		struct shadow_error err = {};
+
+		build_row_dropped(&im);
+		image_build(&im);
+		ck_assert_msg(shadow_store_open(image_write(&im), &s, &err) == 0,
+			      "open: %s", err.msg);
+		for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+			assert_reads(s, cases[i].seq, cases[i].chunk, cases[i].origin,
+				     cases[i].private, cases[i].tag, cases[i].data);
+		image_done(&im);
+	}
+	{
+		_cleanup_store_ struct shadow_store *s = NULL;
+		struct shadow_error err = {};
+
+		/* The same trees, the range cleared: the dead versions read. */
+		build_row_dropped(&im);
+		im.sb.incompat_flags &= ~SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+		im.sb.dropped_from = 0;
+		im.sb.dropped_below = 0;
+		image_build(&im);
+		ck_assert_msg(shadow_store_open(image_write(&im), &s, &err) == 0,
+			      "open: %s", err.msg);
+		assert_reads(s, 4, 5, false, false, 2, 1);
+		assert_reads(s, 4, 6, false, false, 2, 3);
+		assert_reads(s, LIVE, 5, false, false, 2, 1);
+		assert_reads(s, 2, 5, false, false, 1, 0);
+		image_done(&im);
+	}
+}
+END_TEST
+
+/*
+ * Lookups that cross leaves: a reverted row store of 128 chunks with
+ * versions tagged 1 to 6 (several leaves under an internal node),
+ * dropped_from 2, dropped_below 4, every chunk read by every sequence
+ * and the live volume as a brute-force search of the versions says.
+ * Loop 0 has every tag of every chunk, so that a leaf starts with a
+ * chunk's newest version (the live volume's lookup falls past the end of
+ * the leaf before it); loop 1 has random ones.
+ */
+START_TEST(test_row_dropped_resolve_leaves)
+{
+	_cleanup_store_ struct shadow_store *s = NULL;
+	static const uint64_t seqs[] = { 1, 2, 3, 4, 5, 6, LIVE };
+	struct shadow_error err = {};
+	bool has[128][7] = {};
+	struct image im;
+
+	srand(20261205);
+	image_init(&im, 128 * 8, 16384, 8);
+	im.sb.store_type = SHADOW_STORE_ROW;
+	im.sb.incompat_flags |= SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+	im.sb.dropped_from = 2;
+	im.sb.dropped_below = 4;
+	im.sb.last_seq = 6;
+	for (uint64_t c = 0; c < 128; c++)
+		for (uint64_t t = 1; t <= 6; t++) {
+			if (_i == 1 && rand() % 4 == 0)
+				continue;
+			has[c][t] = true;
+			image_add_version(&im, c, t, c * 6 + t - 1);
+		}
+	/* 6 versions a chunk: leaves of max entries start with a chunk. */
+	ck_assert_uint_eq(pd_btree_max_entries(8) % 6, 0);
+	ck_assert_uint_gt(im.nexc, 2 * pd_btree_max_entries(8));
+	image_build(&im);
+	ck_assert_msg(shadow_store_open(image_write(&im), &s, &err) == 0, "open: %s", err.msg);
+	for (uint64_t c = 0; c < 128; c++)
+		for (size_t i = 0; i < ELEMENTSOF(seqs); i++) {
+			uint64_t below = seqs[i] == LIVE ? 7 : seqs[i], t = below - 1;
+
+			while (t > 0 && !has[c][t])
+				t--;
+			if (t >= 2 && t < 4)
+				for (t = 1; t > 0 && !has[c][t]; t--)
+					;
+			assert_reads(s, seqs[i], c, t == 0, false, t, c * 6 + t - 1);
+		}
+	image_done(&im);
+}
+END_TEST
+
+/*
+ * Through a metadata snapshot taken before the range was cleared (the
+ * kernel freed the dead versions since): its own copy of the range
+ * applies to its trees.
+ */
+START_TEST(test_row_dropped_held)
+{
+	_cleanup_store_ struct shadow_store *s = NULL;
+	struct shadow_error err = {};
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_row_dropped(&im);
+	image_hold(&im);
+	for (uint64_t c = 5; c <= 9; c++)
+		if (c != 8)
+			image_del_exception(&im, c, shadow_row_seq(2));
+	im.sb.incompat_flags &= ~SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+	im.sb.dropped_from = 0;
+	im.sb.dropped_below = 0;
+	im.sb.trans_id = 12;
+	image_build(&im);
+	ck_assert_msg(shadow_store_open(image_write(&im), &s, &err) == 0, "open: %s", err.msg);
+	assert_reads(s, 4, 9, true, false, 0, 0);
+	ck_assert_msg(shadow_store_use_held(s, &err) == 0, "held: %s", err.msg);
+	ck_assert_uint_eq(shadow_store_tree_sb(s)->dropped_from, 2);
+	assert_reads(s, 4, 5, false, false, 1, 0);
+	assert_reads(s, 4, 9, true, false, 0, 0);
+	assert_reads(s, LIVE, 5, false, false, 1, 0);
+	assert_reads(s, LIVE, 7, false, false, 3, 5);
+	shadow_store_free(TAKE_PTR(s));
+	unlink(im.path);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.dead_versions, 0);
+
+	/* A held copy whose range is inconsistent is refused. */
+	build_row_dropped(&im);
+	im.sb.dropped_below = 4;
+	image_hold(&im);
+	im.sb.dropped_below = 3;
+	image_build(&im);
+	{
+		_cleanup_store_ struct shadow_store *t = NULL;
+		uint8_t *held = image_block(&im, im.held_block);
+		struct shadow_superblock h;
+
+		shadow_sb_decode(held, &h);
+		h.dropped_below = 5;	/* past its last_seq 4 */
+		shadow_sb_encode(&h, im.held_block, held);
+		ck_assert_int_eq(shadow_store_open(image_write(&im), &t, &err), 0);
+		ck_assert_int_eq(shadow_store_use_held(t, &err), -EUCLEAN);
+		ck_assert_msg(strstr(err.msg, "metadata snapshot at block ") &&
+			      strstr(err.msg, "(dropped_below 5, expected 4)"), "%s", err.msg);
+		unlink(im.path);
+		res = run(&im, &f);
+		assert_damage(res, f, "(dropped_below 5, expected 4)");
+	}
+}
+END_TEST
+
+/*
+ * Changed chunks of a reverted row store: a chunk changed between A and
+ * a newer B (or the live volume) when a version that is not dead is
+ * tagged in [A, B).  Each case is what the readers above read.
+ */
+START_TEST(test_row_dropped_diff)
+{
+	static const struct {
+		uint64_t a, b;
+		bool live;
+		const char *want;
+	} cases[] = {
+		{ 100, 101, false, "5+1;8+1;" },	/* tag 1 */
+		{ 101, 102, false, "7+1;12+1;" },	/* tag 3; 102's own 12 */
+		{ 102, 101, false, "7+1;12+1;" },
+		{ 100, 102, false, "5+1;7+2;12+1;" },
+		{ 102, 0, true, "8+2;12+1;" },		/* tag 4 */
+		{ 101, 0, true, "7+3;" },		/* tags 3 and 4 */
+		{ 100, 0, true, "5+1;7+3;" },
+	};
+	_cleanup_store_ struct shadow_store *s = NULL;
+	struct shadow_error err = {};
+	struct image im;
+
+	build_row_dropped(&im);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct chunk_runs r = {};
+
+		ck_assert_int_eq(shadow_store_diff(s, cases[i].a, cases[i].b, cases[i].live,
+						   add_run, &r, NULL, &err), 0);
+		ck_assert_msg(!strcmp(r.text, cases[i].want), "diff %llu:%llu%s: '%s', want '%s'",
+			      (unsigned long long)cases[i].a, (unsigned long long)cases[i].b,
+			      cases[i].live ? " (live)" : "", r.text, cases[i].want);
+	}
+	image_done(&im);
+}
+END_TEST
+
+/* Dead versions are data in use, not leaks; counted apart. */
+START_TEST(test_row_dropped_consistent)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_row_dropped(&im);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.snapshots, 3);
+	ck_assert_uint_eq(res.exceptions, 9);
+	ck_assert_uint_eq(res.dead_versions, 4);
+	ck_assert_uint_eq(res.private_chunks, 1);
+	ck_assert_uint_eq(res.data_used, 10);
+}
+END_TEST
+
+/*
+ * A snapshot in (dropped_from, dropped_below] is damage; one at
+ * dropped_from (R) or above dropped_below is not.  Dead versions' tags
+ * are still checked against last_seq.
+ */
+START_TEST(test_row_dropped_snapshot_inside)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_row_dropped(&im);
+	image_add_snap(&im, 103, 3, SHADOW_SNAP_VALID, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "snapshot 103 has seq 3 inside the dropped range (dropped_from 2, dropped_below 3]");
+	ck_assert_uint_eq(res.problems, 1);
+	ck_assert_uint_eq(res.leaked, 0);
+
+	/* A wider range: seq 4 is inside too, and 103 at its end. */
+	build_row_dropped(&im);
+	im.sb.last_seq = 6;
+	im.sb.dropped_below = 5;
+	image_add_snap(&im, 103, 5, SHADOW_SNAP_VALID, 0);
+	image_add_snap(&im, 104, 6, SHADOW_SNAP_VALID, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "snapshot 102 has seq 4 inside the dropped range (dropped_from 2, dropped_below 5]");
+	assert_damage(res, f, "snapshot 103 has seq 5 inside the dropped range");
+	ck_assert_msg(!strstr(f.damage, "snapshot 101 ") && !strstr(f.damage, "snapshot 104 "),
+		      "%s", f.damage);
+	ck_assert_uint_eq(res.problems, 2);
+
+	/* Tags are still checked against last_seq. */
+	build_row_dropped(&im);
+	image_add_version(&im, 20, 5, 30);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "exception of origin chunk 20 has seq 5");
+	ck_assert_uint_eq(res.problems, 1);
+}
+END_TEST
+
 Suite *suite_check(void)
 {
 	Suite *s = suite_create("check");
@@ -1505,6 +1902,14 @@ Suite *suite_check(void)
 	tcase_add_test(tc, test_row_journal_pending);
 	tcase_add_test(tc, test_row_journal_bad_entries);
 	tcase_add_test(tc, test_row_diff);
+	tcase_add_test(tc, test_row_resolve);
+	tcase_add_test(tc, test_cow_resolve);
+	tcase_add_test(tc, test_row_dropped_resolve);
+	tcase_add_loop_test(tc, test_row_dropped_resolve_leaves, 0, 2);
+	tcase_add_test(tc, test_row_dropped_held);
+	tcase_add_test(tc, test_row_dropped_diff);
+	tcase_add_test(tc, test_row_dropped_consistent);
+	tcase_add_test(tc, test_row_dropped_snapshot_inside);
 	suite_add_tcase(s, tc);
 	return s;
 }

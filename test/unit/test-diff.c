@@ -134,6 +134,54 @@ START_TEST(test_diff_newest_first)
 }
 END_TEST
 
+/*
+ * A reverted row store's dead versions (tags in [dropped_from,
+ * dropped_below)) are read by no one: left out, a chunk changed when a
+ * version that is not dead is tagged in [A, B).
+ */
+START_TEST(test_diff_skip_dead)
+{
+	struct shadow_diff d;
+	struct runs r = { .ordered = true };
+
+	/* A = 2 (the snapshot reverted to), B = 6; tags 2 and 3 dead, 4 live's since. */
+	shadow_diff_init(&d, 2, 6, NULL, 0, collect, &r);
+	shadow_diff_skip_dead(&d, 2, 4);
+	/* Chunk 1: dead tag 2 only: both read what is below it. */
+	ck_assert_int_eq(shadow_diff_feed(&d, 1, 2), 0);
+	/* Chunk 2: tags 4 and 3: 4 is a write between A and B. */
+	ck_assert_int_eq(shadow_diff_feed(&d, 2, 4), 0);
+	ck_assert_int_eq(shadow_diff_feed(&d, 2, 3), 0);
+	/* Chunk 3: tags 3, 2, 1: all dead but 1, before A. */
+	ck_assert_int_eq(shadow_diff_feed(&d, 3, 3), 0);
+	ck_assert_int_eq(shadow_diff_feed(&d, 3, 2), 0);
+	ck_assert_int_eq(shadow_diff_feed(&d, 3, 1), 0);
+	/* Chunk 4: tags 5 and 2. */
+	ck_assert_int_eq(shadow_diff_feed(&d, 4, 5), 0);
+	ck_assert_int_eq(shadow_diff_feed(&d, 4, 2), 0);
+	/* Chunk 6: tags 6 and 3: after B, and dead. */
+	ck_assert_int_eq(shadow_diff_feed(&d, 6, 6), 0);
+	ck_assert_int_eq(shadow_diff_feed(&d, 6, 3), 0);
+	ck_assert_int_eq(shadow_diff_finish(&d), 0);
+	ck_assert(!r.changed[1] && r.changed[2] && !r.changed[3] && r.changed[4] &&
+		  !r.changed[6]);
+	ck_assert_uint_eq(d.nr_changed, 2);
+	ck_assert(r.ordered);
+
+	/* Against the live volume the same: dead tags never count. */
+	memset(&r, 0, sizeof(r));
+	r.ordered = true;
+	shadow_diff_init(&d, 2, SHADOW_DIFF_LIVE, NULL, 0, collect, &r);
+	shadow_diff_skip_dead(&d, 2, 4);
+	ck_assert_int_eq(shadow_diff_feed(&d, 1, 3), 0);
+	ck_assert_int_eq(shadow_diff_feed(&d, 6, 6), 0);
+	ck_assert_int_eq(shadow_diff_feed(&d, 6, 3), 0);
+	ck_assert_int_eq(shadow_diff_finish(&d), 0);
+	ck_assert(!r.changed[1] && r.changed[6]);
+	ck_assert_uint_eq(d.nr_changed, 1);
+}
+END_TEST
+
 /* The model: contents as version numbers, copies as the kernel makes them. */
 struct model {
 	unsigned int live[NR_CHUNKS];
@@ -485,6 +533,7 @@ Suite *suite_diff(void)
 	tcase_add_test(tc, test_diff_live_and_extra);
 	tcase_add_test(tc, test_diff_same_and_order);
 	tcase_add_test(tc, test_diff_newest_first);
+	tcase_add_test(tc, test_diff_skip_dead);
 	tcase_add_loop_test(tc, test_diff_model, 0, 20);
 	tcase_add_loop_test(tc, test_diff_row_model, 0, 20);
 	suite_add_tcase(s, tc);

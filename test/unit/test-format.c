@@ -77,7 +77,9 @@ START_TEST(test_sb_byte_layout)
 	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, store_type), 28);
 	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, metadata_space_map_root), 192);
 	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, revert_seq), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE);
-	ck_assert_uint_eq(sizeof(struct shadow_disk_superblock), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 24);
+	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, dropped_from), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 24);
+	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, dropped_below), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 32);
+	ck_assert_uint_eq(sizeof(struct shadow_disk_superblock), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 40);
 	memcpy(&v, block + 16, 8);
 	ck_assert_uint_eq(le64toh(v), SHADOW_MAGIC);
 	/* disk_sm_root: nr_blocks, nr_allocated, bitmap_root, ref_count_root. */
@@ -334,6 +336,100 @@ START_TEST(test_sb_ret_untouched_on_failure)
 	memset(&out, 0xa5, sizeof(out));
 	ck_assert_int_eq(shadow_sb_validate(block, 0, &out, &err), -EUCLEAN);
 	ck_assert_uint_eq(out.magic, 0xa5a5a5a5a5a5a5a5ULL);
+}
+END_TEST
+
+/*
+ * A row store's dropped range: encoded at its offsets, decoded, accepted
+ * with the feature bit on a row store with 1 <= from < below <= last_seq
+ * (sample_sb()'s is 99), refused otherwise as transaction state.
+ */
+START_TEST(test_sb_row_dropped)
+{
+	struct shadow_superblock sb = sample_sb(), out;
+	uint8_t block[SHADOW_MD_BLOCK_SIZE];
+	struct shadow_error err = {};
+	uint64_t v;
+
+	sb.incompat_flags |= SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+	sb.dropped_from = 10;
+	sb.dropped_below = 99;
+	shadow_sb_encode(&sb, 0, block);
+	memcpy(&v, block + offsetof(struct shadow_disk_superblock, dropped_from), 8);
+	ck_assert_uint_eq(le64toh(v), 10);
+	memcpy(&v, block + offsetof(struct shadow_disk_superblock, dropped_below), 8);
+	ck_assert_uint_eq(le64toh(v), 99);
+	ck_assert_msg(shadow_sb_validate(block, 0, &out, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(out.dropped_from, 10);
+	ck_assert_uint_eq(out.dropped_below, 99);
+	ck_assert_uint_eq(out.incompat_flags, SHADOW_FEATURE_INCOMPAT_JOURNAL |
+			  SHADOW_FEATURE_INCOMPAT_ROW_DROPPED);
+
+	/* The fields without the bit. */
+	sb = sample_sb();
+	sb.dropped_from = 10;
+	sb.dropped_below = 20;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+	ck_assert_msg(strstr(err.msg, "store's dropped versions are inconsistent (dropped_from 10, expected 0)"),
+		      "%s", err.msg);
+	sb.dropped_from = 0;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+
+	/* The bit on a cow store. */
+	sb = sample_sb();
+	sb.store_type = SHADOW_STORE_COW;
+	sb.incompat_flags |= SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+	sb.dropped_from = 10;
+	sb.dropped_below = 20;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "store's dropped versions are inconsistent (store_type 1, expected 2)"),
+		      "%s", err.msg);
+
+	/* An empty or reversed range, or none at all. */
+	sb = sample_sb();
+	sb.incompat_flags |= SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+	sb.dropped_from = 20;
+	sb.dropped_below = 20;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "(dropped_from 20, expected 19)"), "%s", err.msg);
+	sb.dropped_from = 21;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	sb.dropped_from = 0;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	sb.dropped_below = 0;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+
+	/* dropped_below past last_seq; at it, accepted. */
+	sb.dropped_from = 10;
+	sb.dropped_below = 100;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+	ck_assert_msg(strstr(err.msg, "(dropped_below 100, expected 99)"), "%s", err.msg);
+	sb.dropped_below = 99;
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+}
+END_TEST
+
+/* Dead tags: [dropped_from, dropped_below) of a row store with the bit. */
+START_TEST(test_sb_tag_dead)
+{
+	struct shadow_superblock sb = sample_sb();
+
+	sb.incompat_flags |= SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+	sb.dropped_from = 10;
+	sb.dropped_below = 20;
+	ck_assert(!shadow_sb_tag_dead(&sb, 9));
+	ck_assert(shadow_sb_tag_dead(&sb, 10));
+	ck_assert(shadow_sb_tag_dead(&sb, 19));
+	ck_assert(!shadow_sb_tag_dead(&sb, 20));
+	ck_assert(!shadow_sb_tag_dead(&sb, 0));
+	sb.incompat_flags &= ~SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+	ck_assert(!shadow_sb_tag_dead(&sb, 10));
+	sb.incompat_flags |= SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
+	sb.store_type = SHADOW_STORE_COW;
+	ck_assert(!shadow_sb_tag_dead(&sb, 10));
 }
 END_TEST
 
@@ -676,6 +772,8 @@ Suite *suite_format(void)
 	tcase_add_test(tc, test_sb_state);
 	tcase_add_test(tc, test_sb_device_too_small);
 	tcase_add_test(tc, test_sb_ret_untouched_on_failure);
+	tcase_add_test(tc, test_sb_row_dropped);
+	tcase_add_test(tc, test_sb_tag_dead);
 	tcase_add_test(tc, test_sb_rules_complete);
 	tcase_add_test(tc, test_sb_unknown_ro_compat);
 	tcase_add_test(tc, test_sb_journal_layout);
