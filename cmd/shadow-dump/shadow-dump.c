@@ -92,6 +92,7 @@ static const struct {
 } incompat_features[] = {
 	{ SHADOW_FEATURE_INCOMPAT_REVERT, "revert" },
 	{ SHADOW_FEATURE_INCOMPAT_JOURNAL, "journal" },
+	{ SHADOW_FEATURE_INCOMPAT_ROW_DROPPED, "row_dropped" },
 };
 
 /* " (revert, journal)" for the features set in @flags, "" for none. */
@@ -325,6 +326,11 @@ static void print_text(const struct dump *d)
 		printf("  revert             to seq %" PRIu64 ", chunks below %" PRIu64
 		       " merged, out-of-order tree %" PRIu64 "\n",
 		       sb->revert_seq, sb->revert_cursor, sb->revert_root);
+	if (sb->incompat_flags & SHADOW_FEATURE_INCOMPAT_ROW_DROPPED)
+		printf("  dropped            versions tagged %" PRIu64 " to %" PRIu64
+		       " are dead (dropped_from %" PRIu64 ", dropped_below %" PRIu64 ")\n",
+		       sb->dropped_from, sb->dropped_below - 1,
+		       sb->dropped_from, sb->dropped_below);
 
 	if (d->held) {
 		printf("metadata snapshot (snapshots and records below are as of it):\n");
@@ -393,6 +399,9 @@ static void print_text(const struct dump *d)
 		printf("check:\n");
 		printf("  snapshots          %" PRIu64 "\n", d->check.snapshots);
 		printf("  exceptions         %" PRIu64 "\n", d->check.exceptions);
+		if (sb->incompat_flags & SHADOW_FEATURE_INCOMPAT_ROW_DROPPED)
+			printf("  dead versions      %" PRIu64 " (in use until freed)\n",
+			       d->check.dead_versions);
 		printf("  private chunks     %" PRIu64 "\n", d->check.private_chunks);
 		printf("  data chunks used   %" PRIu64 "\n", d->check.data_used);
 		printf("  metadata used      %" PRIu64 "\n", d->check.metadata_used);
@@ -503,6 +512,8 @@ static json_object *build_json(const struct dump *d)
 	JADD(o, "revert_seq", JU64(sb->revert_seq));
 	JADD(o, "revert_cursor", JU64(sb->revert_cursor));
 	JADD(o, "revert_root", JU64(sb->revert_root));
+	JADD(o, "dropped_from", JU64(sb->dropped_from));
+	JADD(o, "dropped_below", JU64(sb->dropped_below));
 	JADD(o, "metadata_space_map", sm_json(&sb->metadata_sm));
 	JADD(o, "data_space_map", sm_json(&sb->data_sm));
 	JADD(root, "superblock", o);
@@ -579,6 +590,7 @@ static json_object *build_json(const struct dump *d)
 		JADD(o, "result", json_object_new_string(check_result(&d->check)));
 		JADD(o, "snapshots", JU64(d->check.snapshots));
 		JADD(o, "exceptions", JU64(d->check.exceptions));
+		JADD(o, "dead_versions", JU64(d->check.dead_versions));
 		JADD(o, "private_chunks", JU64(d->check.private_chunks));
 		JADD(o, "data_used", JU64(d->check.data_used));
 		JADD(o, "metadata_used", JU64(d->check.metadata_used));

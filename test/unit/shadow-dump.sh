@@ -49,6 +49,7 @@ poke() {
 "$unit" --make-image "$tmp/journal.img" journal || { echo "FAIL: cannot make image"; exit 1; }
 "$unit" --make-image "$tmp/old.img" old || { echo "FAIL: cannot make image"; exit 1; }
 "$unit" --make-image "$tmp/row.img" row || { echo "FAIL: cannot make image"; exit 1; }
+"$unit" --make-image "$tmp/dropped.img" row-dropped || { echo "FAIL: cannot make image"; exit 1; }
 
 # The sample store's 4 KiB metadata blocks: 0 superblock, 1 snapshot tree,
 # 2 exception tree, 3 private tree, 4-6 data space map, 7-9 metadata space map,
@@ -260,6 +261,38 @@ diff_row_is 102:104 "40 8;"
 diff_row_is 103:104 "504 8;"
 diff_row_is 104 "40 8;"
 diff_row_is 100 "40 8;504 8;"
+
+# A row store reverted to snapshot 101 (seq 2; test-check.c's
+# build_row_dropped()): versions tagged 2 dead (dropped_from 2,
+# dropped_below 3), those of chunks 5, 6, 7 and 9 not freed yet;
+# snapshot 102 (seq 4) taken since, and writes tagged 3 and 4.
+expect 0 "check of a reverted row store" "$dump" --check "$tmp/dropped.img"
+grep_out "incompat 0x6 (journal, row_dropped)$" "$tmp/out"
+grep_out "^  dropped            versions tagged 2 to 2 are dead (dropped_from 2, dropped_below 3)$" "$tmp/out"
+grep_out "^  dead versions      4 (in use until freed)$" "$tmp/out"
+grep_out "result             clean (0 problems, 0 leaked)" "$tmp/out"
+expect 0 "check of a row store without a dropped range" "$dump" --check "$tmp/row.img"
+if grep -q "^  dropped \|^  dead versions " "$tmp/out"; then
+	echo "FAIL: a store without a dropped range prints one"
+	fails=$((fails + 1))
+fi
+expect 0 "dump --json of a row store without a dropped range" "$dump" --json "$tmp/row.img"
+tr -d ' \n' <"$tmp/out" >"$tmp/flat"
+grep_out '"revert_root":0,"dropped_from":0,"dropped_below":0,' "$tmp/flat"
+expect 0 "dump --json --check of a reverted row store" "$dump" --json --check "$tmp/dropped.img"
+tr -d ' \n' <"$tmp/out" >"$tmp/flat"
+grep_out '"incompat_features":\["journal","row_dropped"\],' "$tmp/flat"
+grep_out '"revert_root":0,"dropped_from":2,"dropped_below":3,' "$tmp/flat"
+grep_out '"exceptions":9,"dead_versions":4,' "$tmp/flat"
+diff_dropped_is() {	# diff_dropped_is <ids> <expected lines, ';'-separated>
+	expect 0 "--diff $1 of a reverted row store" "$dump" --diff "$1" "$tmp/dropped.img"
+	if [ "$(tr '\n' ';' <"$tmp/out")" != "$2" ]; then
+		echo "FAIL: --diff $1 of a reverted row store printed '$(tr '\n' ';' <"$tmp/out")', expected '$2'"
+		fails=$((fails + 1))
+	fi
+}
+diff_dropped_is 101:102 "56 8;96 8;"
+diff_dropped_is 101 "56 24;"
 
 if [ "$fails" -ne 0 ]; then
 	echo "shadow-dump.sh: $fails failed"

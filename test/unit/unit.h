@@ -33,7 +33,8 @@ Suite *suite_coverage(void);
  * changed since (build_held()); with "journal", three copies are pending
  * in its exception journal (build_pending()); with "old", it is formatted
  * without the journal (build_old()); with "row", it is the row store of
- * build_row_pending() instead.
+ * build_row_pending() instead; with "row-dropped", the reverted row
+ * store of build_row_dropped().
  */
 int check_make_image(const char *path, const char *variant);
 
