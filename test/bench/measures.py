@@ -8,7 +8,9 @@ raises; the driver records the error in the cell instead.
 import hashlib
 import mmap
 import os
+import random
 import statistics
+import subprocess
 import time
 
 import cbt
@@ -350,6 +352,101 @@ def revert_merge(env, stack, p):
     }
 
 
+def direct_writes(dev, offsets):
+    """One 4 KiB O_DIRECT write at each byte offset, in order: without
+    fio's start-up, which would cost more than the writes when a few
+    follow each of hundreds of snapshots."""
+    buf = mmap.mmap(-1, 4096)
+    buf.write(os.urandom(4096))
+    fd = os.open(dev, os.O_WRONLY | os.O_DIRECT)
+    try:
+        for off in offsets:
+            if os.pwritev(fd, [buf], off) != 4096:
+                raise RuntimeError("short write at byte %d of %s"
+                                   % (off, dev))
+    finally:
+        os.close(fd)
+        buf.close()
+
+
+LR_COLS = ("lr_1", "lr_n")
+
+
+def live_reads(env, stack, p):
+    """Random 4 KiB reads of the live volume (QD16, randread_secs) over
+    a filled region of rand_ios chunks, lr_writes of which were rewritten
+    (a 4 KiB write at their start) after snapshots: all of them after one
+    snapshot, or as many after each of lr_snaps; the same chunks both
+    times.  Where the live data is in the store (row), a read should cost
+    the same whatever the number of snapshots."""
+    if not stack.snapshots:
+        return {c: {"na": "no snapshots"} for c in LR_COLS}
+    chunk = (stack.chunk or 8) * 512
+    region = p["rand_ios"] * chunk
+    order = list(range(p["rand_ios"]))
+    random.Random(1).shuffle(order)
+    order = order[:p["lr_writes"]]
+    rr = ["--time_based", "--runtime=%d" % p["randread_secs"]]
+    cells = {}
+    for col, n in (("lr_1", 1), ("lr_n", p["lr_snaps"])):
+        if stack.max_snaps is not None and n > stack.max_snaps:
+            cells[col] = {"na": "not run (limit %d)" % stack.max_snaps}
+            continue
+        per = len(order) // n
+        env.fresh_disks()
+        dev = stack.setup(n)
+        try:
+            prefill(dev, region)
+            for k in range(n):
+                stack.snapshot()
+                direct_writes(dev, [c * chunk for c in
+                                    order[k * per:(k + 1) * per]])
+            cells[col] = fio.run("randread", dev, region, rr)["iops"]
+        finally:
+            stack.teardown()
+    if not isinstance(cells["lr_n"], dict):
+        cells["lr_n"] = {"v": cells["lr_n"], "note": "%d snapshots, %d "
+                         "after each" % (p["lr_snaps"], per)}
+    return cells
+
+
+FB_COLS = ("fb_mibps", "fb_copy")
+
+
+def fold_back(env, stack, p):
+    """Fold-back on an idle volume (row stores): one snapshot of a
+    filled region of fb_mib, the whole region rewritten (1 MiB writes:
+    every chunk gets a version), then the snapshot's delete, timed until
+    the store is empty (every chunk copied back into the origin device);
+    and a raw sequential copy of the same size from one disk to another
+    (dd, 1 MiB direct I/O) right after, to compare with."""
+    if not stack.folds:
+        return {c: {"na": "no fold-back"} for c in FB_COLS}
+    size = p["fb_mib"] * MiB
+    env.fresh_disks()
+    dev = stack.setup(1)
+    try:
+        prefill(dev, size)
+        stack.snapshot()
+        prefill(dev, size)
+        t0 = time.time()
+        stack.delete_snapshot()
+        stack.wait_freed(p["fb_timeout"])
+        fold = size / MiB / (time.time() - t0)
+    finally:
+        stack.teardown()
+    src, dst = stack.disks[2], stack.disks[3]
+    prefill(src, size)
+    t0 = time.time()
+    subprocess.run(["dd", "if=" + src, "of=" + dst, "bs=1M",
+                    "count=%d" % p["fb_mib"], "iflag=direct",
+                    "oflag=direct", "status=none"], check=True)
+    copy = size / MiB / (time.time() - t0)
+    return {"fb_mibps": {"v": fold, "note": "%.2fx the raw copy"
+                         % (fold / copy)},
+            "fb_copy": copy}
+
+
 # The tables: (id, function, title, columns: (key, heading, unit, better)).
 # better: "higher", "lower", or None (shown without ratios).
 MEASURES = [
@@ -427,6 +524,15 @@ MEASURES = [
       ("r_base_p99", "p99 before", "us", "lower"),
       ("r_p50", "p50 merging", "us", "lower"),
       ("r_p99", "p99 merging", "us", "lower")]),
+    ("liveread", live_reads, "Random 4 KiB reads of the live volume (QD16) "
+     "after 1 and after many snapshots, the same chunks rewritten between "
+     "them (256 snapshots in full runs)",
+     [("lr_1", "1 snapshot", "IOPS", "higher"),
+      ("lr_n", "many snapshots", "IOPS", "higher")]),
+    ("foldback", fold_back, "Fold-back on an idle volume: a rewritten "
+     "region copied back into the origin after the last snapshot's delete",
+     [("fb_mibps", "fold-back", "MiB/s", "higher"),
+      ("fb_copy", "raw copy, same size", "MiB/s", None)]),
     ("cbt", cbt.diff_time, "Changed-block tracking: time of shadowctl diff "
      "between two copies, dm-zero origins (the cost should follow the "
      "changed chunks, not the volume's size)",

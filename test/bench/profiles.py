@@ -37,6 +37,13 @@ PROFILES = {
         "rv_load_chunks": 1024,
         "rv_base_secs": 3,
         "rv_timeout": 1800,
+        # Live reads after many snapshots: how many, and the chunks
+        # rewritten among them (a multiple of lr_snaps).  Fold-back: the
+        # region folded back, and how long it may take.
+        "lr_snaps": 256,
+        "lr_writes": 1024,
+        "fb_mib": 64,
+        "fb_timeout": 1800,
         # Changed-block tracking (cbt.py): the big dm-zero origin, the
         # share of its chunks changed, the export's volume.
         "cbt_gib": 64,
@@ -74,6 +81,10 @@ PROFILES = {
         "rv_load_chunks": 64,
         "rv_base_secs": 1,
         "rv_timeout": 120,
+        "lr_snaps": 4,
+        "lr_writes": 64,
+        "fb_mib": 4,
+        "fb_timeout": 120,
         "cbt_gib": 1,
         "cbt_pct": 1,
         "cbt_export_mib": 16,

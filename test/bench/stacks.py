@@ -80,6 +80,9 @@ class Stack:
     # How start_merge rolls the origin back, for the report; None: it
     # cannot (the revert measure is not applicable).
     merge_how = None
+    # Whether deleting the last snapshot copies data back into the origin
+    # device (the fold-back measure).
+    folds = False
 
     def start_merge(self):
         """Start rolling the origin back to the first snapshot, in the
@@ -468,10 +471,13 @@ class ShadowStack(Stack):
 
     @property
     def merge_how(self):
-        """Only a cow store reverts in this version."""
-        if self.store != "cow":
-            return None
+        if self.store == "row":
+            return "revert message: one commit, nothing merged"
         return "revert message, merged in the background"
+
+    @property
+    def folds(self):
+        return self.store == "row"
 
     def start_merge(self):
         self.ctl.suspend("b-sv")

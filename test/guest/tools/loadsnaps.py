@@ -7,7 +7,8 @@ for block (tests/row-loadsnap.sh).
       (O_DIRECT) to chunks of their own: a whole chunk or a part of one,
       every 4 KiB block holding its number and a generation that grows.
       Meanwhile snapshots 1 .. <snapshots> are taken (suspend, create,
-      resume) at random moments.  Then each snapshot must read, at every
+      resume) at random moments, each with writes before and after it.
+      Then each snapshot must read, at every
       block, a whole generation of that block between the last one
       acknowledged before its suspend began and the last one issued
       before its resume returned, and the volume exactly the last
@@ -163,7 +164,15 @@ def during(vol, chunk_sectors, nthreads, writes, nsnaps, seed):
     print("%d block writes by %d threads, %d snapshots during them"
           % (nwrites, nthreads, nsnaps))
     failures = 0
+    log = [x for w in writers for x in w.log]
     for sid, (start, end) in sorted(times.items()):
+        # Else the test would prove nothing about snapshots under load.
+        if not any(a < start for _, _, _, a in log) or \
+                not any(i > end for _, _, i, _ in log):
+            failures += 1
+            print("FAIL: snapshot %d was not taken while the writers "
+                  "wrote: make the load longer" % sid)
+            continue
         gens = snapshot_gens(vol, sid, n)
         wrong = [(b, g) for b, g in enumerate(gens)
                  if g not in bounds(history.get(b, []), start, end)]
