@@ -69,6 +69,8 @@
 #define ROW_FOLD_RETRY		(HZ / 10)
 /* A throttled fold-back sleeps about this long between batches. */
 #define ROW_FOLD_PACE_MS	100
+/* The live volume reads versions tagged below this: any. */
+#define ROW_LIVE		(SHADOW_MAX_SEQ + 1)
 
 /* The row store's state; the pool's store_ctx, under pool->lock. */
 struct row_store {
@@ -100,8 +102,8 @@ static int row_lookup(struct shadow_pool *pool, u64 chunk, u64 below,
 }
 
 /*
- * The newest live version of @chunk tagged below @below (SHADOW_MAX_SEQ +
- * 1: any, the live volume's).  Returns -ENODATA when there is none.
+ * The newest live version of @chunk tagged below @below (ROW_LIVE: any,
+ * the live volume's).  Returns -ENODATA when there is none.
  */
 static int row_find(struct shadow_pool *pool, u64 chunk, u64 below,
 		    bool can_block, struct shadow_md_exc *v)
@@ -114,12 +116,6 @@ static int row_find(struct shadow_pool *pool, u64 chunk, u64 below,
 	if (!err && v->seq >= from && v->seq < dead_below)
 		err = row_lookup(pool, chunk, from, can_block, v);
 	return err;
-}
-
-static int row_find_live(struct shadow_pool *pool, u64 chunk, bool can_block,
-			 struct shadow_md_exc *v)
-{
-	return row_find(pool, chunk, SHADOW_MAX_SEQ + 1, can_block, v);
 }
 
 static int row_init(struct shadow_pool *pool)
@@ -160,7 +156,7 @@ static int row_map_version(struct shadow_pool *pool, u64 chunk, u64 below,
 static int row_map_origin_read(struct shadow_pool *pool, u64 chunk,
 			       bool can_block, struct shadow_map *m)
 {
-	return row_map_version(pool, chunk, SHADOW_MAX_SEQ + 1, can_block, m);
+	return row_map_version(pool, chunk, ROW_LIVE, can_block, m);
 }
 
 /*
@@ -183,7 +179,7 @@ static int row_map_origin_write(struct shadow_pool *pool, u64 chunk,
 {
 	u64 newest = row_live_tag(pool);
 	struct shadow_md_exc v;
-	int err = row_find_live(pool, chunk, can_block, &v);
+	int err = row_find(pool, chunk, ROW_LIVE, can_block, &v);
 
 	if (err && err != -ENODATA)
 		return err;
@@ -297,6 +293,34 @@ static bool row_version_needed(struct shadow_pool *pool,
 }
 
 /*
+ * Does the walk keep version @v (key @key_seq)?  Not if a revert dropped
+ * it or no valid snapshot needs it.  A chunk's newest live version is
+ * kept, and gathered to fold back when no valid snapshot can miss it.
+ */
+static bool row_keep_version(struct shadow_pool *pool, struct row_reclaim *rc,
+			     const struct shadow_md_exc *v, u64 key_seq)
+{
+	if (row_dead(pool, v->seq))
+		return false;
+	if (rc->kept_chunk != v->chunk || !rc->kept_tag) {
+		rc->kept_chunk = v->chunk;
+		rc->kept_tag = v->seq;
+		if (row_foldable(pool, v->seq)) {
+			struct row_fold_chunk *f = &rc->fold[rc->nr_fold++];
+
+			f->chunk = v->chunk;
+			f->key_seq = key_seq;
+			f->store_chunk = v->store_chunk;
+		}
+		return true;
+	}
+	if (!row_version_needed(pool, rc, v))
+		return false;
+	rc->kept_tag = v->seq;
+	return true;
+}
+
+/*
  * One batch of the walk, under pool->lock: remove the versions nobody
  * needs and gather chunks to fold.  Returns 1 at the tree's end, 0 when
  * more is left, or -errno.
@@ -321,27 +345,8 @@ static int row_reclaim_batch(struct shadow_pool *pool, struct row_reclaim *rc)
 		v.seq = shadow_row_seq(key_seq);
 		rc->chunk = v.chunk;
 		rc->key_seq = key_seq + 1;
-		if (row_dead(pool, v.seq))
-			goto remove;
-		if (rc->kept_chunk != v.chunk || !rc->kept_tag) {
-			/* The chunk's newest version: the live data. */
-			rc->kept_chunk = v.chunk;
-			rc->kept_tag = v.seq;
-			if (row_foldable(pool, v.seq)) {
-				struct row_fold_chunk *f =
-					&rc->fold[rc->nr_fold++];
-
-				f->chunk = v.chunk;
-				f->key_seq = key_seq;
-				f->store_chunk = v.store_chunk;
-			}
+		if (row_keep_version(pool, rc, &v, key_seq))
 			continue;
-		}
-		if (row_version_needed(pool, rc, &v)) {
-			rc->kept_tag = v.seq;
-			continue;
-		}
-remove:
 		err = shadow_md_exc_remove(pool->md, SHADOW_MD_SHARED, v.chunk,
 					   key_seq);
 		if (err)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # shadowctl resize and shadowctl monitor.  Three volumes with small stores
 # limited to 100 chunks, one monitor in the background with one policy per
-# volume (monitor.conf), writes driven to the origins:
+# volume (monitor.conf), writes driven to the origins; vg is a cow volume,
+# vd and vw are row volumes (the monitor treats both methods alike):
 #   vg  grow:          the limit grows before the store fills, no copy is
 #                      invalidated, the copies stay byte-exact;
 #   vd  delete-oldest: the monitor deletes the oldest copy before the store
@@ -72,12 +73,12 @@ kernel_state() {
 	dmsetup message "$1" 0 list | awk -v id="$2" '$1 == id { s = $4 } END { print s ? s : "gone" }'
 }
 
-for v in vg vd vw; do
+for v in vg:cow vd:row vw:row; do
 	o=$(loop_disk 4)
 	s=$(loop_disk 2)
 	# Old data worth keeping where the writes below go (chunks 0..255).
 	dd if=/dev/urandom of="$o" bs=1M count=1 oflag=direct status=none
-	ctl enable "$o" --store "$s" --name "$v" >/dev/null
+	ctl enable "$o" --store "$s" --name "${v%:*}" --method "${v#*:}" >/dev/null
 done
 capacity=$(status_field vw 7)
 echo "each store holds $capacity chunks"
