@@ -14,11 +14,11 @@
 tool=$SHADOW_TOP/test/guest/tools/loadsnaps.py
 
 for type in cow row; do
-	step "$type: 8 snapshots during 4 x 400 writes"
+	step "$type: 8 snapshots while 4 threads write"
 	origin=$(loop_disk 8)
 	store=$(loop_disk 64)
 	origin_load vol "$origin" "$store" 32 "$type"
-	python3 "$tool" during vol 32 4 400 8 20261205 ||
+	python3 "$tool" during vol 32 4 100 8 20261205 ||
 		fail "$type: a snapshot taken during the load, or the volume, is wrong"
 	[ "$(status_field vol 5)" = 0 ] || fail "$type: a snapshot was invalidated"
 	dmsetup remove vol

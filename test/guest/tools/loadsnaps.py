@@ -1,13 +1,14 @@
 """Snapshots taken during a write load, and many snapshots, checked block
 for block (tests/row-loadsnap.sh).
 
-  loadsnaps.py during <origin name> <chunk sectors> <threads> <writes per
-                      thread> <snapshots> <seed>
+  loadsnaps.py during <origin name> <chunk sectors> <threads> <writes>
+                      <snapshots> <seed>
       Fills the volume with generation 0, then <threads> threads write
       (O_DIRECT) to chunks of their own: a whole chunk or a part of one,
       every 4 KiB block holding its number and a generation that grows.
-      Meanwhile snapshots 1 .. <snapshots> are taken (suspend, create,
-      resume) at random moments, each with writes before and after it.
+      Once each thread made <writes> writes, snapshots 1 .. <snapshots>
+      are taken (suspend, create, resume) at random moments; the threads
+      write on until each made <writes> more after the last one.
       Then each snapshot must read, at every
       block, a whole generation of that block between the last one
       acknowledged before its suspend began and the last one issued
@@ -79,8 +80,10 @@ class Writer(threading.Thread):
     write's generation with when it was issued and acknowledged."""
 
     def __init__(self, vol, index, nthreads, chunk_blocks, n, writes, seed,
-                 gen_base):
+                 gen_base, stop):
         super().__init__()
+        self.stop = stop
+        self.warm = threading.Event()   # set after the first writes
         self.dev = "/dev/mapper/" + vol
         self.chunks = [c for c in range(n // chunk_blocks)
                        if c % nthreads == index]
@@ -93,8 +96,14 @@ class Writer(threading.Thread):
 
     def run(self):
         d = Direct(self.dev, write=True)
+        done, after = 0, 0
         try:
-            for _ in range(self.writes):
+            while after < self.writes:
+                done += 1
+                if done == self.writes:
+                    self.warm.set()
+                if self.stop.is_set():
+                    after += 1
                 c = self.rng.choice(self.chunks)
                 first = c * self.chunk_blocks
                 if self.rng.random() < 0.4:
@@ -114,6 +123,7 @@ class Writer(threading.Thread):
         except OSError as exc:
             self.error = exc
         finally:
+            self.warm.set()
             d.close()
 
 
@@ -138,17 +148,21 @@ def during(vol, chunk_sectors, nthreads, writes, nsnaps, seed):
     chunk_blocks = max(1, chunk_sectors * 512 // BLOCK)
     fill(dev, n)
     rng = random.Random(seed)
+    stop = threading.Event()
     writers = [Writer(vol, i, nthreads, chunk_blocks, n, writes,
-                      seed * 100 + i, i << 32) for i in range(nthreads)]
+                      seed * 100 + i, i << 32, stop) for i in range(nthreads)]
     ctl = dmioctl.Control()
     times = {}
     for w in writers:
         w.start()
+    for w in writers:
+        w.warm.wait()
     for sid in range(1, nsnaps + 1):
         time.sleep(rng.uniform(0.05, 0.4))
         start = time.monotonic()
         ctl.snapshot(vol, sid)
         times[sid] = (start, time.monotonic())
+    stop.set()
     for w in writers:
         w.join()
     ctl.close()
