@@ -194,6 +194,19 @@ def work(state_path, seed):
         ctl.message("rlog", "mark " + name)
         return name
 
+    def write(b):
+        g = len(state["writes"]) + 1
+        vol.write_block(b, pattern(b, g))
+        gen[b] = g
+        state["writes"].append([b, g])
+
+    def flush(kind="flush"):
+        # Acknowledged and flushed: guaranteed from the mark on.
+        nonlocal floor
+        vol.fsync()
+        floor = list(gen)
+        mark(kind)
+
     def revert(r):
         # The volume then reads snapshot r, whose data is older than the
         # floor: "reverted" says which blocks may hold what (check_origin).
@@ -241,16 +254,10 @@ def work(state_path, seed):
                       % mark("delete"), flush=True)
             # Mostly a hot set, so that chunks are copied again for later
             # snapshots and the deleted snapshot frees some.
-            b = rng.randrange(96) if rng.random() < 0.7 else \
-                rng.randrange(NBLOCKS)
-            g = len(state["writes"]) + 1
-            vol.write_block(b, pattern(b, g))
-            gen[b] = g
-            state["writes"].append([b, g])
+            write(rng.randrange(96) if rng.random() < 0.7 else
+                  rng.randrange(NBLOCKS))
             if (i + 1) % per_flush == 0:
-                vol.fsync()
-                floor = list(gen)
-                mark("flush")
+                flush()
     # The exception journal's ring wraps: after a snapshot (a commit), one
     # flushed first write after another, each a batch and a journal block
     # of its own, so that the write after the ring's last block commits
@@ -261,13 +268,8 @@ def work(state_path, seed):
     for i, b in enumerate(rng.sample(range(NBLOCKS), ring + 6)):
         if i == ring - 3:
             mark("prewrap")
-        g = len(state["writes"]) + 1
-        vol.write_block(b, pattern(b, g))
-        gen[b] = g
-        state["writes"].append([b, g])
-        vol.fsync()
-        floor = list(gen)
-        mark("wrap" if i == ring + 2 else "flush")
+        write(b)
+        flush("wrap" if i == ring + 2 else "flush")
     if STORE_TYPE == "row":
         # Revert to the newest snapshot: the wrap's writes die.  Then
         # writes to some of those blocks and to others, and again.
@@ -275,18 +277,11 @@ def work(state_path, seed):
         for _ in range(2):
             revert(rounds + 1)
             for i in range(per_round):
-                b = rng.choice(wrapped) if i % 2 else rng.randrange(NBLOCKS)
-                g = len(state["writes"]) + 1
-                vol.write_block(b, pattern(b, g))
-                gen[b] = g
-                state["writes"].append([b, g])
+                write(rng.choice(wrapped) if i % 2 else
+                      rng.randrange(NBLOCKS))
                 if (i + 1) % per_flush == 0:
-                    vol.fsync()
-                    floor = list(gen)
-                    mark("flush")
-    vol.fsync()
-    floor = list(gen)
-    mark("end")
+                    flush()
+    flush("end")
     unload(vol, ctl, mark, state, state_path)
     print("workload: %d writes, %d snapshots created, 1 deleted, %d marks"
           % (len(state["writes"]), rounds + 1, nmark[0]), flush=True)
