@@ -1,8 +1,9 @@
 #!/bin/bash
 # Bad input around the row store is refused with a kernel log line saying
 # what is wrong, and changes nothing: a store of the other type, a revert
-# (not in this version), fold_rate without or with a bad rate, fold_rate to
-# a cow store.  The store, its snapshots and the volume are untouched.
+# to a snapshot that is not the newest, fold_rate without or with a bad
+# rate, fold_rate to a cow store.  The store, its snapshots and the volume
+# are untouched.
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
 origin=$(loop_disk 16)
@@ -21,8 +22,11 @@ no_device() {
 	fi
 }
 
-step "a row store with a snapshot and versions"
+step "a row store with two snapshots and versions"
 origin_load vol "$origin" "$store" 8 row
+snap_create vol 4
+sum4=$(md5_of /dev/mapper/vol)
+dd if=/dev/urandom of=/dev/mapper/vol bs=64k count=4 seek=8 oflag=direct status=none
 snap_create vol 5
 sum5=$(md5_of /dev/mapper/vol)
 dd if=/dev/urandom of=/dev/mapper/vol bs=64k count=8 oflag=direct status=none
@@ -32,7 +36,8 @@ step "messages a row store refuses"
 dmsetup suspend vol
 list=$(dmsetup message vol 0 list)
 status=$(status_contents vol)
-expect_refused "a row store cannot revert yet" dmsetup message vol 0 revert 5
+expect_refused "revert 4: a row store reverts to its newest snapshot only (5)" \
+	dmsetup message vol 0 revert 4
 [ "$(status_contents vol)" = "$status" ] && [ "$(dmsetup message vol 0 list)" = "$list" ] ||
 	fail "a refused revert changed the store: $(dmsetup status vol)"
 dmsetup resume vol
@@ -71,6 +76,7 @@ dmsetup remove cvol
 step "the row store is as it was"
 origin_load vol "$origin" "$store" 8 row
 [ "$(md5_of /dev/mapper/vol)" = "$live" ] || fail "the live volume changed"
+verify_snap vol 4 "$sum4"
 verify_snap vol 5 "$sum5"
 dmsetup remove vol
 echo "row-refused: every bad input refused, nothing changed"
