@@ -1,10 +1,13 @@
 #!/bin/bash
-# A row store that fails.  The live volume's newest data is in the store,
-# so once the store cannot be read every I/O to the live volume fails with
-# EIO, whether its chunk was redirected or not, and so does a read of a
-# snapshot: stale data (the origin's) is never returned.  The origin device
-# is not written.  With the store device back and the table reloaded,
-# every flushed write is there and the snapshot reads its point in time.
+# A row store that fails.  The live volume's newest data is in the store:
+# with the store device gone, a read of a redirected chunk fails with EIO
+# (the origin's stale data is never returned), a chunk never redirected
+# still reads the origin, which holds its live data, and a write that
+# needs a new version fails with EIO and fails the store; from then on
+# every I/O to the live volume and to its snapshots fails with EIO.  The
+# origin device is not written.  With the store device back and the table
+# reloaded, every flushed write is there and the snapshot reads its point
+# in time.
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
 origin=$(loop_disk 16)
@@ -32,15 +35,18 @@ sum1=$(md5_direct /dev/mapper/vol)
 dd if=/dev/urandom of=/dev/mapper/vol bs=64k count=16 oflag=direct conv=fsync status=none
 live=$(md5_direct /dev/mapper/vol)
 osum=$(md5_direct "$origin")
+c100=$(dd if=/dev/mapper/vol bs=64k count=1 skip=100 iflag=direct status=none | md5sum)
 
 step "the store fails: live and snapshot I/O fail with EIO"
 dmsetup load fstore --table "0 $ssz error"
 dmsetup suspend fstore
 dmsetup resume fstore
 must_fail "a read of a redirected chunk" if=/dev/mapper/vol of=/dev/null bs=64k count=1 iflag=direct
+[ "$(dd if=/dev/mapper/vol bs=64k count=1 skip=100 iflag=direct status=none | md5sum)" = "$c100" ] ||
+	fail "a chunk never redirected does not read the origin's data"
+must_fail "a write that needs a new version" if=/dev/zero of=/dev/mapper/vol bs=4k count=1 seek=3200 oflag=direct
 [ "$(status_field vol 6)" = fail ] || fail "the store is not failed: $(dmsetup status vol)"
-must_fail "a read of a chunk never redirected" if=/dev/mapper/vol of=/dev/null bs=64k count=1 skip=100 iflag=direct
-must_fail "a write" if=/dev/zero of=/dev/mapper/vol bs=64k count=1 seek=200 oflag=direct
+must_fail "then a read of a chunk never redirected" if=/dev/mapper/vol of=/dev/null bs=64k count=1 skip=100 iflag=direct
 if snap_open vol 1 s1 2>/dev/null; then
 	must_fail "a read of the snapshot" if=/dev/mapper/s1 of=/dev/null bs=64k count=1 skip=100 iflag=direct
 	dmsetup remove s1
