@@ -71,8 +71,6 @@ static int shadow_seq_cmp(const void *a, const void *b)
 static int shadow_snapset_check(struct shadow_pool *pool,
 				const struct shadow_md_snap *ms)
 {
-	u64 from, below;
-
 	if (ms->state != SHADOW_SNAP_VALID &&
 	    ms->state != SHADOW_SNAP_INVALID) {
 		DMERR("snapshot %llu has unknown state %u", ms->id, ms->state);
@@ -81,13 +79,6 @@ static int shadow_snapset_check(struct shadow_pool *pool,
 	if (!ms->seq || ms->seq > shadow_md_last_seq(pool->md)) {
 		DMERR("snapshot %llu has sequence %llu, outside 1..%llu",
 		      ms->id, ms->seq, shadow_md_last_seq(pool->md));
-		return -EUCLEAN;
-	}
-	/* A row store's revert left no snapshot that could read dead data. */
-	shadow_md_row_dropped(pool->md, &from, &below);
-	if (ms->seq > from && ms->seq <= below) {
-		DMERR("snapshot %llu has sequence %llu, inside the versions a revert dropped (%llu..%llu)",
-		      ms->id, ms->seq, from, below - 1);
 		return -EUCLEAN;
 	}
 	if (ms->flags & ~(SHADOW_SNAPF_SEALED | SHADOW_SNAPF_WRITTEN)) {
@@ -151,6 +142,28 @@ static int shadow_snapset_check_unique(struct shadow_pool *pool)
 	return r;
 }
 
+/*
+ * A row store's revert left no snapshot in its dead range, which would
+ * read dead versions.  After the walk: the metadata's lock is not ours to
+ * take again inside it.
+ */
+static int shadow_snapset_check_dropped(struct shadow_pool *pool)
+{
+	struct shadow_snap *s;
+	unsigned long id;
+	u64 from, below;
+
+	shadow_md_row_dropped(pool->md, &from, &below);
+	xa_for_each(&pool->snaps, id, s) {
+		if (s->seq > from && s->seq <= below) {
+			DMERR("snapshot %llu has sequence %llu, inside the versions a revert dropped (%llu..%llu)",
+			      s->id, s->seq, from, below - 1);
+			return -EUCLEAN;
+		}
+	}
+	return 0;
+}
+
 int shadow_snapset_load(struct shadow_pool *pool)
 {
 	int r;
@@ -166,6 +179,8 @@ int shadow_snapset_load(struct shadow_pool *pool)
 	sort(pool->live, pool->nr_live, sizeof(*pool->live), shadow_seq_cmp,
 	     NULL);
 	r = shadow_snapset_check_unique(pool);
+	if (!r)
+		r = shadow_snapset_check_dropped(pool);
 	if (r)
 		return r;
 	shadow_snapset_publish(pool);
