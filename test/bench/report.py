@@ -293,27 +293,32 @@ HEADLINES = [
 
 
 def headlines(results):
-    """dm-shadow against dm-snapshot and dm-thin of the same chunk size,
-    as 'times as good' (above 1: dm-shadow is better), per kernel."""
-    out = ["| measure | chunk | against | " + " | ".join(
+    """dm-shadow's stores against dm-snapshot and dm-thin of the same
+    chunk size, as 'times as good' (above 1: dm-shadow is better), per
+    kernel."""
+    out = ["| measure | store | chunk | against | " + " | ".join(
         r["meta"]["kernel"] for r in results) + " |",
-        "|---|---|---|" + "---|" * len(results)]
+        "|---|---|---|---|" + "---|" * len(results)]
     for tid, col, higher, what in HEADLINES:
-        for chunk in ("4K", "64K"):
-            for kind in ("dm-snapshot", "dm-thin"):
-                vals = []
-                for res in results:
-                    a = num(cell_of(res, tid, "dm-shadow cow " + chunk, col))
-                    b = num(cell_of(res, tid, "%s %s" % (kind, chunk), col))
-                    if a is None or b is None or a <= 0 or b <= 0:
-                        vals.append(None)
-                    else:
-                        vals.append(a / b if higher else b / a)
-                if all(v is None for v in vals):
-                    continue
-                out.append("| %s | %s | %s | %s |" % (
-                    what, chunk, kind, " | ".join(
-                        "-" if v is None else "%.2fx" % v for v in vals)))
+        for store in ("cow", "row"):
+            for chunk in ("4K", "64K"):
+                for kind in ("dm-snapshot", "dm-thin"):
+                    vals = []
+                    for res in results:
+                        a = num(cell_of(res, tid, "dm-shadow %s %s"
+                                        % (store, chunk), col))
+                        b = num(cell_of(res, tid, "%s %s" % (kind, chunk),
+                                        col))
+                        if a is None or b is None or a <= 0 or b <= 0:
+                            vals.append(None)
+                        else:
+                            vals.append(a / b if higher else b / a)
+                    if all(v is None for v in vals):
+                        continue
+                    out.append("| %s | %s | %s | %s | %s |" % (
+                        what, store, chunk, kind, " | ".join(
+                            "-" if v is None else "%.2fx" % v
+                            for v in vals)))
     return out
 
 
