@@ -114,9 +114,11 @@ refused_sb() {
 # Superblock (shadow_md_check_sb, shadow_md_probe): the rules of
 # dm-shadow-sb-check.h, which shadow-dump applies too (so --check refuses
 # each of these stores for the same reason).
+# known: revert (bit 0), journal (1), a row store's dead range (2).
 refused_sb incompat "store uses an incompatible feature this version does not know" \
-	"(incompat_flags 0x22, known 0x3)"
+	"(incompat_flags 0x22, known 0x7)"
 refused_sb revert-state "store's revert state is inconsistent" "(revert_seq 0, at most"
+refused_sb row-dropped "store's dropped versions are inconsistent" "(store_type 1, expected 2)"
 refused_sb store-type "store has an unknown store type, not 1=cow, 2=row or 3=clone" \
 	"(store_type 7, at most 3)"
 refused_sb version1 "format version 1 (512-byte blocks updated in place) is no longer supported"

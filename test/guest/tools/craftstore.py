@@ -36,6 +36,7 @@ SB_NR_DATA_CHUNKS = 120
 SB_DATA_LIMIT = 144
 SB_LAST_SEQ = 152
 SB_SNAPSHOT_ROOT = 184
+SB_DROPPED_FROM = 472         # after the space map roots and the revert's
 
 # dm-persistent-data's struct node_header: csum, flags, blocknr,
 # nr_entries, max_entries, value_size, padding; then the keys, then values.
@@ -239,6 +240,13 @@ def craft(st, case):
         # The revert feature bit, with no revert recorded beside it.
         edit_sb(st, SB_INCOMPAT, "<Q", incompat | 1)
         return "superblock: incompat_flags %#x, revert_seq 0" % (incompat | 1)
+    if case == "row-dropped":
+        # A row store's dead range on this cow store.
+        edit_sb(st, SB_INCOMPAT, "<Q", incompat | 1 << 2)
+        edit_sb(st, SB_DROPPED_FROM, "<Q", 1)
+        edit_sb(st, SB_DROPPED_FROM + 8, "<Q", 2)
+        return "superblock: incompat_flags %#x, dropped 1 to 2, a cow " \
+            "store" % (incompat | 1 << 2)
     if case == "store-type":
         edit_sb(st, SB_STORE_TYPE, "<I", 7)
         return "superblock: store_type 7"
@@ -269,7 +277,8 @@ def craft(st, case):
 
 
 CASES = ["control", "dup-seq", "seq-zero", "seq-above-last", "bad-state",
-         "bad-flags", "id-mismatch", "incompat", "revert-state", "store-type", "version1",
+         "bad-flags", "id-mismatch", "incompat", "revert-state", "row-dropped",
+         "store-type", "version1",
          "version3", "root-outside", "data-limit"]
 
 
