@@ -209,7 +209,7 @@ def work(state_path, seed):
 
     def revert(r):
         # The volume then reads snapshot r, whose data is older than the
-        # floor: "reverted" says which blocks may hold what (check_origin).
+        # floor: "reverted" says which blocks may hold what (check_origin_at).
         nonlocal floor, reverted, reverting
         vol.fsync()
         target = {"base": state["snaps"][str(r)],
@@ -466,7 +466,14 @@ class Point:
                     % x for x in lost[:4])))
         return faults
 
-    def check_origin(self, data, info, when):
+    def check_origin(self, data, floor, when):
+        """Every block holds a write of its own, none older than floor
+        (None: any).  Also tools/revertreplay.py's."""
+        for text in self.origin_faults(data, floor, None):
+            self.fail("origin content " + when, text)
+
+    def check_origin_at(self, data, info, when):
+        """What mark info guarantees of the volume, reverts included."""
         faults = self.origin_faults(data, info["floor"],
                                     info.get("reverted"))
         target = info.get("reverting")
@@ -550,7 +557,7 @@ class Point:
         try:
             data = voldev.read(0, ORIGIN_SECTORS * 512)
             if info is not None:
-                self.check_origin(data, info, "at load")
+                self.check_origin_at(data, info, "at load")
             # The store must keep working from here: a new snapshot, copies
             # (from the free list when it has chunks), a flush.
             c.ctl.snapshot(vol, EXERCISE_ID)
