@@ -744,9 +744,9 @@ class Checker:
         chosen_random = sorted(rng.sample(between, min(nrandom,
                                                       len(between))))
         # Every point of the batches that load the table (format), create
-        # and delete snapshots, and revert: from the mark before the event to its own
-        # mark, and on to the second flush after it (the commit that
-        # follows: a delete's freed chunks join the free list there).
+        # and delete snapshots, and revert: from the mark before the event
+        # to its own mark, and on to the second flush after it (the commit
+        # that follows: a delete's freed chunks join the free list there).
         # Those commits change the superblock, the snapshot table and the
         # free list together.
         events = {}
