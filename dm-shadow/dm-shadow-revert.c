@@ -502,10 +502,10 @@ static void shadow_revert_retry(struct work_struct *work)
 }
 
 /*
- * Start a revert to snapshot @id, under pool->lock, the origin suspended:
- * nothing is in flight, and the engine starts when it resumes.
+ * The cow store's revert operation: start the merge to @s (checked by
+ * the caller), under pool->lock, the origin suspended: nothing is in
+ * flight, and the engine starts when it resumes.
  */
-/* The cow store's revert operation: start the merge to @s. */
 int shadow_revert_start(struct shadow_pool *pool, struct shadow_snap *s)
 {
 	struct shadow_revert *rv = &pool->revert;

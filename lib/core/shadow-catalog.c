@@ -262,6 +262,12 @@ struct shadow_copy *shadow_catalog_copy(const struct shadow_catalog *c, uint64_t
 	return NULL;
 }
 
+bool shadow_copy_older(const struct shadow_copy *a, const struct shadow_copy *b)
+{
+	return a->created < b->created ||
+	       (a->created == b->created && a->snapshot < b->snapshot);
+}
+
 /* ------------------------------------------------------------------------
  * Encoding
  */

@@ -154,6 +154,8 @@ struct shadow_writer_record *shadow_catalog_writer(const struct shadow_catalog *
 struct shadow_volume *shadow_catalog_volume(const struct shadow_catalog *c, const char *name);
 struct shadow_set *shadow_catalog_set(const struct shadow_catalog *c, uint64_t id);
 struct shadow_copy *shadow_catalog_copy(const struct shadow_catalog *c, uint64_t id);
+/* Was @a taken before @b?  By creation time, then kernel snapshot id. */
+bool shadow_copy_older(const struct shadow_copy *a, const struct shadow_copy *b);
 
 void shadow_volume_free(struct shadow_volume *v);
 void shadow_set_free(struct shadow_set *s);

@@ -107,8 +107,7 @@ int shadow_copy_delete_oldest(shadow_ctx *ctx, const char *volume, uint64_t *ret
 
 		if (strcmp(c->volume, volume) != 0)
 			continue;
-		if (!oldest || c->created < oldest->created ||
-		    (c->created == oldest->created && c->snapshot < oldest->snapshot))
+		if (!oldest || shadow_copy_older(c, oldest))
 			oldest = c;
 	}
 	if (!oldest)

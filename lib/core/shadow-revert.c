@@ -31,7 +31,7 @@ static const struct shadow_copy *revert_newest_copy(const struct shadow_catalog 
 
 		if (strcmp(c->volume, volume) == 0 &&
 		    copy_state_from_string(c->state) == SHADOW_COPY_VALID &&
-		    (!newest || c->id > newest->id))
+		    (!newest || shadow_copy_older(newest, c)))
 			newest = c;
 	}
 	return newest;
