@@ -106,6 +106,22 @@
  * committed data space map (the allocator hands out only such chunks).
  * A module that does not know the feature would ignore the entries:
  * snapshots would read data written after them, so it refuses the store.
+ *
+ * A clone store (SHADOW_STORE_CLONE, always with
+ * SHADOW_FEATURE_INCOMPAT_CLONE) keeps no data: its snapshots are clones,
+ * full copies of the origin on target devices of their own, which the
+ * origin's table names.  The store device is all metadata (nr_data_chunks
+ * and data_limit are 0, data_start is the device's end rounded down to a
+ * chunk), and a sixth tree hangs off the superblock:
+ *   clone_root      the clones.  Key: the clone's snapshot id; value:
+ *                   struct shadow_disk_clone.  A clone being hydrated has
+ *                   a dm-persistent-data bitset (dm_bitset: a dm_array of
+ *                   __le64 words, bit i set once origin chunk i is copied
+ *                   to the target and the target flushed), bitset_root; a
+ *                   complete or failed clone has none (bitset_root 0).
+ * The snapshot tree holds each clone's snapshot as in any store (its
+ * sequence, time, state: a failed clone's snapshot is invalid).  The
+ * exception and private trees stay empty.
  */
 #ifndef DM_SHADOW_FORMAT_H
 #define DM_SHADOW_FORMAT_H
@@ -209,11 +225,15 @@ static inline __u64 shadow_shared_key_tag(__u32 store_type, __u64 key)
 /* A row store's versions in [dropped_from, dropped_below) are dead. */
 #define SHADOW_FEATURE_INCOMPAT_ROW_DROPPED	(1ULL << 2)
 
+/* A clone store: clone_root holds its clones (see the top). */
+#define SHADOW_FEATURE_INCOMPAT_CLONE	(1ULL << 3)
+
 #define SHADOW_FEATURE_COMPAT_SUPP	0ULL
 #define SHADOW_FEATURE_RO_COMPAT_SUPP	0ULL
 #define SHADOW_FEATURE_INCOMPAT_SUPP	(SHADOW_FEATURE_INCOMPAT_REVERT | \
 					 SHADOW_FEATURE_INCOMPAT_JOURNAL | \
-					 SHADOW_FEATURE_INCOMPAT_ROW_DROPPED)
+					 SHADOW_FEATURE_INCOMPAT_ROW_DROPPED | \
+					 SHADOW_FEATURE_INCOMPAT_CLONE)
 
 /* Superblock flags. */
 #define SHADOW_SB_NEEDS_CHECK		(1U << 0)	/* run shadow-dump --check */
@@ -267,6 +287,9 @@ struct shadow_disk_superblock {
 	/* A row store's revert (SHADOW_FEATURE_INCOMPAT_ROW_DROPPED), else 0. */
 	__le64 dropped_from;
 	__le64 dropped_below;
+
+	/* A clone store's clones (SHADOW_FEATURE_INCOMPAT_CLONE), else 0. */
+	__le64 clone_root;
 } __attribute__((packed));
 
 #define SHADOW_SNAP_FREE		0
@@ -283,6 +306,29 @@ struct shadow_disk_snapshot {
 	__le64 ctime;		/* seconds since the epoch */
 	__le32 state;
 	__le32 flags;
+} __attribute__((packed));
+
+/*
+ * Clones.  At most SHADOW_MAX_CLONES per store: a copy goes to every clone
+ * that lacks the chunk in one dm-kcopyd job, which writes 8 destinations
+ * at most.  A bitset counts and indexes chunks in 32 bits, hence the
+ * origin limit.
+ */
+#define SHADOW_MAX_CLONES		8
+#define SHADOW_MAX_CLONE_CHUNKS		((1ULL << 32) - 1)
+
+#define SHADOW_CLONE_HYDRATING		1	/* being copied: has a bitset */
+#define SHADOW_CLONE_COMPLETE		2	/* every chunk on the target */
+#define SHADOW_CLONE_FAILED		3	/* its target failed a write */
+
+/* A value of the clone tree. */
+struct shadow_disk_clone {
+	__le64 id;		/* its snapshot's id; also the key */
+	__le64 bitset_root;	/* hydrating: the copied chunks; else 0 */
+	__le64 nr_copied;	/* chunks on the target */
+	__le64 target_sectors;	/* the target's size when it was made */
+	__le32 state;		/* SHADOW_CLONE_* */
+	__le32 flags;		/* none yet: 0 */
 } __attribute__((packed));
 
 /* Exception journal blocks: the type field, also xored into the checksum. */

@@ -86,4 +86,47 @@ static inline int shadow_layout_compute(struct shadow_layout *l,
 	return 0;
 }
 
+/*
+ * A clone store keeps no data (see dm-shadow-format.h): the metadata area
+ * is the whole store device, rounded down to a chunk and capped at what
+ * the metadata space map can manage, and data_start its end.  Returns -1
+ * when the area would not hold the roots and one commit's shadows (the
+ * 64 blocks shadow_metadata_blocks() allows them) besides the journal.
+ */
+static inline int shadow_layout_compute_clone(struct shadow_layout *l,
+					      __u64 store_sectors,
+					      __u32 chunk_sectors,
+					      __u32 journal_blocks)
+{
+	__u64 blocks;
+
+	if (!chunk_sectors || store_sectors > SHADOW_MAX_STORE_SECTORS)
+		return -1;
+	blocks = store_sectors / chunk_sectors * chunk_sectors /
+		 SHADOW_MD_BLOCK_SECTORS;
+	if (blocks > SHADOW_MAX_METADATA_BLOCKS)
+		blocks = SHADOW_MAX_METADATA_BLOCKS;
+	if (blocks < 1 + 64 + journal_blocks)
+		return -1;
+	l->metadata_blocks = blocks;
+	l->data_start = blocks * SHADOW_MD_BLOCK_SECTORS;
+	l->nr_data_chunks = 0;
+	return 0;
+}
+
+/* The layout of a store of type @store_type (SHADOW_STORE_*). */
+static inline int shadow_layout_compute_type(struct shadow_layout *l,
+					     __u32 store_type,
+					     __u64 store_sectors,
+					     __u32 chunk_sectors,
+					     __u32 journal_blocks)
+{
+	if (store_type == SHADOW_STORE_CLONE)
+		return shadow_layout_compute_clone(l, store_sectors,
+						   chunk_sectors,
+						   journal_blocks);
+	return shadow_layout_compute(l, store_sectors, chunk_sectors,
+				     journal_blocks);
+}
+
 #endif /* DM_SHADOW_LAYOUT_H */

@@ -20,6 +20,9 @@ static int __init dm_shadow_init(void)
 	r = shadow_store_register(&shadow_row_store);
 	if (r)
 		goto bad_row;
+	r = shadow_store_register(&shadow_clone_store);
+	if (r)
+		goto bad_clone;
 	r = dm_register_target(&shadow_origin_target);
 	if (r) {
 		DMERR("cannot register the shadow-origin target: %d", r);
@@ -35,6 +38,8 @@ static int __init dm_shadow_init(void)
 bad_snap:
 	dm_unregister_target(&shadow_origin_target);
 bad_origin:
+	shadow_store_unregister(&shadow_clone_store);
+bad_clone:
 	shadow_store_unregister(&shadow_row_store);
 bad_row:
 	shadow_store_unregister(&shadow_cow_store);
@@ -47,6 +52,7 @@ static void __exit dm_shadow_exit(void)
 {
 	dm_unregister_target(&shadow_snap_target);
 	dm_unregister_target(&shadow_origin_target);
+	shadow_store_unregister(&shadow_clone_store);
 	shadow_store_unregister(&shadow_row_store);
 	shadow_store_unregister(&shadow_cow_store);
 	shadow_pool_module_exit();

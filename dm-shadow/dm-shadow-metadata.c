@@ -49,62 +49,13 @@
 #include <persistent-data/dm-space-map-disk.h>
 #include <persistent-data/dm-transaction-manager.h>
 
+#include "dm-shadow-md-internal.h"
+
 #define DM_MSG_PREFIX "shadow"
 
 #define SHADOW_SB_LOCATION	0
 /* Blocks a thread may hold at once: a btree spine plus a space map's. */
 #define SHADOW_MAX_HELD		16
-
-#ifdef SHADOW_PD_CONST_VALIDATOR
-#define SHADOW_VALIDATOR const struct dm_block_validator
-#else
-#define SHADOW_VALIDATOR struct dm_block_validator
-#endif
-
-struct shadow_md {
-	struct block_device *bdev;
-	struct dm_block_manager *bm;
-	struct dm_space_map *metadata_sm;
-	struct dm_space_map *data_sm;
-	struct dm_transaction_manager *tm;
-	struct dm_transaction_manager *nb_tm;
-
-	struct dm_btree_info exc_info;		/* both exception trees */
-	struct dm_btree_info nb_exc_info;	/* the same, non-blocking */
-	struct dm_btree_info snap_info;
-	struct dm_btree_info revert_info;
-
-	struct rw_semaphore lock;
-	struct xarray unmapped;			/* allocated, not yet mapped */
-	struct shadow_journal *journal;		/* NULL: the store has none */
-	/* The running transaction holds a change the journal cannot carry. */
-	bool must_commit;
-
-	/* The superblock's fields, as of the running transaction. */
-	u8 uuid[16];
-	u32 store_type;
-	u32 chunk_sectors;
-	u32 flags;
-	u64 origin_sectors;
-	u64 nr_origin_chunks;
-	u64 store_sectors;
-	u64 metadata_blocks;
-	u32 journal_blocks;			/* the ring ends the area */
-	u64 data_start;
-	u64 nr_data_chunks;
-	u64 format_time;
-	u64 trans_id;
-	u64 data_limit;
-	u64 last_seq;
-	dm_block_t roots[2];			/* by enum shadow_md_tree */
-	dm_block_t snap_root;
-	dm_block_t held_root;			/* metadata snapshot, 0 = none */
-	u64 revert_seq;				/* 0: no revert runs */
-	u64 revert_cursor;
-	dm_block_t revert_root;
-	u64 dropped_from;			/* a row store's revert */
-	u64 dropped_below;
-};
 
 /* Superblock validator */
 
@@ -206,6 +157,15 @@ static void shadow_md_setup_info(struct shadow_md *md)
 	md->revert_info.tm = md->tm;
 	md->revert_info.levels = 1;
 	md->revert_info.value_type.size = sizeof(__le64);
+
+	/*
+	 * A clone's value names its bitset, which no reference count
+	 * follows: the clone tree is never shared (a clone store takes no
+	 * metadata snapshot), and a clone's bitset is deleted before it.
+	 */
+	md->clone_info.tm = md->tm;
+	md->clone_info.levels = 1;
+	md->clone_info.value_type.size = sizeof(struct shadow_disk_clone);
 }
 
 /* Superblock encoding */
@@ -263,6 +223,10 @@ static int shadow_md_fill_sb(struct shadow_md *md,
 		incompat |= SHADOW_FEATURE_INCOMPAT_ROW_DROPPED;
 		sb->dropped_from = cpu_to_le64(md->dropped_from);
 		sb->dropped_below = cpu_to_le64(md->dropped_below);
+	}
+	if (md->store_type == SHADOW_STORE_CLONE) {
+		incompat |= SHADOW_FEATURE_INCOMPAT_CLONE;
+		sb->clone_root = cpu_to_le64(md->clone_root);
 	}
 	sb->incompat_flags = cpu_to_le64(incompat);
 	r = shadow_md_copy_sm_root(md->metadata_sm,
@@ -406,10 +370,18 @@ static int shadow_md_set_geometry(struct shadow_md *md,
 		*error = "origin has too many chunks for a store (2^40 at most)";
 		return -EINVAL;
 	}
+	if (md->store_type == SHADOW_STORE_CLONE &&
+	    md->nr_origin_chunks > SHADOW_MAX_CLONE_CHUNKS) {
+		*error = "origin has too many chunks for a clone store (2^32 - 1 at most: use larger chunks)";
+		return -EINVAL;
+	}
 	md->journal_blocks = SHADOW_JOURNAL_BLOCKS;
-	if (shadow_layout_compute(&l, md->store_sectors, geo->chunk_sectors,
-				  md->journal_blocks)) {
-		*error = "store is too small for its metadata and one chunk";
+	if (shadow_layout_compute_type(&l, md->store_type, md->store_sectors,
+				       geo->chunk_sectors,
+				       md->journal_blocks)) {
+		*error = md->store_type == SHADOW_STORE_CLONE ?
+			 "store is too small for a clone store's metadata" :
+			 "store is too small for its metadata and one chunk";
 		return -ENOSPC;
 	}
 	md->metadata_blocks = l.metadata_blocks;
@@ -494,12 +466,19 @@ static int shadow_md_format(struct shadow_md *md,
 		r = dm_btree_empty(&md->exc_info, &md->roots[SHADOW_MD_PRIVATE]);
 	if (!r)
 		r = dm_btree_empty(&md->snap_info, &md->snap_root);
+	if (!r && md->store_type == SHADOW_STORE_CLONE)
+		r = dm_btree_empty(&md->clone_info, &md->clone_root);
 	if (!r)
 		r = __shadow_md_commit(md);
 	if (r)
 		goto bad_nb_tm;
-	DMINFO("formatted a store of %llu data chunks of %u sectors",
-	       md->nr_data_chunks, md->chunk_sectors);
+	if (md->store_type == SHADOW_STORE_CLONE)
+		DMINFO("formatted a clone store of %llu metadata blocks for %llu chunks of %u sectors",
+		       md->metadata_blocks, md->nr_origin_chunks,
+		       md->chunk_sectors);
+	else
+		DMINFO("formatted a store of %llu data chunks of %u sectors",
+		       md->nr_data_chunks, md->chunk_sectors);
 	return 0;
 
 bad_nb_tm:
@@ -576,6 +555,7 @@ static void shadow_md_load_sb(struct shadow_md *md,
 	md->revert_root = le64_to_cpu(sb->revert_root);
 	md->dropped_from = le64_to_cpu(sb->dropped_from);
 	md->dropped_below = le64_to_cpu(sb->dropped_below);
+	md->clone_root = le64_to_cpu(sb->clone_root);
 }
 
 static int shadow_md_open_sms(struct shadow_md *md,
@@ -1220,6 +1200,10 @@ int shadow_md_reserve_snap(struct shadow_md *md, u64 *ret_root)
 	down_write(&md->lock);
 	r = -EBUSY;
 	if (md->held_root)
+		goto out;
+	/* Its clone tree names bitsets that no reference count follows. */
+	r = -EOPNOTSUPP;
+	if (md->store_type == SHADOW_STORE_CLONE)
 		goto out;
 	/* The roots referenced below must be the committed ones. */
 	r = __shadow_md_commit(md);

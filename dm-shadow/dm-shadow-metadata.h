@@ -165,4 +165,35 @@ void shadow_md_row_dropped(struct shadow_md *md, u64 *ret_from,
 			   u64 *ret_below);
 void shadow_md_row_set_dropped(struct shadow_md *md, u64 from, u64 below);
 
+/*
+ * A clone store's clones (dm-shadow-metadata-clone.c), in the running
+ * transaction; the caller commits.  A hydrating clone has a bitset of the
+ * origin chunks copied to its target; a complete or failed one has none.
+ */
+struct shadow_md_clone {
+	u64 id;
+	u64 nr_copied;
+	u64 target_sectors;
+	u32 state;		/* SHADOW_CLONE_* */
+};
+
+typedef int (*shadow_md_clone_fn)(void *context,
+				  const struct shadow_md_clone *clone);
+int shadow_md_clone_walk(struct shadow_md *md, shadow_md_clone_fn fn,
+			 void *context);
+/*
+ * A new hydrating clone, nothing copied.  -ENOSPC when the metadata area
+ * has no room for its bitset beside the other clones'.
+ */
+int shadow_md_clone_add(struct shadow_md *md, u64 id, u64 target_sectors);
+/* Set bit c of @bits (nr_origin_chunks long) for every chunk c copied. */
+int shadow_md_clone_load_bits(struct shadow_md *md, u64 id,
+			      unsigned long *bits);
+/* Record @n chunks, none recorded before, as copied to clone @id. */
+int shadow_md_clone_set_bits(struct shadow_md *md, u64 id, const u64 *chunks,
+			     unsigned int n);
+/* The clone is complete or failed (@state): its bitset goes. */
+int shadow_md_clone_finish(struct shadow_md *md, u64 id, u32 state);
+int shadow_md_clone_remove(struct shadow_md *md, u64 id);
+
 #endif /* DM_SHADOW_METADATA_H */

@@ -12,6 +12,7 @@ struct shadow_origin_c {
 	struct dm_dev *origin;
 	struct dm_dev *store;
 	struct shadow_pool *pool;
+	struct shadow_targets targets;	/* clone_target features */
 };
 
 static int shadow_parse_chunk(const char *arg, u32 *ret_chunk)
@@ -24,11 +25,65 @@ static int shadow_parse_chunk(const char *arg, u32 *ret_chunk)
 	return 0;
 }
 
-/* No features are defined yet; the count is there for later ones. */
+static void shadow_origin_put_targets(struct dm_target *ti,
+				      struct shadow_origin_c *oc)
+{
+	while (oc->targets.nr)
+		dm_put_device(ti, oc->targets.t[--oc->targets.nr].dev);
+}
+
+/* clone_target <id> <dev>: the device clone <id> is (to be) copied to. */
+static int shadow_origin_add_target(struct dm_target *ti,
+				    struct shadow_origin_c *oc,
+				    const char *id_arg, const char *dev_arg)
+{
+	struct shadow_target *t = &oc->targets.t[oc->targets.nr];
+	unsigned int i;
+	u64 id;
+
+	if (kstrtou64(id_arg, 10, &id)) {
+		ti->error = "clone_target: the clone id must be a decimal number";
+		return -EINVAL;
+	}
+	if (oc->targets.nr == SHADOW_MAX_CLONES) {
+		ti->error = "too many clone_target features (at most 8)";
+		return -EINVAL;
+	}
+	if (dm_get_device(ti, dev_arg, dm_table_get_mode(ti->table), &t->dev)) {
+		ti->error = "clone_target: cannot open the device (in use?)";
+		return -EINVAL;
+	}
+	t->id = id;
+	oc->targets.nr++;
+	for (i = 0; i + 1 < oc->targets.nr; i++) {
+		if (oc->targets.t[i].id == id) {
+			ti->error = "clone_target: two devices for one clone";
+			return -EINVAL;
+		}
+		if (oc->targets.t[i].dev->bdev == t->dev->bdev) {
+			ti->error = "clone_target: one device for two clones";
+			return -EINVAL;
+		}
+	}
+	if (t->dev->bdev == oc->origin->bdev ||
+	    t->dev->bdev == oc->store->bdev) {
+		ti->error = "clone_target: the device is the origin or the store";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * [<#features> <feature>*], after the devices are open.  The one feature:
+ * clone_target <id> <dev> (three words), for clone stores.
+ */
 static int shadow_origin_parse_features(struct dm_target *ti,
+					struct shadow_origin_c *oc,
+					const char *type_name,
 					unsigned int argc, char **argv)
 {
-	unsigned int n;
+	unsigned int n, i;
+	int r;
 
 	if (!argc)
 		return 0;
@@ -36,20 +91,53 @@ static int shadow_origin_parse_features(struct dm_target *ti,
 		ti->error = "feature count does not match the features given";
 		return -EINVAL;
 	}
-	if (n) {
-		ti->error = "unknown feature";
-		return -EINVAL;
+	for (i = 1; i <= n; i += 3) {
+		if (strcasecmp(argv[i], "clone_target")) {
+			ti->error = "unknown feature";
+			return -EINVAL;
+		}
+		if (strcasecmp(type_name, "clone")) {
+			ti->error = "clone_target is a feature of clone stores";
+			return -EINVAL;
+		}
+		if (i + 2 > n) {
+			ti->error = "expected clone_target <id> <dev>";
+			return -EINVAL;
+		}
+		r = shadow_origin_add_target(ti, oc, argv[i + 1], argv[i + 2]);
+		if (r)
+			return r;
 	}
 	return 0;
+}
+
+/* A clone store checks the devices this table names for its clones. */
+static int shadow_origin_check_targets(struct dm_target *ti,
+				       struct shadow_origin_c *oc)
+{
+	struct shadow_pool *pool = oc->pool;
+	char *error = NULL;
+	int r = 0;
+
+	if (!pool->type->check_targets)
+		return 0;
+	mutex_lock(&pool->lock);
+	r = pool->type->check_targets(pool, &oc->targets, &error);
+	mutex_unlock(&pool->lock);
+	if (r)
+		ti->error = error;
+	return r;
 }
 
 /*
  * shadow-origin <origin_dev> <store_dev> <store_type> <chunk_sectors>
  *               [<#features> <feature>*]
  *
- * store_type: cow or row.  chunk_sectors: a power of two from 8 (4 KiB) to 2048
- * (1 MiB), used when the store is formatted and checked against it after.
- * The target must cover the whole origin device.
+ * store_type: cow, row or clone.  chunk_sectors: a power of two from 8
+ * (4 KiB) to 2048 (1 MiB), used when the store is formatted and checked
+ * against it after.  The target must cover the whole origin device.
+ * Feature (clone stores): clone_target <id> <dev>, the device clone <id>
+ * is copied to; one per clone, up to 8.
  */
 static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 			     char **argv)
@@ -66,9 +154,6 @@ static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 		ti->error = "chunk_sectors must be a power of two from 8 to 2048";
 		return -EINVAL;
 	}
-	r = shadow_origin_parse_features(ti, argc - 4, argv + 4);
-	if (r)
-		return r;
 	/* The store's metadata is written from the first I/O on. */
 	if (!shadow_table_writable(ti)) {
 		ti->error = "a read-only table cannot own a store";
@@ -101,10 +186,18 @@ static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 		ti->error = "target must cover the whole origin device";
 		goto bad_pool;
 	}
+	r = shadow_origin_parse_features(ti, oc, argv[2], argc - 4, argv + 4);
+	if (r)
+		goto bad_pool;
 	r = shadow_pool_get(ti, oc->origin, oc->store, argv[2], chunk,
 			    &oc->pool);
 	if (r)
 		goto bad_pool;
+	r = shadow_origin_check_targets(ti, oc);
+	if (r) {
+		shadow_pool_put(oc->pool, ti);
+		goto bad_pool;
+	}
 
 	/*
 	 * A store that holds live data gets a flush of its own (the second
@@ -121,6 +214,7 @@ static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 	return 0;
 
 bad_pool:
+	shadow_origin_put_targets(ti, oc);
 	dm_put_device(ti, oc->store);
 bad_store:
 	dm_put_device(ti, oc->origin);
@@ -133,7 +227,9 @@ static void shadow_origin_dtr(struct dm_target *ti)
 {
 	struct shadow_origin_c *oc = ti->private;
 
+	shadow_pool_unbind_targets(oc->pool, &oc->targets);
 	shadow_pool_put(oc->pool, ti);
+	shadow_origin_put_targets(ti, oc);
 	dm_put_device(ti, oc->store);
 	dm_put_device(ti, oc->origin);
 	kfree(oc);
@@ -211,6 +307,7 @@ static void shadow_origin_postsuspend(struct dm_target *ti)
 	if (oc->pool->type->commit_on_flush)
 		shadow_pool_commit_copies(oc->pool);
 	shadow_revert_pause(oc->pool);
+	shadow_pool_suspend(oc->pool);
 }
 
 /* A failed store is tried again from disk when its origin is reloaded. */
@@ -226,7 +323,7 @@ static void shadow_origin_resume(struct dm_target *ti)
 {
 	struct shadow_origin_c *oc = ti->private;
 
-	shadow_pool_bind(oc->pool, ti);
+	shadow_pool_bind(oc->pool, ti, &oc->targets);
 	shadow_revert_resume(oc->pool);
 }
 
@@ -346,6 +443,11 @@ static int shadow_origin_msg_limit(struct shadow_pool *pool, u64 limit)
 	u64 total = shadow_md_nr_data_chunks(pool->md);
 	int r;
 
+	if (!total) {
+		DMERR("limit %llu: a %s store keeps no data", limit,
+		      pool->type->name);
+		return -EINVAL;
+	}
 	if (limit > total) {
 		DMERR("limit %llu: the store has only %llu data chunks",
 		      limit, total);
@@ -410,6 +512,9 @@ static int shadow_origin_msg_metadata_snap(struct shadow_pool *pool,
 		DMERR("%s: no metadata snapshot is held", verb);
 	else if (r == -EIO)
 		DMERR("%s: the store has failed", verb);
+	else if (r == -EOPNOTSUPP)
+		DMERR("%s: a %s store takes no metadata snapshot (it has no exceptions to read)",
+		      verb, pool->type->name);
 	else if (r)
 		DMERR("%s: failed (error %d)", verb, r);
 	else if (reserve)
@@ -435,6 +540,10 @@ static int shadow_origin_msg_metadata_snap(struct shadow_pool *pool,
  *                   drop it
  *   fold_rate <MiB/s>
  *                   row stores: how fast fold-back may copy (0: no limit)
+ *   hydrate_rate <MiB/s>
+ *                   clone stores: how fast hydration may copy (0: no limit)
+ *   detach <id>     clone stores: forget a complete clone, whose target is
+ *                   a plain copy from then on
  */
 static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 				 char **argv, char *result,
@@ -471,7 +580,7 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 			return r;
 	}
 	if (argc != 2 || shadow_parse_id(argv[1], &id)) {
-		DMERR("message: expected 'create <id>', 'delete <id>', 'revert <id>', 'limit <chunks>', 'thresholds [<pct>...]', 'reserve_metadata_snap', 'release_metadata_snap', 'list' or (row stores) 'fold_rate <MiB/s>'");
+		DMERR("message: expected 'create <id>', 'delete <id>', 'revert <id>', 'limit <chunks>', 'thresholds [<pct>...]', 'reserve_metadata_snap', 'release_metadata_snap', 'list', (row stores) 'fold_rate <MiB/s>' or (clone stores) 'hydrate_rate <MiB/s>', 'detach <id>'");
 		return -EINVAL;
 	}
 	mutex_lock(&pool->lock);
@@ -508,8 +617,11 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
  *   -|<fold_cursor>/<origin_chunks> -|<fold_rate>
  * limit_chunks is what the store may use (the whole store unless limited),
  * data_chunks what it holds.  Fields are only ever appended.
+ * A clone store's fields follow: <hydrate_rate> <clones> and per clone
+ * <id> hydrating|complete|failed <copied>/<origin_chunks>.
  * Table:
- *   <origin_dev> <store_dev> <store_type> <chunk_sectors> 0
+ *   <origin_dev> <store_dev> <store_type> <chunk_sectors> <#features>
+ *   [clone_target <id> <dev>]...
  */
 static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 				 unsigned int status_flags, char *result,
@@ -517,7 +629,7 @@ static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 {
 	struct shadow_origin_c *oc = ti->private;
 	struct shadow_pool *pool = oc->pool;
-	unsigned int sz = 0;
+	unsigned int sz = 0, i;
 	u64 md_used, md_total;
 
 	switch (type) {
@@ -545,8 +657,12 @@ static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 		mutex_unlock(&pool->lock);
 		break;
 	case STATUSTYPE_TABLE:
-		DMEMIT("%s %s %s %u 0", oc->origin->name, oc->store->name,
-		       pool->type->name, pool->chunk_sectors);
+		DMEMIT("%s %s %s %u %u", oc->origin->name, oc->store->name,
+		       pool->type->name, pool->chunk_sectors,
+		       oc->targets.nr * 3);
+		for (i = 0; i < oc->targets.nr; i++)
+			DMEMIT(" clone_target %llu %s", oc->targets.t[i].id,
+			       oc->targets.t[i].dev->name);
 		break;
 	default:
 		break;
@@ -568,8 +684,10 @@ struct target_type shadow_origin_target = {
 	 * 2.0: format version 2 (dm-persistent-data); status fields added.
 	 * 2.1: the revert message and the two revert status fields.
 	 * 2.2: the row store type.
+	 * 2.3: revert on row stores.
+	 * 2.4: the clone store type: clone_target, hydrate_rate, detach.
 	 */
-	.version = {2, 3, 0},
+	.version = {2, 4, 0},
 	.module = THIS_MODULE,
 	.ctr = shadow_origin_ctr,
 	.dtr = shadow_origin_dtr,

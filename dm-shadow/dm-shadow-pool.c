@@ -104,6 +104,27 @@ static void shadow_remap_store(struct shadow_pool *pool, struct bio *bio,
 		((sector_t)store_chunk << pool->chunk_shift) + offset;
 }
 
+/* To chunk @chunk of another device of the store's (a clone's target). */
+static void shadow_remap_dev(struct shadow_pool *pool, struct bio *bio,
+			     struct block_device *bdev, u64 chunk)
+{
+	sector_t offset = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
+
+	bio_set_dev(bio, bdev);
+	bio->bi_iter.bi_sector = ((sector_t)chunk << pool->chunk_shift) +
+				 offset;
+}
+
+/* Where @m sends a bio it maps to the store. */
+static void shadow_remap_to(struct shadow_pool *pool, struct bio *bio,
+			    const struct shadow_map *m)
+{
+	if (m->bdev)
+		shadow_remap_dev(pool, bio, m->bdev, m->store_chunk);
+	else
+		shadow_remap_store(pool, bio, m->store_chunk);
+}
+
 /*
  * Queue @bio for the worker; true if nothing else waits for it or copies
  * (read without pending_lock: it only chooses where the worker runs).
@@ -330,12 +351,21 @@ static void shadow_copy_finished(struct shadow_pending *pe, bool may_record)
 	queue_work(pool->wq, &pool->worker);
 }
 
+/*
+ * A copy to the store's own data fails as a whole; one to several devices
+ * of a store with copy_dests fails only where it failed, which the store
+ * handles (see copy_dests).
+ */
 static void shadow_copy_callback(int read_err, unsigned long write_err,
 				 void *context)
 {
 	struct shadow_pending *pe = context;
 
-	pe->err = (read_err || write_err) ? -EIO : 0;
+	pe->err = read_err ? -EIO : 0;
+	if (write_err && pe->pool->type->copy_dests)
+		pe->e.failed = write_err;
+	else if (write_err)
+		pe->err = -EIO;
 	shadow_copy_finished(pe, true);
 }
 
@@ -397,6 +427,19 @@ static void shadow_pending_add(struct shadow_pool *pool,
 	spin_unlock_irq(&pool->pending_lock);
 }
 
+/* A copy @m asked for is not made: its store chunk, if any, goes back. */
+static void shadow_copy_give_back(struct shadow_pool *pool,
+				  const struct shadow_map *m)
+{
+	int err;
+
+	if (pool->type->copy_dests)
+		return;
+	err = shadow_md_release(pool->md, m->e.store_chunk);
+	if (err)
+		shadow_pool_fail(pool, "cannot give back a chunk", err);
+}
+
 /*
  * A pending entry for the copy @m asks for, @bio waiting on it, counted
  * in pool->copying.  Taken without waiting: they are freed only under
@@ -410,10 +453,7 @@ static struct shadow_pending *shadow_copy_begin(struct shadow_pool *pool,
 	struct shadow_pending *pe = shadow_pending_alloc(pool, m->e.chunk);
 
 	if (!pe) {
-		int err = shadow_md_release(pool->md, m->e.store_chunk);
-
-		if (err)
-			shadow_pool_fail(pool, "cannot give back a chunk", err);
+		shadow_copy_give_back(pool, m);
 		shadow_delay_bio(pool, bio);
 		return NULL;
 	}
@@ -430,13 +470,14 @@ static struct shadow_pending *shadow_copy_begin(struct shadow_pool *pool,
 static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 			      const struct shadow_map *m)
 {
-	struct dm_io_region from, to;
+	struct dm_io_region from, to[DM_KCOPYD_MAX_REGIONS];
 	struct shadow_pending *pe = shadow_copy_begin(pool, bio, m);
+	unsigned int i, nr_to = 1;
 
 	if (!pe)
 		return;
 
-	from.count = to.count = shadow_pool_chunk_len(pool, m->e.chunk);
+	from.count = shadow_pool_chunk_len(pool, m->e.chunk);
 	if (m->copy_from_store) {
 		from.bdev = pool->store_bdev;
 		from.sector = pool->data_start +
@@ -445,10 +486,17 @@ static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 		from.bdev = pool->origin_bdev;
 		from.sector = (sector_t)m->copy_from << pool->chunk_shift;
 	}
-	to.bdev = pool->store_bdev;
-	to.sector = pool->data_start +
-		((sector_t)m->e.store_chunk << pool->chunk_shift);
-	dm_kcopyd_copy(pool->kc, &from, 1, &to, 0, shadow_copy_callback, pe);
+	if (pool->type->copy_dests) {
+		nr_to = pool->type->copy_dests(pool, &m->e, to);
+	} else {
+		to[0].bdev = pool->store_bdev;
+		to[0].sector = pool->data_start +
+			((sector_t)m->e.store_chunk << pool->chunk_shift);
+	}
+	for (i = 0; i < nr_to; i++)
+		to[i].count = from.count;
+	dm_kcopyd_copy(pool->kc, &from, nr_to, to, 0, shadow_copy_callback,
+		       pe);
 }
 
 /* A store chunk for the copy of @chunk (m->e.seq, .private: the caller's). */
@@ -615,10 +663,7 @@ static bool shadow_copy_is_needless(struct shadow_pool *pool,
 static void shadow_drop_copy(struct shadow_pool *pool, struct bio *bio,
 			     const struct shadow_map *m)
 {
-	int err = shadow_md_release(pool->md, m->e.store_chunk);
-
-	if (err)
-		shadow_pool_fail(pool, "cannot give back a chunk", err);
+	shadow_copy_give_back(pool, m);
 	bio_endio(bio);
 }
 
@@ -643,7 +688,7 @@ static void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
 		/* Under pool->lock: no claim can come between. */
 		if (!ctx->snap && pool->type->live_in_store)
 			shadow_track(pool, ctx);
-		shadow_remap_store(pool, bio, m->store_chunk);
+		shadow_remap_to(pool, bio, m);
 		submit_bio_noacct(bio);
 		break;
 	case SHADOW_MAP_COPY:
@@ -679,7 +724,9 @@ static void shadow_commit_copies_now(struct shadow_pool *pool)
 
 	if (pool->failed || !pool->need_commit)
 		return;
-	err = shadow_md_commit_copies(pool->md);
+	err = pool->type->flush_copies ? pool->type->flush_copies(pool) : 0;
+	if (!err)
+		err = shadow_md_commit_copies(pool->md);
 	if (err)
 		shadow_pool_fail(pool, "cannot commit metadata", err);
 	else
@@ -710,7 +757,7 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
 	bool write = op_is_write(bio_op(bio));
 	struct shadow_pending *pe;
-	struct shadow_map m;
+	struct shadow_map m = {};
 	int err;
 
 	if (!bio_sectors(bio)) {
@@ -915,7 +962,7 @@ static void shadow_remap_mapped(struct shadow_pool *pool, struct bio *bio,
 				const struct shadow_map *m)
 {
 	if (m->kind == SHADOW_MAP_STORE)
-		shadow_remap_store(pool, bio, m->store_chunk);
+		shadow_remap_to(pool, bio, m);
 	else
 		shadow_remap_origin(pool, bio);
 }
@@ -930,7 +977,7 @@ static void shadow_remap_mapped(struct shadow_pool *pool, struct bio *bio,
 int shadow_pool_map_origin_write(struct shadow_pool *pool, struct bio *bio)
 {
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
-	struct shadow_map m;
+	struct shadow_map m = {};
 	int err;
 
 	if (READ_ONCE(pool->failed))
@@ -975,7 +1022,7 @@ int shadow_pool_map_live(struct shadow_pool *pool, struct bio *bio)
 {
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
 	const struct shadow_store_type *t = pool->type;
-	struct shadow_map m;
+	struct shadow_map m = {};
 	int err;
 
 	if (READ_ONCE(pool->failed) || shadow_revert_active(pool) ||
@@ -1028,7 +1075,7 @@ int shadow_pool_map_flush(struct shadow_pool *pool, struct bio *bio)
 int shadow_pool_map_origin_read(struct shadow_pool *pool, struct bio *bio)
 {
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
-	struct shadow_map m;
+	struct shadow_map m = {};
 
 	if (READ_ONCE(pool->failed)) {
 		shadow_remap_origin(pool, bio);
@@ -1047,7 +1094,7 @@ int shadow_pool_map_snap(struct shadow_pool *pool, struct shadow_snap *s,
 			 struct bio *bio)
 {
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
-	struct shadow_map m;
+	struct shadow_map m = {};
 	int err;
 
 	if (op_is_write(bio_op(bio)) || READ_ONCE(pool->failed))
@@ -1176,14 +1223,35 @@ void shadow_pool_drain(struct shadow_pool *pool)
  * Events go to the origin table that is live: bound when it resumes, not
  * when it is loaded (a loaded table is not the live one until then).
  */
-void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti)
+void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti,
+		      const struct shadow_targets *targets)
 {
 	mutex_lock(&pool->lock);
 	pool->origin_ti = ti;
+	pool->targets = targets;
 	mutex_unlock(&pool->lock);
 	/* A fold-back cut short by a reload or a crash goes on. */
 	if (pool->type->live_in_store)
 		shadow_pool_kick_reclaim(pool);
+	if (pool->type->resume)
+		pool->type->resume(pool);
+}
+
+/* An origin table goes: the pool no longer uses its devices. */
+void shadow_pool_unbind_targets(struct shadow_pool *pool,
+				const struct shadow_targets *targets)
+{
+	mutex_lock(&pool->lock);
+	if (pool->targets == targets)
+		pool->targets = NULL;
+	mutex_unlock(&pool->lock);
+}
+
+/* The origin is suspended: the store's background work stops until resume. */
+void shadow_pool_suspend(struct shadow_pool *pool)
+{
+	if (pool->type->suspend)
+		pool->type->suspend(pool);
 }
 
 /* Lifetime */

@@ -234,7 +234,7 @@ static void shadow_revert_region(struct shadow_pool *pool, u64 chunk,
 static int shadow_revert_cow(struct shadow_pool *pool, u64 chunk)
 {
 	struct dm_io_region from, to;
-	struct shadow_map m;
+	struct shadow_map m = {};
 	int err;
 
 	err = shadow_pool_map_cow(pool, chunk, &m);
@@ -261,7 +261,7 @@ static int shadow_revert_cow(struct shadow_pool *pool, u64 chunk)
 static int shadow_revert_merge_chunk(struct shadow_pool *pool, u64 chunk)
 {
 	struct dm_io_region from, to;
-	struct shadow_map x;
+	struct shadow_map x = {};
 	int err;
 
 	err = shadow_revert_find(pool, chunk, true, &x);

@@ -74,6 +74,7 @@ enum shadow_sb_rule {
 	SHADOW_SB_SM_ROOT,
 	SHADOW_SB_REVERT,
 	SHADOW_SB_ROW_DROPPED,
+	SHADOW_SB_CLONE,
 	SHADOW_SB_NR_RULES
 };
 
@@ -146,7 +147,7 @@ shadow_sb_rule_get(enum shadow_sb_rule rule)
 			"store device is smaller than the store it holds: truncated or shrunk",
 			"device has", ENOSPC },
 		[SHADOW_SB_DATA_LIMIT] = {
-			"store's data limit is zero or above its data chunks",
+			"store's data limit is zero (a clone store's: not zero) or above its data chunks",
 			"at most", EUCLEAN },
 		[SHADOW_SB_LAST_SEQ] = {
 			"store's last snapshot sequence is beyond the format's",
@@ -171,6 +172,9 @@ shadow_sb_rule_get(enum shadow_sb_rule rule)
 			"at most", EUCLEAN },
 		[SHADOW_SB_ROW_DROPPED] = {
 			"store's dropped versions are inconsistent",
+			"expected", EUCLEAN },
+		[SHADOW_SB_CLONE] = {
+			"store's clone feature, type and clone tree disagree",
 			"expected", EUCLEAN },
 	};
 
@@ -321,8 +325,8 @@ static inline int shadow_sb_check_geometry(const struct shadow_disk_superblock *
 				      "nr_origin_chunks",
 				      shadow_sb_le64(sb->nr_origin_chunks),
 				      chunks);
-	if (shadow_layout_compute(&l, store, chunk,
-				  shadow_sb_journal_blocks(sb)))
+	if (shadow_layout_compute_type(&l, type, store, chunk,
+				       shadow_sb_journal_blocks(sb)))
 		return shadow_sb_fail(f, SHADOW_SB_STORE_SIZE, "store_sectors",
 				      store, SHADOW_MAX_STORE_SECTORS);
 	if (shadow_sb_le64(sb->metadata_blocks) != l.metadata_blocks)
@@ -441,6 +445,30 @@ static inline int shadow_sb_check_row_dropped(const struct shadow_disk_superbloc
 }
 
 /*
+ * A clone store: the feature bit set exactly when the type is clone, and
+ * then a clone tree; other stores have none.
+ */
+static inline int shadow_sb_check_clone(const struct shadow_disk_superblock *sb,
+					struct shadow_sb_fault *f)
+{
+	int is_clone = shadow_sb_le32(sb->store_type) == SHADOW_STORE_CLONE;
+	int has_bit = !!(shadow_sb_le64(sb->incompat_flags) &
+			 SHADOW_FEATURE_INCOMPAT_CLONE);
+	__u64 root = shadow_sb_le64(sb->clone_root);
+
+	if (is_clone != has_bit)
+		return shadow_sb_fail(f, SHADOW_SB_CLONE, "incompat_flags",
+				      has_bit, is_clone);
+	if (!is_clone) {
+		if (root)
+			return shadow_sb_fail(f, SHADOW_SB_CLONE, "clone_root",
+					      root, 0);
+		return shadow_sb_ok(f);
+	}
+	return shadow_sb_check_root(sb, SHADOW_SB_ROOT, "clone_root", root, f);
+}
+
+/*
  * Transaction state: the limit, the sequence and every root.  Call after
  * shadow_sb_check_geometry() (the roots are checked against its layout).
  * The metadata space map spans the store device up to its limit, not
@@ -455,7 +483,8 @@ static inline int shadow_sb_check_state(const struct shadow_disk_superblock *sb,
 	__u64 held = shadow_sb_le64(sb->held_root);
 	int r;
 
-	if (!limit || limit > chunks)
+	/* A clone store keeps no data: its limit is 0, as its chunks. */
+	if ((!limit && chunks) || limit > chunks)
 		return shadow_sb_fail(f, SHADOW_SB_DATA_LIMIT, "data_limit",
 				      limit, chunks);
 	if (shadow_sb_le64(sb->last_seq) > SHADOW_MAX_SEQ)
@@ -477,6 +506,8 @@ static inline int shadow_sb_check_state(const struct shadow_disk_superblock *sb,
 		r = shadow_sb_check_revert(sb, f);
 	if (!r)
 		r = shadow_sb_check_row_dropped(sb, f);
+	if (!r)
+		r = shadow_sb_check_clone(sb, f);
 	if (!r)
 		r = shadow_sb_check_sm(sb, sb->metadata_space_map_root,
 				       "metadata space map",

@@ -13,6 +13,7 @@
 struct shadow_snap_c {
 	struct dm_dev *origin;		/* the device under the shadow-origin */
 	struct dm_dev *store;		/* held while we use the pool */
+	struct dm_dev *data;		/* a clone's target, or NULL */
 	struct shadow_pool *pool;
 	struct shadow_snap *snap;
 	bool writable;
@@ -53,8 +54,12 @@ static int shadow_snap_attach(struct dm_target *ti, struct shadow_snap_c *sc,
 		return -ENOENT;
 	}
 	if (s->state != SHADOW_SNAP_VALID) {
-		ti->error = "snapshot is invalid (dropped when the store filled)";
+		ti->error = "snapshot is invalid (dropped when the store filled, or a failed clone)";
 		return -EINVAL;
+	}
+	if (sc->writable && pool->type->snaps_read_only) {
+		ti->error = "a clone is read-only: detach it for a writable device";
+		return -EROFS;
 	}
 	if (sc->writable && (s->flags & SHADOW_SNAPF_SEALED)) {
 		ti->error = "snapshot is sealed and cannot be opened writable";
@@ -68,6 +73,51 @@ static int shadow_snap_attach(struct dm_target *ti, struct shadow_snap_c *sc,
 	if (sc->writable)
 		s->writable = true;
 	sc->snap = s;
+	return 0;
+}
+
+/* Give the snapshot back, under pool->lock. */
+static void shadow_snap_release(struct shadow_snap_c *sc)
+{
+	struct shadow_snap *s = sc->snap;
+
+	s->open_count--;
+	if (sc->writable)
+		s->writable = false;
+	if (!s->open_count)
+		WRITE_ONCE(s->bdev, NULL);
+}
+
+/*
+ * A snapshot whose data is on a device of its own (a clone's target):
+ * hold that device while we read it, as we hold the store.
+ */
+static int shadow_snap_hold_data(struct dm_target *ti,
+				 struct shadow_snap_c *sc)
+{
+	struct shadow_pool *pool = sc->pool;
+	char name[16];
+	dev_t dev;
+	int r;
+
+	if (!pool->type->snap_dev)
+		return 0;
+	mutex_lock(&pool->lock);
+	r = pool->type->snap_dev(pool, sc->snap, &dev);
+	mutex_unlock(&pool->lock);
+	if (r) {
+		ti->error = "the origin's table names no device for this clone";
+		return r;
+	}
+	format_dev_t(name, dev);
+	r = dm_get_device(ti, name, dm_table_get_mode(ti->table), &sc->data);
+	if (r) {
+		ti->error = "cannot open the clone's target device";
+		return r;
+	}
+	mutex_lock(&pool->lock);
+	WRITE_ONCE(sc->snap->bdev, sc->data->bdev);
+	mutex_unlock(&pool->lock);
 	return 0;
 }
 
@@ -138,6 +188,9 @@ static int shadow_snap_ctr(struct dm_target *ti, unsigned int argc,
 	mutex_unlock(&sc->pool->lock);
 	if (r)
 		goto bad_attach;
+	r = shadow_snap_hold_data(ti, sc);
+	if (r)
+		goto bad_io_len;
 
 	r = dm_set_target_max_io_len(ti, sc->pool->chunk_sectors);
 	if (r) {
@@ -151,10 +204,10 @@ static int shadow_snap_ctr(struct dm_target *ti, unsigned int argc,
 
 bad_io_len:
 	mutex_lock(&sc->pool->lock);
-	sc->snap->open_count--;
-	if (sc->writable)
-		sc->snap->writable = false;
+	shadow_snap_release(sc);
 	mutex_unlock(&sc->pool->lock);
+	if (sc->data)
+		dm_put_device(ti, sc->data);
 bad_attach:
 	dm_put_device(ti, sc->store);
 bad_store:
@@ -171,10 +224,10 @@ static void shadow_snap_dtr(struct dm_target *ti)
 	struct shadow_snap_c *sc = ti->private;
 
 	mutex_lock(&sc->pool->lock);
-	sc->snap->open_count--;
-	if (sc->writable)
-		sc->snap->writable = false;
+	shadow_snap_release(sc);
 	mutex_unlock(&sc->pool->lock);
+	if (sc->data)
+		dm_put_device(ti, sc->data);
 	shadow_pool_put(sc->pool, NULL);
 	dm_put_device(ti, sc->store);
 	dm_put_device(ti, sc->origin);

@@ -270,6 +270,11 @@ int shadow_snapset_create(struct shadow_pool *pool, u64 id)
 		return -EEXIST;
 	if (pool->nr_snaps >= SHADOW_MAX_SNAPSHOTS)
 		return -ENOSPC;
+	if (pool->type->snap_add) {
+		r = pool->type->snap_add(pool, id);
+		if (r)
+			return r;
+	}
 	r = shadow_md_next_seq(pool->md, &ms.seq);
 	if (r)
 		return r;
@@ -315,6 +320,11 @@ int shadow_snapset_delete(struct shadow_pool *pool, u64 id)
 		return -EBUSY;
 	if (pool->failed)
 		return -EIO;
+	if (pool->type->snap_remove) {
+		r = pool->type->snap_remove(pool, id);
+		if (r)
+			return r;
+	}
 	r = shadow_md_snap_remove(pool->md, id);
 	if (!r)
 		r = shadow_md_commit(pool->md);
@@ -365,6 +375,21 @@ int shadow_snapset_invalidate_oldest(struct shadow_pool *pool)
 	}
 	shadow_pool_event(pool);
 	return r;
+}
+
+/*
+ * One snapshot's data is lost (a clone whose target failed): it becomes
+ * invalid, in one commit; the others are untouched.
+ */
+int shadow_snapset_invalidate_one(struct shadow_pool *pool,
+				  struct shadow_snap *s)
+{
+	int r;
+
+	if (s->state == SHADOW_SNAP_INVALID)
+		return 0;
+	r = shadow_snapset_invalidate(pool, s);
+	return r ?: shadow_md_commit(pool->md);
 }
 
 /*

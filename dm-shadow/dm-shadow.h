@@ -28,6 +28,7 @@
 #include <linux/xarray.h>
 
 #include "dm-shadow-metadata.h"
+#include "dm-shadow-format.h"
 
 #define DM_MSG_PREFIX "shadow"
 
@@ -46,6 +47,11 @@ struct shadow_snap {
 	u32 flags;		/* SHADOW_SNAPF_* */
 	unsigned int open_count;	/* shadow-snap targets using it */
 	bool writable;		/* a writable shadow-snap target is loaded */
+	/*
+	 * A snapshot whose data is on a device of its own (a clone): that
+	 * device, held by the shadow-snap targets loaded for it; else NULL.
+	 */
+	struct block_device *bdev;
 };
 
 /* A copied chunk, as the store records it once the copy has completed. */
@@ -54,6 +60,9 @@ struct shadow_exception {
 	u64 store_chunk;	/* data chunk in the store */
 	u64 seq;		/* shared: newest snapshot; private: owner */
 	bool private;
+	/* A store with copy_dests: where the copy goes, and where it failed. */
+	u32 targets;
+	u32 failed;
 };
 
 enum shadow_map_kind {
@@ -66,6 +75,11 @@ enum shadow_map_kind {
 
 struct shadow_map {
 	enum shadow_map_kind kind;
+	/*
+	 * STORE: store_chunk of the store's data area, or with bdev set the
+	 * chunk at that offset of bdev (a clone's target).
+	 */
+	struct block_device *bdev;
 	u64 store_chunk;
 	bool copy_from_store;	/* COPY: source is store chunk copy_from */
 	u64 copy_from;
@@ -78,6 +92,20 @@ enum shadow_full_policy {
 };
 
 struct shadow_pool;
+
+/*
+ * A device the origin's table names for one of the store's snapshots: a
+ * clone's target (feature clone_target <id> <dev>).
+ */
+struct shadow_target {
+	u64 id;
+	struct dm_dev *dev;
+};
+
+struct shadow_targets {
+	unsigned int nr;
+	struct shadow_target t[SHADOW_MAX_CLONES];
+};
 
 /*
  * An exception store: its layout, its policies and its operations.
@@ -115,6 +143,8 @@ struct shadow_store_type {
 	bool commit_on_flush;
 	/* A write that covers a whole new chunk is its copy: none is made. */
 	bool whole_write_no_copy;
+	/* Its snapshot devices are read-only (a writable one is refused). */
+	bool snaps_read_only;
 
 	int (*init)(struct shadow_pool *pool);
 	void (*exit)(struct shadow_pool *pool);
@@ -153,6 +183,45 @@ struct shadow_store_type {
 	 * refuses.  NULL: the store cannot revert.
 	 */
 	int (*revert)(struct shadow_pool *pool, struct shadow_snap *s);
+
+	/*
+	 * Optional, for a store whose copies do not go to its own data area
+	 * (the clone store's go to its clones' targets): fill @to with the
+	 * copy's destinations, at most DM_KCOPYD_MAX_REGIONS, from
+	 * e->targets, and return how many.  Such a copy allocates no store
+	 * chunk, and a write error on some destinations is no copy error:
+	 * copy_done finds their bits (by @to's order) in e->failed.
+	 * flush_copies makes the copies done so far durable on their
+	 * devices before the commit that records them.
+	 */
+	unsigned int (*copy_dests)(struct shadow_pool *pool,
+				   const struct shadow_exception *e,
+				   struct dm_io_region *to);
+	int (*flush_copies)(struct shadow_pool *pool);
+	/*
+	 * Optional, under pool->lock: a snapshot is about to be created or
+	 * deleted.  Refuses (logging why, changing nothing) or records the
+	 * store's part in the running transaction, which the caller commits.
+	 */
+	int (*snap_add)(struct shadow_pool *pool, u64 id);
+	int (*snap_remove)(struct shadow_pool *pool, u64 id);
+	/*
+	 * Optional: check the devices a new origin table names for the
+	 * store (ctr, under pool->lock); the origin was resumed with
+	 * pool->targets its table's; it was suspended (its I/O drained).
+	 */
+	int (*check_targets)(struct shadow_pool *pool,
+			     const struct shadow_targets *targets,
+			     char **error);
+	void (*resume)(struct shadow_pool *pool);
+	void (*suspend)(struct shadow_pool *pool);
+	/*
+	 * Optional, under pool->lock: the device that holds snapshot @s's
+	 * data, which its shadow-snap targets hold while they are loaded;
+	 * -ENODEV (logged) when the origin's table names none.
+	 */
+	int (*snap_dev)(struct shadow_pool *pool, struct shadow_snap *s,
+			dev_t *ret_dev);
 };
 
 int shadow_store_register(struct shadow_store_type *type);
@@ -183,6 +252,8 @@ struct shadow_pool {
 	unsigned int refs;		/* origin and snapshot targets */
 	unsigned int origin_refs;	/* origin targets only */
 	struct dm_target *origin_ti;	/* the resumed origin, for events */
+	/* The resumed origin table's devices for the store; under lock. */
+	const struct shadow_targets *targets;
 	dev_t md_devt;			/* the origin's mapped device */
 
 	struct block_device *origin_bdev;
@@ -293,7 +364,11 @@ int shadow_pool_get(struct dm_target *ti, struct dm_dev *origin,
 		    u32 chunk_sectors, struct shadow_pool **ret_pool);
 struct shadow_pool *shadow_pool_find_by_origin(dev_t origin);
 void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti);
-void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti);
+void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti,
+		      const struct shadow_targets *targets);
+void shadow_pool_unbind_targets(struct shadow_pool *pool,
+				const struct shadow_targets *targets);
+void shadow_pool_suspend(struct shadow_pool *pool);
 int shadow_pool_retry_failed(struct shadow_pool *pool);
 int shadow_pool_map_origin_write(struct shadow_pool *pool, struct bio *bio);
 int shadow_pool_map_live(struct shadow_pool *pool, struct bio *bio);
@@ -357,6 +432,8 @@ int shadow_snapset_mark_written(struct shadow_pool *pool,
 bool shadow_snapset_live_in(struct shadow_pool *pool, u64 lo, u64 hi);
 u64 shadow_snapset_newest_at_or_below(struct shadow_pool *pool, u64 seq);
 int shadow_snapset_invalidate_all(struct shadow_pool *pool);
+int shadow_snapset_invalidate_one(struct shadow_pool *pool,
+				  struct shadow_snap *s);
 
 /* dm-shadow-usage.c: data limit and usage events, under pool->lock. */
 void shadow_usage_init(struct shadow_pool *pool);
@@ -387,5 +464,6 @@ extern struct target_type shadow_origin_target;
 extern struct target_type shadow_snap_target;
 extern struct shadow_store_type shadow_cow_store;
 extern struct shadow_store_type shadow_row_store;
+extern struct shadow_store_type shadow_clone_store;
 
 #endif /* DM_SHADOW_H */

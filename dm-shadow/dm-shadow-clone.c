@@ -1,0 +1,1036 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Clone store: every snapshot is a clone, a full and independent copy of
+ * the origin on a target device of its own (the split-mirror copy that
+ * VSS's hardware providers make), filled in the background.
+ *
+ * A clone is taken like any snapshot (create <id> while the origin is
+ * suspended) once the origin's table names its target (feature
+ * clone_target <id> <dev>).  From then on:
+ *   hydration      a background walk copies every origin chunk to every
+ *                  hydrating clone that lacks it, in batches: the batch's
+ *                  chunks are claimed (origin I/O to them waits), copied
+ *                  by one dm-kcopyd job per chunk to all its clones, the
+ *                  targets flushed, and the chunks' bits set in each
+ *                  clone's bitset in one commit.  What a commit recorded
+ *                  is never copied again, after a reload or a power cut.
+ *   origin write   to a chunk that a hydrating clone lacks copies the
+ *                  chunk there first, as the cow store copies to its
+ *                  store: the bit is committed, after a flush of the
+ *                  target, before the write goes on, so that a clone
+ *                  never holds data newer than its point in time.
+ *   clone read     a chunk copied reads the target, another the origin
+ *                  (tracked: an origin write to it waits for the read).
+ * A clone whose every bit is set is complete: its bitset goes and its
+ * device reads only the target, which holds the origin as it was at the
+ * clone's point in time, a plain copy that needs no dm-shadow once the
+ * clone is detached.  A write error on a target fails that clone only
+ * (its snapshot becomes invalid); origin I/O never fails because of it.
+ *
+ * The map functions do not read the bitmaps without pool->lock: while a
+ * clone hydrates, origin writes and that clone's reads go through the
+ * worker (what the cow store's copies cost); once every clone is
+ * complete, origin writes are remapped at once again.
+ *
+ * Memory: a hydrating clone's bitset is also kept in memory, one bit per
+ * origin chunk (2 MiB for 1 TiB of 64 KiB chunks), freed once complete.
+ */
+#include "dm-shadow.h"
+#include "dm-shadow-format.h"
+
+#include <linux/bitmap.h>
+#include <linux/blkdev.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/math64.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+/* Chunks a hydration batch copies, at most. */
+#define CLONE_BATCH		64
+/* A chunk busy when the walk came to it is tried again after this long. */
+#define CLONE_RETRY		(HZ / 10)
+/* A throttled hydration sleeps about this long between batches. */
+#define CLONE_PACE_MS		100
+
+struct clone_slot {
+	bool used;
+	u64 id;
+	u32 state;			/* SHADOW_CLONE_*; READ_ONCE in map */
+	u64 nr_copied;
+	u64 target_sectors;
+	unsigned long *bits;		/* hydrating: the chunks copied */
+	struct block_device *bdev;	/* its target, in the resumed table */
+	bool dirty;			/* written since its target's last flush */
+};
+
+/* One chunk of a hydration batch. */
+struct clone_job {
+	struct clone_hydrate *batch;
+	struct shadow_pending *claim;
+	u64 chunk;
+	unsigned long targets;		/* slots it is copied to */
+	unsigned long failed;		/* by destination, as dm-kcopyd says */
+};
+
+struct clone_hydrate {
+	struct clone_job job[CLONE_BATCH];
+	unsigned int nr;
+	atomic_t copying;
+	struct completion copied;
+	int read_err;
+	u64 chunks[CLONE_BATCH];	/* one slot's, for the metadata */
+};
+
+/* The clone store's state; the pool's store_ctx, under pool->lock. */
+struct clone_store {
+	struct shadow_pool *pool;
+	struct clone_slot slot[SHADOW_MAX_CLONES];
+	unsigned long hydrating;	/* slots; READ_ONCE in map */
+	u32 rate;			/* hydration MiB/s; 0: no limit */
+	u64 cursor;			/* where the walk goes on */
+	bool paused;			/* the origin is not resumed */
+	bool missed;			/* the walk passed a busy chunk */
+	struct workqueue_struct *wq;
+	struct delayed_work work;
+	struct clone_hydrate batch;
+};
+
+static struct clone_store *clone_store_of(struct shadow_pool *pool)
+{
+	return pool->store_ctx;
+}
+
+static u64 clone_nr_chunks(struct shadow_pool *pool)
+{
+	return shadow_pool_nr_chunks(pool);
+}
+
+/* The slot of clone @id; without pool->lock only while @id is open. */
+static struct clone_slot *clone_slot_of(struct clone_store *cs, u64 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < SHADOW_MAX_CLONES; i++)
+		if (cs->slot[i].used && cs->slot[i].id == id)
+			return &cs->slot[i];
+	return NULL;
+}
+
+static const char *clone_state_name(u32 state)
+{
+	switch (state) {
+	case SHADOW_CLONE_HYDRATING:
+		return "hydrating";
+	case SHADOW_CLONE_COMPLETE:
+		return "complete";
+	default:
+		return "failed";
+	}
+}
+
+/* The hydrating clones that lack @chunk. */
+static unsigned long clone_lacking(struct clone_store *cs, u64 chunk)
+{
+	unsigned long lacking = 0;
+	unsigned int i;
+
+	for_each_set_bit(i, &cs->hydrating, SHADOW_MAX_CLONES)
+		if (!test_bit(chunk, cs->slot[i].bits))
+			__set_bit(i, &lacking);
+	return lacking;
+}
+
+static void clone_slot_stop(struct clone_store *cs, struct clone_slot *sl)
+{
+	__clear_bit(sl - cs->slot, &cs->hydrating);
+	WRITE_ONCE(cs->hydrating, cs->hydrating);
+	kvfree(sl->bits);
+	sl->bits = NULL;
+}
+
+/*
+ * A clone's target failed (@err): the clone is lost, the others and the
+ * origin go on.  Recorded in one commit; the store fails only if that
+ * commit does.
+ */
+static void clone_fail(struct shadow_pool *pool, struct clone_slot *sl,
+		       const char *why, int err)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	struct shadow_snap *s = shadow_snapset_find(pool, sl->id);
+	int r;
+
+	if (sl->state != SHADOW_CLONE_HYDRATING)
+		return;
+	DMERR("clone %llu: %s (error %d): the clone failed; the origin goes on",
+	      sl->id, why, err);
+	clone_slot_stop(cs, sl);
+	WRITE_ONCE(sl->state, SHADOW_CLONE_FAILED);
+	r = shadow_md_clone_finish(pool->md, sl->id, SHADOW_CLONE_FAILED);
+	if (!r && s)
+		r = shadow_snapset_invalidate_one(pool, s);
+	else if (!r)
+		r = shadow_md_commit(pool->md);
+	if (r)
+		shadow_pool_fail(pool, "cannot record a failed clone", r);
+	shadow_pool_event(pool);
+}
+
+/* Every chunk is on the target: the clone is complete (caller commits). */
+static int clone_complete(struct shadow_pool *pool, struct clone_slot *sl)
+{
+	int r = shadow_md_clone_finish(pool->md, sl->id,
+				       SHADOW_CLONE_COMPLETE);
+
+	if (r)
+		return r;
+	clone_slot_stop(clone_store_of(pool), sl);
+	WRITE_ONCE(sl->state, SHADOW_CLONE_COMPLETE);
+	DMINFO("clone %llu: complete, %llu chunks copied", sl->id,
+	       sl->nr_copied);
+	shadow_pool_event(pool);
+	return 0;
+}
+
+/*
+ * @n chunks, none recorded before, are on @sl's target: their bits go
+ * into the running transaction (the caller flushes the target first and
+ * commits).
+ */
+static int clone_record(struct shadow_pool *pool, struct clone_slot *sl,
+			const u64 *chunks, unsigned int n)
+{
+	unsigned int i;
+	int r;
+
+	if (!n)
+		return 0;
+	r = shadow_md_clone_set_bits(pool->md, sl->id, chunks, n);
+	if (r)
+		return r;
+	for (i = 0; i < n; i++)
+		__set_bit(chunks[i], sl->bits);
+	sl->nr_copied += n;
+	if (sl->nr_copied == clone_nr_chunks(pool))
+		return clone_complete(pool, sl);
+	return 0;
+}
+
+/* Map */
+
+static int clone_map_origin_write(struct shadow_pool *pool, u64 chunk,
+				  bool can_block, struct shadow_map *m)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	unsigned long lacking;
+
+	m->kind = SHADOW_MAP_ORIGIN;
+	if (!READ_ONCE(cs->hydrating))
+		return 0;
+	if (!can_block)
+		return -EWOULDBLOCK;
+	lacking = clone_lacking(cs, chunk);
+	if (!lacking)
+		return 0;
+	m->kind = SHADOW_MAP_COPY;
+	m->copy_from_store = false;
+	m->copy_from = chunk;
+	m->e.chunk = chunk;
+	m->e.private = false;
+	m->e.targets = lacking;
+	m->e.failed = 0;
+	return 0;
+}
+
+/* A clone's device: the target for what is copied, else the origin. */
+static int clone_map_snap_read(struct shadow_pool *pool,
+			       struct shadow_snap *s, u64 chunk,
+			       bool can_block, struct shadow_map *m)
+{
+	struct clone_slot *sl = clone_slot_of(clone_store_of(pool), s->id);
+	struct block_device *bdev = READ_ONCE(s->bdev);
+	u32 state = sl ? READ_ONCE(sl->state) : SHADOW_CLONE_FAILED;
+
+	m->kind = SHADOW_MAP_INVALID;
+	if (READ_ONCE(s->state) != SHADOW_SNAP_VALID || !bdev ||
+	    state == SHADOW_CLONE_FAILED)
+		return 0;
+	if (state == SHADOW_CLONE_HYDRATING) {
+		if (!can_block)
+			return -EWOULDBLOCK;
+		if (!test_bit(chunk, sl->bits)) {
+			m->kind = SHADOW_MAP_ORIGIN;
+			return 0;
+		}
+	}
+	m->kind = SHADOW_MAP_STORE;
+	m->bdev = bdev;
+	m->store_chunk = chunk;
+	return 0;
+}
+
+/* Clone devices are read-only (the snapshot target refuses writable). */
+static int clone_map_snap_write(struct shadow_pool *pool,
+				struct shadow_snap *s, u64 chunk,
+				bool can_block, struct shadow_map *m)
+{
+	m->kind = SHADOW_MAP_INVALID;
+	return 0;
+}
+
+/* Copies before origin writes */
+
+static unsigned int clone_dests(struct clone_store *cs, u64 chunk,
+				unsigned long targets, struct dm_io_region *to)
+{
+	struct shadow_pool *pool = cs->pool;
+	unsigned int i, n = 0;
+
+	for_each_set_bit(i, &targets, SHADOW_MAX_CLONES) {
+		to[n].bdev = cs->slot[i].bdev;
+		to[n].sector = (sector_t)chunk << pool->chunk_shift;
+		to[n].count = shadow_pool_chunk_len(pool, chunk);
+		n++;
+	}
+	return n;
+}
+
+static unsigned int clone_copy_dests(struct shadow_pool *pool,
+				     const struct shadow_exception *e,
+				     struct dm_io_region *to)
+{
+	unsigned long targets = e->targets;
+
+	return clone_dests(clone_store_of(pool), e->chunk, targets, to);
+}
+
+/*
+ * Record a copy to @targets of @chunk, @failed naming by destination the
+ * writes that failed; the targets written are flushed before the commit.
+ */
+static int clone_copied(struct shadow_pool *pool, u64 chunk,
+			unsigned long targets, unsigned long failed)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	unsigned int i, k = 0;
+	int r;
+
+	for_each_set_bit(i, &targets, SHADOW_MAX_CLONES) {
+		struct clone_slot *sl = &cs->slot[i];
+		bool write_failed = test_bit(k++, &failed);
+
+		/* Deleted, or failed, while the copy ran. */
+		if (!sl->used || sl->state != SHADOW_CLONE_HYDRATING)
+			continue;
+		if (write_failed) {
+			clone_fail(pool, sl, "a write to its target failed",
+				   -EIO);
+			continue;
+		}
+		if (test_bit(chunk, sl->bits))
+			continue;
+		sl->dirty = true;
+		r = clone_record(pool, sl, &chunk, 1);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int clone_copy_done(struct shadow_pool *pool,
+			   const struct shadow_exception *e)
+{
+	return clone_copied(pool, e->chunk, e->targets, e->failed);
+}
+
+/*
+ * The copies recorded since the last commit must be on their targets'
+ * media before their bits are durable: flush the targets written.
+ */
+static int clone_flush_copies(struct shadow_pool *pool)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < SHADOW_MAX_CLONES; i++) {
+		struct clone_slot *sl = &cs->slot[i];
+
+		if (!sl->used || !sl->dirty)
+			continue;
+		sl->dirty = false;
+		r = blkdev_issue_flush(sl->bdev);
+		if (r)
+			clone_fail(pool, sl, "its target failed a flush", r);
+	}
+	return pool->failed ? -EIO : 0;
+}
+
+/* Hydration */
+
+static void clone_job_copied(int read_err, unsigned long write_err,
+			     void *context)
+{
+	struct clone_job *job = context;
+	struct clone_hydrate *b = job->batch;
+
+	job->failed = write_err;
+	if (read_err)
+		WRITE_ONCE(b->read_err, -EIO);
+	if (atomic_dec_and_test(&b->copying))
+		complete(&b->copied);
+}
+
+/* The first chunk at or after @from that a hydrating clone lacks. */
+static u64 clone_next_lacking(struct clone_store *cs, u64 from, u64 nr)
+{
+	u64 next = nr;
+	unsigned int i;
+
+	for_each_set_bit(i, &cs->hydrating, SHADOW_MAX_CLONES)
+		next = min_t(u64, next,
+			     find_next_zero_bit(cs->slot[i].bits, nr, from));
+	return next;
+}
+
+/*
+ * Claim up to @max chunks from the cursor on that some clone lacks.  A
+ * chunk with I/O in flight is passed over and tried on the next pass.
+ */
+static void clone_gather(struct shadow_pool *pool, struct clone_store *cs,
+			 unsigned int max)
+{
+	struct clone_hydrate *b = &cs->batch;
+	u64 nr = clone_nr_chunks(pool);
+
+	b->nr = 0;
+	while (b->nr < max && cs->cursor < nr) {
+		u64 c = clone_next_lacking(cs, cs->cursor, nr);
+		struct clone_job *job = &b->job[b->nr];
+
+		cs->cursor = c + 1;
+		if (c >= nr)
+			break;
+		job->claim = shadow_pool_claim_chunk(pool, c);
+		if (!job->claim) {
+			cs->missed = true;
+			continue;
+		}
+		job->batch = b;
+		job->chunk = c;
+		job->targets = clone_lacking(cs, c);
+		job->failed = 0;
+		b->nr++;
+	}
+}
+
+/*
+ * Copy the batch's chunks to their clones and flush the targets written,
+ * without pool->lock: I/O to the claimed chunks waits meanwhile.  The
+ * suspend hook waits for us, so the targets stay in the table.
+ */
+static void clone_copy_batch(struct shadow_pool *pool, struct clone_store *cs,
+			     unsigned long *flush_failed)
+{
+	struct clone_hydrate *b = &cs->batch;
+	struct dm_io_region from, to[DM_KCOPYD_MAX_REGIONS];
+	unsigned long written = 0;
+	unsigned int i, n;
+
+	atomic_set(&b->copying, 1);
+	init_completion(&b->copied);
+	b->read_err = 0;
+	for (i = 0; i < b->nr; i++) {
+		struct clone_job *job = &b->job[i];
+
+		from.bdev = pool->origin_bdev;
+		from.sector = (sector_t)job->chunk << pool->chunk_shift;
+		from.count = shadow_pool_chunk_len(pool, job->chunk);
+		n = clone_dests(cs, job->chunk, job->targets, to);
+		written |= job->targets;
+		atomic_inc(&b->copying);
+		dm_kcopyd_copy(pool->kc, &from, n, to, 0, clone_job_copied,
+			       job);
+	}
+	clone_job_copied(0, 0, &b->job[0]);
+	wait_for_completion(&b->copied);
+	*flush_failed = 0;
+	for_each_set_bit(i, &written, SHADOW_MAX_CLONES)
+		if (blkdev_issue_flush(cs->slot[i].bdev))
+			__set_bit(i, flush_failed);
+}
+
+/* Record the batch's copies in one commit, then let its chunks' I/O go. */
+static int clone_record_batch(struct shadow_pool *pool,
+			      struct clone_store *cs,
+			      unsigned long flush_failed)
+{
+	struct clone_hydrate *b = &cs->batch;
+	unsigned int i, j, n;
+	int r = 0;
+
+	for_each_set_bit(i, &flush_failed, SHADOW_MAX_CLONES)
+		clone_fail(pool, &cs->slot[i], "its target failed a flush",
+			   -EIO);
+	/* A failed write fails its clone; the others record theirs. */
+	for (j = 0; j < b->nr; j++) {
+		struct clone_job *job = &b->job[j];
+		unsigned int k = 0;
+
+		for_each_set_bit(i, &job->targets, SHADOW_MAX_CLONES)
+			if (test_bit(k++, &job->failed))
+				clone_fail(pool, &cs->slot[i],
+					   "a write to its target failed",
+					   -EIO);
+	}
+	for (i = 0; i < SHADOW_MAX_CLONES && !r; i++) {
+		struct clone_slot *sl = &cs->slot[i];
+
+		if (!sl->used || sl->state != SHADOW_CLONE_HYDRATING)
+			continue;
+		for (j = 0, n = 0; j < b->nr; j++)
+			if (test_bit(i, &b->job[j].targets) &&
+			    !test_bit(b->job[j].chunk, sl->bits))
+				b->chunks[n++] = b->job[j].chunk;
+		r = clone_record(pool, sl, b->chunks, n);
+	}
+	if (!r && !pool->failed)
+		r = shadow_md_commit(pool->md);
+	/* Released after the commit: a write now finds its chunk copied. */
+	for (j = 0; j < b->nr; j++)
+		shadow_pool_release_chunk(pool, b->job[j].claim);
+	b->nr = 0;
+	return r;
+}
+
+/*
+ * Batches of a throttled hydration take about CLONE_PACE_MS at its rate.
+ * Returns the most chunks a batch copies; *@pause_ms how long to sleep
+ * after it.
+ */
+static unsigned int clone_pace(struct shadow_pool *pool,
+			       struct clone_store *cs, unsigned int *pause_ms)
+{
+	u64 chunk_bytes = (u64)pool->chunk_sectors << SECTOR_SHIFT;
+	u64 per_pace, max;
+
+	*pause_ms = 0;
+	if (!cs->rate)
+		return CLONE_BATCH;
+	per_pace = ((u64)cs->rate << 20) * CLONE_PACE_MS / 1000;
+	max = clamp_t(u64, div64_u64(per_pace, chunk_bytes), 1, CLONE_BATCH);
+	*pause_ms = div64_u64(max * chunk_bytes * 1000, (u64)cs->rate << 20);
+	return max;
+}
+
+/*
+ * One batch, under pool->lock (dropped while it copies).  Returns 1 if it
+ * copied something, 0 at the end of a pass, or -errno.
+ */
+static int clone_hydrate_batch(struct shadow_pool *pool,
+			       struct clone_store *cs, unsigned int max)
+{
+	unsigned long flush_failed;
+	int r;
+
+	clone_gather(pool, cs, max);
+	if (!cs->batch.nr)
+		return 0;
+	mutex_unlock(&pool->lock);
+	clone_copy_batch(pool, cs, &flush_failed);
+	mutex_lock(&pool->lock);
+	r = cs->batch.read_err;
+	if (r) {
+		shadow_pool_fail(pool, "cannot read the origin to hydrate a clone",
+				 r);
+		flush_failed = 0;
+	}
+	return clone_record_batch(pool, cs, flush_failed) ?: r ?: 1;
+}
+
+/*
+ * The walk: batches from the cursor to the origin's end, then again from
+ * the start while a clone lacks a chunk (one created during the walk, or
+ * a chunk that was busy), until every clone is complete.
+ */
+static void clone_hydrate_work(struct work_struct *work)
+{
+	struct clone_store *cs = container_of(to_delayed_work(work),
+					      struct clone_store, work);
+	struct shadow_pool *pool = cs->pool;
+	unsigned int max, pause_ms;
+	int r;
+
+	mutex_lock(&pool->lock);
+	while (!cs->paused && !pool->failed && cs->hydrating) {
+		max = clone_pace(pool, cs, &pause_ms);
+		r = clone_hydrate_batch(pool, cs, max);
+		if (r < 0) {
+			shadow_pool_fail(pool, "cannot record a clone's progress",
+					 r);
+			break;
+		}
+		if (!r) {
+			cs->cursor = 0;
+			if (cs->missed) {
+				cs->missed = false;
+				queue_delayed_work(cs->wq, &cs->work,
+						   CLONE_RETRY);
+				break;
+			}
+			continue;
+		}
+		mutex_unlock(&pool->lock);
+		if (pause_ms)
+			msleep(pause_ms);
+		else
+			cond_resched();
+		mutex_lock(&pool->lock);
+	}
+	mutex_unlock(&pool->lock);
+}
+
+/* Snapshots: clones */
+
+static struct shadow_target *clone_target_of(struct shadow_pool *pool, u64 id)
+{
+	const struct shadow_targets *t = pool->targets;
+	unsigned int i;
+
+	for (i = 0; t && i < t->nr; i++)
+		if (t->t[i].id == id)
+			return (struct shadow_target *)&t->t[i];
+	return NULL;
+}
+
+static struct clone_slot *clone_free_slot(struct clone_store *cs)
+{
+	unsigned int i;
+
+	for (i = 0; i < SHADOW_MAX_CLONES; i++)
+		if (!cs->slot[i].used)
+			return &cs->slot[i];
+	return NULL;
+}
+
+static struct clone_slot *clone_slot_of_bdev(struct clone_store *cs,
+					     struct block_device *bdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < SHADOW_MAX_CLONES; i++)
+		if (cs->slot[i].used && cs->slot[i].bdev == bdev)
+			return &cs->slot[i];
+	return NULL;
+}
+
+static unsigned long *clone_alloc_bits(struct shadow_pool *pool)
+{
+	/* NOIO: a clone is created while the origin is suspended. */
+	return kvcalloc(BITS_TO_LONGS(clone_nr_chunks(pool)),
+			sizeof(unsigned long), GFP_NOIO);
+}
+
+/* Why clone @id cannot be created on @t, logged; 0 if it can. */
+static int clone_check_new(struct shadow_pool *pool, u64 id,
+			   struct shadow_target *t)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	struct clone_slot *other;
+
+	if (!t) {
+		DMERR("create %llu: the origin's table names no clone_target for %llu; reload it with one first",
+		      id, id);
+		return -ENODEV;
+	}
+	other = clone_slot_of_bdev(cs, t->dev->bdev);
+	if (other) {
+		DMERR("create %llu: %s is the target of clone %llu already",
+		      id, t->dev->name, other->id);
+		return -EBUSY;
+	}
+	if (!clone_free_slot(cs)) {
+		DMERR("create %llu: the store holds %u clones already, the most it can",
+		      id, SHADOW_MAX_CLONES);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static int clone_snap_add(struct shadow_pool *pool, u64 id)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	struct shadow_target *t = clone_target_of(pool, id);
+	struct clone_slot *sl;
+	unsigned long *bits;
+	int r;
+
+	r = clone_check_new(pool, id, t);
+	if (r)
+		return r;
+	bits = clone_alloc_bits(pool);
+	if (!bits) {
+		DMERR("create %llu: cannot allocate its bitmap", id);
+		return -ENOMEM;
+	}
+	r = shadow_md_clone_add(pool->md, id, bdev_nr_sectors(t->dev->bdev));
+	if (r == -ENOSPC) {
+		DMERR("create %llu: the store device has no room for another clone's bitmap",
+		      id);
+	} else if (r) {
+		shadow_pool_fail(pool, "cannot record a new clone", r);
+	}
+	if (r) {
+		kvfree(bits);
+		return r;
+	}
+	sl = clone_free_slot(cs);
+	sl->used = true;
+	sl->id = id;
+	sl->state = SHADOW_CLONE_HYDRATING;
+	sl->nr_copied = 0;
+	sl->target_sectors = bdev_nr_sectors(t->dev->bdev);
+	sl->bits = bits;
+	sl->bdev = t->dev->bdev;
+	sl->dirty = false;
+	__set_bit(sl - cs->slot, &cs->hydrating);
+	WRITE_ONCE(cs->hydrating, cs->hydrating);
+	/* The walk starts over for it once the origin resumes. */
+	cs->cursor = 0;
+	return 0;
+}
+
+static int clone_snap_remove(struct shadow_pool *pool, u64 id)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	struct clone_slot *sl = clone_slot_of(cs, id);
+	int r;
+
+	if (!sl) {
+		DMERR("delete %llu: the store has no clone record for it", id);
+		return -EUCLEAN;
+	}
+	r = shadow_md_clone_remove(pool->md, id);
+	if (r) {
+		shadow_pool_fail(pool, "cannot delete a clone", r);
+		return r;
+	}
+	if (sl->state == SHADOW_CLONE_HYDRATING)
+		clone_slot_stop(cs, sl);
+	memset(sl, 0, sizeof(*sl));
+	return 0;
+}
+
+static int clone_snap_dev(struct shadow_pool *pool, struct shadow_snap *s,
+			  dev_t *ret_dev)
+{
+	struct clone_slot *sl = clone_slot_of(clone_store_of(pool), s->id);
+
+	if (!sl || !sl->bdev) {
+		DMERR("clone %llu: the origin's table names no clone_target for it",
+		      s->id);
+		return -ENODEV;
+	}
+	*ret_dev = sl->bdev->bd_dev;
+	return 0;
+}
+
+/* The origin's table */
+
+/*
+ * A new origin table must name the target of every hydrating clone:
+ * without it an origin write could not keep that clone's data.
+ */
+static int clone_check_targets(struct shadow_pool *pool,
+			       const struct shadow_targets *targets,
+			       char **error)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	unsigned int i, j;
+
+	for (i = 0; i < targets->nr; i++) {
+		if (bdev_nr_sectors(targets->t[i].dev->bdev) <
+		    pool->origin_sectors) {
+			DMERR("clone_target %llu: %s is smaller than the origin",
+			      targets->t[i].id, targets->t[i].dev->name);
+			*error = "a clone_target is smaller than the origin";
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < SHADOW_MAX_CLONES; i++) {
+		struct clone_slot *sl = &cs->slot[i];
+
+		if (!sl->used || sl->state != SHADOW_CLONE_HYDRATING)
+			continue;
+		for (j = 0; j < targets->nr; j++)
+			if (targets->t[j].id == sl->id)
+				break;
+		if (j == targets->nr) {
+			DMERR("clone %llu is hydrating: the table must name its clone_target",
+			      sl->id);
+			*error = "a hydrating clone's clone_target is missing";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The origin resumed: each clone uses the target its table names (a
+ * hydrating clone the table lost, possible only when it was created
+ * after that table was loaded, fails), and hydration goes on.
+ */
+static void clone_resume(struct shadow_pool *pool)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	unsigned int i;
+
+	mutex_lock(&pool->lock);
+	for (i = 0; i < SHADOW_MAX_CLONES; i++) {
+		struct clone_slot *sl = &cs->slot[i];
+		struct shadow_target *t;
+
+		if (!sl->used)
+			continue;
+		t = clone_target_of(pool, sl->id);
+		sl->bdev = t ? t->dev->bdev : NULL;
+		if (!t)
+			clone_fail(pool, sl, "the origin's table no longer names its target",
+				   -ENODEV);
+	}
+	cs->paused = false;
+	if (cs->hydrating)
+		mod_delayed_work(cs->wq, &cs->work, 0);
+	mutex_unlock(&pool->lock);
+}
+
+/* The origin is suspended: no batch runs until it resumes. */
+static void clone_suspend(struct shadow_pool *pool)
+{
+	struct clone_store *cs = clone_store_of(pool);
+
+	mutex_lock(&pool->lock);
+	cs->paused = true;
+	mutex_unlock(&pool->lock);
+	cancel_delayed_work_sync(&cs->work);
+}
+
+/* Load */
+
+static int clone_load_one(void *context, const struct shadow_md_clone *mc)
+{
+	struct shadow_pool *pool = context;
+	struct clone_store *cs = clone_store_of(pool);
+	struct shadow_snap *s = shadow_snapset_find(pool, mc->id);
+	struct clone_slot *sl = clone_free_slot(cs);
+	int r;
+
+	if (!sl) {
+		DMERR("the store holds more than %u clones", SHADOW_MAX_CLONES);
+		return -EUCLEAN;
+	}
+	if (!s || (s->state == SHADOW_SNAP_VALID) !=
+		  (mc->state != SHADOW_CLONE_FAILED)) {
+		DMERR("clone %llu (%s) has no snapshot, or one that disagrees",
+		      mc->id, clone_state_name(mc->state));
+		return -EUCLEAN;
+	}
+	sl->used = true;
+	sl->id = mc->id;
+	sl->state = mc->state;
+	sl->nr_copied = mc->nr_copied;
+	sl->target_sectors = mc->target_sectors;
+	if (mc->state != SHADOW_CLONE_HYDRATING)
+		return 0;
+	sl->bits = kvcalloc(BITS_TO_LONGS(clone_nr_chunks(pool)),
+			    sizeof(unsigned long), GFP_KERNEL);
+	if (!sl->bits)
+		return -ENOMEM;
+	r = shadow_md_clone_load_bits(pool->md, mc->id, sl->bits);
+	if (r)
+		return r;
+	if (bitmap_weight(sl->bits, clone_nr_chunks(pool)) != mc->nr_copied) {
+		DMERR("clone %llu counts %llu chunks copied, its bitset %u",
+		      mc->id, mc->nr_copied,
+		      bitmap_weight(sl->bits, clone_nr_chunks(pool)));
+		return -EUCLEAN;
+	}
+	__set_bit(sl - cs->slot, &cs->hydrating);
+	return 0;
+}
+
+static unsigned int clone_count(struct clone_store *cs)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < SHADOW_MAX_CLONES; i++)
+		n += cs->slot[i].used;
+	return n;
+}
+
+static void clone_free(struct clone_store *cs)
+{
+	unsigned int i;
+
+	for (i = 0; i < SHADOW_MAX_CLONES; i++)
+		kvfree(cs->slot[i].bits);
+	if (cs->wq)
+		destroy_workqueue(cs->wq);
+	kfree(cs);
+}
+
+static int clone_init(struct shadow_pool *pool)
+{
+	struct clone_store *cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	int r;
+
+	if (!cs)
+		return -ENOMEM;
+	cs->pool = pool;
+	cs->paused = true;
+	INIT_DELAYED_WORK(&cs->work, clone_hydrate_work);
+	pool->store_ctx = cs;
+	cs->wq = alloc_workqueue("dm-shadow-clone", WQ_MEM_RECLAIM, 0);
+	r = cs->wq ? shadow_md_clone_walk(pool->md, clone_load_one, pool) :
+		     -ENOMEM;
+	if (!r && clone_count(cs) != pool->nr_snaps) {
+		DMERR("the store has %u snapshots but %u clones",
+		      pool->nr_snaps, clone_count(cs));
+		r = -EUCLEAN;
+	}
+	if (r) {
+		pool->store_ctx = NULL;
+		clone_free(cs);
+	}
+	return r;
+}
+
+static void clone_exit(struct shadow_pool *pool)
+{
+	struct clone_store *cs = clone_store_of(pool);
+
+	cancel_delayed_work_sync(&cs->work);
+	clone_free(cs);
+	pool->store_ctx = NULL;
+}
+
+/* Nothing to free: a clone's blocks go with it (clone_snap_remove). */
+static int clone_reclaim(struct shadow_pool *pool)
+{
+	return 0;
+}
+
+/* Messages and status */
+
+static int clone_msg_detach(struct shadow_pool *pool, u64 id)
+{
+	struct clone_slot *sl = clone_slot_of(clone_store_of(pool), id);
+	struct shadow_snap *s = shadow_snapset_find(pool, id);
+	char name[BDEVNAME_SIZE] = "?";
+	int r;
+
+	if (!sl || !s) {
+		DMERR("detach %llu: no such clone", id);
+		return -ENOENT;
+	}
+	if (sl->state != SHADOW_CLONE_COMPLETE) {
+		DMERR("detach %llu: the clone is %s, not complete (%llu of %llu chunks copied)",
+		      id, clone_state_name(sl->state), sl->nr_copied,
+		      clone_nr_chunks(pool));
+		return -EAGAIN;
+	}
+	if (s->open_count) {
+		DMERR("detach %llu: a shadow-snap device still uses it", id);
+		return -EBUSY;
+	}
+	if (sl->bdev)
+		snprintf(name, sizeof(name), "%pg", sl->bdev);
+	r = shadow_snapset_delete(pool, id);
+	if (r)
+		return r;
+	DMINFO("clone %llu detached: %s holds the origin as of the clone; drop its clone_target from the table",
+	       id, name);
+	return 0;
+}
+
+/*
+ * hydrate_rate <MiB/s>   how fast hydration may copy (0: no limit)
+ * detach <id>            forget complete clone <id>: its target is a
+ *                        plain copy from then on
+ */
+static int clone_message(struct shadow_pool *pool, unsigned int argc,
+			 char **argv)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	u64 id;
+	u32 rate;
+
+	if (!strcasecmp(argv[0], "hydrate_rate")) {
+		if (argc != 2 || kstrtou32(argv[1], 10, &rate)) {
+			DMERR("hydrate_rate: expected 'hydrate_rate <MiB/s>' (0: no limit)");
+			return -EINVAL;
+		}
+		cs->rate = rate;
+		return 0;
+	}
+	if (!strcasecmp(argv[0], "detach")) {
+		if (argc != 2 || kstrtou64(argv[1], 10, &id)) {
+			DMERR("detach: expected 'detach <id>'");
+			return -EINVAL;
+		}
+		return clone_msg_detach(pool, id);
+	}
+	return -EOPNOTSUPP;
+}
+
+/*
+ * <hydrate_rate> <clones> then per clone, by slot:
+ * <id> hydrating|complete|failed <chunks_copied>/<origin_chunks>
+ */
+static void clone_status(struct shadow_pool *pool, char *result,
+			 unsigned int maxlen, unsigned int *sz_ptr)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	unsigned int sz = *sz_ptr, i;
+
+	DMEMIT(" %u %u", cs->rate, clone_count(cs));
+	for (i = 0; i < SHADOW_MAX_CLONES; i++) {
+		struct clone_slot *sl = &cs->slot[i];
+
+		if (sl->used)
+			DMEMIT(" %llu %s %llu/%llu", sl->id,
+			       clone_state_name(sl->state), sl->nr_copied,
+			       clone_nr_chunks(pool));
+	}
+	*sz_ptr = sz;
+}
+
+struct shadow_store_type shadow_clone_store = {
+	.name = "clone",
+	.disk_type = SHADOW_STORE_CLONE,
+	.owner = THIS_MODULE,
+	.full_policy = SHADOW_FULL_DROP_OLDEST,
+	.fail_origin_io = false,
+	.live_in_store = false,
+	.commit_on_flush = false,
+	.whole_write_no_copy = false,
+	.snaps_read_only = true,
+	.init = clone_init,
+	.exit = clone_exit,
+	.map_origin_write = clone_map_origin_write,
+	.map_snap_read = clone_map_snap_read,
+	.map_snap_write = clone_map_snap_write,
+	.copy_done = clone_copy_done,
+	.reclaim = clone_reclaim,
+	.message = clone_message,
+	.status = clone_status,
+	.copy_dests = clone_copy_dests,
+	.flush_copies = clone_flush_copies,
+	.snap_add = clone_snap_add,
+	.snap_remove = clone_snap_remove,
+	.check_targets = clone_check_targets,
+	.resume = clone_resume,
+	.suspend = clone_suspend,
+	.snap_dev = clone_snap_dev,
+};
