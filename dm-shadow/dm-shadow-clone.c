@@ -595,7 +595,7 @@ static void clone_hydrate_work(struct work_struct *work)
 
 static struct shadow_target *clone_target_of(struct shadow_pool *pool, u64 id)
 {
-	const struct shadow_targets *t = pool->targets;
+	const struct shadow_store_args *t = pool->store_args;
 	unsigned int i;
 
 	for (i = 0; t && i < t->nr; i++)
@@ -742,9 +742,9 @@ static int clone_snap_dev(struct shadow_pool *pool, struct shadow_snap *s,
  * A new origin table must name the target of every hydrating clone:
  * without it an origin write could not keep that clone's data.
  */
-static int clone_check_targets(struct shadow_pool *pool,
-			       const struct shadow_targets *targets,
-			       char **error)
+static int clone_check_args(struct shadow_pool *pool,
+			    const struct shadow_store_args *targets,
+			    char **error)
 {
 	struct clone_store *cs = clone_store_of(pool);
 	unsigned int i, j;
@@ -799,6 +799,8 @@ static void clone_resume(struct shadow_pool *pool)
 			clone_fail(pool, sl, "the origin's table no longer names its target",
 				   -ENODEV);
 	}
+	if (pool->store_args && pool->store_args->hydrate_rate_set)
+		cs->rate = pool->store_args->hydrate_rate;
 	cs->paused = false;
 	if (cs->hydrating)
 		mod_delayed_work(cs->wq, &cs->work, 0);
@@ -1029,7 +1031,7 @@ struct shadow_store_type shadow_clone_store = {
 	.flush_copies = clone_flush_copies,
 	.snap_add = clone_snap_add,
 	.snap_remove = clone_snap_remove,
-	.check_targets = clone_check_targets,
+	.check_args = clone_check_args,
 	.resume = clone_resume,
 	.suspend = clone_suspend,
 	.snap_dev = clone_snap_dev,

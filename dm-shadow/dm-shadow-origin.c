@@ -12,7 +12,7 @@ struct shadow_origin_c {
 	struct dm_dev *origin;
 	struct dm_dev *store;
 	struct shadow_pool *pool;
-	struct shadow_targets targets;	/* clone_target features */
+	struct shadow_store_args args;	/* features for the store */
 };
 
 static int shadow_parse_chunk(const char *arg, u32 *ret_chunk)
@@ -28,8 +28,8 @@ static int shadow_parse_chunk(const char *arg, u32 *ret_chunk)
 static void shadow_origin_put_targets(struct dm_target *ti,
 				      struct shadow_origin_c *oc)
 {
-	while (oc->targets.nr)
-		dm_put_device(ti, oc->targets.t[--oc->targets.nr].dev);
+	while (oc->args.nr)
+		dm_put_device(ti, oc->args.t[--oc->args.nr].dev);
 }
 
 /* clone_target <id> <dev>: the device clone <id> is (to be) copied to. */
@@ -37,7 +37,7 @@ static int shadow_origin_add_target(struct dm_target *ti,
 				    struct shadow_origin_c *oc,
 				    const char *id_arg, const char *dev_arg)
 {
-	struct shadow_target *t = &oc->targets.t[oc->targets.nr];
+	struct shadow_target *t = &oc->args.t[oc->args.nr];
 	unsigned int i;
 	u64 id;
 
@@ -45,7 +45,7 @@ static int shadow_origin_add_target(struct dm_target *ti,
 		ti->error = "clone_target: the clone id must be a decimal number";
 		return -EINVAL;
 	}
-	if (oc->targets.nr == SHADOW_MAX_CLONES) {
+	if (oc->args.nr == SHADOW_MAX_CLONES) {
 		ti->error = "too many clone_target features (at most 8)";
 		return -EINVAL;
 	}
@@ -54,13 +54,13 @@ static int shadow_origin_add_target(struct dm_target *ti,
 		return -EINVAL;
 	}
 	t->id = id;
-	oc->targets.nr++;
-	for (i = 0; i + 1 < oc->targets.nr; i++) {
-		if (oc->targets.t[i].id == id) {
+	oc->args.nr++;
+	for (i = 0; i + 1 < oc->args.nr; i++) {
+		if (oc->args.t[i].id == id) {
 			ti->error = "clone_target: two devices for one clone";
 			return -EINVAL;
 		}
-		if (oc->targets.t[i].dev->bdev == t->dev->bdev) {
+		if (oc->args.t[i].dev->bdev == t->dev->bdev) {
 			ti->error = "clone_target: one device for two clones";
 			return -EINVAL;
 		}
@@ -73,16 +73,30 @@ static int shadow_origin_add_target(struct dm_target *ti,
 	return 0;
 }
 
+/* hydrate_rate <MiB/s>: how fast a clone store hydrates (0: no limit). */
+static int shadow_origin_set_rate(struct dm_target *ti,
+				  struct shadow_origin_c *oc, const char *arg)
+{
+	if (kstrtou32(arg, 10, &oc->args.hydrate_rate)) {
+		ti->error = "hydrate_rate: expected MiB/s, 0 for no limit";
+		return -EINVAL;
+	}
+	oc->args.hydrate_rate_set = true;
+	return 0;
+}
+
 /*
- * [<#features> <feature>*], after the devices are open.  The one feature:
- * clone_target <id> <dev> (three words), for clone stores.
+ * [<#features> <feature>*], after the devices are open.  The features,
+ * of clone stores only: clone_target <id> <dev> (three words) and
+ * hydrate_rate <MiB/s> (two).
  */
 static int shadow_origin_parse_features(struct dm_target *ti,
 					struct shadow_origin_c *oc,
 					const char *type_name,
 					unsigned int argc, char **argv)
 {
-	unsigned int n, i;
+	unsigned int n, i, words;
+	bool target;
 	int r;
 
 	if (!argc)
@@ -91,38 +105,44 @@ static int shadow_origin_parse_features(struct dm_target *ti,
 		ti->error = "feature count does not match the features given";
 		return -EINVAL;
 	}
-	for (i = 1; i <= n; i += 3) {
-		if (strcasecmp(argv[i], "clone_target")) {
+	for (i = 1; i <= n; i += words) {
+		target = !strcasecmp(argv[i], "clone_target");
+		if (!target && strcasecmp(argv[i], "hydrate_rate")) {
 			ti->error = "unknown feature";
 			return -EINVAL;
 		}
 		if (strcasecmp(type_name, "clone")) {
-			ti->error = "clone_target is a feature of clone stores";
+			ti->error = "clone_target and hydrate_rate are features of clone stores";
 			return -EINVAL;
 		}
-		if (i + 2 > n) {
-			ti->error = "expected clone_target <id> <dev>";
+		words = target ? 3 : 2;
+		if (i + words - 1 > n) {
+			ti->error = "expected clone_target <id> <dev> or hydrate_rate <MiB/s>";
 			return -EINVAL;
 		}
-		r = shadow_origin_add_target(ti, oc, argv[i + 1], argv[i + 2]);
+		if (target)
+			r = shadow_origin_add_target(ti, oc, argv[i + 1],
+						     argv[i + 2]);
+		else
+			r = shadow_origin_set_rate(ti, oc, argv[i + 1]);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-/* A clone store checks the devices this table names for its clones. */
-static int shadow_origin_check_targets(struct dm_target *ti,
-				       struct shadow_origin_c *oc)
+/* The store checks what this table says to it (a clone store: targets). */
+static int shadow_origin_check_args(struct dm_target *ti,
+				    struct shadow_origin_c *oc)
 {
 	struct shadow_pool *pool = oc->pool;
 	char *error = NULL;
 	int r = 0;
 
-	if (!pool->type->check_targets)
+	if (!pool->type->check_args)
 		return 0;
 	mutex_lock(&pool->lock);
-	r = pool->type->check_targets(pool, &oc->targets, &error);
+	r = pool->type->check_args(pool, &oc->args, &error);
 	mutex_unlock(&pool->lock);
 	if (r)
 		ti->error = error;
@@ -136,8 +156,10 @@ static int shadow_origin_check_targets(struct dm_target *ti,
  * store_type: cow, row or clone.  chunk_sectors: a power of two from 8
  * (4 KiB) to 2048 (1 MiB), used when the store is formatted and checked
  * against it after.  The target must cover the whole origin device.
- * Feature (clone stores): clone_target <id> <dev>, the device clone <id>
- * is copied to; one per clone, up to 8.
+ * Features (clone stores): clone_target <id> <dev>, the device clone <id>
+ * is copied to, one per clone, up to 8; hydrate_rate <MiB/s>, how fast
+ * clones hydrate from the resume on (0: no limit; the message changes it
+ * until the next reload).
  */
 static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 			     char **argv)
@@ -193,7 +215,7 @@ static int shadow_origin_ctr(struct dm_target *ti, unsigned int argc,
 			    &oc->pool);
 	if (r)
 		goto bad_pool;
-	r = shadow_origin_check_targets(ti, oc);
+	r = shadow_origin_check_args(ti, oc);
 	if (r) {
 		shadow_pool_put(oc->pool, ti);
 		goto bad_pool;
@@ -227,7 +249,7 @@ static void shadow_origin_dtr(struct dm_target *ti)
 {
 	struct shadow_origin_c *oc = ti->private;
 
-	shadow_pool_unbind_targets(oc->pool, &oc->targets);
+	shadow_pool_unbind_args(oc->pool, &oc->args);
 	shadow_pool_put(oc->pool, ti);
 	shadow_origin_put_targets(ti, oc);
 	dm_put_device(ti, oc->store);
@@ -323,7 +345,7 @@ static void shadow_origin_resume(struct dm_target *ti)
 {
 	struct shadow_origin_c *oc = ti->private;
 
-	shadow_pool_bind(oc->pool, ti, &oc->targets);
+	shadow_pool_bind(oc->pool, ti, &oc->args);
 	shadow_revert_resume(oc->pool);
 }
 
@@ -621,7 +643,7 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
  * <id> hydrating|complete|failed <copied>/<origin_chunks>.
  * Table:
  *   <origin_dev> <store_dev> <store_type> <chunk_sectors> <#features>
- *   [clone_target <id> <dev>]...
+ *   [clone_target <id> <dev>]... [hydrate_rate <MiB/s>]
  */
 static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 				 unsigned int status_flags, char *result,
@@ -659,10 +681,12 @@ static void shadow_origin_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s %s %u %u", oc->origin->name, oc->store->name,
 		       pool->type->name, pool->chunk_sectors,
-		       oc->targets.nr * 3);
-		for (i = 0; i < oc->targets.nr; i++)
-			DMEMIT(" clone_target %llu %s", oc->targets.t[i].id,
-			       oc->targets.t[i].dev->name);
+		       oc->args.nr * 3 + oc->args.hydrate_rate_set * 2);
+		for (i = 0; i < oc->args.nr; i++)
+			DMEMIT(" clone_target %llu %s", oc->args.t[i].id,
+			       oc->args.t[i].dev->name);
+		if (oc->args.hydrate_rate_set)
+			DMEMIT(" hydrate_rate %u", oc->args.hydrate_rate);
 		break;
 	default:
 		break;

@@ -1224,11 +1224,11 @@ void shadow_pool_drain(struct shadow_pool *pool)
  * when it is loaded (a loaded table is not the live one until then).
  */
 void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti,
-		      const struct shadow_targets *targets)
+		      const struct shadow_store_args *args)
 {
 	mutex_lock(&pool->lock);
 	pool->origin_ti = ti;
-	pool->targets = targets;
+	pool->store_args = args;
 	mutex_unlock(&pool->lock);
 	/* A fold-back cut short by a reload or a crash goes on. */
 	if (pool->type->live_in_store)
@@ -1238,12 +1238,12 @@ void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti,
 }
 
 /* An origin table goes: the pool no longer uses its devices. */
-void shadow_pool_unbind_targets(struct shadow_pool *pool,
-				const struct shadow_targets *targets)
+void shadow_pool_unbind_args(struct shadow_pool *pool,
+			     const struct shadow_store_args *args)
 {
 	mutex_lock(&pool->lock);
-	if (pool->targets == targets)
-		pool->targets = NULL;
+	if (pool->store_args == args)
+		pool->store_args = NULL;
 	mutex_unlock(&pool->lock);
 }
 

@@ -102,9 +102,12 @@ struct shadow_target {
 	struct dm_dev *dev;
 };
 
-struct shadow_targets {
-	unsigned int nr;
+/* What the origin's table says to its store, past the four arguments. */
+struct shadow_store_args {
+	unsigned int nr;		/* clone_target features */
 	struct shadow_target t[SHADOW_MAX_CLONES];
+	bool hydrate_rate_set;		/* feature hydrate_rate <MiB/s> */
+	u32 hydrate_rate;
 };
 
 /*
@@ -206,13 +209,13 @@ struct shadow_store_type {
 	int (*snap_add)(struct shadow_pool *pool, u64 id);
 	int (*snap_remove)(struct shadow_pool *pool, u64 id);
 	/*
-	 * Optional: check the devices a new origin table names for the
-	 * store (ctr, under pool->lock); the origin was resumed with
-	 * pool->targets its table's; it was suspended (its I/O drained).
+	 * Optional: check what a new origin table says to the store (ctr,
+	 * under pool->lock); the origin was resumed with pool->store_args
+	 * its table's; it was suspended (its I/O drained).
 	 */
-	int (*check_targets)(struct shadow_pool *pool,
-			     const struct shadow_targets *targets,
-			     char **error);
+	int (*check_args)(struct shadow_pool *pool,
+			  const struct shadow_store_args *args,
+			  char **error);
 	void (*resume)(struct shadow_pool *pool);
 	void (*suspend)(struct shadow_pool *pool);
 	/*
@@ -252,8 +255,8 @@ struct shadow_pool {
 	unsigned int refs;		/* origin and snapshot targets */
 	unsigned int origin_refs;	/* origin targets only */
 	struct dm_target *origin_ti;	/* the resumed origin, for events */
-	/* The resumed origin table's devices for the store; under lock. */
-	const struct shadow_targets *targets;
+	/* What the resumed origin table says to the store; under lock. */
+	const struct shadow_store_args *store_args;
 	dev_t md_devt;			/* the origin's mapped device */
 
 	struct block_device *origin_bdev;
@@ -365,9 +368,9 @@ int shadow_pool_get(struct dm_target *ti, struct dm_dev *origin,
 struct shadow_pool *shadow_pool_find_by_origin(dev_t origin);
 void shadow_pool_put(struct shadow_pool *pool, struct dm_target *ti);
 void shadow_pool_bind(struct shadow_pool *pool, struct dm_target *ti,
-		      const struct shadow_targets *targets);
-void shadow_pool_unbind_targets(struct shadow_pool *pool,
-				const struct shadow_targets *targets);
+		      const struct shadow_store_args *args);
+void shadow_pool_unbind_args(struct shadow_pool *pool,
+			     const struct shadow_store_args *args);
 void shadow_pool_suspend(struct shadow_pool *pool);
 int shadow_pool_retry_failed(struct shadow_pool *pool);
 int shadow_pool_map_origin_write(struct shadow_pool *pool, struct bio *bio);

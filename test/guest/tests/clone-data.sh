@@ -75,7 +75,7 @@ expect_refused "hydrating clone's clone_target is missing" \
 	dmsetup load vol --table "$(clone_table)"
 expect_refused "smaller than the origin" \
 	dmsetup load vol --table "$(clone_table 1 "$t1" 3 "$small")"
-expect_refused "is a feature of clone stores" dmsetup create other \
+expect_refused "are features of clone stores" dmsetup create other \
 	--table "0 $(sectors "$small") shadow-origin $small $t2 cow 8 3 clone_target 1 $t1"
 
 step "writes race hydration; clone 2 onto $t2 half way"
