@@ -987,8 +987,8 @@ static int clone_message(struct shadow_pool *pool, unsigned int argc,
 }
 
 /*
- * <hydrate_rate> <clones> then per clone, by slot:
- * <id> hydrating|complete|failed <chunks_copied>/<origin_chunks>
+ * After the row store's two fields (- -): <hydrate_rate> <clones> then
+ * per clone, by slot: <id> hydrating|complete|failed <copied>/<origin_chunks>
  */
 static void clone_status(struct shadow_pool *pool, char *result,
 			 unsigned int maxlen, unsigned int *sz_ptr)
@@ -996,7 +996,7 @@ static void clone_status(struct shadow_pool *pool, char *result,
 	struct clone_store *cs = clone_store_of(pool);
 	unsigned int sz = *sz_ptr, i;
 
-	DMEMIT(" %u %u", cs->rate, clone_count(cs));
+	DMEMIT(" - - %u %u", cs->rate, clone_count(cs));
 	for (i = 0; i < SHADOW_MAX_CLONES; i++) {
 		struct clone_slot *sl = &cs->slot[i];
 

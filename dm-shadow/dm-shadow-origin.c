@@ -639,8 +639,8 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
  *   -|<fold_cursor>/<origin_chunks> -|<fold_rate>
  * limit_chunks is what the store may use (the whole store unless limited),
  * data_chunks what it holds.  Fields are only ever appended.
- * A clone store's fields follow: <hydrate_rate> <clones> and per clone
- * <id> hydrating|complete|failed <copied>/<origin_chunks>.
+ * A clone store's follow (its fold fields are -): <hydrate_rate> <clones>
+ * and per clone <id> hydrating|complete|failed <copied>/<origin_chunks>.
  * Table:
  *   <origin_dev> <store_dev> <store_type> <chunk_sectors> <#features>
  *   [clone_target <id> <dev>]... [hydrate_rate <MiB/s>]

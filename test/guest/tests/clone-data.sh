@@ -40,8 +40,8 @@ reload_origin() {
 # clone_status <id>: "<state> <copied>/<total>" of clone <id>.
 clone_status() {
 	dmsetup status vol | awk -v id="$1" '{
-		n = $18; for (i = 0; i < n; i++)
-			if ($(19 + 3 * i) == id) print $(20 + 3 * i), $(21 + 3 * i) }'
+		n = $20; for (i = 0; i < n; i++)
+			if ($(21 + 3 * i) == id) print $(22 + 3 * i), $(23 + 3 * i) }'
 }
 
 wait_complete() {

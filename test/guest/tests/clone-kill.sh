@@ -21,7 +21,7 @@ table="0 $(sectors "$origin") shadow-origin $origin $store clone 128 5 clone_tar
 
 # clone_progress: "<state> <copied>/<total>" of the only clone.
 clone_progress() {
-	dmsetup status vol | awk '{ print $20, $21 }'
+	dmsetup status vol | awk '{ print $22, $23 }'
 }
 
 if [ "$GUEST_BOOT" = 1 ]; then
