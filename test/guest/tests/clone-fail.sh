@@ -1,0 +1,95 @@
+#!/bin/bash
+# A clone store with a file system, two clones hydrating at once.  The
+# first clone's target starts failing writes half way (its table swapped
+# for an error target): that clone fails (status, list, event, log) and
+# its device is refused, while origin writes go on without an error and
+# the second clone completes.  The second is detached, the module
+# unloaded, and its target, with no dm-shadow at all, is a clean ext4
+# holding exactly the files as they were at its point in time.
+# guest-timeout: 900
+. "$SHADOW_TOP/test/guest/lib/shadow.sh"
+
+mib=32
+origin=$(loop_disk "$mib")
+store=$(loop_disk 4)
+bad=$(loop_disk "$mib")
+good=$(loop_disk "$mib")
+size=$(sectors "$origin")
+
+# clone_status <id>: "<state> <copied>/<total>" of clone <id>.
+clone_status() {
+	dmsetup status vol | awk -v id="$1" '{
+		n = $20; for (i = 0; i < n; i++)
+			if ($(21 + 3 * i) == id) print $(22 + 3 * i), $(23 + 3 * i) }'
+}
+
+events() {
+	dmsetup info vol | sed -n 's/^Event number: *//p'
+}
+
+step "ext4 on a clone store's origin; clone 1 onto a device that will fail"
+mkfs.ext4 -q -b 4096 "$origin"
+# The failing target is a dm device whose table is swapped for an error one.
+dmsetup create badtgt --table "0 $size linear $bad 0"
+dmsetup create vol --table "0 $size shadow-origin $origin $store clone 128 8 clone_target 1 /dev/mapper/badtgt clone_target 2 $good hydrate_rate 1"
+mkdir -p /mnt/vol /mnt/clone
+mount /dev/mapper/vol /mnt/vol
+for i in $(seq 20); do
+	head -c 300000 /dev/urandom >/mnt/vol/f$i
+done
+sync
+# The suspend freezes the file system: both clones hold it clean.
+snap_create vol 1
+snap_create vol 2
+(cd /mnt/vol && md5sum f*) >"$WORK/at-clone"
+[ "$(clone_status 1 | cut -d' ' -f1)" = hydrating ] || fail "clone 1: $(clone_status 1)"
+
+step "clone 1's target fails; origin writes go on"
+ev=$(events)
+before=$(dmesg | wc -l)
+dmsetup suspend badtgt
+dmsetup load badtgt --table "0 $size error"
+dmsetup resume badtgt
+for i in $(seq 21 40); do
+	head -c 300000 /dev/urandom >/mnt/vol/f$i || fail "an origin write failed"
+done
+sync || fail "an origin flush failed"
+for _ in $(seq 100); do
+	[ "$(clone_status 1 | cut -d' ' -f1)" = failed ] && break
+	sleep 0.2
+done
+[ "$(clone_status 1 | cut -d' ' -f1)" = failed ] || fail "clone 1 did not fail: $(clone_status 1)"
+dmesg | tail -n +"$((before + 1))" | matches "clone 1: .* the clone failed; the origin goes on" ||
+	fail "no kernel log line about clone 1's failure"
+[ "$(events)" -gt "$ev" ] || fail "no dm event when clone 1 failed"
+[ "$(status_field vol 5)" = 1 ] || fail "status shows $(status_field vol 5) invalid, expected 1"
+dmsetup message vol 0 list | matches '^1 .* invalid ' || fail "clone 1 not listed invalid"
+expect_refused "snapshot is invalid" snap_open vol 1 c1
+[ "$(clone_status 2 | cut -d' ' -f1)" = hydrating ] || fail "clone 2: $(clone_status 2)"
+(cd /mnt/vol && md5sum f*) >"$WORK/live"
+
+step "clone 2 completes; clone 1 is deleted"
+dmsetup message vol 0 hydrate_rate 0
+for _ in $(seq 300); do
+	[ "$(clone_status 2 | cut -d' ' -f1)" = complete ] && break
+	sleep 0.2
+done
+[ "$(clone_status 2)" = "complete 512/512" ] || fail "clone 2: $(clone_status 2)"
+dmsetup message vol 0 delete 1
+(cd /mnt/vol && md5sum -c --quiet "$WORK/live") || fail "the origin lost files"
+
+step "detach clone 2; with no dm-shadow loaded its target is the file system as it was"
+dmsetup message vol 0 detach 2
+umount /mnt/vol
+dmsetup remove vol
+dmsetup remove badtgt
+modprobe -r dm-shadow || fail "dm-shadow does not unload"
+fsck.ext4 -n "$good" || fail "the detached clone's file system is not clean"
+mount -o ro "$good" /mnt/clone
+(cd /mnt/clone && md5sum -c --quiet "$WORK/at-clone") ||
+	fail "the detached clone does not hold the files of its point in time"
+[ ! -e /mnt/clone/f21 ] || fail "the detached clone holds a file written after it"
+umount /mnt/clone
+modprobe dm-shadow
+losetup -d "$origin" "$store" "$bad" "$good"
+echo "clone-fail: a failed target failed its clone only; the detached clone is exact"
