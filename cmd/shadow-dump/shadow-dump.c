@@ -2,7 +2,8 @@
 /*
  * shadow-dump: print (and optionally check) a dm-shadow store offline.
  *
- * Exit codes: 0 ok, 1 usage error, 2 cannot read the store, 3 invalid or
+ * Exit codes: 0 ok, 1 usage error (or --diff of a clone store, which
+ * records no writes), 2 cannot read the store, 3 invalid or
  * corrupt store, 4 --check found damage, 5 --check found leaked space and
  * nothing else (a crash between two commits leaves that; the store is
  * safe to use), 6 --metadata-snap given but no metadata snapshot is held,
@@ -23,6 +24,7 @@
 #include "shadow-check.h"
 #include "shadow-diff.h"
 #include "shadow-store.h"
+#include "shadow-vec.h"
 
 #define EXIT_USAGE	1
 #define EXIT_READ	2
@@ -40,13 +42,15 @@ static void usage(FILE *out)
 	fputs("Usage:\n"
 	      " shadow-dump [options] <store>\n"
 	      "\n"
-	      "Print the superblock, snapshots and usage of a dm-shadow store\n"
-	      "(block device or image file), read offline.\n"
+	      "Print the superblock, snapshots (a clone store's clones too) and\n"
+	      "usage of a dm-shadow store (block device or image file), read\n"
+	      "offline.\n"
 	      "\n"
 	      "Options:\n"
 	      " -J, --json       print JSON\n"
 	      " -r, --records    also print every exception and private chunk,\n"
 	      "                  and those pending in the exception journal\n"
+	      "                  (a clone store: what each clone copied)\n"
 	      " -c, --check      walk all metadata and check its consistency\n"
 	      " -m, --metadata-snap\n"
 	      "                  read snapshots and records through the held\n"
@@ -93,6 +97,7 @@ static const struct {
 	{ SHADOW_FEATURE_INCOMPAT_REVERT, "revert" },
 	{ SHADOW_FEATURE_INCOMPAT_JOURNAL, "journal" },
 	{ SHADOW_FEATURE_INCOMPAT_ROW_DROPPED, "row_dropped" },
+	{ SHADOW_FEATURE_INCOMPAT_CLONE, "clone" },
 };
 
 /* " (revert, journal)" for the features set in @flags, "" for none. */
@@ -131,6 +136,21 @@ static void format_snap_flags(uint32_t flags, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* A run of chunks a clone copied. */
+struct run {
+	uint64_t first;
+	uint64_t n;
+};
+
+/* What a hydrating clone's bitset says it copied (--records). */
+struct clone_copied {
+	bool read;			/* the clone has a bitset, and it was read */
+	bool ok;
+	uint64_t count;
+	struct shadow_vec runs;		/* struct run */
+	char error[256];
+};
+
 struct dump {
 	const struct dump_args *args;
 	const char *path;
@@ -147,6 +167,11 @@ struct dump {
 	uint32_t pending_blocks;
 	char snaps_error[256];
 	char maps_error[256];
+	bool clone_store;
+	struct shadow_clone *clones;		/* a clone store's; NULL if unreadable */
+	size_t nclones;
+	char clones_error[256];
+	struct clone_copied *copied;		/* with --records, per clone */
 	/* --check */
 	bool checked;
 	struct shadow_check_result check;
@@ -228,6 +253,11 @@ static int run_diff(const struct dump_args *args, struct shadow_store *store)
 			args->store, err.msg);
 		return EXIT_NO_SNAP;
 	}
+	if (r == -EOPNOTSUPP) {
+		fprintf(stderr, "shadow-dump: Failed to compare snapshots of %s: %s\n",
+			args->store, err.msg);
+		return EXIT_USAGE;
+	}
 	if (r < 0) {
 		fprintf(stderr, "shadow-dump: Failed to compare snapshots of %s: %s\n",
 			args->store, err.code != SHADOW_ERR_NONE ? err.msg : strerror(-r));
@@ -286,6 +316,106 @@ static void print_pending(const struct dump *d)
 	}
 }
 
+/* The most snapshots a store of this type holds: one per clone in a clone store. */
+static unsigned int max_snapshots(const struct dump *d)
+{
+	return d->clone_store ? SHADOW_MAX_CLONES : SHADOW_MAX_SNAPSHOTS;
+}
+
+static void print_snapshots(const struct dump *d)
+{
+	if (!d->snaps) {
+		printf("snapshots: unreadable: %s\n", d->snaps_error);
+		return;
+	}
+	printf("snapshots: %zu of %u\n", d->nsnaps, max_snapshots(d));
+	if (d->nsnaps)
+		printf("  %20s %10s %-8s %-14s %s\n",
+		       "ID", "SEQ", "STATE", "FLAGS", "CTIME");
+	for (size_t i = 0; i < d->nsnaps; i++) {
+		const struct shadow_snapshot *s = &d->snaps[i];
+		const char *state = shadow_snap_state_name(s->state);
+		char flags[32], ctime[64], st[16];
+
+		if (!state) {
+			snprintf(st, sizeof(st), "?%u", s->state);
+			state = st;
+		}
+		format_snap_flags(s->flags, flags, sizeof(flags));
+		format_time(s->ctime, ctime, sizeof(ctime));
+		printf("  %20" PRIu64 " %10" PRIu64 " %-8s %-14s %s\n",
+		       s->id, s->seq, state, flags, ctime);
+	}
+}
+
+/* A clone store's clones: how far each got, and where it goes. */
+static void print_clones(const struct dump *d)
+{
+	if (!d->clones) {
+		printf("clones: unreadable: %s\n", d->clones_error);
+		return;
+	}
+	printf("clones: %zu of %d\n", d->nclones, SHADOW_MAX_CLONES);
+	if (d->nclones)
+		printf("  %20s %-10s %21s %15s\n", "ID", "STATE", "COPIED", "TARGET-SECTORS");
+	for (size_t i = 0; i < d->nclones; i++) {
+		const struct shadow_clone *c = &d->clones[i];
+		const char *state = shadow_clone_state_name(c->state);
+		char copied[48], st[16];
+
+		if (!state) {
+			snprintf(st, sizeof(st), "?%u", c->state);
+			state = st;
+		}
+		snprintf(copied, sizeof(copied), "%" PRIu64 "/%" PRIu64,
+			 c->nr_copied, d->sb->nr_origin_chunks);
+		printf("  %20" PRIu64 " %-10s %21s %15" PRIu64 "\n",
+		       c->id, state, copied, c->target_sectors);
+	}
+}
+
+/* With --records: the chunks each hydrating clone's bitset has set. */
+static void print_copied(const struct dump *d)
+{
+	for (size_t i = 0; d->copied && i < d->nclones; i++) {
+		const struct clone_copied *cc = &d->copied[i];
+		const struct run *runs = cc->runs.v;
+
+		if (!cc->read)
+			continue;
+		if (!cc->ok) {
+			printf("clone %" PRIu64 " copied: unreadable: %s\n",
+			       d->clones[i].id, cc->error);
+			continue;
+		}
+		printf("clone %" PRIu64 " copied: %" PRIu64 " chunks in %zu runs\n",
+		       d->clones[i].id, cc->count, cc->runs.n);
+		if (cc->runs.n)
+			printf("  %12s %12s\n", "FIRST-CHUNK", "CHUNKS");
+		for (size_t j = 0; j < cc->runs.n; j++)
+			printf("  %12" PRIu64 " %12" PRIu64 "\n", runs[j].first, runs[j].n);
+	}
+}
+
+static void print_usage(const struct dump *d)
+{
+	const struct shadow_superblock *sb = d->sb;
+
+	printf("usage:\n");
+	if (d->clone_store) {
+		printf("  data chunks        0 (a clone store keeps no data)\n");
+	} else {
+		printf("  data chunks        %" PRIu64 "\n", sb->nr_data_chunks);
+		printf("  limit              %" PRIu64 "\n", sb->data_limit);
+		printf("  in use             %" PRIu64 "\n", sb->data_sm.nr_allocated);
+		printf("  free               %" PRIu64 "\n",
+		       sb->data_limit > sb->data_sm.nr_allocated ?
+		       sb->data_limit - sb->data_sm.nr_allocated : 0);
+	}
+	printf("  metadata blocks    %" PRIu64 " of %" PRIu64 "\n",
+	       sb->metadata_sm.nr_allocated, sb->metadata_sm.nr_blocks);
+}
+
 static void print_text(const struct dump *d)
 {
 	const struct shadow_superblock *sb = d->sb;
@@ -313,14 +443,23 @@ static void print_text(const struct dump *d)
 	printf("  metadata           %" PRIu64 " blocks of %d bytes\n",
 	       sb->metadata_blocks, SHADOW_MD_BLOCK_SIZE);
 	print_journal_line(d);
-	printf("  data               sector %" PRIu64 ", %" PRIu64 " chunks\n",
-	       sb->data_start, sb->nr_data_chunks);
-	printf("  data limit         %" PRIu64 " chunks%s\n", sb->data_limit,
-	       sb->data_limit == sb->nr_data_chunks ? " (the whole store)" : "");
+	if (d->clone_store) {
+		printf("  data               none: each clone is a full copy on a target device of its own\n");
+	} else {
+		printf("  data               sector %" PRIu64 ", %" PRIu64 " chunks\n",
+		       sb->data_start, sb->nr_data_chunks);
+		printf("  data limit         %" PRIu64 " chunks%s\n", sb->data_limit,
+		       sb->data_limit == sb->nr_data_chunks ? " (the whole store)" : "");
+	}
 	printf("  last seq           %" PRIu64 "\n", sb->last_seq);
 	printf("  transaction        %" PRIu64 "\n", sb->trans_id);
-	printf("  roots              snapshots %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 ", held %" PRIu64 "\n",
-	       sb->snapshot_root, sb->exception_root, sb->private_root, sb->held_root);
+	if (d->clone_store)
+		printf("  roots              snapshots %" PRIu64 ", clones %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 ", held %" PRIu64 "\n",
+		       sb->snapshot_root, sb->clone_root, sb->exception_root,
+		       sb->private_root, sb->held_root);
+	else
+		printf("  roots              snapshots %" PRIu64 ", exceptions %" PRIu64 ", private %" PRIu64 ", held %" PRIu64 "\n",
+		       sb->snapshot_root, sb->exception_root, sb->private_root, sb->held_root);
 	printf("  formatted          %s\n", when);
 	if (sb->revert_seq)
 		printf("  revert             to seq %" PRIu64 ", chunks below %" PRIu64
@@ -342,37 +481,10 @@ static void print_text(const struct dump *d)
 		       d->held->snapshot_root, d->held->exception_root, d->held->private_root);
 	}
 
-	if (d->snaps) {
-		printf("snapshots: %zu of %d\n", d->nsnaps, SHADOW_MAX_SNAPSHOTS);
-		if (d->nsnaps)
-			printf("  %20s %10s %-8s %-14s %s\n",
-			       "ID", "SEQ", "STATE", "FLAGS", "CTIME");
-		for (size_t i = 0; i < d->nsnaps; i++) {
-			const struct shadow_snapshot *s = &d->snaps[i];
-			const char *state = shadow_snap_state_name(s->state);
-			char flags[32], ctime[64], st[16];
-
-			if (!state) {
-				snprintf(st, sizeof(st), "?%u", s->state);
-				state = st;
-			}
-			format_snap_flags(s->flags, flags, sizeof(flags));
-			format_time(s->ctime, ctime, sizeof(ctime));
-			printf("  %20" PRIu64 " %10" PRIu64 " %-8s %-14s %s\n",
-			       s->id, s->seq, state, flags, ctime);
-		}
-	} else {
-		printf("snapshots: unreadable: %s\n", d->snaps_error);
-	}
-
-	printf("usage:\n");
-	printf("  data chunks        %" PRIu64 "\n", sb->nr_data_chunks);
-	printf("  limit              %" PRIu64 "\n", sb->data_limit);
-	printf("  in use             %" PRIu64 "\n", sb->data_sm.nr_allocated);
-	printf("  free               %" PRIu64 "\n", sb->data_limit > sb->data_sm.nr_allocated ?
-	       sb->data_limit - sb->data_sm.nr_allocated : 0);
-	printf("  metadata blocks    %" PRIu64 " of %" PRIu64 "\n",
-	       sb->metadata_sm.nr_allocated, sb->metadata_sm.nr_blocks);
+	print_snapshots(d);
+	if (d->clone_store)
+		print_clones(d);
+	print_usage(d);
 
 	if (d->args->records) {
 		if (d->maps_ok) {
@@ -390,6 +502,7 @@ static void print_text(const struct dump *d)
 			printf("records: unreadable: %s\n", d->maps_error);
 		}
 		print_pending(d);
+		print_copied(d);
 	}
 
 	if (d->checked) {
@@ -398,6 +511,8 @@ static void print_text(const struct dump *d)
 
 		printf("check:\n");
 		printf("  snapshots          %" PRIu64 "\n", d->check.snapshots);
+		if (d->clone_store)
+			printf("  clones             %" PRIu64 "\n", d->check.clones);
 		printf("  exceptions         %" PRIu64 "\n", d->check.exceptions);
 		if (sb->incompat_flags & SHADOW_FEATURE_INCOMPAT_ROW_DROPPED)
 			printf("  dead versions      %" PRIu64 " (in use until freed)\n",
@@ -473,6 +588,58 @@ static json_object *journal_json(const struct dump *d)
 	return o;
 }
 
+/* With --records, a hydrating clone's copied runs (its key "copied"). */
+static void copied_json(json_object *o, const struct clone_copied *cc)
+{
+	const struct run *runs = cc->runs.v;
+	json_object *a;
+
+	if (!cc->ok) {
+		JADD(o, "copied", NULL);
+		JADD(o, "copied_error", json_object_new_string(cc->error));
+		return;
+	}
+	a = json_object_new_array();
+	for (size_t i = 0; i < cc->runs.n; i++) {
+		json_object *r = json_object_new_object();
+
+		JADD(r, "first_chunk", JU64(runs[i].first));
+		JADD(r, "chunks", JU64(runs[i].n));
+		json_object_array_add(a, r);
+	}
+	JADD(o, "copied", a);
+	JADD(o, "copied_chunks", JU64(cc->count));
+}
+
+static void clones_json(json_object *root, const struct dump *d)
+{
+	json_object *a;
+
+	if (!d->clones) {
+		JADD(root, "clones", NULL);
+		JADD(root, "clones_error", json_object_new_string(d->clones_error));
+		return;
+	}
+	a = json_object_new_array();
+	for (size_t i = 0; i < d->nclones; i++) {
+		const struct shadow_clone *c = &d->clones[i];
+		const char *state = shadow_clone_state_name(c->state);
+		json_object *o = json_object_new_object();
+
+		JADD(o, "id", JU64(c->id));
+		JADD(o, "state", state ? json_object_new_string(state) : JU64(c->state));
+		JADD(o, "nr_copied", JU64(c->nr_copied));
+		JADD(o, "nr_origin_chunks", JU64(d->sb->nr_origin_chunks));
+		JADD(o, "target_sectors", JU64(c->target_sectors));
+		JADD(o, "bitset_root", JU64(c->bitset_root));
+		JADD(o, "flags", JU64(c->flags));
+		if (d->copied && d->copied[i].read)
+			copied_json(o, &d->copied[i]);
+		json_object_array_add(a, o);
+	}
+	JADD(root, "clones", a);
+}
+
 static json_object *build_json(const struct dump *d)
 {
 	const struct shadow_superblock *sb = d->sb;
@@ -514,6 +681,7 @@ static json_object *build_json(const struct dump *d)
 	JADD(o, "revert_root", JU64(sb->revert_root));
 	JADD(o, "dropped_from", JU64(sb->dropped_from));
 	JADD(o, "dropped_below", JU64(sb->dropped_below));
+	JADD(o, "clone_root", JU64(sb->clone_root));
 	JADD(o, "metadata_space_map", sm_json(&sb->metadata_sm));
 	JADD(o, "data_space_map", sm_json(&sb->data_sm));
 	JADD(root, "superblock", o);
@@ -552,6 +720,8 @@ static json_object *build_json(const struct dump *d)
 		JADD(root, "snapshots", NULL);
 		JADD(root, "snapshots_error", json_object_new_string(d->snaps_error));
 	}
+	if (d->clone_store)
+		clones_json(root, d);
 
 	o = json_object_new_object();
 	JADD(o, "data_chunks", JU64(sb->nr_data_chunks));
@@ -589,6 +759,7 @@ static json_object *build_json(const struct dump *d)
 							      d->check.leaked == 0));
 		JADD(o, "result", json_object_new_string(check_result(&d->check)));
 		JADD(o, "snapshots", JU64(d->check.snapshots));
+		JADD(o, "clones", JU64(d->check.clones));
 		JADD(o, "exceptions", JU64(d->check.exceptions));
 		JADD(o, "dead_versions", JU64(d->check.dead_versions));
 		JADD(o, "private_chunks", JU64(d->check.private_chunks));
@@ -609,6 +780,96 @@ static json_object *build_json(const struct dump *d)
 	return root;
 }
 
+/* What main() loaded for a clone store, freed when it returns. */
+static void dump_done(struct dump *d)
+{
+	for (size_t i = 0; d->copied && i < d->nclones; i++)
+		free(d->copied[i].runs.v);
+	free(d->copied);
+	free(d->clones);
+}
+
+static int collect_run(void *userdata, uint64_t first, uint64_t n)
+{
+	struct run *r = shadow_vec_push(userdata);
+
+	if (!r)
+		return -ENOMEM;
+	*r = (struct run) { .first = first, .n = n };
+	return 0;
+}
+
+/*
+ * With --records: each hydrating clone's copied chunks, from its bitset.
+ * Without --check a broken bitset is fatal, as the records' trees are.
+ * Returns 0 or an exit code.
+ */
+static int load_copied(struct dump *d)
+{
+	struct shadow_error err = {};
+	int r;
+
+	d->copied = calloc(d->nclones ? d->nclones : 1, sizeof(*d->copied));
+	if (!d->copied) {
+		fprintf(stderr, "shadow-dump: Failed to read the clones of %s: %s\n",
+			d->path, strerror(ENOMEM));
+		return EXIT_READ;
+	}
+	for (size_t i = 0; i < d->nclones; i++) {
+		struct clone_copied *cc = &d->copied[i];
+
+		if (!d->clones[i].bitset_root)
+			continue;
+		cc->read = true;
+		cc->runs.size = sizeof(struct run);
+		r = shadow_store_clone_copied(d->store, &d->clones[i], collect_run,
+					      &cc->runs, &cc->count, &err);
+		cc->ok = r >= 0;
+		if (cc->ok)
+			continue;
+		if (!d->args->check || r != -EBADMSG) {
+			fprintf(stderr, "shadow-dump: Failed to read the bitset of clone %" PRIu64 " of %s: %s\n",
+				d->clones[i].id, d->path,
+				r == -EBADMSG || err.code == SHADOW_ERR_IO ? err.msg : strerror(-r));
+			return r == -EBADMSG ? EXIT_CORRUPT : EXIT_READ;
+		}
+		snprintf(cc->error, sizeof(cc->error), "%s", err.msg);
+	}
+	return 0;
+}
+
+/*
+ * A clone store's clone tree, and with --records what each clone
+ * copied.  Without --check an unreadable tree is fatal; with it, a
+ * finding.  Returns 0 or an exit code.
+ */
+static int load_clones(struct dump *d)
+{
+	struct shadow_error err = {};
+	int r;
+
+	r = shadow_store_load_clones(d->store, &d->clones, &d->nclones, &err);
+	if (r < 0) {
+		if (!d->args->check || r != -EBADMSG) {
+			fprintf(stderr, "shadow-dump: Failed to read the clone tree of %s: %s\n",
+				d->path, r == -EBADMSG || err.code == SHADOW_ERR_IO ? err.msg : strerror(-r));
+			return r == -EBADMSG ? EXIT_CORRUPT : EXIT_READ;
+		}
+		snprintf(d->clones_error, sizeof(d->clones_error), "%s", err.msg);
+		return 0;
+	}
+	/* An empty tree is a list too: tell it from an unreadable one. */
+	if (!d->clones) {
+		d->clones = calloc(1, sizeof(*d->clones));
+		if (!d->clones) {
+			fprintf(stderr, "shadow-dump: Failed to read the clone tree of %s: %s\n",
+				d->path, strerror(ENOMEM));
+			return EXIT_READ;
+		}
+	}
+	return d->args->records ? load_copied(d) : 0;
+}
+
 int main(int argc, char *argv[])
 {
 	_cleanup_store_ struct shadow_store *store = NULL;
@@ -618,7 +879,7 @@ int main(int argc, char *argv[])
 	_cleanup_json_ json_object *problems = NULL, *leaks = NULL;
 	struct shadow_error err = {};
 	struct dump_args args;
-	struct dump d = {};
+	_cleanup_(dump_done) struct dump d = {};
 	char why[256];
 	int r;
 
@@ -656,6 +917,7 @@ int main(int argc, char *argv[])
 	d.path = args.store;
 	d.store = store;
 	d.sb = shadow_store_sb(store);
+	d.clone_store = d.sb->store_type == SHADOW_STORE_CLONE;
 
 	if (args.metadata_snap) {
 		r = shadow_store_use_held(store, &err);
@@ -687,6 +949,12 @@ int main(int argc, char *argv[])
 		snprintf(d.snaps_error, sizeof(d.snaps_error), "%s", err.msg);
 	}
 	d.snaps = snaps;
+
+	if (d.clone_store) {
+		r = load_clones(&d);
+		if (r)
+			return r;
+	}
 
 	/* Blocks that fail verification end the journal; only a read fails. */
 	r = shadow_store_load_journal(store, &pending, &d.npending, &d.pending_blocks, &err);

@@ -28,6 +28,9 @@ enum kind {
 	K_DSM_INDEX,
 	K_DSM_BITMAP,
 	K_DSM_REF,
+	K_CLONE,
+	K_BITSET,
+	K_ARRAY,
 };
 
 static const char *const kind_names[] = {
@@ -44,12 +47,16 @@ static const char *const kind_names[] = {
 	[K_DSM_INDEX] = "a data space map index node",
 	[K_DSM_BITMAP] = "a data space map bitmap",
 	[K_DSM_REF] = "a data space map ref count node",
+	[K_CLONE] = "a clone tree node",
+	[K_BITSET] = "a clone bitset's array btree node",
+	[K_ARRAY] = "a clone bitset's array block",
 };
 
 enum {
 	STATE_NEW = 0,
 	STATE_ON_PATH,		/* an ancestor of the node being read */
-	STATE_DONE,
+	STATE_DONE,		/* read; an array block: verified */
+	STATE_BAD,		/* an array block that failed verification */
 };
 
 /* A data chunk a leaf entry uses. */
@@ -58,6 +65,24 @@ struct dref {
 	uint64_t key;
 	bool private;
 	bool live;		/* from the live trees, not only the held ones */
+};
+
+/* A snapshot of a clone store, to pair with its clone. */
+struct snap_ref {
+	uint64_t id;
+	uint32_t state;
+};
+
+/* The clone whose bitset is being walked, and what its blocks held. */
+struct bitset_check {
+	const struct shadow_clone *clone;
+	uint64_t nr_words;
+	uint64_t nr_blocks;		/* array blocks its words need */
+	uint64_t next_index;		/* the array block index expected next */
+	uint64_t set;			/* bits set below nr_origin_chunks */
+	uint64_t beyond;		/* bits set at or past it */
+	bool broken;			/* not read whole: no count is compared */
+	uint8_t *block;
 };
 
 /* An entry of a ref count btree: a count of 3 or more. */
@@ -88,6 +113,14 @@ struct checker {
 	uint8_t *index_present;
 	struct shadow_pending *pending;	/* the journal's, by data chunk once checked */
 	size_t npending;
+	/* A clone store's. */
+	struct shadow_vec snaps;		/* struct snap_ref */
+	struct shadow_vec clones;		/* struct shadow_clone */
+	struct bitset_check bs;
+	/* Subtrees not read whole (the problem says why): bumped by each. */
+	uint64_t unread;
+	bool snaps_whole;		/* the live snapshot tree was read whole */
+	int read_error;			/* a read in a visit function failed */
 };
 
 /* The header's helpers return __u64, which is not uint64_t for printf. */
@@ -186,11 +219,13 @@ static bool ref_block(struct checker *c, uint64_t b, enum kind kind,
 	if (in_journal(c, b)) {
 		damage(c, "%s points to block %" PRIu64 " for %s, which is exception journal block %" PRIu64 ": the ring is never part of a tree",
 		       from, b, kind_names[kind], b - c->nblocks);
+		c->unread++;
 		return false;
 	}
 	if (b == 0 || b >= c->nblocks) {
 		damage(c, "%s points to block %" PRIu64 " for %s, outside the metadata area (blocks 1 to %" PRIu64 ")",
 		       from, b, kind_names[kind], c->nblocks - 1);
+		c->unread++;
 		return false;
 	}
 	if (c->md_expected[b] < UINT32_MAX)
@@ -199,15 +234,25 @@ static bool ref_block(struct checker *c, uint64_t b, enum kind kind,
 		c->md_kind[b] = kind;
 		return true;
 	}
-	if (c->md_kind[b] != kind)
+	if (c->md_kind[b] != kind) {
 		damage(c, "block %" PRIu64 " is used as %s and as %s",
 		       b, kind_names[c->md_kind[b]], kind_names[kind]);
-	else if (c->md_state[b] == STATE_ON_PATH)
+		c->unread++;
+	} else if (kind == K_ARRAY) {
+		/*
+		 * A dm_array block may be shared among indices until one
+		 * of them is written; each reference is counted
+		 * (visit_array()).
+		 */
+	} else if (c->md_state[b] == STATE_ON_PATH) {
 		damage(c, "btree loop: block %" PRIu64 " (%s) is its own ancestor",
 		       b, kind_names[kind]);
-	else if (!c->sb->held_root)
+		c->unread++;
+	} else if (!c->sb->held_root) {
 		damage(c, "block %" PRIu64 " (%s) is reached twice, but without a metadata snapshot no block is shared",
 		       b, kind_names[kind]);
+		c->unread++;
+	}
 	return false;
 }
 
@@ -237,6 +282,7 @@ static int walk_node(struct checker *c, uint64_t b, enum kind kind,
 	if (depth >= SHADOW_BTREE_MAX_DEPTH) {
 		damage(c, "%s %" PRIu64 " is deeper than %d levels",
 		       kind_names[kind], b, SHADOW_BTREE_MAX_DEPTH);
+		c->unread++;
 		return 0;
 	}
 	block = malloc(PD_BLOCK_SIZE);
@@ -248,11 +294,13 @@ static int walk_node(struct checker *c, uint64_t b, enum kind kind,
 	if (pd_node_verify(block, b, value_size, &h, &err) < 0) {
 		c->res.bad_blocks++;
 		damage(c, "%s (%s)", err.msg, kind_names[kind]);
+		c->unread++;
 		return 0;
 	}
 	if (h.nr_entries == 0 && (h.flags == PD_INTERNAL_NODE || depth > 0)) {
 		damage(c, "btree node %" PRIu64 " (%s) is empty but not a root leaf",
 		       b, kind_names[kind]);
+		c->unread++;
 		return 0;
 	}
 	for (uint32_t i = 0; i < h.nr_entries; i++) {
@@ -261,11 +309,13 @@ static int walk_node(struct checker *c, uint64_t b, enum kind kind,
 		if (key < lo || key > hi) {
 			damage(c, "btree node %" PRIu64 " (%s): key %" PRIu64 " is outside its parent's range %" PRIu64 " to %" PRIu64,
 			       b, kind_names[kind], key, lo, hi);
+			c->unread++;
 			return 0;
 		}
 		if (i > 0 && key <= pd_node_key(block, i - 1)) {
 			damage(c, "btree node %" PRIu64 " (%s): key %" PRIu64 " does not ascend after %" PRIu64,
 			       b, kind_names[kind], key, pd_node_key(block, i - 1));
+			c->unread++;
 			return 0;
 		}
 	}
@@ -332,11 +382,31 @@ static void visit_snap(struct checker *c, uint64_t key, const void *value)
 	seq = vec_push(c, &c->seqs);
 	if (seq)
 		*seq = s.seq;
+	if (c->sb->store_type == SHADOW_STORE_CLONE) {
+		struct snap_ref *ref = vec_push(c, &c->snaps);
+
+		if (ref)
+			*ref = (struct snap_ref) { .id = s.id, .state = s.state };
+	}
 }
 
 static bool seq_is_snapshot(struct checker *c, uint64_t seq)
 {
 	return bsearch(&seq, c->seqs.v, c->seqs.n, sizeof(seq), cmp_u64);
+}
+
+/*
+ * A clone store keeps no data: its exception and private trees stay
+ * empty, and its data space map has no chunk to map to.  True (and the
+ * entry reported) for such an entry.
+ */
+static bool clone_store_mapping(struct checker *c, uint64_t key, bool private)
+{
+	if (c->sb->store_type != SHADOW_STORE_CLONE)
+		return false;
+	damage(c, "the %s tree of a clone store, which keeps no data, maps origin chunk %" PRIu64 " seq %" PRIu64,
+	       private ? "private" : "exception", key_chunk(key), key_seq(key));
+	return true;
 }
 
 static void add_dref(struct checker *c, uint64_t key, const void *value,
@@ -365,6 +435,8 @@ static void visit_exc(struct checker *c, uint64_t key, const void *value)
 	uint64_t chunk = key_chunk(key), seq = key_tag(c, key, false);
 	char raw[64];
 
+	if (clone_store_mapping(c, key, false))
+		return;
 	add_dref(c, key, value, false);
 	if (c->held)
 		return;
@@ -385,6 +457,8 @@ static void visit_priv(struct checker *c, uint64_t key, const void *value)
 {
 	uint64_t chunk = key_chunk(key), seq = key_seq(key);
 
+	if (clone_store_mapping(c, key, true))
+		return;
 	add_dref(c, key, value, true);
 	if (c->held)
 		return;
@@ -422,6 +496,7 @@ static void visit_index(struct checker *c, uint64_t key, const void *value)
 static int walk_trees(struct checker *c, const struct shadow_superblock *sb,
 		      const char *from)
 {
+	uint64_t unread = c->unread;
 	int r;
 
 	r = walk_tree(c, sb->snapshot_root, K_SNAP, sizeof(struct shadow_disk_snapshot),
@@ -429,6 +504,7 @@ static int walk_trees(struct checker *c, const struct shadow_superblock *sb,
 	if (r < 0)
 		return r;
 	if (!c->held) {
+		c->snaps_whole = c->unread == unread;
 		qsort(c->seqs.v, c->seqs.n, sizeof(uint64_t), cmp_u64);
 		for (size_t i = 1; i < c->seqs.n; i++)
 			if (((uint64_t *)c->seqs.v)[i] == ((uint64_t *)c->seqs.v)[i - 1])
@@ -475,6 +551,252 @@ static int walk_held(struct checker *c)
 	r = walk_trees(c, &held, "the metadata snapshot");
 	c->held = false;
 	return r;
+}
+
+static void visit_clone(struct checker *c, uint64_t key, const void *value)
+{
+	struct shadow_clone *cl = vec_push(c, &c->clones);
+
+	if (!cl)
+		return;
+	shadow_clone_decode(value, cl);
+	c->res.clones++;
+	if (c->res.clones == SHADOW_MAX_CLONES + 1)
+		damage(c, "the clone tree holds more than %d clones", SHADOW_MAX_CLONES);
+	if (cl->id != key)
+		damage(c, "clone under key %" PRIu64 " says it is id %" PRIu64, key, cl->id);
+}
+
+/*
+ * The words of the array block at index @key of the bitset being walked,
+ * read into bs->block: counted at every index that names the block,
+ * shared or not.
+ */
+static void count_array_block(struct checker *c, uint64_t key,
+			      const struct pd_array_header *h)
+{
+	struct bitset_check *bs = &c->bs;
+	uint64_t first = key * pd_array_max_entries(sizeof(uint64_t)) * PD_BITSET_WORD_BITS;
+	const uint8_t *words = bs->block + PD_ARRAY_HEADER_SIZE;
+	uint64_t set, all;
+
+	if (first >= c->sb->nr_origin_chunks)
+		return;
+	set = pd_bitset_count(words, h->nr_entries, c->sb->nr_origin_chunks - first);
+	all = pd_bitset_count(words, h->nr_entries, (uint64_t)h->nr_entries * PD_BITSET_WORD_BITS);
+	bs->set += set;
+	bs->beyond += all - set;
+}
+
+static void visit_array(struct checker *c, uint64_t key, const void *value)
+{
+	struct bitset_check *bs = &c->bs;
+	uint64_t id = bs->clone->id, le, b;
+	struct shadow_error err = {};
+	struct pd_array_header h;
+	char from[64];
+	bool first;
+	int r;
+
+	if (key >= bs->nr_blocks) {
+		damage(c, "clone %" PRIu64 "'s bitset has array block %" PRIu64 ", but its %" PRIu64 " chunks need %" PRIu64,
+		       id, key, c->sb->nr_origin_chunks, bs->nr_blocks);
+		bs->broken = true;
+		return;
+	}
+	if (key != bs->next_index) {
+		damage(c, "clone %" PRIu64 "'s bitset lacks array block %" PRIu64 " (the next it has is %" PRIu64 ")",
+		       id, bs->next_index, key);
+		bs->broken = true;
+	}
+	bs->next_index = key + 1;
+	memcpy(&le, value, sizeof(le));
+	b = le64toh(le);
+	snprintf(from, sizeof(from), "clone %" PRIu64 "'s bitset", id);
+	first = ref_block(c, b, K_ARRAY, from);
+	if (!first && (b == 0 || b >= c->nblocks || c->md_kind[b] != K_ARRAY ||
+		       c->md_state[b] != STATE_DONE)) {
+		bs->broken = true;
+		return;
+	}
+	r = read_block(c, b, bs->block);
+	if (r < 0) {
+		c->read_error = r;
+		bs->broken = true;
+		return;
+	}
+	/* A shared block is verified again at each index: its entries may not fit it. */
+	if (pd_array_verify(bs->block, b, sizeof(uint64_t), bs->nr_words, key, &h, &err) < 0) {
+		if (first) {
+			c->res.bad_blocks++;
+			c->md_state[b] = STATE_BAD;
+		}
+		damage(c, "clone %" PRIu64 "'s bitset: %s", id, err.msg);
+		bs->broken = true;
+		return;
+	}
+	c->md_state[b] = STATE_DONE;
+	count_array_block(c, key, &h);
+}
+
+/* What the clone record says of itself: state, flags, counts, target. */
+static void check_clone_record(struct checker *c, const struct shadow_clone *cl)
+{
+	const char *state = shadow_clone_state_name(cl->state);
+
+	if (!state)
+		damage(c, "clone %" PRIu64 " has unknown state %u", cl->id, cl->state);
+	if (cl->flags)
+		damage(c, "clone %" PRIu64 " has unknown flags 0x%x", cl->id, cl->flags);
+	if (cl->state == SHADOW_CLONE_HYDRATING && !cl->bitset_root)
+		damage(c, "clone %" PRIu64 " is hydrating but has no bitset (bitset_root 0): what it copied is lost",
+		       cl->id);
+	if (state && cl->state != SHADOW_CLONE_HYDRATING && cl->bitset_root)
+		damage(c, "clone %" PRIu64 " is %s but has a bitset (bitset_root %" PRIu64 "): only a hydrating clone has one",
+		       cl->id, state, cl->bitset_root);
+	if (cl->nr_copied > c->sb->nr_origin_chunks)
+		damage(c, "clone %" PRIu64 " counts %" PRIu64 " chunks copied, more than the origin's %" PRIu64,
+		       cl->id, cl->nr_copied, c->sb->nr_origin_chunks);
+	else if (cl->state == SHADOW_CLONE_COMPLETE && cl->nr_copied != c->sb->nr_origin_chunks)
+		damage(c, "clone %" PRIu64 " is complete but counts %" PRIu64 " of the origin's %" PRIu64 " chunks copied",
+		       cl->id, cl->nr_copied, c->sb->nr_origin_chunks);
+	if (cl->target_sectors < c->sb->origin_sectors)
+		damage(c, "clone %" PRIu64 "'s target has %" PRIu64 " sectors, fewer than the origin's %" PRIu64 ": it cannot hold the copy",
+		       cl->id, cl->target_sectors, c->sb->origin_sectors);
+}
+
+/*
+ * A clone's bitset: every node and array block counted once per
+ * reference, as the metadata space map counts them; its bits, when it
+ * read whole, against the record.  Walked whatever the state, so that a
+ * bitset the record should not have is still counted (not a leak).
+ */
+static int check_clone_bitset(struct checker *c, const struct shadow_clone *cl)
+{
+	struct bitset_check *bs = &c->bs;
+	uint64_t unread = c->unread;
+	uint8_t *block = bs->block;
+	char from[64];
+	int r;
+
+	if (!cl->bitset_root)
+		return 0;
+	*bs = (struct bitset_check) {
+		.clone = cl,
+		.nr_words = pd_bitset_words(c->sb->nr_origin_chunks),
+		.block = block,
+	};
+	bs->nr_blocks = pd_array_nr_blocks(bs->nr_words, sizeof(uint64_t));
+	snprintf(from, sizeof(from), "clone %" PRIu64 "'s record", cl->id);
+	r = walk_tree(c, cl->bitset_root, K_BITSET, sizeof(uint64_t), visit_array, from);
+	if (r < 0)
+		return r;
+	if (c->read_error)
+		return c->read_error;
+	if (bs->broken || c->unread != unread)
+		return 0;
+	/* Its last blocks missing, its bits are not all there to count. */
+	if (bs->next_index != bs->nr_blocks) {
+		damage(c, "clone %" PRIu64 "'s bitset has %" PRIu64 " array blocks, but its %" PRIu64 " chunks need %" PRIu64,
+		       cl->id, bs->next_index, c->sb->nr_origin_chunks, bs->nr_blocks);
+		return 0;
+	}
+	if (bs->beyond)
+		damage(c, "clone %" PRIu64 "'s bitset sets %" PRIu64 " bits past the origin's %" PRIu64 " chunks",
+		       cl->id, bs->beyond, c->sb->nr_origin_chunks);
+	if (cl->state == SHADOW_CLONE_HYDRATING && bs->set != cl->nr_copied)
+		damage(c, "clone %" PRIu64 " counts %" PRIu64 " chunks copied, but its bitset has %" PRIu64 " bits set",
+		       cl->id, cl->nr_copied, bs->set);
+	return 0;
+}
+
+static int cmp_snap_ref(const void *a, const void *b)
+{
+	const struct snap_ref *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int cmp_clone(const void *a, const void *b)
+{
+	const struct shadow_clone *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Every snapshot of a clone store is a clone: one clone record per
+ * snapshot and the other way round, and the snapshot invalid exactly
+ * when the clone failed (the kernel refuses the store otherwise).
+ */
+static void check_clone_pairs(struct checker *c)
+{
+	const struct snap_ref *snaps = c->snaps.v;
+	const struct shadow_clone *clones = c->clones.v;
+
+	qsort(c->snaps.v, c->snaps.n, sizeof(*snaps), cmp_snap_ref);
+	qsort(c->clones.v, c->clones.n, sizeof(*clones), cmp_clone);
+	for (size_t i = 0; i < c->clones.n; i++) {
+		const struct shadow_clone *cl = &clones[i];
+		struct snap_ref key = { .id = cl->id };
+		const struct snap_ref *s = bsearch(&key, snaps, c->snaps.n, sizeof(*snaps),
+						   cmp_snap_ref);
+		const char *state = shadow_clone_state_name(cl->state);
+
+		if (!s)
+			damage(c, "clone %" PRIu64 " has no snapshot: the snapshot tree has no id %" PRIu64,
+			       cl->id, cl->id);
+		else if (state && (s->state == SHADOW_SNAP_VALID) != (cl->state != SHADOW_CLONE_FAILED))
+			damage(c, "clone %" PRIu64 " is %s but its snapshot is %s: a failed clone's snapshot is invalid, any other's valid",
+			       cl->id, state, shadow_snap_state_name(s->state) ?: "of an unknown state");
+	}
+	for (size_t i = 0; i < c->snaps.n; i++) {
+		struct shadow_clone key = { .id = snaps[i].id };
+
+		if (!bsearch(&key, clones, c->clones.n, sizeof(*clones), cmp_clone))
+			damage(c, "snapshot %" PRIu64 " has no clone record: every snapshot of a clone store is a clone",
+			       snaps[i].id);
+	}
+}
+
+/*
+ * A clone store's own structures: the clone tree, each clone's record
+ * and bitset, clones paired with snapshots (when both trees read whole:
+ * a tree cut short would make every entry past the cut look unpaired).
+ */
+static int check_clones(struct checker *c)
+{
+	const struct shadow_clone *clones;
+	uint64_t unread = c->unread;
+	bool clones_whole;
+	int r;
+
+	if (c->sb->held_root)
+		damage(c, "a clone store holds a metadata snapshot (held_root %" PRIu64 "), which the kernel never takes of one: no reference count follows its clones' bitsets",
+		       c->sb->held_root);
+	if (c->sb->nr_origin_chunks > SHADOW_MAX_CLONE_CHUNKS)
+		damage(c, "a clone store's origin has %" PRIu64 " chunks, more than a bitset indexes (%llu)",
+		       c->sb->nr_origin_chunks, SHADOW_MAX_CLONE_CHUNKS);
+	r = walk_tree(c, c->sb->clone_root, K_CLONE, sizeof(struct shadow_disk_clone),
+		      visit_clone, "the superblock");
+	if (r < 0)
+		return r;
+	if (c->oom)
+		return -ENOMEM;
+	clones_whole = c->unread == unread;
+	c->bs.block = malloc(PD_BLOCK_SIZE);
+	if (!c->bs.block)
+		return -ENOMEM;
+	clones = c->clones.v;
+	for (size_t i = 0; i < c->clones.n && r >= 0; i++) {
+		check_clone_record(c, &clones[i]);
+		r = check_clone_bitset(c, &clones[i]);
+	}
+	if (r < 0)
+		return r;
+	if (c->snaps_whole && clones_whole)
+		check_clone_pairs(c);
+	return 0;
 }
 
 static int cmp_dref(const void *a, const void *b)
@@ -698,9 +1020,10 @@ static int check_data_sm(struct checker *c)
 		return r;
 	qsort(c->refcs.v, c->refcs.n, sizeof(struct refc), cmp_refc);
 
-	c->index.v = calloc(n, sizeof(struct pd_index_entry));
+	/* A clone store's data space map has no bitmap: n is 0. */
+	c->index.v = calloc(n ? n : 1, sizeof(struct pd_index_entry));
 	c->index.n = n;
-	c->index_present = calloc(n, 1);
+	c->index_present = calloc(n ? n : 1, 1);
 	block = malloc(PD_BLOCK_SIZE);
 	if (!c->index.v || !c->index_present || !block)
 		return -ENOMEM;
@@ -908,6 +1231,8 @@ static int run(struct checker *c)
 	c->md_kind[0] = K_SB;
 
 	r = walk_trees(c, c->sb, "the superblock");
+	if (r >= 0 && c->sb->store_type == SHADOW_STORE_CLONE)
+		r = check_clones(c);
 	if (r >= 0 && c->sb->revert_root)
 		r = walk_tree(c, c->sb->revert_root, K_REVERT, sizeof(uint64_t),
 			      visit_revert, "the superblock");
@@ -951,6 +1276,8 @@ int shadow_store_check(struct shadow_store *s, shadow_problem_fn fn,
 		.seqs.size = sizeof(uint64_t),
 		.refcs.size = sizeof(struct refc),
 		.index.size = sizeof(struct pd_index_entry),
+		.snaps.size = sizeof(struct snap_ref),
+		.clones.size = sizeof(struct shadow_clone),
 	};
 	int r = -ENOMEM;
 
@@ -971,5 +1298,8 @@ int shadow_store_check(struct shadow_store *s, shadow_problem_fn fn,
 	free(c.index.v);
 	free(c.index_present);
 	free(c.pending);
+	free(c.snaps.v);
+	free(c.clones.v);
+	free(c.bs.block);
 	return r < 0 ? r : 0;
 }

@@ -22,6 +22,7 @@ enum shadow_finding {
 
 struct shadow_check_result {
 	uint64_t snapshots;		/* entries of the snapshot tree */
+	uint64_t clones;		/* entries of a clone store's clone tree */
 	uint64_t exceptions;		/* entries of the exception tree */
 	uint64_t dead_versions;		/* of those, a row store's dead ones */
 	uint64_t private_chunks;	/* entries of the private tree */
@@ -56,6 +57,21 @@ typedef void (*shadow_problem_fn)(void *userdata, enum shadow_finding kind,
  *    nr_origin_chunks; private mappings: owned by a snapshot's
  *    sequence; every value is a data chunk below the data space map's
  *    size, used by one mapping only;
+ *  - a clone store: its exception and private trees are empty (an entry
+ *    is DAMAGE: it keeps no data); the clone tree holds at most
+ *    SHADOW_MAX_CLONES clones, each with its id as key, a known state,
+ *    no flags, nr_copied at most nr_origin_chunks (all of them when
+ *    complete), a target at least the origin's size, and a bitset
+ *    exactly when hydrating; each clone has a snapshot and each snapshot
+ *    a clone, the snapshot invalid exactly when the clone failed; a
+ *    bitset (a dm_bitset: a dm_array of __le64 words, shadow-pd.h) has
+ *    every array block its nr_origin_chunks bits need, index 0 first,
+ *    each verifying (checksum, blocknr, value size, max_entries, the
+ *    nr_entries its index gives it), no bit set past the last chunk, and
+ *    as many bits set as the hydrating clone's nr_copied; an array block
+ *    that several indices share (dm_array may share one until it is
+ *    written) is counted once per index that names it, as the metadata
+ *    space map counts it; a clone store holds no metadata snapshot;
  *  - a row store's dead versions (shadow_sb_tag_dead(): dropped by a
  *    revert, freed by the kernel in the background) are checked and
  *    counted like any other, data in use rather than leaks, and counted

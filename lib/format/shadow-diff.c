@@ -182,6 +182,11 @@ int shadow_store_diff(struct shadow_store *s, uint64_t id_a, uint64_t id_b,
 	size_t n = 0;
 	int r;
 
+	if (shadow_store_sb(s)->store_type == SHADOW_STORE_CLONE) {
+		shadow_error_set(err, SHADOW_ERR_NONE,
+				 "a clone store records no writes to compare: each clone is a full copy on its own target");
+		return -EOPNOTSUPP;
+	}
 	r = shadow_store_load_snapshots(s, &snaps, &n, err);
 	if (r < 0)
 		return r;

@@ -99,8 +99,9 @@ int shadow_diff_finish(struct shadow_diff *d);
  * (shadow_store_use_held() first for a consistent view of a store in use).
  * Returns 0 with @ret_changed set to the chunks passed on, -ENOENT when a
  * snapshot does not exist, -ESTALE when one is invalid (dropped on
- * overflow: it has no data to compare), what @fn returned, or -errno from
- * reading the store; @err says which.
+ * overflow: it has no data to compare), -EOPNOTSUPP for a clone store
+ * (its clones are full copies: it records no writes to compare), what
+ * @fn returned, or -errno from reading the store; @err says which.
  */
 int shadow_store_diff(struct shadow_store *s, uint64_t id_a, uint64_t id_b,
 		      bool b_is_live, shadow_diff_fn fn, void *userdata,

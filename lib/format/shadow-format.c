@@ -14,6 +14,7 @@ _Static_assert(sizeof(struct shadow_block_header) == 16, "header size");
 _Static_assert(sizeof(struct shadow_disk_superblock) <= SHADOW_MD_BLOCK_SIZE,
 	       "superblock fits a block");
 _Static_assert(sizeof(struct shadow_disk_snapshot) == 32, "snapshot size");
+_Static_assert(sizeof(struct shadow_disk_clone) == 40, "clone size");
 _Static_assert(SHADOW_MD_BLOCK_SIZE == SHADOW_MD_BLOCK_SECTORS * 512,
 	       "block size in sectors");
 
@@ -83,6 +84,20 @@ const char *shadow_snap_state_name(uint32_t state)
 		return "valid";
 	case SHADOW_SNAP_INVALID:
 		return "invalid";
+	default:
+		return NULL;
+	}
+}
+
+const char *shadow_clone_state_name(uint32_t state)
+{
+	switch (state) {
+	case SHADOW_CLONE_HYDRATING:
+		return "hydrating";
+	case SHADOW_CLONE_COMPLETE:
+		return "complete";
+	case SHADOW_CLONE_FAILED:
+		return "failed";
 	default:
 		return NULL;
 	}
@@ -164,6 +179,7 @@ void shadow_sb_decode(const void *block, struct shadow_superblock *ret)
 		.revert_root = le64toh(d->revert_root),
 		.dropped_from = le64toh(d->dropped_from),
 		.dropped_below = le64toh(d->dropped_below),
+		.clone_root = le64toh(d->clone_root),
 	};
 	memcpy(ret->uuid, d->uuid, sizeof(ret->uuid));
 	sm_root_decode(d->metadata_space_map_root, &ret->metadata_sm);
@@ -204,6 +220,7 @@ void shadow_sb_encode(const struct shadow_superblock *sb, uint64_t blocknr,
 	d->revert_root = htole64(sb->revert_root);
 	d->dropped_from = htole64(sb->dropped_from);
 	d->dropped_below = htole64(sb->dropped_below);
+	d->clone_root = htole64(sb->clone_root);
 	sm_root_encode(d->metadata_space_map_root, &sb->metadata_sm);
 	sm_root_encode(d->data_space_map_root, &sb->data_sm);
 	d->hdr.type = htole32(SHADOW_BLOCK_SB);
@@ -243,6 +260,7 @@ static enum shadow_err sb_rule_err(enum shadow_sb_rule rule)
 	case SHADOW_SB_SM_ROOT:
 	case SHADOW_SB_REVERT:
 	case SHADOW_SB_ROW_DROPPED:
+	case SHADOW_SB_CLONE:
 		return SHADOW_ERR_STATE;
 	default:
 		return SHADOW_ERR_GEOMETRY;
@@ -300,9 +318,23 @@ int shadow_layout_solve(struct shadow_layout *l, uint64_t store_sectors,
 				     journal_blocks);
 }
 
+/* A clone store's layout: all metadata, and constant time, so no solver. */
+static int init_clone_geometry(struct shadow_superblock *sb, struct shadow_layout *l)
+{
+	/* A bitset counts and indexes chunks in 32 bits. */
+	if (sb->nr_origin_chunks > SHADOW_MAX_CLONE_CHUNKS)
+		return -EINVAL;
+	if (shadow_layout_compute_clone(l, sb->store_sectors, sb->chunk_sectors,
+					SHADOW_JOURNAL_BLOCKS) < 0)
+		return -ENOSPC;
+	sb->incompat_flags |= SHADOW_FEATURE_INCOMPAT_CLONE;
+	return 0;
+}
+
 int shadow_sb_init_geometry(struct shadow_superblock *sb)
 {
 	struct shadow_layout l;
+	int r;
 
 	if (!shadow_chunk_sectors_valid(sb->chunk_sectors) || sb->origin_sectors == 0 ||
 	    sb->origin_sectors > SHADOW_MAX_SECTORS)
@@ -311,9 +343,14 @@ int shadow_sb_init_geometry(struct shadow_superblock *sb)
 						   sb->chunk_sectors);
 	if (sb->nr_origin_chunks > SHADOW_MAX_ORIGIN_CHUNKS)
 		return -EINVAL;
-	if (shadow_layout_solve(&l, sb->store_sectors, sb->chunk_sectors,
-				SHADOW_JOURNAL_BLOCKS) < 0)
+	if (sb->store_type == SHADOW_STORE_CLONE) {
+		r = init_clone_geometry(sb, &l);
+		if (r < 0)
+			return r;
+	} else if (shadow_layout_solve(&l, sb->store_sectors, sb->chunk_sectors,
+				       SHADOW_JOURNAL_BLOCKS) < 0) {
 		return -ENOSPC;
+	}
 	sb->incompat_flags |= SHADOW_FEATURE_INCOMPAT_JOURNAL;
 	sb->metadata_blocks = l.metadata_blocks;
 	sb->data_start = l.data_start;
@@ -391,6 +428,35 @@ void shadow_snap_encode(void *p, const struct shadow_snapshot *s)
 		.ctime = htole64(s->ctime),
 		.state = htole32(s->state),
 		.flags = htole32(s->flags),
+	};
+
+	memcpy(p, &d, sizeof(d));
+}
+
+void shadow_clone_decode(const void *p, struct shadow_clone *ret)
+{
+	struct shadow_disk_clone d;
+
+	memcpy(&d, p, sizeof(d));
+	*ret = (struct shadow_clone) {
+		.id = le64toh(d.id),
+		.bitset_root = le64toh(d.bitset_root),
+		.nr_copied = le64toh(d.nr_copied),
+		.target_sectors = le64toh(d.target_sectors),
+		.state = le32toh(d.state),
+		.flags = le32toh(d.flags),
+	};
+}
+
+void shadow_clone_encode(void *p, const struct shadow_clone *c)
+{
+	struct shadow_disk_clone d = {
+		.id = htole64(c->id),
+		.bitset_root = htole64(c->bitset_root),
+		.nr_copied = htole64(c->nr_copied),
+		.target_sectors = htole64(c->target_sectors),
+		.state = htole32(c->state),
+		.flags = htole32(c->flags),
 	};
 
 	memcpy(p, &d, sizeof(d));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Host-endian views of the dm-shadow superblock, snapshot record and
- * exception journal blocks (dm-shadow/dm-shadow-format.h, version 2), with
+ * Host-endian views of the dm-shadow superblock, snapshot and clone
+ * records and exception journal blocks (dm-shadow/dm-shadow-format.h, version 2), with
  * decoders, encoders and validation.  The dm-persistent-data blocks the
  * superblock points at (btree nodes, space maps) are read by
  * shadow-pd.[ch].  Nothing outside these files touches a little-endian
@@ -71,6 +71,7 @@ struct shadow_superblock {
 	 */
 	uint64_t dropped_from;
 	uint64_t dropped_below;
+	uint64_t clone_root;		/* a clone store's clones, else 0 */
 };
 
 struct shadow_snapshot {
@@ -79,6 +80,16 @@ struct shadow_snapshot {
 	uint64_t ctime;
 	uint32_t state;
 	uint32_t flags;
+};
+
+/* A clone tree value (struct shadow_disk_clone). */
+struct shadow_clone {
+	uint64_t id;			/* its snapshot's id; also the key */
+	uint64_t bitset_root;		/* a hydrating clone's copied chunks, else 0 */
+	uint64_t nr_copied;		/* chunks on the target */
+	uint64_t target_sectors;	/* the target's size when it was made */
+	uint32_t state;			/* SHADOW_CLONE_* */
+	uint32_t flags;			/* none defined: 0 */
 };
 
 /* An exception journal block's header (struct shadow_disk_journal). */
@@ -134,6 +145,8 @@ const char *shadow_err_name(enum shadow_err code);
 
 const char *shadow_store_type_name(uint32_t store_type);
 const char *shadow_snap_state_name(uint32_t state);
+/* "hydrating", "complete", "failed"; NULL for an unknown state. */
+const char *shadow_clone_state_name(uint32_t state);
 
 /* True when the first SHADOW_SECTOR_SIZE bytes of @block are zero. */
 bool shadow_block_is_zero(const void *block);
@@ -175,9 +188,13 @@ uint64_t shadow_layout_min_sectors(uint32_t chunk_sectors);
 
 /*
  * Fill the geometry of @sb (nr_origin_chunks, metadata_blocks,
- * data_start, nr_data_chunks) from origin_sectors, store_sectors and
- * chunk_sectors, as a freshly formatted store has it: with the exception
- * journal, so SHADOW_FEATURE_INCOMPAT_JOURNAL is set in incompat_flags.
+ * data_start, nr_data_chunks) from store_type, origin_sectors,
+ * store_sectors and chunk_sectors, as a freshly formatted store has it:
+ * with the exception journal, so SHADOW_FEATURE_INCOMPAT_JOURNAL is set
+ * in incompat_flags.  A clone store (SHADOW_STORE_CLONE) gets the
+ * metadata-only layout (shadow_layout_compute_clone(): no data chunks)
+ * and SHADOW_FEATURE_INCOMPAT_CLONE too, and its origin at most
+ * SHADOW_MAX_CLONE_CHUNKS chunks, as the kernel formats one.
  * Returns 0 or -ENOSPC (store too small) or -EINVAL (chunk size or sizes
  * out of range).
  */
@@ -201,8 +218,11 @@ uint64_t shadow_journal_start(const struct shadow_superblock *sb);
  * in order: magic, block type, version (version 1 is refused with its own
  * message), checksum, blocknr, unknown incompat features, store type,
  * geometry (chunk size, origin chunks, and the layout against
- * shadow_layout_solve()), device size, transaction state (data limit,
- * last_seq, roots inside the metadata area, space map sizes).  Returns 0
+ * shadow_layout_solve(), a clone store's against its metadata-only
+ * layout), device size, transaction state (data limit, 0 exactly when
+ * the store has no data chunks, last_seq, roots inside the metadata
+ * area, the clone feature set exactly on a clone store, which alone has
+ * a clone_root, space map sizes).  Returns 0
  * and fills @ret, or -EBADMSG / -EPROTONOSUPPORT / -EOPNOTSUPP / -EUCLEAN /
  * -ENOSPC with @err saying exactly what is wrong.
  */
@@ -229,6 +249,10 @@ bool shadow_sb_tag_dead(const struct shadow_superblock *sb, uint64_t tag);
 /* A snapshot tree value (struct shadow_disk_snapshot) at @p. */
 void shadow_snap_decode(const void *p, struct shadow_snapshot *ret);
 void shadow_snap_encode(void *p, const struct shadow_snapshot *s);
+
+/* A clone tree value (struct shadow_disk_clone) at @p. */
+void shadow_clone_decode(const void *p, struct shadow_clone *ret);
+void shadow_clone_encode(void *p, const struct shadow_clone *c);
 
 /*
  * Verify a block read from ring slot @index of the exception journal of

@@ -11,6 +11,8 @@
 _Static_assert(PD_ENTRIES_PER_BITMAP == 16320, "dm-persistent-data's bitmap entries");
 _Static_assert(16 + PD_MAX_METADATA_BITMAPS * PD_INDEX_ENTRY_SIZE <= PD_BLOCK_SIZE,
 	       "metadata index fits a block");
+_Static_assert((PD_BLOCK_SIZE - PD_ARRAY_HEADER_SIZE) / 8 == 509,
+	       "dm_array's __le64 values per block");
 
 static uint32_t get_le32(const void *block, size_t off)
 {
@@ -202,6 +204,124 @@ const void *pd_metadata_index_entry(const void *block, uint32_t i)
 	return (const uint8_t *)block + 16 + (size_t)i * PD_INDEX_ENTRY_SIZE;
 }
 
+uint32_t pd_array_max_entries(uint32_t value_size)
+{
+	return (PD_BLOCK_SIZE - PD_ARRAY_HEADER_SIZE) / value_size;
+}
+
+uint64_t pd_array_nr_blocks(uint64_t nr_entries, uint32_t value_size)
+{
+	uint32_t max = pd_array_max_entries(value_size);
+
+	return nr_entries / max + (nr_entries % max != 0);
+}
+
+uint32_t pd_array_block_entries(uint64_t nr_entries, uint32_t value_size,
+				uint64_t index)
+{
+	uint32_t max = pd_array_max_entries(value_size);
+
+	if (index >= pd_array_nr_blocks(nr_entries, value_size))
+		return 0;
+	if (index + 1 < pd_array_nr_blocks(nr_entries, value_size))
+		return max;
+	return (uint32_t)(nr_entries - index * max);
+}
+
+void pd_array_header_decode(const void *block, struct pd_array_header *ret)
+{
+	*ret = (struct pd_array_header) {
+		.csum = get_le32(block, 0),
+		.max_entries = get_le32(block, 4),
+		.nr_entries = get_le32(block, 8),
+		.value_size = get_le32(block, 12),
+		.blocknr = get_le64(block, 16),
+	};
+}
+
+/* The header against what the array's size gives block @index. */
+static int array_verify_header(const struct pd_array_header *h, uint64_t blocknr,
+			       uint32_t value_size, uint64_t nr_entries,
+			       uint64_t index, struct shadow_error *err)
+{
+	uint32_t want = pd_array_block_entries(nr_entries, value_size, index);
+
+	if (h->value_size != value_size) {
+		shadow_error_set(err, SHADOW_ERR_BAD_NODE,
+				 "array block %" PRIu64 " has %u-byte values, expected %u",
+				 blocknr, h->value_size, value_size);
+		return -EBADMSG;
+	}
+	if (h->max_entries != pd_array_max_entries(value_size)) {
+		shadow_error_set(err, SHADOW_ERR_BAD_NODE,
+				 "array block %" PRIu64 " has max_entries %u, expected %u for %u-byte values",
+				 blocknr, h->max_entries, pd_array_max_entries(value_size),
+				 value_size);
+		return -EBADMSG;
+	}
+	if (h->nr_entries != want) {
+		shadow_error_set(err, SHADOW_ERR_BAD_NODE,
+				 "array block %" PRIu64 " has %u entries, expected %u as block %" PRIu64 " of an array of %" PRIu64,
+				 blocknr, h->nr_entries, want, index, nr_entries);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int pd_array_verify(const void *block, uint64_t blocknr, uint32_t value_size,
+		    uint64_t nr_entries, uint64_t index,
+		    struct pd_array_header *ret, struct shadow_error *err)
+{
+	uint32_t computed = shadow_block_csum(block, PD_BLOCK_SIZE, PD_ARRAY_CSUM_XOR);
+	struct pd_array_header h;
+	int r;
+
+	pd_array_header_decode(block, &h);
+	if (h.csum != computed) {
+		shadow_error_set(err, SHADOW_ERR_BAD_CSUM,
+				 "array block %" PRIu64 " has a bad checksum: stored 0x%08x, computed 0x%08x",
+				 blocknr, h.csum, computed);
+		return -EBADMSG;
+	}
+	if (h.blocknr != blocknr) {
+		shadow_error_set(err, SHADOW_ERR_BAD_BLOCKNR,
+				 "array block %" PRIu64 " says it is block %" PRIu64 " (misplaced write?)",
+				 blocknr, h.blocknr);
+		return -EBADMSG;
+	}
+	r = array_verify_header(&h, blocknr, value_size, nr_entries, index, err);
+	if (r < 0)
+		return r;
+	*ret = h;
+	return 0;
+}
+
+uint64_t pd_array_value_u64(const void *block, uint32_t i)
+{
+	return get_le64(block, PD_ARRAY_HEADER_SIZE + (size_t)i * 8);
+}
+
+uint64_t pd_bitset_words(uint64_t nr_bits)
+{
+	return nr_bits / PD_BITSET_WORD_BITS + (nr_bits % PD_BITSET_WORD_BITS != 0);
+}
+
+uint64_t pd_bitset_count(const void *words, uint64_t nr_words, uint64_t nr_bits)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i < nr_words && i * PD_BITSET_WORD_BITS < nr_bits; i++) {
+		uint64_t w = get_le64(words, (size_t)i * 8);
+		uint64_t left = nr_bits - i * PD_BITSET_WORD_BITS;
+
+		/* The word holding the last bit: only its bits below it count. */
+		if (left < PD_BITSET_WORD_BITS)
+			w &= (1ULL << left) - 1;
+		n += (uint64_t)__builtin_popcountll(w);
+	}
+	return n;
+}
+
 void pd_node_init(void *block, uint32_t flags, uint32_t value_size)
 {
 	uint32_t vs = flags == PD_INTERNAL_NODE ? sizeof(uint64_t) : value_size;
@@ -240,4 +360,23 @@ void pd_bitmap_seal(void *block, uint64_t blocknr)
 void pd_index_seal(void *block, uint64_t blocknr)
 {
 	seal(block, blocknr, SHADOW_PD_INDEX_CSUM_XOR);
+}
+
+void pd_array_init(void *block, uint32_t value_size, uint32_t nr_entries)
+{
+	memset(block, 0, PD_BLOCK_SIZE);
+	put_le32(block, 4, pd_array_max_entries(value_size));
+	put_le32(block, 8, nr_entries);
+	put_le32(block, 12, value_size);
+}
+
+void pd_array_set_u64(void *block, uint32_t i, uint64_t value)
+{
+	put_le64(block, PD_ARRAY_HEADER_SIZE + (size_t)i * 8, value);
+}
+
+void pd_array_seal(void *block, uint64_t blocknr)
+{
+	put_le64(block, 16, blocknr);
+	put_le32(block, 0, shadow_block_csum(block, PD_BLOCK_SIZE, PD_ARRAY_CSUM_XOR));
 }

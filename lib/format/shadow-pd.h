@@ -3,10 +3,11 @@
  * The kernel's dm-persistent-data blocks, read (and, for the unit tests'
  * images, written) offline: btree nodes, space map bitmaps with two bits
  * per block, the metadata space map's index block and the disk space
- * map's index entries.  Layouts as in linux/drivers/md/persistent-data/
- * (dm-btree-internal.h, dm-space-map-common.h); every block is 4 KiB and
- * starts with a crc32c (seed ~0) over the block from byte 4, xored with
- * its type's constant.
+ * map's index entries, and the array blocks of a dm_array, which a
+ * dm_bitset is.  Layouts as in linux/drivers/md/persistent-data/
+ * (dm-btree-internal.h, dm-space-map-common.h, dm-array.c, dm-bitset.c);
+ * every block is 4 KiB and starts with a crc32c (seed ~0) over the block
+ * from byte 4, xored with its type's constant.
  */
 #ifndef SHADOW_PD_H
 #define SHADOW_PD_H
@@ -32,6 +33,24 @@
 #define PD_MAX_METADATA_BITMAPS		255
 #define PD_INDEX_ENTRY_SIZE		16
 
+/*
+ * A dm_array is a one-level btree keyed by array block index (0, 1, ...
+ * every one present) whose values are the __le64 numbers of its array
+ * blocks: struct array_block (csum, max_entries, nr_entries, value_size,
+ * then blocknr at byte 16, not 8 as in other blocks), then nr_entries
+ * values.  Every block but the last is full.  An array block may be the
+ * value of several indices (dm_array may share one until it is written):
+ * its reference count is the number of values naming it.
+ */
+#define PD_ARRAY_HEADER_SIZE		24
+#define PD_ARRAY_CSUM_XOR		595846735U
+
+/*
+ * A dm_bitset: a dm_array of __le64 words, bit i of the set in bit i % 64
+ * of word i / 64 (least significant first).
+ */
+#define PD_BITSET_WORD_BITS		64
+
 struct pd_node_header {
 	uint32_t csum;
 	uint32_t flags;
@@ -39,6 +58,15 @@ struct pd_node_header {
 	uint32_t nr_entries;
 	uint32_t max_entries;
 	uint32_t value_size;
+};
+
+/* struct array_block. */
+struct pd_array_header {
+	uint32_t csum;
+	uint32_t max_entries;
+	uint32_t nr_entries;
+	uint32_t value_size;
+	uint64_t blocknr;
 };
 
 /* struct disk_index_entry. */
@@ -86,6 +114,42 @@ void pd_index_entry_encode(void *p, const struct pd_index_entry *ie);
 /* Entry @i (< PD_MAX_METADATA_BITMAPS) of the metadata index block. */
 const void *pd_metadata_index_entry(const void *block, uint32_t i);
 
+/* The max_entries dm_array gives its blocks of @value_size-byte values. */
+uint32_t pd_array_max_entries(uint32_t value_size);
+/* Blocks an array of @nr_entries values of @value_size bytes has. */
+uint64_t pd_array_nr_blocks(uint64_t nr_entries, uint32_t value_size);
+/*
+ * The nr_entries of array block @index of such an array: max_entries but
+ * for the last block, which holds the rest; 0 past the last.
+ */
+uint32_t pd_array_block_entries(uint64_t nr_entries, uint32_t value_size,
+				uint64_t index);
+
+void pd_array_header_decode(const void *block, struct pd_array_header *ret);
+/*
+ * Verify an array block read from @blocknr as block @index of an array
+ * of @nr_entries values of @value_size bytes: checksum
+ * (PD_ARRAY_CSUM_XOR), blocknr, value size, max_entries as dm_array sets
+ * it, and nr_entries what pd_array_block_entries() gives @index.  Returns
+ * 0 with @ret filled, or -EBADMSG with @err.  Values may be read only
+ * from a block that verified.
+ */
+int pd_array_verify(const void *block, uint64_t blocknr, uint32_t value_size,
+		    uint64_t nr_entries, uint64_t index,
+		    struct pd_array_header *ret, struct shadow_error *err);
+/* Value @i of an array block of __le64 values, decoded. */
+uint64_t pd_array_value_u64(const void *block, uint32_t i);
+
+/* The words a dm_bitset of @nr_bits bits holds. */
+uint64_t pd_bitset_words(uint64_t nr_bits);
+/*
+ * Bits set among the first @nr_bits bits of the @nr_words __le64 words
+ * at @words (bit i in bit i % 64 of word i / 64); bits at or past
+ * @nr_bits are not counted, so a caller tells them apart by counting
+ * again with every bit (@nr_words * 64).
+ */
+uint64_t pd_bitset_count(const void *words, uint64_t nr_words, uint64_t nr_bits);
+
 /* Writers, for building images: a zeroed node of the given kind. */
 void pd_node_init(void *block, uint32_t flags, uint32_t value_size);
 /* Append a key and its value (value_size bytes) to a node. */
@@ -93,5 +157,10 @@ void pd_node_append(void *block, uint64_t key, const void *value);
 void pd_node_seal(void *block, uint64_t blocknr);
 void pd_bitmap_seal(void *block, uint64_t blocknr);
 void pd_index_seal(void *block, uint64_t blocknr);
+/* A zeroed array block of @nr_entries values of @value_size bytes. */
+void pd_array_init(void *block, uint32_t value_size, uint32_t nr_entries);
+void pd_array_set_u64(void *block, uint32_t i, uint64_t value);
+/* Set blocknr (at byte 16) and the checksum. */
+void pd_array_seal(void *block, uint64_t blocknr);
 
 #endif

@@ -381,6 +381,177 @@ int shadow_store_load_snapshots(struct shadow_store *s,
 	return 0;
 }
 
+static int collect_clone(void *userdata, uint64_t key, const void *value)
+{
+	struct shadow_clone *c = shadow_vec_push(userdata);
+
+	if (!c)
+		return -ENOMEM;
+	shadow_clone_decode(value, c);
+	return 0;
+}
+
+int shadow_store_load_clones(struct shadow_store *s,
+			     struct shadow_clone **ret, size_t *ret_n,
+			     struct shadow_error *err)
+{
+	struct shadow_vec l = { .size = sizeof(struct shadow_clone) };
+	int r;
+
+	if (s->sb.store_type == SHADOW_STORE_CLONE) {
+		r = shadow_store_btree_walk(s, s->sb.clone_root,
+					    sizeof(struct shadow_disk_clone),
+					    collect_clone, &l, err);
+		if (r < 0) {
+			free(l.v);
+			return r;
+		}
+	}
+	*ret = l.v;
+	*ret_n = l.n;
+	return 0;
+}
+
+/* Reading a bitset: the array's blocks in index order, runs as they come. */
+struct bitset_read {
+	struct shadow_store *store;
+	const struct shadow_clone *clone;
+	uint64_t nr_bits;
+	uint64_t nr_words;
+	uint64_t next_index;		/* the array block expected next */
+	uint8_t *block;
+	shadow_chunks_fn fn;
+	void *userdata;
+	uint64_t copied;
+	uint64_t run_first, run_len;	/* the run being built */
+	struct shadow_error *err;
+};
+
+/* Chunks @chunk to @chunk + @n - 1 are copied: extend the run, or pass it on. */
+static int bitset_add(struct bitset_read *b, uint64_t chunk, unsigned int n)
+{
+	int r = 0;
+
+	b->copied += n;
+	if (b->run_len && b->run_first + b->run_len == chunk) {
+		b->run_len += n;
+		return 0;
+	}
+	if (b->run_len && b->fn)
+		r = b->fn(b->userdata, b->run_first, b->run_len);
+	b->run_first = chunk;
+	b->run_len = n;
+	return r;
+}
+
+/* The set bits of word @w, the set's word number @word, a run at a time. */
+static int bitset_word(struct bitset_read *b, uint64_t word, uint64_t w)
+{
+	uint64_t first = word * PD_BITSET_WORD_BITS;
+	int r = 0;
+
+	if (first + PD_BITSET_WORD_BITS > b->nr_bits &&
+	    (w >> (b->nr_bits - first))) {
+		shadow_error_set(b->err, SHADOW_ERR_BAD_NODE,
+				 "clone %" PRIu64 "'s bitset sets a bit past the origin's %" PRIu64 " chunks (word %" PRIu64 " is 0x%016" PRIx64 ")",
+				 b->clone->id, b->nr_bits, word, w);
+		return -EBADMSG;
+	}
+	while (w && r >= 0) {
+		unsigned int lo = (unsigned int)__builtin_ctzll(w);
+		uint64_t rest = ~(w >> lo);
+		/* The ones from bit lo up: to the word's end when rest is 0. */
+		unsigned int n = rest ? (unsigned int)__builtin_ctzll(rest) : 64 - lo;
+
+		r = bitset_add(b, first + lo, n);
+		w = lo + n >= 64 ? 0 : w & (~0ULL << (lo + n));
+	}
+	return r;
+}
+
+static int bitset_block(void *userdata, uint64_t key, const void *value)
+{
+	struct bitset_read *b = userdata;
+	struct pd_array_header h;
+	struct shadow_error e = {};
+	uint64_t blocknr, first_word;
+	int r;
+
+	if (key != b->next_index) {
+		shadow_error_set(b->err, SHADOW_ERR_BAD_NODE,
+				 "clone %" PRIu64 "'s bitset has array block %" PRIu64 " where block %" PRIu64 " should be",
+				 b->clone->id, key, b->next_index);
+		return -EBADMSG;
+	}
+	b->next_index++;
+	memcpy(&blocknr, value, sizeof(blocknr));
+	blocknr = le64toh(blocknr);
+	/* The exception journal ends the metadata area: never an array's. */
+	if (blocknr == 0 || blocknr >= shadow_journal_start(&b->store->sb)) {
+		shadow_error_set(b->err, SHADOW_ERR_BAD_NODE,
+				 "clone %" PRIu64 "'s bitset names array block %" PRIu64 ", outside the metadata area's tree blocks (1 to %" PRIu64 ")",
+				 b->clone->id, blocknr, shadow_journal_start(&b->store->sb) - 1);
+		return -EBADMSG;
+	}
+	r = shadow_store_read_block(b->store, blocknr, b->block, b->err);
+	if (r < 0)
+		return r;
+	r = pd_array_verify(b->block, blocknr, sizeof(uint64_t), b->nr_words, key, &h, &e);
+	if (r < 0) {
+		shadow_error_set(b->err, e.code, "clone %" PRIu64 "'s bitset: %s",
+				 b->clone->id, e.msg);
+		return r;
+	}
+	first_word = key * pd_array_max_entries(sizeof(uint64_t));
+	for (uint32_t i = 0; i < h.nr_entries && r >= 0; i++)
+		r = bitset_word(b, first_word + i, pd_array_value_u64(b->block, i));
+	return r;
+}
+
+int shadow_store_clone_copied(struct shadow_store *s, const struct shadow_clone *c,
+			      shadow_chunks_fn fn, void *userdata,
+			      uint64_t *ret_copied, struct shadow_error *err)
+{
+	_cleanup_free_ uint8_t *block = NULL;
+	struct bitset_read b = {
+		.store = s,
+		.clone = c,
+		.nr_bits = s->sb.nr_origin_chunks,
+		.nr_words = pd_bitset_words(s->sb.nr_origin_chunks),
+		.fn = fn,
+		.userdata = userdata,
+		.err = err,
+	};
+	int r;
+
+	if (!c->bitset_root) {
+		shadow_error_set(err, SHADOW_ERR_NONE,
+				 "clone %" PRIu64 " has no bitset: it is %s", c->id,
+				 shadow_clone_state_name(c->state) ?: "in an unknown state");
+		return -ENODATA;
+	}
+	block = malloc(SHADOW_MD_BLOCK_SIZE);
+	if (!block)
+		return -ENOMEM;
+	b.block = block;
+	r = shadow_store_btree_walk(s, c->bitset_root, sizeof(uint64_t),
+				    bitset_block, &b, err);
+	if (r >= 0 && b.next_index != pd_array_nr_blocks(b.nr_words, sizeof(uint64_t))) {
+		shadow_error_set(err, SHADOW_ERR_BAD_NODE,
+				 "clone %" PRIu64 "'s bitset has %" PRIu64 " array blocks, but its %" PRIu64 " chunks need %" PRIu64,
+				 c->id, b.next_index, b.nr_bits,
+				 pd_array_nr_blocks(b.nr_words, sizeof(uint64_t)));
+		r = -EBADMSG;
+	}
+	if (r >= 0 && b.run_len && fn)
+		r = fn(userdata, b.run_first, b.run_len);
+	if (r < 0)
+		return r;
+	if (ret_copied)
+		*ret_copied = b.copied;
+	return 0;
+}
+
 struct map_list {
 	struct shadow_vec vec;	/* struct shadow_mapping */
 	uint32_t store_type;

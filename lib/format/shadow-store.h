@@ -86,6 +86,36 @@ int shadow_store_load_snapshots(struct shadow_store *s,
 				struct shadow_snapshot **ret, size_t *ret_n,
 				struct shadow_error *err);
 
+/*
+ * Every entry of a clone store's clone tree, in id order, newly
+ * allocated; none (and *ret NULL) for a store of another type.  The
+ * clone tree is always the live superblock's: a clone store takes no
+ * metadata snapshot.
+ */
+int shadow_store_load_clones(struct shadow_store *s,
+			     struct shadow_clone **ret, size_t *ret_n,
+			     struct shadow_error *err);
+
+/* Called for each run of chunks; a negative return stops the walk. */
+typedef int (*shadow_chunks_fn)(void *userdata, uint64_t first_chunk,
+				uint64_t nr_chunks);
+
+/*
+ * The origin chunks clone @c has copied to its target, read from its
+ * bitset (a dm_bitset of nr_origin_chunks bits at c->bitset_root: a
+ * dm_array of __le64 words, see shadow-pd.h): each run of consecutive
+ * copied chunks, in chunk order, through @fn (may be NULL), and how many
+ * there are in @ret_copied (may be NULL).  Every node and array block is
+ * verified; the array must have every block, 0 first, each holding the
+ * words its place gives it, and no bit past the origin's last chunk set.
+ * Returns 0, -ENODATA when @c has no bitset (a complete or failed clone:
+ * bitset_root 0), -EBADMSG with @err when the bitset is broken, or what
+ * @fn returned, or -errno from a read with @err.
+ */
+int shadow_store_clone_copied(struct shadow_store *s, const struct shadow_clone *c,
+			      shadow_chunks_fn fn, void *userdata,
+			      uint64_t *ret_copied, struct shadow_error *err);
+
 /* An entry of the exception or private tree. */
 struct shadow_mapping {
 	uint64_t origin_chunk;

@@ -20,14 +20,14 @@ static void init_without_journal(struct shadow_superblock *sb)
 	sb->nr_data_chunks = l.nr_data_chunks;
 }
 
-static void init(struct image *im, uint64_t origin_sectors,
+static void init(struct image *im, uint32_t store_type, uint64_t origin_sectors,
 		 uint64_t store_sectors, uint32_t chunk_sectors, bool journal)
 {
 	memset(im, 0, sizeof(*im));
 	im->sb = (struct shadow_superblock) {
 		.magic = SHADOW_MAGIC,
 		.version = SHADOW_VERSION,
-		.store_type = SHADOW_STORE_COW,
+		.store_type = store_type,
 		.uuid = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
 			  1, 2, 3, 4, 5, 6, 7, 8 },
 		.chunk_sectors = chunk_sectors,
@@ -46,20 +46,28 @@ static void init(struct image *im, uint64_t origin_sectors,
 	im->meta = calloc(im->nblocks, PD_BLOCK_SIZE);
 	im->md_count = calloc(im->sm_blocks, sizeof(*im->md_count));
 	im->md_delta = calloc(im->sm_blocks, sizeof(*im->md_delta));
-	im->data_count = calloc(im->sb.nr_data_chunks, sizeof(*im->data_count));
+	/* A clone store has no data chunk: not 0 bytes, which may be NULL. */
+	im->data_count = calloc(im->sb.nr_data_chunks + 1, sizeof(*im->data_count));
 	ck_assert(im->meta && im->md_count && im->md_delta && im->data_count);
 }
 
 void image_init(struct image *im, uint64_t origin_sectors,
 		uint64_t store_sectors, uint32_t chunk_sectors)
 {
-	init(im, origin_sectors, store_sectors, chunk_sectors, true);
+	init(im, SHADOW_STORE_COW, origin_sectors, store_sectors, chunk_sectors, true);
 }
 
 void image_init_old(struct image *im, uint64_t origin_sectors,
 		    uint64_t store_sectors, uint32_t chunk_sectors)
 {
-	init(im, origin_sectors, store_sectors, chunk_sectors, false);
+	init(im, SHADOW_STORE_COW, origin_sectors, store_sectors, chunk_sectors, false);
+}
+
+void image_init_clone(struct image *im, uint64_t origin_sectors,
+		      uint64_t store_sectors, uint32_t chunk_sectors)
+{
+	init(im, SHADOW_STORE_CLONE, origin_sectors, store_sectors, chunk_sectors, true);
+	ck_assert_uint_eq(im->sb.nr_data_chunks, 0);
 }
 
 uint8_t *image_block(struct image *im, uint64_t blocknr)
@@ -95,6 +103,39 @@ void image_add_snap(struct image *im, uint64_t id, uint64_t seq,
 		.id = id, .seq = seq, .state = state, .flags = flags,
 		.ctime = 1700000100 + id,
 	};
+}
+
+struct image_clone *image_add_clone(struct image *im, uint64_t id, uint32_t state)
+{
+	struct image_clone *c;
+
+	ck_assert_uint_lt(im->nclones, IMAGE_MAX_CLONES);
+	c = &im->clones[im->nclones++];
+	*c = (struct image_clone) {
+		.rec = { .id = id, .state = state,
+			 .target_sectors = im->sb.origin_sectors },
+		.bitset = state == SHADOW_CLONE_HYDRATING,
+		.bits = calloc(pd_bitset_words(im->sb.nr_origin_chunks) + 1,
+			       sizeof(uint64_t)),
+	};
+	ck_assert_ptr_nonnull(c->bits);
+	return c;
+}
+
+void image_clone_copy(struct image *im, uint64_t id, uint64_t first, uint64_t n)
+{
+	for (size_t i = 0; i < im->nclones; i++) {
+		struct image_clone *c = &im->clones[i];
+
+		if (c->rec.id != id)
+			continue;
+		ck_assert_uint_le(first + n, im->sb.nr_origin_chunks);
+		for (uint64_t b = first; b < first + n; b++)
+			c->bits[b / 64] |= 1ULL << (b % 64);
+		c->rec.nr_copied += n;
+		return;
+	}
+	ck_abort_msg("no clone %llu", (unsigned long long)id);
 }
 
 void image_add_exception(struct image *im, uint64_t chunk, uint64_t seq,
@@ -368,6 +409,77 @@ static uint64_t fill_bitmaps(struct image *im, const uint32_t *counts,
 	return allocated;
 }
 
+static bool words_zero(const uint64_t *w, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+/*
+ * A clone's bitset: its array blocks (an all-zero full one shared by
+ * every index that has one when @c->share_zero), then the array's btree.
+ */
+static uint64_t build_bitset(struct image *im, const struct image_clone *c)
+{
+	uint64_t words = pd_bitset_words(im->sb.nr_origin_chunks);
+	uint64_t n = pd_array_nr_blocks(words, sizeof(uint64_t));
+	uint32_t max = pd_array_max_entries(sizeof(uint64_t));
+	uint64_t *keys = calloc(n + 1, sizeof(*keys)), *vals = calloc(n + 1, sizeof(*vals));
+	uint64_t zero = 0, root;
+
+	ck_assert(keys && vals);
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t nr = pd_array_block_entries(words, sizeof(uint64_t), i);
+		const uint64_t *w = c->bits + i * max;
+		uint64_t b;
+
+		if (c->share_zero && zero && nr == max && words_zero(w, nr)) {
+			im->md_count[zero]++;
+			b = zero;
+		} else {
+			b = alloc(im);
+			pd_array_init(image_block(im, b), sizeof(uint64_t), nr);
+			for (uint32_t j = 0; j < nr; j++)
+				pd_array_set_u64(image_block(im, b), j, w[j]);
+			pd_array_seal(image_block(im, b), b);
+			if (nr == max && words_zero(w, nr))
+				zero = b;
+		}
+		keys[i] = i;
+		vals[i] = htole64(b);
+	}
+	root = build_tree(im, keys, (const uint8_t *)vals, n, sizeof(uint64_t), NULL);
+	free(keys);
+	free(vals);
+	return root;
+}
+
+static int cmp_clone(const void *a, const void *b)
+{
+	const struct image_clone *x = a, *y = b;
+
+	return x->rec.id < y->rec.id ? -1 : x->rec.id > y->rec.id;
+}
+
+/* A clone store's bitsets, then the clone tree that names them. */
+static uint64_t build_clone_tree(struct image *im)
+{
+	uint8_t vals[IMAGE_MAX_CLONES * sizeof(struct shadow_disk_clone)];
+	uint64_t keys[IMAGE_MAX_CLONES];
+
+	qsort(im->clones, im->nclones, sizeof(im->clones[0]), cmp_clone);
+	for (size_t i = 0; i < im->nclones; i++) {
+		struct image_clone *c = &im->clones[i];
+
+		c->rec.bitset_root = c->bitset ? build_bitset(im, c) : 0;
+		keys[i] = c->rec.id;
+		shadow_clone_encode(vals + i * sizeof(struct shadow_disk_clone), &c->rec);
+	}
+	return build_tree(im, keys, vals, im->nclones, sizeof(struct shadow_disk_clone), NULL);
+}
+
 /* Ring blocks 0 to the last one a pending entry names, each with its entries. */
 static void build_journal(struct image *im)
 {
@@ -417,7 +529,7 @@ void image_build(struct image *im)
 	for (uint64_t b = im->journal_start; b < im->sm_blocks; b++)
 		im->md_count[b] = 1;
 	shared = calloc(im->nblocks, 1);
-	dcounts = calloc(sb->nr_data_chunks, sizeof(*dcounts));
+	dcounts = calloc(sb->nr_data_chunks + 1, sizeof(*dcounts));
 	ck_assert(shared && dcounts);
 	memcpy(dcounts, im->data_count, sb->nr_data_chunks * sizeof(*dcounts));
 
@@ -451,6 +563,8 @@ void image_build(struct image *im)
 	sb->snapshot_root = build_snap_tree(im, im->snaps, im->nsnaps, share[0]);
 	sb->exception_root = build_map_tree(im, im->exc, im->nexc, share[1]);
 	sb->private_root = build_map_tree(im, im->priv, im->npriv, share[2]);
+	if (sb->store_type == SHADOW_STORE_CLONE)
+		sb->clone_root = build_clone_tree(im);
 	if (im->held) {
 		count_held_leaves(im, &hs[1], dcounts);
 		count_held_leaves(im, &hs[2], dcounts);
@@ -538,6 +652,10 @@ void image_done(struct image *im)
 	free(im->md_count);
 	free(im->md_delta);
 	free(im->data_count);
+	for (size_t i = 0; i < im->nclones; i++) {
+		free(im->clones[i].bits);
+		im->clones[i].bits = NULL;
+	}
 	im->meta = NULL;
 	im->md_count = NULL;
 	im->md_delta = NULL;

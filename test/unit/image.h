@@ -6,7 +6,9 @@
  * map (index btree leaf, bitmaps, ref count tree), the metadata space
  * map (index block, bitmap, ref count tree), all with the counts the
  * trees imply, and the exception journal's ring (counted once each, as
- * the kernel formats it) with the blocks its pending entries need.
+ * the kernel formats it) with the blocks its pending entries need.  A
+ * clone store has a clone tree too, and a bitset (a dm_array of words:
+ * its btree and array blocks) for each clone that has one.
  * Tests damage an image by changing the counts before image_build() or
  * the blocks after it.
  */
@@ -17,6 +19,7 @@
 
 #define IMAGE_MAX_ENTRIES 1024
 #define IMAGE_MAX_PENDING 256
+#define IMAGE_MAX_CLONES 16
 
 struct image_map {
 	uint64_t key;
@@ -27,6 +30,20 @@ struct image_map {
 struct image_pending {
 	uint32_t index;
 	struct shadow_journal_entry entry;
+};
+
+/* A clone of a clone store, and the chunks its bitset says it copied. */
+struct image_clone {
+	struct shadow_clone rec;	/* bitset_root is set by image_build() */
+	uint64_t *bits;			/* the bitset's words, host-endian */
+	bool bitset;			/* image_build() writes one (hydrating: yes) */
+	/*
+	 * Its all-zero full array blocks are one block that every such
+	 * index names (counted once per index), as dm_array may share an
+	 * unwritten block; else each index has its own, as the 6.1 and
+	 * 6.12 kernels' dm_array_resize() makes them.
+	 */
+	bool share_zero;
 };
 
 struct image {
@@ -47,6 +64,8 @@ struct image {
 	uint64_t journal_start;		/* the ring's first block, nblocks without one */
 	struct image_pending pending[IMAGE_MAX_PENDING];
 	size_t npending;
+	struct image_clone clones[IMAGE_MAX_CLONES];
+	size_t nclones;
 	char path[64];
 
 	/*
@@ -77,8 +96,21 @@ void image_init(struct image *im, uint64_t origin_sectors,
 /* The same, as formatted before the journal: no ring, no feature bit. */
 void image_init_old(struct image *im, uint64_t origin_sectors,
 		    uint64_t store_sectors, uint32_t chunk_sectors);
+/*
+ * An empty clone store (SHADOW_STORE_CLONE): the clone feature, the
+ * metadata-only layout, no data chunks, an empty clone tree.
+ */
+void image_init_clone(struct image *im, uint64_t origin_sectors,
+		      uint64_t store_sectors, uint32_t chunk_sectors);
 void image_add_snap(struct image *im, uint64_t id, uint64_t seq,
 		    uint32_t state, uint32_t flags);
+/*
+ * Clone @id in @state, its target the origin's size, nothing copied; a
+ * hydrating one gets a bitset.  Returns it, for a test to change.
+ */
+struct image_clone *image_add_clone(struct image *im, uint64_t id, uint32_t state);
+/* Clone @id copied chunks @first to @first + @n - 1: bits set, nr_copied counted. */
+void image_clone_copy(struct image *im, uint64_t id, uint64_t first, uint64_t n);
 /* Map (chunk, seq) to @data_chunk and count it in the data space map. */
 void image_add_exception(struct image *im, uint64_t chunk, uint64_t seq,
 			 uint64_t data_chunk);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # shadow-dump end to end on a small image: output and exit codes
 # (0 ok, 1 usage, 2 cannot read, 3 corrupt, 4 damaged, 5 leaks only,
-# 6 no metadata snapshot held), and a row store's tags decoded.
+# 6 no metadata snapshot held), a row store's tags decoded, and a clone
+# store's clones.
 set -u
 
 dump=${SHADOW_DUMP:-cmd/shadow-dump/shadow-dump}
@@ -50,6 +51,7 @@ poke() {
 "$unit" --make-image "$tmp/old.img" old || { echo "FAIL: cannot make image"; exit 1; }
 "$unit" --make-image "$tmp/row.img" row || { echo "FAIL: cannot make image"; exit 1; }
 "$unit" --make-image "$tmp/dropped.img" row-dropped || { echo "FAIL: cannot make image"; exit 1; }
+"$unit" --make-image "$tmp/clone.img" clone || { echo "FAIL: cannot make image"; exit 1; }
 
 # The sample store's 4 KiB metadata blocks: 0 superblock, 1 snapshot tree,
 # 2 exception tree, 3 private tree, 4-6 data space map, 7-9 metadata space map,
@@ -293,6 +295,64 @@ diff_dropped_is() {	# diff_dropped_is <ids> <expected lines, ';'-separated>
 }
 diff_dropped_is 101:102 "56 8;96 8;"
 diff_dropped_is 101 "56 24;"
+
+# A clone store (test-check.c's build_clone()): snapshots 1 and 2, clone
+# 1 complete, clone 2 hydrating with chunks 0-799 and 3000-3009 copied.
+# Blocks 4 (clone 2's array block), 5 (its array's btree), 6 (the clone
+# tree).
+expect 0 "dump of a clone store" "$dump" "$tmp/clone.img"
+grep_out "dm-shadow format version 2, clone store" "$tmp/out"
+grep_out "incompat 0xa (journal, clone)$" "$tmp/out"
+grep_out "^  data               none: each clone is a full copy on a target device of its own$" "$tmp/out"
+grep_out "^  roots              snapshots 1, clones 6, exceptions 2, private 3, held 0$" "$tmp/out"
+grep_out "^snapshots: 2 of 8$" "$tmp/out"
+grep_out "^clones: 2 of 8$" "$tmp/out"
+grep_out "^                     1 complete               4096/4096           32768$" "$tmp/out"
+grep_out "^                     2 hydrating               810/4096           32768$" "$tmp/out"
+grep_out "^  data chunks        0 (a clone store keeps no data)$" "$tmp/out"
+if grep -q "^  data limit \|^  free \|^  in use " "$tmp/out"; then
+	echo "FAIL: a clone store's dump prints data limits it does not have"
+	fails=$((fails + 1))
+fi
+expect 0 "check --records of a clone store" "$dump" --check --records "$tmp/clone.img"
+grep_out "^clone 2 copied: 810 chunks in 2 runs$" "$tmp/out"
+grep_out "^             0          800$" "$tmp/out"
+grep_out "^          3000           10$" "$tmp/out"
+grep_out "^  clones             2$" "$tmp/out"
+grep_out "result             clean (0 problems, 0 leaked)" "$tmp/out"
+expect 0 "dump --json --records --check of a clone store" "$dump" --json --records --check "$tmp/clone.img"
+tr -d ' \n' <"$tmp/out" >"$tmp/flat"
+grep_out '"store_type":"clone",' "$tmp/flat"
+grep_out '"incompat_features":\["journal","clone"\],' "$tmp/flat"
+grep_out '"dropped_below":0,"clone_root":6,' "$tmp/flat"
+grep_out '"clones":\[{"id":1,"state":"complete","nr_copied":4096,"nr_origin_chunks":4096,"target_sectors":32768,"bitset_root":0,"flags":0},{"id":2,"state":"hydrating","nr_copied":810,"nr_origin_chunks":4096,"target_sectors":32768,"bitset_root":5,"flags":0,"copied":\[{"first_chunk":0,"chunks":800},{"first_chunk":3000,"chunks":10}\],"copied_chunks":810}\]' "$tmp/flat"
+grep_out '"snapshots":2,"clones":2,' "$tmp/flat"
+grep_out '"consistent":true' "$tmp/flat"
+expect 0 "dump --json of a cow store" "$dump" --json "$tmp/store.img"
+if grep -q '"clones"' "$tmp/out"; then
+	echo "FAIL: a cow store's JSON lists clones"
+	fails=$((fails + 1))
+fi
+expect 1 "--diff of a clone store" "$dump" --diff 1:2 "$tmp/clone.img"
+grep_out "Failed to compare snapshots of $tmp/clone.img: a clone store records no writes to compare" "$tmp/err"
+# Clone 2's array block corrupt: the plain dump does not read it, the
+# check finds it, --records cannot list what it copied.
+cp "$tmp/clone.img" "$tmp/clonebits.img"
+poke "$tmp/clonebits.img" $((4 * B + 1000)) '\377'
+expect 0 "dump of a clone store with a bad array block" "$dump" "$tmp/clonebits.img"
+expect 4 "check of a clone store with a bad array block" "$dump" --check --records "$tmp/clonebits.img"
+grep_out "problem: clone 2's bitset: array block 4 has a bad checksum" "$tmp/out"
+grep_out "^clone 2 copied: unreadable: clone 2's bitset: array block 4 has a bad checksum" "$tmp/out"
+expect 3 "records of a clone store with a bad array block" "$dump" --records "$tmp/clonebits.img"
+grep_out "Failed to read the bitset of clone 2 of $tmp/clonebits.img: clone 2's bitset: array block 4 has a bad checksum" "$tmp/err"
+# The clone tree corrupt: a corrupt store, or with --check a finding.
+cp "$tmp/clone.img" "$tmp/clonetree.img"
+poke "$tmp/clonetree.img" $((6 * B + 100)) '\377'
+expect 3 "dump of a clone store with a bad clone tree" "$dump" "$tmp/clonetree.img"
+grep_out "Failed to read the clone tree of $tmp/clonetree.img: btree node block 6 has a bad checksum" "$tmp/err"
+expect 4 "check of a clone store with a bad clone tree" "$dump" --check "$tmp/clonetree.img"
+grep_out "^clones: unreadable: btree node block 6 has a bad checksum" "$tmp/out"
+grep_out "problem: btree node block 6 has a bad checksum: stored 0x[0-9a-f]*, computed 0x[0-9a-f]* (a clone tree node)" "$tmp/out"
 
 if [ "$fails" -ne 0 ]; then
 	echo "shadow-dump.sh: $fails failed"

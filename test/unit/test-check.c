@@ -155,6 +155,26 @@ static void build_row_dropped(struct image *im)
 	image_add_private(im, 12, 4, 10);
 }
 
+/*
+ * A small consistent clone store, as the kernel leaves one (the layout
+ * of a real store made by the module): 4096 origin chunks of 4 KiB, a
+ * 2 MiB store that is all metadata; snapshots 1 and 2 (seq 1 and 2),
+ * whose clones are 1, complete, and 2, hydrating, with chunks 0 to 799
+ * and 3000 to 3009 copied: one array block of 64 words in its bitset.
+ */
+static void build_clone(struct image *im)
+{
+	image_init_clone(im, 4096 * 8, 4096, 8);
+	im->sb.last_seq = 2;
+	im->sb.trans_id = 109;
+	image_add_snap(im, 1, 1, SHADOW_SNAP_VALID, 0);
+	image_add_snap(im, 2, 2, SHADOW_SNAP_VALID, 0);
+	image_add_clone(im, 1, SHADOW_CLONE_COMPLETE)->rec.nr_copied = 4096;
+	image_add_clone(im, 2, SHADOW_CLONE_HYDRATING);
+	image_clone_copy(im, 2, 0, 800);
+	image_clone_copy(im, 2, 3000, 10);
+}
+
 /* Check's asserts work only inside a test, so write the image from one. */
 static const char *make_image_path;
 static const char *make_image_variant;
@@ -174,6 +194,8 @@ START_TEST(test_make_image)
 		build_row_pending(&im);
 	else if (v && !strcmp(v, "row-dropped"))
 		build_row_dropped(&im);
+	else if (v && !strcmp(v, "clone"))
+		build_clone(&im);
 	else
 		build(&im);
 	if (v && !strcmp(v, "leak"))
@@ -1845,6 +1867,567 @@ START_TEST(test_row_dropped_snapshot_inside)
 }
 END_TEST
 
+/* Chunks of build_clone_big()'s origin: 1627 words, the last of 54 bits. */
+#define BIG_CHUNKS	((3 * 509 + 100) * 64 - 10)
+
+/*
+ * A clone store whose bitsets take four array blocks: three full ones
+ * of 509 words and one of 100.  Clone 5 (hydrating, snapshot seq 1)
+ * copied chunks 10 to 19 (array block 0) and the last 5 (block 3), so
+ * blocks 1 and 2 are all zeroes; with @share they are one block that
+ * both indices name, counted twice, as dm_array may share an unwritten
+ * block.
+ */
+static struct image_clone *build_clone_big(struct image *im, bool share)
+{
+	struct image_clone *c;
+
+	image_init_clone(im, (uint64_t)BIG_CHUNKS * 8, 4096, 8);
+	im->sb.last_seq = 1;
+	image_add_snap(im, 5, 1, SHADOW_SNAP_VALID, 0);
+	c = image_add_clone(im, 5, SHADOW_CLONE_HYDRATING);
+	c->share_zero = share;
+	image_clone_copy(im, 5, 10, 10);
+	image_clone_copy(im, 5, BIG_CHUNKS - 5, 5);
+	return c;
+}
+
+/* The block array index @i of clone @c's bitset names (one leaf). */
+static uint64_t array_block(struct image *im, const struct image_clone *c, uint32_t i)
+{
+	return pd_node_value_u64(image_block(im, c->rec.bitset_root), i);
+}
+
+START_TEST(test_clone_consistent)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint64_t used;
+
+	build_clone(&im);
+	image_build(&im);
+	/*
+	 * Superblock, snapshot, exception, private and clone trees, clone
+	 * 2's bitset (btree leaf, array block), data sm (ref tree, index:
+	 * no bitmap), metadata sm (ref tree, bitmap, index): as the
+	 * kernel's store has.
+	 */
+	used = 1 + 4 + 2 + 2 + 3;
+	ck_assert_uint_eq(im.next + 1, used);
+	ck_assert_uint_eq(im.sb.data_sm.nr_blocks, 0);
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.snapshots, 2);
+	ck_assert_uint_eq(res.clones, 2);
+	ck_assert_uint_eq(res.exceptions, 0);
+	ck_assert_uint_eq(res.data_used, 0);
+	ck_assert_uint_eq(res.metadata_used, used);
+}
+END_TEST
+
+/*
+ * Four array blocks, two indices naming one block or each its own:
+ * every reference counted, no false leak or damage either way.
+ */
+START_TEST(test_clone_array_blocks)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	struct image_clone *c = build_clone_big(&im, _i);
+	struct pd_node_header h;
+
+	image_build(&im);
+	pd_node_header_decode(image_block(&im, c->rec.bitset_root), &h);
+	ck_assert_uint_eq(h.nr_entries, 4);
+	if (_i) {
+		ck_assert_uint_eq(array_block(&im, c, 1), array_block(&im, c, 2));
+		ck_assert_uint_eq(im.md_count[array_block(&im, c, 1)], 2);
+	} else {
+		ck_assert_uint_ne(array_block(&im, c, 1), array_block(&im, c, 2));
+	}
+	res = run(&im, &f);
+	assert_clean(res, f);
+	ck_assert_uint_eq(res.clones, 1);
+}
+END_TEST
+
+/* The shared block counted once, not once per index: damage, not a leak. */
+START_TEST(test_clone_shared_block_count)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	struct image_clone *c = build_clone_big(&im, true);
+	uint64_t b;
+	char want[128];
+
+	image_build(&im);
+	b = array_block(&im, c, 1);
+	im.md_delta[b] = -1;
+	image_build(&im);
+	res = run(&im, &f);
+	snprintf(want, sizeof(want), "metadata block %llu is used 2 times but its space map count is 1",
+		 (unsigned long long)b);
+	assert_damage(res, f, want);
+	ck_assert_uint_eq(res.leaked, 0);
+
+	/* Counted three times: a leak. */
+	build_clone_big(&im, true);
+	im.md_delta[b] = 1;
+	image_build(&im);
+	res = run(&im, &f);
+	ck_assert_msg(res.problems == 0, "damage:\n%s", f.damage);
+	ck_assert_uint_eq(res.leaked_metadata, 1);
+}
+END_TEST
+
+/* Every snapshot is a clone and every clone a snapshot's. */
+START_TEST(test_clone_pairs)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_clone(&im);
+	image_add_clone(&im, 3, SHADOW_CLONE_COMPLETE)->rec.nr_copied = 4096;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 3 has no snapshot: the snapshot tree has no id 3");
+	ck_assert_uint_eq(res.problems, 1);
+	ck_assert_uint_eq(res.leaked, 0);
+
+	build_clone(&im);
+	im.sb.last_seq = 3;
+	image_add_snap(&im, 7, 3, SHADOW_SNAP_VALID, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "snapshot 7 has no clone record: every snapshot of a clone store is a clone");
+	ck_assert_uint_eq(res.problems, 1);
+}
+END_TEST
+
+/* A failed clone's snapshot is invalid; any other's valid. */
+START_TEST(test_clone_failed_snapshot)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_clone(&im);
+	im.clones[1].rec.state = SHADOW_CLONE_FAILED;
+	im.clones[1].bitset = false;
+	image_del_snap(&im, 2);
+	image_add_snap(&im, 2, 2, SHADOW_SNAP_INVALID, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_clean(res, f);
+
+	build_clone(&im);
+	im.clones[1].rec.state = SHADOW_CLONE_FAILED;
+	im.clones[1].bitset = false;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 2 is failed but its snapshot is valid");
+	ck_assert_uint_eq(res.problems, 1);
+
+	build_clone(&im);
+	image_del_snap(&im, 1);
+	image_add_snap(&im, 1, 1, SHADOW_SNAP_INVALID, 0);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 1 is complete but its snapshot is invalid");
+}
+END_TEST
+
+/*
+ * State and bitset disagree: damage, and the stray bitset's blocks are
+ * still counted (no leak besides).
+ */
+START_TEST(test_clone_state_bitset)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_clone(&im);
+	im.clones[0].bitset = true;		/* complete, with one */
+	image_build(&im);
+	ck_assert_uint_ne(im.clones[0].rec.bitset_root, 0);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 1 is complete but has a bitset (bitset_root ");
+	ck_assert_uint_eq(res.problems, 1);
+	ck_assert_uint_eq(res.leaked, 0);
+
+	build_clone(&im);
+	im.clones[1].bitset = false;		/* hydrating, without */
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 2 is hydrating but has no bitset (bitset_root 0)");
+	ck_assert_uint_eq(res.problems, 1);
+}
+END_TEST
+
+/* nr_copied against the bits set, and against the origin. */
+START_TEST(test_clone_nr_copied)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_clone(&im);
+	im.clones[1].rec.nr_copied++;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 2 counts 811 chunks copied, but its bitset has 810 bits set");
+	ck_assert_uint_eq(res.problems, 1);
+	ck_assert_uint_eq(res.leaked, 0);
+
+	build_clone(&im);
+	im.clones[0].rec.nr_copied = 4095;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 1 is complete but counts 4095 of the origin's 4096 chunks copied");
+
+	build_clone(&im);
+	im.clones[0].rec.nr_copied = 4097;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 1 counts 4097 chunks copied, more than the origin's 4096");
+}
+END_TEST
+
+/* What else a record may get wrong: key, state, flags, target size. */
+START_TEST(test_clone_record_fields)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint8_t *leaf;
+	uint64_t id = htole64(9);
+
+	build_clone(&im);
+	im.clones[0].rec.state = 7;
+	im.clones[0].rec.flags = 0x10;
+	im.clones[1].rec.target_sectors = 4096 * 8 - 1;
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 1 has unknown state 7");
+	assert_damage(res, f, "clone 1 has unknown flags 0x10");
+	assert_damage(res, f, "clone 2's target has 32767 sectors, fewer than the origin's 32768: it cannot hold the copy");
+	ck_assert_uint_eq(res.problems, 3);
+
+	/* Filed under the wrong key. */
+	build_clone(&im);
+	image_build(&im);
+	leaf = image_block(&im, im.sb.clone_root);
+	memcpy((uint8_t *)pd_node_value(leaf, 0), &id, sizeof(id));
+	pd_node_seal(leaf, im.sb.clone_root);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone under key 1 says it is id 9");
+}
+END_TEST
+
+/* At most SHADOW_MAX_CLONES clones. */
+START_TEST(test_clone_too_many)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	image_init_clone(&im, 64 * 8, 4096, 8);
+	im.sb.last_seq = SHADOW_MAX_CLONES + 1;
+	for (uint64_t i = 1; i <= SHADOW_MAX_CLONES + 1; i++) {
+		image_add_snap(&im, i, i, SHADOW_SNAP_VALID, 0);
+		image_add_clone(&im, i, SHADOW_CLONE_COMPLETE)->rec.nr_copied = 64;
+	}
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "the clone tree holds more than 8 clones");
+	ck_assert_uint_eq(res.problems, 1);
+	ck_assert_uint_eq(res.clones, SHADOW_MAX_CLONES + 1);
+
+	image_init_clone(&im, 64 * 8, 4096, 8);
+	im.sb.last_seq = SHADOW_MAX_CLONES;
+	for (uint64_t i = 1; i <= SHADOW_MAX_CLONES; i++) {
+		image_add_snap(&im, i, i, SHADOW_SNAP_VALID, 0);
+		image_add_clone(&im, i, SHADOW_CLONE_HYDRATING);
+	}
+	image_build(&im);
+	res = run(&im, &f);
+	assert_clean(res, f);
+}
+END_TEST
+
+/*
+ * An array block's header, rewritten and sealed: a wrong entry count,
+ * max_entries or value size is damage, and its block a bad one; its
+ * count is still right (no leak), and no second finding follows from
+ * the bits it could not give.
+ */
+START_TEST(test_clone_array_header)
+{
+	static const struct {
+		size_t off;
+		uint8_t value;
+		const char *want;
+	} cases[] = {
+		{ 8, 63, "has 63 entries, expected 64 as block 0 of an array of 64" },
+		{ 4, 0xfc, "has max_entries 508, expected 509 for 8-byte values" },
+		{ 12, 4, "has 4-byte values, expected 8" },
+	};
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	uint64_t b;
+	uint8_t *blk;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		build_clone(&im);
+		image_build(&im);
+		b = array_block(&im, &im.clones[1], 0);
+		blk = image_block(&im, b);
+		blk[cases[i].off] = cases[i].value;
+		pd_array_seal(blk, b);
+		res = run(&im, &f);
+		assert_damage(res, f, cases[i].want);
+		assert_damage(res, f, "clone 2's bitset: array block ");
+		ck_assert_uint_eq(res.problems, 1);
+		ck_assert_uint_eq(res.bad_blocks, 1);
+		ck_assert_uint_eq(res.leaked, 0);
+	}
+
+	/* A bad checksum, and a block written elsewhere. */
+	build_clone(&im);
+	image_build(&im);
+	b = array_block(&im, &im.clones[1], 0);
+	image_block(&im, b)[2000] ^= 1;
+	res = run(&im, &f);
+	assert_damage(res, f, "has a bad checksum");
+	ck_assert_uint_eq(res.problems, 1);
+	build_clone(&im);
+	image_build(&im);
+	b = array_block(&im, &im.clones[1], 0);
+	pd_array_seal(image_block(&im, b), b + 1);
+	res = run(&im, &f);
+	assert_damage(res, f, "says it is block");
+	ck_assert_uint_eq(res.bad_blocks, 1);
+}
+END_TEST
+
+/*
+ * A block two indices share must fit both: the tail index of a shared
+ * full block has the wrong entry count for it.
+ */
+START_TEST(test_clone_shared_tail)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	struct image_clone *c = build_clone_big(&im, true);
+	uint64_t shared, tail, le;
+	uint8_t *leaf;
+
+	image_build(&im);
+	shared = array_block(&im, c, 1);
+	tail = array_block(&im, c, 3);
+	/* Index 3 names the shared block: it gains a count, the tail loses one. */
+	im.md_delta[shared] = 1;
+	im.md_delta[tail] = -1;
+	image_build(&im);
+	leaf = image_block(&im, c->rec.bitset_root);
+	le = htole64(shared);
+	memcpy((uint8_t *)pd_node_value(leaf, 3), &le, sizeof(le));
+	pd_node_seal(leaf, c->rec.bitset_root);
+	res = run(&im, &f);
+	assert_damage(res, f, "has 509 entries, expected 100 as block 3 of an array of 1627");
+	ck_assert_uint_eq(res.problems, 1);
+}
+END_TEST
+
+/* An array btree without its last block, or a bit past the origin. */
+START_TEST(test_clone_bitset_shape)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+	struct image_clone *c = build_clone_big(&im, false);
+	uint8_t *leaf, *blk;
+	uint64_t tail;
+	char want[128];
+
+	image_build(&im);
+	leaf = image_block(&im, c->rec.bitset_root);
+	tail = array_block(&im, c, 3);
+	leaf[16] = 3;		/* nr_entries: the tail block is dropped */
+	pd_node_seal(leaf, c->rec.bitset_root);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 5's bitset has 3 array blocks, but its 104118 chunks need 4");
+	ck_assert_uint_eq(res.problems, 1);
+	/* Counted, used by nothing now: that is a leak. */
+	ck_assert_uint_eq(res.leaked_metadata, 1);
+	snprintf(want, sizeof(want), "metadata block %llu is counted 1 times but used 0 times",
+		 (unsigned long long)tail);
+	ck_assert_msg(strstr(f.leaks, want), "%s", f.leaks);
+
+	c = build_clone_big(&im, false);
+	image_build(&im);
+	tail = array_block(&im, c, 3);
+	blk = image_block(&im, tail);
+	pd_array_set_u64(blk, 99, pd_array_value_u64(blk, 99) | 1ULL << 60);
+	pd_array_seal(blk, tail);
+	res = run(&im, &f);
+	assert_damage(res, f, "clone 5's bitset sets 1 bits past the origin's 104118 chunks");
+	ck_assert_uint_eq(res.problems, 1);
+}
+END_TEST
+
+/* A clone store keeps no data: an exception or private chunk is damage. */
+START_TEST(test_clone_store_mappings)
+{
+	struct image im;
+	struct found f;
+	struct shadow_check_result res;
+
+	build_clone(&im);
+	image_add_exception(&im, 5, 1, 0);
+	image_add_private(&im, 6, 2, 1);
+	image_build(&im);
+	res = run(&im, &f);
+	assert_damage(res, f, "the exception tree of a clone store, which keeps no data, maps origin chunk 5 seq 1");
+	assert_damage(res, f, "the private tree of a clone store, which keeps no data, maps origin chunk 6 seq 2");
+	ck_assert_uint_eq(res.problems, 2);
+}
+END_TEST
+
+static int collect_runs(void *userdata, uint64_t first, uint64_t n)
+{
+	char *buf = userdata;
+
+	snprintf(buf + strlen(buf), 256 - strlen(buf), "%llu+%llu;",
+		 (unsigned long long)first, (unsigned long long)n);
+	return 0;
+}
+
+/* The clone tree and a bitset's runs, as shadow-dump reads them. */
+START_TEST(test_clone_load)
+{
+	_cleanup_store_ struct shadow_store *s = NULL;
+	_cleanup_free_ struct shadow_clone *clones = NULL;
+	struct shadow_error err = {};
+	struct image im;
+	char runs[256] = "";
+	uint64_t n = 0;
+	size_t nc;
+
+	build_clone(&im);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	ck_assert_int_eq(shadow_store_load_clones(s, &clones, &nc, &err), 0);
+	ck_assert_uint_eq(nc, 2);
+	ck_assert_uint_eq(clones[0].id, 1);
+	ck_assert_uint_eq(clones[0].state, SHADOW_CLONE_COMPLETE);
+	ck_assert_uint_eq(clones[0].bitset_root, 0);
+	ck_assert_uint_eq(clones[1].id, 2);
+	ck_assert_uint_eq(clones[1].nr_copied, 810);
+	ck_assert_uint_eq(clones[1].target_sectors, 4096 * 8);
+	ck_assert_int_eq(shadow_store_clone_copied(s, &clones[1], collect_runs, runs, &n, &err), 0);
+	ck_assert_str_eq(runs, "0+800;3000+10;");
+	ck_assert_uint_eq(n, 810);
+	ck_assert_int_eq(shadow_store_clone_copied(s, &clones[0], NULL, NULL, &n, &err), -ENODATA);
+	ck_assert_msg(strstr(err.msg, "clone 1 has no bitset: it is complete"), "%s", err.msg);
+	image_done(&im);
+}
+END_TEST
+
+/*
+ * Runs across words and array blocks; a shared block read at each index
+ * that names it.
+ */
+START_TEST(test_clone_load_big)
+{
+	_cleanup_store_ struct shadow_store *s = NULL;
+	_cleanup_free_ struct shadow_clone *clones = NULL;
+	struct shadow_error err = {};
+	struct image im;
+	char runs[256] = "", want[128];
+	uint64_t n = 0;
+	size_t nc;
+
+	build_clone_big(&im, _i);
+	/* Across words 0 and 1, the whole of word 3, the end of block 0. */
+	image_clone_copy(&im, 5, 60, 10);
+	image_clone_copy(&im, 5, 192, 64);
+	image_clone_copy(&im, 5, 509 * 64 - 2, 2);
+	/* Unshared: across blocks 0 and 1 too. */
+	if (!_i)
+		image_clone_copy(&im, 5, 509 * 64, 3);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	ck_assert_int_eq(shadow_store_load_clones(s, &clones, &nc, &err), 0);
+	ck_assert_uint_eq(nc, 1);
+	ck_assert_int_eq(shadow_store_clone_copied(s, &clones[0], collect_runs, runs, &n, &err), 0);
+	snprintf(want, sizeof(want), "10+10;60+10;192+64;32574+%u;%u+5;",
+		 _i ? 2 : 5, BIG_CHUNKS - 5);
+	ck_assert_str_eq(runs, want);
+	ck_assert_uint_eq(n, clones[0].nr_copied);
+	ck_assert_uint_eq(n, 10 + 10 + 64 + 2 + 5 + (_i ? 0 : 3));
+	image_done(&im);
+}
+END_TEST
+
+/* A broken bitset is refused with what is wrong; a cow store has no clones. */
+START_TEST(test_clone_load_refused)
+{
+	_cleanup_free_ struct shadow_clone *clones = NULL;
+	struct shadow_store *s = NULL;
+	struct shadow_error err = {};
+	struct image im;
+	uint64_t b;
+	size_t n;
+
+	build_clone(&im);
+	image_build(&im);
+	b = array_block(&im, &im.clones[1], 0);
+	image_block(&im, b)[8] = 63;
+	pd_array_seal(image_block(&im, b), b);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	ck_assert_int_eq(shadow_store_load_clones(s, &clones, &n, &err), 0);
+	ck_assert_int_eq(shadow_store_clone_copied(s, &clones[1], NULL, NULL, NULL, &err), -EBADMSG);
+	ck_assert_msg(strstr(err.msg, "clone 2's bitset: array block ") &&
+		      strstr(err.msg, " has 63 entries, expected 64"), "%s", err.msg);
+	s = shadow_store_free(s);
+	image_done(&im);
+	free(clones);
+	clones = NULL;
+
+	/* A bit past the origin's last chunk. */
+	build_clone_big(&im, false);
+	image_build(&im);
+	b = array_block(&im, &im.clones[0], 3);
+	pd_array_set_u64(image_block(&im, b), 99, 1ULL << 60);
+	pd_array_seal(image_block(&im, b), b);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	ck_assert_int_eq(shadow_store_load_clones(s, &clones, &n, &err), 0);
+	ck_assert_int_eq(shadow_store_clone_copied(s, &clones[0], NULL, NULL, NULL, &err), -EBADMSG);
+	ck_assert_msg(strstr(err.msg, "clone 5's bitset sets a bit past the origin's 104118 chunks (word 1626 is 0x1000000000000000)"),
+		      "%s", err.msg);
+	s = shadow_store_free(s);
+	image_done(&im);
+	free(clones);
+	clones = NULL;
+
+	build(&im);
+	image_build(&im);
+	ck_assert_int_eq(shadow_store_open(image_write(&im), &s, &err), 0);
+	ck_assert_int_eq(shadow_store_load_clones(s, &clones, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	s = shadow_store_free(s);
+	image_done(&im);
+}
+END_TEST
+
 Suite *suite_check(void)
 {
 	Suite *s = suite_create("check");
@@ -1910,6 +2493,22 @@ Suite *suite_check(void)
 	tcase_add_test(tc, test_row_dropped_diff);
 	tcase_add_test(tc, test_row_dropped_consistent);
 	tcase_add_test(tc, test_row_dropped_snapshot_inside);
+	tcase_add_test(tc, test_clone_consistent);
+	tcase_add_loop_test(tc, test_clone_array_blocks, 0, 2);
+	tcase_add_test(tc, test_clone_shared_block_count);
+	tcase_add_test(tc, test_clone_pairs);
+	tcase_add_test(tc, test_clone_failed_snapshot);
+	tcase_add_test(tc, test_clone_state_bitset);
+	tcase_add_test(tc, test_clone_nr_copied);
+	tcase_add_test(tc, test_clone_record_fields);
+	tcase_add_test(tc, test_clone_too_many);
+	tcase_add_test(tc, test_clone_array_header);
+	tcase_add_test(tc, test_clone_shared_tail);
+	tcase_add_test(tc, test_clone_bitset_shape);
+	tcase_add_test(tc, test_clone_store_mappings);
+	tcase_add_test(tc, test_clone_load);
+	tcase_add_loop_test(tc, test_clone_load_big, 0, 2);
+	tcase_add_test(tc, test_clone_load_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -40,6 +40,44 @@ static struct shadow_superblock sample_sb(void)
 	return sb;
 }
 
+/*
+ * A clone store as the kernel formats one: 16 MiB of origin in 4 KiB
+ * chunks, a 2 MiB store that is all metadata (512 blocks, the journal's
+ * ring its last 64), no data chunks, so a data limit and a data space
+ * map of 0.
+ */
+static struct shadow_superblock sample_clone_sb(void)
+{
+	struct shadow_superblock sb = {
+		.magic = SHADOW_MAGIC,
+		.version = SHADOW_VERSION,
+		.store_type = SHADOW_STORE_CLONE,
+		.uuid = { 0xc1, 0x0e, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 },
+		.chunk_sectors = 8,
+		.origin_sectors = 32768,
+		.store_sectors = 4096,
+		.last_seq = 2,
+		.trans_id = 109,
+		.format_time = 1700000000,
+		.exception_root = 6,
+		.private_root = 7,
+		.snapshot_root = 340,
+		.clone_root = 108,
+		.metadata_sm = { .nr_allocated = 76, .bitmap_root = 2, .ref_count_root = 3 },
+		.data_sm = { .bitmap_root = 4, .ref_count_root = 5 },
+	};
+
+	ck_assert_int_eq(shadow_sb_init_geometry(&sb), 0);
+	ck_assert_uint_eq(sb.incompat_flags, SHADOW_FEATURE_INCOMPAT_JOURNAL |
+			  SHADOW_FEATURE_INCOMPAT_CLONE);
+	ck_assert_uint_eq(sb.nr_origin_chunks, 4096);
+	ck_assert_uint_eq(sb.metadata_blocks, 512);
+	ck_assert_uint_eq(sb.data_start, 4096);
+	ck_assert_uint_eq(sb.nr_data_chunks, 0);
+	sb.metadata_sm.nr_blocks = shadow_metadata_sm_blocks(sb.store_sectors);
+	return sb;
+}
+
 static int validate_edited(struct shadow_superblock sb, struct shadow_error *err)
 {
 	uint8_t block[SHADOW_MD_BLOCK_SIZE];
@@ -79,7 +117,8 @@ START_TEST(test_sb_byte_layout)
 	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, revert_seq), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE);
 	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, dropped_from), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 24);
 	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, dropped_below), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 32);
-	ck_assert_uint_eq(sizeof(struct shadow_disk_superblock), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 40);
+	ck_assert_uint_eq(offsetof(struct shadow_disk_superblock, clone_root), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 40);
+	ck_assert_uint_eq(sizeof(struct shadow_disk_superblock), 192 + 2 * SHADOW_SPACE_MAP_ROOT_SIZE + 48);
 	memcpy(&v, block + 16, 8);
 	ck_assert_uint_eq(le64toh(v), SHADOW_MAGIC);
 	/* disk_sm_root: nr_blocks, nr_allocated, bitmap_root, ref_count_root. */
@@ -433,6 +472,210 @@ START_TEST(test_sb_tag_dead)
 }
 END_TEST
 
+/* clone_root: encoded at its offset, decoded, round trip whole. */
+START_TEST(test_sb_clone_root)
+{
+	struct shadow_superblock sb = sample_clone_sb(), out;
+	uint8_t block[SHADOW_MD_BLOCK_SIZE];
+	struct shadow_error err = {};
+	uint64_t v;
+
+	shadow_sb_encode(&sb, 0, block);
+	memcpy(&v, block + offsetof(struct shadow_disk_superblock, clone_root), 8);
+	ck_assert_uint_eq(le64toh(v), 108);
+	ck_assert_msg(shadow_sb_validate(block, 0, &out, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(out.clone_root, 108);
+	ck_assert_uint_eq(out.store_type, SHADOW_STORE_CLONE);
+	sb.csum = out.csum;
+	sb.type = SHADOW_BLOCK_SB;
+	ck_assert_int_eq(memcmp(&sb, &out, sizeof(sb)), 0);
+	/* Other stores' superblocks decode a clone_root of 0. */
+	sb = sample_sb();
+	shadow_sb_encode(&sb, 0, block);
+	ck_assert_int_eq(shadow_sb_validate(block, 0, &out, &err), 0);
+	ck_assert_uint_eq(out.clone_root, 0);
+}
+END_TEST
+
+/*
+ * The shared rules (dm-shadow-sb-check.h) for the clone feature: set
+ * exactly on a clone store, which alone has a clone_root, inside the
+ * metadata area.
+ */
+START_TEST(test_sb_clone_feature)
+{
+	struct shadow_superblock sb;
+	struct shadow_error err;
+
+	/* The type without the bit, and the bit on a row and a cow store. */
+	sb = sample_clone_sb();
+	sb.incompat_flags &= ~SHADOW_FEATURE_INCOMPAT_CLONE;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+	ck_assert_msg(strstr(err.msg, "store's clone feature, type and clone tree disagree (incompat_flags 0, expected 1)"),
+		      "%s", err.msg);
+	sb = sample_sb();
+	sb.incompat_flags |= SHADOW_FEATURE_INCOMPAT_CLONE;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "(incompat_flags 1, expected 0)"), "%s", err.msg);
+	sb.store_type = SHADOW_STORE_COW;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+
+	/* A clone tree on a row or cow store. */
+	sb = sample_sb();
+	sb.clone_root = 5;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "store's clone feature, type and clone tree disagree (clone_root 5, expected 0)"),
+		      "%s", err.msg);
+	sb.store_type = SHADOW_STORE_COW;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	sb.clone_root = 0;
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+
+	/* A clone store without one, or with one in the journal's ring. */
+	sb = sample_clone_sb();
+	sb.clone_root = 0;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "tree root is outside the metadata area (clone_root 0, metadata blocks 448)"),
+		      "%s", err.msg);
+	sb.clone_root = shadow_journal_start(&sb);
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+	sb.clone_root = shadow_journal_start(&sb) - 1;
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+}
+END_TEST
+
+/*
+ * A data limit of 0 is a clone store's, whose data chunks are 0 too; a
+ * store with data chunks needs one, and a clone store cannot have one.
+ */
+START_TEST(test_sb_clone_data_limit)
+{
+	struct shadow_superblock sb;
+	struct shadow_error err;
+
+	sb = sample_clone_sb();
+	ck_assert_uint_eq(sb.data_limit, 0);
+	ck_assert_int_eq(validate_edited(sb, &err), 0);
+	sb.data_limit = 1;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
+	ck_assert_msg(strstr(err.msg, "(data_limit 1, at most 0)"), "%s", err.msg);
+	/* Its data space map spans its no data chunks. */
+	sb = sample_clone_sb();
+	sb.data_sm.nr_blocks = 1;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "data space map does not span the data chunks"), "%s", err.msg);
+	/* A row store with a limit of 0: refused, as before. */
+	sb = sample_sb();
+	sb.data_limit = 0;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "(data_limit 0, at most "), "%s", err.msg);
+}
+END_TEST
+
+/*
+ * A clone store's geometry is its own layout: a cow store's of the same
+ * size, with data chunks, is refused, and so is a clone store with any.
+ */
+START_TEST(test_sb_clone_geometry)
+{
+	struct shadow_superblock sb, cow;
+	struct shadow_error err;
+
+	cow = sample_clone_sb();
+	cow.store_type = SHADOW_STORE_COW;
+	cow.incompat_flags = 0;
+	ck_assert_int_eq(shadow_sb_init_geometry(&cow), 0);
+	ck_assert_uint_gt(cow.nr_data_chunks, 0);
+	sb = sample_clone_sb();
+	sb.metadata_blocks = cow.metadata_blocks;
+	sb.data_start = cow.data_start;
+	sb.nr_data_chunks = cow.nr_data_chunks;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_GEOMETRY);
+	ck_assert_msg(strstr(err.msg, "inconsistent layout (metadata blocks) (metadata_blocks "), "%s", err.msg);
+	sb = sample_clone_sb();
+	sb.nr_data_chunks = 1;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "inconsistent layout (data chunks) (nr_data_chunks 1, expected 0)"),
+		      "%s", err.msg);
+	/* Too small for the superblock, a commit's 64 blocks and the ring. */
+	sb = sample_clone_sb();
+	sb.store_sectors = (1 + 64 + SHADOW_JOURNAL_BLOCKS) * 8 - 8;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_msg(strstr(err.msg, "store's size cannot hold metadata"), "%s", err.msg);
+	/* The clone type's layout on a row store is refused too. */
+	sb = sample_clone_sb();
+	sb.store_type = SHADOW_STORE_ROW;
+	sb.incompat_flags &= ~SHADOW_FEATURE_INCOMPAT_CLONE;
+	sb.clone_root = 0;
+	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
+	ck_assert_int_eq(err.code, SHADOW_ERR_GEOMETRY);
+}
+END_TEST
+
+/* Offsets fixed by the format (struct shadow_disk_clone), and back. */
+START_TEST(test_clone_round_trip)
+{
+	struct shadow_clone c = {
+		.id = 1ULL << 40, .bitset_root = 107, .nr_copied = 810,
+		.target_sectors = 32768, .state = SHADOW_CLONE_HYDRATING, .flags = 0x80000001,
+	}, out;
+	uint8_t buf[sizeof(struct shadow_disk_clone) + 1];
+	uint64_t v;
+	uint32_t w;
+
+	memset(buf, 0xee, sizeof(buf));
+	shadow_clone_encode(buf, &c);
+	ck_assert_uint_eq(buf[40], 0xee);	/* 40 bytes, no more */
+	memcpy(&v, buf, 8);
+	ck_assert_uint_eq(le64toh(v), 1ULL << 40);
+	memcpy(&v, buf + 8, 8);
+	ck_assert_uint_eq(le64toh(v), 107);
+	memcpy(&v, buf + 16, 8);
+	ck_assert_uint_eq(le64toh(v), 810);
+	memcpy(&v, buf + 24, 8);
+	ck_assert_uint_eq(le64toh(v), 32768);
+	memcpy(&w, buf + 32, 4);
+	ck_assert_uint_eq(le32toh(w), SHADOW_CLONE_HYDRATING);
+	memcpy(&w, buf + 36, 4);
+	ck_assert_uint_eq(le32toh(w), 0x80000001);
+	shadow_clone_decode(buf, &out);
+	ck_assert_int_eq(memcmp(&c, &out, sizeof(c)), 0);
+}
+END_TEST
+
+/* A record as the kernel wrote it (clone 2 of a real store), decoded. */
+START_TEST(test_clone_decode_kernel)
+{
+	static const uint8_t rec[40] = {
+		2, 0, 0, 0, 0, 0, 0, 0,		/* id */
+		0x6b, 0, 0, 0, 0, 0, 0, 0,	/* bitset_root 107 */
+		0x2a, 3, 0, 0, 0, 0, 0, 0,	/* nr_copied 810 */
+		0, 0x80, 0, 0, 0, 0, 0, 0,	/* target_sectors 32768 */
+		1, 0, 0, 0,			/* hydrating */
+		0, 0, 0, 0,			/* flags */
+	};
+	struct shadow_clone c;
+
+	shadow_clone_decode(rec, &c);
+	ck_assert_uint_eq(c.id, 2);
+	ck_assert_uint_eq(c.bitset_root, 107);
+	ck_assert_uint_eq(c.nr_copied, 810);
+	ck_assert_uint_eq(c.target_sectors, 32768);
+	ck_assert_uint_eq(c.state, SHADOW_CLONE_HYDRATING);
+	ck_assert_uint_eq(c.flags, 0);
+	ck_assert_str_eq(shadow_clone_state_name(c.state), "hydrating");
+	ck_assert_str_eq(shadow_clone_state_name(SHADOW_CLONE_COMPLETE), "complete");
+	ck_assert_str_eq(shadow_clone_state_name(SHADOW_CLONE_FAILED), "failed");
+	ck_assert_ptr_null(shadow_clone_state_name(0));
+	ck_assert_ptr_null(shadow_clone_state_name(4));
+}
+END_TEST
+
 /* Every rule of the shared superblock checks can be worded and refused. */
 START_TEST(test_sb_rules_complete)
 {
@@ -643,7 +886,8 @@ START_TEST(test_journal_refused)
 
 	/* The right block number, the wrong index. */
 	{
-		struct shadow_journal_entry e[1] = {};
+		/* The encoder reads as many entries as a block holds. */
+		struct shadow_journal_entry e[SHADOW_JOURNAL_ENTRIES] = {};
 		struct shadow_journal_header w = {
 			.blocknr = shadow_journal_start(&sb) + 1,
 			.trans_id = sb.trans_id,
@@ -752,6 +996,126 @@ START_TEST(test_pd_node_verify)
 }
 END_TEST
 
+/*
+ * dm_array's geometry: 509 __le64 values a block, every block full but
+ * the last.
+ */
+START_TEST(test_pd_array_entries)
+{
+	ck_assert_uint_eq(pd_array_max_entries(8), 509);
+	ck_assert_uint_eq(pd_array_max_entries(4), 1018);
+	ck_assert_uint_eq(pd_array_nr_blocks(0, 8), 0);
+	ck_assert_uint_eq(pd_array_nr_blocks(1, 8), 1);
+	ck_assert_uint_eq(pd_array_nr_blocks(509, 8), 1);
+	ck_assert_uint_eq(pd_array_nr_blocks(510, 8), 2);
+	ck_assert_uint_eq(pd_array_block_entries(64, 8, 0), 64);
+	ck_assert_uint_eq(pd_array_block_entries(64, 8, 1), 0);
+	ck_assert_uint_eq(pd_array_block_entries(1000, 8, 0), 509);
+	ck_assert_uint_eq(pd_array_block_entries(1000, 8, 1), 491);
+	ck_assert_uint_eq(pd_array_block_entries(1018, 8, 1), 509);
+	ck_assert_uint_eq(pd_array_block_entries(1018, 8, 2), 0);
+	ck_assert_uint_eq(pd_array_block_entries(0, 8, 0), 0);
+	/* A bitset of the most chunks a clone store allows. */
+	ck_assert_uint_eq(pd_bitset_words(SHADOW_MAX_CLONE_CHUNKS), 1ULL << 26);
+	ck_assert_uint_eq(pd_array_nr_blocks(1ULL << 26, 8), 131845);
+	ck_assert_uint_eq(pd_array_block_entries(1ULL << 26, 8, 131844), 268);
+}
+END_TEST
+
+/* An array block as dm_array writes it, and each way it is refused. */
+START_TEST(test_pd_array_verify)
+{
+	uint8_t block[PD_BLOCK_SIZE];
+	struct pd_array_header h;
+	struct shadow_error err = {};
+	uint32_t w;
+	uint64_t v;
+
+	pd_array_init(block, 8, 64);
+	pd_array_set_u64(block, 63, 0x8000000000000001ULL);
+	pd_array_seal(block, 105);
+	/* csum, max_entries, nr_entries, value_size, then blocknr at 16. */
+	memcpy(&w, block + 4, 4);
+	ck_assert_uint_eq(le32toh(w), 509);
+	memcpy(&w, block + 8, 4);
+	ck_assert_uint_eq(le32toh(w), 64);
+	memcpy(&w, block + 12, 4);
+	ck_assert_uint_eq(le32toh(w), 8);
+	memcpy(&v, block + 16, 8);
+	ck_assert_uint_eq(le64toh(v), 105);
+	ck_assert_uint_eq(le32toh(*(uint32_t *)block),
+			  shadow_crc32c(~0U, block + 4, PD_BLOCK_SIZE - 4) ^ 595846735U);
+	ck_assert_msg(pd_array_verify(block, 105, 8, 64, 0, &h, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(h.nr_entries, 64);
+	ck_assert_uint_eq(h.blocknr, 105);
+	ck_assert_uint_eq(pd_array_value_u64(block, 63), 0x8000000000000001ULL);
+	ck_assert_uint_eq(pd_array_value_u64(block, 62), 0);
+
+	ck_assert_int_eq(pd_array_verify(block, 106, 8, 64, 0, &h, &err), -EBADMSG);
+	ck_assert_int_eq(err.code, SHADOW_ERR_BAD_BLOCKNR);
+	ck_assert_msg(strstr(err.msg, "array block 106 says it is block 105"), "%s", err.msg);
+	/* Its place in a larger array wants it full. */
+	ck_assert_int_eq(pd_array_verify(block, 105, 8, 1000, 0, &h, &err), -EBADMSG);
+	ck_assert_int_eq(err.code, SHADOW_ERR_BAD_NODE);
+	ck_assert_msg(strstr(err.msg, "array block 105 has 64 entries, expected 509 as block 0 of an array of 1000"),
+		      "%s", err.msg);
+	/* The last block of 509 + 64 values. */
+	ck_assert_int_eq(pd_array_verify(block, 105, 8, 509 + 64, 1, &h, &err), 0);
+	ck_assert_int_eq(pd_array_verify(block, 105, 8, 509 + 64, 2, &h, &err), -EBADMSG);
+	ck_assert_int_eq(pd_array_verify(block, 105, 4, 64, 0, &h, &err), -EBADMSG);
+	ck_assert_msg(strstr(err.msg, "has 8-byte values, expected 4"), "%s", err.msg);
+
+	block[8] = 65;	/* nr_entries */
+	ck_assert_int_eq(pd_array_verify(block, 105, 8, 64, 0, &h, &err), -EBADMSG);
+	ck_assert_int_eq(err.code, SHADOW_ERR_BAD_CSUM);
+	pd_array_seal(block, 105);
+	ck_assert_int_eq(pd_array_verify(block, 105, 8, 64, 0, &h, &err), -EBADMSG);
+	ck_assert_int_eq(err.code, SHADOW_ERR_BAD_NODE);
+	block[8] = 64;
+	block[4] = 0xfc;	/* max_entries 508 */
+	pd_array_seal(block, 105);
+	ck_assert_int_eq(pd_array_verify(block, 105, 8, 64, 0, &h, &err), -EBADMSG);
+	ck_assert_msg(strstr(err.msg, "has max_entries 508, expected 509 for 8-byte values"), "%s", err.msg);
+	/* A btree node is no array block: its checksum constant differs. */
+	pd_node_init(block, PD_LEAF_NODE, 8);
+	pd_node_seal(block, 105);
+	ck_assert_int_eq(pd_array_verify(block, 105, 8, 64, 0, &h, &err), -EBADMSG);
+	ck_assert_int_eq(err.code, SHADOW_ERR_BAD_CSUM);
+}
+END_TEST
+
+/* Bits of a dm_bitset: bit i in bit i % 64 of little-endian word i / 64. */
+START_TEST(test_pd_bitset_count)
+{
+	uint64_t words[3] = {
+		htole64(~0ULL),
+		htole64(0x8000000000000005ULL),	/* bits 64, 66, 127 */
+		htole64(0xf0),			/* bits 132 to 135 */
+	};
+	uint8_t bytes[8] = { 0x01, 0, 0, 0, 0, 0, 0, 0x80 };
+
+	ck_assert_uint_eq(pd_bitset_words(0), 0);
+	ck_assert_uint_eq(pd_bitset_words(1), 1);
+	ck_assert_uint_eq(pd_bitset_words(64), 1);
+	ck_assert_uint_eq(pd_bitset_words(65), 2);
+	ck_assert_uint_eq(pd_bitset_count(words, 3, 192), 64 + 3 + 4);
+	ck_assert_uint_eq(pd_bitset_count(words, 3, 136), 64 + 3 + 4);
+	ck_assert_uint_eq(pd_bitset_count(words, 3, 135), 64 + 3 + 3);
+	ck_assert_uint_eq(pd_bitset_count(words, 3, 132), 64 + 3);
+	ck_assert_uint_eq(pd_bitset_count(words, 3, 127), 64 + 2);
+	ck_assert_uint_eq(pd_bitset_count(words, 3, 65), 64 + 1);
+	ck_assert_uint_eq(pd_bitset_count(words, 3, 64), 64);
+	ck_assert_uint_eq(pd_bitset_count(words, 3, 1), 1);
+	ck_assert_uint_eq(pd_bitset_count(words, 3, 0), 0);
+	/* Fewer words than bits: only the words there are. */
+	ck_assert_uint_eq(pd_bitset_count(words, 2, 192), 64 + 3);
+	/* Little-endian: byte 0's low bit is bit 0, byte 7's high bit 63. */
+	ck_assert_uint_eq(pd_bitset_count(bytes, 1, 1), 1);
+	ck_assert_uint_eq(pd_bitset_count(bytes, 1, 63), 1);
+	ck_assert_uint_eq(pd_bitset_count(bytes, 1, 64), 2);
+}
+END_TEST
+
 Suite *suite_format(void)
 {
 	Suite *s = suite_create("format");
@@ -774,6 +1138,12 @@ Suite *suite_format(void)
 	tcase_add_test(tc, test_sb_ret_untouched_on_failure);
 	tcase_add_test(tc, test_sb_row_dropped);
 	tcase_add_test(tc, test_sb_tag_dead);
+	tcase_add_test(tc, test_sb_clone_root);
+	tcase_add_test(tc, test_sb_clone_feature);
+	tcase_add_test(tc, test_sb_clone_data_limit);
+	tcase_add_test(tc, test_sb_clone_geometry);
+	tcase_add_test(tc, test_clone_round_trip);
+	tcase_add_test(tc, test_clone_decode_kernel);
 	tcase_add_test(tc, test_sb_rules_complete);
 	tcase_add_test(tc, test_sb_unknown_ro_compat);
 	tcase_add_test(tc, test_sb_journal_layout);
@@ -784,6 +1154,9 @@ Suite *suite_format(void)
 	tcase_add_test(tc, test_pd_max_entries);
 	tcase_add_test(tc, test_pd_bitmap_bits);
 	tcase_add_test(tc, test_pd_node_verify);
+	tcase_add_test(tc, test_pd_array_entries);
+	tcase_add_test(tc, test_pd_array_verify);
+	tcase_add_test(tc, test_pd_bitset_count);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+
 #include "shadow-format.h"
 #include "unit.h"
 
@@ -167,6 +169,107 @@ START_TEST(test_init_geometry_journal)
 }
 END_TEST
 
+/*
+ * A clone store's layout: the whole store, rounded down to a chunk, is
+ * metadata (capped at what the metadata space map manages), data_start
+ * its end, no data chunks; it needs the superblock, one commit's 64
+ * blocks and the ring.
+ */
+START_TEST(test_clone_layout)
+{
+	uint32_t j = journals[_i];
+	uint64_t min = (1 + 64 + j) * SHADOW_MD_BLOCK_SECTORS;
+	struct shadow_layout l;
+
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, min - 1, 8, j), -1);
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, min, 8, j), 0);
+	ck_assert_uint_eq(l.metadata_blocks, 1 + 64 + j);
+	ck_assert_uint_eq(l.data_start, min);
+	ck_assert_uint_eq(l.nr_data_chunks, 0);
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, min, 0, j), -1);
+
+	/* Rounded down to a chunk: 64 KiB chunks leave a partial one out. */
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, 4096 + 127, 128, j), 0);
+	ck_assert_uint_eq(l.metadata_blocks, 4096 / 8);
+	ck_assert_uint_eq(l.data_start, 4096);
+	/* Rounding may take it below the minimum: not one 1 MiB chunk here. */
+	ck_assert_uint_gt(2047, min);
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, 2047, 8, j), 0);
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, 2047, 2048, j), -1);
+
+	/* Capped at the metadata space map's reach; beyond any device, refused. */
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, (64ULL << 40) / 512, 8, j), 0);
+	ck_assert_uint_eq(l.metadata_blocks, SHADOW_MAX_METADATA_BLOCKS);
+	ck_assert_uint_eq(l.data_start, SHADOW_MAX_METADATA_BLOCKS * SHADOW_MD_BLOCK_SECTORS);
+	ck_assert_uint_eq(l.nr_data_chunks, 0);
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, SHADOW_MAX_SECTORS, 2048, j), 0);
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, SHADOW_MAX_SECTORS + 1, 8, j), -1);
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, UINT64_MAX, 8, j), -1);
+}
+END_TEST
+
+/* shadow_layout_compute_type(): the clone layout for a clone store only. */
+START_TEST(test_layout_by_type)
+{
+	struct shadow_layout a, b;
+	uint64_t store = 1 << 16;
+
+	ck_assert_int_eq(shadow_layout_compute_type(&a, SHADOW_STORE_CLONE, store, 8,
+						    SHADOW_JOURNAL_BLOCKS), 0);
+	ck_assert_int_eq(shadow_layout_compute_clone(&b, store, 8, SHADOW_JOURNAL_BLOCKS), 0);
+	ck_assert_uint_eq(a.metadata_blocks, b.metadata_blocks);
+	ck_assert_uint_eq(a.nr_data_chunks, 0);
+	ck_assert_int_eq(shadow_layout_compute_type(&a, SHADOW_STORE_ROW, store, 8,
+						    SHADOW_JOURNAL_BLOCKS), 0);
+	ck_assert_int_eq(shadow_layout_compute(&b, store, 8, SHADOW_JOURNAL_BLOCKS), 0);
+	ck_assert_uint_eq(a.metadata_blocks, b.metadata_blocks);
+	ck_assert_uint_eq(a.nr_data_chunks, b.nr_data_chunks);
+	ck_assert_uint_gt(a.nr_data_chunks, 0);
+	ck_assert_int_eq(shadow_layout_compute_type(&a, SHADOW_STORE_COW, store, 8,
+						    SHADOW_JOURNAL_BLOCKS), 0);
+	ck_assert_uint_eq(a.nr_data_chunks, b.nr_data_chunks);
+}
+END_TEST
+
+/*
+ * A new clone store's superblock: both bits, the clone layout, and an
+ * origin a bitset can index (2^32 - 1 chunks at most).
+ */
+START_TEST(test_init_geometry_clone)
+{
+	struct shadow_superblock sb = {
+		.store_type = SHADOW_STORE_CLONE,
+		.chunk_sectors = 8,
+		.origin_sectors = SHADOW_MAX_CLONE_CHUNKS * 8,
+		.store_sectors = 1 << 14,
+	};
+	struct shadow_layout l;
+
+	ck_assert_int_eq(shadow_sb_init_geometry(&sb), 0);
+	ck_assert_uint_eq(sb.incompat_flags, SHADOW_FEATURE_INCOMPAT_JOURNAL |
+			  SHADOW_FEATURE_INCOMPAT_CLONE);
+	ck_assert_uint_eq(sb.nr_origin_chunks, SHADOW_MAX_CLONE_CHUNKS);
+	ck_assert_int_eq(shadow_layout_compute_clone(&l, sb.store_sectors, 8, SHADOW_JOURNAL_BLOCKS), 0);
+	ck_assert_uint_eq(sb.metadata_blocks, l.metadata_blocks);
+	ck_assert_uint_eq(sb.metadata_blocks, 2048);
+	ck_assert_uint_eq(sb.data_start, l.data_start);
+	ck_assert_uint_eq(sb.nr_data_chunks, 0);
+
+	sb.incompat_flags = 0;
+	sb.origin_sectors += 8;
+	ck_assert_int_eq(shadow_sb_init_geometry(&sb), -EINVAL);
+	sb.origin_sectors = 1 << 20;
+	sb.store_sectors = (1 + 64 + SHADOW_JOURNAL_BLOCKS) * 8 - 8;
+	ck_assert_int_eq(shadow_sb_init_geometry(&sb), -ENOSPC);
+	/* The same origin is no limit for a cow store. */
+	sb.store_type = SHADOW_STORE_COW;
+	sb.store_sectors = 1 << 14;
+	sb.origin_sectors = (SHADOW_MAX_CLONE_CHUNKS + 1) * 8;
+	ck_assert_int_eq(shadow_sb_init_geometry(&sb), 0);
+	ck_assert(!(sb.incompat_flags & SHADOW_FEATURE_INCOMPAT_CLONE));
+}
+END_TEST
+
 Suite *suite_layout(void)
 {
 	Suite *s = suite_create("layout");
@@ -180,6 +283,9 @@ Suite *suite_layout(void)
 	tcase_add_loop_test(tc, test_solve_matches_compute, 0, 2);
 	tcase_add_loop_test(tc, test_large_store, 0, 2);
 	tcase_add_test(tc, test_init_geometry_journal);
+	tcase_add_loop_test(tc, test_clone_layout, 0, 2);
+	tcase_add_test(tc, test_layout_by_type);
+	tcase_add_test(tc, test_init_geometry_clone);
 	suite_add_tcase(s, tc);
 	return s;
 }

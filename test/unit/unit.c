@@ -3,14 +3,15 @@
  * Unit test runner: every suite is registered in the list below.
  * Run one suite with CK_RUN_SUITE=<name>, one test with CK_RUN_CASE=<name>.
  *
- * "unit-tests --make-image PATH [leak|held|journal|old|row|row-dropped]" writes the
+ * "unit-tests --make-image PATH [leak|held|journal|old|row|row-dropped|clone]" writes the
  * small consistent store that the check suite starts from (with "leak",
  * one leaked data chunk; with "held", changed since a metadata snapshot
  * it holds; with "journal", three copies pending in the exception
  * journal; with "old", formatted before the journal existed; with "row",
  * the check suite's row store instead, three writes pending in its
  * journal; with "row-dropped", its row store reverted to a snapshot,
- * whose dropped versions are not freed yet), for the shell-level
+ * whose dropped versions are not freed yet; with "clone", its clone
+ * store, one clone complete and one hydrating), for the shell-level
  * shadow-dump test.
  */
 #include <stdlib.h>
@@ -50,7 +51,8 @@ int main(int argc, char *argv[])
 					 strcmp(argv[3], "journal") == 0 ||
 					 strcmp(argv[3], "old") == 0 ||
 					 strcmp(argv[3], "row") == 0 ||
-					 strcmp(argv[3], "row-dropped") == 0))) &&
+					 strcmp(argv[3], "row-dropped") == 0 ||
+					 strcmp(argv[3], "clone") == 0))) &&
 	    strcmp(argv[1], "--make-image") == 0)
 		return check_make_image(argv[2], argc == 4 ? argv[3] : NULL) < 0 ?
 		       EXIT_FAILURE : EXIT_SUCCESS;

@@ -34,7 +34,8 @@ Suite *suite_coverage(void);
  * in its exception journal (build_pending()); with "old", it is formatted
  * without the journal (build_old()); with "row", it is the row store of
  * build_row_pending() instead; with "row-dropped", the reverted row
- * store of build_row_dropped().
+ * store of build_row_dropped(); with "clone", the clone store of
+ * build_clone().
  */
 int check_make_image(const char *path, const char *variant);
 
