@@ -75,14 +75,24 @@ for _ in $(seq 300); do
 	sleep 0.2
 done
 [ "$(clone_status 2)" = "complete 512/512" ] || fail "clone 2: $(clone_status 2)"
-dmsetup message vol 0 delete 1
 (cd /mnt/vol && md5sum -c --quiet "$WORK/live") || fail "the origin lost files"
+umount /mnt/vol
+dmsetup remove vol
+store_check "$store"
+"$SHADOW_TOP/cmd/shadow-dump/shadow-dump" "$store" | sed -n '/^clones:/,/^usage/p'
+"$SHADOW_TOP/cmd/shadow-dump/shadow-dump" "$store" | matches "^ *1 failed " ||
+	fail "shadow-dump does not show clone 1 failed"
+# A failed clone needs no target in the table, a complete one for its device.
+dmsetup create vol --table "0 $size shadow-origin $origin $store clone 128 3 clone_target 2 $good"
+mount /dev/mapper/vol /mnt/vol
+dmsetup message vol 0 delete 1
 
 step "detach clone 2; with no dm-shadow loaded its target is the file system as it was"
 dmsetup message vol 0 detach 2
 umount /mnt/vol
 dmsetup remove vol
 dmsetup remove badtgt
+store_check "$store"
 modprobe -r dm-shadow || fail "dm-shadow does not unload"
 fsck.ext4 -n "$good" || fail "the detached clone's file system is not clean"
 mount -o ro "$good" /mnt/clone

@@ -54,6 +54,7 @@ fi
 
 step "after the power cut"
 mount "$keep" /mnt/keep
+store_check "$store"
 dmsetup create vol --table "$table"
 at_load=$(clone_progress)
 echo "at load: $at_load"
@@ -77,6 +78,7 @@ snap_open vol 1 c1
 	fail "clone 1 does not read its point in time after the power cut"
 dmsetup remove c1
 dmsetup remove vol
+store_check "$store"
 [ "$(dd if="$target" bs=1M count=64 iflag=direct status=none | md5sum | cut -d' ' -f1)" = \
 	"$(cat /mnt/keep/at1)" ] || fail "the target alone does not hold clone 1"
 [ "$(md5_direct "$origin")" = "$(cat /mnt/keep/live)" ] ||

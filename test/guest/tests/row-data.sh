@@ -1,7 +1,7 @@
 #!/bin/bash
 # The redirect-on-write store, byte for byte.  Snapshots taken between
 # bursts of concurrent random writes (4 threads, 512 B to 64 KiB, smaller
-# than, equal to and straddling chunks; whole chunks by dd too) read
+# than, equal to and straddling chunks; whole chunks too) read
 # exactly their point in time, the live volume reads exactly what was
 # written, and the origin device is not written while a snapshot exists;
 # all of it again after the table is removed and loaded (the store
@@ -12,22 +12,6 @@
 # where most writes are partial and copy the rest of their chunk.
 # guest-timeout: 1200
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
-
-# whole_chunk_writes <dev> <model> <chunk bytes> <count> <seed>: dd
-# writes of whole chunks at random chunk offsets, applied to the model.
-whole_chunk_writes() {
-	local dev=$1 model=$2 bytes=$3 count=$4 seed=$5 n i c
-	n=$(($(blockdev --getsize64 "$dev") / bytes))
-	RANDOM=$seed
-	for ((i = 0; i < count; i++)); do
-		c=$((RANDOM % n))
-		head -c "$bytes" /dev/urandom >"$WORK/chunk"
-		dd if="$WORK/chunk" of="$dev" bs="$bytes" seek="$c" \
-			oflag=direct conv=notrunc status=none
-		dd if="$WORK/chunk" of="$model" bs="$bytes" seek="$c" \
-			conv=notrunc status=none
-	done
-}
 
 # run_case <snapshots> <ops per thread per burst> <max write bytes>
 #          <origin MiB> <chunk sectors>
@@ -48,7 +32,7 @@ run_case() {
 	before=$(md5_direct "$origin")
 	$STOMPER series /dev/mapper/vol "$WORK/model" "$n" "$n" dm:vol \
 		"$WORK/sums" --threads 4 --ops "$ops" --max-len "$maxlen"
-	whole_chunk_writes /dev/mapper/vol "$WORK/model" $((chunk * 512)) 64 "$n"
+	$STOMPER chunks /dev/mapper/vol "$WORK/model" "$n" $((chunk * 512)) 64
 	$STOMPER burst /dev/mapper/vol "$WORK/model" 999 --ops "$ops" \
 		--max-len "$maxlen"
 	$STOMPER check /dev/mapper/vol "$WORK/model" ||

@@ -21,6 +21,10 @@ defined even though writes run concurrently.
                                          and append "<i> <md5 of model>"
                                          to SUMS; HOOK "dm:NAME" takes
                                          snapshot i of origin NAME itself
+  stomper.py chunks DEV MODEL SEED BYTES COUNT
+                                         COUNT writes of exactly BYTES at
+                                         BYTES-aligned random offsets (whole
+                                         chunks of that size), one by one
   stomper.py segsums DEV SECTORS          md5 of each SECTORS-long segment,
                                          one "<index> <md5>" line each
   stomper.py replay MODEL JOURNAL SEED   apply a journal's completed writes,
@@ -194,6 +198,26 @@ def burst_model(dev, model, seed, threads, ops, max_len, journal_path,
         sys.exit("stomper: " + "; ".join(errors))
 
 
+def chunks(dev, model_path, seed, chunk_bytes, count):
+    """Whole-chunk writes: a store may map such a write without copying."""
+    model = bytearray(open(model_path, "rb").read())
+    n = dev_size(dev) // chunk_bytes
+    rng = random.Random(seed)
+    fd = os.open(dev, os.O_WRONLY | os.O_DIRECT)
+    buf = mmap.mmap(-1, chunk_bytes)
+    try:
+        for seq in range(count):
+            off = rng.randrange(n) * chunk_bytes
+            data = pattern(seed, seq, chunk_bytes)
+            buf[:] = data
+            if os.pwritev(fd, [buf], off) != chunk_bytes:
+                raise OSError("short write at %d" % off)
+            model[off:off + chunk_bytes] = data
+    finally:
+        os.close(fd)
+    save(model, model_path)
+
+
 def inflight_sectors(path, seed):
     """Sector -> the new content an in-flight write may have left there."""
     allowed = {}
@@ -297,6 +321,8 @@ def main(argv):
         return check(argv[2], argv[3])
     elif cmd == "check" and len(argv) == 6:
         return check(argv[2], argv[3], argv[4], int(argv[5]))
+    elif cmd == "chunks" and len(argv) == 7:
+        chunks(argv[2], argv[3], int(argv[4]), int(argv[5]), int(argv[6]))
     elif cmd == "segsums" and len(argv) == 4:
         segsums(argv[2], int(argv[3]))
     elif cmd == "replay" and len(argv) == 5:
