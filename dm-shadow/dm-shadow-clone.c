@@ -106,13 +106,18 @@ static u64 clone_nr_chunks(struct shadow_pool *pool)
 	return shadow_pool_nr_chunks(pool);
 }
 
-/* The slot of clone @id; without pool->lock only while @id is open. */
+/*
+ * The slot of clone @id.  Without pool->lock only while @id is open: its
+ * slot cannot go then, and another slot is marked used only once it is
+ * filled in (clone_snap_add()), and unused before it is cleared.
+ */
 static struct clone_slot *clone_slot_of(struct clone_store *cs, u64 id)
 {
 	unsigned int i;
 
 	for (i = 0; i < SHADOW_MAX_CLONES; i++)
-		if (cs->slot[i].used && cs->slot[i].id == id)
+		if (smp_load_acquire(&cs->slot[i].used) &&
+		    cs->slot[i].id == id)
 			return &cs->slot[i];
 	return NULL;
 }
@@ -686,7 +691,6 @@ static int clone_snap_add(struct shadow_pool *pool, u64 id)
 		return r;
 	}
 	sl = clone_free_slot(cs);
-	sl->used = true;
 	sl->id = id;
 	sl->state = SHADOW_CLONE_HYDRATING;
 	sl->nr_copied = 0;
@@ -694,6 +698,8 @@ static int clone_snap_add(struct shadow_pool *pool, u64 id)
 	sl->bits = bits;
 	sl->bdev = t->dev->bdev;
 	sl->dirty = false;
+	/* Pairs with clone_slot_of(): a reader sees it whole or not at all. */
+	smp_store_release(&sl->used, true);
 	__set_bit(sl - cs->slot, &cs->hydrating);
 	WRITE_ONCE(cs->hydrating, cs->hydrating);
 	/* The walk starts over for it once the origin resumes. */
@@ -718,6 +724,7 @@ static int clone_snap_remove(struct shadow_pool *pool, u64 id)
 	}
 	if (sl->state == SHADOW_CLONE_HYDRATING)
 		clone_slot_stop(cs, sl);
+	WRITE_ONCE(sl->used, false);
 	memset(sl, 0, sizeof(*sl));
 	return 0;
 }

@@ -1258,6 +1258,8 @@ void shadow_pool_suspend(struct shadow_pool *pool)
 
 static void shadow_pool_destroy(struct shadow_pool *pool)
 {
+	/* The store's background work (hydration) copies with pool->kc. */
+	shadow_pool_suspend(pool);
 	shadow_revert_pause(pool);
 	cancel_delayed_work_sync(&pool->reclaim);
 	cancel_delayed_work_sync(&pool->retry);
