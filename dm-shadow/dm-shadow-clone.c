@@ -41,8 +41,9 @@
 #include <linux/bitmap.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
-#include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/math64.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -90,6 +91,7 @@ struct clone_store {
 	u32 rate;			/* hydration MiB/s; 0: no limit */
 	u64 cursor;			/* where the walk goes on */
 	bool paused;			/* the origin is not resumed */
+	unsigned long pace_until;	/* throttled: the next batch's start */
 	bool missed;			/* the walk passed a busy chunk */
 	struct workqueue_struct *wq;
 	struct delayed_work work;
@@ -510,23 +512,42 @@ static int clone_record_batch(struct shadow_pool *pool,
 }
 
 /*
- * Batches of a throttled hydration take about CLONE_PACE_MS at its rate.
- * Returns the most chunks a batch copies; *@pause_ms how long to sleep
- * after it.
+ * Batches of a throttled hydration copy about CLONE_PACE_MS worth of data
+ * at its rate.  Returns the most chunks a batch copies; *@period_ms the
+ * time a batch stands for at the rate (0: no limit).
  */
 static unsigned int clone_pace(struct shadow_pool *pool,
-			       struct clone_store *cs, unsigned int *pause_ms)
+			       struct clone_store *cs, unsigned int *period_ms)
 {
 	u64 chunk_bytes = (u64)pool->chunk_sectors << SECTOR_SHIFT;
 	u64 per_pace, max;
 
-	*pause_ms = 0;
+	*period_ms = 0;
 	if (!cs->rate)
 		return CLONE_BATCH;
 	per_pace = ((u64)cs->rate << 20) * CLONE_PACE_MS / 1000;
 	max = clamp_t(u64, div64_u64(per_pace, chunk_bytes), 1, CLONE_BATCH);
-	*pause_ms = div64_u64(max * chunk_bytes * 1000, (u64)cs->rate << 20);
+	*period_ms = div64_u64(max * chunk_bytes * 1000, (u64)cs->rate << 20);
 	return max;
+}
+
+/*
+ * After a throttled batch: sleep until its period, counted from the last
+ * one's end, is over, so that the time the copies took counts against
+ * the rate.  A walk that fell more than a second behind (it waited for
+ * the lock, or a pass ended) starts counting again from now.
+ */
+static unsigned long clone_pace_sleep(struct clone_store *cs,
+				      unsigned int period_ms)
+{
+	unsigned long now = jiffies;
+
+	if (!period_ms)
+		return 0;
+	if (time_before(cs->pace_until + HZ, now))
+		cs->pace_until = now;
+	cs->pace_until += msecs_to_jiffies(period_ms);
+	return time_after(cs->pace_until, now) ? cs->pace_until - now : 0;
 }
 
 /*
@@ -564,12 +585,13 @@ static void clone_hydrate_work(struct work_struct *work)
 	struct clone_store *cs = container_of(to_delayed_work(work),
 					      struct clone_store, work);
 	struct shadow_pool *pool = cs->pool;
-	unsigned int max, pause_ms;
+	unsigned int max, period_ms;
+	unsigned long pause;
 	int r;
 
 	mutex_lock(&pool->lock);
 	while (!cs->paused && !pool->failed && cs->hydrating) {
-		max = clone_pace(pool, cs, &pause_ms);
+		max = clone_pace(pool, cs, &period_ms);
 		r = clone_hydrate_batch(pool, cs, max);
 		if (r < 0) {
 			shadow_pool_fail(pool, "cannot record a clone's progress",
@@ -586,9 +608,10 @@ static void clone_hydrate_work(struct work_struct *work)
 			}
 			continue;
 		}
+		pause = clone_pace_sleep(cs, period_ms);
 		mutex_unlock(&pool->lock);
-		if (pause_ms)
-			msleep(pause_ms);
+		if (pause)
+			schedule_timeout_uninterruptible(pause);
 		else
 			cond_resched();
 		mutex_lock(&pool->lock);

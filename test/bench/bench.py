@@ -9,7 +9,7 @@ minimum, maximum and every round's value.
   bench.py <quick|full> <out.json> [measure...]
 
 A measure is named by the id of the first table it fills (seqwrite,
-randfirst, create, freeze, kmem, delstall, revert, cbt); without any,
+randfirst, create, freeze, kmem, delstall, revert, hydrate, cbt); without any,
 every measure runs.
 
 Progress goes to stdout.  A measure that fails is recorded as an error in

@@ -209,6 +209,9 @@ def diff_time(env, stack, p):
     """Both parts of the measure on one dm-shadow row (module doc)."""
     if stack.kind != "dm-shadow":
         return {c: {"na": "dm-shadow only"} for c in DIFF_COLS + EXPORT_COLS}
+    if stack.store == "clone":
+        return {c: {"na": "a clone store records no changes"}
+                for c in DIFF_COLS + EXPORT_COLS}
     env.fresh_disks()
     sc = Ctl()
     try:

@@ -124,6 +124,9 @@ def create_time(env, stack, p):
     many = p["dmsnap_create_many"] if stack.kind == "dm-snapshot" \
         else p["create_many"]
     reps = p["create_reps"]
+    if stack.max_snaps is not None and many + 2 * reps > stack.max_snaps:
+        return {c: {"na": "not run (limit %d)" % stack.max_snaps}
+                for c in ("c1", "cn", "bulk")}
     env.fresh_disks()
     stack.setup(many + 2 * reps)
     try:
@@ -142,8 +145,8 @@ def create_time(env, stack, p):
 def freeze(env, stack, p):
     """Freeze window of a set of freeze_vols volumes: first suspend to last
     resume, snapshots of each created in between."""
-    if not stack.snapshots:
-        return {c: {"na": "no snapshots"}
+    if not stack.snapshots or stack.no_freeze_set:
+        return {c: {"na": stack.no_freeze_set or "no snapshots"}
                 for c in ("median", "max", "suspend", "create", "resume")}
     env.fresh_disks()
     times, phases = stack.freeze_set(p["freeze_vols"], p["freeze_reps"])
@@ -168,8 +171,9 @@ def metadata_cost(env, stack, p):
     the store's data areas are dm-zero devices (writes vanish) and only
     the store's metadata is on a RAM disk: the metadata, which is what is
     measured, is built and kept exactly as with real data."""
-    if not stack.snapshots:
-        return {c: {"na": "no snapshots"} for c in MEM_COLS}
+    if not stack.snapshots or stack.no_store_copies:
+        return {c: {"na": stack.no_store_copies or "no snapshots"}
+                for c in MEM_COLS}
     chunk = stack.chunk * 512
     n = p["mem_chunks"]
     region = n * chunk
@@ -246,8 +250,9 @@ def delete_stall(env, stack, p):
     p99 write latency before the delete, the p99 and the max of the
     writes in flight from the delete command to its space being free, the
     command's own time and the time until the space is free."""
-    if not stack.snapshots:
-        return {c: {"na": "no snapshots"} for c in DEL_COLS}
+    if not stack.snapshots or stack.no_store_copies:
+        return {c: {"na": stack.no_store_copies or "no snapshots"}
+                for c in DEL_COLS}
     chunk = stack.chunk * 512
     n = p["del_chunks"]
     region = n * chunk
@@ -447,6 +452,53 @@ def fold_back(env, stack, p):
             "fb_copy": copy}
 
 
+HY_COLS = ("hy_mibps", "hy_copy", "hy_rate")
+
+
+def hydrate(env, stack, p):
+    """Clones: a clone of a filled origin disk hydrated on an idle volume,
+    MiB/s from its create until it is complete, beside a raw sequential
+    copy of the same size (dd, 1 MiB direct I/O, one disk to another)
+    right after; then a clone hydrating at hy_rate MiB/s, the rate it
+    keeps over hy_secs once it has started."""
+    if not stack.hydrates:
+        return {c: {"na": "no hydration"} for c in HY_COLS}
+    size = p["disk_mib"] * MiB
+    env.fresh_disks()
+    dev = stack.setup_rate(0)
+    try:
+        prefill(dev, size)
+        t0 = time.time()
+        stack.snapshot()
+        stack.wait_complete(p["hy_timeout"])
+        hyd = size / MiB / (time.time() - t0)
+    finally:
+        stack.teardown()
+    src, dst = stack.disks[0], stack.disks[3]
+    t0 = time.time()
+    subprocess.run(["dd", "if=" + src, "of=" + dst, "bs=1M",
+                    "count=%d" % p["disk_mib"], "iflag=direct",
+                    "oflag=direct", "status=none"], check=True)
+    copy = size / MiB / (time.time() - t0)
+    env.fresh_disks()
+    stack.setup_rate(p["hy_rate"])
+    try:
+        stack.snapshot()
+        time.sleep(0.5)
+        _, c0, _ = stack.clone_state()
+        t0 = time.time()
+        time.sleep(p["hy_secs"])
+        _, c1, _ = stack.clone_state()
+        rate = (c1 - c0) * stack.chunk * 512 / MiB / (time.time() - t0)
+    finally:
+        stack.teardown()
+    return {"hy_mibps": {"v": hyd, "note": "%.2fx the raw copy"
+                         % (hyd / copy)},
+            "hy_copy": copy,
+            "hy_rate": {"v": rate, "note": "%.2fx the %d MiB/s set"
+                        % (rate / p["hy_rate"], p["hy_rate"])}}
+
+
 # The tables: (id, function, title, columns: (key, heading, unit, better)).
 # better: "higher", "lower", or None (shown without ratios).
 MEASURES = [
@@ -533,6 +585,11 @@ MEASURES = [
      "region copied back into the origin after the last snapshot's delete",
      [("fb_mibps", "fold-back", "MiB/s", "higher"),
       ("fb_copy", "raw copy, same size", "MiB/s", None)]),
+    ("hydrate", hydrate, "Clones: hydration of a whole origin disk on an "
+     "idle volume, and at a set rate",
+     [("hy_mibps", "hydration", "MiB/s", "higher"),
+      ("hy_copy", "raw copy, same size", "MiB/s", None),
+      ("hy_rate", "throttled (hydrate_rate)", "MiB/s", None)]),
     ("cbt", cbt.diff_time, "Changed-block tracking: time of shadowctl diff "
      "between two copies, dm-zero origins (the cost should follow the "
      "changed chunks, not the volume's size)",

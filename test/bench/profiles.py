@@ -44,6 +44,11 @@ PROFILES = {
         "lr_writes": 1024,
         "fb_mib": 64,
         "fb_timeout": 1800,
+        # Clones: the throttled hydration's rate and how long it is
+        # watched, and how long a hydration may take.
+        "hy_rate": 32,
+        "hy_secs": 5,
+        "hy_timeout": 1800,
         # Changed-block tracking (cbt.py): the big dm-zero origin, the
         # share of its chunks changed, the export's volume.
         "cbt_gib": 64,
@@ -69,7 +74,7 @@ PROFILES = {
         "freeze_reps": 2,
         # One row per kind of target (64 KiB dm-snapshot is the same code).
         "stacks": ["raw", "dm-snapshot 4K", "dm-shadow cow 4K",
-                   "dm-shadow row 4K", "dm-thin 64K"],
+                   "dm-shadow row 4K", "dm-thin 64K", "dm-shadow clone 64K"],
         # Data discarded on every target: the code path that needs
         # checking (real data takes the same path as the other measures).
         "mem_chunks": 1024,
@@ -85,6 +90,9 @@ PROFILES = {
         "lr_writes": 64,
         "fb_mib": 4,
         "fb_timeout": 120,
+        "hy_rate": 8,
+        "hy_secs": 2,
+        "hy_timeout": 120,
         "cbt_gib": 1,
         "cbt_pct": 1,
         "cbt_export_mib": 16,

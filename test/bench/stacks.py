@@ -45,6 +45,13 @@ class Stack:
     kind = "?"
     snapshots = True     # can take snapshots at all
     max_snaps = None     # None: as many as the benchmark asks
+    # Why the measures of a store's copies (memory and space per copied
+    # chunk, a delete's stall) do not apply; None: they do.
+    no_store_copies = None
+    # Why a set of volumes cannot be frozen here; None: it can.
+    no_freeze_set = None
+    # Clones hydrate (the hydration measure).
+    hydrates = False
 
     def __init__(self, ctl, disks, chunk_sectors):
         self.ctl, self.disks, self.chunk = ctl, disks, chunk_sectors
@@ -530,6 +537,57 @@ def format_constants():
     return _FORMAT
 
 
+class ShadowClone(ShadowStack):
+    """shadow-origin with a clone store: the snapshot is a clone onto a
+    disk of its own, hydrated in the background.  The write measures run
+    while it hydrates (at 1 MiB/s, so that their writes meet chunks not
+    copied yet, each copied to the clone first); only one clone: the
+    benchmark's disks give one target per volume."""
+    max_snaps = 1
+    no_store_copies = "a clone store keeps no data"
+    no_freeze_set = "a clone target per volume: not enough disks"
+    hydrates = True
+    merge_how = None
+    folds = False
+
+    def __init__(self, ctl, disks, chunk_sectors):
+        super().__init__(ctl, disks, chunk_sectors, store="clone")
+        self.rate = 1
+
+    def _origin(self, name, origin, store):
+        self.ctl.create(name, [(0, sectors(origin), "shadow-origin",
+                        "%s %s clone %d 5 clone_target 1 %s hydrate_rate %d"
+                        % (origin, store, self.chunk, self.disks[2],
+                           self.rate))])
+
+    def setup_rate(self, rate):
+        """setup() with the clone hydrating at rate MiB/s (0: any)."""
+        self.rate = rate
+        return self.setup(1)
+
+    def clone_state(self):
+        """(state, chunks copied, origin chunks) of clone 1; None before
+        it exists.  The store's fields follow the row store's two."""
+        w = self._status()
+        if len(w) < 20 or w[16] == "0":
+            return None
+        copied, total = w[19].split("/")
+        return w[18], int(copied), int(total)
+
+    def wait_complete(self, timeout):
+        end = time.time() + timeout
+        while True:
+            s = self.clone_state()
+            if s and s[0] == "complete":
+                return
+            if s and s[0] == "failed":
+                raise RuntimeError("the clone failed")
+            if time.time() > end:
+                raise RuntimeError("clone not complete after %d s: %s" % (
+                    timeout, s))
+            time.sleep(0.02)
+
+
 # The table the benchmark runs: (class, chunk sectors, options).  Rows are
 # compared with raw and with the dm-snapshot row of the same chunk size.
 STACKS = [
@@ -541,4 +599,5 @@ STACKS = [
     (DmThin, 128, {}),
     (ShadowStack, 128, {"store": "cow"}),
     (ShadowStack, 128, {"store": "row"}),
+    (ShadowClone, 128, {}),
 ]
