@@ -252,20 +252,29 @@ out:
 	return r;
 }
 
-int shadow_md_clone_finish(struct shadow_md *md, u64 id, u32 state)
+/* Clone @id's record in @c, its bitset (if any) freed: under md->lock. */
+static int clone_rec_drop_bitset(struct shadow_md *md, u64 id,
+				 struct clone_rec *c)
 {
 	struct dm_disk_bitset info;
+	int r = clone_rec_get(md, id, c);
+
+	if (r || !c->bitset_root)
+		return r;
+	dm_disk_bitset_init(md->tm, &info);
+	r = dm_bitset_del(&info, c->bitset_root);
+	c->bitset_root = 0;
+	return r;
+}
+
+int shadow_md_clone_finish(struct shadow_md *md, u64 id, u32 state)
+{
 	struct clone_rec c;
 	int r;
 
 	down_write(&md->lock);
-	r = clone_rec_get(md, id, &c);
-	if (!r && c.bitset_root) {
-		dm_disk_bitset_init(md->tm, &info);
-		r = dm_bitset_del(&info, c.bitset_root);
-	}
+	r = clone_rec_drop_bitset(md, id, &c);
 	if (!r) {
-		c.bitset_root = 0;
 		c.state = state;
 		r = clone_rec_put(md, &c);
 	}
@@ -275,16 +284,11 @@ int shadow_md_clone_finish(struct shadow_md *md, u64 id, u32 state)
 
 int shadow_md_clone_remove(struct shadow_md *md, u64 id)
 {
-	struct dm_disk_bitset info;
 	struct clone_rec c;
 	int r;
 
 	down_write(&md->lock);
-	r = clone_rec_get(md, id, &c);
-	if (!r && c.bitset_root) {
-		dm_disk_bitset_init(md->tm, &info);
-		r = dm_bitset_del(&info, c.bitset_root);
-	}
+	r = clone_rec_drop_bitset(md, id, &c);
 	if (!r)
 		r = dm_btree_remove(&md->clone_info, md->clone_root, &id,
 				    &md->clone_root);

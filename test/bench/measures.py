@@ -418,6 +418,16 @@ def live_reads(env, stack, p):
 FB_COLS = ("fb_mibps", "fb_copy")
 
 
+def raw_copy(src, dst, mib):
+    """MiB/s of a raw sequential copy of mib MiB from one disk to another
+    (dd, 1 MiB direct I/O): what a store's background copy compares with."""
+    t0 = time.time()
+    subprocess.run(["dd", "if=" + src, "of=" + dst, "bs=1M",
+                    "count=%d" % mib, "iflag=direct", "oflag=direct",
+                    "status=none"], check=True)
+    return mib / (time.time() - t0)
+
+
 def fold_back(env, stack, p):
     """Fold-back on an idle volume (row stores): one snapshot of a
     filled region of fb_mib, the whole region rewritten (1 MiB writes:
@@ -442,11 +452,7 @@ def fold_back(env, stack, p):
         stack.teardown()
     src, dst = stack.disks[2], stack.disks[3]
     prefill(src, size)
-    t0 = time.time()
-    subprocess.run(["dd", "if=" + src, "of=" + dst, "bs=1M",
-                    "count=%d" % p["fb_mib"], "iflag=direct",
-                    "oflag=direct", "status=none"], check=True)
-    copy = size / MiB / (time.time() - t0)
+    copy = raw_copy(src, dst, p["fb_mib"])
     return {"fb_mibps": {"v": fold, "note": "%.2fx the raw copy"
                          % (fold / copy)},
             "fb_copy": copy}
@@ -474,12 +480,7 @@ def hydrate(env, stack, p):
         hyd = size / MiB / (time.time() - t0)
     finally:
         stack.teardown()
-    src, dst = stack.disks[0], stack.disks[3]
-    t0 = time.time()
-    subprocess.run(["dd", "if=" + src, "of=" + dst, "bs=1M",
-                    "count=%d" % p["disk_mib"], "iflag=direct",
-                    "oflag=direct", "status=none"], check=True)
-    copy = size / MiB / (time.time() - t0)
+    copy = raw_copy(stack.disks[0], stack.disks[3], p["disk_mib"])
     env.fresh_disks()
     stack.setup_rate(p["hy_rate"])
     try:
