@@ -158,8 +158,11 @@ static void clone_slot_stop(struct clone_store *cs, struct clone_slot *sl)
 
 /*
  * A clone's target failed (@err): the clone is lost, the others and the
- * origin go on.  Recorded in one commit; the store fails only if that
- * commit does.
+ * origin go on.  Recorded in the running transaction, which the caller
+ * commits before any origin write that the clone lacks the old data of
+ * goes on (a clone recorded hydrating after a crash would copy the new
+ * data); not here, since other clones' copies recorded in it may not be
+ * flushed to their targets yet.
  */
 static void clone_fail(struct shadow_pool *pool, struct clone_slot *sl,
 		       const char *why, int err)
@@ -177,8 +180,6 @@ static void clone_fail(struct shadow_pool *pool, struct clone_slot *sl,
 	r = shadow_md_clone_finish(pool->md, sl->id, SHADOW_CLONE_FAILED);
 	if (!r && s)
 		r = shadow_snapset_invalidate_one(pool, s);
-	else if (!r)
-		r = shadow_md_commit(pool->md);
 	if (r)
 		shadow_pool_fail(pool, "cannot record a failed clone", r);
 	shadow_pool_event(pool);
@@ -814,7 +815,9 @@ static int clone_check_args(struct shadow_pool *pool,
 static void clone_resume(struct shadow_pool *pool)
 {
 	struct clone_store *cs = clone_store_of(pool);
+	bool failed = false;
 	unsigned int i;
+	int r;
 
 	mutex_lock(&pool->lock);
 	for (i = 0; i < SHADOW_MAX_CLONES; i++) {
@@ -825,9 +828,17 @@ static void clone_resume(struct shadow_pool *pool)
 			continue;
 		t = clone_target_of(pool, sl->id);
 		sl->bdev = t ? t->dev->bdev : NULL;
-		if (!t)
+		if (!t && sl->state == SHADOW_CLONE_HYDRATING) {
 			clone_fail(pool, sl, "the origin's table no longer names its target",
 				   -ENODEV);
+			failed = true;
+		}
+	}
+	/* Durable before the origin's first write: the device still waits. */
+	if (failed && !pool->failed) {
+		r = shadow_md_commit(pool->md);
+		if (r)
+			shadow_pool_fail(pool, "cannot record a failed clone", r);
 	}
 	if (pool->store_args && pool->store_args->hydrate_rate_set)
 		cs->rate = pool->store_args->hydrate_rate;

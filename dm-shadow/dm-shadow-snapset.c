@@ -379,17 +379,15 @@ int shadow_snapset_invalidate_oldest(struct shadow_pool *pool)
 
 /*
  * One snapshot's data is lost (a clone whose target failed): it becomes
- * invalid, in one commit; the others are untouched.
+ * invalid in the running transaction, which the caller commits; the
+ * others are untouched.
  */
 int shadow_snapset_invalidate_one(struct shadow_pool *pool,
 				  struct shadow_snap *s)
 {
-	int r;
-
 	if (s->state == SHADOW_SNAP_INVALID)
 		return 0;
-	r = shadow_snapset_invalidate(pool, s);
-	return r ?: shadow_md_commit(pool->md);
+	return shadow_snapset_invalidate(pool, s);
 }
 
 /*
