@@ -147,7 +147,7 @@ shadow_sb_rule_get(enum shadow_sb_rule rule)
 			"store device is smaller than the store it holds: truncated or shrunk",
 			"device has", ENOSPC },
 		[SHADOW_SB_DATA_LIMIT] = {
-			"store's data limit is zero (a clone store's: not zero) or above its data chunks",
+			"store's data limit is above its data chunks, or zero while it has some",
 			"at most", EUCLEAN },
 		[SHADOW_SB_LAST_SEQ] = {
 			"store's last snapshot sequence is beyond the format's",
@@ -175,7 +175,7 @@ shadow_sb_rule_get(enum shadow_sb_rule rule)
 			"expected", EUCLEAN },
 		[SHADOW_SB_CLONE] = {
 			"store's clone feature, type and clone tree disagree",
-			"expected", EUCLEAN },
+			"expected", EUCLEAN, 1 },
 	};
 
 	if ((unsigned int)rule >= SHADOW_SB_NR_RULES)
@@ -452,13 +452,13 @@ static inline int shadow_sb_check_clone(const struct shadow_disk_superblock *sb,
 					struct shadow_sb_fault *f)
 {
 	int is_clone = shadow_sb_le32(sb->store_type) == SHADOW_STORE_CLONE;
-	int has_bit = !!(shadow_sb_le64(sb->incompat_flags) &
-			 SHADOW_FEATURE_INCOMPAT_CLONE);
+	__u64 bit = shadow_sb_le64(sb->incompat_flags) &
+		    SHADOW_FEATURE_INCOMPAT_CLONE;
 	__u64 root = shadow_sb_le64(sb->clone_root);
 
-	if (is_clone != has_bit)
-		return shadow_sb_fail(f, SHADOW_SB_CLONE, "incompat_flags",
-				      has_bit, is_clone);
+	if (is_clone != !!bit)
+		return shadow_sb_fail(f, SHADOW_SB_CLONE, "incompat_flags", bit,
+				      is_clone ? SHADOW_FEATURE_INCOMPAT_CLONE : 0);
 	if (!is_clone) {
 		if (root)
 			return shadow_sb_fail(f, SHADOW_SB_CLONE, "clone_root",

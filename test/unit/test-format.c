@@ -512,12 +512,12 @@ START_TEST(test_sb_clone_feature)
 	sb.incompat_flags &= ~SHADOW_FEATURE_INCOMPAT_CLONE;
 	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
 	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
-	ck_assert_msg(strstr(err.msg, "store's clone feature, type and clone tree disagree (incompat_flags 0, expected 1)"),
+	ck_assert_msg(strstr(err.msg, "store's clone feature, type and clone tree disagree (incompat_flags 0x0, expected 0x8)"),
 		      "%s", err.msg);
 	sb = sample_sb();
 	sb.incompat_flags |= SHADOW_FEATURE_INCOMPAT_CLONE;
 	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
-	ck_assert_msg(strstr(err.msg, "(incompat_flags 1, expected 0)"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "(incompat_flags 0x8, expected 0x0)"), "%s", err.msg);
 	sb.store_type = SHADOW_STORE_COW;
 	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
 	ck_assert_int_eq(err.code, SHADOW_ERR_STATE);
@@ -526,7 +526,7 @@ START_TEST(test_sb_clone_feature)
 	sb = sample_sb();
 	sb.clone_root = 5;
 	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);
-	ck_assert_msg(strstr(err.msg, "store's clone feature, type and clone tree disagree (clone_root 5, expected 0)"),
+	ck_assert_msg(strstr(err.msg, "store's clone feature, type and clone tree disagree (clone_root 0x5, expected 0x0)"),
 		      "%s", err.msg);
 	sb.store_type = SHADOW_STORE_COW;
 	ck_assert_int_eq(validate_edited(sb, &err), -EUCLEAN);

@@ -114,18 +114,20 @@ refused_sb() {
 # Superblock (shadow_md_check_sb, shadow_md_probe): the rules of
 # dm-shadow-sb-check.h, which shadow-dump applies too (so --check refuses
 # each of these stores for the same reason).
-# known: revert (bit 0), journal (1), a row store's dead range (2).
+# known: revert (bit 0), journal (1), a row store's dead range (2), a
+# clone store (3).
 refused_sb incompat "store uses an incompatible feature this version does not know" \
-	"(incompat_flags 0x22, known 0x7)"
+	"(incompat_flags 0x22, known 0xf)"
 refused_sb revert-state "store's revert state is inconsistent" "(revert_seq 0, at most"
 refused_sb row-dropped "store's dropped versions are inconsistent" "(store_type 1, expected 2)"
+refused_sb clone-bit "store's clone feature, type and clone tree disagree" "(incompat_flags 0x8, expected 0x0)"
 refused_sb store-type "store has an unknown store type, not 1=cow, 2=row or 3=clone" \
 	"(store_type 7, at most 3)"
 refused_sb version1 "format version 1 (512-byte blocks updated in place) is no longer supported"
 refused_sb version3 "store has a format version this version does not know" \
 	"(version 3, supported up to 2)"
 refused_sb root-outside "store's tree root is outside the metadata area (snapshot_root"
-refused_sb data-limit "store's data limit is zero or above its data chunks (data_limit"
+refused_sb data-limit "store's data limit is above its data chunks, or zero while it has some (data_limit"
 
 step "the original store is untouched, loads, and its snapshots read what they did"
 [ "$(md5_of "$store")" = "$store_sum" ] || fail "the original store changed"

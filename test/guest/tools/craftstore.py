@@ -247,6 +247,11 @@ def craft(st, case):
         edit_sb(st, SB_DROPPED_FROM + 8, "<Q", 2)
         return "superblock: incompat_flags %#x, dropped 1 to 2, a cow " \
             "store" % (incompat | 1 << 2)
+    if case == "clone-bit":
+        # A clone store's feature bit on this cow store.
+        edit_sb(st, SB_INCOMPAT, "<Q", incompat | 1 << 3)
+        return "superblock: incompat_flags %#x, a cow store" % (
+            incompat | 1 << 3)
     if case == "store-type":
         edit_sb(st, SB_STORE_TYPE, "<I", 7)
         return "superblock: store_type 7"
@@ -278,6 +283,7 @@ def craft(st, case):
 
 CASES = ["control", "dup-seq", "seq-zero", "seq-above-last", "bad-state",
          "bad-flags", "id-mismatch", "incompat", "revert-state", "row-dropped",
+         "clone-bit",
          "store-type", "version1",
          "version3", "root-outside", "data-limit"]
 
