@@ -861,13 +861,16 @@ static void clone_suspend(struct shadow_pool *pool)
 
 /* Load */
 
+/*
+ * A clone record, into a slot.  Its bitset is read after the walk
+ * (clone_load_bits()): the walk holds md->lock, which reading takes too.
+ */
 static int clone_load_one(void *context, const struct shadow_md_clone *mc)
 {
 	struct shadow_pool *pool = context;
 	struct clone_store *cs = clone_store_of(pool);
 	struct shadow_snap *s = shadow_snapset_find(pool, mc->id);
 	struct clone_slot *sl = clone_free_slot(cs);
-	int r;
 
 	if (!sl) {
 		DMERR("the store holds more than %u clones", SHADOW_MAX_CLONES);
@@ -884,23 +887,46 @@ static int clone_load_one(void *context, const struct shadow_md_clone *mc)
 	sl->state = mc->state;
 	sl->nr_copied = mc->nr_copied;
 	sl->target_sectors = mc->target_sectors;
-	if (mc->state != SHADOW_CLONE_HYDRATING)
-		return 0;
-	sl->bits = kvcalloc(BITS_TO_LONGS(clone_nr_chunks(pool)),
-			    sizeof(unsigned long), GFP_KERNEL);
+	return 0;
+}
+
+/* A hydrating clone's bitset, read into memory and checked. */
+static int clone_load_bits(struct shadow_pool *pool, struct clone_slot *sl)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	u64 nr = clone_nr_chunks(pool);
+	unsigned int weight;
+	int r;
+
+	sl->bits = kvcalloc(BITS_TO_LONGS(nr), sizeof(unsigned long),
+			    GFP_KERNEL);
 	if (!sl->bits)
 		return -ENOMEM;
-	r = shadow_md_clone_load_bits(pool->md, mc->id, sl->bits);
+	r = shadow_md_clone_load_bits(pool->md, sl->id, sl->bits);
 	if (r)
 		return r;
-	if (bitmap_weight(sl->bits, clone_nr_chunks(pool)) != mc->nr_copied) {
+	weight = bitmap_weight(sl->bits, nr);
+	if (weight != sl->nr_copied) {
 		DMERR("clone %llu counts %llu chunks copied, its bitset %u",
-		      mc->id, mc->nr_copied,
-		      bitmap_weight(sl->bits, clone_nr_chunks(pool)));
+		      sl->id, sl->nr_copied, weight);
 		return -EUCLEAN;
 	}
 	__set_bit(sl - cs->slot, &cs->hydrating);
 	return 0;
+}
+
+static int clone_load(struct shadow_pool *pool)
+{
+	struct clone_store *cs = clone_store_of(pool);
+	unsigned int i;
+	int r;
+
+	r = shadow_md_clone_walk(pool->md, clone_load_one, pool);
+	for (i = 0; i < SHADOW_MAX_CLONES && !r; i++)
+		if (cs->slot[i].used &&
+		    cs->slot[i].state == SHADOW_CLONE_HYDRATING)
+			r = clone_load_bits(pool, &cs->slot[i]);
+	return r;
 }
 
 static unsigned int clone_count(struct clone_store *cs)
@@ -935,8 +961,7 @@ static int clone_init(struct shadow_pool *pool)
 	INIT_DELAYED_WORK(&cs->work, clone_hydrate_work);
 	pool->store_ctx = cs;
 	cs->wq = alloc_workqueue("dm-shadow-clone", WQ_MEM_RECLAIM, 0);
-	r = cs->wq ? shadow_md_clone_walk(pool->md, clone_load_one, pool) :
-		     -ENOMEM;
+	r = cs->wq ? clone_load(pool) : -ENOMEM;
 	if (!r && clone_count(cs) != pool->nr_snaps) {
 		DMERR("the store has %u snapshots but %u clones",
 		      pool->nr_snaps, clone_count(cs));

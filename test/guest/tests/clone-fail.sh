@@ -65,7 +65,11 @@ dmesg | tail -n +"$((before + 1))" | matches "clone 1: .* the clone failed; the 
 [ "$(status_field vol 5)" = 1 ] || fail "status shows $(status_field vol 5) invalid, expected 1"
 dmsetup message vol 0 list | matches '^1 .* invalid ' || fail "clone 1 not listed invalid"
 expect_refused "snapshot is invalid" snap_open vol 1 c1
-[ "$(clone_status 2 | cut -d' ' -f1)" = hydrating ] || fail "clone 2: $(clone_status 2)"
+# Hydrating, or complete already on a slow machine: not failed.
+case $(clone_status 2 | cut -d' ' -f1) in
+hydrating | complete) ;;
+*) fail "clone 2: $(clone_status 2)" ;;
+esac
 (cd /mnt/vol && md5sum f*) >"$WORK/live"
 
 step "clone 2 completes; clone 1 is deleted"
