@@ -15,8 +15,8 @@
 
 #include "shadow-ctx.h"
 #include "shadow-format.h"
+#include "shadow-origin.h"
 #include "shadow-provider.h"
-#include "shadow-provider-dmshadow.h"
 #include "shadow-states.h"
 #include "shadow-writers.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "shadow-ctx.h"
-#include "shadow-provider-dmshadow.h"
+#include "shadow-origin.h"
 
 /* "12.0 MiB", "4 KiB": for messages only. */
 static const char *human_size(uint64_t bytes, char buf[32])

@@ -13,7 +13,7 @@
 #include "shadow-format.h"
 #include "shadow-kernel.h"
 #include "shadow-name.h"
-#include "shadow-provider-dmshadow.h"
+#include "shadow-origin.h"
 #include "shadow-volume.h"
 
 size_t shadow_ctx_volumes(shadow_ctx *ctx, shadow_volume *const **ret)
