@@ -154,6 +154,63 @@ static int parse_fold_fields(const struct word *w,
 	return 0;
 }
 
+static const char *const clone_words[] = {
+	[SHADOW_CLONE_STATE_HYDRATING] = "hydrating",
+	[SHADOW_CLONE_STATE_COMPLETE] = "complete",
+	[SHADOW_CLONE_STATE_FAILED] = "failed",
+};
+
+const char *shadow_clone_status_word(enum shadow_clone_state s)
+{
+	return (size_t)s < ELEMENTSOF(clone_words) ? clone_words[s] : NULL;
+}
+
+/* <id> hydrating|complete|failed <copied>/<origin_chunks> */
+static int parse_clone(const struct word *w, struct shadow_clone_status *ret)
+{
+	struct shadow_clone_status c = { 0 };
+	size_t i;
+
+	if (shadow_parse_decimal(w[0].s, w[0].len, &c.id) < 0 || c.id == 0)
+		return -EINVAL;
+	for (i = 0; i < ELEMENTSOF(clone_words); i++)
+		if (word_is(&w[1], clone_words[i]))
+			break;
+	if (i == ELEMENTSOF(clone_words))
+		return -EINVAL;
+	c.state = (enum shadow_clone_state)i;
+	if (parse_pair(&w[2], &c.copied, &c.total) < 0 || c.copied > c.total)
+		return -EINVAL;
+	*ret = c;
+	return 0;
+}
+
+/*
+ * A clone store's own fields, after the fold fields: <hydrate_rate>
+ * <clones>, then as many triples as it announces (@n words in all from
+ * @w; more may follow, of later versions).
+ */
+static int parse_clone_fields(const struct word *w, int n,
+			      struct shadow_origin_status *st)
+{
+	uint32_t count;
+
+	if (parse_u32(w[0].s, w[0].len, &st->hydrate_rate) < 0 ||
+	    parse_u32(w[1].s, w[1].len, &count) < 0 ||
+	    count > SHADOW_STATUS_MAX_CLONES || (uint64_t)count * 3 > (uint64_t)(n - 2))
+		return -EINVAL;
+	for (uint32_t i = 0; i < count; i++) {
+		if (parse_clone(&w[2 + 3 * i], &st->clones[i]) < 0)
+			return -EINVAL;
+		for (uint32_t j = 0; j < i; j++)
+			if (st->clones[j].id == st->clones[i].id)
+				return -EINVAL;
+	}
+	st->n_clones = count;
+	st->has_clones = true;
+	return 0;
+}
+
 int shadow_parse_origin_status(const char *params,
 			       struct shadow_origin_status *ret)
 {
@@ -196,6 +253,10 @@ int shadow_parse_origin_status(const char *params,
 	if (n >= 13 && parse_revert_fields(&w[11], &st) < 0)
 		return -EINVAL;
 	if (n >= 15 && parse_fold_fields(&w[13], &st) < 0)
+		return -EINVAL;
+	/* Only a clone store goes on (a cow or row store ends at fold_rate). */
+	if (n >= 16 && strcmp(st.store_type, "clone") == 0 &&
+	    (n < 17 || parse_clone_fields(&w[15], n - 15, &st) < 0))
 		return -EINVAL;
 	*ret = st;
 	return 0;
@@ -291,17 +352,41 @@ int shadow_parse_list(const char *out, struct shadow_list_entry **ret,
 	return 0;
 }
 
+/* clone_target <id> <dev> (@w at the id), or hydrate_rate <MiB/s>. */
+static int parse_table_feature(const struct word *w, bool target,
+			       struct shadow_origin_table *t)
+{
+	uint64_t id;
+
+	if (!target) {
+		if (t->has_hydrate_rate || parse_u32(w[0].s, w[0].len, &t->hydrate_rate) < 0)
+			return -EINVAL;
+		t->has_hydrate_rate = true;
+		return 0;
+	}
+	if (t->n_targets == SHADOW_STATUS_MAX_CLONES ||
+	    shadow_parse_decimal(w[0].s, w[0].len, &id) < 0 ||
+	    copy_word(&w[1], t->targets[t->n_targets].dev,
+		      sizeof(t->targets[t->n_targets].dev)) < 0)
+		return -EINVAL;
+	for (unsigned int i = 0; i < t->n_targets; i++)
+		if (t->targets[i].id == id)
+			return -EINVAL;
+	t->targets[t->n_targets++].id = id;
+	return 0;
+}
+
 int shadow_parse_origin_table(const char *params,
 			      struct shadow_origin_table *ret)
 {
 	struct shadow_origin_table t = { 0 };
-	struct word w[16];
+	struct word w[SHADOW_ORIGIN_STATUS_MAX_WORDS];
 	uint64_t nf;
 	int n;
 
 	if (!params)
 		return -EINVAL;
-	n = split(params, w, 16);
+	n = split(params, w, SHADOW_ORIGIN_STATUS_MAX_WORDS);
 	if (n < 4)
 		return -EINVAL;
 	if (copy_word(&w[0], t.origin, sizeof(t.origin)) < 0 ||
@@ -313,6 +398,15 @@ int shadow_parse_origin_table(const char *params,
 		if (shadow_parse_decimal(w[4].s, w[4].len, &nf) < 0 ||
 		    nf != (uint64_t)(n - 5))
 			return -EINVAL;
+	}
+	for (int i = 5; i < n;) {
+		bool target = word_is(&w[i], "clone_target");
+		int words = target ? 3 : 2;
+
+		if ((!target && !word_is(&w[i], "hydrate_rate")) || i + words > n ||
+		    parse_table_feature(&w[i + 1], target, &t) < 0)
+			return -EINVAL;
+		i += words;
 	}
 	*ret = t;
 	return 0;

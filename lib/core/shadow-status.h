@@ -18,6 +18,24 @@
  */
 int shadow_parse_decimal(const char *s, size_t len, uint64_t *ret);
 
+/* A clone store holds at most this many clones (dm-shadow(7), CLONES). */
+#define SHADOW_STATUS_MAX_CLONES	8
+
+/* <id> hydrating|complete|failed <copied>/<origin_chunks>: one clone. */
+enum shadow_clone_state {
+	SHADOW_CLONE_STATE_HYDRATING,
+	SHADOW_CLONE_STATE_COMPLETE,
+	SHADOW_CLONE_STATE_FAILED,
+};
+struct shadow_clone_status {
+	uint64_t id;
+	enum shadow_clone_state state;
+	uint64_t copied;		/* origin chunks on its target */
+	uint64_t total;			/* the origin's chunks */
+};
+/* "hydrating", "complete", "failed" (NULL for another value). */
+const char *shadow_clone_status_word(enum shadow_clone_state s);
+
 /*
  * <store_type> <chunk_sectors> <used_chunks>/<limit_chunks>
  * <snapshots>/<max_snapshots> <invalid> rw|fail [<data_chunks>]
@@ -54,9 +72,18 @@ struct shadow_origin_status {
 	uint64_t fold_cursor;
 	uint64_t fold_origin_chunks;
 	uint32_t fold_rate;
+	/*
+	 * Since target version 2.4.0, clone stores only (has_clones): the
+	 * hydration rate in MiB/s (0: no limit) and each clone, in the
+	 * store's slot order.
+	 */
+	bool has_clones;
+	uint32_t hydrate_rate;
+	unsigned int n_clones;
+	struct shadow_clone_status clones[SHADOW_STATUS_MAX_CLONES];
 };
 /* The most words a status line may have, later versions' included. */
-#define SHADOW_ORIGIN_STATUS_MAX_WORDS	32
+#define SHADOW_ORIGIN_STATUS_MAX_WORDS	64
 int shadow_parse_origin_status(const char *params,
 			       struct shadow_origin_status *ret);
 
@@ -84,12 +111,22 @@ int shadow_parse_list(const char *out, struct shadow_list_entry **ret,
 /*
  * shadow-origin table parameters, as the kernel prints them back:
  * <origin_dev> <store_dev> <store_type> <chunk_sectors> [<#features> ...]
+ * where the features (clone stores) are clone_target <id> <dev> (at most
+ * SHADOW_STATUS_MAX_CLONES) and hydrate_rate <MiB/s>; an unknown feature
+ * is refused.
  */
 struct shadow_origin_table {
 	char origin[64];
 	char store[64];
 	char store_type[16];
 	uint32_t chunk_sectors;
+	unsigned int n_targets;
+	struct {
+		uint64_t id;
+		char dev[64];
+	} targets[SHADOW_STATUS_MAX_CLONES];
+	bool has_hydrate_rate;
+	uint32_t hydrate_rate;
 };
 int shadow_parse_origin_table(const char *params,
 			      struct shadow_origin_table *ret);

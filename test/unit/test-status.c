@@ -118,6 +118,99 @@ START_TEST(test_origin_fold)
 }
 END_TEST
 
+/* 2.4.0: a clone store appends its hydration rate and its clones. */
+START_TEST(test_origin_clones)
+{
+	struct shadow_origin_status st;
+
+	/* dm-shadow(7)'s example: one clone hydrating at 100 MiB/s. */
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"clone 128 0/0 1/8190 0 rw 0 9/2024 3 - - - - - - 100 1 1 hydrating 5120/16384",
+		&st), 0);
+	ck_assert_str_eq(st.store_type, "clone");
+	ck_assert_uint_eq(st.total_chunks, 0);
+	ck_assert_uint_eq(st.data_chunks, 0);
+	ck_assert(!st.folding);
+	ck_assert(st.has_clones);
+	ck_assert_uint_eq(st.hydrate_rate, 100);
+	ck_assert_uint_eq(st.n_clones, 1);
+	ck_assert_uint_eq(st.clones[0].id, 1);
+	ck_assert_int_eq(st.clones[0].state, SHADOW_CLONE_STATE_HYDRATING);
+	ck_assert_uint_eq(st.clones[0].copied, 5120);
+	ck_assert_uint_eq(st.clones[0].total, 16384);
+
+	/* Three states, a failed clone counted invalid; later fields skipped. */
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"clone 8 0/0 3/8190 1 rw 0 20/2024 9 - - - - - - 0 3 "
+		"4 complete 512/512 7 failed 100/512 9 hydrating 0/512 later", &st), 0);
+	ck_assert_uint_eq(st.hydrate_rate, 0);
+	ck_assert_uint_eq(st.n_clones, 3);
+	ck_assert_int_eq(st.clones[0].state, SHADOW_CLONE_STATE_COMPLETE);
+	ck_assert_int_eq(st.clones[1].state, SHADOW_CLONE_STATE_FAILED);
+	ck_assert_uint_eq(st.clones[1].id, 7);
+	ck_assert_int_eq(st.clones[2].state, SHADOW_CLONE_STATE_HYDRATING);
+	ck_assert_str_eq(shadow_clone_status_word(st.clones[1].state), "failed");
+	ck_assert_ptr_null(shadow_clone_status_word((enum shadow_clone_state)3));
+
+	/* None: a clone store before its first clone. */
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"clone 8 0/0 0/8190 0 rw 0 20/2024 9 - - - - - - 50 0", &st), 0);
+	ck_assert(st.has_clones);
+	ck_assert_uint_eq(st.n_clones, 0);
+	ck_assert_uint_eq(st.hydrate_rate, 50);
+
+	/* Eight, the most. */
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"clone 8 0/0 8/8190 0 rw 0 20/2024 9 - - - - - - 0 8 "
+		"1 complete 2/2 2 complete 2/2 3 complete 2/2 4 complete 2/2 "
+		"5 complete 2/2 6 complete 2/2 7 complete 2/2 8 hydrating 1/2", &st), 0);
+	ck_assert_uint_eq(st.n_clones, 8);
+	ck_assert_uint_eq(st.clones[7].id, 8);
+
+	/* A cow or row store's status ends at fold_rate: nothing of clones. */
+	ck_assert_int_eq(shadow_parse_origin_status(
+		"cow 8 12/1000 1/8190 0 rw 65000 30/256 17 - - - - - - 7 later", &st), 0);
+	ck_assert(!st.has_clones);
+	ck_assert_uint_eq(st.n_clones, 0);
+}
+END_TEST
+
+/* Clone fields that are not what the target prints: refused. */
+START_TEST(test_origin_clones_bad)
+{
+	struct shadow_origin_status st = { .chunk_sectors = 77 };
+	static const char *const bad[] = {
+		/* fewer triples than announced */
+		"clone 8 0/0 2/8190 0 rw 0 20/2024 9 - - - - - - 0 2 4 complete 512/512",
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 0 1",
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 0 1 4 complete",
+		/* an unknown state word, or one in capitals */
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 0 1 4 copying 1/512",
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 0 1 4 Complete 512/512",
+		/* malformed: more copied than there is, no pair, no id, id 0 */
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 0 1 4 hydrating 513/512",
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 0 1 4 hydrating 512",
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 0 1 x hydrating 1/512",
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 0 1 0 hydrating 1/512",
+		/* one clone twice */
+		"clone 8 0/0 2/8190 0 rw 0 20/2024 9 - - - - - - 0 2 "
+		"4 complete 2/2 4 complete 2/2",
+		/* more than eight, a bad count, a bad rate, a rate alone */
+		"clone 8 0/0 9/8190 0 rw 0 20/2024 9 - - - - - - 0 9 "
+		"1 complete 2/2 2 complete 2/2 3 complete 2/2 4 complete 2/2 "
+		"5 complete 2/2 6 complete 2/2 7 complete 2/2 8 complete 2/2 9 complete 2/2",
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 0 one 4 complete 2/2",
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - - 1 4 complete 2/2",
+		"clone 8 0/0 1/8190 0 rw 0 20/2024 9 - - - - - - 100",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(shadow_parse_origin_status(bad[i], &st) == -EINVAL,
+			      "accepted '%s'", bad[i]);
+	ck_assert_uint_eq(st.chunk_sectors, 77);	/* untouched */
+}
+END_TEST
+
 START_TEST(test_origin_fail)
 {
 	struct shadow_origin_status st;
@@ -245,6 +338,54 @@ START_TEST(test_origin_table)
 	ck_assert_int_eq(shadow_parse_origin_table("7:0 7:1 cow 8 1", &t), -EINVAL);
 	ck_assert_int_eq(shadow_parse_origin_table("7:0 7:1 cow", &t), -EINVAL);
 	ck_assert_int_eq(shadow_parse_origin_table("7:0 7:1 cow x 0", &t), -EINVAL);
+	ck_assert_uint_eq(t.n_targets, 0);
+	ck_assert(!t.has_hydrate_rate);
+}
+END_TEST
+
+/* A clone store's table: its targets and rate, as the kernel prints them. */
+START_TEST(test_origin_table_features)
+{
+	struct shadow_origin_table t;
+
+	ck_assert_int_eq(shadow_parse_origin_table(
+		"254:1 254:2 clone 128 8 clone_target 3 8:16 clone_target 5 8:32 hydrate_rate 100",
+		&t), 0);
+	ck_assert_str_eq(t.store_type, "clone");
+	ck_assert_uint_eq(t.n_targets, 2);
+	ck_assert_uint_eq(t.targets[0].id, 3);
+	ck_assert_str_eq(t.targets[0].dev, "8:16");
+	ck_assert_uint_eq(t.targets[1].id, 5);
+	ck_assert_str_eq(t.targets[1].dev, "8:32");
+	ck_assert(t.has_hydrate_rate);
+	ck_assert_uint_eq(t.hydrate_rate, 100);
+	ck_assert_int_eq(shadow_parse_origin_table("254:1 254:2 clone 128 0", &t), 0);
+	ck_assert_uint_eq(t.n_targets, 0);
+	ck_assert(!t.has_hydrate_rate);
+	/* The most targets, eight, and a rate: 26 words of features. */
+	ck_assert_int_eq(shadow_parse_origin_table(
+		"254:1 254:2 clone 8 26 clone_target 1 8:1 clone_target 2 8:2 clone_target 3 8:3 "
+		"clone_target 4 8:4 clone_target 5 8:5 clone_target 6 8:6 clone_target 7 8:7 "
+		"clone_target 8 8:8 hydrate_rate 0", &t), 0);
+	ck_assert_uint_eq(t.n_targets, 8);
+
+	/* Refused: a count that does not match, a feature cut short, unknown, twice, nine. */
+	ck_assert_int_eq(shadow_parse_origin_table(
+		"254:1 254:2 clone 8 2 clone_target 1 8:1", &t), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_table(
+		"254:1 254:2 clone 8 2 clone_target 1", &t), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_table(
+		"254:1 254:2 clone 8 2 fold_rate 1", &t), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_table(
+		"254:1 254:2 clone 8 3 clone_target x 8:1", &t), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_table(
+		"254:1 254:2 clone 8 6 clone_target 1 8:1 clone_target 1 8:2", &t), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_table(
+		"254:1 254:2 clone 8 4 hydrate_rate 1 hydrate_rate 2", &t), -EINVAL);
+	ck_assert_int_eq(shadow_parse_origin_table(
+		"254:1 254:2 clone 8 27 clone_target 1 8:1 clone_target 2 8:2 clone_target 3 8:3 "
+		"clone_target 4 8:4 clone_target 5 8:5 clone_target 6 8:6 clone_target 7 8:7 "
+		"clone_target 8 8:8 clone_target 9 8:9", &t), -EINVAL);
 }
 END_TEST
 
@@ -258,12 +399,15 @@ Suite *suite_status(void)
 	tcase_add_test(tc, test_origin_v2);
 	tcase_add_test(tc, test_origin_revert);
 	tcase_add_test(tc, test_origin_fold);
+	tcase_add_test(tc, test_origin_clones);
+	tcase_add_test(tc, test_origin_clones_bad);
 	tcase_add_test(tc, test_origin_limit);
 	tcase_add_test(tc, test_origin_bad);
 	tcase_add_test(tc, test_snap);
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_list_bad);
 	tcase_add_test(tc, test_origin_table);
+	tcase_add_test(tc, test_origin_table_features);
 	suite_add_tcase(s, tc);
 	return s;
 }
