@@ -382,7 +382,10 @@ int64_t shadow_copy_created(const shadow_copy *c);
 enum shadow_copy_state {
 	SHADOW_COPY_CREATING,		/* "creating" */
 	SHADOW_COPY_VALID,		/* "valid" */
-	SHADOW_COPY_INVALID,		/* "invalid": dropped when the store filled */
+	SHADOW_COPY_INVALID,		/* "invalid": dropped when the store filled,
+					 * or a clone whose target failed */
+	SHADOW_COPY_DETACHED,		/* "detached": a clone the kernel forgot,
+					 * its data a plain device, its target */
 	_SHADOW_COPY_STATE_MAX,
 	_SHADOW_COPY_STATE_INVALID = -1,
 };

@@ -61,6 +61,15 @@ void shadow_writer_record_free(struct shadow_writer_record *w)
 	free(w);
 }
 
+void shadow_copy_origin_free(struct shadow_copy_origin *o)
+{
+	if (!o)
+		return;
+	free(o->host);
+	free(o->volume);
+	free(o);
+}
+
 void shadow_copy_free(struct shadow_copy *s)
 {
 	if (!s)
@@ -70,12 +79,15 @@ void shadow_copy_free(struct shadow_copy *s)
 	free(s->state);
 	free(s->device);
 	free(s->mountpoint);
+	free(s->target);
+	shadow_copy_origin_free(s->origin);
 	free(s);
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_volume *, shadow_volume_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_set *, shadow_set_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_copy *, shadow_copy_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_copy_origin *, shadow_copy_origin_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct shadow_writer_record *, shadow_writer_record_free);
 
 void shadow_catalog_clear(struct shadow_catalog *c)
@@ -262,6 +274,21 @@ struct shadow_copy *shadow_catalog_copy(const struct shadow_catalog *c, uint64_t
 	return NULL;
 }
 
+bool shadow_copy_is_clone(const struct shadow_copy *c)
+{
+	return strcmp(c->method, "clone") == 0;
+}
+
+bool shadow_copy_detached(const struct shadow_copy *c)
+{
+	return strcmp(c->state, "detached") == 0;
+}
+
+bool shadow_copy_in_store(const struct shadow_copy *c, const char *volume)
+{
+	return !c->origin && !shadow_copy_detached(c) && strcmp(c->volume, volume) == 0;
+}
+
 bool shadow_copy_older(const struct shadow_copy *a, const struct shadow_copy *b)
 {
 	return a->created < b->created ||
@@ -309,7 +336,9 @@ static json_object *encode_volume(const void *item)
 	    add_str(o, "dm_name", v->dm_name) < 0 ||
 	    add_str(o, "real_name", v->real_name) < 0 ||
 	    add(o, "enabled", json_object_new_int64(v->enabled)) < 0 ||
-	    add_str(o, "provider", v->provider) < 0)
+	    add_str(o, "provider", v->provider) < 0 ||
+	    (v->has_hydrate_rate &&
+	     add(o, "hydrate_rate", json_object_new_int64(v->hydrate_rate)) < 0))
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -357,6 +386,20 @@ static json_object *encode_set(const void *item)
 	return TAKE_PTR(o);
 }
 
+static json_object *encode_origin(const struct shadow_copy_origin *g)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	if (!o ||
+	    add_str(o, "host", g->host) < 0 ||
+	    add(o, "set", json_object_new_uint64(g->set)) < 0 ||
+	    add(o, "shadow", json_object_new_uint64(g->shadow)) < 0 ||
+	    add_str(o, "volume", g->volume) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+/* Copies that are not clones look as they always did. */
 static json_object *encode_copy(const void *item)
 {
 	const struct shadow_copy *s = item;
@@ -372,7 +415,9 @@ static json_object *encode_copy(const void *item)
 	    add_str(o, "state", s->state) < 0 ||
 	    add_str(o, "device", s->device) < 0 ||
 	    add_str(o, "mountpoint", s->mountpoint) < 0 ||
-	    add(o, "writable", json_object_new_boolean(s->writable)) < 0)
+	    add(o, "writable", json_object_new_boolean(s->writable)) < 0 ||
+	    (s->target && add_str(o, "target", s->target) < 0) ||
+	    (s->origin && add(o, "origin", encode_origin(s->origin)) < 0))
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -567,6 +612,28 @@ static int get_provider(struct decoder *d, json_object *o, const char *what, cha
 	return 0;
 }
 
+/* A clone volume's optional "hydrate_rate" (MiB/s), a table feature of clone stores only. */
+static int decode_hydrate_rate(struct decoder *d, json_object *o, const char *what,
+			       struct shadow_volume *v)
+{
+	uint64_t rate;
+	int r;
+
+	if (!json_object_object_get_ex(o, "hydrate_rate", NULL))
+		return 0;
+	r = get_u64(d, o, what, "hydrate_rate", &rate);
+	if (r < 0)
+		return r;
+	if (rate > UINT32_MAX)
+		return bad(d, "%s: hydrate_rate %" PRIu64 " is too large", what, rate);
+	if (strcmp(v->method, "clone") != 0)
+		return bad(d, "%s: hydrate_rate on a %s volume (only clone volumes have one)",
+			   what, v->method);
+	v->hydrate_rate = (uint32_t)rate;
+	v->has_hydrate_rate = true;
+	return 0;
+}
+
 static int decode_volume(struct decoder *d, json_object *o, size_t i,
 			 struct shadow_volume **ret)
 {
@@ -594,6 +661,9 @@ static int decode_volume(struct decoder *d, json_object *o, size_t i,
 	if (!shadow_chunk_sectors_valid(chunk))
 		return bad(d, "%s: bad chunk_sectors %" PRIu64, what, chunk);
 	v->chunk_sectors = (uint32_t)chunk;
+	r = decode_hydrate_rate(d, o, what, v);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(v);
 	return 0;
 }
@@ -690,10 +760,71 @@ static int decode_set(struct decoder *d, json_object *o, size_t i,
 	return 0;
 }
 
+/* An optional string member: absent or null is NULL. */
+static int get_optional_str(struct decoder *d, json_object *o, const char *what,
+			    const char *key, char **ret)
+{
+	*ret = NULL;
+	if (!json_object_object_get_ex(o, key, NULL))
+		return 0;
+	return get_str(d, o, what, key, true, ret);
+}
+
+/* A copy's optional "origin": { "host", "set", "shadow", "volume" }. */
+static int decode_origin(struct decoder *d, json_object *o, const char *copy,
+			 struct shadow_copy_origin **ret)
+{
+	_cleanup_(shadow_copy_origin_freep) struct shadow_copy_origin *g = NULL;
+	json_object *x;
+	char what[48];
+	int r;
+
+	*ret = NULL;
+	if (!json_object_object_get_ex(o, "origin", &x) || !x)
+		return 0;
+	snprintf(what, sizeof(what), "%s.origin", copy);
+	if (!json_object_is_type(x, json_type_object))
+		return bad(d, "%s is not an object", what);
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	if ((r = get_str(d, x, what, "host", false, &g->host)) < 0 ||
+	    (r = get_u64(d, x, what, "set", &g->set)) < 0 ||
+	    (r = get_u64(d, x, what, "shadow", &g->shadow)) < 0 ||
+	    (r = get_str(d, x, what, "volume", false, &g->volume)) < 0)
+		return r;
+	if (g->shadow == 0)
+		return bad(d, "%s: shadow 0", what);
+	*ret = TAKE_PTR(g);
+	return 0;
+}
+
+/*
+ * Only a clone has a target; only a clone, with its target, is detached;
+ * only a detached clone is imported (a snapshot cannot leave its store).
+ */
+static int check_clone_fields(struct decoder *d, const char *what,
+			      const struct shadow_copy *s)
+{
+	bool clone = shadow_copy_is_clone(s), detached = shadow_copy_detached(s);
+
+	if (s->target && !clone)
+		return bad(d, "%s: a %s copy has a \"target\" (only clones have one)",
+			   what, s->method);
+	if (detached && !clone)
+		return bad(d, "%s: a %s copy is detached (only clones can be)", what, s->method);
+	if (detached && !s->target)
+		return bad(d, "%s: detached without a \"target\" (its data is there)", what);
+	if (s->origin && !detached)
+		return bad(d, "%s: imported (\"origin\"), but %s, not a detached clone",
+			   what, s->state);
+	return 0;
+}
+
 static int decode_copy(struct decoder *d, json_object *o, size_t i,
 		       struct shadow_copy **ret)
 {
-	static const char *const states[] = { "creating", "valid", "invalid", NULL };
+	static const char *const states[] = { "creating", "valid", "invalid", "detached", NULL };
 	_cleanup_(shadow_copy_freep) struct shadow_copy *s = NULL;
 	json_object *w;
 	char what[32];
@@ -721,6 +852,10 @@ static int decode_copy(struct decoder *d, json_object *o, size_t i,
 		return bad(d, "%s: id 0", what);
 	if (!one_of(s->state, states))
 		return bad(d, "%s: unknown state \"%s\"", what, s->state);
+	if ((r = get_optional_str(d, o, what, "target", &s->target)) < 0 ||
+	    (r = decode_origin(d, o, what, &s->origin)) < 0 ||
+	    (r = check_clone_fields(d, what, s)) < 0)
+		return r;
 	*ret = TAKE_PTR(s);
 	return 0;
 }
@@ -852,15 +987,17 @@ static int decode(struct decoder *d, json_object *o, struct shadow_catalog *c)
 			return r;
 		if (shadow_catalog_copy(c, s->id))
 			r = bad(d, "shadow %" PRIu64 " appears twice", s->id);
-		else if (!shadow_catalog_volume(c, s->volume))
+		else if (!s->origin && !shadow_catalog_volume(c, s->volume))
 			r = bad(d, "shadow %" PRIu64 " belongs to unknown volume \"%s\"",
 				s->id, s->volume);
 		else if (s->set && !shadow_catalog_set(c, s->set))
 			r = bad(d, "shadow %" PRIu64 " belongs to unknown set %" PRIu64,
 				s->id, s->set);
 		else
-			for (size_t j = 0; j < c->n_copies; j++)
-				if (c->copies[j]->snapshot == s->snapshot &&
+			/* An imported copy's snapshot id is another host's. */
+			for (size_t j = 0; j < c->n_copies && !s->origin; j++)
+				if (!c->copies[j]->origin &&
+				    c->copies[j]->snapshot == s->snapshot &&
 				    strcmp(c->copies[j]->volume, s->volume) == 0) {
 					r = bad(d, "snapshot %" PRIu64 " of \"%s\" appears twice",
 						s->snapshot, s->volume);

@@ -15,7 +15,8 @@
  *     "sets":    [ { "id", "created", "freeze_us", "state" } ],
  *     "shadows": [ { "id", "snapshot", "set", "volume", "method",
  *                    "created", "state", "device" (or null),
- *                    "mountpoint" (or null), "writable" } ],
+ *                    "mountpoint" (or null), "writable",
+ *                    "target" (optional), "origin" (optional) } ],
  *     "writers": [ { "name", "path" (or null), "state", "event" (or null),
  *                    "message" (or null), "time" } ] }
  * A set may hold "writers": [ { "name", "metadata", "data" (optional),
@@ -27,6 +28,21 @@
  *
  * A volume's "provider" is "dm-shadow" or "dm-snapshot"; catalogs written
  * before providers existed have none, and their volumes are dm-shadow's.
+ *
+ * Clones (method "clone"; every member below is optional, absent in
+ * catalogs written before clones, and written only when it is set):
+ *   - a clone volume may hold "hydrate_rate" (MiB/s, its table's feature);
+ *   - a clone copy holds "target", the device its data is copied to, as
+ *     given to create (null only for a clone a repair adopted and whose
+ *     target it could not find); no other copy has one;
+ *   - a clone copy may be "detached" (state): the kernel forgot it, its
+ *     data is a plain device, its target, which it must name;
+ *   - a copy may hold "origin": { "host", "set", "shadow", "volume" }, the
+ *     copy it was imported from, on another host.  Only a detached clone
+ *     is imported, and its "volume" (the origin's) need not be a volume of
+ *     this catalog.
+ * A detached or imported copy is no snapshot in any store: the repair
+ * leaves it alone.
  */
 #ifndef SHADOW_CATALOG_H
 #define SHADOW_CATALOG_H
@@ -50,6 +66,8 @@ struct shadow_volume {
 	char *real_name;	/* takeover: the device with the original table */
 	int64_t enabled;
 	char *provider;		/* "dm-shadow" | "dm-snapshot" */
+	bool has_hydrate_rate;	/* a clone volume's table sets hydrate_rate: */
+	uint32_t hydrate_rate;	/* ... MiB/s, 0: no limit */
 	bool active;		/* runtime only: dm device loaded */
 	bool suspended_foreign;	/* runtime only: suspended, not by a set of ours */
 };
@@ -82,6 +100,14 @@ struct shadow_writer_record {
 	int64_t time;
 };
 
+/* Where an imported copy comes from: the copy it was on another host. */
+struct shadow_copy_origin {
+	char *host;
+	uint64_t set;		/* its set there, 0: none */
+	uint64_t shadow;	/* its shadow id there */
+	char *volume;		/* its volume there */
+};
+
 struct shadow_copy {
 	uint64_t id;
 	uint64_t snapshot;	/* kernel snapshot id on its volume */
@@ -89,10 +115,12 @@ struct shadow_copy {
 	char *volume;
 	char *method;
 	int64_t created;
-	char *state;		/* "creating" | "valid" | "invalid" */
+	char *state;		/* "creating" | "valid" | "invalid" | "detached" */
 	char *device;		/* exposed dm name, or NULL */
 	char *mountpoint;
 	bool writable;
+	char *target;		/* a clone's target device, as given; else NULL */
+	struct shadow_copy_origin *origin;	/* imported: from there; else NULL */
 };
 
 struct shadow_catalog {
@@ -154,12 +182,22 @@ struct shadow_writer_record *shadow_catalog_writer(const struct shadow_catalog *
 struct shadow_volume *shadow_catalog_volume(const struct shadow_catalog *c, const char *name);
 struct shadow_set *shadow_catalog_set(const struct shadow_catalog *c, uint64_t id);
 struct shadow_copy *shadow_catalog_copy(const struct shadow_catalog *c, uint64_t id);
+/* A clone (method "clone"), attached or detached. */
+bool shadow_copy_is_clone(const struct shadow_copy *c);
+/* A clone the kernel forgot (state "detached"): its target is a plain copy. */
+bool shadow_copy_detached(const struct shadow_copy *c);
+/*
+ * A snapshot in volume @volume's store, as the kernel lists it: a copy of
+ * @volume that is neither detached nor imported from another host.
+ */
+bool shadow_copy_in_store(const struct shadow_copy *c, const char *volume);
 /* Was @a taken before @b?  By creation time, then kernel snapshot id. */
 bool shadow_copy_older(const struct shadow_copy *a, const struct shadow_copy *b);
 
 void shadow_volume_free(struct shadow_volume *v);
 void shadow_set_free(struct shadow_set *s);
 void shadow_copy_free(struct shadow_copy *s);
+void shadow_copy_origin_free(struct shadow_copy_origin *o);
 void shadow_writer_record_free(struct shadow_writer_record *w);
 
 #endif

@@ -22,6 +22,7 @@ static const char *const copy_states[_SHADOW_COPY_STATE_MAX] = {
 	[SHADOW_COPY_CREATING] = "creating",
 	[SHADOW_COPY_VALID] = "valid",
 	[SHADOW_COPY_INVALID] = "invalid",
+	[SHADOW_COPY_DETACHED] = "detached",
 };
 
 static const char *const writer_states[_SHADOW_WRITER_STATE_MAX] = {

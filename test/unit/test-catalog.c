@@ -331,6 +331,191 @@ START_TEST(test_provider)
 }
 END_TEST
 
+/*
+ * Clones: a clone volume with its hydrate rate, an attached clone, a
+ * detached one, and one imported from another host whose volume this
+ * catalog does not have.
+ */
+static const char *const with_clones =
+	"{ \"version\": 1, \"next_id\": 12, \"next_set\": 5,\n"
+	"  \"volumes\": [ { \"name\": \"cv\", \"device\": \"/dev/vdb\", \"store\": \"/dev/vdc\",\n"
+	"      \"method\": \"clone\", \"chunk_sectors\": 128, \"dm_name\": \"cv\",\n"
+	"      \"real_name\": null, \"enabled\": 1763800000, \"provider\": \"dm-shadow\",\n"
+	"      \"hydrate_rate\": 100 },\n"
+	"    { \"name\": \"kv\", \"device\": \"/dev/vdd\", \"store\": \"/dev/vde\",\n"
+	"      \"method\": \"cow\", \"chunk_sectors\": 8, \"dm_name\": \"kv\",\n"
+	"      \"real_name\": null, \"enabled\": 1763800000 } ],\n"
+	"  \"sets\": [ { \"id\": 4, \"created\": 1763800100, \"freeze_us\": 1234,\n"
+	"              \"state\": \"complete\" } ],\n"
+	"  \"shadows\": [\n"
+	"    { \"id\": 9, \"snapshot\": 9, \"set\": 4, \"volume\": \"cv\", \"method\": \"clone\",\n"
+	"      \"created\": 1763800100, \"state\": \"valid\", \"device\": null,\n"
+	"      \"mountpoint\": null, \"writable\": false, \"target\": \"/dev/vdh\" },\n"
+	"    { \"id\": 10, \"snapshot\": 10, \"set\": 4, \"volume\": \"kv\", \"method\": \"cow\",\n"
+	"      \"created\": 1763800100, \"state\": \"valid\", \"device\": null,\n"
+	"      \"mountpoint\": null, \"writable\": false },\n"
+	"    { \"id\": 7, \"snapshot\": 7, \"set\": 0, \"volume\": \"cv\", \"method\": \"clone\",\n"
+	"      \"created\": 1763700000, \"state\": \"detached\", \"device\": null,\n"
+	"      \"mountpoint\": null, \"writable\": false, \"target\": \"/dev/vdg\" },\n"
+	"    { \"id\": 11, \"snapshot\": 3, \"set\": 0, \"volume\": \"web\", \"method\": \"clone\",\n"
+	"      \"created\": 1763600000, \"state\": \"detached\", \"device\": null,\n"
+	"      \"mountpoint\": null, \"writable\": false, \"target\": \"/dev/sdx\",\n"
+	"      \"origin\": { \"host\": \"alpha\", \"set\": 2, \"shadow\": 3, \"volume\": \"web\" } } ] }\n";
+
+START_TEST(test_clones)
+{
+	struct shadow_catalog c, d;
+	char *a = NULL, *b = NULL, why[160];
+	struct shadow_copy *k;
+
+	ck_assert_int_eq(shadow_catalog_decode(with_clones, &c, why, sizeof(why)), 0);
+	ck_assert(c.volumes[0]->has_hydrate_rate);
+	ck_assert_uint_eq(c.volumes[0]->hydrate_rate, 100);
+	ck_assert(!c.volumes[1]->has_hydrate_rate);
+	k = shadow_catalog_copy(&c, 9);
+	ck_assert_str_eq(k->target, "/dev/vdh");
+	ck_assert_ptr_null(k->origin);
+	ck_assert(shadow_copy_is_clone(k) && !shadow_copy_detached(k));
+	ck_assert(shadow_copy_in_store(k, "cv"));
+	ck_assert(!shadow_copy_in_store(k, "kv"));
+	ck_assert_ptr_null(shadow_catalog_copy(&c, 10)->target);
+	ck_assert(!shadow_copy_is_clone(shadow_catalog_copy(&c, 10)));
+	k = shadow_catalog_copy(&c, 7);
+	ck_assert(shadow_copy_detached(k));
+	ck_assert(!shadow_copy_in_store(k, "cv"));
+	k = shadow_catalog_copy(&c, 11);
+	ck_assert_ptr_nonnull(k->origin);
+	ck_assert_str_eq(k->origin->host, "alpha");
+	ck_assert_uint_eq(k->origin->set, 2);
+	ck_assert_uint_eq(k->origin->shadow, 3);
+	ck_assert_str_eq(k->origin->volume, "web");
+	ck_assert_ptr_null(shadow_catalog_volume(&c, "web"));
+	ck_assert(!shadow_copy_in_store(k, "web"));
+
+	/* Round trip, byte for byte the second time. */
+	ck_assert_int_eq(shadow_catalog_encode(&c, &a), 0);
+	ck_assert_int_eq(shadow_catalog_decode(a, &d, why, sizeof(why)), 0);
+	ck_assert_int_eq(shadow_catalog_encode(&d, &b), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_ptr_nonnull(strstr(a, "\"hydrate_rate\": 100"));
+	ck_assert_ptr_nonnull(strstr(a, "\"target\": "));
+	ck_assert_ptr_nonnull(strstr(a, "\"host\": \"alpha\""));
+	ck_assert_str_eq(shadow_catalog_copy(&d, 7)->target, "/dev/vdg");
+	ck_assert_str_eq(shadow_catalog_copy(&d, 7)->state, "detached");
+	ck_assert_str_eq(shadow_catalog_copy(&d, 11)->origin->volume, "web");
+	free(a);
+	free(b);
+	shadow_catalog_clear(&d);
+	shadow_catalog_clear(&c);
+
+	/* Without clones nothing new is written: an old catalog looks as it did. */
+	ck_assert_int_eq(shadow_catalog_decode(good, &c, why, sizeof(why)), 0);
+	ck_assert_ptr_null(c.copies[0]->target);
+	ck_assert_ptr_null(c.copies[0]->origin);
+	ck_assert_int_eq(shadow_catalog_encode(&c, &a), 0);
+	ck_assert_ptr_null(strstr(a, "\"target\""));
+	ck_assert_ptr_null(strstr(a, "\"origin\""));
+	ck_assert_ptr_null(strstr(a, "\"hydrate_rate\""));
+	free(a);
+	shadow_catalog_clear(&c);
+}
+END_TEST
+
+START_TEST(test_clones_malformed)
+{
+	static const struct {
+		const char *from, *to, *why;
+	} cases[] = {
+		/* Only a clone has a target, is detached, has a hydrate rate. */
+		{ "\"method\": \"cow\",\n      \"created\": 1763800100, \"state\": \"valid\", \"device\": null,\n"
+		  "      \"mountpoint\": null, \"writable\": false }",
+		  "\"method\": \"cow\",\n      \"created\": 1763800100, \"state\": \"valid\", \"device\": null,\n"
+		  "      \"mountpoint\": null, \"writable\": false, \"target\": \"/dev/vdi\" }",
+		  "a cow copy has a \"target\"" },
+		{ "\"method\": \"cow\",\n      \"created\": 1763800100, \"state\": \"valid\"",
+		  "\"method\": \"cow\",\n      \"created\": 1763800100, \"state\": \"detached\"",
+		  "a cow copy is detached" },
+		{ "\"hydrate_rate\": 100", "\"hydrate_rate\": -1", "negative" },
+		{ "\"hydrate_rate\": 100", "\"hydrate_rate\": 4294967296", "too large" },
+		{ "\"hydrate_rate\": 100", "\"hydrate_rate\": \"fast\"", "wrong type" },
+		{ "\"real_name\": null, \"enabled\": 1763800000 } ]",
+		  "\"real_name\": null, \"enabled\": 1763800000, \"hydrate_rate\": 1 } ]",
+		  "hydrate_rate on a cow volume" },
+		/* A detached clone's data is its target: it must name it. */
+		{ "\"writable\": false, \"target\": \"/dev/vdg\" }", "\"writable\": false }",
+		  "detached without a \"target\"" },
+		{ "\"writable\": false, \"target\": \"/dev/vdg\" }",
+		  "\"writable\": false, \"target\": null }", "detached without a \"target\"" },
+		{ "\"target\": \"/dev/vdh\"", "\"target\": \"\"", "empty" },
+		{ "\"target\": \"/dev/vdh\"", "\"target\": 8", "wrong type" },
+		{ "\"state\": \"detached\", \"device\": null,\n      \"mountpoint\": null, \"writable\": false, "
+		  "\"target\": \"/dev/vdg\" }",
+		  "\"state\": \"attached\", \"device\": null,\n      \"mountpoint\": null, \"writable\": false, "
+		  "\"target\": \"/dev/vdg\" }", "unknown state \"attached\"" },
+		/* Only a detached clone comes from another host, and says whence. */
+		{ "\"state\": \"detached\", \"device\": null,\n      \"mountpoint\": null, \"writable\": false, "
+		  "\"target\": \"/dev/sdx\"",
+		  "\"state\": \"valid\", \"device\": null,\n      \"mountpoint\": null, \"writable\": false, "
+		  "\"target\": \"/dev/sdx\"", "imported (\"origin\"), but valid" },
+		{ "\"origin\": { \"host\": \"alpha\",", "\"origin\": { \"hots\": \"alpha\",",
+		  "shadows[3].origin: no \"host\"" },
+		{ "\"shadow\": 3,", "\"shadow\": 0,", "shadows[3].origin: shadow 0" },
+		{ "\"set\": 2, \"shadow\"", "\"set\": \"2\", \"shadow\"", "wrong type" },
+		{ "\"volume\": \"web\" } }", "\"volume\": null } }", "wrong type" },
+		{ "\"origin\": {", "\"origin\": [ ], \"x\": {", "shadows[3].origin is not an object" },
+		/* Without "origin", a copy of a volume this catalog lacks is refused. */
+		{ ",\n      \"origin\": { \"host\": \"alpha\", \"set\": 2, \"shadow\": 3, \"volume\": \"web\" }",
+		  "", "unknown volume \"web\"" },
+	};
+	struct shadow_catalog c;
+	char why[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = strstr(with_clones, cases[i].from);
+		char *s;
+		int r;
+
+		ck_assert_msg(p != NULL, "case %zu: no '%s'", i, cases[i].from);
+		ck_assert_int_ge(asprintf(&s, "%.*s%s%s", (int)(p - with_clones), with_clones,
+					  cases[i].to, p + strlen(cases[i].from)), 0);
+		r = shadow_catalog_decode(s, &c, why, sizeof(why));
+		ck_assert_msg(r == -EBADMSG, "case %zu accepted", i);
+		ck_assert_msg(strstr(why, cases[i].why), "case %zu: why '%s' lacks '%s'",
+			      i, why, cases[i].why);
+		free(s);
+	}
+}
+END_TEST
+
+/* An imported copy's snapshot id is another host's: no clash with ours. */
+START_TEST(test_clones_imported_ids)
+{
+	struct shadow_catalog c;
+	char *s, why[160];
+
+	/* Imported from a volume named like ours, with one of our snapshot ids. */
+	static const char from[] = "\"snapshot\": 3, \"set\": 0, \"volume\": \"web\"";
+	const char *p = strstr(with_clones, from);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_ge(asprintf(&s, "%.*s%s%s", (int)(p - with_clones), with_clones,
+				  "\"snapshot\": 9, \"set\": 0, \"volume\": \"cv\"",
+				  p + strlen(from)), 0);
+	ck_assert_int_eq(shadow_catalog_decode(s, &c, why, sizeof(why)), 0);
+	ck_assert_uint_eq(c.n_copies, 4);
+	/* Ours are still checked: two of cv's own with one snapshot id. */
+	free(s);
+	shadow_catalog_clear(&c);
+	p = strstr(with_clones, "\"snapshot\": 7,");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_ge(asprintf(&s, "%.*s%s%s", (int)(p - with_clones), with_clones,
+				  "\"snapshot\": 9,", p + strlen("\"snapshot\": 7,")), 0);
+	ck_assert_int_eq(shadow_catalog_decode(s, &c, why, sizeof(why)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(why, "snapshot 9 of \"cv\" appears twice"));
+	free(s);
+}
+END_TEST
+
 START_TEST(test_save_load)
 {
 	char dir[] = "/tmp/shadow-unit-XXXXXX", path[64], why[128];
@@ -377,6 +562,9 @@ Suite *suite_catalog(void)
 	tcase_add_test(tc, test_writers);
 	tcase_add_test(tc, test_writers_old_catalog);
 	tcase_add_test(tc, test_writers_malformed);
+	tcase_add_test(tc, test_clones);
+	tcase_add_test(tc, test_clones_malformed);
+	tcase_add_test(tc, test_clones_imported_ids);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,6 +13,7 @@
 
 #include "shadow-ctx.h"
 #include "shadow-name.h"
+#include "shadow-states.h"
 #include "shadow-tables.h"
 #include "unit.h"
 
@@ -208,6 +209,7 @@ START_TEST(test_state_names)
 	ck_assert_str_eq(shadow_copy_state_to_string(SHADOW_COPY_CREATING), "creating");
 	ck_assert_str_eq(shadow_copy_state_to_string(SHADOW_COPY_VALID), "valid");
 	ck_assert_str_eq(shadow_copy_state_to_string(SHADOW_COPY_INVALID), "invalid");
+	ck_assert_str_eq(shadow_copy_state_to_string(SHADOW_COPY_DETACHED), "detached");
 	ck_assert_ptr_null(shadow_copy_state_to_string(_SHADOW_COPY_STATE_MAX));
 	ck_assert_ptr_null(shadow_copy_state_to_string((enum shadow_copy_state)42));
 	for (int i = 0; i < _SHADOW_COPY_STATE_MAX; i++)
