@@ -36,6 +36,92 @@ int dmshadow_origin_params(char *buf, size_t size, dev_t origin, dev_t store,
 		      major(store), minor(store), method, chunk_sectors);
 }
 
+static bool skipped(const struct origin_spec *s, uint64_t snapshot)
+{
+	for (size_t i = 0; i < s->n_skip; i++)
+		if (s->skip[i] == snapshot)
+			return true;
+	return false;
+}
+
+/* A word of a table line: not empty, no blank or control character in it. */
+static bool table_word(const char *w)
+{
+	if (!*w)
+		return false;
+	for (; *w; w++)
+		if ((unsigned char)*w <= ' ' || *w == 0x7f)
+			return false;
+	return true;
+}
+
+/* " clone_target <snapshot> <target>..." of @s, appended at @buf + *@len. */
+static int add_clone_targets(char *buf, size_t size, size_t *len, unsigned int *words,
+			     const struct origin_spec *s)
+{
+	unsigned int n = 0;
+	int r;
+
+	for (size_t i = 0; s->cat && i < s->cat->n_copies; i++) {
+		const struct shadow_copy *c = s->cat->copies[i];
+
+		if (!shadow_copy_is_clone(c) || !shadow_copy_in_store(c, s->v->name) ||
+		    !c->target || skipped(s, c->snapshot))
+			continue;
+		if (!table_word(c->target))
+			return -EINVAL;
+		if (++n > SHADOW_STATUS_MAX_CLONES)
+			return -E2BIG;
+		r = format(buf + *len, size - *len, " clone_target %" PRIu64 " %s",
+			   c->snapshot, c->target);
+		if (r < 0)
+			return r;
+		*len += strlen(buf + *len);
+		*words += 3;
+	}
+	return 0;
+}
+
+int dmshadow_volume_params(char *buf, size_t size, dev_t origin, dev_t store,
+			   const struct origin_spec *s)
+{
+	char features[SHADOW_STATUS_MAX_CLONES * 96 + 64] = "";
+	unsigned int words = 0;
+	size_t len = 0;
+	int r;
+
+	r = dmshadow_origin_params(buf, size, origin, store, s->v->method, s->v->chunk_sectors);
+	if (r < 0 || strcmp(s->v->method, "clone") != 0)
+		return r;
+	r = add_clone_targets(features, sizeof(features), &len, &words, s);
+	if (r < 0)
+		return r;
+	if (s->v->has_hydrate_rate) {
+		r = format(features + len, sizeof(features) - len, " hydrate_rate %" PRIu32,
+			   s->v->hydrate_rate);
+		if (r < 0)
+			return r;
+		words += 2;
+	}
+	if (!words)
+		return 0;
+	len = strlen(buf);
+	return format(buf + len, size - len, " %u%s", words, features);
+}
+
+int parse_devno(const char *s, dev_t *ret)
+{
+	const char *colon = s ? strchr(s, ':') : NULL;
+	uint64_t ma, mi;
+
+	if (!colon || shadow_parse_decimal(s, (size_t)(colon - s), &ma) < 0 ||
+	    shadow_parse_decimal(colon + 1, strlen(colon + 1), &mi) < 0 ||
+	    ma > 0xfff || mi > 0xfffff)
+		return -EINVAL;
+	*ret = makedev((unsigned int)ma, (unsigned int)mi);
+	return 0;
+}
+
 int dmshadow_snap_params(char *buf, size_t size, const char *origin,
 			 uint64_t id, bool writable)
 {

@@ -16,9 +16,40 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "shadow-catalog.h"
+
 /* dm-shadow: "<origin> <store> <method> <chunk_sectors>" (shadow-origin). */
 int dmshadow_origin_params(char *buf, size_t size, dev_t origin, dev_t store,
 			   const char *method, uint32_t chunk_sectors);
+
+/*
+ * What a volume's origin table is made of: the volume (its method, chunk
+ * size and, for a clone volume, hydrate rate) and the catalog (its
+ * clones' targets), leaving out the clones in @skip: one being deleted or
+ * detached, or, at activation, those whose target is not there.
+ */
+struct origin_spec {
+	const struct shadow_volume *v;
+	const struct shadow_catalog *cat;	/* NULL: no copies yet (enable) */
+	const uint64_t *skip;			/* kernel snapshot ids */
+	size_t n_skip;
+};
+
+/*
+ * dm-shadow: a volume's shadow-origin parameters, always built from the
+ * catalog: dmshadow_origin_params(), then for a clone volume its features,
+ * "<#features> clone_target <snapshot> <target>... [hydrate_rate <n>]":
+ * a clone_target for each clone of the volume its store keeps
+ * (shadow_copy_in_store(): not detached, not imported) that has a target
+ * and is not in @s->skip, in catalog order, by the path create was given.
+ * -E2BIG for more clones than a table takes (8), -EINVAL for a target
+ * that a table line cannot hold (empty, or with a blank), -ENAMETOOLONG.
+ */
+int dmshadow_volume_params(char *buf, size_t size, dev_t origin, dev_t store,
+			   const struct origin_spec *s);
+
+/* "<major>:<minor>", as the kernel prints a device in a table. */
+int parse_devno(const char *s, dev_t *ret);
 /* dm-shadow: "<origin> <id>[ 1 writable]" (shadow-snap). */
 int dmshadow_snap_params(char *buf, size_t size, const char *origin,
 			 uint64_t id, bool writable);

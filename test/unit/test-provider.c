@@ -31,6 +31,147 @@ START_TEST(test_dmshadow_params)
 }
 END_TEST
 
+/* A copy of the clone volume "cv" (or @volume) for the tables below. */
+#define COPY(id_, volume_, method_, state_, target_) \
+	((struct shadow_copy) { .id = (id_), .snapshot = (id_), .volume = (char *)(volume_), \
+				.method = (char *)(method_), .state = (char *)(state_), \
+				.target = (char *)(target_) })
+
+/* A clone volume's table, from the catalog: its clones' targets, its rate. */
+START_TEST(test_clone_params)
+{
+	struct shadow_volume cv = { .name = (char *)"cv", .method = (char *)"clone",
+				    .chunk_sectors = 128 };
+	struct shadow_volume kv = { .name = (char *)"kv", .method = (char *)"cow",
+				    .chunk_sectors = 8 };
+	struct shadow_copy_origin away = { .host = (char *)"alpha", .shadow = 2,
+					   .volume = (char *)"cv" };
+	struct shadow_copy c[] = {
+		COPY(3, "cv", "clone", "valid", "/dev/vdh"),
+		COPY(4, "kv", "cow", "valid", NULL),
+		COPY(5, "cv", "clone", "detached", "/dev/vdi"),
+		COPY(6, "cv", "clone", "invalid", "/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"),
+		COPY(7, "cv", "clone", "creating", "/dev/vdj"),
+		COPY(8, "cv", "clone", "valid", NULL),		/* adopted, target unknown */
+		COPY(9, "cv", "clone", "detached", "/dev/vdk"),	/* imported */
+	};
+	struct shadow_copy *cp[ELEMENTSOF(c)];
+	struct shadow_catalog cat = { .copies = cp, .n_copies = ELEMENTSOF(c) };
+	struct origin_spec spec = { .v = &cv, .cat = &cat };
+	const uint64_t skip[] = { 7, 3 };
+	char buf[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(c); i++)
+		cp[i] = &c[i];
+	c[6].origin = &away;
+
+	/* Enable: no copies yet. */
+	spec.cat = NULL;
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(254, 1),
+						makedev(254, 2), &spec), 0);
+	ck_assert_str_eq(buf, "254:1 254:2 clone 128");
+	/* Every clone its store keeps, but not a detached or imported one. */
+	spec.cat = &cat;
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(254, 1),
+						makedev(254, 2), &spec), 0);
+	ck_assert_str_eq(buf, "254:1 254:2 clone 128 9 clone_target 3 /dev/vdh "
+			 "clone_target 6 /dev/disk/by-id/wwn-0x5000c500a1b2c3d4 clone_target 7 /dev/vdj");
+	/* Its hydrate rate, after the targets. */
+	cv.has_hydrate_rate = true;
+	cv.hydrate_rate = 100;
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(254, 1),
+						makedev(254, 2), &spec), 0);
+	ck_assert_str_eq(buf, "254:1 254:2 clone 128 11 clone_target 3 /dev/vdh "
+			 "clone_target 6 /dev/disk/by-id/wwn-0x5000c500a1b2c3d4 clone_target 7 /dev/vdj "
+			 "hydrate_rate 100");
+	/* Without the ones being deleted, detached or missing. */
+	spec.skip = skip;
+	spec.n_skip = ELEMENTSOF(skip);
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(254, 1),
+						makedev(254, 2), &spec), 0);
+	ck_assert_str_eq(buf, "254:1 254:2 clone 128 5 clone_target 6 "
+			 "/dev/disk/by-id/wwn-0x5000c500a1b2c3d4 hydrate_rate 100");
+	cv.hydrate_rate = 0;
+	spec.n_skip = 0;
+	c[0].state = (char *)"detached";
+	c[3].state = (char *)"detached";
+	c[4].state = (char *)"detached";
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(254, 1),
+						makedev(254, 2), &spec), 0);
+	ck_assert_str_eq(buf, "254:1 254:2 clone 128 2 hydrate_rate 0");
+	cv.has_hydrate_rate = false;
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(254, 1),
+						makedev(254, 2), &spec), 0);
+	ck_assert_str_eq(buf, "254:1 254:2 clone 128");
+
+	/* Another method's table has no features, whatever the catalog holds. */
+	spec.v = &kv;
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(7, 0),
+						makedev(7, 1), &spec), 0);
+	ck_assert_str_eq(buf, "7:0 7:1 cow 8");
+
+	/* A target a table line cannot hold; too small a buffer. */
+	spec.v = &cv;
+	c[0].state = (char *)"valid";
+	c[0].target = (char *)"/dev/my disk";
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(254, 1),
+						makedev(254, 2), &spec), -EINVAL);
+	c[0].target = (char *)"/dev/vdh";
+	ck_assert_int_eq(dmshadow_volume_params(buf, 30, makedev(254, 1),
+						makedev(254, 2), &spec), -ENAMETOOLONG);
+}
+END_TEST
+
+/* Nine clones cannot be in one table: the kernel takes eight. */
+START_TEST(test_clone_params_nine)
+{
+	struct shadow_volume cv = { .name = (char *)"cv", .method = (char *)"clone",
+				    .chunk_sectors = 8 };
+	static const char *const targets[] = {
+		"/dev/sda", "/dev/sdb", "/dev/sdc", "/dev/sdd", "/dev/sde",
+		"/dev/sdf", "/dev/sdg", "/dev/sdh", "/dev/sdi",
+	};
+	struct shadow_copy c[ELEMENTSOF(targets)];
+	struct shadow_copy *cp[ELEMENTSOF(targets)];
+	struct shadow_catalog cat = { .copies = cp, .n_copies = 8 };
+	struct origin_spec spec = { .v = &cv, .cat = &cat };
+	char buf[1024];
+
+	for (size_t i = 0; i < ELEMENTSOF(targets); i++) {
+		c[i] = COPY(i + 1, "cv", "clone", "valid", targets[i]);
+		cp[i] = &c[i];
+	}
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(254, 1),
+						makedev(254, 2), &spec), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "clone 8 24 clone_target 1 /dev/sda "));
+	ck_assert_ptr_nonnull(strstr(buf, " clone_target 8 /dev/sdh"));
+	cat.n_copies = 9;
+	ck_assert_int_eq(dmshadow_volume_params(buf, sizeof(buf), makedev(254, 1),
+						makedev(254, 2), &spec), -E2BIG);
+}
+END_TEST
+
+START_TEST(test_devno)
+{
+	dev_t d = makedev(1, 1);
+
+	ck_assert_int_eq(parse_devno("8:16", &d), 0);
+	ck_assert(d == makedev(8, 16));
+	ck_assert_int_eq(parse_devno("259:1048575", &d), 0);
+	ck_assert(d == makedev(259, 1048575));
+	d = makedev(1, 1);
+	ck_assert_int_eq(parse_devno("8", &d), -EINVAL);
+	ck_assert_int_eq(parse_devno("8:", &d), -EINVAL);
+	ck_assert_int_eq(parse_devno(":16", &d), -EINVAL);
+	ck_assert_int_eq(parse_devno("8:16 ", &d), -EINVAL);
+	ck_assert_int_eq(parse_devno("/dev/sdb", &d), -EINVAL);
+	ck_assert_int_eq(parse_devno("4096:0", &d), -EINVAL);
+	ck_assert_int_eq(parse_devno("8:1048576", &d), -EINVAL);
+	ck_assert_int_eq(parse_devno(NULL, &d), -EINVAL);
+	ck_assert(d == makedev(1, 1));
+}
+END_TEST
+
 START_TEST(test_dmsnap_params)
 {
 	char buf[128];
@@ -181,6 +322,9 @@ Suite *suite_provider(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_dmshadow_params);
+	tcase_add_test(tc, test_clone_params);
+	tcase_add_test(tc, test_clone_params_nine);
+	tcase_add_test(tc, test_devno);
 	tcase_add_test(tc, test_dmsnap_params);
 	tcase_add_test(tc, test_dmsnap_names);
 	tcase_add_test(tc, test_first_word);
