@@ -308,6 +308,14 @@ uint64_t shadow_layout_min_sectors(uint32_t chunk_sectors)
 	return shadow_layout_sectors(1, chunk_sectors, SHADOW_JOURNAL_BLOCKS);
 }
 
+uint64_t shadow_layout_min_clone_sectors(uint32_t chunk_sectors)
+{
+	/* shadow_layout_compute_clone()'s floor: 1 + 64 + the journal's blocks. */
+	uint64_t need = (1 + 64 + SHADOW_JOURNAL_BLOCKS) * (uint64_t)SHADOW_MD_BLOCK_SECTORS;
+
+	return shadow_div_round_up(need, chunk_sectors) * chunk_sectors;
+}
+
 int shadow_layout_solve(struct shadow_layout *l, uint64_t store_sectors,
 			uint32_t chunk_sectors, uint32_t journal_blocks)
 {

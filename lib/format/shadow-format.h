@@ -185,6 +185,13 @@ int shadow_layout_solve(struct shadow_layout *l, uint64_t store_sectors,
  * kernel formats one now (with the exception journal).
  */
 uint64_t shadow_layout_min_sectors(uint32_t chunk_sectors);
+/*
+ * The smallest clone store (metadata only, shadow_layout_compute_clone()),
+ * in sectors, as the kernel formats one now: the roots, one commit's
+ * shadows and the exception journal, in whole chunks.  Its clones'
+ * bitmaps need room beyond that (dm-shadow(7), CLONES).
+ */
+uint64_t shadow_layout_min_clone_sectors(uint32_t chunk_sectors);
 
 /*
  * Fill the geometry of @sb (nr_origin_chunks, metadata_blocks,

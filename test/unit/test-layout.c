@@ -60,6 +60,28 @@ START_TEST(test_min_sectors)
 }
 END_TEST
 
+/* A clone store holds metadata only: its smallest is exact, in whole chunks. */
+START_TEST(test_min_clone_store)
+{
+	static const uint32_t chunks[] = { 8, 16, 128, 2048 };
+
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		uint64_t min = shadow_layout_min_clone_sectors(chunks[c]);
+		struct shadow_layout l;
+
+		ck_assert_uint_eq(min % chunks[c], 0);
+		ck_assert_int_eq(shadow_layout_compute_clone(&l, min, chunks[c],
+							     SHADOW_JOURNAL_BLOCKS), 0);
+		ck_assert_uint_eq(l.nr_data_chunks, 0);
+		ck_assert_int_eq(shadow_layout_compute_clone(&l, min - 1, chunks[c],
+							     SHADOW_JOURNAL_BLOCKS), -1);
+	}
+	/* 129 blocks of 4 KiB at 4 KiB chunks; one 1 MiB chunk at 1 MiB chunks. */
+	ck_assert_uint_eq(shadow_layout_min_clone_sectors(8), 129 * 8);
+	ck_assert_uint_eq(shadow_layout_min_clone_sectors(2048), 2048);
+}
+END_TEST
+
 START_TEST(test_exact_fit)
 {
 	static const uint32_t chunks[] = { 8, 16, 128, 2048 };
@@ -278,6 +300,7 @@ Suite *suite_layout(void)
 	/* Each loop test runs once with the journal, once without. */
 	tcase_add_loop_test(tc, test_too_small, 0, 2);
 	tcase_add_test(tc, test_min_sectors);
+	tcase_add_test(tc, test_min_clone_store);
 	tcase_add_loop_test(tc, test_exact_fit, 0, 2);
 	tcase_add_test(tc, test_journal_blocks);
 	tcase_add_loop_test(tc, test_solve_matches_compute, 0, 2);
