@@ -122,8 +122,18 @@ int shadow_volume_enable(shadow_ctx *ctx, const char *device,
  */
 int shadow_enable_opts_new(shadow_enable_opts **ret);
 shadow_enable_opts *shadow_enable_opts_free(shadow_enable_opts *o);
-/* The snapshot method: "cow" (the default, and the only one yet). */
+/*
+ * The snapshot method: "cow" (copy-on-write, the default), "row"
+ * (redirect-on-write) or "clone" (each copy a full copy on a device of its
+ * own, shadow_create_opts_add_target()); row and clone with dm-shadow only.
+ */
 int shadow_enable_opts_set_method(shadow_enable_opts *o, const char *method);
+/*
+ * A clone volume's hydration rate in MiB/s (0, the default: no limit),
+ * kept in its table: how fast the kernel copies it onto its clones'
+ * targets in the background.  Refused by the enable for another method.
+ */
+int shadow_enable_opts_set_hydrate_rate(shadow_enable_opts *o, uint32_t mib_per_s);
 /* 4 KiB .. 1 MiB, a power of two (0: 4 KiB). */
 int shadow_enable_opts_set_chunk_size(shadow_enable_opts *o, uint64_t bytes);
 /*
@@ -314,6 +324,19 @@ int shadow_create_opts_add_component(shadow_create_opts *o, const char *writer_c
  * fails the creation with -EINVAL.
  */
 int shadow_create_opts_exclude_component(shadow_create_opts *o, const char *writer_component);
+/*
+ * The target of the new clone of clone volume @volume (repeatable, one per
+ * clone volume of the set): the block device its copy of the volume is
+ * written to, named in the volume's table by this path from then on (give
+ * one that stays the same across reboots, as /dev/disk/by-id/...).  It
+ * must be at least as large as the volume, not in use, and neither a
+ * volume's device or store nor another clone's target.  The creation
+ * refuses, with -EINVAL and nothing changed, a clone volume of the set
+ * without a target, a target for a volume that is not in the set or not a
+ * clone volume, two for one volume, one device for two.  -EINVAL here only
+ * for an empty argument.
+ */
+int shadow_create_opts_add_target(shadow_create_opts *o, const char *volume, const char *device);
 
 /*
  * shadow_set_create() with the writers of the writers directory
@@ -395,6 +418,38 @@ const char *shadow_copy_state_to_string(enum shadow_copy_state s);
 const char *shadow_copy_device(const shadow_copy *c);
 const char *shadow_copy_mountpoint(const shadow_copy *c);	/* or NULL */
 bool shadow_copy_writable(const shadow_copy *c);
+
+/*
+ * A clone's target (a copy of a clone volume): the device its data is
+ * copied to, as create was given it; NULL for any other copy.
+ */
+const char *shadow_copy_target(const shadow_copy *c);
+
+/*
+ * How far clone @c is: 1 with its state, "hydrating" (the kernel copies
+ * the volume onto its target in the background), "complete" (the target
+ * holds all of it), "failed" (a write to the target failed: the copy is
+ * invalid too) or "detached" (from the catalog: the kernel forgot it, its
+ * target is a plain device), and the volume's chunks on its target of all
+ * of them (both 0 for a detached clone, no longer tracked).  0 for a copy
+ * that is not a clone (nothing set).  -ENODEV when its volume is not
+ * active, -ENOENT when the kernel has no such clone.  Any ret_* may be
+ * NULL; the state is a static string.
+ */
+int shadow_copy_clone_progress(shadow_ctx *ctx, const shadow_copy *c, const char **ret_state,
+			       uint64_t *ret_copied, uint64_t *ret_total);
+
+/*
+ * Detach complete clone @id: the kernel forgets it, the volume's table
+ * lets its target go, and the catalog keeps it as SHADOW_COPY_DETACHED:
+ * its target holds the volume as it was at the clone's point in time, a
+ * plain device that needs no dm-shadow.  @flags: none yet (0).  Nothing
+ * changes when it is refused: -ENOENT (no such copy), -EOPNOTSUPP (not a
+ * clone), -EBUSY (still hydrating, shadow_ctx_error() says how far; or
+ * exposed: unexpose it first), -ESTALE (the clone failed), -EINVAL
+ * (detached already), -ENODEV (its volume is not active).
+ */
+int shadow_copy_detach(shadow_ctx *ctx, uint64_t id, unsigned int flags);
 
 /* Delete one shadow copy; -EBUSY while it is exposed (unexpose first). */
 int shadow_copy_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shadow-clone.h"
 #include "shadow-copy.h"
 #include "shadow-ctx.h"
 #include "shadow-expose.h"
@@ -27,15 +28,16 @@
 #define PARTS_POLL_US 100000ULL
 
 /*
- * Whether what @v is made of is there: its store, and its device (for a
- * volume taken over in place, its device-mapper device with a live table,
- * not suspended: as LVM leaves an LV it has activated).
+ * Whether what @v is made of is there: its store, its clones' targets,
+ * and its device (for a volume taken over in place, its device-mapper
+ * device with a live table, not suspended: as LVM leaves an LV it has
+ * activated).
  */
-static bool parts_present(const struct shadow_volume *v)
+static bool parts_present(shadow_ctx *ctx, const struct shadow_volume *v)
 {
 	struct shadow_dm_info info;
 
-	if (block_device(v->store, NULL, NULL) < 0)
+	if (block_device(v->store, NULL, NULL) < 0 || !clone_targets_present(&ctx->cat, v))
 		return false;
 	if (!v->real_name)
 		return block_device(v->device, NULL, NULL) == 0;
@@ -44,11 +46,11 @@ static bool parts_present(const struct shadow_volume *v)
 }
 
 /* Boot order is loose (LVM activates volume groups as their disks show up). */
-static void wait_for_parts(const struct shadow_volume *v, uint64_t timeout_us)
+static void wait_for_parts(shadow_ctx *ctx, const struct shadow_volume *v, uint64_t timeout_us)
 {
 	uint64_t deadline = now_us() + timeout_us;
 
-	while (!parts_present(v) && now_us() < deadline) {
+	while (!parts_present(ctx, v) && now_us() < deadline) {
 		struct timespec ts = { .tv_nsec = PARTS_POLL_US * 1000 };
 
 		nanosleep(&ts, NULL);
@@ -60,7 +62,7 @@ static size_t copies_of(shadow_ctx *ctx, const struct shadow_volume *v)
 	size_t n = 0;
 
 	for (size_t i = 0; i < ctx->cat.n_copies; i++)
-		if (strcmp(ctx->cat.copies[i]->volume, v->name) == 0)
+		if (shadow_copy_in_store(ctx->cat.copies[i], v->name))
 			n++;
 	return n;
 }
@@ -88,7 +90,7 @@ static int check_store_again(shadow_ctx *ctx, const struct shadow_volume *v,
 		return ctx_fail(ctx, -EMEDIUMTYPE,
 			    "activate %s: the store %s is blank, not the store that holds the volume's copies",
 			    v->name, v->store);
-	return provider_of(v)->check_store(ctx, v->store, sectors, v->chunk_sectors);
+	return provider_of(v)->check_store(ctx, v->store, sectors, v->method, v->chunk_sectors);
 }
 
 /*
@@ -117,10 +119,26 @@ static int table_sectors(const char *name, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * The volume's table as the catalog has it, all its clones' targets in it
+ * but those that are not there (each named in a warning): the kernel
+ * takes a table without a complete or failed clone's target, and refuses
+ * one without a hydrating clone's, whose copy could not go on.
+ */
+static struct origin_spec table_spec(shadow_ctx *ctx, const struct shadow_volume *v,
+				     uint64_t missing[SHADOW_STATUS_MAX_CLONES])
+{
+	size_t n = clone_missing_targets(ctx, v, missing);
+
+	return (struct origin_spec) { .v = v, .cat = &ctx->cat, .skip = missing, .n_skip = n };
+}
+
 /* Take the device-mapper device over again (LVM has activated the LV). */
 static int load_takeover(shadow_ctx *ctx, struct shadow_volume *v, dev_t store)
 {
+	uint64_t missing[SHADOW_STATUS_MAX_CLONES];
 	struct shadow_dm_info info;
+	struct origin_spec spec;
 	uint64_t sectors;
 	int r;
 
@@ -141,14 +159,16 @@ static int load_takeover(shadow_ctx *ctx, struct shadow_volume *v, dev_t store)
 	r = check_store_again(ctx, v, sectors);
 	if (r < 0)
 		return r;
-	return takeover(ctx, provider_of(v), v->dm_name, v->real_name, sectors, store,
-			v->method, v->chunk_sectors);
+	spec = table_spec(ctx, v, missing);
+	return takeover(ctx, provider_of(v), v->dm_name, v->real_name, sectors, store, &spec);
 }
 
 /* Give the device its mapped device again. */
 static int load_wrapped(shadow_ctx *ctx, struct shadow_volume *v, dev_t store)
 {
+	uint64_t missing[SHADOW_STATUS_MAX_CLONES];
 	struct shadow_dm_info info;
+	struct origin_spec spec;
 	uint64_t sectors;
 	dev_t rdev;
 	int r;
@@ -166,8 +186,9 @@ static int load_wrapped(shadow_ctx *ctx, struct shadow_volume *v, dev_t store)
 	r = check_store_again(ctx, v, sectors);
 	if (r < 0)
 		return r;
+	spec = table_spec(ctx, v, missing);
 	return wrap_device(ctx, provider_of(v), "activate", v->dm_name, v->device, sectors,
-			   rdev, store, v->method, v->chunk_sectors);
+			   rdev, store, &spec);
 }
 
 /* Its provider's targets registered, its module loaded if need be (libkmod). */
@@ -202,7 +223,7 @@ static void reload_copies(shadow_ctx *ctx, struct shadow_volume *v)
 		struct shadow_copy *c = ctx->cat.copies[i];
 		int r;
 
-		if (strcmp(c->volume, v->name) != 0)
+		if (!shadow_copy_in_store(c, v->name))
 			continue;
 		r = p->reload(ctx, v, c);
 		if (r < 0)
@@ -223,7 +244,7 @@ static int unload_copies(shadow_ctx *ctx, struct shadow_volume *v)
 		struct shadow_copy *c = ctx->cat.copies[i];
 		int r;
 
-		if (strcmp(c->volume, v->name) != 0)
+		if (!shadow_copy_in_store(c, v->name))
 			continue;
 		r = p->unload(ctx, v, c);
 		if (r < 0 && r != -ENOENT)
@@ -253,7 +274,7 @@ static int expose_again(shadow_ctx *ctx, struct shadow_volume *v)
 		bool valid = false;
 		char *saved;
 
-		if (!c->device || strcmp(c->volume, v->name) != 0)
+		if (!c->device || !shadow_copy_in_store(c, v->name))
 			continue;
 		for (unsigned int j = 0; j < n; j++)
 			if (list[j].id == c->snapshot)
@@ -301,7 +322,7 @@ int shadow_volume_activate(shadow_ctx *ctx, const char *volume, uint64_t timeout
 	if (r < 0)
 		return r;
 	if (timeout_us)
-		wait_for_parts(v, timeout_us);
+		wait_for_parts(ctx, v, timeout_us);
 	r = block_device(v->store, &store, NULL);
 	if (r < 0)
 		return ctx_fail(ctx, r, "activate %s: open the store %s", volume, v->store);
@@ -365,7 +386,8 @@ int shadow_volume_deactivate(shadow_ctx *ctx, const char *volume, unsigned int f
 	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
 		struct shadow_copy *c = ctx->cat.copies[i];
 
-		if (!c->device || strcmp(c->volume, v->name) != 0)
+		/* A detached clone's device is over its target: it needs no volume. */
+		if (!c->device || !shadow_copy_in_store(c, v->name))
 			continue;
 		if (!(flags & SHADOW_FORCE))
 			return ctx_fail(ctx, -EBUSY,

@@ -21,6 +21,9 @@ int cbt_copy(shadow_ctx *ctx, const char *verb, uint64_t id,
 	c = shadow_catalog_copy(&ctx->cat, id);
 	if (!c)
 		return ctx_fail(ctx, -ENOENT, "%s shadow %" PRIu64 ": no such shadow copy", verb, id);
+	if (shadow_copy_detached(c))
+		return ctx_fail(ctx, -EOPNOTSUPP, "%s shadow %" PRIu64 ": it is a detached clone, whose "
+				"data is the plain device %s: read that instead", verb, id, c->target);
 	if (strcmp(c->state, "valid") != 0)
 		return ctx_fail(ctx, -ESTALE, "%s shadow %" PRIu64 ": it is %s", verb, id, c->state);
 	v = shadow_catalog_volume(&ctx->cat, c->volume);
@@ -125,6 +128,10 @@ int cbt_diff(shadow_ctx *ctx, const char *verb, const struct shadow_volume *v,
 	struct byte_ranges br = { .fn = fn, .userdata = userdata };
 	int r, q;
 
+	/* The kernel refuses it the metadata snapshot (EOPNOTSUPP): say why first. */
+	if (strcmp(v->method, "clone") == 0)
+		return ctx_fail(ctx, -EOPNOTSUPP, "%s: volume %s is a clone volume: its store keeps "
+				"no changed chunks to compare (each clone is a full copy)", verb, v->name);
 	r = shadow_dm_message(v->dm_name, "reserve_metadata_snap", NULL);
 	if (r == -EBUSY)
 		return ctx_fail(ctx, r, "%s: volume %s's store holds a metadata snapshot already "

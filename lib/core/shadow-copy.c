@@ -38,6 +38,29 @@ enum shadow_copy_state shadow_copy_state(const shadow_copy *c)
 const char *shadow_copy_device(const shadow_copy *c) { return c ? c->device : NULL; }
 const char *shadow_copy_mountpoint(const shadow_copy *c) { return c ? c->mountpoint : NULL; }
 bool shadow_copy_writable(const shadow_copy *c) { return c ? c->writable : false; }
+const char *shadow_copy_target(const shadow_copy *c) { return c ? c->target : NULL; }
+
+/*
+ * A clone the kernel has forgotten lets its target go from the table:
+ * should that fail, the next load of the table (built from the catalog,
+ * which no longer has it) does, so it is only said.
+ */
+static void release_clone(shadow_ctx *ctx, const struct shadow_volume *v,
+			  const struct shadow_copy *c)
+{
+	int r;
+
+	if (!provider_of(v)->release)
+		return;
+	r = provider_of(v)->release(ctx, v, c->snapshot);
+	if (r < 0)
+		ctx_log(ctx, SHADOW_LOG_WARNING, "delete shadow %" PRIu64 ": volume %s still holds its "
+			"target %s: loading its table without it failed (%s); it lets it go when it is "
+			"loaded next", c->id, v->name, c->target ? c->target : "-", strerror(-r));
+	else if (c->target)
+		ctx_log(ctx, SHADOW_LOG_INFO, "delete shadow %" PRIu64 ": its target %s is let go as "
+			"it is", c->id, c->target);
+}
 
 /* Delete @c in the kernel and the catalog (not saved). */
 int copy_delete_locked(shadow_ctx *ctx, struct shadow_copy *c, bool force)
@@ -55,6 +78,13 @@ int copy_delete_locked(shadow_ctx *ctx, struct shadow_copy *c, bool force)
 		if (r < 0)
 			return r;
 	}
+	/* No store keeps it: the catalog's record is all there is to delete. */
+	if (shadow_copy_detached(c)) {
+		ctx_log(ctx, SHADOW_LOG_NOTICE, "shadow %" PRIu64 " is a detached clone: removed from "
+			"the catalog only; its target %s, a plain copy, is left as it is", id, c->target);
+		shadow_catalog_remove_copy(&ctx->cat, c);
+		return 0;
+	}
 	if (!v || !v->active)
 		return ctx_fail(ctx, -ENODEV, "delete shadow %" PRIu64 ": volume %s is not active",
 			    id, c->volume);
@@ -64,6 +94,7 @@ int copy_delete_locked(shadow_ctx *ctx, struct shadow_copy *c, bool force)
 	else if (r < 0)
 		return ctx_fail(ctx, r, "delete shadow %" PRIu64 ": volume %s, delete snapshot %" PRIu64 " (%s)",
 			    id, v->name, c->snapshot, provider_of(v)->name);
+	release_clone(ctx, v, c);
 	shadow_catalog_remove_copy(&ctx->cat, c);
 	return 0;
 }
@@ -105,7 +136,8 @@ int shadow_copy_delete_oldest(shadow_ctx *ctx, const char *volume, uint64_t *ret
 	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
 		struct shadow_copy *c = ctx->cat.copies[i];
 
-		if (strcmp(c->volume, volume) != 0)
+		/* The oldest of its store: a detached clone takes none of it. */
+		if (!shadow_copy_in_store(c, volume))
 			continue;
 		if (!oldest || shadow_copy_older(c, oldest))
 			oldest = c;

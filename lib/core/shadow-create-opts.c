@@ -36,6 +36,8 @@ shadow_create_opts *shadow_create_opts_free(shadow_create_opts *o)
 	strv_free(o->writers, o->n_writers);
 	strv_free(o->components, o->n_components);
 	strv_free(o->excluded, o->n_excluded);
+	strv_free(o->target_volumes, o->n_targets);
+	strv_free(o->target_devices, o->n_targets);
 	free(o);
 	return NULL;
 }
@@ -147,6 +149,30 @@ int shadow_create_opts_exclude_component(shadow_create_opts *o, const char *writ
 	if (strv_has(o->excluded, o->n_excluded, writer_component))
 		return 0;
 	return strv_add(&o->excluded, &o->n_excluded, writer_component);
+}
+
+/*
+ * Kept as given: a volume named twice, a device given twice, a volume not
+ * in the set or not a clone volume are refused by the creation, which can
+ * say which (shadow_ctx_error()).
+ */
+int shadow_create_opts_add_target(shadow_create_opts *o, const char *volume, const char *device)
+{
+	size_t n;
+	int r;
+
+	if (!o || !volume || !*volume || !device || !*device)
+		return -EINVAL;
+	n = o->n_targets;
+	r = strv_add(&o->target_volumes, &n, volume);
+	if (r < 0)
+		return r;
+	r = strv_add(&o->target_devices, &o->n_targets, device);
+	if (r < 0) {
+		free(o->target_volumes[n - 1]);
+		return r;
+	}
+	return 0;
 }
 
 /* Is "<writer>/<component>" one of @v? */

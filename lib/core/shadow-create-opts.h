@@ -27,6 +27,10 @@ struct shadow_create_opts {
 	size_t n_components;
 	char **excluded;		/* "<writer>/<component>" left out */
 	size_t n_excluded;
+	/* clone volumes: the target of each one's new clone, as given */
+	char **target_volumes;
+	char **target_devices;
+	size_t n_targets;
 };
 
 /* Is "<writer>/<component>" named in @o? */

@@ -10,6 +10,7 @@
 
 #include <blkid.h>
 
+#include "shadow-clone.h"
 #include "shadow-ctx.h"
 #include "shadow-expose.h"
 #include "shadow-kernel.h"
@@ -70,7 +71,8 @@ static int mount_copy(shadow_ctx *ctx, const char *dev, const char *dir, bool rw
 
 /*
  * Create the exposed device of copy @c of volume @v: /dev/mapper/@name,
- * the provider's table, read-only unless @rw.  The catalog is not touched.
+ * the provider's table (a detached clone's: linear over its target, and
+ * @v may be NULL), read-only unless @rw.  The catalog is not touched.
  */
 int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
 		       const struct shadow_copy *c, const char *name, bool rw)
@@ -79,10 +81,13 @@ int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
 	char uuid[DM_UUID_LEN];
 	int r;
 
-	r = provider_of(v)->expose_table(ctx, v, c, rw, &t);
+	if (shadow_copy_detached(c))
+		r = clone_detached_table(ctx, c, &t);
+	else
+		r = provider_of(v)->expose_table(ctx, v, c, rw, &t);
 	if (r < 0)
 		return r;
-	r = name_expose_uuid(uuid, v->name, c->id);
+	r = name_expose_uuid(uuid, c->volume, c->id);
 	if (r < 0)
 		return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": the uuid of %s would pass "
 				"device-mapper's limit of %d bytes", c->id, name, NAME_UUID_MAX);
@@ -93,6 +98,38 @@ int copy_expose_device(shadow_ctx *ctx, const struct shadow_volume *v,
 	return 0;
 }
 
+/*
+ * A valid copy of an active volume, or a detached clone (its target is a
+ * plain device: no volume needed).  A clone is read-only in the kernel,
+ * so it is refused writable here, before the kernel is asked.
+ */
+static int check_exposable(shadow_ctx *ctx, const struct shadow_copy *c, bool rw,
+			   struct shadow_volume **ret_v)
+{
+	struct shadow_volume *v;
+
+	if (shadow_copy_detached(c)) {
+		if (rw)
+			return ctx_fail(ctx, -EOPNOTSUPP, "expose shadow %" PRIu64 ": a detached clone "
+					"is exposed read-only; use its target device directly to write "
+					"it (%s)", c->id, c->target);
+		*ret_v = NULL;
+		return 0;
+	}
+	if (strcmp(c->state, "valid") != 0)
+		return ctx_fail(ctx, -ESTALE, "expose shadow %" PRIu64 ": it is %s", c->id, c->state);
+	if (rw && shadow_copy_is_clone(c))
+		return ctx_fail(ctx, -EOPNOTSUPP, "expose shadow %" PRIu64 ": a clone is exposed "
+				"read-only (the kernel keeps it exactly the volume as it was); detach "
+				"it once complete, and write its target", c->id);
+	v = shadow_catalog_volume(&ctx->cat, c->volume);
+	if (!v || !v->active)
+		return ctx_fail(ctx, -ENODEV, "expose shadow %" PRIu64 ": volume %s is not active",
+			    c->id, c->volume);
+	*ret_v = v;
+	return 0;
+}
+
 int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 		       const char *mountpoint, unsigned int flags)
 {
@@ -100,7 +137,7 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 	char dflt[DM_NAME_LEN], why[160];
 	struct shadow_dm_info info;
 	struct name_check nc;
-	struct shadow_volume *v;
+	struct shadow_volume *v = NULL;
 	struct shadow_copy *c;
 	bool rw = flags & SHADOW_EXPOSE_RW;
 	int r;
@@ -118,18 +155,15 @@ int shadow_copy_expose(shadow_ctx *ctx, uint64_t id, const char *name,
 	if (c->device)
 		return ctx_fail(ctx, -EEXIST, "expose shadow %" PRIu64 ": it is already exposed as %s",
 			    id, c->device);
-	if (strcmp(c->state, "valid") != 0)
-		return ctx_fail(ctx, -ESTALE, "expose shadow %" PRIu64 ": it is %s", id, c->state);
-	v = shadow_catalog_volume(&ctx->cat, c->volume);
-	if (!v || !v->active)
-		return ctx_fail(ctx, -ENODEV, "expose shadow %" PRIu64 ": volume %s is not active",
-			    id, c->volume);
+	r = check_exposable(ctx, c, rw, &v);
+	if (r < 0)
+		return r;
 	if (!name) {
-		r = name_expose_default(dflt, v->name, id);
+		r = name_expose_default(dflt, c->volume, id);
 		if (r < 0)
 			return ctx_fail(ctx, r, "expose shadow %" PRIu64 ": its name %s-shadow-%" PRIu64
 					" would pass device-mapper's limit of %d bytes (give --name)",
-					id, v->name, id, NAME_DM_MAX);
+					id, c->volume, id, NAME_DM_MAX);
 		name = dflt;
 	}
 	if (name_check(name, NAME_DM_MAX, &nc) != NAME_OK) {

@@ -10,22 +10,55 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "shadow-clone.h"
 #include "shadow-ctx.h"
 #include "shadow-origin.h"
 #include "shadow-store.h"
 #include "shadow-tables.h"
 
 /*
+ * A blank store is formatted by the target for the table's store type: a
+ * cow or row store needs room for its metadata and one data chunk, a
+ * clone store for metadata only (its clones are on their targets), and
+ * its origin at most SHADOW_MAX_CLONE_CHUNKS chunks.
+ */
+static int check_blank_store(shadow_ctx *ctx, const char *store, uint64_t store_sectors,
+			     uint64_t origin_sectors, const char *method, uint32_t chunk_sectors)
+{
+	bool clone = strcmp(method, "clone") == 0;
+	/* The data area does not depend on the origin's size. */
+	uint64_t need = clone ? shadow_layout_min_clone_sectors(chunk_sectors) :
+				shadow_layout_min_sectors(chunk_sectors);
+
+	uint64_t chunks = shadow_div_round_up(origin_sectors, chunk_sectors);
+
+	if (clone && chunks > SHADOW_MAX_CLONE_CHUNKS)
+		return ctx_fail(ctx, -EINVAL,
+				"use the store %s: a clone store's origin has at most %llu chunks, and "
+				"this one has %" PRIu64 " of %u KiB; give a larger chunk size",
+				store, SHADOW_MAX_CLONE_CHUNKS, chunks, chunk_sectors / 2);
+	if (store_sectors < need)
+		return ctx_fail(ctx, -ENOSPC,
+				"use the store %s: too small (%" PRIu64 " KiB) for %s origin of %" PRIu64
+				" KiB; it needs at least %" PRIu64 " KiB",
+				store, store_sectors / 2, clone ? "a clone store (metadata only) of an" : "an",
+				origin_sectors / 2, (need + 1) / 2);
+	return 0;
+}
+
+/*
  * The target formats only an all-zero first sector, so nothing is ever
  * overwritten, but its refusal is terse: too small, in use, or holding
- * something that is not a dm-shadow store get a precise message here.
+ * something that is not a dm-shadow store of this method, chunk size and
+ * origin get a precise message here.
  */
-static int dmshadow_check_store(shadow_ctx *ctx, const char *store,
-				uint64_t origin_sectors, uint32_t chunk_sectors)
+static int dmshadow_check_store(shadow_ctx *ctx, const char *store, uint64_t origin_sectors,
+				const char *method, uint32_t chunk_sectors)
 {
 	_cleanup_(shadow_store_freep) struct shadow_store *s = NULL;
 	struct shadow_error err = { 0 };
 	const struct shadow_superblock *sb;
+	const char *type;
 	uint8_t block[512];
 	uint64_t store_sectors;
 	int r;
@@ -33,23 +66,20 @@ static int dmshadow_check_store(shadow_ctx *ctx, const char *store,
 	r = provider_read_store_head(ctx, store, block, &store_sectors);
 	if (r < 0)
 		return r;
-	if (shadow_block_is_zero(block)) {
-		/* The data area does not depend on the origin's size. */
-		uint64_t need = shadow_layout_min_sectors(chunk_sectors);
-
-		if (store_sectors < need)
-			return ctx_fail(ctx, -ENOSPC,
-				    "use the store %s: too small (%" PRIu64 " KiB) for an origin of %" PRIu64
-				    " KiB; it needs at least %" PRIu64 " KiB",
-				    store, store_sectors / 2, origin_sectors / 2, (need + 1) / 2);
-		return 0;
-	}
+	if (shadow_block_is_zero(block))
+		return check_blank_store(ctx, store, store_sectors, origin_sectors, method,
+					 chunk_sectors);
 	r = shadow_store_open(store, &s, &err);
 	if (r < 0)
 		return ctx_fail(ctx, -EINVAL,
 			    "use the store %s: it holds data that is not a dm-shadow store (%s); "
 			    "zero its first sector to use it", store, err.msg);
 	sb = shadow_store_sb(s);
+	type = shadow_store_type_name(sb->store_type);
+	if (!type || strcmp(type, method) != 0)
+		return ctx_fail(ctx, -EINVAL,
+				"use the store %s: it is a %s store, not a %s store",
+				store, type ? type : "unknown", method);
 	if (sb->chunk_sectors != chunk_sectors)
 		return ctx_fail(ctx, -EINVAL,
 			    "use the store %s: it was formatted with a chunk size of %u KiB",
@@ -62,18 +92,30 @@ static int dmshadow_check_store(shadow_ctx *ctx, const char *store,
 }
 
 static int dmshadow_origin_table(struct shadow_dm_table *t, uint64_t sectors, dev_t origin,
-				 dev_t store, const char *method, uint32_t chunk_sectors)
+				 dev_t store, const struct origin_spec *s)
 {
-	char params[128];
+	_cleanup_free_ char *params = malloc(SHADOW_ORIGIN_PARAMS_MAX);
 	int r;
 
-	r = dmshadow_origin_params(params, sizeof(params), origin, store, method, chunk_sectors);
+	if (!params)
+		return -ENOMEM;
+	r = dmshadow_volume_params(params, SHADOW_ORIGIN_PARAMS_MAX, origin, store, s);
 	if (r < 0)
 		return r;
 	return shadow_dm_table_add(t, 0, sectors, "shadow-origin", params);
 }
 
-static int dmshadow_can_create(shadow_ctx *ctx, const struct shadow_volume *v)
+/* A clone store holds 8 clones at most, each on a target checked first. */
+static int can_create_clone(shadow_ctx *ctx, const struct shadow_volume *v,
+			    const struct shadow_origin_status *st, const char *target)
+{
+	if (st->n_clones >= SHADOW_STATUS_MAX_CLONES)
+		return ctx_fail(ctx, -ENOSPC, "create the set: volume %s has %u clones, the most a "
+				"clone store holds; delete or detach one first", v->name, st->n_clones);
+	return clone_check_target(ctx, v, target);
+}
+
+static int dmshadow_can_create(shadow_ctx *ctx, const struct shadow_volume *v, const char *target)
 {
 	struct shadow_origin_status st;
 	int r;
@@ -86,7 +128,33 @@ static int dmshadow_can_create(shadow_ctx *ctx, const struct shadow_volume *v)
 	if (st.snapshots >= st.max_snapshots)
 		return ctx_fail(ctx, -ENOSPC, "create the set: volume %s has %u snapshots, its store's maximum",
 				v->name, st.snapshots);
+	if (strcmp(v->method, "clone") == 0)
+		return can_create_clone(ctx, v, &st, target);
 	return 0;
+}
+
+/* A clone's target goes in the volume's table before the freeze: create needs it there. */
+static int dmshadow_prepare(shadow_ctx *ctx, const struct shadow_volume *v,
+			    const struct shadow_copy *c)
+{
+	int r;
+
+	if (!shadow_copy_is_clone(c))
+		return 0;
+	r = clone_reload(ctx, v, 0);
+	if (r < 0)
+		return ctx_fail(ctx, r, "create the set: volume %s, load its table with the target %s "
+				"of clone %" PRIu64 "%s", v->name, c->target, c->snapshot,
+				r == -EINVAL ? " (see the kernel log)" : "");
+	return 0;
+}
+
+/* Once the kernel has no clone @snapshot, its table lets its target go. */
+static int dmshadow_release(shadow_ctx *ctx, const struct shadow_volume *v, uint64_t snapshot)
+{
+	if (strcmp(v->method, "clone") != 0)
+		return 0;
+	return clone_reload(ctx, v, snapshot);
 }
 
 static int dmshadow_create(shadow_ctx *ctx, const struct shadow_volume *v,
@@ -161,12 +229,14 @@ const struct shadow_provider_ops shadow_provider_dmshadow = {
 	.name = "dm-shadow",
 	.module = "dm-shadow",
 	.origin_target = "shadow-origin",
-	.methods = "cow, row",
+	.methods = "cow, row, clone",
 	.copy_target = "shadow-snap",
 	.check_store = dmshadow_check_store,
 	.origin_table = dmshadow_origin_table,
 	.can_create = dmshadow_can_create,
+	.prepare = dmshadow_prepare,
 	.create = dmshadow_create,
+	.release = dmshadow_release,
 	.remove = dmshadow_remove,
 	.expose_table = dmshadow_expose_table,
 	.storage = dmshadow_storage,

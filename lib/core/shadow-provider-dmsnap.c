@@ -75,8 +75,8 @@ static int copy_device(const struct shadow_volume *v, char *name, size_t size,
  * on it other than an old dm-snapshot header would be lost: refused, as
  * dm-shadow refuses a store that is not its own.
  */
-static int dmsnap_check_store(shadow_ctx *ctx, const char *store,
-			      uint64_t origin_sectors, uint32_t chunk_sectors)
+static int dmsnap_check_store(shadow_ctx *ctx, const char *store, uint64_t origin_sectors,
+			      const char *method, uint32_t chunk_sectors)
 {
 	uint8_t block[512];
 	uint64_t store_sectors, need = (uint64_t)DMSNAP_MIN_CHUNKS * chunk_sectors;
@@ -98,7 +98,7 @@ static int dmsnap_check_store(shadow_ctx *ctx, const char *store,
 }
 
 static int dmsnap_origin_table(struct shadow_dm_table *t, uint64_t sectors, dev_t origin,
-			       dev_t store, const char *method, uint32_t chunk_sectors)
+			       dev_t store, const struct origin_spec *s)
 {
 	char params[64];
 	int r;
@@ -109,14 +109,14 @@ static int dmsnap_origin_table(struct shadow_dm_table *t, uint64_t sectors, dev_
 	return shadow_dm_table_add(t, 0, sectors, "snapshot-origin", params);
 }
 
-static int dmsnap_can_create(shadow_ctx *ctx, const struct shadow_volume *v)
+static int dmsnap_can_create(shadow_ctx *ctx, const struct shadow_volume *v, const char *target)
 {
 	struct shadow_dm_info info;
 	char name[160];
 	int r;
 
 	for (size_t i = 0; i < ctx->cat.n_copies; i++)
-		if (strcmp(ctx->cat.copies[i]->volume, v->name) == 0)
+		if (shadow_copy_in_store(ctx->cat.copies[i], v->name))
 			return ctx_fail(ctx, -EBUSY,
 					"create the set: volume %s uses dm-snapshot, which keeps one snapshot per store, "
 					"and shadow %" PRIu64 " has it (delete that one first)",

@@ -27,6 +27,7 @@
 #include "shadow-catalog.h"
 #include "shadow-dm.h"
 #include "shadow-status.h"
+#include "shadow-tables.h"
 
 /* A volume's store as its provider reports it (shadow_volume_storage()). */
 struct shadow_storage {
@@ -45,8 +46,9 @@ struct shadow_storage {
  * Every operation returns 0 or -errno.  The ones that refuse (check_store,
  * can_create), get ready (prepare) or that a verb calls as its only step
  * (expose_table, storage) record what failed with ctx_fail(); create,
- * remove and list leave the message to their caller, which names the
- * verb, the volume and the step (a rollback logs instead of failing).
+ * remove, release and list leave the message to their caller, which
+ * names the verb, the volume and the step (a rollback logs instead of
+ * failing).
  */
 struct shadow_provider_ops {
 	const char *name;		/* "dm-shadow": catalog, --provider, list */
@@ -57,26 +59,36 @@ struct shadow_provider_ops {
 
 	/*
 	 * enable: can @store keep the copies of a volume of @origin_sectors
-	 * with @chunk_sectors?  Checked before the kernel sees it, so that
-	 * the usual mistakes get a precise message and nothing changes.
+	 * with @method and @chunk_sectors?  Checked before the kernel sees
+	 * it, so that the usual mistakes get a precise message and nothing
+	 * changes.
 	 */
-	int (*check_store)(shadow_ctx *ctx, const char *store,
-			   uint64_t origin_sectors, uint32_t chunk_sectors);
+	int (*check_store)(shadow_ctx *ctx, const char *store, uint64_t origin_sectors,
+			   const char *method, uint32_t chunk_sectors);
 	/*
-	 * enable (and take over in place): the volume's table over @origin,
-	 * the device that holds its data.
+	 * enable, activate (and take over in place): the volume's table over
+	 * @origin, the device that holds its data, as @s says (the catalog).
 	 */
 	int (*origin_table)(struct shadow_dm_table *t, uint64_t sectors,
-			    dev_t origin, dev_t store, const char *method,
-			    uint32_t chunk_sectors);
-	/* create: can @v take one more copy?  (Before anything is recorded.) */
-	int (*can_create)(shadow_ctx *ctx, const struct shadow_volume *v);
+			    dev_t origin, dev_t store, const struct origin_spec *s);
+	/*
+	 * create: can @v take one more copy, a clone of it on @target (NULL
+	 * but for a clone volume)?  Before anything is recorded.
+	 */
+	int (*can_create)(shadow_ctx *ctx, const struct shadow_volume *v, const char *target);
 	/*
 	 * create: get @c ready before the volume is suspended, so that the
-	 * freeze window holds only create (may be NULL).
+	 * freeze window holds only create (may be NULL): a clone's target is
+	 * put in the volume's table.
 	 */
 	int (*prepare)(shadow_ctx *ctx, const struct shadow_volume *v,
 		       const struct shadow_copy *c);
+	/*
+	 * rollback, delete, repair: undo what prepare did for snapshot
+	 * @snapshot, created or not (so that a clone's target is let go),
+	 * once the kernel has no such snapshot (may be NULL).
+	 */
+	int (*release)(shadow_ctx *ctx, const struct shadow_volume *v, uint64_t snapshot);
 	/* create: make @c, the point in time, while the volume is suspended. */
 	int (*create)(shadow_ctx *ctx, const struct shadow_volume *v,
 		      const struct shadow_copy *c);

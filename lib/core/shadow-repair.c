@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "shadow-clone.h"
 #include "shadow-ctx.h"
 #include "shadow-kernel.h"
 #include "shadow-repair.h"
@@ -50,6 +51,10 @@ static int adopt(shadow_ctx *ctx, struct shadow_volume *v,
 		shadow_copy_free(TAKE_PTR(c));
 		return -ENOMEM;
 	}
+	/* A clone's target, as its table names it (the kernel's number for it). */
+	if (strcmp(v->method, "clone") == 0 && clone_table_target(v, e->id, &c->target) < 0)
+		ctx_log(ctx, SHADOW_LOG_WARNING, "volume %s: the target of clone %" PRIu64
+			" is not known (its table cannot be read)", v->name, e->id);
 	r = shadow_catalog_add_copy(&ctx->cat, c);
 	if (r < 0) {
 		shadow_copy_free(TAKE_PTR(c));
@@ -78,10 +83,29 @@ static bool set_creating_on(shadow_ctx *ctx, const struct shadow_volume *v)
 	return false;
 }
 
+/*
+ * Clones the kernel no longer has are gone from the catalog: the volume's
+ * table, loaded again from it, lets their targets go.  A reader changes
+ * nothing; a failure is only said (the next load of the table does it).
+ */
+static void release_dropped(shadow_ctx *ctx, const struct shadow_volume *v)
+{
+	int r;
+
+	if (ctx->readonly || !provider_of(v)->release)
+		return;
+	r = provider_of(v)->release(ctx, v, 0);
+	if (r < 0)
+		ctx_log(ctx, SHADOW_LOG_WARNING, "volume %s still holds the targets of clones gone "
+			"from the kernel: loading its table without them failed (%s)", v->name,
+			strerror(-r));
+}
+
 static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 {
 	_cleanup_free_ struct shadow_list_entry *list = NULL;
 	struct shadow_dm_info info;
+	bool dropped_clone = false;
 	unsigned int n = 0;
 	int repairs = 0, r;
 
@@ -118,7 +142,8 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 		const struct shadow_list_entry *e = NULL;
 		const char *state;
 
-		if (strcmp(c->volume, v->name) != 0)
+		/* A detached or imported clone is no snapshot: the kernel never lists it. */
+		if (!shadow_copy_in_store(c, v->name))
 			continue;
 		/* A reader's "creating" copy may be a live create's: not there yet, or going. */
 		if (ctx->readonly && strcmp(c->state, "creating") == 0)
@@ -130,6 +155,7 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 			repaired(ctx,
 			       "shadow %" PRIu64 " of volume %s is gone from the kernel",
 			       c->id, v->name);
+			dropped_clone |= shadow_copy_is_clone(c);
 			shadow_catalog_remove_copy(&ctx->cat, c);
 			repairs++;
 			continue;
@@ -150,7 +176,7 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 		bool known = false;
 
 		for (size_t i = 0; i < ctx->cat.n_copies; i++)
-			if (strcmp(ctx->cat.copies[i]->volume, v->name) == 0 &&
+			if (shadow_copy_in_store(ctx->cat.copies[i], v->name) &&
 			    ctx->cat.copies[i]->snapshot == list[j].id)
 				known = true;
 		if (known)
@@ -160,6 +186,8 @@ static int repair_volume(shadow_ctx *ctx, struct shadow_volume *v)
 			return r;
 		repairs++;
 	}
+	if (dropped_clone)
+		release_dropped(ctx, v);
 	return repairs;
 }
 
@@ -199,6 +227,12 @@ static int repair_set(shadow_ctx *ctx, struct shadow_set *s)
 			if (r < 0 && r != -ENOENT)
 				return ctx_fail(ctx, r, "delete snapshot %" PRIu64 " of volume %s left by an unfinished set",
 					    c->snapshot, v->name);
+			/* A clone's target, put in the table before the crash, goes. */
+			if (provider_of(v)->release &&
+			    (r = provider_of(v)->release(ctx, v, c->snapshot)) < 0)
+				ctx_log(ctx, SHADOW_LOG_WARNING, "volume %s still holds the target of "
+					"shadow %" PRIu64 " of an unfinished set: loading its table "
+					"without it failed (%s)", v->name, c->id, strerror(-r));
 		}
 		shadow_catalog_remove_copy(&ctx->cat, c);
 		repairs++;
@@ -241,7 +275,8 @@ int ctx_repair(shadow_ctx *ctx)
 
 		if (!c->device)
 			continue;
-		if (v && !v->active) {
+		/* A detached clone's device is over its target: it needs no volume. */
+		if (v && !v->active && shadow_copy_in_store(c, v->name)) {
 			if (!c->mountpoint)
 				continue;
 			repaired(ctx,

@@ -133,6 +133,12 @@ int shadow_copy_revert(shadow_ctx *ctx, uint64_t id, unsigned int flags)
 	c = shadow_catalog_copy(&ctx->cat, id);
 	if (!c)
 		return ctx_fail(ctx, -ENOENT, "revert to shadow %" PRIu64 ": no such shadow copy", id);
+	/* The kernel refuses it too (EOPNOTSUPP): a clone store keeps no point to go back to. */
+	if (shadow_copy_is_clone(c))
+		return ctx_fail(ctx, -EOPNOTSUPP, "revert to shadow %" PRIu64 ": it is a clone, a full "
+				"copy of volume %s on %s, and a clone volume cannot be reverted; copy the "
+				"clone back (detach it once complete) instead", id, c->volume,
+				c->target ? c->target : "its target");
 	v = shadow_catalog_volume(&ctx->cat, c->volume);
 	if (!v || !v->active)
 		return ctx_fail(ctx, -ENODEV, "revert to shadow %" PRIu64 ": volume %s is not active", id,

@@ -86,7 +86,9 @@ struct member {
 	struct shadow_volume *v;
 	dev_t dev;		/* its device's number */
 	const struct shadow_provider_ops *p;
+	const char *target;	/* a clone volume's: its new clone's target */
 	struct shadow_copy *c;
+	bool prepared;		/* the provider's prepare ran (release undoes it) */
 	bool suspended;
 	bool created;
 };
@@ -152,7 +154,7 @@ static void save_quietly(shadow_ctx *ctx)
 			strerror(-r));
 }
 
-static int new_copy(shadow_ctx *ctx, struct shadow_volume *v, uint64_t set,
+static int new_copy(shadow_ctx *ctx, struct shadow_volume *v, uint64_t set, const char *target,
 		    struct shadow_copy **ret)
 {
 	struct shadow_copy *c = calloc(1, sizeof(*c));
@@ -167,7 +169,8 @@ static int new_copy(shadow_ctx *ctx, struct shadow_volume *v, uint64_t set,
 	c->volume = strdup(v->name);
 	c->method = strdup(v->method);
 	c->state = strdup("creating");
-	if (!c->volume || !c->method || !c->state) {
+	c->target = target ? strdup(target) : NULL;
+	if (!c->volume || !c->method || !c->state || (target && !c->target)) {
 		shadow_copy_free(c);
 		return -ENOMEM;
 	}
@@ -531,7 +534,7 @@ static enum set_outcome step_commit(struct creation *cr)
 	}
 	cr->s = s;
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = new_copy(ctx, m[i].v, s->id, &m[i].c);
+		r = new_copy(ctx, m[i].v, s->id, m[i].target, &m[i].c);
 	if (r == 0)
 		r = catalog_save_locked(ctx->lock_fd, ctx->state_dir, &ctx->cat);
 	if (r < 0)
@@ -545,6 +548,7 @@ static enum set_outcome step_commit(struct creation *cr)
 			cr->r = cr->r ?: r;	/* the provider said what failed */
 			return SET_FAIL;
 		}
+		m[i].prepared = true;
 	}
 
 	/* The freeze window: first suspend to last resume. */
@@ -663,20 +667,40 @@ static void act_resume(struct creation *cr)
 	}
 }
 
+/*
+ * Undo prepare (a clone's target out of the volume's table again) once the
+ * kernel has no snapshot: on a volume left suspended it would resume it.
+ */
+static void act_release(struct creation *cr, struct member *m)
+{
+	int r;
+
+	if (!m->prepared || m->created || m->suspended || !m->p->release)
+		return;
+	r = m->p->release(cr->ctx, m->v, m->c->snapshot);
+	if (r < 0)
+		ctx_log(cr->ctx, SHADOW_LOG_ERR,
+			"rollback: load the table of volume %s again without what shadow %" PRIu64
+			" needed failed: %s", m->v->name, m->c->id, strerror(-r));
+	else
+		m->prepared = false;
+}
+
 static void act_delete(struct creation *cr)
 {
 	for (size_t i = 0; i < cr->n; i++) {
 		int r;
 
-		if (!cr->m[i].created)
-			continue;
-		r = cr->m[i].p->remove(cr->ctx, cr->m[i].v, cr->m[i].c->snapshot);
-		if (r < 0 && r != -ENOENT)
-			ctx_log(cr->ctx, SHADOW_LOG_ERR,
-				"rollback: delete snapshot %" PRIu64 " of volume %s failed: %s",
-				cr->m[i].c->snapshot, cr->m[i].v->name, strerror(-r));
-		else
-			cr->m[i].created = false;
+		if (cr->m[i].created) {
+			r = cr->m[i].p->remove(cr->ctx, cr->m[i].v, cr->m[i].c->snapshot);
+			if (r < 0 && r != -ENOENT)
+				ctx_log(cr->ctx, SHADOW_LOG_ERR,
+					"rollback: delete snapshot %" PRIu64 " of volume %s failed: %s",
+					cr->m[i].c->snapshot, cr->m[i].v->name, strerror(-r));
+			else
+				cr->m[i].created = false;
+		}
+		act_release(cr, &cr->m[i]);
 	}
 }
 
@@ -757,35 +781,111 @@ static void attempt_clear(struct creation *cr)
 	cr->dir = cr->refused = NULL;
 	cr->n_dir = cr->n_refused = 0;
 	for (size_t i = 0; i < cr->n; i++)
-		cr->m[i] = (struct member) { .v = cr->m[i].v, .dev = cr->m[i].dev, .p = cr->m[i].p };
+		cr->m[i] = (struct member) { .v = cr->m[i].v, .dev = cr->m[i].dev, .p = cr->m[i].p,
+					     .target = cr->m[i].target };
 	cr->s = NULL;
 }
 
-/* The volumes must be there, distinct, active and able to take a snapshot. */
-static int check_volumes(shadow_ctx *ctx, const char *const *volumes, struct member *m, size_t n)
+/* The volume @volumes[i] names: there, given once, active and not suspended by another. */
+static int find_volume(shadow_ctx *ctx, const char *const *volumes, struct member *m, size_t i)
+{
+	check_arg(ctx, volumes[i] && *volumes[i], "create the set: volume %zu has no name", i + 1);
+	m[i].v = shadow_catalog_volume(&ctx->cat, volumes[i]);
+	if (!m[i].v)
+		return ctx_fail(ctx, -ENOENT, "create the set: no volume named %s", volumes[i]);
+	for (size_t j = 0; j < i; j++)
+		if (m[j].v == m[i].v)
+			return ctx_fail(ctx, -EINVAL, "create the set: volume %s given twice",
+				    volumes[i]);
+	if (!m[i].v->active)
+		return ctx_fail(ctx, -ENODEV, "create the set: volume %s is not active", volumes[i]);
+	/* Resuming it at the end would undo someone else's suspend. */
+	if (m[i].v->suspended_foreign)
+		return ctx_fail(ctx, -EBUSY,
+			    "create the set: volume %s is suspended, not by shadowctl (resume it first: dmsetup resume %s)",
+			    volumes[i], m[i].v->dm_name);
+	m[i].p = provider_of(m[i].v);
+	return 0;
+}
+
+/* Two names of one device: the same path, or the same block device. */
+static bool same_device(const char *a, const char *b)
+{
+	dev_t da, db;
+
+	return strcmp(a, b) == 0 ||
+	       (block_device(a, &da, NULL) == 0 && block_device(b, &db, NULL) == 0 && da == db);
+}
+
+/* One --target's volume, of the set and a clone volume, not given one yet. */
+static int match_target(shadow_ctx *ctx, struct member *m, size_t n, const char *vol,
+			const char *dev)
+{
+	size_t i;
+
+	for (i = 0; i < n && strcmp(m[i].v->name, vol) != 0; i++)
+		;
+	if (i == n)
+		return ctx_fail(ctx, -EINVAL, "create the set: --target %s=%s: volume %s is not in the set",
+				vol, dev, vol);
+	if (strcmp(m[i].v->method, "clone") != 0)
+		return ctx_fail(ctx, -EINVAL, "create the set: --target %s=%s: volume %s is not a clone "
+				"volume (its method is %s)", vol, dev, vol, m[i].v->method);
+	if (m[i].target)
+		return ctx_fail(ctx, -EINVAL, "create the set: volume %s is given two targets, %s and %s",
+				vol, m[i].target, dev);
+	for (size_t j = 0; j < n; j++)
+		if (m[j].target && same_device(m[j].target, dev))
+			return ctx_fail(ctx, -EINVAL, "create the set: %s is given as the target of both "
+					"%s and %s (one device per clone)", dev, m[j].v->name, vol);
+	m[i].target = dev;
+	return 0;
+}
+
+/*
+ * The targets (shadow_create_opts_add_target()): one for each clone volume
+ * of the set, for no other volume, one device per clone.
+ */
+static int match_targets(shadow_ctx *ctx, const struct shadow_create_opts *o, struct member *m,
+			 size_t n)
+{
+	int r;
+
+	for (size_t t = 0; t < o->n_targets; t++) {
+		r = match_target(ctx, m, n, o->target_volumes[t], o->target_devices[t]);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(m[i].v->method, "clone") == 0 && !m[i].target)
+			return ctx_fail(ctx, -EINVAL, "create the set: volume %s is a clone volume: name "
+					"the device its clone is copied to (--target %s=<device>)",
+					m[i].v->name, m[i].v->name);
+	return 0;
+}
+
+/*
+ * The volumes must be there, distinct, active and able to take a
+ * snapshot, the clone volumes each with its target: all checked before
+ * any writer runs, so that a refusal changes nothing.
+ */
+static int check_volumes(shadow_ctx *ctx, const char *const *volumes,
+			 const struct shadow_create_opts *o, struct member *m, size_t n)
 {
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
+		r = find_volume(ctx, volumes, m, i);
+		if (r < 0)
+			return r;
+	}
+	r = match_targets(ctx, o, m, n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *dev = NULL;
 
-		check_arg(ctx, volumes[i] && *volumes[i], "create the set: volume %zu has no name", i + 1);
-		m[i].v = shadow_catalog_volume(&ctx->cat, volumes[i]);
-		if (!m[i].v)
-			return ctx_fail(ctx, -ENOENT, "create the set: no volume named %s", volumes[i]);
-		for (size_t j = 0; j < i; j++)
-			if (m[j].v == m[i].v)
-				return ctx_fail(ctx, -EINVAL, "create the set: volume %s given twice",
-					    volumes[i]);
-		if (!m[i].v->active)
-			return ctx_fail(ctx, -ENODEV, "create the set: volume %s is not active", volumes[i]);
-		/* Resuming it at the end would undo someone else's suspend. */
-		if (m[i].v->suspended_foreign)
-			return ctx_fail(ctx, -EBUSY,
-				    "create the set: volume %s is suspended, not by shadowctl (resume it first: dmsetup resume %s)",
-				    volumes[i], m[i].v->dm_name);
-		m[i].p = provider_of(m[i].v);
-		r = m[i].p->can_create(ctx, m[i].v);
+		r = m[i].p->can_create(ctx, m[i].v, m[i].target);
 		if (r < 0)
 			return r;
 		if (asprintf(&dev, DEV_MAPPER "%s", m[i].v->dm_name) < 0)
@@ -823,7 +923,7 @@ int shadow_set_create_with(shadow_ctx *ctx, const char *const *volumes, size_t n
 	m = calloc(n, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	r = check_volumes(ctx, volumes, m, n);
+	r = check_volumes(ctx, volumes, o, m, n);
 	if (r < 0)
 		return r;
 

@@ -163,6 +163,9 @@ int shadow_volume_resize(shadow_ctx *ctx, const char *volume, uint64_t max_bytes
 	r = volume_status(ctx, volume, what, &v, &st);
 	if (r < 0)
 		return r;
+	if (strcmp(st.store_type, "clone") == 0)
+		return ctx_fail(ctx, -EOPNOTSUPP, "%s: it is a clone store, which holds metadata only "
+				"(its clones are on their targets): there is no data to size", what);
 	r = check_limit_support(ctx, what);
 	if (r < 0)
 		return r;

@@ -85,7 +85,7 @@ static int add_clone_targets(char *buf, size_t size, size_t *len, unsigned int *
 int dmshadow_volume_params(char *buf, size_t size, dev_t origin, dev_t store,
 			   const struct origin_spec *s)
 {
-	char features[SHADOW_STATUS_MAX_CLONES * 96 + 64] = "";
+	char features[SHADOW_ORIGIN_PARAMS_MAX] = "";
 	unsigned int words = 0;
 	size_t len = 0;
 	int r;

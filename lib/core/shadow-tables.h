@@ -18,6 +18,13 @@
 
 #include "shadow-catalog.h"
 
+/*
+ * Room for any shadow-origin line's parameters: the devices, up to 8
+ * clone_targets by path (PATH_MAX would be generous; a table line is cut
+ * well before) and a rate.
+ */
+#define SHADOW_ORIGIN_PARAMS_MAX 4096
+
 /* dm-shadow: "<origin> <store> <method> <chunk_sectors>" (shadow-origin). */
 int dmshadow_origin_params(char *buf, size_t size, dev_t origin, dev_t store,
 			   const char *method, uint32_t chunk_sectors);

@@ -107,13 +107,13 @@ int shadow_volume_fold_progress(shadow_ctx *ctx, const shadow_volume *v,
  */
 int wrap_device(shadow_ctx *ctx, const struct shadow_provider_ops *p, const char *verb,
 		const char *name, const char *device, uint64_t sectors, dev_t rdev,
-		dev_t store, const char *method, uint32_t chunk_sectors)
+		dev_t store, const struct origin_spec *spec)
 {
 	_cleanup_table_ struct shadow_dm_table t = { 0 };
 	char uuid[DM_UUID_LEN];
 	int r;
 
-	r = p->origin_table(&t, sectors, rdev, store, method, chunk_sectors);
+	r = p->origin_table(&t, sectors, rdev, store, spec);
 	if (r < 0)
 		return ctx_fail(ctx, r, "%s %s", verb, device);
 	r = name_volume_uuid(uuid, name);
@@ -138,7 +138,7 @@ int wrap_device(shadow_ctx *ctx, const struct shadow_provider_ops *p, const char
  */
 int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
 	     const char *name, const char *real, uint64_t sectors,
-	     dev_t store, const char *method, uint32_t chunk_sectors)
+	     dev_t store, const struct origin_spec *spec)
 {
 	_cleanup_table_ struct shadow_dm_table cur = { 0 }, t = { 0 };
 	struct shadow_dm_info info, rinfo;
@@ -172,8 +172,7 @@ int takeover(shadow_ctx *ctx, const struct shadow_provider_ops *p,
 	if (r == 0 && !rinfo.exists)
 		r = -ENODEV;
 	if (r == 0)
-		r = p->origin_table(&t, sectors, makedev(rinfo.major, rinfo.minor), store,
-				    method, chunk_sectors);
+		r = p->origin_table(&t, sectors, makedev(rinfo.major, rinfo.minor), store, spec);
 	if (r == 0) {
 		r = shadow_dm_load(name, &t, info.read_only ? SHADOW_DM_READONLY : 0);
 		if (r < 0)
@@ -246,14 +245,18 @@ int giveback(shadow_ctx *ctx, const char *verb, const struct shadow_volume *v)
 	return 0;
 }
 
-static int volume_new(const char *name, const char *device, const char *store,
-		      const char *method, uint32_t chunk_sectors, const char *real,
-		      const char *provider, struct shadow_volume **ret)
+/* @shape: what the volume is (name, method, chunk size, hydrate rate). */
+static int volume_new(const struct shadow_volume *shape, const char *device, const char *store,
+		      const char *real, const char *provider, struct shadow_volume **ret)
 {
+	const char *name = shape->name, *method = shape->method;
+	uint32_t chunk_sectors = shape->chunk_sectors;
 	struct shadow_volume *v = calloc(1, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
+	v->has_hydrate_rate = shape->has_hydrate_rate;
+	v->hydrate_rate = shape->hydrate_rate;
 	v->name = strdup(name);
 	v->device = strdup(device);
 	v->store = strdup(store);
@@ -294,6 +297,7 @@ struct shadow_enable_opts {
 	uint64_t chunk_bytes;	/* 0: 4 KiB */
 	char *name;		/* NULL: the device's base name */
 	char *provider;		/* NULL: "auto" */
+	uint32_t hydrate_rate;	/* a clone volume's, MiB/s; 0: no limit */
 };
 
 int shadow_enable_opts_new(shadow_enable_opts **ret)
@@ -349,6 +353,14 @@ int shadow_enable_opts_set_provider(shadow_enable_opts *o, const char *provider)
 	return replace_str(&o->provider, provider);
 }
 
+int shadow_enable_opts_set_hydrate_rate(shadow_enable_opts *o, uint32_t mib_per_s)
+{
+	if (!o)
+		return -EINVAL;
+	o->hydrate_rate = mib_per_s;
+	return 0;
+}
+
 int shadow_volume_enable(shadow_ctx *ctx, const char *device,
 			 const char *store, const char *method,
 			 uint64_t chunk_bytes, const char *name,
@@ -401,6 +413,8 @@ int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *s
 	const struct shadow_provider_ops *p;
 	_cleanup_free_ char *dm_name = NULL;
 	const char *method, *name, *provider;
+	struct shadow_volume shape;
+	struct origin_spec spec;
 	char real[DM_NAME_LEN];
 	struct shadow_volume *v;
 	struct shadow_dm_info info;
@@ -427,9 +441,13 @@ int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *s
 		return r;
 	if (!method)
 		method = "cow";
-	if (strcmp(method, "cow") != 0 && strcmp(method, "row") != 0)
+	if (strcmp(method, "cow") != 0 && strcmp(method, "row") != 0 && strcmp(method, "clone") != 0)
 		return ctx_fail(ctx, -EOPNOTSUPP,
-			    "enable %s: unknown method %s (cow or row)", device, method);
+			    "enable %s: unknown method %s (cow, row or clone)", device, method);
+	if (o->hydrate_rate && strcmp(method, "clone") != 0)
+		return ctx_fail(ctx, -EINVAL,
+				"enable %s: a hydrate rate is for clone volumes, not method %s",
+				device, method);
 	if (!chunk_bytes)
 		chunk_bytes = SHADOW_MIN_CHUNK_SECTORS << 9;
 	if (chunk_bytes % 512 || !shadow_chunk_sectors_valid(chunk_bytes >> 9))
@@ -519,21 +537,27 @@ int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *s
 	if (!provider_has_method(p, method))
 		return ctx_fail(ctx, -EOPNOTSUPP, "enable %s: %s has no method %s (it has %s)",
 				device, p->name, method, p->methods);
-	r = p->check_store(ctx, store, sectors, chunk);
+	r = p->check_store(ctx, store, sectors, method, chunk);
 	if (r < 0)
 		return r;
 
+	/* No copies yet: the table is the volume's alone. */
+	shape = (struct shadow_volume) {
+		.name = (char *)name, .method = (char *)method, .chunk_sectors = chunk,
+		.has_hydrate_rate = o->hydrate_rate > 0, .hydrate_rate = o->hydrate_rate,
+	};
+	spec = (struct origin_spec) { .v = &shape };
 	if (is_dm) {
-		r = takeover(ctx, p, name, real, sectors, srdev, method, chunk);
+		r = takeover(ctx, p, name, real, sectors, srdev, &spec);
 		if (r < 0)
 			return r;
 	} else {
-		r = wrap_device(ctx, p, "enable", name, device, sectors, rdev, srdev, method, chunk);
+		r = wrap_device(ctx, p, "enable", name, device, sectors, rdev, srdev, &spec);
 		if (r < 0)
 			return r;
 	}
 
-	r = volume_new(name, device, store, method, chunk, is_dm ? real : NULL, p->name, &v);
+	r = volume_new(&shape, device, store, is_dm ? real : NULL, p->name, &v);
 	if (r == 0) {
 		r = shadow_catalog_add_volume(&ctx->cat, v);
 		if (r < 0)
@@ -603,8 +627,9 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 	v = shadow_catalog_volume(&ctx->cat, volume);
 	if (!v)
 		return ctx_fail(ctx, -ENOENT, "disable %s: no such volume", volume);
+	/* Its detached clones too: the catalog keeps them as its copies. */
 	for (size_t i = 0; i < ctx->cat.n_copies; i++)
-		if (strcmp(ctx->cat.copies[i]->volume, v->name) == 0)
+		if (!ctx->cat.copies[i]->origin && strcmp(ctx->cat.copies[i]->volume, v->name) == 0)
 			n++;
 	if (n && !(flags & SHADOW_FORCE))
 		return ctx_fail(ctx, -EBUSY,
@@ -623,7 +648,7 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 			size_t exposed = 0;
 
 			for (size_t i = 0; i < ctx->cat.n_copies; i++)
-				if (strcmp(ctx->cat.copies[i]->volume, v->name) == 0 &&
+				if (shadow_copy_in_store(ctx->cat.copies[i], v->name) &&
 				    ctx->cat.copies[i]->device)
 					exposed++;
 			if ((size_t)info.open_count > exposed)
@@ -633,7 +658,7 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 	for (size_t i = ctx->cat.n_copies; i-- > 0;) {
 		struct shadow_copy *c = ctx->cat.copies[i];
 
-		if (strcmp(c->volume, v->name) != 0)
+		if (c->origin || strcmp(c->volume, v->name) != 0)
 			continue;
 		if (!v->active) {
 			/* Not loaded: the kernel cannot be asked; forget them. */

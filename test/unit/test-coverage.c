@@ -134,6 +134,31 @@ START_TEST(test_exclude_opts)
 }
 END_TEST
 
+/* Targets are kept as given: the creation says what is wrong with them. */
+START_TEST(test_target_opts)
+{
+	shadow_create_opts *o = NULL;
+
+	ck_assert_int_eq(shadow_create_opts_new(&o), 0);
+	ck_assert_int_eq(shadow_create_opts_add_target(o, "cv", "/dev/vdh"), 0);
+	ck_assert_int_eq(shadow_create_opts_add_target(o, "cv", "/dev/vdi"), 0);
+	ck_assert_int_eq(shadow_create_opts_add_target(o, "dv", "/dev/vdh"), 0);
+	ck_assert_uint_eq(o->n_targets, 3);
+	ck_assert_str_eq(o->target_volumes[1], "cv");
+	ck_assert_str_eq(o->target_devices[1], "/dev/vdi");
+	ck_assert_int_eq(shadow_create_opts_add_target(o, "", "/dev/vdh"), -EINVAL);
+	ck_assert_int_eq(shadow_create_opts_add_target(o, "cv", ""), -EINVAL);
+	ck_assert_int_eq(shadow_create_opts_add_target(o, NULL, "/dev/vdh"), -EINVAL);
+	ck_assert_int_eq(shadow_create_opts_add_target(o, "cv", NULL), -EINVAL);
+	ck_assert_uint_eq(o->n_targets, 3);
+	for (unsigned int i = 3; i < SHADOW_MAX_SELECTED; i++)
+		ck_assert_int_eq(shadow_create_opts_add_target(o, "v", "/dev/x"), 0);
+	ck_assert_int_eq(shadow_create_opts_add_target(o, "v", "/dev/x"), -E2BIG);
+	ck_assert_uint_eq(o->n_targets, SHADOW_MAX_SELECTED);
+	shadow_create_opts_free(o);
+}
+END_TEST
+
 Suite *suite_coverage(void)
 {
 	Suite *s = suite_create("coverage");
@@ -146,6 +171,7 @@ Suite *suite_coverage(void)
 	tcase_add_test(tc, test_devices_exact);
 	tcase_add_test(tc, test_path_place_of);
 	tcase_add_test(tc, test_exclude_opts);
+	tcase_add_test(tc, test_target_opts);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -321,6 +321,10 @@ START_TEST(test_public_args)
 	ck_assert_int_eq(shadow_create_opts_set_no_writers(NULL, true), -EINVAL);
 	ck_assert_int_eq(shadow_create_opts_add_writer(NULL, "w"), -EINVAL);
 	ck_assert_int_eq(shadow_create_opts_add_component(NULL, "w/c"), -EINVAL);
+	ck_assert_int_eq(shadow_create_opts_add_target(NULL, "v", "/dev/x"), -EINVAL);
+	ck_assert_int_eq(shadow_enable_opts_set_hydrate_rate(NULL, 1), -EINVAL);
+	ck_assert_int_eq(shadow_copy_detach(NULL, 1, 0), -EINVAL);
+	ck_assert_int_eq(shadow_copy_clone_progress(NULL, NULL, NULL, NULL, NULL), -EINVAL);
 
 	/* Getters of no object. */
 	ck_assert_ptr_null(shadow_volume_name(NULL));
@@ -328,6 +332,7 @@ START_TEST(test_public_args)
 	ck_assert_uint_eq(shadow_volume_chunk_bytes(NULL), 0);
 	ck_assert_int_eq(shadow_copy_state(NULL), _SHADOW_COPY_STATE_INVALID);
 	ck_assert(!shadow_copy_writable(NULL));
+	ck_assert_ptr_null(shadow_copy_target(NULL));
 	ck_assert_uint_eq(shadow_set_id(NULL), 0);
 	ck_assert_int_eq(shadow_set_state(NULL), _SHADOW_SET_STATE_INVALID);
 	ck_assert_uint_eq(shadow_set_writers(NULL), 0);
@@ -364,6 +369,11 @@ START_TEST(test_public_args)
 	ck_assert_int_eq(shadow_volume_storage_capacity(ctx, NULL, NULL), -EINVAL);
 	ck_assert_int_eq(shadow_ctx_writers(ctx, NULL, NULL), -EINVAL);
 	ck_assert_int_eq(shadow_provider(ctx, 0, NULL, &target, &usable, &version), -EINVAL);
+	ck_assert_int_eq(shadow_copy_detach(ctx, 1, 1), -EINVAL);
+	ck_assert_str_eq(shadow_ctx_error(ctx), "detach shadow 1: unknown flags 0x1");
+	ck_assert_int_eq(shadow_copy_detach(ctx, 1, 0), -EBADFD);
+	ck_assert_int_eq(shadow_copy_clone_progress(ctx, NULL, NULL, NULL, NULL), -EINVAL);
+	ck_assert_str_eq(shadow_ctx_error(ctx), "read a clone's progress: no shadow copy given");
 	/* A valid call on a context not open still says so. */
 	ck_assert_int_eq(shadow_volume_disable(ctx, "v", SHADOW_FORCE), -EBADFD);
 	shadow_ctx_free(ctx);

@@ -293,25 +293,46 @@ START_TEST(test_registry)
 	ck_assert_str_eq(shadow_provider_dmsnap.origin_target, "snapshot-origin");
 	ck_assert_str_eq(shadow_provider_dmsnap.copy_target, "snapshot");
 	ck_assert_str_eq(shadow_provider_dmsnap.module, "dm-snapshot");
+	/* Row and clone are dm-shadow's; dm-snapshot has cow only. */
+	ck_assert(provider_has_method(&shadow_provider_dmshadow, "cow"));
+	ck_assert(provider_has_method(&shadow_provider_dmshadow, "row"));
+	ck_assert(provider_has_method(&shadow_provider_dmshadow, "clone"));
+	ck_assert(!provider_has_method(&shadow_provider_dmshadow, "clon"));
+	ck_assert(provider_has_method(&shadow_provider_dmsnap, "cow"));
+	ck_assert(!provider_has_method(&shadow_provider_dmsnap, "row"));
+	ck_assert(!provider_has_method(&shadow_provider_dmsnap, "clone"));
+	ck_assert_ptr_nonnull(shadow_provider_dmshadow.prepare);
+	ck_assert_ptr_nonnull(shadow_provider_dmshadow.release);
+	ck_assert_ptr_null(shadow_provider_dmsnap.release);
 }
 END_TEST
 
 /* Each provider's origin table, as enable loads it. */
 START_TEST(test_origin_tables)
 {
+	struct shadow_volume snap = { .name = (char *)"a", .method = (char *)"cow", .chunk_sectors = 8 };
+	struct shadow_volume cow = { .name = (char *)"b", .method = (char *)"cow", .chunk_sectors = 16 };
+	struct shadow_volume clone = { .name = (char *)"c", .method = (char *)"clone",
+				       .chunk_sectors = 128, .has_hydrate_rate = true,
+				       .hydrate_rate = 1 };
+	const struct origin_spec s1 = { .v = &snap }, s2 = { .v = &cow }, s3 = { .v = &clone };
 	struct shadow_dm_table t = { 0 };
 
 	ck_assert_int_eq(shadow_provider_dmsnap.origin_table(&t, 131072, makedev(7, 0),
-							      makedev(7, 1), "cow", 8), 0);
+							      makedev(7, 1), &s1), 0);
 	ck_assert_int_eq(shadow_provider_dmshadow.origin_table(&t, 131072, makedev(254, 2),
-								makedev(7, 1), "cow", 16), 0);
-	ck_assert_uint_eq(t.n, 2);
+								makedev(7, 1), &s2), 0);
+	ck_assert_int_eq(shadow_provider_dmshadow.origin_table(&t, 131072, makedev(254, 2),
+								makedev(7, 3), &s3), 0);
+	ck_assert_uint_eq(t.n, 3);
 	ck_assert_uint_eq(t.targets[0].start, 0);
 	ck_assert_uint_eq(t.targets[0].length, 131072);
 	ck_assert_str_eq(t.targets[0].type, "snapshot-origin");
 	ck_assert_str_eq(t.targets[0].params, "7:0");
 	ck_assert_str_eq(t.targets[1].type, "shadow-origin");
 	ck_assert_str_eq(t.targets[1].params, "254:2 7:1 cow 16");
+	ck_assert_str_eq(t.targets[2].type, "shadow-origin");
+	ck_assert_str_eq(t.targets[2].params, "254:2 7:3 clone 128 2 hydrate_rate 1");
 	shadow_dm_table_clear(&t);
 }
 END_TEST
