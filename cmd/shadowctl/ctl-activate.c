@@ -125,6 +125,8 @@ int ctl_enable(shadow_ctx *ctx, const struct ctl_args *a, json_object *o)
 		r = shadow_enable_opts_set_name(opts, a->name);
 	if (r == 0)
 		r = shadow_enable_opts_set_provider(opts, a->provider);
+	if (r == 0)
+		r = shadow_enable_opts_set_hydrate_rate(opts, a->hydrate_rate);
 	if (r < 0) {
 		fprintf(stderr, "shadowctl: Failed to set the enable options: %s\n", strerror(-r));
 		return r;

@@ -28,6 +28,7 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_REVERT] = "revert",
 	[VERB_SCHEDULE] = "schedule",
 	[VERB_BROWSE] = "browse",
+	[VERB_DETACH] = "detach",
 };
 
 const char *const ctl_schedule_names[_SCHEDULE_MAX] = {
@@ -55,11 +56,12 @@ bool ctl_verb_only_reads(enum ctl_verb verb)
 
 /* Which options each verb takes. */
 static const unsigned int verb_opts[_VERB_MAX] = {
-	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME | OPT_PROVIDER,
+	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME | OPT_PROVIDER |
+			OPT_HYDRATE_RATE,
 	[VERB_DISABLE] = OPT_FORCE,
 	[VERB_CREATE] = OPT_TIMEOUT | OPT_RETRIES | OPT_WRITER | OPT_COMPONENT |
 			OPT_NO_WRITERS | OPT_WRITER_TIMEOUT | OPT_WRITERS_DIR | OPT_WRITER_CONF |
-			OPT_EXCLUDE_COMPONENT,
+			OPT_EXCLUDE_COMPONENT | OPT_TARGET,
 	[VERB_LIST] = OPT_WRITERS_DIR | OPT_OUTPUT | OPT_OUTPUT_ALL,
 	[VERB_DELETE] = OPT_SET | OPT_OLDEST | OPT_FORCE,
 	[VERB_EXPOSE] = OPT_NAME | OPT_MOUNT | OPT_RW,
@@ -74,6 +76,7 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_REVERT] = OPT_FORCE,
 	[VERB_SCHEDULE] = OPT_CONFIG,
 	[VERB_BROWSE] = OPT_STOP,
+	[VERB_DETACH] = 0,
 };
 
 static const char *const opt_names[] = {
@@ -84,7 +87,7 @@ static const char *const opt_names[] = {
 	"--retries", "--writer", "--component", "--no-writers", "--writer-timeout",
 	"--writers-dir", "--writer-conf",
 	"--all", "--device-timeout", "--exclude-component",
-	"--since", "--to", "--stop",
+	"--since", "--to", "--stop", "--target", "--hydrate-rate",
 };
 
 int ctl_parse_number(const char *s, unsigned long long *ret, char **end)
@@ -194,6 +197,45 @@ bool ctl_writer_name_ok(const char *s, size_t len)
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
 			return false;
 	return true;
+}
+
+int ctl_parse_target(const char *s, struct ctl_target *ret)
+{
+	const char *eq = s ? strchr(s, '=') : NULL;
+	size_t len;
+
+	if (!eq || eq == s || !eq[1])
+		return -EINVAL;
+	len = (size_t)(eq - s);
+	if (len > SHADOW_VOLUME_NAME_MAX)
+		return -EINVAL;
+	memcpy(ret->volume, s, len);
+	ret->volume[len] = '\0';
+	ret->device = eq + 1;
+	return 0;
+}
+
+static int parse_target(struct ctl_args *a, const char *s, char *why, size_t len)
+{
+	if (a->n_targets >= CTL_MAX_NAMES)
+		return ctl_invalid(why, len, "too many --target options (at most %d)", CTL_MAX_NAMES);
+	if (ctl_parse_target(s, &a->targets[a->n_targets]) < 0)
+		return ctl_invalid(why, len, "bad target '%s' (<volume>=<device>, a volume name of at "
+				   "most %d bytes)", s, SHADOW_VOLUME_NAME_MAX);
+	a->n_targets++;
+	return 0;
+}
+
+/* MiB/s, 0 for no limit. */
+static int parse_rate(const char *s, uint32_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (ctl_parse_number(s, &v, &end) < 0 || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
 }
 
 static int add_name(const char **v, size_t *n, const char *s, const char *opt,
@@ -335,6 +377,7 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 	case VERB_EXPOSE:
 	case VERB_UNEXPOSE:
 	case VERB_REVERT:
+	case VERB_DETACH:
 		if (a->nargs != 1)
 			return ctl_invalid(why, len, "'%s' takes one shadow id", verb);
 		if (ctl_parse_id(a->args[0], &a->id) < 0)
@@ -414,6 +457,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		ARG_RETRIES, ARG_WRITER, ARG_COMPONENT, ARG_NO_WRITERS,
 		ARG_WRITER_TIMEOUT, ARG_WRITERS_DIR, ARG_WRITER_CONF,
 		ARG_ALL, ARG_DEVICE_TIMEOUT, ARG_EXCLUDE_COMPONENT, ARG_SINCE, ARG_TO, ARG_STOP,
+		ARG_TARGET, ARG_HYDRATE_RATE,
 	};
 	static const struct option options[] = {
 		{ "json",           no_argument,       NULL, 'J' },
@@ -450,6 +494,8 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "since",          required_argument, NULL, ARG_SINCE },
 		{ "to",             required_argument, NULL, ARG_TO },
 		{ "stop",           no_argument,       NULL, ARG_STOP },
+		{ "target",         required_argument, NULL, ARG_TARGET },
+		{ "hydrate-rate",   required_argument, NULL, ARG_HYDRATE_RATE },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ "version",        no_argument,       NULL, 'V' },
 		{}
@@ -603,6 +649,17 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		case ARG_TO:
 			a.opts |= OPT_TO;
 			a.to = optarg;
+			break;
+		case ARG_TARGET:
+			a.opts |= OPT_TARGET;
+			if (parse_target(&a, optarg, why, why_len) < 0)
+				return -EINVAL;
+			break;
+		case ARG_HYDRATE_RATE:
+			a.opts |= OPT_HYDRATE_RATE;
+			if (parse_rate(optarg, &a.hydrate_rate) < 0)
+				return ctl_invalid(why, why_len, "bad hydrate rate '%s' (MiB/s, 0 for no limit)",
+						   optarg);
 			break;
 		case 'h':
 			help = true;

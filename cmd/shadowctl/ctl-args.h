@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ctl-columns.h"
+#include "libshadow.h"
 
 enum ctl_verb {
 	VERB_ENABLE,
@@ -30,6 +31,7 @@ enum ctl_verb {
 	VERB_REVERT,
 	VERB_SCHEDULE,
 	VERB_BROWSE,
+	VERB_DETACH,
 	_VERB_MAX,
 };
 
@@ -73,6 +75,8 @@ enum {
 	OPT_SINCE = 1 << 26,
 	OPT_TO = 1 << 27,
 	OPT_STOP = 1 << 28,
+	OPT_TARGET = 1 << 29,
+	OPT_HYDRATE_RATE = 1 << 30,
 };
 
 /* schedule's subverbs (shadowctl(8)). */
@@ -90,6 +94,12 @@ extern const char *const ctl_schedule_names[_SCHEDULE_MAX];
 #define CTL_MAX_NAMES 32
 
 enum { CTL_RUN = 0, CTL_HELP = 1, CTL_VERSION = 2 };
+
+/* create --target <volume>=<device>: a clone volume's new clone's target. */
+struct ctl_target {
+	char volume[SHADOW_VOLUME_NAME_MAX + 1];
+	const char *device;
+};
 
 /* resize --max-size: "max", a size, or a percentage of what the store holds. */
 struct ctl_max_size {
@@ -130,7 +140,10 @@ struct ctl_args {
 	size_t n_components;
 	const char *excluded[CTL_MAX_NAMES];	/* --exclude-component's */
 	size_t n_excluded;
-	uint64_t id;			/* delete, expose, unexpose, diff, export, revert */
+	struct ctl_target targets[CTL_MAX_NAMES];	/* create --target */
+	size_t n_targets;
+	uint32_t hydrate_rate;		/* enable --hydrate-rate, MiB/s */
+	uint64_t id;			/* delete, expose, unexpose, diff, export, revert, detach */
 	uint64_t other_id;		/* diff: the second copy (0: the live volume) */
 	uint64_t since;			/* export --since (0: a full stream) */
 	const char *to;			/* import --to */
@@ -169,5 +182,11 @@ int ctl_parse_seconds(const char *s, uint64_t *ret);
 int ctl_parse_id(const char *s, uint64_t *ret);
 /* A writer's name as the writers directory allows it: [A-Za-z0-9_-]+, @len bytes. */
 bool ctl_writer_name_ok(const char *s, size_t len);
+/*
+ * "<volume>=<device>" (create --target): a volume name up to
+ * SHADOW_VOLUME_NAME_MAX bytes and a device, neither empty; the device
+ * points into @s.  0 or -EINVAL.
+ */
+int ctl_parse_target(const char *s, struct ctl_target *ret);
 
 #endif

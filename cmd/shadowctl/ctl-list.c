@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl-clone.h"
 #include "ctl-list.h"
 #include "ctl-writers.h"
 
@@ -81,13 +82,70 @@ static void copy_provider(const void *row, void *data, struct ctl_value *v)
 			ctl_value_str(v, shadow_volume_provider(vols[i]));
 }
 
+static void copy_target(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_str(v, shadow_copy_target(row));
+}
+
+/*
+ * A clone's progress (shadow_copy_clone_progress()); false for another
+ * copy, and for a clone whose volume is not active: shown "-" (null).
+ */
+static bool clone_progress(const void *row, void *data, const char **state, uint64_t *copied,
+			   uint64_t *total)
+{
+	return shadow_copy_clone_progress(data, row, state, copied, total) > 0;
+}
+
+static void copy_clone(const void *row, void *data, struct ctl_value *v)
+{
+	const char *state;
+	uint64_t copied, total;
+	char buf[32];
+
+	if (clone_progress(row, data, &state, &copied, &total))
+		ctl_value_str(v, ctl_clone_text(state, copied, total, buf, sizeof(buf)));
+	else
+		ctl_value_str(v, NULL);
+}
+
+static void copy_clone_state(const void *row, void *data, struct ctl_value *v)
+{
+	const char *state;
+
+	ctl_value_str(v, clone_progress(row, data, &state, NULL, NULL) ? state : NULL);
+}
+
+/* A detached clone's progress is no longer tracked: null. */
+static void copy_copied_chunks(const void *row, void *data, struct ctl_value *v)
+{
+	uint64_t copied;
+
+	if (shadow_copy_state(row) != SHADOW_COPY_DETACHED &&
+	    clone_progress(row, data, NULL, &copied, NULL))
+		ctl_value_u64(v, copied);
+	else
+		ctl_value_str(v, NULL);
+}
+
+static void copy_total_chunks(const void *row, void *data, struct ctl_value *v)
+{
+	uint64_t total;
+
+	if (shadow_copy_state(row) != SHADOW_COPY_DETACHED &&
+	    clone_progress(row, data, NULL, NULL, &total))
+		ctl_value_u64(v, total);
+	else
+		ctl_value_str(v, NULL);
+}
+
 static const struct ctl_column shadow_columns[] = {
 	{ "id", "ID", "id", 6, 0, "shadow copy id", copy_id },
 	{ "set", "SET", "set", 5, 0, "its set's id (- for a snapshot adopted by a repair)", copy_set },
 	{ "volume", "VOLUME", "volume", 16, 0, "the volume it is a copy of", copy_volume },
 	{ "method", "METHOD", "method", 6, 0, "snapshot method", copy_method },
 	{ "created", "CREATED", "created", 20, 0, "when it was made (UTC)", copy_created },
-	{ "state", "STATE", "state", 8, 0, "valid, invalid or creating", copy_state },
+	{ "state", "STATE", "state", 8, 0, "valid, invalid, creating or detached", copy_state },
 	{ "device", "DEVICE", "device", 0, 0, "its exposed device (or -)", copy_device },
 	{ "snapshot", "SNAPSHOT", "snapshot", 0, 0, "the kernel's snapshot id", copy_snapshot },
 	{ "mountpoint", "MOUNTPOINT", "mountpoint", 0, 0, "where expose mounted it (or -)",
@@ -95,6 +153,15 @@ static const struct ctl_column shadow_columns[] = {
 	{ "writable", "WRITABLE", "writable", 0, 0, "exposed writable", copy_writable },
 	{ "provider", "PROVIDER", "provider", 0, 0, "what made it: dm-shadow or dm-snapshot",
 	  copy_provider },
+	{ "target", "TARGET", "target", 0, 0, "a clone's target device (or -)", copy_target },
+	{ "clone", "CLONE", NULL, 0, 0,
+	  "a clone: hydrating N%, complete, failed or detached (no JSON field)", copy_clone },
+	{ "clone-state", "CLONE-STATE", "clone_state", 0, 0,
+	  "a clone's state: hydrating, complete, failed or detached", copy_clone_state },
+	{ "copied-chunks", "COPIED-CHUNKS", "copied_chunks", 0, CTL_COLUMN_RIGHT,
+	  "a clone's chunks on its target", copy_copied_chunks },
+	{ "total-chunks", "TOTAL-CHUNKS", "total_chunks", 0, CTL_COLUMN_RIGHT,
+	  "the chunks a clone copies, all of its volume's", copy_total_chunks },
 };
 
 static const struct ctl_table shadows_table = {
@@ -458,7 +525,7 @@ static const struct ctl_column storage_columns[] = {
 	{ "max-snapshots", "MAX-SNAPSHOTS", "max_snapshots", 0, CTL_COLUMN_RIGHT,
 	  "snapshots the store can hold", storage_max_snapshots },
 	{ "invalid", "INVALID", "invalid", 7, CTL_COLUMN_RIGHT,
-	  "snapshots dropped because the store filled", storage_invalid },
+	  "snapshots dropped because the store filled, or failed clones", storage_invalid },
 	{ "mode", "MODE", "mode", 0, 0, "rw, fail or inactive", storage_mode },
 	{ "fold", "FOLD", "fold", 0, CTL_COLUMN_RIGHT,
 	  "row: where fold-back is, origin chunk/all (or -)", storage_fold },

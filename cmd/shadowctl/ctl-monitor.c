@@ -340,9 +340,13 @@ static void check_volume(struct monitor *m, const shadow_volume *v)
 
 	if (!st)
 		return;
+	/* A clone's failure raises an event too: log_invalid() says so. */
 	r = m->once ? 0 : watch(m, shadow_volume_dm_name(v));
 	if (r < 0)
 		mlog(LOG_ERR, "volume %s: failed to wait for its events: %s", name, strerror(-r));
+	/* A clone store keeps metadata only: no data to fill, nothing to delete or grow. */
+	if (strcmp(shadow_volume_method(v), "clone") == 0)
+		return;
 	/* Thresholds before usage: a crossing in between is then an event. */
 	n = monitor_thresholds(p, t);
 	r = shadow_volume_set_thresholds(m->ctx, name, t, n);
@@ -405,8 +409,13 @@ static void log_invalid(struct monitor *m)
 		if (invalid_seen(m, shadow_copy_id(c[i])))
 			continue;
 		ctl_iso_time(shadow_copy_created(c[i]), created);
-		mlog(LOG_WARNING, "volume %s: shadow copy %" PRIu64 " (created %s) is invalid: its store overflowed and the kernel dropped it",
-		     shadow_copy_volume(c[i]), shadow_copy_id(c[i]), created);
+		if (strcmp(shadow_copy_method(c[i]), "clone") == 0)
+			mlog(LOG_WARNING, "volume %s: clone %" PRIu64 " (created %s) failed: a write to its target %s failed (see the kernel log); delete it",
+			     shadow_copy_volume(c[i]), shadow_copy_id(c[i]), created,
+			     shadow_copy_target(c[i]) ? shadow_copy_target(c[i]) : "-");
+		else
+			mlog(LOG_WARNING, "volume %s: shadow copy %" PRIu64 " (created %s) is invalid: its store overflowed and the kernel dropped it",
+			     shadow_copy_volume(c[i]), shadow_copy_id(c[i]), created);
 	}
 	/* Forget the deleted ones. */
 	free(m->invalid_seen);

@@ -129,7 +129,9 @@ static int collect(shadow_ctx *ctx, const struct sched_policy *p, struct group *
 		uint64_t set = shadow_copy_set(c[i]);
 		size_t j = k;
 
-		if (st == SHADOW_COPY_CREATING || !policy_has(p, shadow_copy_volume(c[i])))
+		/* A detached clone is a plain device now: no copy of the schedule's. */
+		if (st == SHADOW_COPY_CREATING || st == SHADOW_COPY_DETACHED ||
+		    !policy_has(p, shadow_copy_volume(c[i])))
 			continue;
 		if (set)
 			for (j = 0; j < k && g[j].set != set; j++)
@@ -275,7 +277,9 @@ static const char *low_volume(struct sched_run *s, const struct sched_policy *p,
 		const shadow_volume *v = shadow_ctx_find_volume(s->ctx, p->volumes[i]);
 		uint64_t used, limit, cb;
 
-		if (!v || shadow_volume_storage(s->ctx, v, &used, &limit, NULL, NULL, NULL, NULL) < 0)
+		/* A clone store keeps no data: nothing of it fills, no clone frees any. */
+		if (!v || strcmp(shadow_volume_method(v), "clone") == 0 ||
+		    shadow_volume_storage(s->ctx, v, &used, &limit, NULL, NULL, NULL, NULL) < 0)
 			continue;
 		cb = shadow_volume_chunk_bytes(v);
 		if (sched_free_low(used * cb, limit * cb, p->min_free_bytes, p->min_free_percent)) {

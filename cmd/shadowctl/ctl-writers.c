@@ -63,6 +63,14 @@ int ctl_create_opts(const struct ctl_args *a, shadow_create_opts **ret,
 			return r;
 		}
 	}
+	for (size_t i = 0; i < a->n_targets; i++) {
+		r = shadow_create_opts_add_target(o, a->targets[i].volume, a->targets[i].device);
+		if (r < 0) {
+			snprintf(why, why_len, "use target '%s=%s'", a->targets[i].volume,
+				 a->targets[i].device);
+			return r;
+		}
+	}
 	*ret = o;
 	o = NULL;
 	return 0;

@@ -13,6 +13,7 @@
 
 #include "ctl-activate.h"
 #include "ctl-args.h"
+#include "ctl-clone.h"
 #include "ctl-export.h"
 #include "ctl-browse.h"
 #include "ctl-list.h"
@@ -50,11 +51,13 @@ static void json_putp(json_object **p)
 static void usage(FILE *out)
 {
 	fputs("Usage:\n"
-	      " shadowctl [options] enable <device> --store <device> [--method cow|row]\n"
+	      " shadowctl [options] enable <device> --store <device> [--method cow|row|clone]\n"
 	      "                            [--chunk-size <size>] [--name <name>]\n"
 	      "                            [--provider dm-shadow|dm-snapshot|auto]\n"
+	      "                            [--hydrate-rate <MiB/s>]\n"
 	      " shadowctl [options] disable <volume> [--force]\n"
-	      " shadowctl [options] create <volume>... [--timeout-commit <seconds>]\n"
+	      " shadowctl [options] create <volume>... [--target <volume>=<device>]...\n"
+	      "                            [--timeout-commit <seconds>]\n"
 	      "                            [--writer <name>]... [--component <writer>/<component>]...\n"
 	      "                            [--exclude-component <writer>/<component>]...\n"
 	      "                            [--no-writers] [--writer-timeout <seconds>] [--retries <n>]\n"
@@ -72,6 +75,7 @@ static void usage(FILE *out)
 	      " shadowctl [options] export <shadow-id> [--since <shadow-id>] -o <file>|-\n"
 	      " shadowctl [options] import <file>|- --to <device>|<image>\n"
 	      " shadowctl [options] revert <shadow-id> [--wait] [--force]\n"
+	      " shadowctl [options] detach <shadow-id>\n"
 	      " shadowctl [options] schedule show|run|run-now|cleanup [<policy>...]\n"
 	      "                              [--config <file>]\n"
 	      " shadowctl [options] browse <volume> | --stop [<volume>]\n"
@@ -95,6 +99,7 @@ static void usage(FILE *out)
 	      " export      write a copy, whole or its changes, as a stream (shadow-stream(5))\n"
 	      " import      verify a stream, then write it to a device or an image\n"
 	      " revert      roll a volume back to a shadow copy (merged in the background)\n"
+	      " detach      make a complete clone a plain device that needs no dm-shadow\n"
 	      " schedule    scheduled shadow copies and their retention (shadow-schedule.conf)\n"
 	      " browse      mount every shadow copy of a volume read-only under " BROWSE_ROOT "\n"
 	      "\n"
@@ -111,12 +116,17 @@ static void usage(FILE *out)
 	      "     --wait                 wait for another shadowctl instead of failing;\n"
 	      "                            revert: and for the merge to finish\n"
 	      "     --store <device>       enable: the store device\n"
-	      "     --method <method>      enable: snapshot method (cow, row)\n"
+	      "     --method <method>      enable: snapshot method (cow, row, clone)\n"
 	      "     --chunk-size <size>    enable: chunk size, 4K to 1M (default 4K)\n"
 	      "     --name <name>          enable, expose: device-mapper name\n"
 	      "     --provider <provider>  enable: dm-shadow, dm-snapshot or auto (default)\n"
+	      "     --hydrate-rate <MiB/s> enable: how fast clones are copied (default 0,\n"
+	      "                            no limit)\n"
 	      " -f, --force                disable: delete its shadows; delete,\n"
 	      "                            deactivate: unexpose; revert: a mounted volume\n"
+	      "     --target <volume>=<device>\n"
+	      "                            create: the device a clone volume's clone is\n"
+	      "                            copied to (one per clone volume)\n"
 	      "     --timeout-commit <s>   create: bound of the freeze window (default 10)\n"
 	      "     --writer <name>        create: run only this writer (repeatable)\n"
 	      "     --component <w>/<c>    create: only this writer's component (repeatable)\n"
@@ -323,6 +333,8 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a, char *what, size_t wha
 		}
 		return 0;
 	}
+	case VERB_DETACH:
+		return ctl_detach(ctx, a, o);
 	case VERB_RESIZE:
 		return ctl_resize(ctx, a);
 	case VERB_DIFF:

@@ -93,10 +93,10 @@ expect_not() {
 }
 
 # Verbs.
-expect "shadowctl " "activate browse create deactivate delete diff disable enable export expose import list monitor resize revert schedule unexpose"
+expect "shadowctl " "activate browse create deactivate delete detach diff disable enable export expose import list monitor resize revert schedule unexpose"
 expect "shadowctl cr" "create"
-expect "shadowctl d" "deactivate delete diff disable"
-expect "shadowctl -v --state-dir /x de" "deactivate delete"
+expect "shadowctl d" "deactivate delete detach diff disable"
+expect "shadowctl -v --state-dir /x de" "deactivate delete detach"
 # Options of a verb, and the global ones.
 expect "shadowctl create --wri" "--writer --writer-conf --writer-timeout --writers-dir"
 expect_has "shadowctl create --" --timeout-commit --no-writers --component --exclude-component --retries --json --verbose
@@ -114,7 +114,7 @@ expect "shadowctl enable /dev/vdb --provider=dm-sn" "dm-snapshot"
 expect "shadowctl enable /dev/vdb --provider = dm-sn" "dm-snapshot"
 expect "shadowctl enable /dev/vdb --provider =" "auto dm-shadow dm-snapshot"
 expect "shadowctl --state-dir = /x cr" "create"
-expect "shadowctl enable /dev/vdb --method " "cow row"
+expect "shadowctl enable /dev/vdb --method " "clone cow row"
 expect "shadowctl resize data --max-size " "max"
 expect "shadowctl create data --retries " ""
 expect "shadowctl create data --writer " "postgresql"
@@ -134,6 +134,14 @@ expect "shadowctl delete --set " "3"
 expect "shadowctl delete --oldest " "data vg0-db"
 expect "shadowctl expose 1" "12"
 expect "shadowctl revert " "12 7"
+# detach: a shadow id, and no option of its own.
+expect "shadowctl detach " "12 7"
+expect_not "shadowctl detach 7 --" --force
+# Clones: create's targets, enable's hydrate rate.
+expect "shadowctl create cv --tar" "--target"
+expect_not "shadowctl enable --" --target
+expect "shadowctl enable /dev/vdb --hyd" "--hydrate-rate"
+expect_not "shadowctl create --" --hydrate-rate
 expect_has "shadowctl revert 7 --" --wait --force --json
 expect_not "shadowctl revert 7 --" --set
 expect "shadowctl create -- " "data vg0-db"

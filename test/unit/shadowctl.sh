@@ -66,6 +66,17 @@ cases() {
 	run create a --timeout-commit 3601
 	run create a --timeout-commit 5s
 	run create a --rw
+	run create a --target a
+	run create a --target =/dev/vdh
+	run create a --target a=
+	run create a --target
+	run delete 1 --target a=/dev/vdh
+	run enable /dev/vdb --store /dev/vdc --method clone --hydrate-rate fast
+	run create a --hydrate-rate 1
+	run detach
+	run detach 1 2
+	run detach x
+	run detach 1 --force
 	run list sets volumes
 	run list things
 	run list --store /dev/vdc
@@ -135,6 +146,9 @@ cases() {
 	run list -O
 	run list -o id,volume,state
 	run list -o +mountpoint,writable
+	run list -o +target,clone
+	run list -J -o id,clone
+	run list -J -o id,target,clone_state,copied_chunks,total_chunks
 	run list -o DEVICE,Id
 	run list -J
 	run list -J -o id,device
@@ -155,6 +169,10 @@ cases() {
 	run deactivate --all
 	run activate nosuch
 	run deactivate a b
+
+	# detach and create with a target on an empty catalog.
+	run detach 1
+	run create nosuch --target nosuch=/dev/null
 
 	# diff and export on an empty catalog; import of what is no stream.
 	run diff 1

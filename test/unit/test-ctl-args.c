@@ -100,6 +100,112 @@ START_TEST(test_expose)
 }
 END_TEST
 
+/* create --target <volume>=<device>, repeatable; enable --method clone --hydrate-rate. */
+START_TEST(test_clone_targets)
+{
+	struct ctl_target t = { .device = NULL };
+	struct ctl_args a;
+	char why[160], name[SHADOW_VOLUME_NAME_MAX + 16];
+
+	ck_assert_int_eq(parse(&a, why, "create", "cv", "kv", "dv", "--target", "cv=/dev/vdh",
+			       "--target=dv=/dev/disk/by-id/wwn-0x5000c5=a", NULL), CTL_RUN);
+	ck_assert(a.opts & OPT_TARGET);
+	ck_assert_uint_eq(a.n_targets, 2);
+	ck_assert_str_eq(a.targets[0].volume, "cv");
+	ck_assert_str_eq(a.targets[0].device, "/dev/vdh");
+	/* The first '=' ends the volume: a device path may hold one. */
+	ck_assert_str_eq(a.targets[1].volume, "dv");
+	ck_assert_str_eq(a.targets[1].device, "/dev/disk/by-id/wwn-0x5000c5=a");
+	/* Two for one volume, one for a volume not in the set: the library's to refuse. */
+	ck_assert_int_eq(parse(&a, why, "create", "cv", "--target", "cv=/dev/vdh", "--target",
+			       "cv=/dev/vdi", "--target", "xv=/dev/vdj", NULL), CTL_RUN);
+	ck_assert_uint_eq(a.n_targets, 3);
+
+	ck_assert_int_eq(parse(&a, why, "create", "cv", "--target", "cv", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad target 'cv' (<volume>=<device>, a volume name of at most 93 bytes)");
+	ck_assert_int_eq(parse(&a, why, "create", "cv", "--target", "=/dev/vdh", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "cv", "--target", "cv=", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "cv", "--target", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option '--target' needs an argument");
+	ck_assert_int_eq(parse(&a, why, "delete", "1", "--target", "cv=/dev/vdh", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --target is not valid for 'delete'");
+	memset(name, 'v', SHADOW_VOLUME_NAME_MAX);
+	strcpy(name + SHADOW_VOLUME_NAME_MAX, "=/dev/x");
+	ck_assert_int_eq(ctl_parse_target(name, &t), 0);
+	ck_assert_uint_eq(strlen(t.volume), SHADOW_VOLUME_NAME_MAX);
+	ck_assert_str_eq(t.device, "/dev/x");
+	memset(name, 'v', SHADOW_VOLUME_NAME_MAX + 1);
+	strcpy(name + SHADOW_VOLUME_NAME_MAX + 1, "=/dev/x");
+	ck_assert_int_eq(ctl_parse_target(name, &t), -EINVAL);
+	ck_assert_int_eq(ctl_parse_target(NULL, &t), -EINVAL);
+
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc", "--method",
+			       "clone", "--hydrate-rate", "100", NULL), CTL_RUN);
+	ck_assert_str_eq(a.method, "clone");
+	ck_assert_uint_eq(a.hydrate_rate, 100);
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc",
+			       "--hydrate-rate", "0", NULL), CTL_RUN);
+	ck_assert(a.opts & OPT_HYDRATE_RATE);
+	ck_assert_uint_eq(a.hydrate_rate, 0);
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc",
+			       "--hydrate-rate", "fast", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad hydrate rate 'fast' (MiB/s, 0 for no limit)");
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc",
+			       "--hydrate-rate", "4294967296", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc",
+			       "--hydrate-rate", "-1", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "create", "cv", "--hydrate-rate", "1", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --hydrate-rate is not valid for 'create'");
+}
+END_TEST
+
+/* Thirty-two targets at most, as for the other repeatable options. */
+START_TEST(test_clone_targets_many)
+{
+	static char *argv[2 + 2 * (CTL_MAX_NAMES + 1)];
+	static char buf[CTL_MAX_NAMES + 1][32];
+	struct ctl_args a;
+	char why[128];
+	int argc = 0;
+
+	argv[argc++] = (char *)"shadowctl";
+	argv[argc++] = (char *)"create";
+	for (int i = 0; i <= CTL_MAX_NAMES; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "v%d=/dev/t%d", i, i);
+		argv[argc++] = (char *)"--target";
+		argv[argc++] = buf[i];
+	}
+	ck_assert_int_eq(ctl_parse_argv(argc, argv, &a, why, sizeof(why)), -EINVAL);
+	ck_assert_str_eq(why, "too many --target options (at most 32)");
+	ck_assert_int_eq(ctl_parse_argv(argc - 2, argv, &a, why, sizeof(why)), -EINVAL);
+	ck_assert_str_eq(why, "'create' needs at least one volume");
+}
+END_TEST
+
+/* detach <shadow-id>: one id, no option. */
+START_TEST(test_detach)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "-J", "detach", "7", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_DETACH);
+	ck_assert_uint_eq(a.id, 7);
+	ck_assert(a.json);
+	ck_assert(!ctl_verb_only_reads(VERB_DETACH));
+	ck_assert_int_eq(parse(&a, why, "detach", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'detach' takes one shadow id");
+	ck_assert_int_eq(parse(&a, why, "detach", "7", "8", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'detach' takes one shadow id");
+	ck_assert_int_eq(parse(&a, why, "detach", "x", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad shadow id 'x'");
+	ck_assert_int_eq(parse(&a, why, "detach", "7", "--force", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --force is not valid for 'detach'");
+	ck_assert_int_eq(parse(&a, why, "detach", "7", "--target", "cv=/dev/vdh", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --target is not valid for 'detach'");
+}
+END_TEST
+
 START_TEST(test_activate)
 {
 	struct ctl_args a;
@@ -461,6 +567,9 @@ Suite *suite_ctl_args(void)
 	tcase_add_test(tc, test_create_exclude_component);
 	tcase_add_test(tc, test_expose);
 	tcase_add_test(tc, test_activate);
+	tcase_add_test(tc, test_clone_targets);
+	tcase_add_test(tc, test_clone_targets_many);
+	tcase_add_test(tc, test_detach);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_create_writers);

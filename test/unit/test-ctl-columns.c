@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctl-args.h"
+#include "ctl-clone.h"
 #include "ctl-columns.h"
 #include "ctl-list.h"
 #include "unit.h"
@@ -450,6 +451,7 @@ START_TEST(test_shadows_json_fields)
 	static const char *const fields[] = {
 		"id", "set", "volume", "method", "created", "state", "device",
 		"snapshot", "mountpoint", "writable", "provider",
+		"target", "clone_state", "copied_chunks", "total_chunks",
 	};
 	const struct ctl_table *t = ctl_list_table(LIST_SHADOWS);
 	struct ctl_columns c;
@@ -459,6 +461,25 @@ START_TEST(test_shadows_json_fields)
 	ck_assert_uint_eq(c.n, ELEMENTSOF(fields));
 	for (size_t i = 0; i < c.n; i++)
 		ck_assert_str_eq(t->columns[c.index[i]].json, fields[i]);
+}
+END_TEST
+
+/* A clone's CLONE column: its state, and how far while it hydrates. */
+START_TEST(test_clone_text)
+{
+	char buf[32];
+
+	ck_assert_str_eq(ctl_clone_text("hydrating", 37, 100, buf, sizeof(buf)), "hydrating 37%");
+	ck_assert_str_eq(ctl_clone_text("hydrating", 0, 16384, buf, sizeof(buf)), "hydrating 0%");
+	/* Rounded down: 100% is for a complete clone only. */
+	ck_assert_str_eq(ctl_clone_text("hydrating", 16383, 16384, buf, sizeof(buf)), "hydrating 99%");
+	ck_assert_str_eq(ctl_clone_text("hydrating", 0, 0, buf, sizeof(buf)), "hydrating 0%");
+	ck_assert_str_eq(ctl_clone_text("complete", 16384, 16384, buf, sizeof(buf)), "complete");
+	ck_assert_str_eq(ctl_clone_text("failed", 100, 16384, buf, sizeof(buf)), "failed");
+	ck_assert_str_eq(ctl_clone_text("detached", 0, 0, buf, sizeof(buf)), "detached");
+	/* Big volumes do not overflow: 2^32 - 1 chunks at most. */
+	ck_assert_str_eq(ctl_clone_text("hydrating", 4294967294ULL, 4294967295ULL, buf, sizeof(buf)),
+			 "hydrating 99%");
 }
 END_TEST
 
@@ -506,6 +527,16 @@ START_TEST(test_argv)
 	ck_assert(a.opts & OPT_OUTPUT);
 	ck_assert_int_eq(parse(&a, why, "list", "shadows", "-o", "+mountpoint", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "id,set,volume,method,created,state,device,mountpoint");
+	ck_assert_int_eq(parse(&a, why, "list", "shadows", "-o", "+target,clone", NULL), CTL_RUN);
+	ck_assert_str_eq(names(&a), "id,set,volume,method,created,state,device,target,clone");
+	ck_assert_int_eq(parse(&a, why, "list", "-O", NULL), CTL_RUN);
+	ck_assert_str_eq(names(&a), "id,set,volume,method,created,state,device,snapshot,mountpoint,"
+			 "writable,provider,target,clone,clone-state,copied-chunks,total-chunks");
+	ck_assert_int_eq(parse(&a, why, "list", "-J", "-o", "id,clone", NULL), -EINVAL);
+	ck_assert_str_eq(why, "column 'clone' has no JSON field");
+	ck_assert_int_eq(parse(&a, why, "list", "-J", "-o", "id,clone_state,copied_chunks", NULL),
+			 CTL_RUN);
+	ck_assert_str_eq(names(&a), "id,clone-state,copied-chunks");
 	ck_assert_int_eq(parse(&a, why, "--output=CHUNK,dm_name", "list", "volumes", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "chunk,dm-name");
 	ck_assert_int_eq(parse(&a, why, "list", "sets", "-J", NULL), CTL_RUN);
@@ -557,6 +588,7 @@ Suite *suite_ctl_columns(void)
 	tcase_add_test(tc, test_list_tables);
 	tcase_add_test(tc, test_list_usage);
 	tcase_add_test(tc, test_shadows_json_fields);
+	tcase_add_test(tc, test_clone_text);
 	tcase_add_test(tc, test_argv);
 	suite_add_tcase(s, tc);
 	return s;

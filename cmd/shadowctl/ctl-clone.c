@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * shadowctl detach <shadow-id>: a complete clone becomes a plain device,
+ * its target, that needs no dm-shadow (libshadow's shadow_copy_detach());
+ * and the text list shows for a clone.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl-clone.h"
+#include "ctl-columns.h"
+#include "ctl-list.h"
+
+const char *ctl_clone_text(const char *state, uint64_t copied, uint64_t total,
+			   char *buf, size_t size)
+{
+	if (strcmp(state, "hydrating") == 0)
+		snprintf(buf, size, "hydrating %" PRIu64 "%%", total ? copied * 100 / total : 0);
+	else
+		snprintf(buf, size, "%s", state);
+	return buf;
+}
+
+int ctl_detach(shadow_ctx *ctx, const struct ctl_args *a, json_object *o)
+{
+	char created[CTL_TIME_LEN];
+	shadow_copy *c;
+	int r;
+
+	r = shadow_copy_detach(ctx, a->id, 0);
+	if (r < 0)
+		return r;
+	c = shadow_ctx_find_copy(ctx, a->id);
+	if (a->json) {
+		json_object_object_add(o, "shadow", ctl_copy_json(ctx, c));
+		ctl_print_json(o, stdout);
+		return 0;
+	}
+	ctl_iso_time(shadow_copy_created(c), created);
+	printf("shadow %" PRIu64 " detached: %s holds volume %s as it was at %s, "
+	       "and needs no dm-shadow\n", a->id, shadow_copy_target(c), shadow_copy_volume(c),
+	       created);
+	return 0;
+}
