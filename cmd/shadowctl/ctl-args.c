@@ -201,9 +201,15 @@ bool ctl_writer_name_ok(const char *s, size_t len)
 
 int ctl_parse_target(const char *s, struct ctl_target *ret)
 {
-	const char *eq = s ? strchr(s, '=') : NULL;
+	/*
+	 * A volume name may hold '=' but never '/': an absolute device
+	 * starts at the first "=/"; a relative one after the first '='.
+	 */
+	const char *eq = s ? strstr(s, "=/") : NULL;
 	size_t len;
 
+	if (!eq && s)
+		eq = strchr(s, '=');
 	if (!eq || eq == s || !eq[1])
 		return -EINVAL;
 	len = (size_t)(eq - s);

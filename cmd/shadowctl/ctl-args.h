@@ -185,7 +185,8 @@ bool ctl_writer_name_ok(const char *s, size_t len);
 /*
  * "<volume>=<device>" (create --target): a volume name up to
  * SHADOW_VOLUME_NAME_MAX bytes and a device, neither empty; the device
- * points into @s.  0 or -EINVAL.
+ * points into @s.  A volume name may hold '=' (never '/'): an absolute
+ * device is what follows the first "=/".  0 or -EINVAL.
  */
 int ctl_parse_target(const char *s, struct ctl_target *ret);
 

@@ -138,6 +138,14 @@ START_TEST(test_clone_targets)
 	strcpy(name + SHADOW_VOLUME_NAME_MAX + 1, "=/dev/x");
 	ck_assert_int_eq(ctl_parse_target(name, &t), -EINVAL);
 	ck_assert_int_eq(ctl_parse_target(NULL, &t), -EINVAL);
+	/* A volume name may hold '=' (NAMES in shadowctl(8)), a path never does. */
+	ck_assert_int_eq(ctl_parse_target("a=b=/dev/x=y", &t), 0);
+	ck_assert_str_eq(t.volume, "a=b");
+	ck_assert_str_eq(t.device, "/dev/x=y");
+	ck_assert_int_eq(ctl_parse_target("a=vdh", &t), 0);
+	ck_assert_str_eq(t.volume, "a");
+	ck_assert_str_eq(t.device, "vdh");
+	ck_assert_int_eq(ctl_parse_target("=/dev/x", &t), -EINVAL);
 
 	ck_assert_int_eq(parse(&a, why, "enable", "/dev/vdb", "--store", "/dev/vdc", "--method",
 			       "clone", "--hydrate-rate", "100", NULL), CTL_RUN);
