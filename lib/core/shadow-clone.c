@@ -102,6 +102,13 @@ int clone_check_target(shadow_ctx *ctx, const struct shadow_volume *v, const cha
 				v->name, target);
 	if (r < 0)
 		return ctx_fail(ctx, r, "create the set: volume %s, target %s: open it", v->name, target);
+	/* What it is first: a store given for a target is a mistake whatever its size. */
+	r = check_not_a_volume(ctx, v, target, t);
+	if (r < 0)
+		return r;
+	r = check_not_a_target(ctx, v, target, t);
+	if (r < 0)
+		return r;
 	r = origin_status(v->dm_name, NULL, &need);
 	if (r < 0)
 		return ctx_fail(ctx, r, "create the set: volume %s, read its table", v->name);
@@ -109,12 +116,6 @@ int clone_check_target(shadow_ctx *ctx, const struct shadow_volume *v, const cha
 		return ctx_fail(ctx, -ENOSPC, "create the set: volume %s, target %s: too small (%" PRIu64
 				" KiB) for the volume (%" PRIu64 " KiB)", v->name, target,
 				sectors / 2, need / 2);
-	r = check_not_a_volume(ctx, v, target, t);
-	if (r < 0)
-		return r;
-	r = check_not_a_target(ctx, v, target, t);
-	if (r < 0)
-		return r;
 	/* As the store is checked: the kernel's own refusal would be bare. */
 	fd = open(target, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (fd < 0 && errno == EBUSY)
