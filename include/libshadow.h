@@ -241,6 +241,16 @@ int shadow_volume_fold_progress(shadow_ctx *ctx, const shadow_volume *v,
 				uint64_t *ret_cursor, uint64_t *ret_total);
 
 /*
+ * How fast @volume's store copies in the background, in MiB/s (0: no
+ * limit): a clone volume's hydration, from now on and in every table
+ * loaded after (it is kept, as shadow_enable_opts_set_hydrate_rate()'s);
+ * a row volume's fold-back, until its table is loaded again (the kernel
+ * keeps no fold rate in a row table).  -EOPNOTSUPP for any other volume,
+ * -ENODEV when it is not active.
+ */
+int shadow_volume_throttle(shadow_ctx *ctx, const char *volume, uint32_t mib_per_s);
+
+/*
  * The store's size.  shadow_volume_storage()'s total is what it may use,
  * its data limit; this is what it holds, the most the limit can be (with a
  * module older than 1.1.0 the two are the same).  In chunks.

@@ -29,6 +29,7 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_SCHEDULE] = "schedule",
 	[VERB_BROWSE] = "browse",
 	[VERB_DETACH] = "detach",
+	[VERB_THROTTLE] = "throttle",
 };
 
 const char *const ctl_schedule_names[_SCHEDULE_MAX] = {
@@ -77,6 +78,7 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_SCHEDULE] = OPT_CONFIG,
 	[VERB_BROWSE] = OPT_STOP,
 	[VERB_DETACH] = 0,
+	[VERB_THROTTLE] = 0,
 };
 
 static const char *const opt_names[] = {
@@ -444,6 +446,12 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 			return ctl_invalid(why, len, "'schedule run' takes no policy: it runs every policy that is due");
 		return 0;
 	}
+	case VERB_THROTTLE:
+		if (a->nargs != 2)
+			return ctl_invalid(why, len, "'throttle' takes a volume and a rate in MiB/s (0: no limit)");
+		if (parse_rate(a->args[1], &a->rate) < 0)
+			return ctl_invalid(why, len, "bad rate '%s' (MiB/s, 0 for no limit)", a->args[1]);
+		return 0;
 	case VERB_BROWSE:
 		if ((a->opts & OPT_STOP) ? a->nargs > 1 : a->nargs != 1)
 			return ctl_invalid(why, len, "'browse' takes one volume, or --stop and at most one volume");

@@ -32,6 +32,7 @@ enum ctl_verb {
 	VERB_SCHEDULE,
 	VERB_BROWSE,
 	VERB_DETACH,
+	VERB_THROTTLE,
 	_VERB_MAX,
 };
 
@@ -143,6 +144,7 @@ struct ctl_args {
 	struct ctl_target targets[CTL_MAX_NAMES];	/* create --target */
 	size_t n_targets;
 	uint32_t hydrate_rate;		/* enable --hydrate-rate, MiB/s */
+	uint32_t rate;			/* throttle: MiB/s (args[1]) */
 	uint64_t id;			/* delete, expose, unexpose, diff, export, revert, detach */
 	uint64_t other_id;		/* diff: the second copy (0: the live volume) */
 	uint64_t since;			/* export --since (0: a full stream) */

@@ -76,6 +76,7 @@ static void usage(FILE *out)
 	      " shadowctl [options] import <file>|- --to <device>|<image>\n"
 	      " shadowctl [options] revert <shadow-id> [--wait] [--force]\n"
 	      " shadowctl [options] detach <shadow-id>\n"
+	      " shadowctl [options] throttle <volume> <MiB/s>\n"
 	      " shadowctl [options] schedule show|run|run-now|cleanup [<policy>...]\n"
 	      "                              [--config <file>]\n"
 	      " shadowctl [options] browse <volume> | --stop [<volume>]\n"
@@ -100,6 +101,7 @@ static void usage(FILE *out)
 	      " import      verify a stream, then write it to a device or an image\n"
 	      " revert      roll a volume back to a shadow copy (merged in the background)\n"
 	      " detach      make a complete clone a plain device that needs no dm-shadow\n"
+	      " throttle    how fast a volume's clones hydrate (row: fold back), in MiB/s\n"
 	      " schedule    scheduled shadow copies and their retention (shadow-schedule.conf)\n"
 	      " browse      mount every shadow copy of a volume read-only under " BROWSE_ROOT "\n"
 	      "\n"
@@ -335,6 +337,8 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a, char *what, size_t wha
 	}
 	case VERB_DETACH:
 		return ctl_detach(ctx, a, o);
+	case VERB_THROTTLE:
+		return ctl_throttle(ctx, a, o);
 	case VERB_RESIZE:
 		return ctl_resize(ctx, a);
 	case VERB_DIFF:

@@ -93,7 +93,7 @@ expect_not() {
 }
 
 # Verbs.
-expect "shadowctl " "activate browse create deactivate delete detach diff disable enable export expose import list monitor resize revert schedule unexpose"
+expect "shadowctl " "activate browse create deactivate delete detach diff disable enable export expose import list monitor resize revert schedule throttle unexpose"
 expect "shadowctl cr" "create"
 expect "shadowctl d" "deactivate delete detach diff disable"
 expect "shadowctl -v --state-dir /x de" "deactivate delete detach"
@@ -142,6 +142,8 @@ expect "shadowctl create cv --tar" "--target"
 expect_not "shadowctl enable --" --target
 expect "shadowctl enable /dev/vdb --hyd" "--hydrate-rate"
 expect_not "shadowctl create --" --hydrate-rate
+expect "shadowctl throttle " "data vg0-db"
+expect "shadowctl throttle data " ""
 expect_has "shadowctl revert 7 --" --wait --force --json
 expect_not "shadowctl revert 7 --" --set
 expect "shadowctl create -- " "data vg0-db"

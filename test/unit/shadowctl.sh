@@ -77,6 +77,9 @@ cases() {
 	run detach 1 2
 	run detach x
 	run detach 1 --force
+	run throttle cv
+	run throttle cv fast
+	run throttle cv 1 --all
 	run list sets volumes
 	run list things
 	run list --store /dev/vdc
@@ -173,6 +176,7 @@ cases() {
 	# detach and create with a target on an empty catalog.
 	run detach 1
 	run create nosuch --target nosuch=/dev/null
+	run throttle nosuch 0
 
 	# diff and export on an empty catalog; import of what is no stream.
 	run diff 1

@@ -214,6 +214,30 @@ START_TEST(test_detach)
 }
 END_TEST
 
+/* throttle <volume> <MiB/s>: a volume and a rate, 0 for no limit. */
+START_TEST(test_throttle)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "throttle", "cv", "100", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_THROTTLE);
+	ck_assert_str_eq(a.args[0], "cv");
+	ck_assert_uint_eq(a.rate, 100);
+	ck_assert_int_eq(parse(&a, why, "throttle", "cv", "0", NULL), CTL_RUN);
+	ck_assert_uint_eq(a.rate, 0);
+	ck_assert_int_eq(parse(&a, why, "throttle", "cv", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'throttle' takes a volume and a rate in MiB/s (0: no limit)");
+	ck_assert_int_eq(parse(&a, why, "throttle", "cv", "1", "2", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "throttle", "cv", "fast", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad rate 'fast' (MiB/s, 0 for no limit)");
+	ck_assert_int_eq(parse(&a, why, "throttle", "cv", "4294967296", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "throttle", "cv", "1", "--force", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --force is not valid for 'throttle'");
+	ck_assert(!ctl_verb_only_reads(VERB_THROTTLE));
+}
+END_TEST
+
 START_TEST(test_activate)
 {
 	struct ctl_args a;
@@ -578,6 +602,7 @@ Suite *suite_ctl_args(void)
 	tcase_add_test(tc, test_clone_targets);
 	tcase_add_test(tc, test_clone_targets_many);
 	tcase_add_test(tc, test_detach);
+	tcase_add_test(tc, test_throttle);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_create_writers);

@@ -324,6 +324,7 @@ START_TEST(test_public_args)
 	ck_assert_int_eq(shadow_create_opts_add_target(NULL, "v", "/dev/x"), -EINVAL);
 	ck_assert_int_eq(shadow_enable_opts_set_hydrate_rate(NULL, 1), -EINVAL);
 	ck_assert_int_eq(shadow_copy_detach(NULL, 1, 0), -EINVAL);
+	ck_assert_int_eq(shadow_volume_throttle(NULL, "v", 1), -EINVAL);
 	ck_assert_int_eq(shadow_copy_clone_progress(NULL, NULL, NULL, NULL, NULL), -EINVAL);
 
 	/* Getters of no object. */
@@ -372,6 +373,9 @@ START_TEST(test_public_args)
 	ck_assert_int_eq(shadow_copy_detach(ctx, 1, 1), -EINVAL);
 	ck_assert_str_eq(shadow_ctx_error(ctx), "detach shadow 1: unknown flags 0x1");
 	ck_assert_int_eq(shadow_copy_detach(ctx, 1, 0), -EBADFD);
+	ck_assert_int_eq(shadow_volume_throttle(ctx, "", 1), -EINVAL);
+	ck_assert_str_eq(shadow_ctx_error(ctx), "throttle: no volume given");
+	ck_assert_int_eq(shadow_volume_throttle(ctx, "v", 1), -EBADFD);
 	ck_assert_int_eq(shadow_copy_clone_progress(ctx, NULL, NULL, NULL, NULL), -EINVAL);
 	ck_assert_str_eq(shadow_ctx_error(ctx), "read a clone's progress: no shadow copy given");
 	/* A valid call on a context not open still says so. */
