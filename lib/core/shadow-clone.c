@@ -33,8 +33,9 @@ static size_t volume_parts(const struct shadow_volume *v, dev_t ret[4], bool ret
 
 	if (block_device(v->device, &ret[n], NULL) == 0)
 		ret_store[n++] = false;
-	if (asprintf(&mapped, DEV_MAPPER "%s", v->dm_name) >= 0 &&
-	    block_device(mapped, &ret[n], NULL) == 0)
+	if (asprintf(&mapped, DEV_MAPPER "%s", v->dm_name) < 0)
+		mapped = NULL;	/* undefined after a failure */
+	else if (block_device(mapped, &ret[n], NULL) == 0)
 		ret_store[n++] = false;
 	if (v->real_name && shadow_dm_info(v->real_name, &info) == 0 && info.exists) {
 		ret[n] = makedev(info.major, info.minor);
@@ -286,7 +287,6 @@ int clone_table_target(const struct shadow_volume *v, uint64_t snapshot, char **
 	struct shadow_origin_table ot;
 	int r;
 
-	*ret = NULL;
 	r = shadow_dm_get_table(v->dm_name, true, &t);
 	if (r < 0)
 		return r;
@@ -295,9 +295,17 @@ int clone_table_target(const struct shadow_volume *v, uint64_t snapshot, char **
 	r = shadow_parse_origin_table(t.targets[0].params, &ot);
 	if (r < 0)
 		return r;
-	for (unsigned int i = 0; i < ot.n_targets; i++)
-		if (ot.targets[i].id == snapshot)
-			return asprintf(ret, "/dev/block/%s", ot.targets[i].dev) < 0 ? -ENOMEM : 0;
+	for (unsigned int i = 0; i < ot.n_targets; i++) {
+		char *path;
+
+		if (ot.targets[i].id != snapshot)
+			continue;
+		if (asprintf(&path, "/dev/block/%s", ot.targets[i].dev) < 0)
+			return -ENOMEM;
+		*ret = path;
+		return 0;
+	}
+	*ret = NULL;
 	return 0;
 }
 
