@@ -99,9 +99,10 @@ static bool clone_progress(const void *row, void *data, const char **state, uint
 
 static void copy_clone(const void *row, void *data, struct ctl_value *v)
 {
+	/* Read by the output after this returns (then copied): not on the stack. */
+	static char buf[32];
 	const char *state;
 	uint64_t copied, total;
-	char buf[32];
 
 	if (clone_progress(row, data, &state, &copied, &total))
 		ctl_value_str(v, ctl_clone_text(state, copied, total, buf, sizeof(buf)));

@@ -15,6 +15,7 @@
 #include "ctl-clone.h"
 #include "ctl-columns.h"
 #include "ctl-list.h"
+#include "shadow-catalog.h"
 #include "unit.h"
 
 #define ELEMENTSOF(x)	(sizeof(x) / sizeof((x)[0]))
@@ -483,6 +484,78 @@ START_TEST(test_clone_text)
 }
 END_TEST
 
+/* Rows of list shadows, @spec's columns, as a table or (@json) JSON. */
+static char *render_copies(shadow_ctx *ctx, struct shadow_copy *const *copies, size_t n,
+			   const char *spec, bool json)
+{
+	const struct ctl_table *t = ctl_list_table(LIST_SHADOWS);
+	struct ctl_output *o = NULL;
+	struct ctl_columns c;
+	char why[256], *text = NULL;
+	size_t len;
+	FILE *f;
+
+	ck_assert_int_eq(ctl_columns_select(t, spec, json ? CTL_SELECT_JSON : 0, &c, why,
+					    sizeof(why)), 0);
+	ck_assert_int_eq(ctl_output_new(t, &c, json ? CTL_OUTPUT_JSON : 0, &o), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(ctl_output_add(o, copies[i], ctx), 0);
+	f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(ctl_output_print(o, f), 0);
+	fclose(f);
+	ctl_output_free(o);
+	return text;
+}
+
+/*
+ * list shadows' clone columns with no kernel to ask: a detached clone's
+ * come from the catalog, a cow copy has none.
+ */
+START_TEST(test_clone_columns)
+{
+	struct shadow_copy detached = {
+		.id = 7, .snapshot = 7, .volume = (char *)"cv", .method = (char *)"clone",
+		.state = (char *)"detached", .target = (char *)"/dev/vdg",
+	};
+	struct shadow_copy cow = {
+		.id = 8, .snapshot = 8, .volume = (char *)"kv", .method = (char *)"cow",
+		.state = (char *)"valid",
+	};
+	struct shadow_copy *copies[] = { &detached, &cow };
+	shadow_ctx *ctx = NULL;
+	char *text;
+
+	ck_assert_int_eq(shadow_ctx_new("/nonexistent/state", &ctx), 0);
+	text = render_copies(ctx, copies, 2, "id,state,target,clone", false);
+	ck_assert_str_eq(text, "ID     STATE    TARGET   CLONE\n"
+			       "7      detached /dev/vdg detached\n"
+			       "8      valid    -        -\n");
+	free(text);
+	text = render_copies(ctx, copies, 2, "id,target,clone_state,copied_chunks,total_chunks", true);
+	ck_assert_str_eq(text, "{\n"
+			       "  \"shadows\": [\n"
+			       "    {\n"
+			       "      \"id\": 7,\n"
+			       "      \"target\": \"/dev/vdg\",\n"
+			       "      \"clone_state\": \"detached\",\n"
+			       "      \"copied_chunks\": null,\n"
+			       "      \"total_chunks\": null\n"
+			       "    },\n"
+			       "    {\n"
+			       "      \"id\": 8,\n"
+			       "      \"target\": null,\n"
+			       "      \"clone_state\": null,\n"
+			       "      \"copied_chunks\": null,\n"
+			       "      \"total_chunks\": null\n"
+			       "    }\n"
+			       "  ]\n"
+			       "}\n");
+	free(text);
+	shadow_ctx_free(ctx);
+}
+END_TEST
+
 /* shadowctl's argv, with -o, -O, -J, as ctl_parse_argv() sees it. */
 static int parse(struct ctl_args *a, char *why, ...)
 {
@@ -589,6 +662,7 @@ Suite *suite_ctl_columns(void)
 	tcase_add_test(tc, test_list_usage);
 	tcase_add_test(tc, test_shadows_json_fields);
 	tcase_add_test(tc, test_clone_text);
+	tcase_add_test(tc, test_clone_columns);
 	tcase_add_test(tc, test_argv);
 	suite_add_tcase(s, tc);
 	return s;
