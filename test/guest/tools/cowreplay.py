@@ -131,19 +131,23 @@ class Direct:
 
 # ---------------------------------------------------------------- workload
 
-def fill_and_load(mark):
+def fill_and_load(mark, store_args=None):
     """The initial fill, straight onto the origin slice (generation 0),
     then the table load of rvol, each marked by mark(kind); returns rvol
-    opened for writing."""
+    opened for writing.  store_args: the table line after the two devices
+    (default: STORE_TYPE, chunks of 8 sectors; clonereplay.py's names its
+    clone targets)."""
     dev = Direct("/dev/mapper/r-origin", write=True)
     for b in range(NBLOCKS):
         dev.write_block(b, pattern(b, 0))
     dev.fsync()
     dev.close()
     mark("init")
+    if store_args is None:
+        store_args = "%s 8" % STORE_TYPE
     sh("dmsetup", "create", "rvol", "--table",
-       "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store %s 8"
-       % (ORIGIN_SECTORS, STORE_TYPE))
+       "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store %s"
+       % (ORIGIN_SECTORS, store_args))
     mark("loaded")
     return Direct("/dev/mapper/rvol", write=True)
 
@@ -294,6 +298,10 @@ class Point:
     scratch copy; or that prefix without one write (omit) of its last
     batch, which starts at entry base."""
 
+    # shadow-dump's options for dump_check (clonereplay.py's adds
+    # --records: the chunks each hydrating clone copied).
+    dump_options = ("--json", "--check")
+
     def __init__(self, checker, n, spec):
         self.c, self.n = checker, n
         self.base, self.kind, self.prefix, self.omit = spec
@@ -335,7 +343,7 @@ class Point:
         """shadow-dump --check of the store; its JSON document is kept in
         self.dumped for the checks that follow."""
         sh("blockdev", "--flushbufs", dev, check=False)
-        r = sh(DUMP, "--json", "--check", dev, check=False)
+        r = sh(DUMP, *self.dump_options, dev, check=False)
         try:
             self.dumped = json.loads(r.stdout)
         except ValueError:
@@ -419,7 +427,7 @@ class Point:
                 shown = []
                 for b in bad[:4]:
                     got = decode(data[b * BLOCK:(b + 1) * BLOCK])
-                    _, g, _, _ = UNIT.unpack_from(want, b * BLOCK)
+                    _, _, g, _ = UNIT.unpack_from(want, b * BLOCK)
                     shown.append("block %d holds %s, expected generation %d"
                                  % (b, "no pattern" if got is None else
                                     "block %d generation %d" % got, g))
@@ -602,6 +610,10 @@ class Point:
 
 
 class Checker:
+    # The logged device's size: origin and store here, more slices in
+    # clonereplay.py's; the store starts at ORIGIN_SECTORS in both.
+    total_sectors = TOTAL_SECTORS
+
     def __init__(self, log_path, base, scratch, state_path, seed):
         self.log = logreplay.Log(log_path)
         with open(state_path) as f:
@@ -659,7 +671,7 @@ class Checker:
         self.applied = prefix
 
     def copy_to_scratch(self):
-        size = TOTAL_SECTORS * 512
+        size = self.total_sectors * 512
         off = 0
         while off < size:
             chunk = os.pread(self.base_fd, min(1 << 20, size - off), off)
@@ -818,17 +830,22 @@ def share_of(pts, share):
 
 
 def check(log_path, base, scratch, state_path, seed, nflush, nrandom,
-          nsubset, nevent, share):
-    c = Checker(log_path, base, scratch, state_path, seed)
+          nsubset, nevent, share, checker_cls=Checker, point_cls=Point,
+          events="a table load, create or delete"):
+    """Checks share of the points checker_cls picks, each by point_cls
+    (clonereplay.py passes its own; events: what its event batches
+    are, for the summary line)."""
+    c = checker_cls(log_path, base, scratch, state_path, seed)
     flush, pts = c.points(nflush, nrandom, nsubset, nevent)
     print("log: %d entries, %d FLUSH/FUA points after the initial fill; "
           "replay seed %d: checking %d points (%d flush/FUA, %d inside "
-          "batches, %d in the batches of a table load, create or delete; "
+          "batches, %d in the batches of %s; "
           "%d batch subsets)" % (
               len(c.log.entries), len(flush), seed, len(pts),
               sum(1 for _, k, _, _ in pts if k.startswith("flush")),
               sum(1 for _, k, _, _ in pts if k.startswith("inside")),
               sum(1 for _, k, _, o in pts if " of " in k and o is None),
+              events,
               sum(1 for _, _, _, o in pts if o is not None)), flush=True)
     print("points (* inside a batch, -N: without entry N): " + " ".join(
         "%d%s" % (p, ("" if k.startswith("flush") else "*") if o is None
@@ -839,7 +856,7 @@ def check(log_path, base, scratch, state_path, seed, nflush, nrandom,
     failures = []
     failed_points = []
     for n, spec in mine:
-        pt = Point(c, n, spec)
+        pt = point_cls(c, n, spec)
         pt.run()
         if pt.failures:
             failures += pt.failures
