@@ -6,6 +6,7 @@
 set -euo pipefail
 
 STOMPER="python3 $SHADOW_TOP/test/guest/tools/stomper.py"
+DMIOCTL="python3 $SHADOW_TOP/test/guest/tools/dmioctl.py"
 WORK=${WORK:-/tmp/shadow-test}
 mkdir -p "$WORK"
 

@@ -55,16 +55,14 @@ run_case() {
 		--ops "$((ops * 4))" --max-len "$maxlen" &
 	burst=$!
 	half=$(($(wc -l <"$WORK/order") / 2))
-	head -n "$half" "$WORK/order" | while read -r id _; do
-		dmsetup message vol 0 delete "$id"
-	done
+	head -n "$half" "$WORK/order" | awk '{ print "delete " $1 }' | $DMIOCTL messages vol ||
+		fail "a delete was refused"
 	tail -n +"$((half + 1))" "$WORK/order" >"$WORK/left"
 	if [ -s "$WORK/left" ]; then
 		verify_sums vol "$WORK/left"
 	fi
-	while read -r id _; do
-		dmsetup message vol 0 delete "$id"
-	done <"$WORK/left"
+	awk '{ print "delete " $1 }' "$WORK/left" | $DMIOCTL messages vol ||
+		fail "a delete was refused"
 	wait "$burst" || fail "the writes racing fold-back failed"
 	# A chunk busy when the walk came to it is folded on a retry.
 	for _ in $(seq 100); do

@@ -3,11 +3,18 @@
 A test that takes hundreds of snapshots spends most of its time starting
 dmsetup three times per snapshot under an emulated CPU; these calls do the
 same ioctls from the running process.  Layout from <linux/dm-ioctl.h>.
+
+  dmioctl.py messages <name>
+      Sends each line of standard input to device <name> as a target
+      message, in order, from one process (a shell loop of dmsetup
+      message starts one per line); stops at the first refused, with
+      exit status 1 and the line and errno on standard error.
 """
 import errno
 import fcntl
 import os
 import struct
+import sys
 
 DM_NAME_LEN = 128
 DM_UUID_LEN = 129
@@ -59,4 +66,27 @@ class Control:
             self.resume(name)
 
 
+def send_messages(name, lines):
+    ctl = Control()
+    try:
+        for line in lines:
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                ctl.message(name, text)
+            except OSError as e:
+                sys.stderr.write("dmioctl: %s: message '%s': %s\n"
+                                 % (name, text, os.strerror(e.errno)))
+                return 1
+    finally:
+        ctl.close()
+    return 0
+
+
 __all__ = ["Control", "errno"]
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "messages":
+        sys.exit("usage: dmioctl.py messages <name>  (messages on stdin)")
+    sys.exit(send_messages(sys.argv[2], sys.stdin))
