@@ -3,7 +3,7 @@
  * shadowctl detach <shadow-id>: a complete clone becomes a plain device,
  * its target, that needs no dm-shadow (libshadow's shadow_copy_detach());
  * throttle <volume> <MiB/s>: how fast a clone volume hydrates (or a row
- * volume folds back); and the text list shows for a clone.
+ * volume folds back).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,16 +12,6 @@
 #include "ctl-clone.h"
 #include "ctl-columns.h"
 #include "ctl-list.h"
-
-const char *ctl_clone_text(const char *state, uint64_t copied, uint64_t total,
-			   char *buf, size_t size)
-{
-	if (strcmp(state, "hydrating") == 0)
-		snprintf(buf, size, "hydrating %" PRIu64 "%%", total ? copied * 100 / total : 0);
-	else
-		snprintf(buf, size, "%s", state);
-	return buf;
-}
 
 int ctl_detach(shadow_ctx *ctx, const struct ctl_args *a, json_object *o)
 {

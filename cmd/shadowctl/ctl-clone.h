@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * shadowctl and clones (cmd/shadowctl/ctl-clone.c): detach, throttle, and
- * how list shows a clone's state.
+ * shadowctl and clones (cmd/shadowctl/ctl-clone.c): detach and throttle.
  */
 #ifndef SHADOW_CTL_CLONE_H
 #define SHADOW_CTL_CLONE_H
 
 #include <json-c/json.h>
-#include <stddef.h>
-#include <stdint.h>
 
 #include "ctl-args.h"
 #include "libshadow.h"
@@ -18,13 +15,5 @@ int ctl_detach(shadow_ctx *ctx, const struct ctl_args *a, json_object *o);
 
 /* shadowctl throttle <volume> <MiB/s>: a clone (or row) volume's background rate. */
 int ctl_throttle(shadow_ctx *ctx, const struct ctl_args *a, json_object *o);
-
-/*
- * list shadows' CLONE column: "hydrating 37%" (rounded down, so 100%
- * only once complete), "complete", "failed", "detached".  Writes @buf and
- * returns it.
- */
-const char *ctl_clone_text(const char *state, uint64_t copied, uint64_t total,
-			   char *buf, size_t size);
 
 #endif

@@ -491,3 +491,13 @@ int ctl_output_print(const struct ctl_output *o, FILE *out)
 		print_line(o, widths, (const char *const *)o->cells + i * o->cols.n, out);
 	return 0;
 }
+
+const char *ctl_clone_text(const char *state, uint64_t copied, uint64_t total,
+			   char *buf, size_t size)
+{
+	if (strcmp(state, "hydrating") == 0)
+		snprintf(buf, size, "hydrating %" PRIu64 "%%", total ? copied * 100 / total : 0);
+	else
+		snprintf(buf, size, "%s", state);
+	return buf;
+}

@@ -177,4 +177,12 @@ void ctl_print_json(json_object *o, FILE *out);
 #define CTL_TIME_LEN 32
 void ctl_iso_time(int64_t t, char buf[CTL_TIME_LEN]);
 
+/*
+ * list shadows' CLONE column: "hydrating 37%" (rounded down, so 100%
+ * only once complete), "complete", "failed", "detached".  Writes @buf and
+ * returns it.
+ */
+const char *ctl_clone_text(const char *state, uint64_t copied, uint64_t total,
+			   char *buf, size_t size);
+
 #endif

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl-clone.h"
 #include "ctl-list.h"
 #include "ctl-writers.h"
 

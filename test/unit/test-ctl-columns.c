@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "ctl-args.h"
-#include "ctl-clone.h"
 #include "ctl-columns.h"
 #include "ctl-list.h"
 #include "shadow-catalog.h"
