@@ -30,6 +30,16 @@ void clone_doc_spans(uint64_t volume_bytes, struct clone_doc_span *ret_first,
 	*ret_last = (struct clone_doc_span) { .offset = volume_bytes - len, .length = len };
 }
 
+void clone_doc_span_window(const struct clone_doc_span *s, uint32_t block,
+			   uint64_t *ret_start, uint64_t *ret_length)
+{
+	uint64_t start = s->offset & ~((uint64_t)block - 1);
+	uint64_t end = (s->offset + s->length + block - 1) & ~((uint64_t)block - 1);
+
+	*ret_start = start;
+	*ret_length = end - start;
+}
+
 void clone_doc_clear(struct clone_doc *d)
 {
 	free(d->host);

@@ -66,6 +66,13 @@ void clone_doc_spans(uint64_t volume_bytes, struct clone_doc_span *ret_first,
 		     struct clone_doc_span *ret_last);
 
 /*
+ * The whole logical blocks of @block bytes (a power of two) that hold
+ * span @s, for a read with O_DIRECT: @ret_length bytes from @ret_start.
+ */
+void clone_doc_span_window(const struct clone_doc_span *s, uint32_t block,
+			   uint64_t *ret_start, uint64_t *ret_length);
+
+/*
  * Free what clone_doc_decode() allocated.  A document filled in by hand
  * for clone_doc_encode() only borrows its strings and set: not cleared.
  */

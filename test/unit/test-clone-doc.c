@@ -42,6 +42,34 @@ START_TEST(test_spans)
 }
 END_TEST
 
+/* The logical blocks an O_DIRECT read of a span takes. */
+START_TEST(test_span_window)
+{
+	struct clone_doc_span first, last;
+	uint64_t start, len;
+
+	clone_doc_spans(10 * GiB, &first, &last);
+	clone_doc_span_window(&last, 4096, &start, &len);
+	ck_assert_uint_eq(start, 10 * GiB - MiB);
+	ck_assert_uint_eq(len, MiB);
+	/* A volume of whole sectors on a disk of 4 KiB blocks: its last span is not aligned. */
+	clone_doc_spans(3 * MiB + 512, &first, &last);
+	clone_doc_span_window(&first, 4096, &start, &len);
+	ck_assert_uint_eq(start, 0);
+	ck_assert_uint_eq(len, MiB);
+	clone_doc_span_window(&last, 4096, &start, &len);
+	ck_assert_uint_eq(start, 2 * MiB);
+	ck_assert_uint_eq(len, MiB + 4096);
+	clone_doc_span_window(&last, 512, &start, &len);
+	ck_assert_uint_eq(start, 2 * MiB + 512);
+	ck_assert_uint_eq(len, MiB);
+	clone_doc_spans(1536, &first, &last);
+	clone_doc_span_window(&last, 4096, &start, &len);
+	ck_assert_uint_eq(start, 0);
+	ck_assert_uint_eq(len, 4096);
+}
+END_TEST
+
 /* The document of a clone of a 10 GiB volume with a writer's record. */
 static const char golden[] =
 	"{\n"
@@ -382,6 +410,7 @@ Suite *suite_clone_doc(void)
 	TCase *tc = tcase_create("clone_doc");
 
 	tcase_add_test(tc, test_spans);
+	tcase_add_test(tc, test_span_window);
 	tcase_add_test(tc, test_encode);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_refused);
