@@ -474,7 +474,9 @@ int shadow_copy_detach(shadow_ctx *ctx, uint64_t id, unsigned int flags);
  * not changed; an open read-only context will do.  Refused: -ENOENT (no
  * such copy; or its target is not there), -EOPNOTSUPP (not a clone),
  * -EBUSY (a clone the kernel still has: detach it first), -ESTALE (a
- * failed clone), -ENOSPC (its target is smaller than its volume).
+ * failed clone), -ENOSPC (its target is smaller than its volume),
+ * -ENODATA (an imported copy whose volume's size its catalog entry does
+ * not record); a target that cannot be read gives the read's -errno.
  */
 int shadow_copy_export_metadata(shadow_ctx *ctx, uint64_t id, char **ret_json);
 

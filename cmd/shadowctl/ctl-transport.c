@@ -165,9 +165,23 @@ int ctl_read_document(int fd, size_t max, char **ret)
 	return 0;
 }
 
-bool ctl_metadata_refused(int r)
+bool ctl_metadata_refused(enum ctl_verb verb, int r)
 {
-	return r == -EBADMSG || r == -EPROTONOSUPPORT || r == -EMEDIUMTYPE || r == -EFBIG;
+	switch (-r) {
+	case EIO:
+	case EACCES:
+	case EPERM:
+		return verb == VERB_EXPORT_METADATA || verb == VERB_IMPORT_METADATA;
+	case ENODATA:
+		return verb == VERB_EXPORT_METADATA;
+	case EBADMSG:
+	case EPROTONOSUPPORT:
+	case EMEDIUMTYPE:
+	case EFBIG:
+		return verb == VERB_IMPORT_METADATA;
+	default:
+		return false;
+	}
 }
 
 /* The document of <file>, or of standard input for -. */

@@ -42,10 +42,13 @@ int ctl_import_metadata(shadow_ctx *ctx, const struct ctl_args *a, json_object *
 int ctl_read_document(int fd, size_t max, char **ret);
 
 /*
- * Whether import-metadata's @r is a refusal of the document itself (not
- * one, a version not known, malformed, too large): exit status 3, which
- * the common table gives none of these.
+ * Whether @r, a failure of @verb (export-metadata or import-metadata)
+ * once the catalog was read, is a refusal with exit status 3 that the
+ * common table does not give: a document that is not one, of a version
+ * not known, malformed or too large (import-metadata); a disk that cannot
+ * be read (both: -EIO, -EACCES, -EPERM); an imported copy whose volume's
+ * size is not recorded (export-metadata, -ENODATA).
  */
-bool ctl_metadata_refused(int r);
+bool ctl_metadata_refused(enum ctl_verb verb, int r);
 
 #endif

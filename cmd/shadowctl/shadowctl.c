@@ -171,8 +171,9 @@ static void usage(FILE *out)
 	      "(undone), 6 the commit took longer than --timeout-commit (undone),\n"
 	      "7 a writer failed or was refused (undone), 8 import: the stream is truncated\n"
 	      "or corrupt (nothing written), 9 import: the target is not the incremental\n"
-	      "stream's base (nothing written); import-metadata refuses a document that is\n"
-	      "not one, or malformed, with 3.\n"
+	      "stream's base (nothing written); export-metadata and import-metadata refuse\n"
+	      "a document that is not one or malformed, and a disk that cannot be read,\n"
+	      "with 3.\n"
 	      "\n"
 	      "For more details see shadowctl(8).\n", out);
 }
@@ -435,8 +436,8 @@ int main(int argc, char *argv[])
 			r == -ECANCELED ? "a writer failed; the set was undone" : strerror(-r));
 		if (a.verb == VERB_IMPORT && ctl_import_exit_code(r))
 			return ctl_import_exit_code(r);
-		/* The document's refusals, not a malformed catalog's (exit 5). */
-		if (a.verb == VERB_IMPORT_METADATA && ran && ctl_metadata_refused(r))
+		/* The document's and the disk's refusals, not a malformed catalog's (exit 5). */
+		if (ran && ctl_metadata_refused(a.verb, r))
 			return EXIT_REFUSED;
 		return exit_code(r);
 	}

@@ -664,12 +664,24 @@ START_TEST(test_read_document)
 	close(p[0]);
 	ck_assert_ptr_null(text);
 
-	ck_assert(ctl_metadata_refused(-EBADMSG));
-	ck_assert(ctl_metadata_refused(-EPROTONOSUPPORT));
-	ck_assert(ctl_metadata_refused(-EMEDIUMTYPE));
-	ck_assert(ctl_metadata_refused(-EFBIG));
-	ck_assert(!ctl_metadata_refused(-ENOENT));
-	ck_assert(!ctl_metadata_refused(-ESTALE));
+	/* The document's refusals are import-metadata's. */
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EBADMSG));
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EPROTONOSUPPORT));
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EMEDIUMTYPE));
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EFBIG));
+	ck_assert(!ctl_metadata_refused(VERB_EXPORT_METADATA, -EBADMSG));
+	/* A disk that cannot be read is refused by both; no other verb maps them. */
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EIO));
+	ck_assert(ctl_metadata_refused(VERB_EXPORT_METADATA, -EIO));
+	ck_assert(ctl_metadata_refused(VERB_EXPORT_METADATA, -EACCES));
+	ck_assert(ctl_metadata_refused(VERB_EXPORT_METADATA, -ENODATA));
+	ck_assert(!ctl_metadata_refused(VERB_IMPORT_METADATA, -ENODATA));
+	ck_assert(!ctl_metadata_refused(VERB_EXPORT, -EIO));
+	ck_assert(!ctl_metadata_refused(VERB_IMPORT, -EBADMSG));
+	/* The common table's: 2 and 3 already, 5 for the rest. */
+	ck_assert(!ctl_metadata_refused(VERB_IMPORT_METADATA, -ENOENT));
+	ck_assert(!ctl_metadata_refused(VERB_IMPORT_METADATA, -ESTALE));
+	ck_assert(!ctl_metadata_refused(VERB_EXPORT_METADATA, -ENOMEM));
 }
 END_TEST
 
