@@ -461,6 +461,52 @@ int shadow_copy_clone_progress(shadow_ctx *ctx, const shadow_copy *c, const char
  */
 int shadow_copy_detach(shadow_ctx *ctx, uint64_t id, unsigned int flags);
 
+/*
+ * Transportable clones, as VSS's transportable shadow copies
+ * (shadow-clone-metadata(5)): a detached clone's catalog entry goes to
+ * another host with its target disk.
+ *
+ * Export detached clone @id's metadata: a JSON document (newly allocated,
+ * in *@ret_json; free() it) naming this host, the copy, its volume's name,
+ * size and chunk size, its set and what the set's writers said, and the
+ * size and the CRC-32C of the first and last MiB of the clone's data as
+ * its target holds them now (read past the page cache).  The catalog is
+ * not changed; an open read-only context will do.  Refused: -ENOENT (no
+ * such copy; or its target is not there), -EOPNOTSUPP (not a clone),
+ * -EBUSY (a clone the kernel still has: detach it first), -ESTALE (a
+ * failed clone), -ENOSPC (its target is smaller than its volume),
+ * -ENODATA (an imported copy whose volume's size its catalog entry does
+ * not record); a target that cannot be read gives the read's -errno.
+ */
+int shadow_copy_export_metadata(shadow_ctx *ctx, uint64_t id, char **ret_json);
+
+/*
+ * Import document @json (what shadow_copy_export_metadata() made on
+ * another host) with the clone's disk, @device: the catalog gets a new set
+ * (its writers' records, creation time and freeze window as exported, a
+ * new id) and a new copy (a new id, SHADOW_COPY_DETACHED, method "clone",
+ * target @device as given, created as exported, its origin as
+ * shadow_copy_origin() gives it), in one save; *@ret (may be NULL) is the
+ * copy.  Nothing changes when it is refused: -EMEDIUMTYPE (not such a
+ * document), -EPROTONOSUPPORT (a version not known), -EBADMSG (a member
+ * missing, mistyped, unknown or wrong; shadow_ctx_error() names it),
+ * -ENOENT (no @device), -ENOTBLK, -EINVAL (@device is a volume's device or
+ * store), -EEXIST (it is a copy's target already: imported twice), -ENOSPC
+ * (smaller than the clone's target was), -EBUSY (in use), -ESTALE (it
+ * does not hold the clone's data: a checksum differs).
+ */
+int shadow_copy_import_metadata(shadow_ctx *ctx, const char *json, const char *device,
+				shadow_copy **ret);
+
+/*
+ * Where imported copy @c comes from: 1 with the host it was exported on,
+ * its set (0: none) and shadow ids there and its volume's name there; 0
+ * for a copy made here (nothing set); -EINVAL for no copy.  Any ret_* may
+ * be NULL; the strings belong to the copy.
+ */
+int shadow_copy_origin(const shadow_copy *c, const char **ret_host, uint64_t *ret_set,
+		       uint64_t *ret_shadow, const char **ret_volume);
+
 /* Delete one shadow copy; -EBUSY while it is exposed (unexpose first). */
 int shadow_copy_delete(shadow_ctx *ctx, uint64_t id, unsigned int flags);
 /* Delete the oldest shadow copy of @volume; returns its id in *ret_id. */

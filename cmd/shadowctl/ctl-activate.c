@@ -48,8 +48,14 @@ static void print_activated(shadow_ctx *ctx, const char *name)
 
 	printf("volume %s activated: /dev/mapper/%s%s\n", name, shadow_volume_dm_name(v),
 	       shadow_volume_real_name(v) ? " (taken over in place)" : "");
+	/*
+	 * Those activation exposed again: a detached clone's device (one
+	 * imported from another host's volume of this name too) is over its
+	 * target, no part of the volume.
+	 */
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(shadow_copy_volume(c[i]), name) == 0 && shadow_copy_device(c[i]))
+		if (strcmp(shadow_copy_volume(c[i]), name) == 0 && shadow_copy_device(c[i]) &&
+		    shadow_copy_state(c[i]) != SHADOW_COPY_DETACHED)
 			printf("  shadow %" PRIu64 " exposed again as %s\n", shadow_copy_id(c[i]),
 			       shadow_copy_device(c[i]));
 }

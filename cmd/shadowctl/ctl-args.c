@@ -30,6 +30,8 @@ const char *const ctl_verb_names[_VERB_MAX] = {
 	[VERB_BROWSE] = "browse",
 	[VERB_DETACH] = "detach",
 	[VERB_THROTTLE] = "throttle",
+	[VERB_EXPORT_METADATA] = "export-metadata",
+	[VERB_IMPORT_METADATA] = "import-metadata",
 };
 
 const char *const ctl_schedule_names[_SCHEDULE_MAX] = {
@@ -48,6 +50,7 @@ const char *const ctl_schedule_names[_SCHEDULE_MAX] = {
 static const bool verb_only_reads[_VERB_MAX] = {
 	[VERB_LIST] = true,
 	[VERB_IMPORT] = true,	/* writes a device or file, never the catalog */
+	[VERB_EXPORT_METADATA] = true,	/* reads the catalog and a disk */
 };
 
 bool ctl_verb_only_reads(enum ctl_verb verb)
@@ -79,6 +82,8 @@ static const unsigned int verb_opts[_VERB_MAX] = {
 	[VERB_BROWSE] = OPT_STOP,
 	[VERB_DETACH] = 0,
 	[VERB_THROTTLE] = 0,
+	[VERB_EXPORT_METADATA] = OPT_OUTPUT,
+	[VERB_IMPORT_METADATA] = OPT_DEVICE,
 };
 
 static const char *const opt_names[] = {
@@ -89,7 +94,7 @@ static const char *const opt_names[] = {
 	"--retries", "--writer", "--component", "--no-writers", "--writer-timeout",
 	"--writers-dir", "--writer-conf",
 	"--all", "--device-timeout", "--exclude-component",
-	"--since", "--to", "--stop", "--target", "--hydrate-rate",
+	"--since", "--to", "--stop", "--target", "--hydrate-rate", "--device",
 };
 
 int ctl_parse_number(const char *s, unsigned long long *ret, char **end)
@@ -452,6 +457,20 @@ static int check_verb(struct ctl_args *a, char *why, size_t len)
 		if (parse_rate(a->args[1], &a->rate) < 0)
 			return ctl_invalid(why, len, "bad rate '%s' (MiB/s, 0 for no limit)", a->args[1]);
 		return 0;
+	case VERB_EXPORT_METADATA:
+		if (a->nargs != 1)
+			return ctl_invalid(why, len, "'export-metadata' takes one shadow id");
+		if (ctl_parse_id(a->args[0], &a->id) < 0)
+			return ctl_invalid(why, len, "bad shadow id '%s'", a->args[0]);
+		if (!(a->opts & OPT_OUTPUT) || !*a->output)
+			return ctl_invalid(why, len, "'export-metadata' needs -o <file> or -o - (standard output)");
+		return 0;
+	case VERB_IMPORT_METADATA:
+		if (a->nargs != 1 || !*a->args[0])
+			return ctl_invalid(why, len, "'import-metadata' takes one metadata file, or - for standard input");
+		if (!(a->opts & OPT_DEVICE) || !*a->device)
+			return ctl_invalid(why, len, "'import-metadata' needs --device <device>, the clone's disk");
+		return 0;
 	case VERB_BROWSE:
 		if ((a->opts & OPT_STOP) ? a->nargs > 1 : a->nargs != 1)
 			return ctl_invalid(why, len, "'browse' takes one volume, or --stop and at most one volume");
@@ -471,7 +490,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		ARG_RETRIES, ARG_WRITER, ARG_COMPONENT, ARG_NO_WRITERS,
 		ARG_WRITER_TIMEOUT, ARG_WRITERS_DIR, ARG_WRITER_CONF,
 		ARG_ALL, ARG_DEVICE_TIMEOUT, ARG_EXCLUDE_COMPONENT, ARG_SINCE, ARG_TO, ARG_STOP,
-		ARG_TARGET, ARG_HYDRATE_RATE,
+		ARG_TARGET, ARG_HYDRATE_RATE, ARG_DEVICE,
 	};
 	static const struct option options[] = {
 		{ "json",           no_argument,       NULL, 'J' },
@@ -510,6 +529,7 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 		{ "stop",           no_argument,       NULL, ARG_STOP },
 		{ "target",         required_argument, NULL, ARG_TARGET },
 		{ "hydrate-rate",   required_argument, NULL, ARG_HYDRATE_RATE },
+		{ "device",         required_argument, NULL, ARG_DEVICE },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ "version",        no_argument,       NULL, 'V' },
 		{}
@@ -674,6 +694,10 @@ int ctl_parse_argv(int argc, char *argv[], struct ctl_args *ret,
 			if (parse_rate(optarg, &a.hydrate_rate) < 0)
 				return ctl_invalid(why, why_len, "bad hydrate rate '%s' (MiB/s, 0 for no limit)",
 						   optarg);
+			break;
+		case ARG_DEVICE:
+			a.opts |= OPT_DEVICE;
+			a.device = optarg;
 			break;
 		case 'h':
 			help = true;

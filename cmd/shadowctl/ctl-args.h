@@ -33,6 +33,8 @@ enum ctl_verb {
 	VERB_BROWSE,
 	VERB_DETACH,
 	VERB_THROTTLE,
+	VERB_EXPORT_METADATA,
+	VERB_IMPORT_METADATA,
 	_VERB_MAX,
 };
 
@@ -78,6 +80,8 @@ enum {
 	OPT_STOP = 1 << 28,
 	OPT_TARGET = 1 << 29,
 	OPT_HYDRATE_RATE = 1 << 30,
+	/* The last bit of opts (an unsigned int): a next option widens it. */
+	OPT_DEVICE = 1u << 31,
 };
 
 /* schedule's subverbs (shadowctl(8)). */
@@ -145,10 +149,12 @@ struct ctl_args {
 	size_t n_targets;
 	uint32_t hydrate_rate;		/* enable --hydrate-rate, MiB/s */
 	uint32_t rate;			/* throttle: MiB/s (args[1]) */
-	uint64_t id;			/* delete, expose, unexpose, diff, export, revert, detach */
+	uint64_t id;			/* delete, expose, unexpose, diff, export, revert, detach,
+					 * export-metadata */
 	uint64_t other_id;		/* diff: the second copy (0: the live volume) */
 	uint64_t since;			/* export --since (0: a full stream) */
 	const char *to;			/* import --to */
+	const char *device;		/* import-metadata --device */
 	struct ctl_max_size max_size;	/* resize */
 	const char *config;		/* monitor, schedule */
 	enum ctl_schedule schedule;	/* schedule: the subverb (args[0]) */

@@ -217,7 +217,10 @@ char *ctl_value_text(const struct ctl_column *c, const struct ctl_value *v)
 			r = asprintf(&s, "%" PRIu64, v->u64);
 		return r < 0 ? NULL : s;
 	case CTL_VALUE_JSON:
-		s = strdup(json_object_to_json_string_ext(v->json, JSON_C_TO_STRING_PLAIN));
+		if (v->text)
+			s = escape(v->text);
+		else
+			s = strdup(json_object_to_json_string_ext(v->json, JSON_C_TO_STRING_PLAIN));
 		json_object_put(v->json);
 		return s;
 	}

@@ -41,6 +41,8 @@ struct ctl_value {
 		int64_t time;
 		json_object *json;	/* a reference the output takes over */
 	};
+	/* CTL_VALUE_JSON: what a table shows for it (NULL: its compact JSON) */
+	const char *text;
 };
 
 /* A string, or CTL_VALUE_NULL for NULL. */
@@ -73,6 +75,18 @@ static inline void ctl_value_json(struct ctl_value *v, json_object *j)
 {
 	v->type = j ? CTL_VALUE_JSON : CTL_VALUE_NULL;
 	v->json = j;
+	v->text = NULL;
+}
+
+/*
+ * A nested document in JSON that a table shows as @text (a column that is
+ * not CTL_COLUMN_JSON_ONLY: "host:7" for {"host": ..., "shadow": 7}).
+ * @text is read after the getter returns: not on its stack.
+ */
+static inline void ctl_value_json_text(struct ctl_value *v, json_object *j, const char *text)
+{
+	ctl_value_json(v, j);
+	v->text = j ? text : NULL;
 }
 
 enum {
@@ -142,7 +156,8 @@ json_object *ctl_row_json(const struct ctl_table *t, const struct ctl_columns *c
 
 /*
  * The text a table shows for @v in column @c: malloc'ed, or NULL (ENOMEM).
- * A CTL_VALUE_JSON is released and shown as its compact JSON text.
+ * A CTL_VALUE_JSON is released and shown as its text, or else as its
+ * compact JSON text.
  */
 char *ctl_value_text(const struct ctl_column *c, const struct ctl_value *v);
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl-columns.h"
@@ -155,6 +156,8 @@ int ctl_export(shadow_ctx *ctx, const struct ctl_args *a)
 	bool to_stdout = strcmp(a->output, "-") == 0;
 	uint64_t data = 0, bytes = 0;
 	FILE *out = to_stdout ? stderr : stdout;
+	bool regular = false;
+	struct stat st;
 	int fd, r;
 
 	if (to_stdout && isatty(STDOUT_FILENO)) {
@@ -169,6 +172,7 @@ int ctl_export(shadow_ctx *ctx, const struct ctl_args *a)
 			a->id, a->output, strerror(-r));
 		return r;
 	}
+	regular = !to_stdout && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	catch_signals();
 	r = shadow_copy_export(ctx, a->id, a->since, fd, on_progress, &p, &data, &bytes);
 	progress_end(&p);
@@ -177,8 +181,11 @@ int ctl_export(shadow_ctx *ctx, const struct ctl_args *a)
 	if (!to_stdout && close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r < 0) {
-		/* Never leave half a stream behind under the name asked for. */
-		if (!to_stdout)
+		/*
+		 * Never leave half a stream behind under the name asked for;
+		 * but a device node (-o /dev/sdc) is no stream to remove.
+		 */
+		if (regular)
 			(void)unlink(a->output);
 		return reraise(r);
 	}

@@ -7,6 +7,8 @@
  * and one line in kinds[].
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,12 +72,18 @@ static void copy_writable(const void *row, void *data, struct ctl_value *v)
 	ctl_value_bool(v, shadow_copy_writable(row));
 }
 
-/* Its volume's provider; NULL for a copy whose volume is gone from the catalog. */
+/*
+ * Its volume's provider; NULL for a copy whose volume is gone from the
+ * catalog, and for one imported from another host (a volume here of the
+ * same name is not its volume).
+ */
 static void copy_provider(const void *row, void *data, struct ctl_value *v)
 {
 	shadow_volume *const *vols;
 	size_t n = shadow_ctx_volumes(data, &vols);
 
+	if (shadow_copy_origin(row, NULL, NULL, NULL, NULL) > 0)
+		return;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(shadow_volume_name(vols[i]), shadow_copy_volume(row)) == 0)
 			ctl_value_str(v, shadow_volume_provider(vols[i]));
@@ -139,6 +147,32 @@ static void copy_total_chunks(const void *row, void *data, struct ctl_value *v)
 		ctl_value_str(v, NULL);
 }
 
+/*
+ * Where an imported copy comes from: "<host>:<shadow id there>" in a
+ * table, {"host", "set", "shadow", "volume"} in JSON; null for a copy
+ * made here.
+ */
+static void copy_origin(const void *row, void *data, struct ctl_value *v)
+{
+	/* Read by the output after this returns (then copied): not on the stack. */
+	static char buf[320];
+	const char *host, *volume;
+	uint64_t set, shadow;
+	json_object *o;
+
+	if (shadow_copy_origin(row, &host, &set, &shadow, &volume) <= 0) {
+		ctl_value_str(v, NULL);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "set", set ? json_object_new_uint64(set) : NULL);
+	json_object_object_add(o, "shadow", json_object_new_uint64(shadow));
+	json_object_object_add(o, "volume", json_object_new_string(volume));
+	snprintf(buf, sizeof(buf), "%s:%" PRIu64, host, shadow);
+	ctl_value_json_text(v, o, buf);
+}
+
 static const struct ctl_column shadow_columns[] = {
 	{ "id", "ID", "id", 6, 0, "shadow copy id", copy_id },
 	{ "set", "SET", "set", 5, 0, "its set's id (- for a snapshot adopted by a repair)", copy_set },
@@ -162,6 +196,8 @@ static const struct ctl_column shadow_columns[] = {
 	  "a clone's chunks on its target", copy_copied_chunks },
 	{ "total-chunks", "TOTAL-CHUNKS", "total_chunks", 0, CTL_COLUMN_RIGHT,
 	  "the chunks a clone copies, all of its volume's", copy_total_chunks },
+	{ "origin", "ORIGIN", "origin", 0, 0,
+	  "an imported copy's host and shadow id there, host:id (or -)", copy_origin },
 };
 
 static const struct ctl_table shadows_table = {

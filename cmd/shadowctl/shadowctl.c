@@ -22,6 +22,7 @@
 #include "ctl-schedule.h"
 #include "sched-policy.h"
 #include "ctl-storage.h"
+#include "ctl-transport.h"
 #include "ctl-writers.h"
 #include "libshadow.h"
 
@@ -77,6 +78,8 @@ static void usage(FILE *out)
 	      " shadowctl [options] revert <shadow-id> [--wait] [--force]\n"
 	      " shadowctl [options] detach <shadow-id>\n"
 	      " shadowctl [options] throttle <volume> <MiB/s>\n"
+	      " shadowctl [options] export-metadata <shadow-id> -o <file>|-\n"
+	      " shadowctl [options] import-metadata <file>|- --device <device>\n"
 	      " shadowctl [options] schedule show|run|run-now|cleanup [<policy>...]\n"
 	      "                              [--config <file>]\n"
 	      " shadowctl [options] browse <volume> | --stop [<volume>]\n"
@@ -102,6 +105,10 @@ static void usage(FILE *out)
 	      " revert      roll a volume back to a shadow copy (merged in the background)\n"
 	      " detach      make a complete clone a plain device that needs no dm-shadow\n"
 	      " throttle    how fast a volume's clones hydrate (row: fold back), in MiB/s\n"
+	      " export-metadata\n"
+	      "             write a detached clone's catalog entry, to go with its disk\n"
+	      " import-metadata\n"
+	      "             enter a detached clone from another host, with its disk\n"
 	      " schedule    scheduled shadow copies and their retention (shadow-schedule.conf)\n"
 	      " browse      mount every shadow copy of a volume read-only under " BROWSE_ROOT "\n"
 	      "\n"
@@ -110,7 +117,8 @@ static void usage(FILE *out)
 	      " -n, --noheadings           list: do not print column headings\n"
 	      " -o, --output <columns>     list: the columns to print (+<columns> adds\n"
 	      "                            to the defaults; 'list --help' names them);\n"
-	      "                            export: the stream's file, - for standard output\n"
+	      "                            export, export-metadata: the file to write;\n"
+	      "                            standard output with -o -\n"
 	      " -O, --output-all           list: print every column\n"
 	      " -v, --verbose              log what is done (and libdevmapper's messages)\n"
 	      "     --state-dir <dir>      catalog directory (default $SHADOW_STATE_DIR,\n"
@@ -153,6 +161,7 @@ static void usage(FILE *out)
 	      "     --device-timeout <s>   activate: wait that long for devices to appear\n"
 	      "     --since <shadow-id>    export: only the changes since that older copy\n"
 	      "     --to <device>|<image>  import: where the stream is written\n"
+	      "     --device <device>      import-metadata: the clone's disk\n"
 	      "\n"
 	      " -h, --help                 display this help\n"
 	      " -V, --version              display version\n"
@@ -162,7 +171,9 @@ static void usage(FILE *out)
 	      "(undone), 6 the commit took longer than --timeout-commit (undone),\n"
 	      "7 a writer failed or was refused (undone), 8 import: the stream is truncated\n"
 	      "or corrupt (nothing written), 9 import: the target is not the incremental\n"
-	      "stream's base (nothing written).\n"
+	      "stream's base (nothing written); export-metadata and import-metadata refuse\n"
+	      "a document that is not one or malformed, and a disk that cannot be read,\n"
+	      "with 3.\n"
 	      "\n"
 	      "For more details see shadowctl(8).\n", out);
 }
@@ -349,6 +360,10 @@ static int run(shadow_ctx *ctx, const struct ctl_args *a, char *what, size_t wha
 		return ctl_import(ctx, a);
 	case VERB_REVERT:
 		return ctl_revert(ctx, a);
+	case VERB_EXPORT_METADATA:
+		return ctl_export_metadata(ctx, a, what, what_len);
+	case VERB_IMPORT_METADATA:
+		return ctl_import_metadata(ctx, a, o, what, what_len);
 	case VERB_ACTIVATE:
 	case VERB_DEACTIVATE:
 		r = ctl_activate(ctx, a, o);
@@ -369,6 +384,7 @@ int main(int argc, char *argv[])
 	_cleanup_(ctx_freep) shadow_ctx *ctx = NULL;
 	struct ctl_args a = { .verb = _VERB_MAX };
 	char why[512], what[640] = "";
+	bool ran = false;
 	int r;
 
 	r = ctl_parse_argv(argc, argv, &a, why, sizeof(why));
@@ -406,8 +422,10 @@ int main(int argc, char *argv[])
 		/* A read never waits for, nor repairs behind, a command that changes things. */
 		r = shadow_ctx_open(ctx, ctl_verb_only_reads(a.verb) ? SHADOW_OPEN_READONLY :
 					 a.wait ? SHADOW_OPEN_WAIT : 0);
-		if (r >= 0)
+		if (r >= 0) {
 			r = run(ctx, &a, what, sizeof(what));
+			ran = true;
+		}
 	}
 	if (r < 0) {
 		/* The library's message as it is, never cut (a writer's may be 1 KiB). */
@@ -418,6 +436,9 @@ int main(int argc, char *argv[])
 			r == -ECANCELED ? "a writer failed; the set was undone" : strerror(-r));
 		if (a.verb == VERB_IMPORT && ctl_import_exit_code(r))
 			return ctl_import_exit_code(r);
+		/* The document's and the disk's refusals, not a malformed catalog's (exit 5). */
+		if (ran && ctl_metadata_refused(a.verb, r))
+			return EXIT_REFUSED;
 		return exit_code(r);
 	}
 	return EXIT_OK;

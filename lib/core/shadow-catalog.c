@@ -148,7 +148,8 @@ int shadow_catalog_add_copy(struct shadow_catalog *c, struct shadow_copy *s)
 
 	if (r == 0 && s->id >= c->next_id)
 		c->next_id = s->id + 1;
-	if (r == 0 && s->snapshot >= c->next_id)
+	/* An imported copy's snapshot id is another host's: no store here has it. */
+	if (r == 0 && !s->origin && s->snapshot >= c->next_id)
 		c->next_id = s->snapshot + 1;
 	return r;
 }
@@ -357,23 +358,11 @@ static json_object *encode_set_writer(const struct shadow_set_writer *w)
 	return TAKE_PTR(o);
 }
 
-static json_object *encode_set(const void *item)
+json_object *shadow_set_writers_encode(const struct shadow_set *s)
 {
-	const struct shadow_set *s = item;
-	_cleanup_json_ json_object *o = json_object_new_object();
-	json_object *a;
+	_cleanup_json_ json_object *a = json_object_new_array();
 
-	if (!o ||
-	    add(o, "id", json_object_new_uint64(s->id)) < 0 ||
-	    add(o, "created", json_object_new_int64(s->created)) < 0 ||
-	    add(o, "freeze_us", json_object_new_uint64(s->freeze_us)) < 0 ||
-	    add_str(o, "state", s->state) < 0)
-		return NULL;
-	/* Sets made without writers look as they always did. */
-	if (s->n_writers == 0)
-		return TAKE_PTR(o);
-	a = json_object_new_array();
-	if (add(o, "writers", a) < 0)
+	if (!a)
 		return NULL;
 	for (size_t i = 0; i < s->n_writers; i++) {
 		json_object *w = encode_set_writer(&s->writers[i]);
@@ -383,6 +372,23 @@ static json_object *encode_set(const void *item)
 			return NULL;
 		}
 	}
+	return TAKE_PTR(a);
+}
+
+static json_object *encode_set(const void *item)
+{
+	const struct shadow_set *s = item;
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	if (!o ||
+	    add(o, "id", json_object_new_uint64(s->id)) < 0 ||
+	    add(o, "created", json_object_new_int64(s->created)) < 0 ||
+	    add(o, "freeze_us", json_object_new_uint64(s->freeze_us)) < 0 ||
+	    add_str(o, "state", s->state) < 0)
+		return NULL;
+	/* Sets made without writers look as they always did. */
+	if (s->n_writers && add(o, "writers", shadow_set_writers_encode(s)) < 0)
+		return NULL;
 	return TAKE_PTR(o);
 }
 
@@ -394,7 +400,11 @@ static json_object *encode_origin(const struct shadow_copy_origin *g)
 	    add_str(o, "host", g->host) < 0 ||
 	    add(o, "set", json_object_new_uint64(g->set)) < 0 ||
 	    add(o, "shadow", json_object_new_uint64(g->shadow)) < 0 ||
-	    add_str(o, "volume", g->volume) < 0)
+	    add_str(o, "volume", g->volume) < 0 ||
+	    (g->volume_bytes &&
+	     add(o, "volume_bytes", json_object_new_uint64(g->volume_bytes)) < 0) ||
+	    (g->chunk_bytes &&
+	     add(o, "chunk_bytes", json_object_new_uint64(g->chunk_bytes)) < 0))
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -688,19 +698,13 @@ static int decode_excluded(struct decoder *d, json_object *w, const char *what,
 	return 0;
 }
 
-/*
- * A set's optional "writers": [ { "name", "metadata", "data" (optional),
- * "excluded" (optional) } ].
- */
-static int decode_set_writers(struct decoder *d, json_object *o, const char *set,
-			      struct shadow_set *s)
+/* A set's writers, array @a: [ { "name", "metadata", "data" (optional), "excluded" (optional) } ]. */
+static int decode_writer_array(struct decoder *d, json_object *a, const char *set,
+			       struct shadow_set *s)
 {
-	json_object *a;
 	char what[64];
 	int r;
 
-	if (!json_object_object_get_ex(o, "writers", &a))
-		return 0;
 	if (!json_object_is_type(a, json_type_array))
 		return bad(d, "%s: \"writers\" has the wrong type", set);
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
@@ -728,6 +732,25 @@ static int decode_set_writers(struct decoder *d, json_object *o, const char *set
 		shadow_set_last_writer_excluded(s, x);
 	}
 	return 0;
+}
+
+/* A set's optional "writers". */
+static int decode_set_writers(struct decoder *d, json_object *o, const char *set,
+			      struct shadow_set *s)
+{
+	json_object *a;
+
+	if (!json_object_object_get_ex(o, "writers", &a))
+		return 0;
+	return decode_writer_array(d, a, set, s);
+}
+
+int shadow_set_writers_decode(json_object *a, const char *what, struct shadow_set *s,
+			      char *why, size_t why_size)
+{
+	struct decoder d = { .why = why, .size = why_size };
+
+	return decode_writer_array(&d, a, what, s);
 }
 
 static int decode_set(struct decoder *d, json_object *o, size_t i,
@@ -770,7 +793,40 @@ static int get_optional_str(struct decoder *d, json_object *o, const char *what,
 	return get_str(d, o, what, key, true, ret);
 }
 
-/* A copy's optional "origin": { "host", "set", "shadow", "volume" }. */
+/*
+ * An origin's optional "volume_bytes" and "chunk_bytes": its volume's
+ * size (whole sectors) and chunk size there, which this catalog has no
+ * volume to ask.
+ */
+static int decode_origin_sizes(struct decoder *d, json_object *x, const char *what,
+			       struct shadow_copy_origin *g)
+{
+	uint64_t chunk = 0;
+	int r;
+
+	if (json_object_object_get_ex(x, "volume_bytes", NULL)) {
+		r = get_u64(d, x, what, "volume_bytes", &g->volume_bytes);
+		if (r < 0)
+			return r;
+		if (g->volume_bytes == 0 || g->volume_bytes % 512)
+			return bad(d, "%s: volume_bytes %" PRIu64 " is not a whole number of sectors",
+				   what, g->volume_bytes);
+	}
+	if (json_object_object_get_ex(x, "chunk_bytes", NULL)) {
+		r = get_u64(d, x, what, "chunk_bytes", &chunk);
+		if (r < 0)
+			return r;
+		if (chunk % 512 || !shadow_chunk_sectors_valid(chunk / 512))
+			return bad(d, "%s: bad chunk_bytes %" PRIu64, what, chunk);
+		g->chunk_bytes = (uint32_t)chunk;
+	}
+	return 0;
+}
+
+/*
+ * A copy's optional "origin": { "host", "set", "shadow", "volume",
+ * "volume_bytes" (optional), "chunk_bytes" (optional) }.
+ */
 static int decode_origin(struct decoder *d, json_object *o, const char *copy,
 			 struct shadow_copy_origin **ret)
 {
@@ -795,6 +851,9 @@ static int decode_origin(struct decoder *d, json_object *o, const char *copy,
 		return r;
 	if (g->shadow == 0)
 		return bad(d, "%s: shadow 0", what);
+	r = decode_origin_sizes(d, x, what, g);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(g);
 	return 0;
 }

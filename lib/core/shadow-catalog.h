@@ -37,10 +37,13 @@
  *     target it could not find); no other copy has one;
  *   - a clone copy may be "detached" (state): the kernel forgot it, its
  *     data is a plain device, its target, which it must name;
- *   - a copy may hold "origin": { "host", "set", "shadow", "volume" }, the
- *     copy it was imported from, on another host.  Only a detached clone
- *     is imported, and its "volume" (the origin's) need not be a volume of
- *     this catalog.
+ *   - a copy may hold "origin": { "host", "set", "shadow", "volume",
+ *     "volume_bytes" (optional), "chunk_bytes" (optional) }, the copy it
+ *     was imported from, on another host (shadow-clone-metadata(5)), with
+ *     its volume's size and chunk size there.  Only a detached clone is
+ *     imported, and its "volume" (the origin's) need not be a volume of
+ *     this catalog.  Its "snapshot" is the origin's too: no store here has
+ *     it, and it does not advance "next_id".
  * A detached or imported copy is no snapshot in any store: the repair
  * leaves it alone.
  */
@@ -106,6 +109,8 @@ struct shadow_copy_origin {
 	uint64_t set;		/* its set there, 0: none */
 	uint64_t shadow;	/* its shadow id there */
 	char *volume;		/* its volume there */
+	uint64_t volume_bytes;	/* that volume's size, 0: not known */
+	uint32_t chunk_bytes;	/* its chunk size, 0: not known */
 };
 
 struct shadow_copy {
@@ -169,6 +174,16 @@ void shadow_catalog_remove_copy(struct shadow_catalog *c, struct shadow_copy *s)
  */
 int shadow_set_add_writer(struct shadow_set *s, const char *name,
 			  struct json_object *metadata, struct json_object *data);
+/*
+ * A set's writers as the catalog records them, an array of { "name",
+ * "metadata", "data" (optional), "excluded" (optional) }, for another
+ * document to carry them exactly so (shadow-clone-doc.c): encoded, a new
+ * array (NULL when out of memory); decoded from array @a into @s,
+ * -EBADMSG with the reason in @why ("<what>.writers[1]: no \"name\"").
+ */
+struct json_object *shadow_set_writers_encode(const struct shadow_set *s);
+int shadow_set_writers_decode(struct json_object *a, const char *what, struct shadow_set *s,
+			      char *why, size_t why_size);
 /* Record, with the writer @s recorded last, the array of @excluded names. */
 void shadow_set_last_writer_excluded(struct shadow_set *s, struct json_object *excluded);
 /* Record the last state of writer @name, replacing the previous one. */

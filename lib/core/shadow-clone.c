@@ -46,48 +46,62 @@ static size_t volume_parts(const struct shadow_volume *v, dev_t ret[4], bool ret
 	return n;
 }
 
-/* Not a part of any volume of the catalog, @v's own included. */
-static int check_not_a_volume(shadow_ctx *ctx, const struct shadow_volume *v,
-			      const char *target, dev_t t)
+/* Is @t a part of a volume of @cat?  Which one, and whether its store. */
+static bool volume_owner(const struct shadow_catalog *cat, dev_t t, struct clone_owner *ret)
 {
-	for (size_t i = 0; i < ctx->cat.n_volumes; i++) {
-		const struct shadow_volume *o = ctx->cat.volumes[i];
+	for (size_t i = 0; i < cat->n_volumes; i++) {
 		bool store[4];
 		dev_t parts[4];
-		size_t n = volume_parts(o, parts, store);
+		size_t n = volume_parts(cat->volumes[i], parts, store);
 
-		for (size_t j = 0; j < n; j++) {
-			if (parts[j] != t)
-				continue;
-			if (o == v)
-				return ctx_fail(ctx, -EINVAL, "create the set: volume %s, target %s: "
-						"it is the volume's %s", v->name, target,
-						store[j] ? "store" : "own device");
-			return ctx_fail(ctx, -EINVAL, "create the set: volume %s, target %s: "
-					"it is %s volume %s", v->name, target,
-					store[j] ? "the store of" : "the device of", o->name);
-		}
+		for (size_t j = 0; j < n; j++)
+			if (parts[j] == t) {
+				*ret = (struct clone_owner) { .volume = cat->volumes[i], .store = store[j] };
+				return true;
+			}
+	}
+	return false;
+}
+
+int clone_device_owner(const struct shadow_catalog *cat, const char *path, dev_t t,
+		       struct clone_owner *ret)
+{
+	if (volume_owner(cat, t, ret))
+		return 1;
+	/* A detached clone's data is there, a deleted one's is not. */
+	for (size_t i = 0; i < cat->n_copies; i++) {
+		const struct shadow_copy *c = cat->copies[i];
+		dev_t d;
+
+		if (!c->target || (strcmp(c->target, path) != 0 &&
+				   (block_device(c->target, &d, NULL) < 0 || d != t)))
+			continue;
+		*ret = (struct clone_owner) { .copy = c };
+		return 1;
 	}
 	return 0;
 }
 
-/* Not any clone's target: a detached clone's data is there, a deleted one's is not. */
-static int check_not_a_target(shadow_ctx *ctx, const struct shadow_volume *v,
-			      const char *target, dev_t t)
+/* Neither a part of any volume of the catalog (@v's own included) nor any clone's target. */
+static int check_not_owned(shadow_ctx *ctx, const struct shadow_volume *v, const char *target,
+			   dev_t t)
 {
-	for (size_t i = 0; i < ctx->cat.n_copies; i++) {
-		const struct shadow_copy *c = ctx->cat.copies[i];
-		dev_t d;
+	struct clone_owner o;
 
-		if (!c->target || (strcmp(c->target, target) != 0 &&
-				   (block_device(c->target, &d, NULL) < 0 || d != t)))
-			continue;
-		return ctx_fail(ctx, -EINVAL, "create the set: volume %s, target %s: it is the "
-				"target of shadow %" PRIu64 ", a%s clone of %s (delete it first)",
-				v->name, target, c->id,
-				shadow_copy_detached(c) ? " detached" : "", c->volume);
-	}
-	return 0;
+	if (clone_device_owner(&ctx->cat, target, t, &o) == 0)
+		return 0;
+	if (o.volume == v)
+		return ctx_fail(ctx, -EINVAL, "create the set: volume %s, target %s: "
+				"it is the volume's %s", v->name, target,
+				o.store ? "store" : "own device");
+	if (o.volume)
+		return ctx_fail(ctx, -EINVAL, "create the set: volume %s, target %s: "
+				"it is %s volume %s", v->name, target,
+				o.store ? "the store of" : "the device of", o.volume->name);
+	return ctx_fail(ctx, -EINVAL, "create the set: volume %s, target %s: it is the "
+			"target of shadow %" PRIu64 ", a%s clone of %s (delete it first)",
+			v->name, target, o.copy->id,
+			shadow_copy_detached(o.copy) ? " detached" : "", o.copy->volume);
 }
 
 int clone_check_target(shadow_ctx *ctx, const struct shadow_volume *v, const char *target)
@@ -104,10 +118,7 @@ int clone_check_target(shadow_ctx *ctx, const struct shadow_volume *v, const cha
 	if (r < 0)
 		return ctx_fail(ctx, r, "create the set: volume %s, target %s: open it", v->name, target);
 	/* What it is first: a store given for a target is a mistake whatever its size. */
-	r = check_not_a_volume(ctx, v, target, t);
-	if (r < 0)
-		return r;
-	r = check_not_a_target(ctx, v, target, t);
+	r = check_not_owned(ctx, v, target, t);
 	if (r < 0)
 		return r;
 	r = origin_status(v->dm_name, NULL, &need);
@@ -241,19 +252,40 @@ size_t clone_missing_targets(shadow_ctx *ctx, const struct shadow_volume *v,
  * A detached clone, its target a plain device
  */
 
+int clone_volume_sectors(shadow_ctx *ctx, const struct shadow_copy *c, uint64_t *ret)
+{
+	const struct shadow_volume *v;
+	uint64_t sectors;
+	int r = -ENODEV;
+
+	if (c->origin) {
+		if (!c->origin->volume_bytes)
+			return -ENODATA;
+		*ret = c->origin->volume_bytes >> 9;
+		return 0;
+	}
+	v = shadow_catalog_volume(&ctx->cat, c->volume);
+	if (!v)
+		return -ENODEV;
+	if (v->active)
+		r = origin_status(v->dm_name, NULL, &sectors);
+	if (r < 0)
+		r = block_device(v->device, NULL, &sectors);
+	if (r < 0)
+		return r;
+	*ret = sectors;
+	return 0;
+}
+
 /* How long the volume of @c is, in sectors: what its clone holds of its target. */
 static uint64_t detached_sectors(shadow_ctx *ctx, const struct shadow_copy *c,
 				 uint64_t target_sectors)
 {
-	const struct shadow_volume *v = c->origin ? NULL : shadow_catalog_volume(&ctx->cat, c->volume);
 	uint64_t sectors;
-	int r = -ENODEV;
 
-	if (v && v->active)
-		r = origin_status(v->dm_name, NULL, &sectors);
-	if (v && r < 0)
-		r = block_device(v->device, NULL, &sectors);
-	return r == 0 && sectors <= target_sectors ? sectors : target_sectors;
+	if (clone_volume_sectors(ctx, c, &sectors) == 0 && sectors <= target_sectors)
+		return sectors;
+	return target_sectors;
 }
 
 int clone_detached_table(shadow_ctx *ctx, const struct shadow_copy *c,

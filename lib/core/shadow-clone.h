@@ -18,6 +18,22 @@
 #include "shadow-dm.h"
 #include "shadow-status.h"
 
+/* What a device is in the catalog: a part of a volume, or a clone's target. */
+struct clone_owner {
+	const struct shadow_volume *volume;	/* a part of this volume: */
+	bool store;				/* ... its store, else its device */
+	const struct shadow_copy *copy;		/* or this clone's target */
+};
+
+/*
+ * What block device @t, @path as given, is in @cat: a part of a volume
+ * (its mapped device, its device or -real, its store) or the target of a
+ * clone, detached and imported ones included (their data is there).  1
+ * with @ret filled in, 0 when it is none of them.
+ */
+int clone_device_owner(const struct shadow_catalog *cat, const char *path, dev_t t,
+		       struct clone_owner *ret);
+
 /*
  * create: can @target hold a new clone of clone volume @v?  It must be a
  * block device at least as large as the volume, neither a volume's device
@@ -46,9 +62,17 @@ size_t clone_missing_targets(shadow_ctx *ctx, const struct shadow_volume *v,
 bool clone_targets_present(const struct shadow_catalog *cat, const struct shadow_volume *v);
 
 /*
+ * The size of detached clone @c's volume, in sectors: what its target
+ * holds of it.  An imported copy's is the one its origin records
+ * (-ENODATA: none), a clone's here its volume's now (from its table, or
+ * its device when it is not active).  -errno, nothing said.
+ */
+int clone_volume_sectors(shadow_ctx *ctx, const struct shadow_copy *c, uint64_t *ret);
+
+/*
  * expose: the table of detached clone @c, "linear <target> 0", as long as
- * its volume (the whole target when that is not known: the volume is not
- * in this catalog).
+ * its volume (clone_volume_sectors(); the whole target when that is not
+ * known).
  */
 int clone_detached_table(shadow_ctx *ctx, const struct shadow_copy *c,
 			 struct shadow_dm_table *ret);

@@ -40,6 +40,24 @@ const char *shadow_copy_mountpoint(const shadow_copy *c) { return c ? c->mountpo
 bool shadow_copy_writable(const shadow_copy *c) { return c ? c->writable : false; }
 const char *shadow_copy_target(const shadow_copy *c) { return c ? c->target : NULL; }
 
+int shadow_copy_origin(const shadow_copy *c, const char **ret_host, uint64_t *ret_set,
+		       uint64_t *ret_shadow, const char **ret_volume)
+{
+	if (!c)
+		return -EINVAL;
+	if (!c->origin)
+		return 0;
+	if (ret_host)
+		*ret_host = c->origin->host;
+	if (ret_set)
+		*ret_set = c->origin->set;
+	if (ret_shadow)
+		*ret_shadow = c->origin->shadow;
+	if (ret_volume)
+		*ret_volume = c->origin->volume;
+	return 1;
+}
+
 /*
  * A clone the kernel has forgotten lets its target go from the table:
  * should that fail, the next load of the table (built from the catalog,

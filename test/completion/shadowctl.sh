@@ -93,7 +93,7 @@ expect_not() {
 }
 
 # Verbs.
-expect "shadowctl " "activate browse create deactivate delete detach diff disable enable export expose import list monitor resize revert schedule throttle unexpose"
+expect "shadowctl " "activate browse create deactivate delete detach diff disable enable export export-metadata expose import import-metadata list monitor resize revert schedule throttle unexpose"
 expect "shadowctl cr" "create"
 expect "shadowctl d" "deactivate delete detach diff disable"
 expect "shadowctl -v --state-dir /x de" "deactivate delete detach"
@@ -172,6 +172,18 @@ expect "shadowctl import $T/vd" "$T/vdz"
 expect "shadowctl import - --to $T/vd" "$T/vdz"
 expect "shadowctl list volumes -o na" "name"
 expect "shadowctl diff " "12 7"
+# Transportable clones: a shadow id and -o's file; a file and --device's device.
+expect "shadowctl exp" "export export-metadata expose"
+expect "shadowctl export-metadata " "12 7"
+expect "shadowctl export-metadata 7 -" "--help --json --output --state-dir --verbose --version --wait -J -V -h -o -v"
+expect "shadowctl export-metadata 7 -o $T/vd" "$T/vdz"
+expect "shadowctl export-metadata 7 --output $T/vd" "$T/vdz"
+expect "shadowctl import-metadata $T/vd" "$T/vdz"
+expect "shadowctl import-metadata f --dev" "--device"
+expect "shadowctl import-metadata f --device $T/vd" "$T/vdz"
+expect_not "shadowctl import-metadata f --" --to
+expect_not "shadowctl import f --" --device
+expect "shadowctl activate --all --dev" "--device-timeout"
 
 echo "$passed passed, $fails failed"
 [ "$fails" -eq 0 ]

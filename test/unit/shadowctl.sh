@@ -119,6 +119,18 @@ cases() {
 	run import f
 	run import f g --to h
 	run import f --since 1 --to h
+	run import f --to h --device /dev/vdc
+	run export-metadata
+	run export-metadata 9
+	run export-metadata 9 -o ''
+	run export-metadata x -o f
+	run export-metadata 9 10 -o f
+	run export-metadata 9 --since 3 -o f
+	run import-metadata
+	run import-metadata f
+	run import-metadata f --device ''
+	run import-metadata f g --device /dev/vdc
+	run import-metadata f --to /dev/vdc
 	run schedule
 	run schedule prune
 	run schedule run data
@@ -152,6 +164,8 @@ cases() {
 	run list -o +target,clone
 	run list -J -o id,clone
 	run list -J -o id,target,clone_state,copied_chunks,total_chunks
+	run list -o +origin
+	run list -J -o id,origin
 	run list -o DEVICE,Id
 	run list -J
 	run list -J -o id,device
@@ -183,6 +197,19 @@ cases() {
 	run diff 1 2 -J
 	run export 1 -o "$tmp/s"
 	run import /dev/null --to "$tmp/img"
+
+	# export-metadata and import-metadata on an empty catalog: no copy, no
+	# file left behind; an empty document, a missing one, a stream.
+	run export-metadata 9 -o "$tmp/m.json"
+	run import-metadata /dev/null --device /dev/null
+	run import-metadata "$tmp/nosuch.json" --device /dev/null
+	printf '{ "format": "dm-shadow-clone-metadata", "version": 2 }' >"$tmp/v2.json"
+	run import-metadata "$tmp/v2.json" --device /dev/null
+	printf '{ "format": "dm-shadow-clone-metadata", "version": 1, "host": "db1" }' >"$tmp/v1.json"
+	run import-metadata "$tmp/v1.json" --device /dev/null
+	printf 'DMSHSTRM' >"$tmp/stream"
+	run import-metadata "$tmp/stream" --device /dev/null
+	if [ -e "$tmp/m.json" ]; then echo "export-metadata left $tmp/m.json"; fi
 }
 
 cases | sed "s|$tmp/|@TMP@/|g" |

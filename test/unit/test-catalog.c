@@ -516,6 +516,139 @@ START_TEST(test_clones_imported_ids)
 }
 END_TEST
 
+/* An imported copy's volume size and chunk size there, optional. */
+START_TEST(test_clones_origin_sizes)
+{
+	static const char from[] = "\"volume\": \"web\" } }";
+	static const struct {
+		const char *to, *why;
+	} bad[] = {
+		{ "\"volume\": \"web\", \"volume_bytes\": 1000 } }", "not a whole number of sectors" },
+		{ "\"volume\": \"web\", \"volume_bytes\": 0 } }", "not a whole number of sectors" },
+		{ "\"volume\": \"web\", \"volume_bytes\": \"1G\" } }", "wrong type" },
+		{ "\"volume\": \"web\", \"chunk_bytes\": 3000 } }", "bad chunk_bytes 3000" },
+		{ "\"volume\": \"web\", \"chunk_bytes\": 0 } }", "bad chunk_bytes 0" },
+		{ "\"volume\": \"web\", \"chunk_bytes\": 4194304 } }", "bad chunk_bytes" },
+	};
+	const char *p = strstr(with_clones, from);
+	struct shadow_catalog c, d;
+	char *s, *a = NULL, *b = NULL, why[160];
+	struct shadow_copy *k;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_ge(asprintf(&s, "%.*s%s%s", (int)(p - with_clones), with_clones,
+				  "\"volume\": \"web\", \"volume_bytes\": 1073741824, "
+				  "\"chunk_bytes\": 65536 } }", p + strlen(from)), 0);
+	ck_assert_int_eq(shadow_catalog_decode(s, &c, why, sizeof(why)), 0);
+	free(s);
+	k = shadow_catalog_copy(&c, 11);
+	ck_assert_uint_eq(k->origin->volume_bytes, 1073741824);
+	ck_assert_uint_eq(k->origin->chunk_bytes, 65536);
+	ck_assert_int_eq(shadow_catalog_encode(&c, &a), 0);
+	ck_assert_int_eq(shadow_catalog_decode(a, &d, why, sizeof(why)), 0);
+	ck_assert_int_eq(shadow_catalog_encode(&d, &b), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_ptr_nonnull(strstr(a, "\"volume_bytes\": 1073741824"));
+	free(a);
+	free(b);
+	shadow_catalog_clear(&d);
+	shadow_catalog_clear(&c);
+
+	/* Without them, none are written (test_clones: the origin as it was). */
+	ck_assert_int_eq(shadow_catalog_decode(with_clones, &c, why, sizeof(why)), 0);
+	ck_assert_uint_eq(shadow_catalog_copy(&c, 11)->origin->volume_bytes, 0);
+	ck_assert_int_eq(shadow_catalog_encode(&c, &a), 0);
+	ck_assert_ptr_null(strstr(a, "volume_bytes"));
+	ck_assert_ptr_null(strstr(a, "chunk_bytes"));
+	free(a);
+	shadow_catalog_clear(&c);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_ge(asprintf(&s, "%.*s%s%s", (int)(p - with_clones), with_clones,
+					  bad[i].to, p + strlen(from)), 0);
+		ck_assert_msg(shadow_catalog_decode(s, &c, why, sizeof(why)) == -EBADMSG,
+			      "case %zu accepted", i);
+		ck_assert_msg(strstr(why, bad[i].why), "case %zu: why '%s' lacks '%s'",
+			      i, why, bad[i].why);
+		ck_assert_ptr_nonnull(strstr(why, "shadows[3].origin: "));
+		free(s);
+	}
+}
+END_TEST
+
+/* An imported copy's snapshot id, another host's, does not advance ours. */
+START_TEST(test_clones_imported_next_id)
+{
+	static const char from[] = "\"snapshot\": 3, \"set\": 0, \"volume\": \"web\"";
+	const char *p = strstr(with_clones, from);
+	struct shadow_catalog c;
+	struct shadow_copy *k;
+	char *s, why[160];
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_ge(asprintf(&s, "%.*s%s%s", (int)(p - with_clones), with_clones,
+				  "\"snapshot\": 5000, \"set\": 0, \"volume\": \"web\"",
+				  p + strlen(from)), 0);
+	ck_assert_int_eq(shadow_catalog_decode(s, &c, why, sizeof(why)), 0);
+	free(s);
+	ck_assert_uint_eq(c.next_id, 12);
+	/* Added afterwards, as an import adds one: its own id only. */
+	k = calloc(1, sizeof(*k));
+	ck_assert_ptr_nonnull(k);
+	k->id = 12;
+	k->snapshot = 9000;
+	k->origin = calloc(1, sizeof(*k->origin));
+	ck_assert_ptr_nonnull(k->origin);
+	ck_assert_int_eq(shadow_catalog_add_copy(&c, k), 0);
+	ck_assert_uint_eq(c.next_id, 13);
+	shadow_catalog_clear(&c);
+}
+END_TEST
+
+/* A set's writers, as another document carries them: encoded and decoded alike. */
+START_TEST(test_set_writers_codec)
+{
+	struct shadow_catalog c;
+	struct shadow_set s2 = { 0 };
+	json_object *a, *bad;
+	char why[160];
+
+	ck_assert_int_eq(shadow_catalog_decode(with_writers, &c, why, sizeof(why)), 0);
+	ck_assert_uint_gt(c.sets[0]->n_writers, 0);
+	a = shadow_set_writers_encode(c.sets[0]);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(shadow_set_writers_decode(a, "set", &s2, why, sizeof(why)), 0);
+	ck_assert_uint_eq(s2.n_writers, c.sets[0]->n_writers);
+	for (size_t i = 0; i < s2.n_writers; i++) {
+		ck_assert_str_eq(s2.writers[i].name, c.sets[0]->writers[i].name);
+		ck_assert(json_object_equal(s2.writers[i].metadata, c.sets[0]->writers[i].metadata));
+		ck_assert(json_object_equal(s2.writers[i].data, c.sets[0]->writers[i].data));
+		ck_assert(json_object_equal(s2.writers[i].excluded, c.sets[0]->writers[i].excluded));
+	}
+	json_object_put(a);
+	for (size_t i = 0; i < s2.n_writers; i++) {
+		free(s2.writers[i].name);
+		json_object_put(s2.writers[i].metadata);
+		json_object_put(s2.writers[i].data);
+		json_object_put(s2.writers[i].excluded);
+	}
+	free(s2.writers);
+	s2 = (struct shadow_set) { 0 };
+
+	/* Refused as the catalog refuses them, named after @what. */
+	bad = json_tokener_parse("[ { \"metadata\": {} } ]");
+	ck_assert_int_eq(shadow_set_writers_decode(bad, "set", &s2, why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "set.writers[0]: no \"name\"");
+	json_object_put(bad);
+	bad = json_tokener_parse("{ }");
+	ck_assert_int_eq(shadow_set_writers_decode(bad, "set", &s2, why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "set: \"writers\" has the wrong type");
+	json_object_put(bad);
+	ck_assert_uint_eq(s2.n_writers, 0);
+	shadow_catalog_clear(&c);
+}
+END_TEST
+
 START_TEST(test_save_load)
 {
 	char dir[] = "/tmp/shadow-unit-XXXXXX", path[64], why[128];
@@ -565,6 +698,9 @@ Suite *suite_catalog(void)
 	tcase_add_test(tc, test_clones);
 	tcase_add_test(tc, test_clones_malformed);
 	tcase_add_test(tc, test_clones_imported_ids);
+	tcase_add_test(tc, test_clones_origin_sizes);
+	tcase_add_test(tc, test_clones_imported_next_id);
+	tcase_add_test(tc, test_set_writers_codec);
 	suite_add_tcase(s, tc);
 	return s;
 }

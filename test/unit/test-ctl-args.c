@@ -2,9 +2,12 @@
 /* shadowctl's argument handling (cmd/shadowctl/ctl-args.c). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl-args.h"
+#include "ctl-transport.h"
 #include "unit.h"
 
 static int parse(struct ctl_args *a, char *why, ...)
@@ -535,13 +538,164 @@ START_TEST(test_diff_export_import)
 END_TEST
 
 /*
- * Which verbs open read-only: list, and import (it writes a device, never
- * the catalog); everything else changes things.
+ * export-metadata <shadow-id> -o <file>|- and import-metadata <file>|-
+ * --device <device>: the transportable clone's document and its disk.
+ */
+START_TEST(test_transport)
+{
+	struct ctl_args a;
+	char why[128];
+
+	ck_assert_int_eq(parse(&a, why, "export-metadata", "9", "-o", "/b/m.json", NULL), CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_EXPORT_METADATA);
+	ck_assert_str_eq(ctl_verb_names[a.verb], "export-metadata");
+	ck_assert_uint_eq(a.id, 9);
+	ck_assert_str_eq(a.output, "/b/m.json");
+	ck_assert_int_eq(parse(&a, why, "-J", "export-metadata", "--output", "-", "9", NULL), CTL_RUN);
+	ck_assert_str_eq(a.output, "-");
+	ck_assert(a.json);
+	ck_assert_int_eq(parse(&a, why, "export-metadata", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'export-metadata' takes one shadow id");
+	ck_assert_int_eq(parse(&a, why, "export-metadata", "9", "10", "-o", "f", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'export-metadata' takes one shadow id");
+	ck_assert_int_eq(parse(&a, why, "export-metadata", "x", "-o", "f", NULL), -EINVAL);
+	ck_assert_str_eq(why, "bad shadow id 'x'");
+	ck_assert_int_eq(parse(&a, why, "export-metadata", "0", "-o", "f", NULL), -EINVAL);
+	/* No default output: as export, -o names it, - for standard output. */
+	ck_assert_int_eq(parse(&a, why, "export-metadata", "9", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'export-metadata' needs -o <file> or -o - (standard output)");
+	ck_assert_int_eq(parse(&a, why, "export-metadata", "9", "-o", "", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'export-metadata' needs -o <file> or -o - (standard output)");
+	ck_assert_int_eq(parse(&a, why, "export-metadata", "9", "-o", "f", "--since", "3", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --since is not valid for 'export-metadata'");
+	ck_assert_int_eq(parse(&a, why, "export-metadata", "9", "-o", "f", "--device", "/dev/x", NULL),
+			 -EINVAL);
+	ck_assert_str_eq(why, "option --device is not valid for 'export-metadata'");
+	ck_assert_int_eq(parse(&a, why, "export-metadata", "9", "-o", "f", "-O", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --output-all is not valid for 'export-metadata'");
+
+	ck_assert_int_eq(parse(&a, why, "import-metadata", "m.json", "--device", "/dev/sdc", NULL),
+			 CTL_RUN);
+	ck_assert_int_eq(a.verb, VERB_IMPORT_METADATA);
+	ck_assert_str_eq(a.args[0], "m.json");
+	ck_assert_str_eq(a.device, "/dev/sdc");
+	ck_assert(a.opts & OPT_DEVICE);
+	ck_assert_int_eq(parse(&a, why, "import-metadata", "--device=/dev/disk/by-id/x", "-", NULL),
+			 CTL_RUN);
+	ck_assert_str_eq(a.args[0], "-");
+	ck_assert_str_eq(a.device, "/dev/disk/by-id/x");
+	ck_assert_int_eq(parse(&a, why, "import-metadata", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'import-metadata' takes one metadata file, or - for standard input");
+	ck_assert_int_eq(parse(&a, why, "import-metadata", "", "--device", "/dev/sdc", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "import-metadata", "f", "g", "--device", "/dev/sdc", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(parse(&a, why, "import-metadata", "f", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'import-metadata' needs --device <device>, the clone's disk");
+	ck_assert_int_eq(parse(&a, why, "import-metadata", "f", "--device", "", NULL), -EINVAL);
+	ck_assert_str_eq(why, "'import-metadata' needs --device <device>, the clone's disk");
+	ck_assert_int_eq(parse(&a, why, "import-metadata", "f", "--device", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option '--device' needs an argument");
+	ck_assert_int_eq(parse(&a, why, "import-metadata", "f", "--to", "/dev/sdc", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --to is not valid for 'import-metadata'");
+	ck_assert_int_eq(parse(&a, why, "import-metadata", "f", "--device", "/dev/sdc", "-o", "g", NULL),
+			 -EINVAL);
+	ck_assert_str_eq(why, "option --output is not valid for 'import-metadata'");
+	/* import (streams) is another verb, and keeps its options. */
+	ck_assert_int_eq(parse(&a, why, "import", "f", "--device", "/dev/sdc", "--to", "h", NULL),
+			 -EINVAL);
+	ck_assert_str_eq(why, "option --device is not valid for 'import'");
+	/* --device is not --device-timeout. */
+	ck_assert_int_eq(parse(&a, why, "activate", "--all", "--device-timeout", "5", NULL), CTL_RUN);
+	ck_assert_uint_eq(a.device_timeout_us, 5000000);
+	ck_assert(!(a.opts & OPT_DEVICE));
+	ck_assert_int_eq(parse(&a, why, "activate", "--all", "--device", "/dev/x", NULL), -EINVAL);
+	ck_assert_str_eq(why, "option --device is not valid for 'activate'");
+}
+END_TEST
+
+/* import-metadata's document: read whole, bounded, no NUL; which refusals exit 3. */
+START_TEST(test_read_document)
+{
+	static const char doc[] = "{ \"format\": \"dm-shadow-clone-metadata\" }\n";
+	char *text = NULL, big[9000];
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], doc, strlen(doc)), (ssize_t)strlen(doc));
+	close(p[1]);
+	ck_assert_int_eq(ctl_read_document(p[0], 1024, &text), 0);
+	close(p[0]);
+	ck_assert_str_eq(text, doc);
+	free(text);
+	/* Exactly the limit is read; one byte more is too large. */
+	memset(big, ' ', sizeof(big));
+	for (size_t n = 8999; n <= 9000; n++) {
+		ck_assert_int_eq(pipe(p), 0);
+		ck_assert_int_eq(write(p[1], big, n), (ssize_t)n);
+		close(p[1]);
+		text = NULL;
+		ck_assert_int_eq(ctl_read_document(p[0], 8999, &text), n == 8999 ? 0 : -EFBIG);
+		close(p[0]);
+		if (n == 8999)
+			ck_assert_uint_eq(strlen(text), 8999);
+		free(text);
+	}
+	/* Empty: an empty text (the document's decoder says what is wrong). */
+	ck_assert_int_eq(pipe(p), 0);
+	close(p[1]);
+	ck_assert_int_eq(ctl_read_document(p[0], 1024, &text), 0);
+	close(p[0]);
+	ck_assert_str_eq(text, "");
+	free(text);
+	/* A NUL byte: no JSON document holds one. */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "{}\0{}", 5), 5);
+	close(p[1]);
+	text = NULL;
+	ck_assert_int_eq(ctl_read_document(p[0], 1024, &text), -EBADMSG);
+	close(p[0]);
+	ck_assert_ptr_null(text);
+	ck_assert_int_eq(ctl_read_document(-1, 1024, &text), -EBADF);
+	/* An export stream: import's. */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "DMSHSTRM\1\0\0\0", 12), 12);
+	close(p[1]);
+	ck_assert_int_eq(ctl_read_document(p[0], 1024, &text), -EMEDIUMTYPE);
+	close(p[0]);
+	ck_assert_ptr_null(text);
+
+	/* The document's refusals are import-metadata's. */
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EBADMSG));
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EPROTONOSUPPORT));
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EMEDIUMTYPE));
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EFBIG));
+	ck_assert(!ctl_metadata_refused(VERB_EXPORT_METADATA, -EBADMSG));
+	/* A disk that cannot be read is refused by both; no other verb maps them. */
+	ck_assert(ctl_metadata_refused(VERB_IMPORT_METADATA, -EIO));
+	ck_assert(ctl_metadata_refused(VERB_EXPORT_METADATA, -EIO));
+	ck_assert(ctl_metadata_refused(VERB_EXPORT_METADATA, -EACCES));
+	ck_assert(ctl_metadata_refused(VERB_EXPORT_METADATA, -ENODATA));
+	ck_assert(!ctl_metadata_refused(VERB_IMPORT_METADATA, -ENODATA));
+	ck_assert(!ctl_metadata_refused(VERB_EXPORT, -EIO));
+	ck_assert(!ctl_metadata_refused(VERB_IMPORT, -EBADMSG));
+	/* The common table's: 2 and 3 already, 5 for the rest. */
+	ck_assert(!ctl_metadata_refused(VERB_IMPORT_METADATA, -ENOENT));
+	ck_assert(!ctl_metadata_refused(VERB_IMPORT_METADATA, -ESTALE));
+	ck_assert(!ctl_metadata_refused(VERB_EXPORT_METADATA, -ENOMEM));
+}
+END_TEST
+
+/*
+ * Which verbs open read-only: list, import (it writes a device, never the
+ * catalog) and export-metadata (it reads the catalog and a disk);
+ * everything else changes things.
  */
 START_TEST(test_verb_only_reads)
 {
 	for (int v = 0; v < _VERB_MAX; v++)
-		ck_assert_msg(ctl_verb_only_reads(v) == (v == VERB_LIST || v == VERB_IMPORT), "%s", ctl_verb_names[v]);
+		ck_assert_msg(ctl_verb_only_reads(v) == (v == VERB_LIST || v == VERB_IMPORT ||
+							 v == VERB_EXPORT_METADATA),
+			      "%s", ctl_verb_names[v]);
 	ck_assert(!ctl_verb_only_reads(_VERB_MAX));
 	ck_assert(!ctl_verb_only_reads(-1));
 }
@@ -611,6 +765,8 @@ Suite *suite_ctl_args(void)
 	tcase_add_test(tc, test_resize_monitor);
 	tcase_add_test(tc, test_diff_export_import);
 	tcase_add_test(tc, test_verb_only_reads);
+	tcase_add_test(tc, test_transport);
+	tcase_add_test(tc, test_read_document);
 	suite_add_tcase(s, tc);
 	return s;
 }

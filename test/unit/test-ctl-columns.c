@@ -451,7 +451,7 @@ START_TEST(test_shadows_json_fields)
 	static const char *const fields[] = {
 		"id", "set", "volume", "method", "created", "state", "device",
 		"snapshot", "mountpoint", "writable", "provider",
-		"target", "clone_state", "copied_chunks", "total_chunks",
+		"target", "clone_state", "copied_chunks", "total_chunks", "origin",
 	};
 	const struct ctl_table *t = ctl_list_table(LIST_SHADOWS);
 	struct ctl_columns c;
@@ -555,6 +555,111 @@ START_TEST(test_clone_columns)
 }
 END_TEST
 
+/*
+ * list shadows' ORIGIN: an imported copy's host:id in a table, its origin
+ * object in JSON (set null when it had none); null for a copy made here.
+ * An imported copy's provider is none of this host's volumes'.
+ */
+START_TEST(test_origin_column)
+{
+	struct shadow_copy_origin there = {
+		.host = (char *)"db1", .set = 4, .shadow = 9, .volume = (char *)"db",
+	}, no_set = {
+		.host = (char *)"backup\x01host", .shadow = 12, .volume = (char *)"web",
+	};
+	struct shadow_copy imported = {
+		.id = 14, .snapshot = 9, .volume = (char *)"db", .method = (char *)"clone",
+		.state = (char *)"detached", .target = (char *)"/dev/sdc", .origin = &there,
+	}, other = {
+		.id = 15, .snapshot = 12, .volume = (char *)"web", .method = (char *)"clone",
+		.state = (char *)"detached", .target = (char *)"/dev/sdd", .origin = &no_set,
+	}, cow = {
+		.id = 8, .snapshot = 8, .volume = (char *)"kv", .method = (char *)"cow",
+		.state = (char *)"valid",
+	};
+	struct shadow_copy *copies[] = { &imported, &other, &cow };
+	shadow_ctx *ctx = NULL;
+	char *text;
+
+	ck_assert_int_eq(shadow_ctx_new("/nonexistent/state", &ctx), 0);
+	text = render_copies(ctx, copies, 3, "id,volume,state,origin", false);
+	ck_assert_str_eq(text, "ID     VOLUME           STATE    ORIGIN\n"
+			       "14     db               detached db1:9\n"
+			       "15     web              detached backup\\x01host:12\n"
+			       "8      kv               valid    -\n");
+	free(text);
+	text = render_copies(ctx, copies, 3, "id,provider,origin", true);
+	ck_assert_str_eq(text, "{\n"
+			       "  \"shadows\": [\n"
+			       "    {\n"
+			       "      \"id\": 14,\n"
+			       "      \"provider\": null,\n"
+			       "      \"origin\": {\n"
+			       "        \"host\": \"db1\",\n"
+			       "        \"set\": 4,\n"
+			       "        \"shadow\": 9,\n"
+			       "        \"volume\": \"db\"\n"
+			       "      }\n"
+			       "    },\n"
+			       "    {\n"
+			       "      \"id\": 15,\n"
+			       "      \"provider\": null,\n"
+			       "      \"origin\": {\n"
+			       "        \"host\": \"backup\\u0001host\",\n"
+			       "        \"set\": null,\n"
+			       "        \"shadow\": 12,\n"
+			       "        \"volume\": \"web\"\n"
+			       "      }\n"
+			       "    },\n"
+			       "    {\n"
+			       "      \"id\": 8,\n"
+			       "      \"provider\": null,\n"
+			       "      \"origin\": null\n"
+			       "    }\n"
+			       "  ]\n"
+			       "}\n");
+	free(text);
+	/* Not among the defaults: the list is wide already. */
+	text = render_copies(ctx, copies, 1, NULL, false);
+	ck_assert_ptr_null(strstr(text, "ORIGIN"));
+	free(text);
+	shadow_ctx_free(ctx);
+}
+END_TEST
+
+/* A JSON value with a table text: the text in a table, the document in JSON. */
+static void get_doc_text(const void *row, void *data, struct ctl_value *v)
+{
+	ctl_value_json_text(v, json_tokener_parse("{ \"a\": 1 }"), row);
+}
+
+START_TEST(test_json_text)
+{
+	static const struct ctl_column cols[] = {
+		{ "doc", "DOC", "doc", 0, 0, "a document", get_doc_text },
+	};
+	const struct ctl_value plain = { .type = CTL_VALUE_JSON };
+	struct ctl_value v = { .type = CTL_VALUE_NULL };
+	char *s;
+
+	get_doc_text("a:1", NULL, &v);
+	s = ctl_value_text(&cols[0], &v);
+	ck_assert_str_eq(s, "a:1");
+	free(s);
+	/* Without a text, its compact JSON as before. */
+	get_doc_text("x", NULL, &v);
+	v.text = NULL;
+	s = ctl_value_text(&cols[0], &v);
+	ck_assert_str_eq(s, "{\"a\":1}");
+	free(s);
+	ck_assert_ptr_null(plain.text);
+	/* NULL: null, and no text. */
+	ctl_value_json_text(&v, NULL, "ignored");
+	ck_assert_int_eq(v.type, CTL_VALUE_NULL);
+	ck_assert_ptr_null(v.text);
+}
+END_TEST
+
 /* shadowctl's argv, with -o, -O, -J, as ctl_parse_argv() sees it. */
 static int parse(struct ctl_args *a, char *why, ...)
 {
@@ -603,7 +708,9 @@ START_TEST(test_argv)
 	ck_assert_str_eq(names(&a), "id,set,volume,method,created,state,device,target,clone");
 	ck_assert_int_eq(parse(&a, why, "list", "-O", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "id,set,volume,method,created,state,device,snapshot,mountpoint,"
-			 "writable,provider,target,clone,clone-state,copied-chunks,total-chunks");
+			 "writable,provider,target,clone,clone-state,copied-chunks,total-chunks,origin");
+	ck_assert_int_eq(parse(&a, why, "list", "-o", "+origin", NULL), CTL_RUN);
+	ck_assert_str_eq(names(&a), "id,set,volume,method,created,state,device,origin");
 	ck_assert_int_eq(parse(&a, why, "list", "-J", "-o", "id,clone", NULL), -EINVAL);
 	ck_assert_str_eq(why, "column 'clone' has no JSON field");
 	ck_assert_int_eq(parse(&a, why, "list", "-J", "-o", "id,clone_state,copied_chunks", NULL),
@@ -662,6 +769,8 @@ Suite *suite_ctl_columns(void)
 	tcase_add_test(tc, test_shadows_json_fields);
 	tcase_add_test(tc, test_clone_text);
 	tcase_add_test(tc, test_clone_columns);
+	tcase_add_test(tc, test_origin_column);
+	tcase_add_test(tc, test_json_text);
 	tcase_add_test(tc, test_argv);
 	suite_add_tcase(s, tc);
 	return s;

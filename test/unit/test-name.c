@@ -271,6 +271,7 @@ START_TEST(test_public_args)
 	const char *one[] = { NULL };
 	unsigned int pct[] = { 80 };
 	shadow_ctx *ctx = NULL;
+	char *json = NULL;
 	size_t n = 0;
 	uint32_t nr;
 	bool usable;
@@ -326,6 +327,9 @@ START_TEST(test_public_args)
 	ck_assert_int_eq(shadow_copy_detach(NULL, 1, 0), -EINVAL);
 	ck_assert_int_eq(shadow_volume_throttle(NULL, "v", 1), -EINVAL);
 	ck_assert_int_eq(shadow_copy_clone_progress(NULL, NULL, NULL, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(shadow_copy_export_metadata(NULL, 1, &json), -EINVAL);
+	ck_assert_int_eq(shadow_copy_import_metadata(NULL, "{}", "/dev/x", NULL), -EINVAL);
+	ck_assert_int_eq(shadow_copy_origin(NULL, NULL, NULL, NULL, NULL), -EINVAL);
 
 	/* Getters of no object. */
 	ck_assert_ptr_null(shadow_volume_name(NULL));
@@ -378,6 +382,17 @@ START_TEST(test_public_args)
 	ck_assert_int_eq(shadow_volume_throttle(ctx, "v", 1), -EBADFD);
 	ck_assert_int_eq(shadow_copy_clone_progress(ctx, NULL, NULL, NULL, NULL), -EINVAL);
 	ck_assert_str_eq(shadow_ctx_error(ctx), "read a clone's progress: no shadow copy given");
+	ck_assert_int_eq(shadow_copy_export_metadata(ctx, 1, NULL), -EINVAL);
+	ck_assert_str_eq(shadow_ctx_error(ctx), "export the metadata of shadow 1: nowhere to put it");
+	ck_assert_int_eq(shadow_copy_export_metadata(ctx, 1, &json), -EBADFD);
+	ck_assert_str_eq(shadow_ctx_error(ctx), "export the metadata of shadow 1: the context is not open");
+	ck_assert_int_eq(shadow_copy_import_metadata(ctx, NULL, "/dev/x", NULL), -EINVAL);
+	ck_assert_str_eq(shadow_ctx_error(ctx), "import clone metadata: no document given");
+	ck_assert_int_eq(shadow_copy_import_metadata(ctx, "{}", NULL, NULL), -EINVAL);
+	ck_assert_str_eq(shadow_ctx_error(ctx), "import clone metadata: no device given");
+	ck_assert_int_eq(shadow_copy_import_metadata(ctx, "{}", "/dev/x", NULL), -EBADFD);
+	ck_assert_str_eq(shadow_ctx_error(ctx), "import clone metadata: the context is not open");
+	ck_assert(json == NULL);
 	/* A valid call on a context not open still says so. */
 	ck_assert_int_eq(shadow_volume_disable(ctx, "v", SHADOW_FORCE), -EBADFD);
 	shadow_ctx_free(ctx);

@@ -27,6 +27,8 @@ static Suite *(*const suites[])(void) = {
 	suite_dump_args,
 	suite_status,
 	suite_catalog,
+	suite_clone_doc,
+	suite_transport,
 	suite_ctl_args,
 	suite_proto,
 	suite_set_machine,

@@ -13,6 +13,8 @@ Suite *suite_check(void);
 Suite *suite_dump_args(void);
 Suite *suite_status(void);
 Suite *suite_catalog(void);
+Suite *suite_clone_doc(void);
+Suite *suite_transport(void);
 Suite *suite_ctl_args(void);
 Suite *suite_proto(void);
 Suite *suite_set_machine(void);
