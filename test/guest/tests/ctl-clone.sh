@@ -10,7 +10,9 @@
 # and every clone reads byte for byte what it read before the cut, as
 # does its target alone.  A detached clone is a plain device: exposed
 # read-only as a linear table, read with dm-shadow unloaded, left intact
-# by delete.
+# by delete; its catalog entry goes to another host's catalog (a second
+# state directory) with export-metadata and import-metadata, which
+# refuses the wrong disk, and is mounted there as a shadow copy.
 # guest-disks: 256M,4M,256M,288M,32M,16M,8M,16M,8M,8M
 # guest-boots: 2
 # guest-timeout: 500
@@ -166,7 +168,7 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	done
 	echo "$table" | grep -q "hydrate_rate 1" || fail "cv's table lost its hydrate rate: $table"
 	copy_md5 "$c2" >$K/rec/c2.md5
-	echo "$c1 $c2 $n1" >$K/rec/ids
+	echo "$c1 $c2 $n1 $kid" >$K/rec/ids
 
 	step "power off mid-hydration: mounts and tables go, the catalog is not told"
 	umount "$WORK/mnt"
@@ -183,7 +185,9 @@ if [ "$GUEST_BOOT" = 1 ]; then
 fi
 
 mount "$keep" $K
-read -r c1 c2 n1 <$K/rec/ids
+read -r c1 c2 n1 kid <$K/rec/ids
+# other <shadowctl args>: shadowctl of another host, with its own catalog.
+other() { SHADOW_STATE_DIR=$K/state2 ctl "$@"; }
 
 step "activate: both targets from the catalog, hydration goes on"
 ctl activate --all
@@ -223,6 +227,10 @@ dmsetup table "$(basename "$dev")" | grep -q "linear $(devno_of "$t1") 0" ||
 	fail "static files differ in the detached clone"
 load_verify "$WORK/copy/load" "$n1"
 ctl unexpose "$c1"
+refused 3 "detach it first" ctl export-metadata "$c2" -o "$WORK/c2.json"
+refused 3 "not a clone" ctl export-metadata "$kid" -o "$WORK/c2.json"
+[ ! -e "$WORK/c2.json" ] || fail "a refused export-metadata left its file"
+ctl export-metadata "$c1" -o $K/rec/c1-meta.json
 
 step "with no dm-shadow loaded, the detached target is the clone"
 ctl deactivate --all
@@ -246,5 +254,32 @@ dmsetup remove holder
 ctl delete --oldest kv
 ctl delete --oldest rv
 for v in cv kv rv; do ctl disable "$v"; done
+
+step "import-metadata: the detached clone in another host's catalog"
+head -c $((1 << 20)) /dev/urandom | dd of="$t2" bs=1M conv=fsync status=none
+expect_exit 3 "does not hold this clone: its first MiB differs" \
+	other import-metadata $K/rec/c1-meta.json --device "$t2"
+expect_exit 3 "too small" other import-metadata $K/rec/c1-meta.json --device "$small"
+expect_exit 3 "version" other import-metadata <(sed 's/"version": *1/"version": 99/' $K/rec/c1-meta.json) --device "$t1"
+[ "$(other -J list shadows | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["shadows"]))')" = 0 ] ||
+	fail "a refused import-metadata recorded a copy"
+other -J import-metadata $K/rec/c1-meta.json --device "$t1" >"$WORK/import.json"
+iid=$(json "$WORK/import.json" 'd["shadow"]["id"]')
+other -J list shadows >"$WORK/shadows2.json"
+python3 - "$WORK/shadows2.json" "$c1" "$t1" <<'PY' || fail "list shadows: the imported copy"
+import json, sys
+(s,) = json.load(open(sys.argv[1]))["shadows"]
+assert s["clone_state"] == "detached" and s["target"] == sys.argv[3], s
+assert s["origin"]["shadow"] == int(sys.argv[2]) and s["origin"]["volume"] == "cv", s
+PY
+expect_exit 3 "already" other import-metadata $K/rec/c1-meta.json --device "$t1"
+other expose "$iid" --mount "$WORK/copy"
+(cd "$WORK/copy/static" && md5sum -c --quiet <(sed 's|\./||' $K/rec/static.sums)) ||
+	fail "static files differ in the imported clone"
+load_verify "$WORK/copy/load" "$n1"
+other unexpose "$iid"
+other delete "$iid"
+[ "$(head -c $obytes "$t1" | md5sum | cut -d' ' -f1)" = "$(cat $K/rec/c1.md5)" ] ||
+	fail "the imported clone's target changed"
 umount $K
 echo "ctl-clone: ok"
