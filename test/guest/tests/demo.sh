@@ -8,14 +8,19 @@
 # and mounted read-only, and every file in them is checked against the
 # checksums taken at the point in time while the writers went on.  The
 # set is listed (also in JSON) and deleted, and the store space comes back.
+# Then the disk becomes a clone volume: a clone, a full copy on a disk of
+# its own, hydrates, is detached into a plain disk and moves with its
+# catalog entry to a backup host's catalog (a second state directory),
+# where it is mounted and checked file by file, as VSS's transportable
+# shadow copies are.
 # (dm-shadow(7) shows the same with dmsetup, target by target.)
-# guest-disks: 64M,32M,64M,32M
+# guest-disks: 64M,32M,64M,32M,64M,4M
 # guest-timeout: 400
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 FSW="python3 $SHADOW_TOP/test/guest/tools/fswriter.py"
 
 set -- $GUEST_DISKS
-disk=$1 dstore=$2 pv=$3 lstore=$4
+disk=$1 dstore=$2 pv=$3 lstore=$4 target=$5 cstore=$6
 
 shadowctl() {
 	ctl "$@"
@@ -119,5 +124,39 @@ show shadowctl disable data
 show shadowctl disable vg0-logs
 show dmsetup table vg0-logs
 vgchange -q -an vg0 >/dev/null
+
+say "the same disk as a clone volume: each copy a full copy on a disk of its own"
+show shadowctl enable "$disk" --store "$cstore" --name data --method clone
+show mount /dev/mapper/data /srv/data
+(cd /srv/data && find . -type f -print0 | sort -z | xargs -0 md5sum) >"$WORK/clone.sums"
+show shadowctl create data --target "data=$target"
+clone=$(shadowctl -J list shadows | python3 -c 'import json, sys; print(json.load(sys.stdin)["shadows"][-1]["id"])')
+show shadowctl list shadows -o id,volume,method,state,target,clone
+for _ in $(seq 1 240); do
+	state=$(shadowctl -J list shadows | python3 -c 'import json, sys; print(json.load(sys.stdin)["shadows"][-1]["clone_state"])')
+	[ "$state" = complete ] && break
+	sleep 0.5
+done
+show shadowctl list shadows -o id,volume,method,state,target,clone
+[ "$state" = complete ] || fail "the clone did not complete: $state"
+
+say "detached, the clone is a plain disk; its catalog entry goes with it"
+show shadowctl detach "$clone"
+show shadowctl export-metadata "$clone" -o "$WORK/clone-$clone.json"
+show dmsetup table data
+
+say "on the backup host (here a second catalog, as if $target had moved there)"
+show_sh "SHADOW_STATE_DIR=$WORK/backup-host shadowctl import-metadata $WORK/clone-$clone.json --device $target"
+show_sh "SHADOW_STATE_DIR=$WORK/backup-host shadowctl list shadows -o id,volume,method,state,target,clone,origin"
+show_sh "SHADOW_STATE_DIR=$WORK/backup-host shadowctl expose 1 --mount /mnt/data-copy"
+n=$(wc -l <"$WORK/clone.sums")
+show_sh "cd /mnt/data-copy && md5sum -c --quiet $WORK/clone.sums" ||
+	fail "the imported clone differs from its point in time"
+echo "all $n files match their checksums at the clone's point in time"
+show_sh "SHADOW_STATE_DIR=$WORK/backup-host shadowctl unexpose 1"
+show_sh "SHADOW_STATE_DIR=$WORK/backup-host shadowctl delete 1"
+umount /srv/data
+show shadowctl delete "$clone"
+show shadowctl disable data
 echo
-echo "DEMO OK: two busy volumes snapshotted at one instant, both copies mounted and verified file by file, all deleted"
+echo "DEMO OK: two busy volumes snapshotted at one instant, both copies mounted and verified file by file, all deleted; a clone detached, moved to another catalog, mounted and verified there"
