@@ -126,6 +126,7 @@ show dmsetup table vg0-logs
 vgchange -q -an vg0 >/dev/null
 
 say "the same disk as a clone volume: each copy a full copy on a disk of its own"
+hostname db1	# the guest has none; the clone's metadata records where it was made
 show shadowctl enable "$disk" --store "$cstore" --name data --method clone
 show mount /dev/mapper/data /srv/data
 (cd /srv/data && find . -type f -print0 | sort -z | xargs -0 md5sum) >"$WORK/clone.sums"
