@@ -153,7 +153,7 @@ for f in /lib/udev/rules.d/60-dm-shadow.rules \
 done
 for page in shadowctl.8 shadowctl-monitor.8 shadow-dump.8 dm-shadow.7 libshadow.3 \
 	shadow-writers.8 shadow-writers.conf.5 monitor.conf.5 shadow-writer.7 shadow-stream.5 \
-	shadow-schedule.conf.5; do
+	shadow-schedule.conf.5 shadow-clone-metadata.5; do
 	man -w "${page%.*}" "${page##*.}" >/dev/null 2>&1 ||
 		man -w "${page##*.}" "${page%.*}" >/dev/null 2>&1 ||
 		fail "no manual page $page"
