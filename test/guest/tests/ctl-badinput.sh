@@ -58,7 +58,7 @@ expect 3 "too small" ctl enable "$spare" --store "$tiny" --name small
 expect 3 "is already volume vol" ctl enable "$origin" --store "$tiny" --name again
 expect 3 "is the store of volume vol" ctl enable "$store" --store "$tiny" --name s2
 expect 3 "the store is the device itself" ctl enable "$tiny" --store "$tiny"
-expect 3 "unknown method clone (cow or row)" ctl enable "$other" --store "$tiny" --method clone
+expect 3 "unknown method mirror (cow, row or clone)" ctl enable "$other" --store "$tiny" --method mirror
 expect 3 "chunk size must be" ctl enable "$other" --store "$tiny" --chunk-size 2K
 expect 3 "Block device required" ctl enable /etc/passwd --store "$tiny"
 expect 3 "given twice" ctl create vol vol
