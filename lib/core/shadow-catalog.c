@@ -300,7 +300,7 @@ bool shadow_copy_older(const struct shadow_copy *a, const struct shadow_copy *b)
  * Encoding
  */
 
-static int add(json_object *o, const char *key, json_object *v)
+int shadow_json_add(json_object *o, const char *key, json_object *v)
 {
 	if (!v)
 		return -ENOMEM;
@@ -320,7 +320,7 @@ static int add_str(json_object *o, const char *key, const char *s)
 {
 	if (!s)
 		return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
-	return add(o, key, str_or_null(s));
+	return shadow_json_add(o, key, str_or_null(s));
 }
 
 static json_object *encode_volume(const void *item)
@@ -333,13 +333,13 @@ static json_object *encode_volume(const void *item)
 	    add_str(o, "device", v->device) < 0 ||
 	    add_str(o, "store", v->store) < 0 ||
 	    add_str(o, "method", v->method) < 0 ||
-	    add(o, "chunk_sectors", json_object_new_int64(v->chunk_sectors)) < 0 ||
+	    shadow_json_add(o, "chunk_sectors", json_object_new_int64(v->chunk_sectors)) < 0 ||
 	    add_str(o, "dm_name", v->dm_name) < 0 ||
 	    add_str(o, "real_name", v->real_name) < 0 ||
-	    add(o, "enabled", json_object_new_int64(v->enabled)) < 0 ||
+	    shadow_json_add(o, "enabled", json_object_new_int64(v->enabled)) < 0 ||
 	    add_str(o, "provider", v->provider) < 0 ||
 	    (v->has_hydrate_rate &&
-	     add(o, "hydrate_rate", json_object_new_int64(v->hydrate_rate)) < 0))
+	     shadow_json_add(o, "hydrate_rate", json_object_new_int64(v->hydrate_rate)) < 0))
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -350,10 +350,10 @@ static json_object *encode_set_writer(const struct shadow_set_writer *w)
 
 	if (!o ||
 	    add_str(o, "name", w->name) < 0 ||
-	    (w->metadata ? add(o, "metadata", json_object_get(w->metadata))
+	    (w->metadata ? shadow_json_add(o, "metadata", json_object_get(w->metadata))
 			 : add_str(o, "metadata", NULL)) < 0 ||
-	    (w->data && add(o, "data", json_object_get(w->data)) < 0) ||
-	    (w->excluded && add(o, "excluded", json_object_get(w->excluded)) < 0))
+	    (w->data && shadow_json_add(o, "data", json_object_get(w->data)) < 0) ||
+	    (w->excluded && shadow_json_add(o, "excluded", json_object_get(w->excluded)) < 0))
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -381,13 +381,13 @@ static json_object *encode_set(const void *item)
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	if (!o ||
-	    add(o, "id", json_object_new_uint64(s->id)) < 0 ||
-	    add(o, "created", json_object_new_int64(s->created)) < 0 ||
-	    add(o, "freeze_us", json_object_new_uint64(s->freeze_us)) < 0 ||
+	    shadow_json_add(o, "id", json_object_new_uint64(s->id)) < 0 ||
+	    shadow_json_add(o, "created", json_object_new_int64(s->created)) < 0 ||
+	    shadow_json_add(o, "freeze_us", json_object_new_uint64(s->freeze_us)) < 0 ||
 	    add_str(o, "state", s->state) < 0)
 		return NULL;
 	/* Sets made without writers look as they always did. */
-	if (s->n_writers && add(o, "writers", shadow_set_writers_encode(s)) < 0)
+	if (s->n_writers && shadow_json_add(o, "writers", shadow_set_writers_encode(s)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -398,13 +398,13 @@ static json_object *encode_origin(const struct shadow_copy_origin *g)
 
 	if (!o ||
 	    add_str(o, "host", g->host) < 0 ||
-	    add(o, "set", json_object_new_uint64(g->set)) < 0 ||
-	    add(o, "shadow", json_object_new_uint64(g->shadow)) < 0 ||
+	    shadow_json_add(o, "set", json_object_new_uint64(g->set)) < 0 ||
+	    shadow_json_add(o, "shadow", json_object_new_uint64(g->shadow)) < 0 ||
 	    add_str(o, "volume", g->volume) < 0 ||
 	    (g->volume_bytes &&
-	     add(o, "volume_bytes", json_object_new_uint64(g->volume_bytes)) < 0) ||
+	     shadow_json_add(o, "volume_bytes", json_object_new_uint64(g->volume_bytes)) < 0) ||
 	    (g->chunk_bytes &&
-	     add(o, "chunk_bytes", json_object_new_uint64(g->chunk_bytes)) < 0))
+	     shadow_json_add(o, "chunk_bytes", json_object_new_uint64(g->chunk_bytes)) < 0))
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -416,18 +416,18 @@ static json_object *encode_copy(const void *item)
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	if (!o ||
-	    add(o, "id", json_object_new_uint64(s->id)) < 0 ||
-	    add(o, "snapshot", json_object_new_uint64(s->snapshot)) < 0 ||
-	    add(o, "set", json_object_new_uint64(s->set)) < 0 ||
+	    shadow_json_add(o, "id", json_object_new_uint64(s->id)) < 0 ||
+	    shadow_json_add(o, "snapshot", json_object_new_uint64(s->snapshot)) < 0 ||
+	    shadow_json_add(o, "set", json_object_new_uint64(s->set)) < 0 ||
 	    add_str(o, "volume", s->volume) < 0 ||
 	    add_str(o, "method", s->method) < 0 ||
-	    add(o, "created", json_object_new_int64(s->created)) < 0 ||
+	    shadow_json_add(o, "created", json_object_new_int64(s->created)) < 0 ||
 	    add_str(o, "state", s->state) < 0 ||
 	    add_str(o, "device", s->device) < 0 ||
 	    add_str(o, "mountpoint", s->mountpoint) < 0 ||
-	    add(o, "writable", json_object_new_boolean(s->writable)) < 0 ||
+	    shadow_json_add(o, "writable", json_object_new_boolean(s->writable)) < 0 ||
 	    (s->target && add_str(o, "target", s->target) < 0) ||
-	    (s->origin && add(o, "origin", encode_origin(s->origin)) < 0))
+	    (s->origin && shadow_json_add(o, "origin", encode_origin(s->origin)) < 0))
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -443,7 +443,7 @@ static json_object *encode_writer(const void *item)
 	    add_str(o, "state", w->state) < 0 ||
 	    add_str(o, "event", w->event) < 0 ||
 	    add_str(o, "message", w->message) < 0 ||
-	    add(o, "time", json_object_new_int64(w->time)) < 0)
+	    shadow_json_add(o, "time", json_object_new_int64(w->time)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -454,7 +454,7 @@ static int add_array(json_object *o, const char *key, void *const *items,
 {
 	json_object *a = json_object_new_array();
 
-	if (add(o, key, a) < 0)
+	if (shadow_json_add(o, key, a) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = encode(items[i]);
@@ -474,9 +474,9 @@ int shadow_catalog_encode(const struct shadow_catalog *c, char **ret)
 	char *s;
 
 	if (!o ||
-	    add(o, "version", json_object_new_int(SHADOW_CATALOG_VERSION)) < 0 ||
-	    add(o, "next_id", json_object_new_uint64(c->next_id)) < 0 ||
-	    add(o, "next_set", json_object_new_uint64(c->next_set)) < 0)
+	    shadow_json_add(o, "version", json_object_new_int(SHADOW_CATALOG_VERSION)) < 0 ||
+	    shadow_json_add(o, "next_id", json_object_new_uint64(c->next_id)) < 0 ||
+	    shadow_json_add(o, "next_set", json_object_new_uint64(c->next_set)) < 0)
 		return -ENOMEM;
 
 	if (add_array(o, "volumes", (void *const *)c->volumes, c->n_volumes,

@@ -181,6 +181,12 @@ int shadow_set_add_writer(struct shadow_set *s, const char *name,
  * array (NULL when out of memory); decoded from array @a into @s,
  * -EBADMSG with the reason in @why ("<what>.writers[1]: no \"name\"").
  */
+/*
+ * Add @v to @o as @key, taking it: -ENOMEM if @v is NULL (a failed
+ * json_object_new_*()) or the add fails (then @v is freed).  For the
+ * catalog's encoders and those of the documents built on it.
+ */
+int shadow_json_add(struct json_object *o, const char *key, struct json_object *v);
 struct json_object *shadow_set_writers_encode(const struct shadow_set *s);
 int shadow_set_writers_decode(struct json_object *a, const char *what, struct shadow_set *s,
 			      char *why, size_t why_size);

@@ -52,29 +52,18 @@ void clone_doc_clear(struct clone_doc *d)
  * Encoding
  */
 
-static int add(json_object *o, const char *key, json_object *v)
-{
-	if (!v)
-		return -ENOMEM;
-	if (json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static json_object *encode_shadow(const struct clone_doc *d)
 {
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	if (!o ||
-	    add(o, "id", json_object_new_uint64(d->id)) < 0 ||
-	    add(o, "snapshot", json_object_new_uint64(d->snapshot)) < 0 ||
-	    add(o, "created", json_object_new_int64(d->created)) < 0 ||
-	    add(o, "method", json_object_new_string("clone")) < 0 ||
-	    add(o, "volume", json_object_new_string(d->volume)) < 0 ||
-	    add(o, "volume_bytes", json_object_new_uint64(d->volume_bytes)) < 0 ||
-	    add(o, "chunk_bytes", json_object_new_uint64(d->chunk_bytes)) < 0)
+	    shadow_json_add(o, "id", json_object_new_uint64(d->id)) < 0 ||
+	    shadow_json_add(o, "snapshot", json_object_new_uint64(d->snapshot)) < 0 ||
+	    shadow_json_add(o, "created", json_object_new_int64(d->created)) < 0 ||
+	    shadow_json_add(o, "method", json_object_new_string("clone")) < 0 ||
+	    shadow_json_add(o, "volume", json_object_new_string(d->volume)) < 0 ||
+	    shadow_json_add(o, "volume_bytes", json_object_new_uint64(d->volume_bytes)) < 0 ||
+	    shadow_json_add(o, "chunk_bytes", json_object_new_uint64(d->chunk_bytes)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -84,10 +73,10 @@ static json_object *encode_set(const struct shadow_set *s)
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	if (!o ||
-	    add(o, "id", json_object_new_uint64(s->id)) < 0 ||
-	    add(o, "created", json_object_new_int64(s->created)) < 0 ||
-	    add(o, "freeze_us", json_object_new_uint64(s->freeze_us)) < 0 ||
-	    add(o, "writers", shadow_set_writers_encode(s)) < 0)
+	    shadow_json_add(o, "id", json_object_new_uint64(s->id)) < 0 ||
+	    shadow_json_add(o, "created", json_object_new_int64(s->created)) < 0 ||
+	    shadow_json_add(o, "freeze_us", json_object_new_uint64(s->freeze_us)) < 0 ||
+	    shadow_json_add(o, "writers", shadow_set_writers_encode(s)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -97,9 +86,9 @@ static json_object *encode_span(const struct clone_doc_span *s)
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	if (!o ||
-	    add(o, "offset", json_object_new_uint64(s->offset)) < 0 ||
-	    add(o, "length", json_object_new_uint64(s->length)) < 0 ||
-	    add(o, "crc32c", json_object_new_uint64(s->crc32c)) < 0)
+	    shadow_json_add(o, "offset", json_object_new_uint64(s->offset)) < 0 ||
+	    shadow_json_add(o, "length", json_object_new_uint64(s->length)) < 0 ||
+	    shadow_json_add(o, "crc32c", json_object_new_uint64(s->crc32c)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -109,9 +98,9 @@ static json_object *encode_data(const struct clone_doc *d)
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	if (!o ||
-	    add(o, "target_bytes", json_object_new_uint64(d->target_bytes)) < 0 ||
-	    add(o, "first", encode_span(&d->first)) < 0 ||
-	    add(o, "last", encode_span(&d->last)) < 0)
+	    shadow_json_add(o, "target_bytes", json_object_new_uint64(d->target_bytes)) < 0 ||
+	    shadow_json_add(o, "first", encode_span(&d->first)) < 0 ||
+	    shadow_json_add(o, "last", encode_span(&d->last)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -123,14 +112,14 @@ int clone_doc_encode(const struct clone_doc *d, char **ret)
 	char *s;
 
 	if (!o ||
-	    add(o, "format", json_object_new_string(CLONE_DOC_FORMAT)) < 0 ||
-	    add(o, "version", json_object_new_int(CLONE_DOC_VERSION)) < 0 ||
-	    add(o, "host", json_object_new_string(d->host)) < 0 ||
-	    add(o, "exported", json_object_new_int64(d->exported)) < 0 ||
-	    add(o, "shadow", encode_shadow(d)) < 0 ||
-	    (d->set ? add(o, "set", encode_set(d->set))
+	    shadow_json_add(o, "format", json_object_new_string(CLONE_DOC_FORMAT)) < 0 ||
+	    shadow_json_add(o, "version", json_object_new_int(CLONE_DOC_VERSION)) < 0 ||
+	    shadow_json_add(o, "host", json_object_new_string(d->host)) < 0 ||
+	    shadow_json_add(o, "exported", json_object_new_int64(d->exported)) < 0 ||
+	    shadow_json_add(o, "shadow", encode_shadow(d)) < 0 ||
+	    (d->set ? shadow_json_add(o, "set", encode_set(d->set))
 		    : json_object_object_add(o, "set", NULL) < 0 ? -ENOMEM : 0) < 0 ||
-	    add(o, "data", encode_data(d)) < 0)
+	    shadow_json_add(o, "data", encode_data(d)) < 0)
 		return -ENOMEM;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
