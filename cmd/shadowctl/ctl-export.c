@@ -29,15 +29,34 @@
 
 static volatile sig_atomic_t stop_signal;
 
+/*
+ * A signal that comes between two writes (or reads) of a pipe, rather
+ * than during one, would leave the next call blocked for as long as the
+ * other end does nothing.  So the handler also points the stream's
+ * descriptor at /dev/null: whatever call comes next returns at once, and
+ * the next callback sees the flag.
+ */
+static int stream_fd = -1;
+static int null_fd = -1;
+
 static void on_signal(int sig)
 {
+	int saved_errno = errno;
+
 	stop_signal = sig;
+	if (stream_fd >= 0 && null_fd >= 0)
+		(void)dup2(null_fd, stream_fd);
+	errno = saved_errno;
 }
 
-static void catch_signals(void)
+/* @fd: the stream's descriptor, or -1 (diff writes to stdout through stdio). */
+static void catch_signals(int fd)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
+	if (fd >= 0 && null_fd < 0)
+		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	stream_fd = fd;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -133,7 +152,7 @@ int ctl_diff(shadow_ctx *ctx, const struct ctl_args *a)
 	uint64_t changed = 0;
 	int r;
 
-	catch_signals();
+	catch_signals(-1);
 	r = shadow_copy_diff(ctx, a->id, a->other_id, diff_range, &o, &changed);
 	if (r < 0)
 		return reraise(r);
@@ -173,7 +192,7 @@ int ctl_export(shadow_ctx *ctx, const struct ctl_args *a)
 		return r;
 	}
 	regular = !to_stdout && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	catch_signals();
+	catch_signals(fd);
 	r = shadow_copy_export(ctx, a->id, a->since, fd, on_progress, &p, &data, &bytes);
 	progress_end(&p);
 	if (r == 0 && !to_stdout && fsync(fd) < 0)
@@ -244,7 +263,7 @@ int ctl_import(shadow_ctx *ctx, const struct ctl_args *a)
 		fprintf(stderr, "shadowctl: Failed to import: open %s: %s\n", a->args[0], strerror(-r));
 		return r;
 	}
-	catch_signals();
+	catch_signals(fd);
 	r = shadow_stream_import(ctx, fd, a->to, on_progress, &p, &target_id, &volume_bytes);
 	progress_end(&p);
 	if (!from_stdin)

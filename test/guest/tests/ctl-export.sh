@@ -170,6 +170,13 @@ sleep 3
 dmsetup message vol 0 reserve_metadata_snap 2>/dev/null &&
 	fail "the blocked export holds no metadata snapshot (finished already? $(cat "$WORK/err"))"
 kill -TERM "$pid"
+# Bounded, so a signal that fails to stop it is this test's failure, not
+# the harness's timeout.
+for _ in $(seq 60); do
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 1
+done
+kill -0 "$pid" 2>/dev/null && fail "export still running 60 s after SIGTERM: $(cat "$WORK/err")"
 rc=0
 wait "$pid" || rc=$?
 kill "$reader"
