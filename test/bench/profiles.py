@@ -46,6 +46,7 @@ PROFILES = {
         "fb_timeout": 1800,
         # Clones: the throttled hydration's rate and how long it is
         # watched, and how long a hydration may take.
+        "hy_mib": 256,           # hydrated origin (RAM: see hydrate())
         "hy_rate": 32,
         "hy_secs": 5,
         "hy_timeout": 1800,
@@ -90,6 +91,7 @@ PROFILES = {
         "lr_writes": 64,
         "fb_mib": 4,
         "fb_timeout": 120,
+        "hy_mib": 64,
         "hy_rate": 8,
         "hy_secs": 2,
         "hy_timeout": 120,

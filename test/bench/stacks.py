@@ -553,17 +553,28 @@ class ShadowClone(ShadowStack):
     def __init__(self, ctl, disks, chunk_sectors):
         super().__init__(ctl, disks, chunk_sectors, store="clone")
         self.rate = 1
+        self.origin_mib = None
 
     def _origin(self, name, origin, store):
+        if self.origin_mib:
+            # The first origin_mib MiB of the disk, as a volume of its own.
+            self.size = self.origin_mib * (1 << 20) // SECTOR
+            self.ctl.create("b-hyo", [(0, self.size, "linear",
+                                       "%s 0" % origin)])
+            origin = "/dev/mapper/b-hyo"
         self.ctl.create(name, [(0, sectors(origin), "shadow-origin",
                         "%s %s clone %d 5 clone_target 1 %s hydrate_rate %d"
                         % (origin, store, self.chunk, self.disks[2],
                            self.rate))])
 
-    def setup_rate(self, rate):
-        """setup() with the clone hydrating at rate MiB/s (0: any)."""
-        self.rate = rate
-        return self.setup(1)
+    def setup_rate(self, rate, mib=None):
+        """setup() with the clone hydrating at rate MiB/s (0: any), of the
+        first mib MiB of the origin disk (None: all of it)."""
+        self.rate, self.origin_mib = rate, mib
+        try:
+            return self.setup(1)
+        finally:
+            self.origin_mib = None
 
     def clone_state(self):
         """(state, chunks copied, origin chunks) of clone 1; None before
