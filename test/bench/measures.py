@@ -475,6 +475,10 @@ def hydrate(env, stack, p):
     mib = min(p["hy_mib"], p["disk_mib"])
     size = mib * MiB
     env.fresh_disks()
+    # brd allocates a page the first time it is written: both copies'
+    # destinations are written once first, so that neither pays for it.
+    for d in (stack.disks[2], stack.disks[3]):
+        prefill(d, size)
     dev = stack.setup_rate(0, mib)
     try:
         prefill(dev, size)
