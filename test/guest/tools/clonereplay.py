@@ -50,7 +50,7 @@ import cowreplay  # noqa: E402
 import dmioctl  # noqa: E402
 import logreplay  # noqa: E402
 from cowreplay import BLOCK, EXERCISE_GEN, NBLOCKS, ORIGIN_SECTORS, \
-    Direct, decode, pattern, sh  # noqa: E402
+    Direct, decode, pattern  # noqa: E402
 
 CHUNK_SECTORS = 8                  # a chunk is a block
 # A clone store holds metadata only.  Its layout needs 129 blocks at least
@@ -111,10 +111,12 @@ def parse_status(text):
         return None
 
 
-def status(name):
-    r = sh("dmsetup", "status", name, check=False)
-    st = parse_status(r.stdout) if not r.returncode else None
-    return st, (r.stdout + r.stderr).strip()
+def status(ctl, name):
+    try:
+        text = ctl.status_line(name)
+    except OSError as exc:
+        return None, "status %s: %s" % (name, os.strerror(exc.errno))
+    return parse_status(text), text
 
 
 def runs_to_set(runs):
@@ -177,7 +179,7 @@ def work(state_path, seed):
     def poll():
         """Reads the status; a clone it shows complete for the first time
         gets a mark (its completion is durable: see the top)."""
-        cur, text = status("rvol")
+        cur, text = status(ctl, "rvol")
         if cur is None or cur["mode"] != "rw":
             raise RuntimeError("status of rvol: %s" % text)
         for cid, (cst, copied) in sorted(cur["clones"].items()):
@@ -237,10 +239,10 @@ def work(state_path, seed):
         floor = list(gen)
         if cid > 1:
             # A quick swap to a table that names the new target too.
-            sh("dmsetup", "load", "rvol", "--table",
-               "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store "
-               "%s" % (ORIGIN_SECTORS, store_args(CLONES[:cid])))
-            sh("dmsetup", "resume", "rvol")
+            ctl.load("rvol", "0 %d shadow-origin /dev/mapper/r-origin "
+                     "/dev/mapper/r-store %s"
+                     % (ORIGIN_SECTORS, store_args(CLONES[:cid])))
+            ctl.resume("rvol")
         state["snaps"][str(cid)] = list(gen)
         ctl.snapshot("rvol", cid)
         acked.append(cid)
@@ -352,11 +354,10 @@ class ClonePoint(cowreplay.Point):
                     err, c.dmesg_tail()))
                 return
             self.check_point(vol, devs, info, cut)
-            r = sh("dmsetup", "remove", vol, check=False)
-            if r.returncode:
-                self.fail("table removal", r.stderr.strip())
+            err = self.remove(vol)
+            if err:
+                self.fail("table removal", err)
             else:
-                self.names.remove(vol)
                 self.dump_check(devs["s"], "after recovery and use")
         finally:
             self.cleanup()
@@ -443,7 +444,7 @@ class ClonePoint(cowreplay.Point):
                               % (cid, count, nbad, text))
 
     def check_status(self, vol, when):
-        st, text = status(vol)
+        st, text = status(self.c.ctl, vol)
         if st is None or st["mode"] != "rw" or st["invalid"]:
             self.fail("status " + when, "%s; kernel log: %s"
                       % (text, self.c.dmesg_tail()))
@@ -549,10 +550,10 @@ class ClonePoint(cowreplay.Point):
             return
         finally:
             voldev.close()
-        r = sh("dmsetup", "message", vol, "0", "hydrate_rate", "0",
-               check=False)
-        if r.returncode:
-            self.fail("hydrate_rate 0", r.stderr.strip())
+        try:
+            self.c.ctl.message(vol, "hydrate_rate 0")
+        except OSError as exc:
+            self.fail("hydrate_rate 0", os.strerror(exc.errno))
             return
         st = self.wait_complete(vol)
         if st is None:

@@ -95,6 +95,15 @@ def sh(*args, check=True):
     return r
 
 
+def flush_buffers(dev):
+    """blockdev --flushbufs: write back and drop dev's page cache."""
+    fd = os.open(dev, os.O_RDONLY)
+    try:
+        fcntl.ioctl(fd, BLKFLSBUF, 0)
+    finally:
+        os.close(fd)
+
+
 class Direct:
     """A device opened O_DIRECT with one aligned buffer."""
 
@@ -321,28 +330,38 @@ class Point:
         print(msg, flush=True)
         self.failures.append(msg)
 
+    # Device-mapper by ioctl (dmioctl), not dmsetup: a point made some
+    # fifteen calls, and starting dmsetup under TCG cost most of its time.
     def dm(self, name, table, readonly=False):
-        args = ["dmsetup", "create", name, "--table", table]
-        if readonly:
-            args.insert(2, "--readonly")
-        r = sh(*args, check=False)
-        if r.returncode:
-            return r.stderr.strip()
+        """Create device name with the table (dmsetup's text); None, or
+        why it was refused."""
+        try:
+            self.c.ctl.create(name, table, readonly)
+        except OSError as exc:
+            return "create %s: %s" % (name, os.strerror(exc.errno))
         self.names.append(name)
         return None
 
+    def remove(self, name):
+        """Remove device name (made by dm()); None, or why not."""
+        try:
+            self.c.ctl.remove(name)
+        except OSError as exc:
+            return "remove %s: %s" % (name, os.strerror(exc.errno))
+        self.names.remove(name)
+        return None
+
     def cleanup(self):
-        for name in reversed(self.names):
-            r = sh("dmsetup", "remove", name, check=False)
-            if r.returncode:
-                self.fail("cleanup", "dmsetup remove %s: %s"
-                          % (name, r.stderr.strip()))
+        for name in reversed(list(self.names)):
+            err = self.remove(name)
+            if err:
+                self.fail("cleanup", err)
         self.names = []
 
     def dump_check(self, dev, when):
         """shadow-dump --check of the store; its JSON document is kept in
         self.dumped for the checks that follow."""
-        sh("blockdev", "--flushbufs", dev, check=False)
+        flush_buffers(dev)
         r = sh(DUMP, *self.dump_options, dev, check=False)
         try:
             self.dumped = json.loads(r.stdout)
@@ -370,12 +389,13 @@ class Point:
                       % (r.returncode, r.stderr.strip()))
 
     def snap_list(self, vol):
-        r = sh("dmsetup", "message", vol, "0", "list", check=False)
-        if r.returncode:
-            self.fail("list", r.stderr.strip())
+        try:
+            out = self.c.ctl.message(vol, "list")
+        except OSError as exc:
+            self.fail("list", os.strerror(exc.errno))
             return None
         snaps = {}
-        for line in r.stdout.split("\n"):
+        for line in out.split("\n"):
             w = line.split()
             if len(w) >= 5:
                 snaps[int(w[0])] = (int(w[1]), w[3])
@@ -436,8 +456,7 @@ class Point:
                           % (sid, len(bad), NBLOCKS, "; ".join(shown)))
         finally:
             dev.close()
-            sh("dmsetup", "remove", name, check=False)
-            self.names.remove(name)
+            self.remove(name)
 
     def allowed_gens(self, reverted):
         """What each block may hold: any write of its own, or after a
@@ -522,11 +541,10 @@ class Point:
                     err, c.dmesg_tail()))
                 return
             self.check_point(vol, o, info)
-            r = sh("dmsetup", "remove", vol, check=False)
-            if r.returncode:
-                self.fail("table removal", r.stderr.strip())
+            err = self.remove(vol)
+            if err:
+                self.fail("table removal", err)
             else:
-                self.names.remove(vol)
                 self.dump_check("/dev/mapper/" + s, "after recovery and use")
         finally:
             self.cleanup()
@@ -588,7 +606,7 @@ class Point:
             if decode(after[b * BLOCK:(b + 1) * BLOCK]) != (b, g):
                 self.fail("use after recovery",
                           "origin block %d does not read back its write" % b)
-        st = sh("dmsetup", "status", vol).stdout.split()
+        st = self.c.ctl.status_line(vol).split()
         if len(st) < 10 or st[8] != "rw" or st[7] != "0":
             self.fail("use after recovery", "status %s; kernel log: %s"
                       % (" ".join(st), c.dmesg_tail()))

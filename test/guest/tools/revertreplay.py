@@ -37,16 +37,16 @@ import cowreplay  # noqa: E402
 import dmioctl  # noqa: E402
 import logreplay  # noqa: E402
 from cowreplay import BLOCK, NBLOCKS, ORIGIN_SECTORS, Direct, decode, \
-    pattern, sh  # noqa: E402
+    pattern  # noqa: E402
 
 REVERT_TO = 2
 # Writer writes at least, and at most, while the revert runs.
 MIN_WRITES, MAX_WRITES = 16, 400
 
 
-def revert_field(name):
+def revert_field(ctl, name):
     """The status's revert id: a snapshot id, or "-" when none runs."""
-    return sh("dmsetup", "status", name).stdout.split()[-2]
+    return ctl.status_line(name).split()[-2]
 
 
 def work(state_path, seed):
@@ -109,7 +109,7 @@ def work(state_path, seed):
                          if g > max(state["snaps"]["2"])))
     n = 0
     while n < MAX_WRITES:
-        if n >= MIN_WRITES and n % 4 == 0 and revert_field("rvol") == "-":
+        if n >= MIN_WRITES and n % 4 == 0 and revert_field(ctl, "rvol") == "-":
             break
         b = rng.choice(changed) if rng.random() < 0.7 else \
             rng.randrange(NBLOCKS)
@@ -120,7 +120,7 @@ def work(state_path, seed):
         floor = list(gen)
         mark("ack")
         n += 1
-    while revert_field("rvol") != "-":
+    while revert_field(ctl, "rvol") != "-":
         time.sleep(0.1)
     phase[0] = "done"
     mark("reverted")
@@ -138,7 +138,7 @@ class RevertPoint(cowreplay.Point):
     def wait_revert(self, vol):
         deadline = time.time() + 120
         while time.time() < deadline:
-            st = sh("dmsetup", "status", vol).stdout.split()
+            st = self.c.ctl.status_line(vol).split()
             if st[-2] == "-" or st[8] != "rw":
                 return st
             time.sleep(0.05)
@@ -191,7 +191,7 @@ class RevertPoint(cowreplay.Point):
         known = {s: v for s, v in snaps.items() if s in (1, 2, 3)}
         origin_dev = "/dev/mapper/" + o
         self.check_snaps(origin_dev, known, "at load")
-        reverting = revert_field(vol)
+        reverting = revert_field(self.c.ctl, vol)
         if reverting not in ("-", str(REVERT_TO)):
             self.fail("revert at load", "status names revert %s"
                       % reverting)
