@@ -52,34 +52,6 @@ devnum() {
 	printf '%d:%d' "$(stat -c '0x%t' "$1")" "$(stat -c '0x%T' "$1")"
 }
 
-# load_files <dir> <n> [exact]: the load files (ctl.sh's writer) in <dir>,
-# read in one python run (a process per file is slow in the guest).  As
-# a copy holds them: f1 .. f(m-1) exact, f(m) a prefix of its content (it
-# may have been under way at the point in time), no gap, and at least the
-# <n> files done before create.  With "exact": f1 .. f<n>, all exact.
-load_files() {
-	python3 - "$@" <<-'PY' || fail "load files in $1"
-	import os, sys
-	d, n, exact = sys.argv[1], int(sys.argv[2]), len(sys.argv) > 3
-	def content(i):
-	    line = ("load file %d %0100d\n" % (i, i)).encode()
-	    size = 4096 + (i % 17) * 1000
-	    return (line * (size // len(line) + 1))[:size]
-	have = sorted(int(f[1:]) for f in os.listdir(d) if f.startswith("f"))
-	m = have[-1] if have else 0
-	assert have == list(range(1, m + 1)), "%s: load files with a gap: %s" % (d, have)
-	assert m == n if exact else m >= n, "%s: %d load files, expected %s%d" % (d, m, "" if exact else ">= ", n)
-	for i in have:
-	    data = open(os.path.join(d, "f%d" % i), "rb").read()
-	    if i < m or exact:
-	        assert data == content(i), "%s: f%d differs" % (d, i)
-	    else:
-	        assert content(i).startswith(data), "%s: f%d is not a prefix of its content" % (d, i)
-	print("%s: load files 1..%d exact%s" % (d, m if exact else m - 1,
-	      "" if exact else ", f%d %d bytes (%d were done before)" % (m, len(data), n)))
-	PY
-}
-
 # copy_verify <copy dir> <origin dir name> <load dir> <n0>: the static files
 # as they were at the point in time, and the load files (load_files).
 copy_verify() {
