@@ -28,10 +28,13 @@
  * clone is detached.  A write error on a target fails that clone only
  * (its snapshot becomes invalid); origin I/O never fails because of it.
  *
- * The map functions do not read the bitmaps without pool->lock: while a
- * clone hydrates, origin writes and that clone's reads go through the
- * worker (what the cow store's copies cost); once every clone is
- * complete, origin writes are remapped at once again.
+ * While a clone hydrates, an origin write to a chunk that every clone
+ * holds is remapped at once: the map function reads the bitmaps under
+ * rcu_read_lock() (a bitmap is freed a grace period after its clone
+ * stops hydrating), and the pool then checks that no copy or claim of
+ * the chunk is in flight, whose bits may be set but not committed yet.
+ * Other origin writes, and a hydrating clone's reads, go through the
+ * worker (what the cow store's copies cost).
  *
  * Memory: a hydrating clone's bitset is also kept in memory, one bit per
  * origin chunk (2 MiB for 1 TiB of 64 KiB chunks), freed once complete.
@@ -44,6 +47,7 @@
 #include <linux/completion.h>
 #include <linux/jiffies.h>
 #include <linux/math64.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -148,24 +152,39 @@ static const char *clone_state_name(u32 state)
 	}
 }
 
-/* The hydrating clones that lack @chunk. */
+/*
+ * The hydrating clones that lack @chunk.  Under pool->lock, or
+ * rcu_read_lock() in the map path (see clone_slot_stop()).
+ */
 static unsigned long clone_lacking(struct clone_store *cs, u64 chunk)
 {
+	unsigned long hydrating = READ_ONCE(cs->hydrating);
 	unsigned long lacking = 0;
 	unsigned int i;
 
-	for_each_set_bit(i, &cs->hydrating, SHADOW_MAX_CLONES)
-		if (!test_bit(chunk, cs->slot[i].bits))
+	for_each_set_bit(i, &hydrating, SHADOW_MAX_CLONES) {
+		const unsigned long *bits = READ_ONCE(cs->slot[i].bits);
+
+		if (bits && !test_bit(chunk, bits))
 			__set_bit(i, &lacking);
+	}
 	return lacking;
 }
 
+/*
+ * @sl hydrates no more.  Its bitmap goes once no map function can be
+ * reading it: rare (a clone completes or fails once), so the grace
+ * period is waited for here, under pool->lock, which map never takes.
+ */
 static void clone_slot_stop(struct clone_store *cs, struct clone_slot *sl)
 {
+	unsigned long *bits = sl->bits;
+
 	__clear_bit(sl - cs->slot, &cs->hydrating);
 	WRITE_ONCE(cs->hydrating, cs->hydrating);
-	kvfree(sl->bits);
-	sl->bits = NULL;
+	WRITE_ONCE(sl->bits, NULL);
+	synchronize_rcu();
+	kvfree(bits);
 }
 
 /*
@@ -248,11 +267,19 @@ static int clone_map_origin_write(struct shadow_pool *pool, u64 chunk,
 	m->kind = SHADOW_MAP_ORIGIN;
 	if (!READ_ONCE(cs->hydrating))
 		return 0;
-	if (!can_block)
-		return -EWOULDBLOCK;
+	rcu_read_lock();
 	lacking = clone_lacking(cs, chunk);
+	rcu_read_unlock();
+	/*
+	 * A bit seen set was set while the chunk's copy or claim was in
+	 * flight, which goes only after the commit: the pool looks for it
+	 * after this, and must not see an older state of it.
+	 */
+	smp_rmb();
 	if (!lacking)
 		return 0;
+	if (!can_block)
+		return -EWOULDBLOCK;
 	m->kind = SHADOW_MAP_COPY;
 	m->copy_from_store = false;
 	m->copy_from = chunk;
