@@ -441,13 +441,20 @@ static void shadow_copy_give_back(struct shadow_pool *pool,
 }
 
 /*
- * A pending entry for the copy @m asks for, @bio waiting on it, counted
- * in pool->copying.  Taken without waiting: they are freed only under
- * pool->lock, which the worker holds, so the worker must never sleep for
- * one.  Without one, the chunk goes back and the bio waits a tick.
+ * A pending entry for the copy @m asks for, counted in pool->copying:
+ * @bio waits on it, or is the copy itself (@is_data).  Taken without
+ * waiting: they are freed only under pool->lock, which the worker holds,
+ * so the worker must never sleep for one.  Without one, the chunk goes
+ * back and the bio waits a tick.
+ *
+ * A data bio is in flight to the store until the copy is done, so it is
+ * kept apart from the bios that wait: the block layer chains a request's
+ * bios through bi_next, which a bio list also uses, and a bio queued
+ * behind it there became part of its request (a BUG in
+ * blk_mq_end_request() under loop devices).
  */
 static struct shadow_pending *shadow_copy_begin(struct shadow_pool *pool,
-						struct bio *bio,
+						struct bio *bio, bool is_data,
 						const struct shadow_map *m)
 {
 	struct shadow_pending *pe = shadow_pending_alloc(pool, m->e.chunk);
@@ -458,7 +465,10 @@ static struct shadow_pending *shadow_copy_begin(struct shadow_pool *pool,
 		return NULL;
 	}
 	pe->e = m->e;
-	bio_list_add(&pe->bios, bio);
+	if (is_data)
+		pe->data_bio = bio;
+	else
+		bio_list_add(&pe->bios, bio);
 	shadow_pending_add(pool, pe);
 	spin_lock_irq(&pool->bio_lock);
 	pool->copying++;
@@ -471,7 +481,7 @@ static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 			      const struct shadow_map *m)
 {
 	struct dm_io_region from, to[DM_KCOPYD_MAX_REGIONS];
-	struct shadow_pending *pe = shadow_copy_begin(pool, bio, m);
+	struct shadow_pending *pe = shadow_copy_begin(pool, bio, false, m);
 	unsigned int i, nr_to = 1;
 
 	if (!pe)
@@ -529,11 +539,10 @@ static void shadow_start_data_bio(struct shadow_pool *pool, struct bio *bio,
 				  const struct shadow_map *m)
 {
 	struct shadow_bio_ctx *ctx = dm_per_bio_data(bio, sizeof(*ctx));
-	struct shadow_pending *pe = shadow_copy_begin(pool, bio, m);
+	struct shadow_pending *pe = shadow_copy_begin(pool, bio, true, m);
 
 	if (!pe)
 		return;
-	pe->data_bio = bio;
 	ctx->copy = pe;
 	ctx->saved_end_io = bio->bi_end_io;
 	bio->bi_end_io = shadow_data_bio_endio;
@@ -831,10 +840,10 @@ static void shadow_release_waiting(struct shadow_pool *pool,
 	WRITE_ONCE(pool->nr_pending, pool->nr_pending - 1);
 	bios = pe->bios;
 	spin_unlock_irq(&pool->pending_lock);
+	if (pe->data_bio)
+		bio_endio(pe->data_bio);	/* it was the copy */
 	while ((bio = bio_list_pop(&bios))) {
-		if (bio == pe->data_bio)
-			bio_endio(bio);		/* it was the copy */
-		else if (shadow_copied_write_ready(pool, bio, &pe->e))
+		if (shadow_copied_write_ready(pool, bio, &pe->e))
 			shadow_dispatch(pool, bio, &m);
 		else
 			shadow_requeue_bio(pool, bio);
