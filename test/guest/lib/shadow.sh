@@ -5,12 +5,6 @@
 # harness also fails the run on any WARNING/BUG/Oops in the kernel log.
 set -euo pipefail
 
-# Python without its site module (-S), for the tools here and every test's
-# own: they need only the standard library, and site's start-up (the .pth
-# files of the packages installed) costs a third of a second per run
-# under TCG, dozens of runs per test.
-python3() { command python3 -S "$@"; }
-
 STOMPER="python3 $SHADOW_TOP/test/guest/tools/stomper.py"
 DMIOCTL="python3 $SHADOW_TOP/test/guest/tools/dmioctl.py"
 WORK=${WORK:-/tmp/shadow-test}
