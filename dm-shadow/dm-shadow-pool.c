@@ -33,6 +33,8 @@ static LIST_HEAD(shadow_store_types);
 static DEFINE_SPINLOCK(shadow_store_types_lock);
 
 #define SHADOW_MIN_PENDING	64
+/* The longest run of chunk copies sent to kcopyd as one job, in sectors. */
+#define SHADOW_COPY_RUN_SECTORS	(1U << (20 - SECTOR_SHIFT))
 
 /*
  * A chunk copy in flight, or a chunk the store claimed for its own work,
@@ -40,11 +42,14 @@ static DEFINE_SPINLOCK(shadow_store_types_lock);
  */
 struct shadow_pending {
 	struct hlist_node node;		/* pool->pending, by chunk */
-	struct list_head list;		/* pool->copied */
+	struct list_head list;		/* pool->copy_plug, then pool->copied */
 	struct shadow_pool *pool;
 	struct shadow_exception e;
 	struct bio_list bios;
 	struct bio *data_bio;		/* the write that is the copy, or NULL */
+	struct dm_io_region from;	/* the copy's source and destination */
+	struct dm_io_region to;
+	struct shadow_pending *run_next;	/* in the same kcopyd job */
 	int err;
 };
 
@@ -354,19 +359,24 @@ static void shadow_copy_finished(struct shadow_pending *pe, bool may_record)
 /*
  * A copy to the store's own data fails as a whole; one to several devices
  * of a store with copy_dests fails only where it failed, which the store
- * handles (see copy_dests).
+ * handles (see copy_dests).  A job may be a run of copies (see
+ * shadow_copy_unplug()); it failed for each of them.  The next one is
+ * read first: a finished copy may be recorded and freed at once.
  */
 static void shadow_copy_callback(int read_err, unsigned long write_err,
 				 void *context)
 {
-	struct shadow_pending *pe = context;
+	struct shadow_pending *pe = context, *next;
 
-	pe->err = read_err ? -EIO : 0;
-	if (write_err && pe->pool->type->copy_dests)
-		pe->e.failed = write_err;
-	else if (write_err)
-		pe->err = -EIO;
-	shadow_copy_finished(pe, true);
+	for (; pe; pe = next) {
+		next = pe->run_next;
+		pe->err = read_err ? -EIO : 0;
+		if (write_err && pe->pool->type->copy_dests)
+			pe->e.failed = write_err;
+		else if (write_err)
+			pe->err = -EIO;
+		shadow_copy_finished(pe, !next);
+	}
 }
 
 /*
@@ -476,37 +486,91 @@ static struct shadow_pending *shadow_copy_begin(struct shadow_pool *pool,
 	return pe;
 }
 
-/* Start the copy @m asks for, @bio waiting on it. */
+/*
+ * Start the copy @m asks for, @bio waiting on it: a copy to several
+ * devices at once, else by the copy plug, when the worker's pass ends.
+ */
 static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 			      const struct shadow_map *m)
 {
-	struct dm_io_region from, to[DM_KCOPYD_MAX_REGIONS];
+	struct dm_io_region to[DM_KCOPYD_MAX_REGIONS];
 	struct shadow_pending *pe = shadow_copy_begin(pool, bio, false, m);
-	unsigned int i, nr_to = 1;
+	unsigned int i, nr_to;
 
 	if (!pe)
 		return;
 
-	from.count = shadow_pool_chunk_len(pool, m->e.chunk);
+	pe->from.count = shadow_pool_chunk_len(pool, m->e.chunk);
 	if (m->copy_from_store) {
-		from.bdev = pool->store_bdev;
-		from.sector = pool->data_start +
+		pe->from.bdev = pool->store_bdev;
+		pe->from.sector = pool->data_start +
 			((sector_t)m->copy_from << pool->chunk_shift);
 	} else {
-		from.bdev = pool->origin_bdev;
-		from.sector = (sector_t)m->copy_from << pool->chunk_shift;
+		pe->from.bdev = pool->origin_bdev;
+		pe->from.sector = (sector_t)m->copy_from << pool->chunk_shift;
 	}
-	if (pool->type->copy_dests) {
-		nr_to = pool->type->copy_dests(pool, &m->e, to);
-	} else {
-		to[0].bdev = pool->store_bdev;
-		to[0].sector = pool->data_start +
+	if (!pool->type->copy_dests) {
+		pe->to.bdev = pool->store_bdev;
+		pe->to.sector = pool->data_start +
 			((sector_t)m->e.store_chunk << pool->chunk_shift);
+		pe->to.count = pe->from.count;
+		list_add_tail(&pe->list, &pool->copy_plug);
+		return;
 	}
+	nr_to = pool->type->copy_dests(pool, &m->e, to);
 	for (i = 0; i < nr_to; i++)
-		to[i].count = from.count;
-	dm_kcopyd_copy(pool->kc, &from, nr_to, to, 0, shadow_copy_callback,
-		       pe);
+		to[i].count = pe->from.count;
+	dm_kcopyd_copy(pool->kc, &pe->from, nr_to, to, 0,
+		       shadow_copy_callback, pe);
+}
+
+/*
+ * Does copy @pe continue the run that copies @from to @to: the next chunk
+ * of the same source to the next chunk of the store, the run's chunks all
+ * whole?
+ */
+static bool shadow_copy_extends_run(struct shadow_pool *pool,
+				    const struct dm_io_region *from,
+				    const struct dm_io_region *to,
+				    const struct shadow_pending *pe)
+{
+	return pe->from.bdev == from->bdev &&
+	       pe->from.sector == from->sector + from->count &&
+	       pe->to.sector == to->sector + to->count &&
+	       !(from->count & (pool->chunk_sectors - 1)) &&
+	       from->count + pe->from.count <= SHADOW_COPY_RUN_SECTORS;
+}
+
+/*
+ * Send the copies of the worker's pass to kcopyd, each run of adjacent
+ * chunks copied to adjacent store chunks as one job: the chunks of one
+ * large write are allocated in a row, and at 4 KiB chunks kcopyd's cost
+ * per job, not the data, is most of a copy's time.  Under pool->lock.
+ */
+static void shadow_copy_unplug(struct shadow_pool *pool)
+{
+	struct shadow_pending *pe, *tmp, *head = NULL, *tail = NULL;
+	struct dm_io_region from, to;
+
+	list_for_each_entry_safe(pe, tmp, &pool->copy_plug, list) {
+		list_del(&pe->list);
+		if (head && shadow_copy_extends_run(pool, &from, &to, pe)) {
+			from.count += pe->from.count;
+			to.count += pe->to.count;
+			tail->run_next = pe;
+			tail = pe;
+			continue;
+		}
+		if (head)
+			dm_kcopyd_copy(pool->kc, &from, 1, &to, 0,
+				       shadow_copy_callback, head);
+		head = tail = pe;
+		from = pe->from;
+		to = pe->to;
+	}
+	if (head)
+		dm_kcopyd_copy(pool->kc, &from, 1, &to, 0,
+			       shadow_copy_callback, head);
 }
 
 /* A store chunk for the copy of @chunk (m->e.seq, .private: the caller's). */
@@ -952,6 +1016,7 @@ static void shadow_work(struct shadow_pool *pool)
 	spin_unlock_irq(&pool->bio_lock);
 	while ((bio = bio_list_pop(&bios)))
 		shadow_process_bio(pool, bio);
+	shadow_copy_unplug(pool);
 	mutex_unlock(&pool->lock);
 }
 
@@ -1371,6 +1436,7 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 	bio_list_init(&pool->deferred);
 	bio_list_init(&pool->delayed);
 	INIT_LIST_HEAD(&pool->copied);
+	INIT_LIST_HEAD(&pool->copy_plug);
 	hash_init(pool->pending);
 	hash_init(pool->track);
 	INIT_WORK(&pool->worker, shadow_worker);

@@ -280,6 +280,8 @@ struct shadow_pool {
 	mempool_t pending_pool;
 
 	struct mutex lock;
+	/* Copies the worker's pass has begun, not yet sent: under lock. */
+	struct list_head copy_plug;
 	bool failed;			/* metadata unusable */
 	/* commit_on_flush: copies recorded and not durable; READ_ONCE */
 	bool need_commit;
