@@ -47,8 +47,8 @@ struct shadow_pending {
 	struct shadow_exception e;
 	struct bio_list bios;
 	struct bio *data_bio;		/* the write that is the copy, or NULL */
-	struct dm_io_region from;	/* the copy's source and destination */
-	struct dm_io_region to;
+	struct dm_io_region from;	/* the copy's source */
+	struct dm_io_region to;		/* its store chunk (count: from's) */
 	struct shadow_pending *run_next;	/* in the same kcopyd job */
 	int err;
 };
@@ -513,7 +513,6 @@ static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 		pe->to.bdev = pool->store_bdev;
 		pe->to.sector = pool->data_start +
 			((sector_t)m->e.store_chunk << pool->chunk_shift);
-		pe->to.count = pe->from.count;
 		list_add_tail(&pe->list, &pool->copy_plug);
 		return;
 	}
@@ -525,52 +524,59 @@ static void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
 }
 
 /*
- * Does copy @pe continue the run that copies @from to @to: the next chunk
- * of the same source to the next chunk of the store, the run's chunks all
- * whole?
+ * Does copy @pe continue the run that @head starts and @from spans: the
+ * next chunk of the same source to the next chunk of the store, the run's
+ * chunks all whole?
  */
 static bool shadow_copy_extends_run(struct shadow_pool *pool,
+				    const struct shadow_pending *head,
 				    const struct dm_io_region *from,
-				    const struct dm_io_region *to,
 				    const struct shadow_pending *pe)
 {
 	return pe->from.bdev == from->bdev &&
 	       pe->from.sector == from->sector + from->count &&
-	       pe->to.sector == to->sector + to->count &&
+	       pe->to.sector == head->to.sector + from->count &&
 	       !(from->count & (pool->chunk_sectors - 1)) &&
 	       from->count + pe->from.count <= SHADOW_COPY_RUN_SECTORS;
+}
+
+/* One kcopyd job for the run that @head starts and @from spans. */
+static void shadow_copy_send_run(struct shadow_pool *pool,
+				 struct shadow_pending *head,
+				 struct dm_io_region *from)
+{
+	struct dm_io_region to = head->to;
+
+	to.count = from->count;
+	dm_kcopyd_copy(pool->kc, from, 1, &to, 0, shadow_copy_callback, head);
 }
 
 /*
  * Send the copies of the worker's pass to kcopyd, each run of adjacent
  * chunks copied to adjacent store chunks as one job: the chunks of one
- * large write are allocated in a row, and at 4 KiB chunks kcopyd's cost
- * per job, not the data, is most of a copy's time.  Under pool->lock.
+ * large write are allocated in a row, and one job per chunk made a 1 MiB
+ * write over 4 KiB chunks 256 jobs.  Under pool->lock.
  */
 static void shadow_copy_unplug(struct shadow_pool *pool)
 {
 	struct shadow_pending *pe, *tmp, *head = NULL, *tail = NULL;
-	struct dm_io_region from, to;
+	struct dm_io_region from;
 
 	list_for_each_entry_safe(pe, tmp, &pool->copy_plug, list) {
 		list_del(&pe->list);
-		if (head && shadow_copy_extends_run(pool, &from, &to, pe)) {
+		if (head && shadow_copy_extends_run(pool, head, &from, pe)) {
 			from.count += pe->from.count;
-			to.count += pe->to.count;
 			tail->run_next = pe;
 			tail = pe;
 			continue;
 		}
 		if (head)
-			dm_kcopyd_copy(pool->kc, &from, 1, &to, 0,
-				       shadow_copy_callback, head);
+			shadow_copy_send_run(pool, head, &from);
 		head = tail = pe;
 		from = pe->from;
-		to = pe->to;
 	}
 	if (head)
-		dm_kcopyd_copy(pool->kc, &from, 1, &to, 0,
-			       shadow_copy_callback, head);
+		shadow_copy_send_run(pool, head, &from);
 }
 
 /* A store chunk for the copy of @chunk (m->e.seq, .private: the caller's). */
