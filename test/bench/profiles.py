@@ -11,7 +11,7 @@ PROFILES = {
         "snap_counts": [0, 1, 16, 256],
         "dmsnap_max_snaps": 16,  # dm-snapshot: copies once per snapshot
         "rand_ios": 4096,        # 4 KiB chunk writes: one per chunk
-        "rand_qd1_ios": 1024,    # the same at QD1, on chunks of their own
+        "rand_qd1_ios": 3072,    # the same at QD1, on chunks of their own
         "randread_secs": 3,
         "create_many": 1000,     # existing snapshots for the create time
         "dmsnap_create_many": 50,

@@ -149,6 +149,21 @@ class Raw(Stack):
         pass
 
 
+class DmLinear(Raw):
+    """dm-linear over the origin disk: what any device-mapper target costs
+    before it does any work of its own (the floor under the others)."""
+    kind = "dm-linear"
+
+    def setup(self, expect_snaps=0):
+        self.n = 0
+        self.ctl.create("b-lin", [(0, sectors(self.disks[0]), "linear",
+                                   "%s 0" % self.disks[0])])
+        return "/dev/mapper/b-lin"
+
+    def teardown(self):
+        Stack.teardown(self)
+
+
 class DmSnapshot(Stack):
     """snapshot-origin + one persistent 'snapshot' per point in time, each
     with its own COW device: a dm-linear slice of one brd disk."""
@@ -603,6 +618,7 @@ class ShadowClone(ShadowStack):
 # compared with raw and with the dm-snapshot row of the same chunk size.
 STACKS = [
     (Raw, 0, {}),
+    (DmLinear, 0, {}),
     (DmSnapshot, 8, {}),
     (ShadowStack, 8, {"store": "cow"}),
     (ShadowStack, 8, {"store": "row"}),
