@@ -2,8 +2,8 @@
 """Checks of the benchmark's pure logic on made-up figures: a cell's median
 and spread over rounds, errors and 'not applicable' cells, ratios, the
 loss list's classification, report.py --check, the delete measure's
-latency window, and that the tables, the headline list and the report's
-text agree with the measures and profiles.  Runs anywhere (no kernel, no
+latency window, that the tables, the headline list, the issues' targets and the
+report's text agree with the measures and profiles.  Runs anywhere (no kernel, no
 fio); bench-guest.sh runs it before every benchmark, since the quick
 profile has one round only.
 
@@ -14,6 +14,7 @@ import fio
 import measures
 import report
 import stacks
+import targets
 from profiles import PROFILES
 
 FAILS = []
@@ -162,6 +163,40 @@ def test_report():
     expect("markdown has the delete measure", "during a delete" in md, True)
 
 
+def test_targets():
+    """Every target reads a table and column of the full profile, and is
+    counted met or missed by its own test on made-up figures."""
+    p = PROFILES["full"]
+    cols = {tid: [c[0] for c in measures.columns(c, p)]
+            for tid, _, _, c in measures.MEASURES}
+    seen = []
+
+    def value(res, tid, label, col):
+        seen.append((tid, col))
+        return res.get((tid, label, col))
+
+    for check in targets.checks(p):
+        check[4](value, {})
+    for tid, col in seen:
+        expect("target reads %s/%s" % (tid, col), col in cols.get(tid, []),
+               True)
+    res = {"meta": {"kernel": "k", "params": p}}
+    figures = {("randfirst", "dm-shadow cow 4K", "first_iops"): 3.0,
+               ("randfirst", "dm-snapshot 4K", "first_iops"): 2.0,
+               ("randfirst_qd1", "dm-shadow cow 4K", "q1_first_iops"): 1.0,
+               ("randfirst_qd1", "dm-snapshot 4K", "q1_first_iops"): 2.0,
+               ("space", "dm-shadow cow 4K", "meta"): 18.8}
+    rows, met, missed = targets.table_md(
+        [res], lambda r, tid, label, col: figures.get((tid, label, col)))
+    expect("targets met", met, 2)
+    expect("targets missed", missed, 1)
+    expect("a missed target says so", any(
+        "QD1, cow 4K / dm-snapshot | >= 1.5x | 0.50x **missed**" in r
+        for r in rows), True)
+    expect("a figure is not a ratio", any("| 18.8 met |" in r for r in rows),
+           True)
+
+
 def main():
     test_aggregate()
     test_cells_and_losses()
@@ -169,6 +204,7 @@ def main():
     test_window()
     test_tables()
     test_report()
+    test_targets()
     for f in FAILS:
         print("bench selftest: FAIL " + f)
     if FAILS:
