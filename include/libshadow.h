@@ -220,6 +220,12 @@ enum shadow_volume_state shadow_volume_state(const shadow_volume *v);
 const char *shadow_volume_state_to_string(enum shadow_volume_state s);
 /* "dm-shadow" or "dm-snapshot". */
 const char *shadow_volume_provider(const shadow_volume *v);
+/*
+ * A clone volume's hydration rate as the catalog keeps it (the rate its
+ * table is loaded with), in MiB/s in *@ret_mib_per_s, 0: no limit.
+ * -EOPNOTSUPP for a volume of another method, -EINVAL for NULL.
+ */
+int shadow_volume_hydrate_rate(const shadow_volume *v, uint32_t *ret_mib_per_s);
 
 /*
  * The store as the kernel reports it (shadow-origin status).  Any ret_*

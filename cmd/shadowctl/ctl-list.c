@@ -341,6 +341,17 @@ static void volume_provider(const void *row, void *data, struct ctl_value *v)
 	ctl_value_str(v, shadow_volume_provider(row));
 }
 
+/* A clone volume's hydration rate (0: no limit); "-" (null) for another. */
+static void volume_hydrate_rate(const void *row, void *data, struct ctl_value *v)
+{
+	uint32_t rate;
+
+	if (shadow_volume_hydrate_rate(row, &rate) == 0)
+		ctl_value_u64(v, rate);
+	else
+		ctl_value_str(v, NULL);
+}
+
 static const struct ctl_column volume_columns[] = {
 	{ "name", "NAME", "name", 16, 0, "volume name", volume_name },
 	{ "device", "DEVICE", "device", 20, 0, "the device enabled (as given)", volume_device },
@@ -354,6 +365,8 @@ static const struct ctl_column volume_columns[] = {
 	{ "enabled", "ENABLED", "enabled", 20, 0, "when it was enabled (UTC)", volume_enabled },
 	{ "state", "STATE", "state", 8, 0, "active or inactive", volume_state },
 	{ "provider", "PROVIDER", "provider", 11, 0, "dm-shadow or dm-snapshot", volume_provider },
+	{ "hydrate-rate", "HYDRATE-RATE", "hydrate_rate", 0, CTL_COLUMN_RIGHT,
+	  "a clone volume's hydration, MiB/s (0: no limit)", volume_hydrate_rate },
 };
 
 static const struct ctl_table volumes_table = {

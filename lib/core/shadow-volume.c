@@ -47,6 +47,16 @@ enum shadow_volume_state shadow_volume_state(const shadow_volume *v)
 }
 const char *shadow_volume_provider(const shadow_volume *v) { return v ? v->provider : NULL; }
 
+int shadow_volume_hydrate_rate(const shadow_volume *v, uint32_t *ret_mib_per_s)
+{
+	if (!v || !ret_mib_per_s)
+		return -EINVAL;
+	if (strcmp(v->method, "clone") != 0)
+		return -EOPNOTSUPP;
+	*ret_mib_per_s = v->has_hydrate_rate ? v->hydrate_rate : 0;
+	return 0;
+}
+
 int shadow_volume_storage(shadow_ctx *ctx, const shadow_volume *v,
 			  uint64_t *ret_used_chunks, uint64_t *ret_total_chunks,
 			  unsigned int *ret_snapshots,

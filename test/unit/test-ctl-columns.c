@@ -723,7 +723,8 @@ START_TEST(test_argv)
 	ck_assert_int_eq(parse(&a, why, "list", "sets", "-O", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "id,created,freeze-us,state,count");
 	ck_assert_int_eq(parse(&a, why, "list", "volumes", "-J", NULL), CTL_RUN);
-	ck_assert_str_eq(names(&a), "name,device,store,method,chunk,dm-name,real,enabled,state,provider");
+	ck_assert_str_eq(names(&a), "name,device,store,method,chunk,dm-name,real,enabled,state,"
+			 "provider,hydrate-rate");
 	ck_assert_int_eq(parse(&a, why, "list", "storage", NULL), CTL_RUN);
 	ck_assert_str_eq(names(&a), "volume,store,used,size,capacity,use%,snapshots,invalid,mode");
 	ck_assert_int_eq(parse(&a, why, "list", "storage", "-O", NULL), CTL_RUN);

@@ -87,6 +87,10 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	ctl -J list volumes >"$WORK/vols.json"
 	[ "$(json "$WORK/vols.json" "[v['method'] for v in d['volumes'] if v['name'] == 'cv'][0]")" = clone ] ||
 		fail "list volumes: cv's method"
+	[ "$(json "$WORK/vols.json" "[v['hydrate_rate'] for v in d['volumes'] if v['name'] == 'cv'][0]")" = 1 ] ||
+		fail "list volumes: cv's hydrate rate is not the 1 MiB/s it was enabled with"
+	[ "$(json "$WORK/vols.json" "[v['hydrate_rate'] for v in d['volumes'] if v['name'] == 'kv'][0]")" = None ] ||
+		fail "list volumes: a cow volume has a hydrate rate"
 
 	step "ext4 on the clone volume under write load, raw data on the others"
 	mkfs.ext4 -q -F /dev/mapper/cv
@@ -200,6 +204,8 @@ done
 	fail "the volume does not hold what it held before the cut"
 [ "$(clone_field "$c1" clone_state)" = hydrating ] || fail "clone $c1 not hydrating after activate"
 ctl throttle cv 0
+[ "$(ctl list volumes -n -o name,hydrate-rate | awk '$1 == "cv" { print $2 }')" = 0 ] ||
+	fail "list volumes: cv's hydrate rate is not 0 (no limit) after throttle cv 0"
 wait_complete "$c1"
 wait_complete "$c2"
 ctl list shadows
