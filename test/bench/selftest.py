@@ -2,10 +2,10 @@
 """Checks of the benchmark's pure logic on made-up figures: a cell's median
 and spread over rounds, errors and 'not applicable' cells, ratios, the
 loss list's classification, report.py --check, the delete measure's
-latency window, that the tables, the headline list, the issues' targets and the
-report's text agree with the measures and profiles.  Runs anywhere (no kernel, no
-fio); bench-guest.sh runs it before every benchmark, since the quick
-profile has one round only.
+latency window, and that the tables, the headline list, the issues'
+targets and the report's text agree with the measures and profiles.
+Runs anywhere (no kernel, no fio); bench-guest.sh runs it before every
+benchmark, since the quick profile has one round only.
 
   selftest.py        exit 0 and print 'bench selftest: ok', or fail
 """
