@@ -623,9 +623,12 @@ static int shadow_origin_message(struct dm_target *ti, unsigned int argc,
 	/*
 	 * A delete answers once the chunks it freed are free, so that what
 	 * the status says next is true; origin I/O goes on meanwhile (the
-	 * reclaim drops pool->lock between its batches).
+	 * reclaim drops pool->lock between its batches).  Not where reclaim
+	 * is fold-back, which can take hours: a resume that swaps in a new
+	 * table waits for the messages in progress.
 	 */
-	if (!r && !strcasecmp(argv[0], "delete"))
+	if (!r && !strcasecmp(argv[0], "delete") &&
+	    !pool->type->reclaim_folds_back)
 		shadow_pool_wait_reclaim(pool);
 	return r;
 }
@@ -711,7 +714,7 @@ struct target_type shadow_origin_target = {
 	 * 2.3: revert on row stores.
 	 * 2.4: the clone store type: clone_target, hydrate_rate, detach.
 	 */
-	.version = {2, 4, 0},
+	.version = {2, 5, 0},
 	.module = THIS_MODULE,
 	.ctr = shadow_origin_ctr,
 	.dtr = shadow_origin_dtr,

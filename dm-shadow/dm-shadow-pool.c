@@ -1255,6 +1255,12 @@ void shadow_pool_kick_reclaim_later(struct shadow_pool *pool,
 	queue_delayed_work(system_long_wq, &pool->reclaim, delay);
 }
 
+/* Is a reclaim queued (or waiting to retry) or running? */
+bool shadow_pool_reclaim_busy(struct shadow_pool *pool)
+{
+	return work_busy(&pool->reclaim.work);
+}
+
 /* Wait for the reclaim queued so far; not under pool->lock. */
 void shadow_pool_wait_reclaim(struct shadow_pool *pool)
 {

@@ -257,6 +257,7 @@ struct row_reclaim {
 	u64 kept_chunk;		/* the last version kept */
 	u64 kept_tag;
 	bool missed;		/* a chunk to fold was busy */
+	unsigned int removed;	/* versions the batch removed */
 	unsigned int max_fold;	/* chunks a batch folds, at most */
 	unsigned int nr_fold;
 	struct row_fold_chunk fold[ROW_FOLD_BATCH];
@@ -327,12 +328,13 @@ static bool row_keep_version(struct shadow_pool *pool, struct row_reclaim *rc,
  */
 static int row_reclaim_batch(struct shadow_pool *pool, struct row_reclaim *rc)
 {
-	unsigned int visited = 0, removed = 0;
+	unsigned int visited = 0;
 	struct shadow_md_exc v;
 	u64 key_seq;
 	int err;
 
-	while (visited < ROW_RECLAIM_VISIT && removed < ROW_RECLAIM_BATCH &&
+	rc->removed = 0;
+	while (visited < ROW_RECLAIM_VISIT && rc->removed < ROW_RECLAIM_BATCH &&
 	       rc->nr_fold < rc->max_fold) {
 		err = shadow_md_exc_next(pool->md, SHADOW_MD_SHARED, rc->chunk,
 					 rc->key_seq, &v);
@@ -351,7 +353,7 @@ static int row_reclaim_batch(struct shadow_pool *pool, struct row_reclaim *rc)
 					   key_seq);
 		if (err)
 			return err;
-		removed++;
+		rc->removed++;
 	}
 	return 0;
 }
@@ -473,7 +475,9 @@ static unsigned int row_fold_pace(struct shadow_pool *pool,
 
 /*
  * One batch of the walk of the shared tree: drop unneeded versions and
- * commit, fold what can go back, and (throttled) pause.
+ * commit, fold what can go back, and (throttled) pause.  A batch that
+ * removed nothing does not commit: every resume starts a walk, and a
+ * commit's flushes under pool->lock would hold up the next suspend.
  */
 static int row_reclaim_step(struct shadow_pool *pool, void *arg)
 {
@@ -486,7 +490,7 @@ static int row_reclaim_step(struct shadow_pool *pool, void *arg)
 	if (done < 0)
 		return done;
 	rs->fold_cursor = done ? 0 : rc->chunk + 1;
-	err = shadow_md_commit(pool->md);
+	err = rc->removed ? shadow_md_commit(pool->md) : 0;
 	if (err || !rc->nr_fold)
 		return err ?: done;
 	err = row_fold(pool, rc);
@@ -630,16 +634,22 @@ static int row_message(struct shadow_pool *pool, unsigned int argc,
 	return 0;
 }
 
-/* <fold_cursor>/<origin_chunks> <fold_rate> */
+/*
+ * <fold_cursor>/<origin_chunks> <fold_rate>: the cursor from when a walk
+ * is queued (after a delete, say) until none is, so that "-" means
+ * fold-back is done.
+ */
 static void row_status(struct shadow_pool *pool, char *result,
 		       unsigned int maxlen, unsigned int *sz_ptr)
 {
 	struct row_store *rs = pool->store_ctx;
 	unsigned int sz = *sz_ptr;
+	u64 cursor = READ_ONCE(rs->fold_cursor);
 
-	if (rs->fold_cursor)
-		DMEMIT(" %llu/%llu", rs->fold_cursor - 1,
-		       shadow_pool_nr_chunks(pool));
+	if (!cursor && shadow_pool_reclaim_busy(pool))
+		cursor = 1;
+	if (cursor)
+		DMEMIT(" %llu/%llu", cursor - 1, shadow_pool_nr_chunks(pool));
 	else
 		DMEMIT(" -");
 	DMEMIT(" %u", rs->fold_rate);
@@ -655,6 +665,7 @@ struct shadow_store_type shadow_row_store = {
 	.live_in_store = true,
 	.commit_on_flush = true,
 	.whole_write_no_copy = true,
+	.reclaim_folds_back = true,
 	.init = row_init,
 	.exit = row_exit,
 	.map_origin_read = row_map_origin_read,

@@ -148,6 +148,12 @@ struct shadow_store_type {
 	bool whole_write_no_copy;
 	/* Its snapshot devices are read-only (a writable one is refused). */
 	bool snaps_read_only;
+	/*
+	 * Its reclaim folds live data back into the origin device, which a
+	 * throttle can stretch to hours: a delete answers without waiting
+	 * for it (the status shows its progress).
+	 */
+	bool reclaim_folds_back;
 
 	int (*init)(struct shadow_pool *pool);
 	void (*exit)(struct shadow_pool *pool);
@@ -390,6 +396,7 @@ void shadow_pool_kick_reclaim(struct shadow_pool *pool);
 void shadow_pool_kick_reclaim_later(struct shadow_pool *pool,
 				    unsigned long delay);
 void shadow_pool_commit_copies(struct shadow_pool *pool);
+bool shadow_pool_reclaim_busy(struct shadow_pool *pool);
 void shadow_pool_wait_reclaim(struct shadow_pool *pool);
 void shadow_pool_drain(struct shadow_pool *pool);
 void shadow_pool_event(struct shadow_pool *pool);

@@ -47,6 +47,12 @@
  */
 #define RESCAN_MS	60000
 
+/*
+ * How often to look again while a row volume's fold-back runs: the usage
+ * it leaves is what the next delete, if any, is decided on.
+ */
+#define FOLD_RESCAN_MS	1000
+
 /* One thread waiting for the events of one device. */
 struct watcher {
 	char *dm_name;
@@ -77,6 +83,7 @@ struct monitor {
 	struct volume_state *vols;
 	size_t n_vols;
 	bool inactive;			/* a watched volume was not active */
+	bool folding;			/* a fold-back held up deletes */
 	uint64_t *invalid_seen;		/* ids of invalid copies already logged */
 	size_t n_invalid_seen;
 };
@@ -263,6 +270,19 @@ static const shadow_copy *oldest_deletable(shadow_ctx *ctx, const char *volume)
 	return oldest;
 }
 
+/*
+ * Does a row volume's fold-back walk run (or wait to)?  Its store frees
+ * what a delete released only as the walk goes, and the delete returns
+ * before: until the walk is done the usage overstates, and deleting on
+ * would take copies that need not go.
+ */
+static bool fold_back_runs(shadow_ctx *ctx, const char *name)
+{
+	const shadow_volume *v = shadow_ctx_find_volume(ctx, name);
+
+	return v && shadow_volume_fold_progress(ctx, v, NULL, NULL) > 0;
+}
+
 /* delete-oldest: from act_above, delete copies until at delete_until. */
 static void delete_oldest(struct monitor *m, struct volume_state *st,
 			  const struct monitor_policy *p, struct monitor_usage u)
@@ -270,12 +290,17 @@ static void delete_oldest(struct monitor *m, struct volume_state *st,
 	bool deleting = false, failed;
 
 	while (monitor_should_delete(p, &u, deleting)) {
-		const shadow_copy *c = oldest_deletable(m->ctx, st->name);
+		const shadow_copy *c;
 		const shadow_volume *v;
 		char created[32];
 		uint64_t id;
 		int r;
 
+		if (fold_back_runs(m->ctx, st->name)) {
+			m->folding = true;
+			return;
+		}
+		c = oldest_deletable(m->ctx, st->name);
 		if (!c) {
 			if (!st->stuck_warned)
 				mlog(LOG_WARNING, "volume %s: store %u%% full and no shadow copy left that can be deleted (exposed copies are kept)",
@@ -437,6 +462,7 @@ static int pass(struct monitor *m)
 	}
 	log_invalid(m);
 	m->inactive = false;
+	m->folding = false;
 	n = shadow_ctx_volumes(m->ctx, &v);
 	for (size_t i = 0; i < n; i++) {
 		/* Acting changes the catalog: take the array again each time. */
@@ -540,6 +566,14 @@ static void drain(int fd)
 		;
 }
 
+/* How long to wait for an event before a pass of its own (-1: none). */
+static int poll_timeout(const struct monitor *m)
+{
+	if (m->folding)
+		return FOLD_RESCAN_MS;
+	return m->inactive ? RESCAN_MS : -1;
+}
+
 /* Returns only on SIGTERM or SIGINT. */
 static int run_loop(struct monitor *m, int sfd, int ifd)
 {
@@ -553,7 +587,7 @@ static int run_loop(struct monitor *m, int sfd, int ifd)
 		bool run = false;
 		int r;
 
-		r = poll(fds, ifd >= 0 ? 3 : 2, m->inactive ? RESCAN_MS : -1);
+		r = poll(fds, ifd >= 0 ? 3 : 2, poll_timeout(m));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "shadow-copy.h"
 #include "shadow-ctx.h"
@@ -597,6 +598,40 @@ int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *s
 }
 
 
+/* How often disable looks at a row volume's fold-back while it waits. */
+#define FOLD_POLL_US	100000
+
+/*
+ * disable: a row volume's copies just deleted (by --force, or before)
+ * leave live data in its store, which fold-back moves into the device
+ * after the deletes returned.  Wait for the walk; the volume stays in use
+ * meanwhile.  What it left, if anything, check_row_folded() refuses.
+ */
+static int wait_row_folded(shadow_ctx *ctx, const struct shadow_volume *v)
+{
+	struct shadow_origin_status st;
+	bool said = false;
+	int r;
+
+	if (strcmp(v->method, "row") != 0 || !v->active)
+		return 0;
+	for (;;) {
+		struct timespec ts = { .tv_nsec = FOLD_POLL_US * 1000 };
+
+		r = origin_status(v->dm_name, &st, NULL);
+		if (r < 0)
+			return ctx_fail(ctx, r, "disable %s: read its status", v->name);
+		if (!st.folding || st.failed)
+			return 0;
+		if (!said)
+			ctx_log(ctx, SHADOW_LOG_NOTICE, "disable %s: waiting for fold-back to move "
+				"%" PRIu64 " chunks of live data into %s", v->name, st.used_chunks,
+				v->device);
+		said = true;
+		nanosleep(&ts, NULL);
+	}
+}
+
 /*
  * disable: a row volume's live data is in its store until fold-back has
  * moved it into the device (its copies deleted, the store's used chunks
@@ -685,7 +720,9 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 		}
 	}
 	drop_empty_sets(&ctx->cat);
-	r = check_row_folded(ctx, v);
+	r = wait_row_folded(ctx, v);
+	if (r >= 0)
+		r = check_row_folded(ctx, v);
 	if (r < 0) {
 		(void)ctx_save(ctx);
 		return r;

@@ -100,6 +100,15 @@ used_chunks() {
 	status_field "$1" 3 | cut -d/ -f1
 }
 
+# wait_folded <name>: until a row store's background walk (fold-back),
+# which a delete or a resume starts, is done; the test's guest-timeout
+# bounds it.
+wait_folded() {
+	while [ "$(status_field "$1" 14)" != - ]; do
+		sleep 0.2
+	done
+}
+
 md5_of() {
 	md5sum <"$1" | cut -d' ' -f1
 }

@@ -31,12 +31,12 @@ write_chunks() {
 		oflag=direct status=none || fail "write to $1 failed"
 }
 
-# wait_for <what> <command...>: until the command succeeds, 30 s at most.
+# wait_for <what> <condition>: until the shell condition, evaluated anew
+# each time, holds; 30 s at most.
 wait_for() {
 	local what=$1 i
-	shift
 	for i in $(seq 1 150); do
-		"$@" && return 0
+		eval "$2" && return 0
 		sleep 0.2
 	done
 	cat "$WORK/monitor.log" >&2
@@ -142,7 +142,7 @@ LD_LIBRARY_PATH=$SHADOW_TOP/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
 	"$bin" monitor --config "$WORK/monitor.conf" >"$WORK/monitor.log" 2>&1 &
 monitor_pid=$!
 trap 'kill "$monitor_pid" 2>/dev/null || true' EXIT
-wait_for "the monitor to start" logged "monitoring 3 volumes"
+wait_for "the monitor to start" 'logged "monitoring 3 volumes"'
 [ "$(dmsetup message vg 0 thresholds)" = "50" ] || fail "vg thresholds: $(dmsetup message vg 0 thresholds)"
 [ "$(dmsetup message vd 0 thresholds)" = "60" ] || fail "vd thresholds"
 [ "$(dmsetup message vw 0 thresholds)" = "50" ] || fail "vw thresholds"
@@ -155,10 +155,10 @@ write_chunks vg 0 40
 sleep 1
 [ "$(limit_of vg)" = 100 ] || fail "vg grew at 40%"
 write_chunks vg 100 20
-wait_for "vg to grow to 200 chunks" test "$(limit_of vg)" = 200
+wait_for "vg to grow to 200 chunks" '[ "$(limit_of vg)" = 200 ]'
 read -r g2 g2sum <<<"$(copy vg)"
 write_chunks vg 200 45
-wait_for "vg to grow to 300 chunks" test "$(limit_of vg)" = 300
+wait_for "vg to grow to 300 chunks" '[ "$(limit_of vg)" = 300 ]'
 [ "$(status_field vg 5)" = 0 ] || fail "vg: a copy was invalidated"
 logged "volume vg: store grown from 400K to 800K" || fail "no log of the growth"
 exact vg "$g1" "$g1sum"
@@ -172,8 +172,11 @@ write_chunks vd 100 25
 read -r d3 d3sum <<<"$(copy vd)"
 [ "$(kernel_state vd "$d1")" = valid ] || fail "vd: copy $d1 gone at 50%"
 write_chunks vd 200 15
-wait_for "copy $d1 of vd to be deleted" test "$(kernel_state vd "$d1")" = gone
-wait_for "the log of the deletion" logged "volume vd: deleted shadow copy $d1"
+wait_for "copy $d1 of vd to be deleted" '[ "$(kernel_state vd "$d1")" = gone ]'
+wait_for "the log of the deletion" 'logged "volume vd: deleted shadow copy $d1"'
+# The delete returns before fold-back frees the chunks; the monitor
+# waits for it before it reads the use again (d2 must stay).
+wait_for "vd's fold-back to be done" '[ "$(status_field vd 14)" = - ]'
 [ "$(used_chunks vd)" = 40 ] || fail "vd: $(used_chunks vd) chunks in use, expected 40"
 [ "$(kernel_state vd "$d2")" = valid ] || fail "vd: copy $d2 is $(kernel_state vd "$d2")"
 [ "$(status_field vd 5)" = 0 ] || fail "vd: a copy was invalidated"
@@ -186,10 +189,10 @@ step "warn: the warning appears; an overflow is logged and marked"
 read -r w1 w1sum <<<"$(copy vw)"
 write_chunks vw 0 55
 # The pass may read usage before the writes are all done: 50% or more.
-wait_for "the warning about vw" grep -qE "volume vw: store ([5-9][0-9]|100)% full" "$WORK/monitor.log"
+wait_for "the warning about vw" 'grep -qE "volume vw: store ([5-9][0-9]|100)% full" "$WORK/monitor.log"'
 read -r w2 w2sum <<<"$(copy vw)"
 write_chunks vw 100 50
-wait_for "the log of copy $w1 invalidated" logged "volume vw: shadow copy $w1 (created"
+wait_for "the log of copy $w1 invalidated" 'logged "volume vw: shadow copy $w1 (created"'
 python3 - "$SHADOW_STATE_DIR/catalog.json" "$w1" "$w2" <<'PY' || fail "the monitor did not mark the copy invalid"
 import json, sys
 c = {s["id"]: s["state"] for s in json.load(open(sys.argv[1]))["shadows"]}

@@ -7,8 +7,9 @@
 # to the newest copy is done at once and the file system then holds that
 # copy's files and checks clean, while revert to an older copy and an
 # unknown method are refused with nothing changed; deleting the copies
-# folds the store back, after which disable gives the device back holding
-# the live file system (checked on the bare device).
+# returns before fold-back (throttled) is done, which list storage shows,
+# and disable waits for it and gives the device back holding the live
+# file system (checked on the bare device).
 # guest-timeout: 600
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 
@@ -129,20 +130,30 @@ assert ("cv", "cow") in m and ("vol", "row") in m, m
 PY
 ctl disable cv --force
 
-step "delete the copies: fold-back; disable gives the devices back"
+step "delete the copies: they return before fold-back; disable waits for it"
+# 8 MiB more in vol's store, and its fold-back throttled to 1 MiB/s: the
+# deletes must not wait for it.
+head -c 8M /dev/urandom >"$WORK/mnt/fill"
+sync
+sums "$WORK/mnt" >"$WORK/live.sums"
+echo "vol's store before the deletes: $(used_chunks vol) chunks"
+ctl throttle vol 1
 ctl delete --oldest vol
 ctl delete --oldest vol
 ctl delete --oldest vol
 ctl delete "$xid"
-ctl -J list storage >"$WORK/storage.json"
-python3 - "$WORK/storage.json" <<'PY' || fail "the stores are not empty after the deletes"
+ctl -J list storage -o volume,used-chunks,fold >"$WORK/storage.json"
+cat "$WORK/storage.json"
+python3 - "$WORK/storage.json" <<'PY' || fail "list storage: vol's fold-back after the deletes"
 import json, sys
-d = json.load(open(sys.argv[1]))["storage"]
-assert all(s["used_chunks"] == 0 for s in d), d
+d = {s["volume"]: s for s in json.load(open(sys.argv[1]))["storage"]}
+assert d["vol"]["used_chunks"] > 0 and d["vol"]["fold"] is not None, d
 PY
 sums "$WORK/xmnt" >"$WORK/xlive.sums"
 umount "$WORK/mnt" "$WORK/xmnt"
-ctl disable vol
+ctl disable vol 2>"$WORK/disable.err" || { cat "$WORK/disable.err"; fail "disable vol failed"; }
+grep -q "disable vol: waiting for fold-back to move [0-9]* chunks of live data" "$WORK/disable.err" ||
+	{ cat "$WORK/disable.err"; fail "disable vol did not say it waited for fold-back"; }
 ctl disable xv
 e2fsck -fn "$origin" || fail "the device's file system is damaged after disable"
 mount -o ro "$origin" "$WORK/mnt"

@@ -31,16 +31,15 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	sync
 	step "delete the snapshot; the host kills the guest during fold-back"
 	dmsetup message vol 0 fold_rate 4
-	# The delete returns once fold-back is done (8 s at 4 MiB/s): the
-	# marker comes once the delete is committed and fold-back runs.  Before
-	# it, a slow (debugging) kernel could be cut before the delete ran.
-	dmsetup message vol 0 delete 1 &
-	for _ in $(seq 300); do
-		[ "$(status_field vol 4 | cut -d/ -f1)" = 0 ] && break
-		sleep 0.1
-	done
+	# The delete returns once it is committed, before fold-back (8 s at
+	# 4 MiB/s), which the status shows running.
+	dmsetup message vol 0 delete 1
+	[ "$(status_field vol 4 | cut -d/ -f1)" = 0 ] ||
+		fail "the snapshot is still there after its delete: $(dmsetup status vol)"
+	[ "$(status_field vol 14)" != - ] ||
+		fail "the delete returned after fold-back: $(dmsetup status vol)"
 	echo FOLDKILL-NOW
-	wait
+	wait_folded vol
 	fail "fold-back ended before the power cut: $(dmsetup status vol)"
 fi
 
@@ -56,10 +55,7 @@ echo "at load: $used chunks not folded yet; $(dmsetup status vol)"
 [ "$(md5_direct /dev/mapper/vol)" = "$(cat /mnt/keep/live)" ] ||
 	fail "the live volume changed across the power cut"
 step "fold-back resumes and empties the store"
-for _ in $(seq 600); do
-	[ "$(used_chunks vol)" = 0 ] && break
-	sleep 0.5
-done
+wait_folded vol
 [ "$(used_chunks vol)" = 0 ] ||
 	fail "fold-back did not finish: $(dmsetup status vol)"
 [ "$(md5_direct /dev/mapper/vol)" = "$(cat /mnt/keep/live)" ] ||

@@ -75,6 +75,7 @@ step "invalid snapshots can be deleted; fold-back empties the store"
 for id in 1 2 3 4; do
 	dmsetup message vol 0 delete $id
 done
+wait_folded vol
 [ "$(used_chunks vol)" = 0 ] || fail "$(used_chunks vol) chunks still in use"
 [ "$(status_field vol 4)" = "0/8190" ] || fail "snapshots left: $(status_field vol 4)"
 $STOMPER check /dev/mapper/vol "$WORK/model" || fail "fold-back changed the volume"
