@@ -136,12 +136,14 @@ step "delete the copies: they return before fold-back; disable waits for it"
 head -c 8M /dev/urandom >"$WORK/mnt/fill"
 sync
 sums "$WORK/mnt" >"$WORK/live.sums"
+sums "$WORK/xmnt" >"$WORK/xlive.sums"
+umount "$WORK/mnt" "$WORK/xmnt"
 echo "vol's store before the deletes: $(used_chunks vol) chunks"
 ctl throttle vol 1
-ctl delete --oldest vol
-ctl delete --oldest vol
-ctl delete --oldest vol
 ctl delete "$xid"
+ctl delete --oldest vol
+ctl delete --oldest vol
+ctl delete --oldest vol
 ctl -J list storage -o volume,used-chunks,fold >"$WORK/storage.json"
 cat "$WORK/storage.json"
 python3 - "$WORK/storage.json" <<'PY' || fail "list storage: vol's fold-back after the deletes"
@@ -149,8 +151,6 @@ import json, sys
 d = {s["volume"]: s for s in json.load(open(sys.argv[1]))["storage"]}
 assert d["vol"]["used_chunks"] > 0 and d["vol"]["fold"] is not None, d
 PY
-sums "$WORK/xmnt" >"$WORK/xlive.sums"
-umount "$WORK/mnt" "$WORK/xmnt"
 ctl disable vol 2>"$WORK/disable.err" || { cat "$WORK/disable.err"; fail "disable vol failed"; }
 grep -q "disable vol: waiting for fold-back to move [0-9]* chunks of live data" "$WORK/disable.err" ||
 	{ cat "$WORK/disable.err"; fail "disable vol did not say it waited for fold-back"; }
