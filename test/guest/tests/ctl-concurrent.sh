@@ -48,10 +48,23 @@ json "$WORK/shadows.json" 'len(set(s["id"] for s in d["shadows"])) == len(d["sha
 	fail "duplicate shadow ids"
 
 step "a held lock: clear error, exit 4, for a command that changes things only"
-flock "$SHADOW_STATE_DIR/lock" sleep 3 & fl=$!
-sleep 0.5
+# Held until told: a fixed sleep let a slow kernel's create come first.
+flock "$SHADOW_STATE_DIR/lock" sh -c \
+	'touch "$1/held"; while [ ! -e "$1/release" ]; do sleep 0.1; done' sh "$WORK" & fl=$!
+while [ ! -e "$WORK/held" ]; do sleep 0.1; done
 expect_exit 4 "another shadowctl is running" ctl create vol
-ctl list >/dev/null || fail "list waits for, or fails on, the command lock"
+# list must not wait for the lock (the holder waits for us): 60 s at most.
+ctl list >/dev/null & lp=$!
+for _ in $(seq 600); do
+	kill -0 "$lp" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$lp" 2>/dev/null; then
+	kill "$lp"
+	fail "list waits for the command lock"
+fi
+wait "$lp" || fail "list fails on the command lock"
+touch "$WORK/release"
 wait $fl
 ctl create vol >/dev/null
 ok=$((ok + 1))
