@@ -476,8 +476,8 @@ static unsigned int row_fold_pace(struct shadow_pool *pool,
 /*
  * One batch of the walk of the shared tree: drop unneeded versions and
  * commit, fold what can go back, and (throttled) pause.  A batch that
- * removed nothing does not commit: every resume starts a walk, and a
- * commit's flushes under pool->lock would hold up the next suspend.
+ * removed nothing does not commit: every resume starts a walk, and one
+ * that finds nothing to do need not write the store.
  */
 static int row_reclaim_step(struct shadow_pool *pool, void *arg)
 {

@@ -602,12 +602,14 @@ int shadow_volume_enable_with(shadow_ctx *ctx, const char *device, const char *s
 #define FOLD_POLL_US	100000
 
 /*
- * disable: a row volume's copies just deleted (by --force, or before)
- * leave live data in its store, which fold-back moves into the device
- * after the deletes returned.  Wait for the walk; the volume stays in use
- * meanwhile.  What it left, if anything, check_row_folded() refuses.
+ * disable: a row volume's live data is in its store until fold-back has
+ * moved it into the device (its copies deleted, the store's used chunks
+ * back to 0); without the table the device alone would read stale data.
+ * Copies just deleted (by --force, or before) return before their
+ * fold-back: wait for a walk that runs, the volume in use meanwhile, and
+ * refuse if it left live data.
  */
-static int wait_row_folded(shadow_ctx *ctx, const struct shadow_volume *v)
+static int check_row_folded(shadow_ctx *ctx, const struct shadow_volume *v)
 {
 	struct shadow_origin_status st;
 	bool said = false;
@@ -622,7 +624,7 @@ static int wait_row_folded(shadow_ctx *ctx, const struct shadow_volume *v)
 		if (r < 0)
 			return ctx_fail(ctx, r, "disable %s: read its status", v->name);
 		if (!st.folding || st.failed)
-			return 0;
+			break;
 		if (!said)
 			ctx_log(ctx, SHADOW_LOG_NOTICE, "disable %s: waiting for fold-back to move "
 				"%" PRIu64 " chunks of live data into %s", v->name, st.used_chunks,
@@ -630,23 +632,6 @@ static int wait_row_folded(shadow_ctx *ctx, const struct shadow_volume *v)
 		said = true;
 		nanosleep(&ts, NULL);
 	}
-}
-
-/*
- * disable: a row volume's live data is in its store until fold-back has
- * moved it into the device (its copies deleted, the store's used chunks
- * back to 0); without the table the device alone would read stale data.
- */
-static int check_row_folded(shadow_ctx *ctx, const struct shadow_volume *v)
-{
-	struct shadow_origin_status st;
-	int r;
-
-	if (strcmp(v->method, "row") != 0 || !v->active)
-		return 0;
-	r = origin_status(v->dm_name, &st, NULL);
-	if (r < 0)
-		return ctx_fail(ctx, r, "disable %s: read its status", v->name);
 	if (st.used_chunks)
 		return ctx_fail(ctx, -EBUSY,
 				"disable %s: its store still holds %" PRIu64 " chunks of live data being folded "
@@ -720,9 +705,7 @@ int shadow_volume_disable(shadow_ctx *ctx, const char *volume, unsigned int flag
 		}
 	}
 	drop_empty_sets(&ctx->cat);
-	r = wait_row_folded(ctx, v);
-	if (r >= 0)
-		r = check_row_folded(ctx, v);
+	r = check_row_folded(ctx, v);
 	if (r < 0) {
 		(void)ctx_save(ctx);
 		return r;
