@@ -10,8 +10,9 @@
 #   vw  warn:          the warning appears; past the limit the kernel drops
 #                      the oldest copy and the monitor logs it and marks it
 #                      in the catalog.
-# resize: grow, shrink, and refusals that change nothing.  The monitor does
-# not hold the catalog lock while it waits.
+# resize: grow, shrink, and refusals that change nothing; a shrink that
+# puts vd above its threshold has the monitor delete its oldest copy.  The
+# monitor does not hold the catalog lock while it waits.
 # guest-timeout: 400
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 
@@ -212,6 +213,11 @@ ctl --wait resize vd --max-size 50%
 [ "$(limit_of vd)" = $((capacity / 2)) ] || fail "vd: 50% gave $(limit_of vd)"
 ctl --wait resize vd --max-size 260K
 [ "$(limit_of vd)" = 65 ] || fail "vd: 260K gave $(limit_of vd)"
+# 40 of 65 chunks is 61%, above vd's act_above (60): the shrink makes the
+# monitor delete the oldest copy, d2, down to delete_until; d3 stays.
+wait_for "the monitor to delete copy $d2 after the shrink" \
+	'logged "volume vd: deleted shadow copy $d2 (created"'
+[ "$(kernel_state vd "$d3")" = valid ] || fail "vd: copy $d3 is $(kernel_state vd "$d3")"
 exact vd "$d3" "$d3sum"
 
 step "the monitor stops on SIGTERM"
