@@ -271,35 +271,65 @@ static const shadow_copy *oldest_deletable(shadow_ctx *ctx, const char *volume)
 }
 
 /*
- * Does a row volume's fold-back walk run (or wait to)?  Its store frees
- * what a delete released only as the walk goes, and the delete returns
- * before: until the walk is done the usage overstates, and deleting on
- * would take copies that need not go.
+ * The usage to decide a delete on: 0 and @ret filled, 1 while the
+ * volume's fold-back walk runs (or waits to), or a negative errno.  A row
+ * store frees what a delete released only as that walk goes, and the
+ * delete returns before it: until the walk is done the usage overstates,
+ * and deleting on would take copies that need not go.  The walk is looked
+ * at first, and the usage read after it is seen done: read the other way
+ * round, a walk ending between the two reads leaves a usage from before it.
  */
-static bool fold_back_runs(shadow_ctx *ctx, const char *name)
+static int settled_usage(shadow_ctx *ctx, const char *name, struct monitor_usage *ret)
 {
 	const shadow_volume *v = shadow_ctx_find_volume(ctx, name);
+	bool failed;
+	int r;
 
-	return v && shadow_volume_fold_progress(ctx, v, NULL, NULL) > 0;
+	if (!v)
+		return -ENOENT;
+	r = shadow_volume_fold_progress(ctx, v, NULL, NULL);
+	if (r != 0)
+		return r > 0 ? 1 : r;
+	return read_usage(ctx, v, ret, &failed);
+}
+
+/*
+ * Log a delete with the usage it left.  A row store's chunks are freed as
+ * its fold-back walk goes, after this: its figure still counts them.
+ */
+static void log_deleted(shadow_ctx *ctx, const char *name, uint64_t id, const char *created)
+{
+	/* The catalog changed: look the volume up again. */
+	const shadow_volume *v = shadow_ctx_find_volume(ctx, name);
+	struct monitor_usage u;
+	bool failed;
+
+	if (v && read_usage(ctx, v, &u, &failed) == 0)
+		mlog(LOG_NOTICE, "volume %s: deleted shadow copy %" PRIu64 " (created %s), the oldest: store now %u%% full",
+		     name, id, created, monitor_percent(&u));
+	else
+		mlog(LOG_NOTICE, "volume %s: deleted shadow copy %" PRIu64 " (created %s), the oldest",
+		     name, id, created);
 }
 
 /* delete-oldest: from act_above, delete copies until at delete_until. */
 static void delete_oldest(struct monitor *m, struct volume_state *st,
-			  const struct monitor_policy *p, struct monitor_usage u)
+			  const struct monitor_policy *p)
 {
-	bool deleting = false, failed;
+	struct monitor_usage u;
+	bool deleting = false;
 
-	while (monitor_should_delete(p, &u, deleting)) {
+	for (;;) {
 		const shadow_copy *c;
-		const shadow_volume *v;
 		char created[32];
 		uint64_t id;
 		int r;
 
-		if (fold_back_runs(m->ctx, st->name)) {
+		r = settled_usage(m->ctx, st->name, &u);
+		if (r > 0)
 			m->folding = true;
-			return;
-		}
+		if (r != 0 || !monitor_should_delete(p, &u, deleting))
+			break;
 		c = oldest_deletable(m->ctx, st->name);
 		if (!c) {
 			if (!st->stuck_warned)
@@ -316,12 +346,7 @@ static void delete_oldest(struct monitor *m, struct volume_state *st,
 			     st->name, id, shadow_ctx_error(m->ctx), strerror(-r));
 			return;
 		}
-		/* The catalog changed: look the volume up again. */
-		v = shadow_ctx_find_volume(m->ctx, st->name);
-		if (!v || read_usage(m->ctx, v, &u, &failed) < 0)
-			return;
-		mlog(LOG_NOTICE, "volume %s: deleted shadow copy %" PRIu64 " (created %s), the oldest: store now %u%% full",
-		     st->name, id, created, monitor_percent(&u));
+		log_deleted(m->ctx, st->name, id, created);
 		deleting = true;
 	}
 	st->stuck_warned = false;
@@ -402,7 +427,7 @@ static void check_volume(struct monitor *m, const shadow_volume *v)
 		st->warned = false;
 	}
 	if (p->action == MONITOR_DELETE_OLDEST)
-		delete_oldest(m, st, p, u);
+		delete_oldest(m, st, p);
 	else if (p->action == MONITOR_GROW)
 		grow(m, st, p, &u);
 }
