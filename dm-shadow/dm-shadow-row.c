@@ -406,6 +406,36 @@ static int row_fold_copy(struct shadow_pool *pool, struct row_reclaim *rc)
 }
 
 /*
+ * Drop every version of folded chunk @f: its newest, now in the origin,
+ * and the older ones.  No valid snapshot needs those (none is at or below
+ * the newest's tag), but the walk may not have come to them yet: its
+ * batch can end right after it gathered @f.  Left for its next batch, the
+ * newest of them would be the chunk's newest meanwhile, and the live
+ * volume and every snapshot would read it instead of the origin.
+ */
+static int row_drop_folded(struct shadow_pool *pool,
+			   const struct row_fold_chunk *f)
+{
+	struct shadow_md_exc v;
+	u64 key_seq = f->key_seq;
+	int err;
+
+	for (;;) {
+		err = shadow_md_exc_remove(pool->md, SHADOW_MD_SHARED,
+					   f->chunk, key_seq);
+		if (err)
+			return err;
+		err = shadow_md_exc_next(pool->md, SHADOW_MD_SHARED, f->chunk,
+					 key_seq + 1, &v);
+		if (err == -ENODATA || (!err && v.chunk != f->chunk))
+			return 0;
+		if (err)
+			return err;
+		key_seq = v.seq;
+	}
+}
+
+/*
  * Fold the gathered chunks back into the origin: claim them, copy them
  * (dropping pool->lock), then drop their versions and commit.  A chunk
  * busy with I/O that the store must not move under it is tried later.
@@ -438,8 +468,7 @@ static int row_fold(struct shadow_pool *pool, struct row_reclaim *rc)
 		if (!f->claim)
 			continue;
 		if (!err && !pool->failed)
-			err = shadow_md_exc_remove(pool->md, SHADOW_MD_SHARED,
-						   f->chunk, f->key_seq);
+			err = row_drop_folded(pool, f);
 	}
 	if (claimed && !err && !pool->failed)
 		err = shadow_md_commit(pool->md);

@@ -10,6 +10,10 @@
 # fold-back empties the store, and the origin device itself holds the
 # live volume: a linear table would do.  At 4 KiB chunks (1, 8 and 256 snapshots) and 64 KiB chunks,
 # where most writes are partial and copy the rest of their chunk.
+# Last, fold-back of chunks that each have an older version too, one
+# chunk per batch: the live volume, read over and over while it runs,
+# reads the newest data throughout (a folded chunk's older version, left
+# for the walk's next batch, was read in between).
 # guest-timeout: 1200
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
@@ -83,4 +87,45 @@ run_case 1 40 65536 16 8
 run_case 8 15 65536 16 8
 run_case 256 3 16384 2 8
 run_case 4 20 65536 16 128
+
+# fold_reads_case: every chunk of a 4 MiB volume has two versions (written
+# after snapshot 1, then after snapshot 2); both snapshots go, and
+# fold-back, throttled to 1 MiB/s, folds one 64 KiB chunk per batch with
+# a pause after each.  Once a chunk's newest version is in the origin and
+# gone from the store, its older version must not be what the live
+# volume reads.
+fold_reads_case() {
+	local origin store live reads=0
+	step "fold-back racing live reads: no chunk reads an older version"
+	origin=$(loop_disk 4)
+	store=$(loop_disk 24)
+	dd if=/dev/urandom of="$origin" bs=1M count=4 oflag=direct status=none
+	origin_load vol "$origin" "$store" 128 row
+	snap_create vol 1
+	dd if=/dev/urandom of=/dev/mapper/vol bs=64K count=64 oflag=direct status=none
+	snap_create vol 2
+	dd if=/dev/urandom of=/dev/mapper/vol bs=64K count=64 oflag=direct status=none
+	live=$(md5_direct /dev/mapper/vol)
+	[ "$(used_chunks vol)" = 128 ] ||
+		fail "$(used_chunks vol) chunks in use, expected 128 (two versions of each)"
+	dmsetup message vol 0 fold_rate 1
+	dmsetup message vol 0 delete 1
+	dmsetup message vol 0 delete 2
+	while [ "$(status_field vol 14)" != - ]; do
+		[ "$(md5_direct /dev/mapper/vol)" = "$live" ] ||
+			fail "the live volume read other data during fold-back (read $((reads + 1)), $(dmsetup status vol))"
+		reads=$((reads + 1))
+	done
+	[ "$reads" -ge 3 ] || fail "fold-back was over after $reads reads: nothing raced it"
+	echo "$reads reads of the live volume during fold-back, all exact"
+	[ "$(used_chunks vol)" = 0 ] ||
+		fail "$(used_chunks vol) chunks still in use after fold-back"
+	[ "$(md5_direct /dev/mapper/vol)" = "$live" ] ||
+		fail "the live volume changed after fold-back"
+	dmsetup remove vol
+	[ "$(md5_direct "$origin")" = "$live" ] ||
+		fail "the origin device does not hold the live volume after fold-back"
+	losetup -d "$origin" "$store"
+}
+fold_reads_case
 echo "row-data: all cases exact"
