@@ -13,6 +13,14 @@ die() {
 	exit 1
 }
 
+# check_share <i/N>: the form of GUEST_SHARE, 1 <= i <= N, or die.
+check_share() {
+	if ! [[ "$1" =~ ^([1-9][0-9]*)/([1-9][0-9]*)$ ]] ||
+		[ "${BASH_REMATCH[1]}" -gt "${BASH_REMATCH[2]}" ]; then
+		die "GUEST_SHARE must be i/N with 1 <= i <= N, not '$1'"
+	fi
+}
+
 # resolve_kver 6.1|6.12|<full ABI version>: print the full ABI version.
 # Lines go through kernels.sh (resolved from the archive at run time);
 # anything that already looks like a full version is taken as is.
