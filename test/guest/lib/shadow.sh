@@ -109,6 +109,19 @@ wait_folded() {
 	done
 }
 
+# check_folded_back <name> <origin device> <md5>: fold-back is done and
+# left no chunk in use, the live volume reads <md5>, and with the table
+# removed the origin device alone does too: a linear table would do.
+check_folded_back() {
+	[ "$(used_chunks "$1")" = 0 ] ||
+		fail "$(used_chunks "$1") chunks still in use after fold-back: $(dmsetup status "$1")"
+	[ "$(md5_direct "/dev/mapper/$1")" = "$3" ] ||
+		fail "the live volume changed during fold-back"
+	dmsetup remove "$1"
+	[ "$(md5_direct "$2")" = "$3" ] ||
+		fail "the origin device does not hold the live volume after fold-back"
+}
+
 md5_of() {
 	md5sum <"$1" | cut -d' ' -f1
 }

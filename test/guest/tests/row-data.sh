@@ -120,13 +120,7 @@ fold_reads_case() {
 	# the debugging one 1 or 2), or the case proved nothing.
 	[ "$reads" -ge 1 ] || fail "fold-back was over before the first read: nothing raced it"
 	echo "$reads reads of the live volume during fold-back, all exact"
-	[ "$(used_chunks vol)" = 0 ] ||
-		fail "$(used_chunks vol) chunks still in use after fold-back"
-	[ "$(md5_direct /dev/mapper/vol)" = "$live" ] ||
-		fail "the live volume changed after fold-back"
-	dmsetup remove vol
-	[ "$(md5_direct "$origin")" = "$live" ] ||
-		fail "the origin device does not hold the live volume after fold-back"
+	check_folded_back vol "$origin" "$live"
 	losetup -d "$origin" "$store"
 }
 fold_reads_case

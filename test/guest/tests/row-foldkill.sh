@@ -56,13 +56,7 @@ echo "at load: $used chunks not folded yet; $(dmsetup status vol)"
 	fail "the live volume changed across the power cut"
 step "fold-back resumes and empties the store"
 wait_folded vol
-[ "$(used_chunks vol)" = 0 ] ||
-	fail "fold-back did not finish: $(dmsetup status vol)"
-[ "$(md5_direct /dev/mapper/vol)" = "$(cat /mnt/keep/live)" ] ||
-	fail "the live volume changed during fold-back"
-dmsetup remove vol
-[ "$(md5_direct "$origin")" = "$(cat /mnt/keep/live)" ] ||
-	fail "the origin device does not hold the live volume after fold-back"
+check_folded_back vol "$origin" "$(cat /mnt/keep/live)"
 store_check "$store"
 umount /mnt/keep
 echo "row-foldkill: fold-back survived the power cut and finished"
