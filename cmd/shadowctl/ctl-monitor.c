@@ -294,32 +294,40 @@ static int settled_usage(shadow_ctx *ctx, const char *name, struct monitor_usage
 }
 
 /*
- * Log a delete with the usage it left.  A row store's chunks are freed as
- * its fold-back walk goes, after this: its figure still counts them.
+ * Log a delete with the usage it left, read into @u.  A row store's
+ * chunks are freed as its fold-back walk goes, after this: its figure
+ * still counts them.  Returns the read's error (the delete is logged
+ * without a figure then).
  */
-static void log_deleted(shadow_ctx *ctx, const char *name, uint64_t id, const char *created)
+static int log_deleted(shadow_ctx *ctx, const char *name, uint64_t id, const char *created,
+		       struct monitor_usage *u)
 {
 	/* The catalog changed: look the volume up again. */
 	const shadow_volume *v = shadow_ctx_find_volume(ctx, name);
-	struct monitor_usage u;
 	bool failed;
+	int r = v ? read_usage(ctx, v, u, &failed) : -ENOENT;
 
-	if (v && read_usage(ctx, v, &u, &failed) == 0)
+	if (r == 0)
 		mlog(LOG_NOTICE, "volume %s: deleted shadow copy %" PRIu64 " (created %s), the oldest: store now %u%% full",
-		     name, id, created, monitor_percent(&u));
+		     name, id, created, monitor_percent(u));
 	else
 		mlog(LOG_NOTICE, "volume %s: deleted shadow copy %" PRIu64 " (created %s), the oldest",
 		     name, id, created);
+	return r;
 }
 
-/* delete-oldest: from act_above, delete copies until at delete_until. */
+/*
+ * delete-oldest: from act_above, delete copies until at delete_until.
+ * Each delete is decided on a settled usage: @u, or the last delete's,
+ * may be from before a fold-back walk ended, and a walk that runs holds
+ * the deletes up (the monitor looks again soon: m->folding).
+ */
 static void delete_oldest(struct monitor *m, struct volume_state *st,
-			  const struct monitor_policy *p)
+			  const struct monitor_policy *p, struct monitor_usage u)
 {
-	struct monitor_usage u;
 	bool deleting = false;
 
-	for (;;) {
+	while (monitor_should_delete(p, &u, deleting)) {
 		const shadow_copy *c;
 		char created[32];
 		uint64_t id;
@@ -328,7 +336,9 @@ static void delete_oldest(struct monitor *m, struct volume_state *st,
 		r = settled_usage(m->ctx, st->name, &u);
 		if (r > 0)
 			m->folding = true;
-		if (r != 0 || !monitor_should_delete(p, &u, deleting))
+		if (r != 0)
+			return;
+		if (!monitor_should_delete(p, &u, deleting))
 			break;
 		c = oldest_deletable(m->ctx, st->name);
 		if (!c) {
@@ -346,7 +356,8 @@ static void delete_oldest(struct monitor *m, struct volume_state *st,
 			     st->name, id, shadow_ctx_error(m->ctx), strerror(-r));
 			return;
 		}
-		log_deleted(m->ctx, st->name, id, created);
+		if (log_deleted(m->ctx, st->name, id, created, &u) < 0)
+			return;
 		deleting = true;
 	}
 	st->stuck_warned = false;
@@ -427,7 +438,7 @@ static void check_volume(struct monitor *m, const shadow_volume *v)
 		st->warned = false;
 	}
 	if (p->action == MONITOR_DELETE_OLDEST)
-		delete_oldest(m, st, p);
+		delete_oldest(m, st, p, u);
 	else if (p->action == MONITOR_GROW)
 		grow(m, st, p, &u);
 }
