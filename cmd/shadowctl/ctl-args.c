@@ -59,7 +59,7 @@ bool ctl_verb_only_reads(enum ctl_verb verb)
 }
 
 /* Which options each verb takes. */
-static const unsigned int verb_opts[_VERB_MAX] = {
+static const uint64_t verb_opts[_VERB_MAX] = {
 	[VERB_ENABLE] = OPT_STORE | OPT_METHOD | OPT_CHUNK | OPT_NAME | OPT_PROVIDER |
 			OPT_HYDRATE_RATE,
 	[VERB_DISABLE] = OPT_FORCE,
@@ -337,11 +337,11 @@ static int check_columns(struct ctl_args *a, char *why, size_t len)
 static int check_verb(struct ctl_args *a, char *why, size_t len)
 {
 	const char *verb = ctl_verb_names[a->verb];
-	unsigned int extra = a->opts & ~verb_opts[a->verb];
+	uint64_t extra = a->opts & ~verb_opts[a->verb];
 
 	if (extra) {
 		for (unsigned int i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
-			if (extra & (1u << i))
+			if (extra & (UINT64_C(1) << i))
 				return ctl_invalid(why, len, "option %s is not valid for '%s'", opt_names[i], verb);
 	}
 	switch (a->verb) {

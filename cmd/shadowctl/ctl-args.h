@@ -47,42 +47,40 @@ enum ctl_list {
 	LIST_WRITERS,
 };
 
-/* Options, as bits: which were given (each verb accepts a subset). */
-enum {
-	OPT_STORE = 1 << 0,
-	OPT_METHOD = 1 << 1,
-	OPT_CHUNK = 1 << 2,
-	OPT_NAME = 1 << 3,
-	OPT_FORCE = 1 << 4,
-	OPT_TIMEOUT = 1 << 5,
-	OPT_SET = 1 << 6,
-	OPT_OLDEST = 1 << 7,
-	OPT_MOUNT = 1 << 8,
-	OPT_RW = 1 << 9,
-	OPT_OUTPUT = 1 << 10,
-	OPT_OUTPUT_ALL = 1 << 11,
-	OPT_PROVIDER = 1 << 12,
-	OPT_MAX_SIZE = 1 << 13,
-	OPT_ONCE = 1 << 14,
-	OPT_CONFIG = 1 << 15,
-	OPT_RETRIES = 1 << 16,
-	OPT_WRITER = 1 << 17,
-	OPT_COMPONENT = 1 << 18,
-	OPT_NO_WRITERS = 1 << 19,
-	OPT_WRITER_TIMEOUT = 1 << 20,
-	OPT_WRITERS_DIR = 1 << 21,
-	OPT_WRITER_CONF = 1 << 22,
-	OPT_ALL = 1 << 23,
-	OPT_DEVICE_TIMEOUT = 1 << 24,
-	OPT_EXCLUDE_COMPONENT = 1 << 25,
-	OPT_SINCE = 1 << 26,
-	OPT_TO = 1 << 27,
-	OPT_STOP = 1 << 28,
-	OPT_TARGET = 1 << 29,
-	OPT_HYDRATE_RATE = 1 << 30,
-	/* The last bit of opts (an unsigned int): a next option widens it. */
-	OPT_DEVICE = 1u << 31,
-};
+/* Options, as bits of ctl_args.opts: which were given (each verb accepts a
+ * subset).  The bit numbers index opt_names[] in ctl-args.c. */
+#define OPT_STORE		(UINT64_C(1) << 0)
+#define OPT_METHOD		(UINT64_C(1) << 1)
+#define OPT_CHUNK		(UINT64_C(1) << 2)
+#define OPT_NAME		(UINT64_C(1) << 3)
+#define OPT_FORCE		(UINT64_C(1) << 4)
+#define OPT_TIMEOUT		(UINT64_C(1) << 5)
+#define OPT_SET			(UINT64_C(1) << 6)
+#define OPT_OLDEST		(UINT64_C(1) << 7)
+#define OPT_MOUNT		(UINT64_C(1) << 8)
+#define OPT_RW			(UINT64_C(1) << 9)
+#define OPT_OUTPUT		(UINT64_C(1) << 10)
+#define OPT_OUTPUT_ALL		(UINT64_C(1) << 11)
+#define OPT_PROVIDER		(UINT64_C(1) << 12)
+#define OPT_MAX_SIZE		(UINT64_C(1) << 13)
+#define OPT_ONCE		(UINT64_C(1) << 14)
+#define OPT_CONFIG		(UINT64_C(1) << 15)
+#define OPT_RETRIES		(UINT64_C(1) << 16)
+#define OPT_WRITER		(UINT64_C(1) << 17)
+#define OPT_COMPONENT		(UINT64_C(1) << 18)
+#define OPT_NO_WRITERS		(UINT64_C(1) << 19)
+#define OPT_WRITER_TIMEOUT	(UINT64_C(1) << 20)
+#define OPT_WRITERS_DIR		(UINT64_C(1) << 21)
+#define OPT_WRITER_CONF		(UINT64_C(1) << 22)
+#define OPT_ALL			(UINT64_C(1) << 23)
+#define OPT_DEVICE_TIMEOUT	(UINT64_C(1) << 24)
+#define OPT_EXCLUDE_COMPONENT	(UINT64_C(1) << 25)
+#define OPT_SINCE		(UINT64_C(1) << 26)
+#define OPT_TO			(UINT64_C(1) << 27)
+#define OPT_STOP		(UINT64_C(1) << 28)
+#define OPT_TARGET		(UINT64_C(1) << 29)
+#define OPT_HYDRATE_RATE	(UINT64_C(1) << 30)
+#define OPT_DEVICE		(UINT64_C(1) << 31)
 
 /* schedule's subverbs (shadowctl(8)). */
 enum ctl_schedule {
@@ -120,7 +118,7 @@ struct ctl_args {
 	bool verbose;
 	bool noheadings;
 	const char *state_dir;
-	unsigned int opts;
+	uint64_t opts;
 	const char *store;
 	const char *method;
 	uint64_t chunk_bytes;
