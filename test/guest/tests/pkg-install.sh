@@ -63,8 +63,15 @@ for f in /boot/config-*; do
 done
 # The linux-headers package put these links in the host's /lib/modules/<v>,
 # which the harness hides behind its bind mount of the kernel's modules.
-[ -e "/lib/modules/$kver/build" ] || ln -s "/usr/src/linux-headers-$kver" "/lib/modules/$kver/build"
-[ -e "/lib/modules/$kver/build/include" ] || fail "no linux-headers-$kver on the host"
+# A kernel of our own (test/guest/build-debug-kernel) has no headers
+# package: its build tree, which the module is built against on the host
+# too (test/guest/build-module), stands in for it.
+headers=/usr/src/linux-headers-$kver
+own_build=$SHADOW_TOP/.cache/guest/$kver/kbuild
+[ ! -e "$headers" ] && [ -d "$own_build" ] && headers=$own_build
+[ -e "/lib/modules/$kver/build" ] || ln -s "$headers" "/lib/modules/$kver/build"
+[ -e "/lib/modules/$kver/build/include" ] ||
+	fail "no linux-headers-$kver on the host, and no build tree of a kernel of our own at $own_build"
 # man-db's trigger would rebuild its index of every manual page under
 # emulation (minutes); the manual pages are checked below by man -w.
 rm -f /var/lib/man-db/auto-update
