@@ -1207,8 +1207,10 @@ defer:
 /*
  * Run @step (one batch of a store's walk, ending with a commit) until it
  * returns 1 (done) or -errno, dropping pool->lock between steps so that
- * origin I/O and messages go on.  Called with pool->lock held; returns
- * with it held.
+ * origin I/O and messages go on.  -EINTR: the pool is being destroyed, and
+ * the walk ends with what its batches committed; a throttled fold-back
+ * takes hours, and the removal of the last table waits for the walk.
+ * Called with pool->lock held; returns with it held.
  */
 int shadow_pool_walk(struct shadow_pool *pool, shadow_walk_step_fn step,
 		     void *arg)
@@ -1224,6 +1226,8 @@ int shadow_pool_walk(struct shadow_pool *pool, shadow_walk_step_fn step,
 		mutex_lock(&pool->lock);
 		if (pool->failed)
 			return -EIO;
+		if (READ_ONCE(pool->stopping))
+			return -EINTR;
 	}
 }
 
@@ -1236,7 +1240,7 @@ static void shadow_reclaim_worker(struct work_struct *work)
 	mutex_lock(&pool->lock);
 	if (!pool->failed) {
 		err = pool->type->reclaim(pool);
-		if (err && !pool->failed)
+		if (err && err != -EINTR && !pool->failed)
 			shadow_pool_fail(pool, "cannot free unused chunks", err);
 		shadow_usage_check(pool);
 	}
@@ -1347,6 +1351,8 @@ static void shadow_pool_destroy(struct shadow_pool *pool)
 	/* The store's background work (hydration) copies with pool->kc. */
 	shadow_pool_suspend(pool);
 	shadow_revert_pause(pool);
+	/* The next load of the store walks again from the start. */
+	WRITE_ONCE(pool->stopping, true);
 	cancel_delayed_work_sync(&pool->reclaim);
 	cancel_delayed_work_sync(&pool->retry);
 	destroy_workqueue(pool->local_wq);

@@ -89,17 +89,19 @@ int shadow_private_copy_done(struct shadow_pool *pool,
 struct private_walk {
 	u64 chunk;		/* where the walk goes on */
 	u64 seq;
+	unsigned int removed;	/* by the last batch */
 };
 
 static int shadow_private_reclaim_batch(struct shadow_pool *pool,
 					struct private_walk *w)
 {
-	unsigned int visited = 0, removed = 0;
+	unsigned int visited = 0;
 	struct shadow_md_exc e;
 	int err;
 
+	w->removed = 0;
 	while (visited < PRIVATE_RECLAIM_VISIT &&
-	       removed < PRIVATE_RECLAIM_BATCH) {
+	       w->removed < PRIVATE_RECLAIM_BATCH) {
 		err = shadow_md_exc_next(pool->md, SHADOW_MD_PRIVATE, w->chunk,
 					 w->seq, &e);
 		if (err == -ENODATA)
@@ -115,16 +117,25 @@ static int shadow_private_reclaim_batch(struct shadow_pool *pool,
 					   e.chunk, e.seq);
 		if (err)
 			return err;
-		removed++;
+		w->removed++;
 	}
 	return 0;
 }
 
+/*
+ * A batch that removed nothing does not commit: a row store walks after
+ * every resume, and one that finds nothing to free need not write.
+ */
 static int shadow_private_reclaim_step(struct shadow_pool *pool, void *arg)
 {
-	int done = shadow_private_reclaim_batch(pool, arg);
-	int err = done < 0 ? done : shadow_md_commit(pool->md);
+	struct private_walk *w = arg;
+	int done = shadow_private_reclaim_batch(pool, w);
+	int err = 0;
 
+	if (done < 0)
+		return done;
+	if (w->removed)
+		err = shadow_md_commit(pool->md);
 	return err ?: done;
 }
 

@@ -289,6 +289,8 @@ struct shadow_pool {
 	/* Copies the worker's pass has begun, not yet sent: under lock. */
 	struct list_head copy_plug;
 	bool failed;			/* metadata unusable */
+	/* Being destroyed: a walk ends after its batch; READ_ONCE */
+	bool stopping;
 	/* commit_on_flush: copies recorded and not durable; READ_ONCE */
 	bool need_commit;
 	/*
