@@ -8,7 +8,10 @@
 # The row workload ends with two reverts to the newest snapshot, each
 # followed by flushed writes: at every point after one is acknowledged the
 # volume reads the snapshot or writes made since, never a write the revert
-# dropped, and reclaim freeing the dead versions loses nothing.
+# dropped, and reclaim freeing the dead versions loses nothing.  Then every
+# snapshot is deleted, with flushed writes racing the fold-back that
+# follows (throttled): at every point the live volume holds its flushed
+# writes, whether a chunk's version was folded back or not.
 # Knobs as in cow-replay.sh.
 # guest-timeout: 1500
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"

@@ -11,8 +11,12 @@
       reverted to that snapshot twice, with flushed writes after each
       revert (to blocks the revert rolled back and others); the log is
       marked before each revert (either state may hold until it is
-      acknowledged) and after.  Writes what each mark guarantees to
-      <state.json>; removes rvol at the end.
+      acknowledged) and after.  Then every snapshot of the row store is
+      deleted, oldest first, with flushed writes after each delete, while
+      fold-back (throttled, so that the writes race it) copies the live
+      chunks back into the origin; the log is marked once it is done.
+      Writes what each mark guarantees to <state.json>; removes rvol at
+      the end.
 
   cowreplay.py check <log dev> <base dev> <scratch dev> <state.json> <seed>
                      <flush points> <random points> <subset points>
@@ -253,18 +257,21 @@ def work(state_path, seed):
         print("snapshot %d created, acknowledged at mark %s"
               % (r, mark("create")), flush=True)
 
+    def delete(r):
+        ctl.message("rvol", "delete %d" % r)
+        acked_snaps.remove(r)
+        acked_deletes.append(r)
+        state["deleted"].append(r)
+        print("snapshot %d deleted, acknowledged at mark %s"
+              % (r, mark("delete")), flush=True)
+
     vol = fill_and_load(mark)
     rounds, per_round, per_flush = 4, 36, 6
     for r in range(1, rounds + 1):
         snapshot(r)
         for i in range(per_round):
             if r == 3 and i == per_round // 3:
-                ctl.message("rvol", "delete 2")
-                acked_snaps.remove(2)
-                acked_deletes.append(2)
-                state["deleted"].append(2)
-                print("snapshot 2 deleted, acknowledged at mark %s"
-                      % mark("delete"), flush=True)
+                delete(2)
             # Mostly a hot set, so that chunks are copied again for later
             # snapshots and the deleted snapshot frees some.
             write(rng.randrange(96) if rng.random() < 0.7 else
@@ -294,10 +301,35 @@ def work(state_path, seed):
                       rng.randrange(NBLOCKS))
                 if (i + 1) % per_flush == 0:
                     flush()
+        fold_back(delete, write, flush, ctl, rng, sorted(acked_snaps))
+        mark("folded")
     flush("end")
     unload(vol, ctl, mark, state, state_path)
-    print("workload: %d writes, %d snapshots created, 1 deleted, %d marks"
-          % (len(state["writes"]), rounds + 1, nmark[0]), flush=True)
+    print("workload: %d writes, %d snapshots created, %d deleted, %d marks"
+          % (len(state["writes"]), rounds + 1, len(state["deleted"]),
+             nmark[0]), flush=True)
+
+
+def fold_back(delete, write, flush, ctl, rng, snaps):
+    """A row store's snapshots deleted oldest first, each delete followed
+    by flushed writes (half of them to the hot set, whose chunks fold-back
+    is copying back), then flushed writes until fold-back is done: its
+    walk ends with the store empty."""
+    # At 1 MiB/s the walk folds 25 chunks of 4 KiB per batch, one batch
+    # every 100 ms: the writes meet it, and the log holds every batch.
+    ctl.message("rvol", "fold_rate 1")
+    for r in snaps:
+        delete(r)
+        for i in range(12):
+            write(rng.randrange(96) if i % 2 else rng.randrange(NBLOCKS))
+            if (i + 1) % 6 == 0:
+                flush()
+    for _ in range(600):
+        w = ctl.status("rvol")
+        if w[13] == "-" and w[2].split("/")[0] == "0":
+            return
+        time.sleep(0.1)
+    raise RuntimeError("fold-back not done after 60 s: %s" % " ".join(w))
 
 
 # ------------------------------------------------------------------ checks
@@ -783,7 +815,7 @@ class Checker:
         prev = first - 1
         for idx, name, _ in self.marks:
             if name.split("-")[0] in ("loaded", "create", "delete",
-                                      "wrap", "revert"):
+                                      "wrap", "revert", "folded"):
                 end, seen = idx + 1, 0
                 while end < total and seen < 2:
                     if entries[end].flags & (logreplay.FLUSH |
