@@ -3,8 +3,10 @@
  * How fast a volume's store copies in the background: a clone volume's
  * hydration (message hydrate_rate, kept in the catalog and so in every
  * table loaded from it), a row volume's fold-back (message fold_rate,
- * which the kernel keeps until the table is loaded again: a row table has
- * no such feature).  dm-shadow(7), MESSAGES.
+ * which the kernel keeps with the running store, across a reload that
+ * keeps the store, and loses with the volume's last table: a row table
+ * has no such feature and the catalog does not keep it).  dm-shadow(7),
+ * MESSAGES.
  */
 #include <inttypes.h>
 #include <stdio.h>
