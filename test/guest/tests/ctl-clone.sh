@@ -4,11 +4,14 @@
 # copy at one instant; the wrong targets are refused with nothing changed
 # (none, too small, in use, the store, one for a volume that is not a
 # clone volume or not in the set); list shows each clone's target, state
-# and progress; a second clone hydrates beside the first.  The power goes
-# mid-hydration: boot 2 activates the volume with both clones' targets
+# and progress; a second clone hydrates beside the first.  Boot 1 ends
+# mid-hydration with the volumes' tables removed (dmsetup remove: a clean
+# close of the stores, which commits them, not a power cut) and the
+# catalog not told; boot 2 activates the volume with both clones' targets
 # from the catalog, hydration goes on from where it was and completes,
-# and every clone reads byte for byte what it read before the cut, as
-# does its target alone.  A detached clone is a plain device: exposed
+# and every clone reads byte for byte what it read before the reboot, as
+# does its target alone.  (A machine killed mid-hydration is
+# clone-kill.sh's.)  A detached clone is a plain device: exposed
 # read-only as a linear table, read with dm-shadow unloaded, left intact
 # by delete; its catalog entry goes to another host's catalog (a second
 # state directory) with export-metadata and import-metadata, which
