@@ -55,6 +55,33 @@ def test_cells_and_losses():
     text = report.cell_text(t, "dm-shadow cow 4K", t["columns"][0])
     expect("cell text", text, "22.00 [20.00, 25.00] (0.22x raw, "
            "0.44x dm-snap)")
+    # A ratio note comes from one round; the cell shows the medians'.
+    fb = {"x": agg({"v": 90.0, "note": "1.40x the raw copy"}, 100.0, 120.0),
+          "fb_copy": agg(64.0, 400.0, 410.0)}
+    tf = {"id": "f", "title": "F", "rows": {"dm-shadow row 4K": fb},
+          "columns": [["fb_mibps", "F", "MiB/s", "higher"],
+                      ["fb_copy", "C", "MiB/s", "higher"]]}
+    fb["fb_mibps"] = fb.pop("x")
+    expect("ratio note from the medians",
+           report.cell_text(tf, "dm-shadow row 4K", tf["columns"][0]),
+           "100.0 [90.00, 120.0] (0.25x the raw copy)")
+    hr = {"hy_rate": agg({"v": 30.0, "note": "0.94x the 32 MiB/s set"},
+                         32.0, 33.0)}
+    th = {"id": "h", "title": "H", "rows": {"c": hr},
+          "columns": [["hy_rate", "R", "MiB/s", None]]}
+    expect("set-rate note from the median",
+           report.cell_text(th, "c", th["columns"][0]),
+           "32.00 [30.00, 33.00] (1.00x the 32 MiB/s set)")
+    lone = {"hy_mibps": agg({"v": 5.0, "note": "0.50x the raw copy"})}
+    tl = {"id": "l", "title": "L", "rows": {"c": lone},
+          "columns": [["hy_mibps", "H", "MiB/s", None]]}
+    expect("a ratio note with no reference is one round's",
+           report.cell_text(tl, "c", tl["columns"][0]),
+           "5.00 (0.50x the raw copy in one round)")
+    expect("another note is kept",
+           report.cell_text(table({"c": {"x": agg({"v": 1.0, "note": "N=5"})}},
+                                  None), "c", ["x", "X", "u", None]),
+           "1.00 (N=5)")
     res = {"tables": [t]}
     ls, noisy = report.losses(res)
     expect("one loss", len(ls), 1)
