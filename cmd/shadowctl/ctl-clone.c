@@ -62,6 +62,6 @@ int ctl_throttle(shadow_ctx *ctx, const struct ctl_args *a, json_object *o)
 	if (strcmp(method, "clone") == 0)
 		printf("volume %s: its clones hydrate %s\n", volume, rate);
 	else
-		printf("volume %s: fold-back runs %s until its table is loaded again\n", volume, rate);
+		printf("volume %s: fold-back runs %s until its last table goes\n", volume, rate);
 	return 0;
 }
