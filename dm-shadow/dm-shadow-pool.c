@@ -667,16 +667,19 @@ static int shadow_map_bio(struct shadow_pool *pool, struct shadow_snap *s,
 	return t->map_snap_read(pool, s, chunk, can_block, m);
 }
 
-/* Ask the store; when it is full, apply its policy and ask again. */
+/*
+ * Ask the store; when it is full, apply its policy and ask again, unless
+ * @may_overflow is false: then -ENOSPC.
+ */
 static int shadow_map_or_overflow(struct shadow_pool *pool,
 				  struct shadow_snap *s, bool write, u64 chunk,
-				  struct shadow_map *m)
+				  bool may_overflow, struct shadow_map *m)
 {
 	int err;
 
 	for (;;) {
 		err = shadow_map_bio(pool, s, write, chunk, true, m);
-		if (err != -ENOSPC)
+		if (err != -ENOSPC || !may_overflow)
 			return err;
 		/* SHADOW_FULL_DROP_OLDEST, the only policy so far. */
 		err = shadow_snapset_invalidate_oldest(pool);
@@ -863,8 +866,19 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 	if (bio->bi_opf & REQ_FUA)
 		shadow_commit_copies_now(pool);
 	if (!pool->failed) {
+		/*
+		 * A discard that would need a new chunk is dropped (see
+		 * shadow_copy_is_needless()): a full store drops no snapshot
+		 * for it.
+		 */
 		err = shadow_map_or_overflow(pool, ctx->snap, write,
-					     ctx->chunk, &m);
+					     ctx->chunk,
+					     !shadow_copy_is_needless(pool, bio),
+					     &m);
+		if (err == -ENOSPC && shadow_copy_is_needless(pool, bio)) {
+			bio_endio(bio);
+			return;
+		}
 		if (err)
 			shadow_pool_fail(pool, "cannot look up a chunk", err);
 	}

@@ -4,7 +4,8 @@
 # origin device at once, a dm event is raised, the status and kernel log
 # say so, newer snapshots stay exact, and no write to the live volume
 # fails or is lost, down to no snapshot left (then every write has a place
-# of its own); under concurrent writes too.  Deleting the invalid
+# of its own); under concurrent writes too.  A discard that would need
+# new chunks of a full store is dropped without invalidating a snapshot.  Deleting the invalid
 # snapshots folds the rest back: the origin device holds the live volume.
 # guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
@@ -55,6 +56,18 @@ verify_snap vol 2 "$sum2"
 cmp /dev/mapper/vol "$WORK/ref" || fail "the volume lost writes"
 # Chunks 0-99 went back to the origin device: only the new ones are left.
 [ "$(used_chunks vol)" = 100 ] || fail "expected 100 chunks in use after the fold, $(used_chunks vol)"
+
+step "a full store: a discard that would need new chunks drops no snapshot"
+write_chunks 400 $((total - 100))
+[ "$(used_chunks vol)" = "$total" ] || fail "the store is not full: $(used_chunks vol)/$total"
+before=$(dmesg | wc -l)
+blkdiscard -o $((600 * 4096)) -l $((16 * 4096)) /dev/mapper/vol ||
+	fail "the discard failed"
+dmesg | tail -n +"$((before + 1))" | matches "store full" &&
+	fail "a discard invalidated a snapshot: $(dmesg | tail -n +"$((before + 1))")"
+[ "$(status_field vol 5)" = 1 ] || fail "status shows $(status_field vol 5) invalid snapshots after the discard, expected 1"
+verify_snap vol 2 "$sum2"
+cmp /dev/mapper/vol "$WORK/ref" || fail "the discard changed what the volume reads"
 
 step "snapshot 3, 250 chunks: every snapshot dropped, writes go on"
 snap_create vol 3
