@@ -668,8 +668,35 @@ static int shadow_map_bio(struct shadow_pool *pool, struct shadow_snap *s,
 }
 
 /*
+ * The store is full: apply its policy (SHADOW_FULL_DROP_OLDEST, the only
+ * one so far).  Its reclaim drops pool->lock while it folds chunks back
+ * and between batches, before the chunks it frees are committed; another
+ * worker finding the store full meanwhile would drop a second snapshot
+ * for nothing.  That one waits for the first overflow instead and gets
+ * -EAGAIN: what it looked up before may have changed, it starts again.
+ * Called with pool->lock held; returns with it held.
+ */
+static int shadow_pool_overflow(struct shadow_pool *pool)
+{
+	int err;
+
+	if (pool->overflowing) {
+		mutex_unlock(&pool->lock);
+		wait_event(pool->overflow_wait, !READ_ONCE(pool->overflowing));
+		mutex_lock(&pool->lock);
+		return -EAGAIN;
+	}
+	WRITE_ONCE(pool->overflowing, true);
+	err = shadow_snapset_invalidate_oldest(pool);
+	WRITE_ONCE(pool->overflowing, false);
+	wake_up_all(&pool->overflow_wait);
+	return err;
+}
+
+/*
  * Ask the store; when it is full, apply its policy and ask again, unless
- * @may_overflow is false: then -ENOSPC.
+ * @may_overflow is false: then -ENOSPC.  -EAGAIN: another worker's
+ * overflow was waited for (shadow_pool_overflow()).
  */
 static int shadow_map_or_overflow(struct shadow_pool *pool,
 				  struct shadow_snap *s, bool write, u64 chunk,
@@ -681,8 +708,7 @@ static int shadow_map_or_overflow(struct shadow_pool *pool,
 		err = shadow_map_bio(pool, s, write, chunk, true, m);
 		if (err != -ENOSPC || !may_overflow)
 			return err;
-		/* SHADOW_FULL_DROP_OLDEST, the only policy so far. */
-		err = shadow_snapset_invalidate_oldest(pool);
+		err = shadow_pool_overflow(pool);
 		if (err)
 			return err;
 	}
@@ -690,7 +716,8 @@ static int shadow_map_or_overflow(struct shadow_pool *pool,
 
 /*
  * The store's answer for an origin write to @chunk, past any revert (the
- * revert's own writes to the origin): as shadow_map_or_overflow().
+ * revert's own writes to the origin): as shadow_map_or_overflow().  The
+ * revert holds the chunk, so after another worker's overflow it asks again.
  */
 int shadow_pool_map_cow(struct shadow_pool *pool, u64 chunk,
 			struct shadow_map *m)
@@ -701,8 +728,8 @@ int shadow_pool_map_cow(struct shadow_pool *pool, u64 chunk,
 		err = pool->type->map_origin_write(pool, chunk, true, m);
 		if (err != -ENOSPC)
 			return err;
-		err = shadow_snapset_invalidate_oldest(pool);
-		if (err)
+		err = shadow_pool_overflow(pool);
+		if (err && err != -EAGAIN)
 			return err;
 	}
 }
@@ -877,6 +904,11 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 					     &m);
 		if (err == -ENOSPC && shadow_copy_is_needless(pool, bio)) {
 			bio_endio(bio);
+			return;
+		}
+		/* From the top: a copy of its chunk may have begun since. */
+		if (err == -EAGAIN) {
+			shadow_requeue_bio(pool, bio);
 			return;
 		}
 		if (err)
@@ -1465,6 +1497,7 @@ static struct shadow_pool *shadow_pool_create(struct dm_dev *origin,
 	spin_lock_init(&pool->pending_lock);
 	atomic_set(&pool->snap_io, 0);
 	init_waitqueue_head(&pool->snap_io_wait);
+	init_waitqueue_head(&pool->overflow_wait);
 	bio_list_init(&pool->deferred);
 	bio_list_init(&pool->delayed);
 	INIT_LIST_HEAD(&pool->copied);

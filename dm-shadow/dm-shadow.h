@@ -338,6 +338,9 @@ struct shadow_pool {
 	 */
 	atomic_t snap_io;
 	wait_queue_head_t snap_io_wait;
+	/* A worker applies the full-store policy: under lock; READ_ONCE */
+	bool overflowing;
+	wait_queue_head_t overflow_wait;
 
 	struct shadow_revert revert;
 };
