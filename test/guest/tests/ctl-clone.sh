@@ -240,6 +240,9 @@ refused 3 "detach it first" ctl export-metadata "$c2" -o "$WORK/c2.json"
 refused 3 "not a clone" ctl export-metadata "$kid" -o "$WORK/c2.json"
 [ ! -e "$WORK/c2.json" ] || fail "a refused export-metadata left its file"
 ctl export-metadata "$c1" -o $K/rec/c1-meta.json
+# What import-metadata must carry to the other catalog.
+ctl -J list shadows >$K/rec/shadows1.json
+ctl -J list sets >$K/rec/sets1.json
 
 step "with no dm-shadow loaded, the detached target is the clone"
 ctl deactivate --all
@@ -280,6 +283,20 @@ import json, sys
 (s,) = json.load(open(sys.argv[1]))["shadows"]
 assert s["clone_state"] == "detached" and s["target"] == sys.argv[3], s
 assert s["origin"]["shadow"] == int(sys.argv[2]) and s["origin"]["volume"] == "cv", s
+PY
+other -J list sets >"$WORK/sets2.json"
+python3 - "$WORK/shadows2.json" "$WORK/sets2.json" $K/rec/shadows1.json \
+	$K/rec/sets1.json "$c1" <<'PY' || fail "import-metadata did not carry the copy's set"
+import json, sys
+(s,) = json.load(open(sys.argv[1]))["shadows"]
+(o,) = [x for x in json.load(open(sys.argv[3]))["shadows"] if x["id"] == int(sys.argv[5])]
+assert s["created"] == o["created"], (s["created"], o["created"])
+(st,) = [x for x in json.load(open(sys.argv[2]))["sets"] if x["id"] == s["set"]]
+(ot,) = [x for x in json.load(open(sys.argv[4]))["sets"] if x["id"] == o["set"]]
+for k in ("created", "freeze_us", "writers"):
+    assert st[k] == ot[k], (k, st[k], ot[k])
+print("imported: created %s, set created %s, freeze %s us, %d writers' records, as exported"
+      % (s["created"], st["created"], st["freeze_us"], len(st["writers"])))
 PY
 expect_exit 3 "already" other import-metadata $K/rec/c1-meta.json --device "$t1"
 other expose "$iid" --mount "$WORK/copy"
