@@ -72,6 +72,7 @@
 struct clone_slot {
 	bool used;
 	u64 id;
+	u64 gen;			/* this use of the slot (clone_batch_slot) */
 	u32 state;			/* SHADOW_CLONE_*; READ_ONCE in map */
 	u64 nr_copied;
 	u64 target_sectors;
@@ -90,9 +91,19 @@ struct clone_job {
 	unsigned long failed;		/* by destination, as dm-kcopyd says */
 };
 
+/*
+ * A batch is copied and its targets flushed without pool->lock, while a
+ * delete may empty a slot (and, were the origin ever resumed meanwhile,
+ * a create fill it again): what the copy needs of its clones is taken
+ * here when it is gathered, and the record asks clone_batch_slot()
+ * whether each clone is still the one it copied for.
+ */
 struct clone_hydrate {
 	struct clone_job job[CLONE_BATCH];
 	unsigned int nr;
+	unsigned long targets;		/* slots any job copies to */
+	struct block_device *bdev[SHADOW_MAX_CLONES];	/* by slot */
+	u64 gen[SHADOW_MAX_CLONES];	/* by slot: its clone's */
 	atomic_t copying;
 	struct completion copied;
 	int read_err;
@@ -109,6 +120,7 @@ struct clone_store {
 	bool paused;			/* the origin is not resumed */
 	unsigned long pace_until;	/* throttled: the next batch's start */
 	bool missed;			/* the walk passed a busy chunk */
+	u64 next_gen;			/* for the next clone_slot.gen */
 	struct workqueue_struct *wq;
 	struct delayed_work work;
 	struct clone_hydrate batch;
@@ -328,15 +340,18 @@ static int clone_map_snap_write(struct shadow_pool *pool,
 
 /* Copies before origin writes */
 
-/* @from's sectors on each of @targets: the destinations of a copy. */
-static unsigned int clone_dests(struct clone_store *cs,
+/*
+ * @from's sectors on each of @targets, whose devices @bdev gives by slot:
+ * the destinations of a copy.
+ */
+static unsigned int clone_dests(struct block_device *const *bdev,
 				const struct dm_io_region *from,
 				unsigned long targets, struct dm_io_region *to)
 {
 	unsigned int i, n = 0;
 
 	for_each_set_bit(i, &targets, SHADOW_MAX_CLONES) {
-		to[n].bdev = cs->slot[i].bdev;
+		to[n].bdev = bdev[i];
 		to[n].sector = from->sector;
 		to[n].count = from->count;
 		n++;
@@ -348,12 +363,19 @@ static unsigned int clone_copy_dests(struct shadow_pool *pool,
 				     const struct shadow_exception *e,
 				     struct dm_io_region *to)
 {
+	struct clone_store *cs = clone_store_of(pool);
 	struct dm_io_region from = {
 		.sector = (sector_t)e->chunk << pool->chunk_shift,
 		.count = shadow_pool_chunk_len(pool, e->chunk),
 	};
+	struct block_device *bdev[SHADOW_MAX_CLONES];
+	unsigned long targets = e->targets;
+	unsigned int i;
 
-	return clone_dests(clone_store_of(pool), &from, e->targets, to);
+	/* Under pool->lock: the slots are as the map function saw them. */
+	for_each_set_bit(i, &targets, SHADOW_MAX_CLONES)
+		bdev[i] = cs->slot[i].bdev;
+	return clone_dests(bdev, &from, e->targets, to);
 }
 
 /*
@@ -462,8 +484,10 @@ static void clone_gather(struct shadow_pool *pool, struct clone_store *cs,
 {
 	struct clone_hydrate *b = &cs->batch;
 	u64 nr = clone_nr_chunks(pool);
+	unsigned int i;
 
 	b->nr = 0;
+	b->targets = 0;
 	while (b->nr < max && cs->cursor < nr) {
 		u64 c = clone_next_lacking(cs, cs->cursor, nr);
 		struct clone_job *job = &b->job[b->nr];
@@ -480,8 +504,26 @@ static void clone_gather(struct shadow_pool *pool, struct clone_store *cs,
 		job->chunk = c;
 		job->targets = clone_lacking(cs, c);
 		job->failed = 0;
+		b->targets |= job->targets;
 		b->nr++;
 	}
+	for_each_set_bit(i, &b->targets, SHADOW_MAX_CLONES) {
+		b->bdev[i] = cs->slot[i].bdev;
+		b->gen[i] = cs->slot[i].gen;
+	}
+}
+
+/*
+ * The slot of clone @i of batch @b, under pool->lock: NULL if the clone
+ * was deleted while the batch copied, whatever the slot holds now.
+ */
+static struct clone_slot *clone_batch_slot(struct clone_store *cs,
+					   const struct clone_hydrate *b,
+					   unsigned int i)
+{
+	struct clone_slot *sl = &cs->slot[i];
+
+	return sl->used && sl->gen == b->gen[i] ? sl : NULL;
 }
 
 /*
@@ -503,15 +545,24 @@ static unsigned int clone_run_length(const struct clone_hydrate *b,
 
 /*
  * Copy the batch's chunks to their clones and flush the targets written,
- * without pool->lock: I/O to the claimed chunks waits meanwhile.  The
- * suspend hook waits for us, so the targets stay in the table.
+ * without pool->lock: I/O to the claimed chunks waits meanwhile.  Only
+ * the batch is used, never a slot: a delete may clear one meanwhile.
+ *
+ * The block devices taken at gather time stay open though their clone
+ * be deleted: the origin's table holds them (its clone_target dm_devs),
+ * and it lets them go only after a suspend, or on its way out, which is
+ * after its postsuspend too (dm suspends a live table before it destroys
+ * it; the pool's own end suspends the store first).  clone_suspend()
+ * waits for this work, so we end before a table that is replaced, or
+ * the pool, lets a target go.  A deleted clone's copies in flight go on
+ * writing its target, which no one may use before a reload drops it from
+ * the table, after that wait.
  */
 static void clone_copy_batch(struct shadow_pool *pool, struct clone_store *cs,
 			     unsigned long *flush_failed)
 {
 	struct clone_hydrate *b = &cs->batch;
 	struct dm_io_region from, to[DM_KCOPYD_MAX_REGIONS];
-	unsigned long written = 0;
 	unsigned int i, n;
 
 	atomic_set(&b->copying, 1);
@@ -527,8 +578,7 @@ static void clone_copy_batch(struct shadow_pool *pool, struct clone_store *cs,
 		from.sector = (sector_t)job->chunk << pool->chunk_shift;
 		from.count = ((sector_t)last << pool->chunk_shift) +
 			     shadow_pool_chunk_len(pool, last) - from.sector;
-		n = clone_dests(cs, &from, job->targets, to);
-		written |= job->targets;
+		n = clone_dests(b->bdev, &from, job->targets, to);
 		atomic_inc(&b->copying);
 		dm_kcopyd_copy(pool->kc, &from, n, to, 0, clone_job_copied,
 			       job);
@@ -537,38 +587,50 @@ static void clone_copy_batch(struct shadow_pool *pool, struct clone_store *cs,
 	clone_batch_put(b);
 	wait_for_completion(&b->copied);
 	*flush_failed = 0;
-	for_each_set_bit(i, &written, SHADOW_MAX_CLONES)
-		if (blkdev_issue_flush(cs->slot[i].bdev))
+	for_each_set_bit(i, &b->targets, SHADOW_MAX_CLONES)
+		if (blkdev_issue_flush(b->bdev[i]))
 			__set_bit(i, flush_failed);
 }
 
-/* Record the batch's copies in one commit, then let its chunks' I/O go. */
+/*
+ * Record the batch's copies in one commit, then let its chunks' I/O go.
+ * A clone deleted while they ran records nothing: its claims go all the
+ * same.
+ */
 static int clone_record_batch(struct shadow_pool *pool,
 			      struct clone_store *cs,
 			      unsigned long flush_failed)
 {
 	struct clone_hydrate *b = &cs->batch;
+	struct clone_slot *sl;
 	unsigned int i, j, n;
 	int r = 0;
 
-	for_each_set_bit(i, &flush_failed, SHADOW_MAX_CLONES)
-		clone_fail(pool, &cs->slot[i], "its target failed a flush",
-			   -EIO);
+	for_each_set_bit(i, &flush_failed, SHADOW_MAX_CLONES) {
+		sl = clone_batch_slot(cs, b, i);
+		if (sl)
+			clone_fail(pool, sl, "its target failed a flush", -EIO);
+	}
 	/* A failed write fails its clone; the others record theirs. */
 	for (j = 0; j < b->nr; j++) {
 		struct clone_job *job = &b->job[j];
 		unsigned int k = 0;
 
-		for_each_set_bit(i, &job->targets, SHADOW_MAX_CLONES)
-			if (test_bit(k++, &job->failed))
-				clone_fail(pool, &cs->slot[i],
+		for_each_set_bit(i, &job->targets, SHADOW_MAX_CLONES) {
+			if (!test_bit(k++, &job->failed))
+				continue;
+			sl = clone_batch_slot(cs, b, i);
+			if (sl)
+				clone_fail(pool, sl,
 					   "a write to its target failed",
 					   -EIO);
+		}
 	}
-	for (i = 0; i < SHADOW_MAX_CLONES && !r; i++) {
-		struct clone_slot *sl = &cs->slot[i];
-
-		if (!sl->used || sl->state != SHADOW_CLONE_HYDRATING)
+	for_each_set_bit(i, &b->targets, SHADOW_MAX_CLONES) {
+		if (r)
+			break;
+		sl = clone_batch_slot(cs, b, i);
+		if (!sl || sl->state != SHADOW_CLONE_HYDRATING)
 			continue;
 		for (j = 0, n = 0; j < b->nr; j++)
 			if (test_bit(i, &b->job[j].targets) &&
@@ -789,6 +851,7 @@ static int clone_snap_add(struct shadow_pool *pool, u64 id)
 	}
 	sl = clone_free_slot(cs);
 	sl->id = id;
+	sl->gen = ++cs->next_gen;
 	sl->state = SHADOW_CLONE_HYDRATING;
 	sl->nr_copied = 0;
 	sl->target_sectors = bdev_nr_sectors(t->dev->bdev);
@@ -957,6 +1020,7 @@ static int clone_load_one(void *context, const struct shadow_md_clone *mc)
 	}
 	sl->used = true;
 	sl->id = mc->id;
+	sl->gen = ++cs->next_gen;
 	sl->state = mc->state;
 	sl->nr_copied = mc->nr_copied;
 	sl->target_sectors = mc->target_sectors;
