@@ -5,9 +5,11 @@
 # its device is refused, while origin writes go on without an error and
 # the second clone completes.  The second is detached, the module
 # unloaded, and its target, with no dm-shadow at all, is a clean ext4
-# holding exactly the files as they were at its point in time.
+# holding exactly the files as they were at its point in time.  Then
+# through shadowctl: a clone whose target fails shows failed (and its copy
+# invalid) in list shadows, and detach and export-metadata refuse it.
 # guest-timeout: 900
-. "$SHADOW_TOP/test/guest/lib/shadow.sh"
+. "$SHADOW_TOP/test/guest/lib/ctl.sh"
 
 mib=32
 origin=$(loop_disk "$mib")
@@ -106,4 +108,41 @@ mount -o ro "$good" /mnt/clone
 umount /mnt/clone
 modprobe dm-shadow
 losetup -d "$origin" "$store" "$bad" "$good"
+
+step "shadowctl: a clone whose target fails shows failed, and is refused"
+# clone_field <shadow id> <field>: of list shadows' JSON.
+clone_field() {
+	ctl -J list shadows >"$WORK/shadows.json"
+	json "$WORK/shadows.json" "[s for s in d['shadows'] if s['id'] == $1][0]['$2']"
+}
+corigin=$(loop_disk 16)
+cstore=$(loop_disk 4)
+ctarget=$(loop_disk 16)
+dd if=/dev/urandom of="$corigin" bs=1M count=16 oflag=direct status=none
+dmsetup create cbad --table "0 $(sectors "$ctarget") linear $ctarget 0"
+ctl enable "$corigin" --store "$cstore" --name cv --method clone --hydrate-rate 1
+ctl -J create cv --target cv=/dev/mapper/cbad >"$WORK/cset.json"
+cid=$(json "$WORK/cset.json" 'd["set"]["shadows"][0]["id"]')
+# 1 MiB/s: the 16 MiB hydrate for 16 s, and fail at the next batch.
+dmsetup suspend cbad
+dmsetup load cbad --table "0 $(sectors "$ctarget") error"
+dmsetup resume cbad
+for i in $(seq 150); do
+	[ "$(clone_field "$cid" clone_state)" = failed ] && break
+	sleep 0.2
+done
+[ "$(clone_field "$cid" clone_state)" = failed ] ||
+	fail "list shadows: clone $cid is $(clone_field "$cid" clone_state), not failed"
+[ "$(clone_field "$cid" state)" = invalid ] ||
+	fail "list shadows: a failed clone is $(clone_field "$cid" state), not invalid"
+ctl list shadows
+expect_exit 3 "the clone failed" ctl detach "$cid"
+expect_exit 3 "the clone failed" ctl export-metadata "$cid" -o "$WORK/c.json"
+[ ! -e "$WORK/c.json" ] || fail "a refused export-metadata left its file"
+[ "$(md5_direct /dev/mapper/cv)" = "$(md5_direct "$corigin")" ] ||
+	fail "the volume does not read its origin"
+ctl delete "$cid"
+ctl disable cv
+dmsetup remove cbad
+losetup -d "$corigin" "$cstore" "$ctarget"
 echo "clone-fail: a failed target failed its clone only; the detached clone is exact"
