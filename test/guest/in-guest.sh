@@ -11,6 +11,9 @@
 #   unload-rc   exit code of "modprobe -r dm-shadow" ("skipped" if not loaded)
 #   setup-error why the test could not even start, if it could not
 #   dmesg       the kernel log after unloading
+#   dmesg.live  the kernel log as it is written, every level: all there is
+#               of a boot the host kills or times out (a hung task's stack
+#               is logged below the console's level)
 #   kmemleak    kmemleak's report (kernels built with it, see
 #               build-debug-kernel), when it found anything
 #   journal     systemd mode: the boot's journal (journalctl -b)
@@ -92,6 +95,8 @@ cd "$SHADOW_TOP" || setup_error "cannot cd to $SHADOW_TOP"
 # the host watches the console for guest-kill-on markers, and a killed boot
 # leaves only its console log behind.  Not through a pipe to tee: a daemon
 # the test starts would inherit the pipe and keep tee (and us) waiting.
+dmesg --follow >"$R/dmesg.live" 2>/dev/null &
+dmesgpid=$!
 echo "in-guest: ---- test output begins ----"
 : >"$R/output"
 tail -s 0.1 -n +1 -f "$R/output" >/dev/console 2>&1 &
@@ -133,6 +138,8 @@ if [ -w "$kmemleak" ]; then
 	fi
 fi
 
+kill "$dmesgpid" 2>/dev/null
+wait "$dmesgpid" 2>/dev/null
 dmesg >"$R/dmesg"
 # Under systemd the journal tells what the units did (it is volatile: each
 # boot's own, until a power cut).
