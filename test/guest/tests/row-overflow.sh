@@ -5,9 +5,9 @@
 # say so, newer snapshots stay exact, and no write to the live volume
 # fails or is lost, down to no snapshot left (then every write has a place
 # of its own); under concurrent writes too, where a newer snapshot stays
-# exact.  A discard that would need
-# new chunks of a full store is dropped without invalidating a snapshot.  Deleting the invalid
-# snapshots folds the rest back: the origin device holds the live volume.
+# exact.  A discard that would need new chunks of a full store is dropped
+# without invalidating a snapshot.  Deleting the invalid snapshots folds
+# the rest back: the origin device holds the live volume.
 # guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
@@ -25,6 +25,19 @@ write_chunks() {
 		oflag=direct status=none || fail "a write to the volume failed"
 	dd if="$WORK/data.$1" of="$WORK/ref" bs=4k seek="$1" count="$2" \
 		conv=notrunc status=none
+}
+
+# write_streams <first> <count>: write_chunks of 4 writers at once, each
+# <count> chunks of its own from <first> on, 1000 chunks apart.
+write_streams() {
+	local i pids=()
+	for i in 0 1 2 3; do
+		write_chunks $(($1 + i * 1000)) "$2" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || fail "a writer failed"
+	done
 }
 
 events() {
@@ -94,19 +107,6 @@ wait_folded vol
 [ "$(status_field vol 4)" = "0/8190" ] || fail "snapshots left: $(status_field vol 4)"
 $STOMPER check /dev/mapper/vol "$WORK/model" || fail "fold-back changed the volume"
 cp "$WORK/model" "$WORK/ref"
-
-# write_streams <first> <count>: write_chunks of 4 writers at once, each
-# <count> chunks of its own from <first> on, 1000 chunks apart.
-write_streams() {
-	local i pids=()
-	for i in 0 1 2 3; do
-		write_chunks $(($1 + i * 1000)) "$2" &
-		pids+=($!)
-	done
-	for i in "${pids[@]}"; do
-		wait "$i" || fail "a writer failed"
-	done
-}
 
 step "overflow under concurrent writes with a newer snapshot: the newer one stays exact"
 snap_create vol 5
