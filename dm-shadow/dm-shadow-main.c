@@ -11,7 +11,7 @@ static int __init dm_shadow_init(void)
 {
 	int r;
 
-	r = shadow_pool_module_init();
+	r = shadow_copy_module_init();
 	if (r)
 		return r;
 	r = shadow_store_register(&shadow_cow_store);
@@ -44,7 +44,7 @@ bad_clone:
 bad_row:
 	shadow_store_unregister(&shadow_cow_store);
 bad_cow:
-	shadow_pool_module_exit();
+	shadow_copy_module_exit();
 	return r;
 }
 
@@ -55,7 +55,7 @@ static void __exit dm_shadow_exit(void)
 	shadow_store_unregister(&shadow_clone_store);
 	shadow_store_unregister(&shadow_row_store);
 	shadow_store_unregister(&shadow_cow_store);
-	shadow_pool_module_exit();
+	shadow_copy_module_exit();
 }
 
 module_init(dm_shadow_init);

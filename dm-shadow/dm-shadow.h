@@ -410,16 +410,58 @@ int shadow_pool_map_origin_read(struct shadow_pool *pool, struct bio *bio);
 int shadow_pool_map_cow(struct shadow_pool *pool, u64 chunk,
 			struct shadow_map *m);
 bool shadow_pool_chunk_in_flight(struct shadow_pool *pool, u64 chunk);
-struct shadow_pending *shadow_pool_claim_chunk(struct shadow_pool *pool,
-					       u64 chunk);
-void shadow_pool_release_chunk(struct shadow_pool *pool,
-			       struct shadow_pending *claim);
 sector_t shadow_pool_chunk_len(struct shadow_pool *pool, u64 chunk);
+u64 shadow_pool_nr_chunks(struct shadow_pool *pool);
+
+/* dm-shadow-pool.c, for dm-shadow-copy.c: the worker's side of a copy. */
+/* Send @bio to store chunk @store_chunk of the store's data area. */
+void shadow_remap_store(struct shadow_pool *pool, struct bio *bio,
+			u64 store_chunk);
+/* Hand @bio back to the worker. */
+void shadow_requeue_bio(struct shadow_pool *pool, struct bio *bio);
+/* Hand @bio back to the worker a tick later. */
+void shadow_delay_bio(struct shadow_pool *pool, struct bio *bio);
+/* Is a tracked bio (a snapshot read, a live bio in the store) at @chunk? */
+bool shadow_is_tracked(struct shadow_pool *pool, u64 chunk);
+/* Send @bio where @m says, from the worker: under pool->lock. */
+void shadow_dispatch(struct shadow_pool *pool, struct bio *bio,
+		     const struct shadow_map *m);
+/* Make the copies recorded so far durable, under pool->lock. */
+void shadow_commit_copies_now(struct shadow_pool *pool);
+
+/* dm-shadow-copy.c: a chunk's copy, from its start to its record. */
+/* Set up the pool's reserve of pending records. */
+int shadow_pending_pool_init(struct shadow_pool *pool);
+/* Is a copy or a claim of @chunk in flight? */
+bool shadow_is_pending(struct shadow_pool *pool, u64 chunk);
+/* Queue @bio on the copy or claim of @chunk in flight, if any: true if so. */
+bool shadow_pending_add_bio(struct shadow_pool *pool, u64 chunk,
+			    struct bio *bio);
+/* A store chunk for the copy of @chunk: @m asks for that copy. */
 int shadow_pool_alloc_copy(struct shadow_pool *pool, u64 chunk,
 			   struct shadow_map *m);
-u64 shadow_pool_nr_chunks(struct shadow_pool *pool);
-int shadow_pool_module_init(void);
-void shadow_pool_module_exit(void);
+/* Start the copy @m asks for, @bio waiting on it (under pool->lock). */
+void shadow_start_copy(struct shadow_pool *pool, struct bio *bio,
+		       const struct shadow_map *m);
+/* Write @bio, which fills the new chunk @m allocated, as its copy. */
+void shadow_start_data_bio(struct shadow_pool *pool, struct bio *bio,
+			   const struct shadow_map *m);
+/* The copy @m asked for is not made: its store chunk goes back. */
+void shadow_copy_give_back(struct shadow_pool *pool,
+			   const struct shadow_map *m);
+/* Send the copies begun in the worker's pass to kcopyd. */
+void shadow_copy_unplug(struct shadow_pool *pool);
+/* Record the finished copies, commit, and let their bios go on. */
+void shadow_process_copied(struct shadow_pool *pool);
+/* Claim @chunk for the store's own work on it; NULL: try again later. */
+struct shadow_pending *shadow_pool_claim_chunk(struct shadow_pool *pool,
+					       u64 chunk);
+/* The store is done with a chunk it claimed: its bios go on. */
+void shadow_pool_release_chunk(struct shadow_pool *pool,
+			       struct shadow_pending *claim);
+/* The pending records' slab cache, at module load and unload. */
+int shadow_copy_module_init(void);
+void shadow_copy_module_exit(void);
 
 /* dm-shadow-private.c: writable snapshots' own chunks, for the stores. */
 typedef int (*shadow_find_shared_fn)(struct shadow_pool *pool,
