@@ -551,11 +551,11 @@ static void shadow_process_bio(struct shadow_pool *pool, struct bio *bio)
 		 * shadow_copy_is_needless()): a full store drops no snapshot
 		 * for it.
 		 */
+		bool needless = shadow_copy_is_needless(pool, bio);
+
 		err = shadow_map_or_overflow(pool, ctx->snap, write,
-					     ctx->chunk,
-					     !shadow_copy_is_needless(pool, bio),
-					     &m);
-		if (err == -ENOSPC && shadow_copy_is_needless(pool, bio)) {
+					     ctx->chunk, !needless, &m);
+		if (err == -ENOSPC && needless) {
 			bio_endio(bio);
 			return;
 		}
