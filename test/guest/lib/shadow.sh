@@ -52,6 +52,18 @@ sectors() {
 	blockdev --getsz "$1"
 }
 
+# slow_target <name> <dev>: <dev> behind dm-delay as /dev/mapper/<name>,
+# its writes and flushes held 50 ms times GUEST_SCALE, its reads not; prints
+# the path.  A clone onto it at hydrate_rate 1 copies one chunk a batch,
+# two delays each: it hydrates for as long on a kernel GUEST_SCALE times
+# slower as the steps that need it still hydrating take there.
+slow_target() {
+	local ms=$((50 * ${GUEST_SCALE:-1}))
+
+	dmsetup create "$1" --table "0 $(sectors "$2") delay $2 0 0 $2 0 $ms"
+	echo "/dev/mapper/$1"
+}
+
 # origin_load <name> <origin_dev> <store_dev> [chunk_sectors [store_type]]
 origin_load() {
 	dmsetup create "$1" --table \

@@ -18,6 +18,10 @@ origin=$(loop_disk "$mib")
 store=$(loop_disk 4)
 t1=$(loop_disk "$mib")
 t2=$(loop_disk 40)
+# The targets' writes slowed: the clones hydrate past the checks that
+# need them hydrating, on a debugging kernel too (slow_target).
+d1=$(slow_target d1 "$t1")
+d2=$(slow_target d2 "$t2")
 small=$(loop_disk 16)
 dd if=/dev/urandom of="$origin" bs=1M count="$mib" oflag=direct status=none
 size=$(sectors "$origin")
@@ -57,12 +61,12 @@ wait_complete() {
 	fail "clone $1 not complete: $(clone_status "$1")"
 }
 
-step "a clone store on $store, clone 1 onto $t1"
-dmsetup create vol --table "$(clone_table 1 "$t1")"
+step "a clone store on $store, clone 1 onto $d1"
+dmsetup create vol --table "$(clone_table 1 "$d1")"
 [ "$(status_field vol 1)" = clone ] || fail "store type $(status_field vol 1), expected clone"
 dmsetup table vol | matches "clone_target 1 " || fail "the table line lost its clone_target"
 $STOMPER init /dev/mapper/vol "$WORK/model"
-# 1 MiB/s: the 32 MiB take half a minute, while the writes below run.
+# 1 MiB/s or slower: the 32 MiB take a minute, while the writes below run.
 dmsetup message vol 0 hydrate_rate 1
 snap_create vol 1
 cp "$WORK/model" "$WORK/at1"
@@ -78,14 +82,14 @@ expect_refused "no such clone" dmsetup message vol 0 detach 9
 expect_refused "hydrating clone's clone_target is missing" \
 	dmsetup load vol --table "$(clone_table)"
 expect_refused "smaller than the origin" \
-	dmsetup load vol --table "$(clone_table 1 "$t1" 3 "$small")"
+	dmsetup load vol --table "$(clone_table 1 "$d1" 3 "$small")"
 expect_refused "are features of clone stores" dmsetup create other \
 	--table "0 $(sectors "$small") shadow-origin $small $t2 cow 8 3 clone_target 1 $t1"
 
-step "writes race hydration; clone 2 onto $t2 half way"
+step "writes race hydration; clone 2 onto $d2 half way"
 $STOMPER burst /dev/mapper/vol "$WORK/model" 11 --threads 4 --ops 200 \
 	--max-len 65536
-reload_origin "$(clone_table 1 "$t1" 2 "$t2")"
+reload_origin "$(clone_table 1 "$d1" 2 "$d2")"
 snap_create vol 2
 cp "$WORK/model" "$WORK/at2"
 # Few writes: each copies its chunk to clone 2 first, which would
@@ -128,7 +132,7 @@ dmsetup message vol 0 detach 2
 [ "$(status_field vol 4 | cut -d/ -f1)" = 0 ] || fail "clones left: $(status_field vol 4)"
 reload_origin "$(clone_table)"
 dmsetup table vol | matches "clone 128 0\$" || fail "table: $(dmsetup table vol)"
-dmsetup remove vol
+dmsetup remove vol d1 d2
 store_check "$store"
 cmp -n $((mib << 20)) "$t1" "$WORK/at1" || fail "detached target 1 changed"
 
