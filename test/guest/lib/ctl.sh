@@ -28,11 +28,6 @@ expect_exit() {
 	echo "refused as expected (exit $rc): $(head -n 1 "$WORK/err")"
 }
 
-# json <file> <python expression on d>: print the value.
-json() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
 # snapshots_in_kernel <dm name>: number of lines of the list message.
 snapshots_in_kernel() {
 	dmsetup message "$1" 0 list | grep -c . || true

@@ -192,6 +192,20 @@ verify_sums() {
 	echo "all $n snapshots of $1 read exactly their point in time"
 }
 
+# json <file> <python expression on d>: print the value.
+json() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# dump_json <store_dev> <python expression on d>: a value of what
+# shadow-dump --json reads in the store (which must be quiescent), e.g.
+# 'd["superblock"]["trans_id"]'.
+dump_json() {
+	"$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$1" >"$WORK/dump.json" ||
+		fail "shadow-dump --json $1 failed"
+	json "$WORK/dump.json" "$2"
+}
+
 # store_check <store_dev> [leaks-ok]: shadow-dump (built in the tree by
 # make) reads the store offline and must find it consistent; after a power
 # cut, chunks leaked by a crash window are allowed, nothing else.

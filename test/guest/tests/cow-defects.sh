@@ -394,8 +394,7 @@ d8() {
 	# Format the store, and learn where its data chunks start.
 	origin_load d8-vol "$o" "$d8_sb"
 	dmsetup remove d8-vol
-	d8_ds=$("$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$d8_sb" |
-		grep -o '"data_start": *[0-9]*' | grep -o '[0-9]*$')
+	d8_ds=$(dump_json "$d8_sb" 'd["superblock"]["data_start"]')
 	echo "data chunks start at sector $d8_ds of $d8_n"
 	d8_store 0 | dmsetup create d8-st
 	origin_load d8-vol "$o" /dev/mapper/d8-st

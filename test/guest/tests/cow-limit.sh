@@ -36,14 +36,6 @@ limit_of() {
 	status_field vol 3 | cut -d/ -f2
 }
 
-# dump_field <key>: a number from shadow-dump --json of the store (which
-# must be quiescent); each key used here occurs once in its output.
-# (sed, not python: each python start costs seconds in the guest.)
-dump_field() {
-	"$DUMP" --json "$store" >"$WORK/dump.json" || fail "shadow-dump $store failed"
-	sed -n "s/^ *\"$1\": *\([0-9]*\),\{0,1\}\$/\1/p" "$WORK/dump.json"
-}
-
 origin_load vol "$origin" "$store"
 total=$(status_field vol 7)
 echo "status: $(dmsetup status vol)"
@@ -94,7 +86,7 @@ expect_refused "snapshot is invalid" snap_open vol 1 s1
 verify_snap vol 2 "$sum2"
 cmp /dev/mapper/vol "$WORK/ref" || fail "origin lost writes"
 [ "$(used_chunks vol)" = 20 ] || fail "$(used_chunks vol) chunks in use, expected 20"
-[ "$(dump_field data_limit)" = 100 ] || fail "shadow-dump: data_limit"
+[ "$(dump_json "$store" 'd["superblock"]["data_limit"]')" = 100 ] || fail "shadow-dump: data_limit"
 
 step "shrinks that would drop chunks in use are refused, nothing changes"
 status=$(dmsetup status vol)
@@ -110,7 +102,7 @@ dmsetup message vol 0 delete 2
 [ "$(used_chunks vol)" = 0 ] || fail "$(used_chunks vol) chunks still in use"
 dmsetup message vol 0 limit 50
 [ "$(limit_of)" = 50 ] || fail "limit is $(limit_of), expected 50"
-[ "$(dump_field limit)" = 50 ] || fail "shadow-dump usage.limit"
+[ "$(dump_json "$store" 'd["usage"]["limit"]')" = 50 ] || fail "shadow-dump usage.limit"
 "$DUMP" "$store" | matches "^  data limit *50 chunks$" || fail "shadow-dump text lacks the limit"
 store_check "$store"
 
@@ -164,6 +156,6 @@ origin_load vol "$origin" "$store"
 verify_snap vol 5 "$sum5"
 dmsetup remove vol
 store_check "$store"
-[ "$(dump_field store_sectors)" = 2560 ] || fail "store_sectors follows the device"
+[ "$(dump_json "$store" 'd["superblock"]["store_sectors"]')" = 2560 ] || fail "store_sectors follows the device"
 dmsetup remove store
 echo "cow-limit: limit enforced, refused shrinks harmless, persistent, events at thresholds"

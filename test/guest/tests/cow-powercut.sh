@@ -37,8 +37,7 @@ mount "$keep" /mnt/keep
 [ -s /mnt/keep/journal ] || fail "no journal: the kill came before any write"
 # The store's exception journal as the kill left it: its entries (none if
 # a commit had just emptied it) are replayed by the load, which says so.
-pending=$("$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$store" |
-	python3 -c 'import json, sys; print(json.load(sys.stdin)["journal"]["pending_count"])')
+pending=$(dump_json "$store" 'd["journal"]["pending_count"]')
 echo "exception journal: $pending pending exceptions"
 store_check "$store" leaks-ok
 before=$(dmesg | wc -l)

@@ -75,8 +75,7 @@ dmsetup message vol 0 delete 2
 [ "$(status_field vol 14)" != - ] ||
 	fail "the delete returned after fold-back: $(dmsetup status vol)"
 timeout 120 dmsetup remove vol || fail "dmsetup remove vol failed, or hung"
-left=$("$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$store" |
-	python3 -c 'import json, sys; print(json.load(sys.stdin)["superblock"]["data_space_map"]["nr_allocated"])')
+left=$(dump_json "$store" 'd["superblock"]["data_space_map"]["nr_allocated"]')
 echo "after the removal: $left chunks not folded"
 [ "$left" -gt 0 ] || fail "the store is empty after the removal: it waited for fold-back to end"
 store_check "$store"

@@ -51,14 +51,11 @@ fi
 step "after the power cut"
 mount "$keep" /mnt/keep
 [ -s /mnt/keep/journal ] || fail "no journal: the kill came before any write"
-pending=$("$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$store" |
-	python3 -c 'import json, sys; print(json.load(sys.stdin)["journal"]["pending_count"])')
+pending=$(dump_json "$store" 'd["journal"]["pending_count"]')
 echo "exception journal: $pending pending versions"
-"$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$store" | python3 -c '
-import json, sys
-sb = json.load(sys.stdin)["superblock"]
-print("dead versions at the cut: tagged %s to %s" % (sb["dropped_from"], sb["dropped_below"])
-      if sb["dropped_from"] else "dead versions at the cut: all freed")'
+json "$WORK/dump.json" '("dead versions at the cut: tagged %s to %s" %
+	(d["superblock"]["dropped_from"], d["superblock"]["dropped_below"])
+	if d["superblock"]["dropped_from"] else "dead versions at the cut: all freed")'
 store_check "$store" leaks-ok
 before=$(dmesg | wc -l)
 origin_load vol "$origin" "$store" 8 row

@@ -31,8 +31,7 @@ partial_writes() {
 
 # sb_field <field>: a superblock field as shadow-dump reads it.
 sb_field() {
-	"$SHADOW_TOP/cmd/shadow-dump/shadow-dump" --json "$store" |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["superblock"][sys.argv[1]])' "$1"
+	dump_json "$store" "d['superblock']['$1']"
 }
 
 step "snapshots 1 and 2 between writes, then 300 chunks redirected"
