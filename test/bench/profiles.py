@@ -48,6 +48,7 @@ PROFILES = {
         # watched, and how long a hydration may take.
         "hy_mib": 256,           # hydrated origin (RAM: see hydrate())
         "hy_rate": 32,
+        "hy_rate_4k": 50,        # 64 chunks a batch: 5 ms at this rate
         "hy_secs": 5,
         "hy_timeout": 1800,
         # Changed-block tracking (cbt.py): the big dm-zero origin, the
@@ -93,6 +94,7 @@ PROFILES = {
         "fb_timeout": 120,
         "hy_mib": 64,
         "hy_rate": 8,
+        "hy_rate_4k": 8,         # the disk (64 MiB) lasts 8 s at 8 MiB/s
         "hy_secs": 2,
         "hy_timeout": 120,
         "cbt_gib": 1,

@@ -8,6 +8,7 @@ targets and not dmsetup's start-up.
 """
 import os
 import re
+import signal
 import time
 
 import dmctl
@@ -582,36 +583,53 @@ class ShadowClone(ShadowStack):
                         % (origin, store, self.chunk, self.disks[2],
                            self.rate))])
 
-    def setup_rate(self, rate, mib=None):
+    def setup_rate(self, rate, mib=None, chunk=None):
         """setup() with the clone hydrating at rate MiB/s (0: any), of the
-        first mib MiB of the origin disk (None: all of it)."""
+        first mib MiB of the origin disk (None: all of it), at chunk
+        sectors (None: the stack's) for this setup alone."""
+        stack_chunk = self.chunk
         self.rate, self.origin_mib = rate, mib
+        self.chunk = chunk or stack_chunk
         try:
             return self.setup(1)
         finally:
-            self.origin_mib = None
+            self.origin_mib, self.chunk = None, stack_chunk
 
     def clone_state(self):
         """(state, chunks copied, origin chunks) of clone 1; None before
-        it exists.  The store's fields follow the row store's two."""
-        w = self._status()
+        it exists."""
+        return self._clone_state(self._status())
+
+    @staticmethod
+    def _clone_state(w):
+        # The store's fields follow the row store's two.
         if len(w) < 20 or w[16] == "0":
             return None
         copied, total = w[19].split("/")
         return w[18], int(copied), int(total)
 
     def wait_complete(self, timeout):
-        end = time.time() + timeout
-        while True:
-            s = self.clone_state()
-            if s and s[0] == "complete":
-                return
-            if s and s[0] == "failed":
-                raise RuntimeError("the clone failed")
-            if time.time() > end:
-                raise RuntimeError("clone not complete after %d s: %s" % (
-                    timeout, s))
-            time.sleep(0.02)
+        """Return once clone 1 is complete.  It sleeps on the origin's dm
+        events (a clone's end raises one), not polling the status: a
+        poller's ioctls would take the emulated CPUs from the copy it
+        times, which dd's copy does not share."""
+        def expired(signum, frame):
+            raise RuntimeError("clone not complete after %d s: %s" % (
+                timeout, self.clone_state()))
+        old = signal.signal(signal.SIGALRM, expired)
+        signal.alarm(timeout)
+        try:
+            while True:
+                line, event_nr = self.ctl.status_event("b-sv")
+                s = self._clone_state(line.split()[3:])
+                if s and s[0] == "complete":
+                    return
+                if s and s[0] == "failed":
+                    raise RuntimeError("the clone failed")
+                self.ctl.wait_event("b-sv", event_nr)
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
 
 
 # The table the benchmark runs: (class, chunk sectors, options).  Rows are

@@ -120,7 +120,7 @@ def row_checks():
     return out
 
 
-def clone_checks(rate):
+def clone_checks(rate, rate_4k):
     clone = "dm-shadow clone 64K"
     return [
         ("#14", "hydration / raw copy, clone 64K", ">= 0.8x", at_least(0.8),
@@ -128,6 +128,9 @@ def clone_checks(rate):
         ("#14", "throttled hydration, MiB/s (set: %d)" % rate,
          "within 10%", within(rate, 0.10), figure("hydrate", "hy_rate",
                                                   clone)),
+        ("#14", "throttled hydration at 4 KiB chunks, MiB/s (set: %d)"
+         % rate_4k, "within 10%", within(rate_4k, 0.10),
+         figure("hydrate", "hy_rate4k", clone)),
         ("#14", "4 KiB first writes QD16 while hydrating, clone 64K / cow "
          "64K", "(reported)", None,
          over("randfirst", "first_iops", clone, "dm-shadow cow 64K")),
@@ -135,7 +138,8 @@ def clone_checks(rate):
 
 
 def checks(params):
-    return core_checks() + row_checks() + clone_checks(params["hy_rate"])
+    return (core_checks() + row_checks()
+            + clone_checks(params["hy_rate"], params["hy_rate_4k"]))
 
 
 def verdict(v, test, how):

@@ -1,5 +1,6 @@
 """Device-mapper ioctls for the test tools and the benchmark: create, load,
-remove, suspend, resume, message (with its output) and status.
+remove, suspend, resume, message (with its output), status and waiting for
+a device's event.
 
 Under an emulated CPU starting dmsetup costs about a tenth of a second,
 more than the ioctls it makes: a test that takes hundreds of snapshots, or
@@ -30,6 +31,7 @@ SPEC = struct.Struct("<QQiI16s")
 DM_DEV_CREATE_CMD = 3
 DM_DEV_REMOVE_CMD = 4
 DM_DEV_SUSPEND_CMD = 6
+DM_DEV_WAIT_CMD = 8
 DM_TABLE_LOAD_CMD = 9
 DM_TABLE_STATUS_CMD = 12
 DM_TARGET_MSG_CMD = 14
@@ -64,15 +66,15 @@ class Control:
     def close(self):
         os.close(self.fd)
 
-    def _call(self, cmd, name, flags=0, payload=b"", count=0):
+    def _call(self, cmd, name, flags=0, payload=b"", count=0, event_nr=0):
         """One ioctl; returns the buffer, made larger and the call made
         again while the kernel says its output did not fit."""
         start = (HDR.size + 7) & ~7
         size = max(BUF_SIZE, start + len(payload) + 8)
         while True:
             buf = bytearray(size)
-            HDR.pack_into(buf, 0, 4, 0, 0, size, start, count, 0, flags, 0,
-                          0, 0, name.encode(), b"", b"")
+            HDR.pack_into(buf, 0, 4, 0, 0, size, start, count, 0, flags,
+                          event_nr, 0, 0, name.encode(), b"", b"")
             buf[start:start + len(payload)] = payload
             fcntl.ioctl(self.fd, _req(cmd), buf, True)
             if not HDR.unpack_from(buf)[7] & DM_BUFFER_FULL_FLAG:
@@ -132,9 +134,10 @@ class Control:
             return ""
         return bytes(buf[h[4]:]).split(b"\0", 1)[0].decode()
 
-    def status_line(self, name):
-        """The first target's status as dmsetup status prints it:
-        "<start> <length> <type> <status>"."""
+    def status_event(self, name):
+        """The first target's status as dmsetup status prints it
+        ("<start> <length> <type> <status>"), and the device's event
+        counter as it was read with it (for wait_event)."""
         buf = self._call(DM_TABLE_STATUS_CMD, name)
         h = HDR.unpack_from(buf)
         if h[5] < 1:
@@ -142,12 +145,22 @@ class Control:
         start, length, _, _, ttype = SPEC.unpack_from(buf, h[4])
         text = bytes(buf[h[4] + SPEC.size:]).split(b"\0", 1)[0].decode()
         return "%d %d %s %s" % (start, length,
-                                ttype.split(b"\0", 1)[0].decode(), text)
+                                ttype.split(b"\0", 1)[0].decode(),
+                                text), h[8]
+
+    def status_line(self, name):
+        return self.status_event(name)[0]
 
     def status(self, name):
         """The first target's status, split into words, without the
         start, length and type: cheap enough to poll."""
         return self.status_line(name).split()[3:]
+
+    def wait_event(self, name, event_nr):
+        """Sleep until the device's event counter is past event_nr (at
+        once if it is already): dmsetup wait.  A signal whose handler
+        raises ends the wait."""
+        self._call(DM_DEV_WAIT_CMD, name, event_nr=event_nr)
 
     def snapshot(self, name, snap_id):
         """Take snapshot snap_id of origin name: suspend, create, resume."""
