@@ -15,11 +15,12 @@
 # read-only as a linear table, read with dm-shadow unloaded, left intact
 # by delete; its catalog entry goes to another host's catalog (a second
 # state directory) with export-metadata and import-metadata, which
-# refuses the wrong disk, and is mounted there as a shadow copy.
+# refuses the wrong disk, and is mounted there as a shadow copy; the set
+# it carries holds the hook writer's record, as the exporting host's did.
 # guest-disks: 256M,4M,256M,288M,32M,16M,8M,16M,8M,8M
 # guest-boots: 2
 # guest-timeout: 500
-. "$SHADOW_TOP/test/guest/lib/ctl.sh"
+. "$SHADOW_TOP/test/guest/lib/writers.sh"
 
 set -- $GUEST_DISKS
 corigin=$1 cstore=$2 t1=$3 t2=$4 small=$5 korigin=$6 kstore=$7 rorigin=$8 rstore=$9 keep=${10}
@@ -126,15 +127,28 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	[ "$(state_of_dm)" = "$dm" ] || fail "a refused create changed device-mapper"
 
 	step "one set: a clone, a cow and a row copy at one instant"
+	# A hook writer around it: its record goes with the clone's set.
+	mkdir -p "$WORK/hooks.d"
+	printf '#!/bin/sh\necho "$1" >>%s\n' "$WORK/hooks.log" >"$WORK/hooks.d/10-log"
+	chmod 755 "$WORK/hooks.d/10-log"
+	writer_conf <<-EOF
+	[hook]
+	directory = $WORK/hooks.d
+	EOF
+	writers_enable hook
 	n1=$(load_done)
-	ctl -J create cv kv rv --target "cv=$t1" >"$WORK/set1.json"
+	ctl -J create cv kv rv --target "cv=$t1" --writers-dir "$WD" \
+		--writer-conf "$SHADOW_WRITER_CONF" >"$WORK/set1.json"
 	python3 - "$WORK/set1.json" <<-'PY' || fail "the mixed set"
 	import json, sys
 	s = json.load(open(sys.argv[1]))["set"]
 	assert s["state"] == "complete", s
 	m = {c["volume"]: c["method"] for c in s["shadows"]}
 	assert m == {"cv": "clone", "kv": "cow", "rv": "row"}, m
+	assert [w["name"] for w in s["writers"]] == ["hook"], s["writers"]
 	PY
+	[ "$(tr '\n' ' ' <"$WORK/hooks.log")" = "freeze thaw " ] ||
+		fail "the hook ran: $(cat "$WORK/hooks.log")"
 	c1=$(json "$WORK/set1.json" "[c['id'] for c in d['set']['shadows'] if c['volume'] == 'cv'][0]")
 	kid=$(json "$WORK/set1.json" "[c['id'] for c in d['set']['shadows'] if c['volume'] == 'kv'][0]")
 	rid=$(json "$WORK/set1.json" "[c['id'] for c in d['set']['shadows'] if c['volume'] == 'rv'][0]")
@@ -295,6 +309,7 @@ assert s["created"] == o["created"], (s["created"], o["created"])
 (ot,) = [x for x in json.load(open(sys.argv[4]))["sets"] if x["id"] == o["set"]]
 for k in ("created", "freeze_us", "writers"):
     assert st[k] == ot[k], (k, st[k], ot[k])
+assert [w["name"] for w in st["writers"]] == ["hook"], st["writers"]
 print("imported: created %s, set created %s, freeze %s us, %d writers' records, as exported"
       % (s["created"], st["created"], st["freeze_us"], len(st["writers"])))
 PY
