@@ -10,8 +10,8 @@
  *   hydration      a background walk copies every origin chunk to every
  *                  hydrating clone that lacks it, in batches: the batch's
  *                  chunks are claimed (origin I/O to them waits), copied
- *                  by one dm-kcopyd job per run of adjacent chunks to
- *                  all their clones, the targets flushed, and the
+ *                  run of adjacent chunks by run to all their clones
+ *                  (dm-shadow-clone-copy.c), the targets flushed, and the
  *                  chunks' bits set in each clone's bitset in one
  *                  commit.  What a commit recorded is never copied
  *                  again, after a reload or a power cut.
@@ -37,9 +37,11 @@
  * worker (what the cow store's copies cost).
  *
  * Memory: a hydrating clone's bitset is also kept in memory, one bit per
- * origin chunk (2 MiB for 1 TiB of 64 KiB chunks), freed once complete.
+ * origin chunk (2 MiB for 1 TiB of 64 KiB chunks), freed once complete;
+ * and the copier's two buffers of 1 MiB, for the store's life.
  */
 #include "dm-shadow.h"
+#include "dm-shadow-clone-copy.h"
 #include "dm-shadow-format.h"
 
 #include <linux/bitmap.h>
@@ -64,9 +66,8 @@
 #define CLONE_BATCH		256
 #define CLONE_BATCH_BYTES	(16ULL << 20)
 /*
- * Adjacent chunks one dm-kcopyd job copies, at most: one job per chunk
- * costs a read and a write per chunk, where dm-kcopyd would split a
- * longer run into its own sub-jobs of a few hundred KiB.
+ * Adjacent chunks one copy takes, at most: a copy per chunk costs a read
+ * and a write per chunk, where the copier moves a run a MiB at a time.
  */
 #define CLONE_RUN		CLONE_BATCH
 /* A chunk busy when the walk came to it is tried again after this long. */
@@ -91,7 +92,7 @@ struct clone_job {
 	struct clone_hydrate *batch;
 	struct shadow_pending *claim;
 	u64 chunk;
-	unsigned int run;		/* chunks its dm-kcopyd job copies */
+	unsigned int run;		/* chunks its copy copies */
 	unsigned long targets;		/* slots it is copied to */
 	unsigned long failed;		/* by destination, as dm-kcopyd says */
 };
@@ -109,8 +110,6 @@ struct clone_hydrate {
 	unsigned long targets;		/* slots any job copies to */
 	struct block_device *bdev[SHADOW_MAX_CLONES];	/* by slot */
 	u64 gen[SHADOW_MAX_CLONES];	/* by slot: its clone's */
-	atomic_t copying;
-	struct completion copied;
 	int read_err;
 	u64 chunks[CLONE_BATCH];	/* one slot's, for the metadata */
 };
@@ -129,6 +128,7 @@ struct clone_store {
 	struct workqueue_struct *wq;
 	struct delayed_work work;
 	struct clone_hydrate batch;
+	struct clone_copier copier;	/* the batches' copies */
 };
 
 static struct clone_store *clone_store_of(struct shadow_pool *pool)
@@ -449,27 +449,6 @@ static int clone_flush_copies(struct shadow_pool *pool)
 
 /* Hydration */
 
-static void clone_batch_put(struct clone_hydrate *b)
-{
-	if (atomic_dec_and_test(&b->copying))
-		complete(&b->copied);
-}
-
-/* A run's dm-kcopyd job ended: @job is its first chunk's. */
-static void clone_job_copied(int read_err, unsigned long write_err,
-			     void *context)
-{
-	struct clone_job *job = context;
-	struct clone_hydrate *b = job->batch;
-	unsigned int i;
-
-	for (i = 0; i < job->run; i++)
-		job[i].failed = write_err;
-	if (read_err)
-		WRITE_ONCE(b->read_err, -EIO);
-	clone_batch_put(b);
-}
-
 /* The first chunk at or after @from that a hydrating clone lacks. */
 static u64 clone_next_lacking(struct clone_store *cs, u64 from, u64 nr)
 {
@@ -570,10 +549,10 @@ static void clone_copy_batch(struct shadow_pool *pool, struct clone_store *cs,
 {
 	struct clone_hydrate *b = &cs->batch;
 	struct dm_io_region from, to[DM_KCOPYD_MAX_REGIONS];
-	unsigned int i, n;
+	unsigned long write_err;
+	unsigned int i, k, n;
+	int r;
 
-	atomic_set(&b->copying, 1);
-	init_completion(&b->copied);
 	b->read_err = 0;
 	for (i = 0; i < b->nr; i += b->job[i].run) {
 		struct clone_job *job = &b->job[i];
@@ -586,13 +565,12 @@ static void clone_copy_batch(struct shadow_pool *pool, struct clone_store *cs,
 		from.count = ((sector_t)last << pool->chunk_shift) +
 			     shadow_pool_chunk_len(pool, last) - from.sector;
 		n = clone_dests(b->bdev, &from, job->targets, to);
-		atomic_inc(&b->copying);
-		dm_kcopyd_copy(pool->kc, &from, n, to, 0, clone_job_copied,
-			       job);
+		r = clone_copier_copy(&cs->copier, &from, to, n, &write_err);
+		if (r)
+			b->read_err = r;
+		for (k = 0; k < job->run; k++)
+			job[k].failed = write_err;
 	}
-	/* The reference held while the jobs were issued. */
-	clone_batch_put(b);
-	wait_for_completion(&b->copied);
 	*flush_failed = 0;
 	for_each_set_bit(i, &b->targets, SHADOW_MAX_CLONES)
 		if (blkdev_issue_flush(b->bdev[i]))
@@ -1098,6 +1076,7 @@ static void clone_free(struct clone_store *cs)
 		kvfree(cs->slot[i].bits);
 	if (cs->wq)
 		destroy_workqueue(cs->wq);
+	clone_copier_exit(&cs->copier);
 	kvfree(cs);
 }
 
@@ -1113,7 +1092,9 @@ static int clone_init(struct shadow_pool *pool)
 	INIT_DELAYED_WORK(&cs->work, clone_hydrate_work);
 	pool->store_ctx = cs;
 	cs->wq = alloc_workqueue("dm-shadow-clone", WQ_MEM_RECLAIM, 0);
-	r = cs->wq ? clone_load(pool) : -ENOMEM;
+	r = cs->wq ? clone_copier_init(&cs->copier) : -ENOMEM;
+	if (!r)
+		r = clone_load(pool);
 	if (!r && clone_count(cs) != pool->nr_snaps) {
 		DMERR("the store has %u snapshots but %u clones",
 		      pool->nr_snaps, clone_count(cs));
