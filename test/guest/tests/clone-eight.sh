@@ -31,7 +31,8 @@ size=$(sectors "$origin")
 clone_table() {
 	local feats="" i
 	for i in $(seq 1 "$1"); do
-		feats="$feats clone_target $i ${slow[i - 1]}"
+		# The ninth (refused) has no slow_target: its plain disk.
+		feats="$feats clone_target $i ${slow[i - 1]:-${targets[i - 1]}}"
 	done
 	set -- $feats
 	echo "0 $size shadow-origin $origin $store clone 128 $# $feats"
