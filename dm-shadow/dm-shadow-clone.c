@@ -60,8 +60,9 @@
  * Chunks a hydration batch copies, at most, and bytes: each batch pays a
  * flush of the targets and a commit, and origin I/O to a batch's chunks
  * waits for all of it.  At 64 KiB chunks, batches of 256 hydrated 1.2x
- * as fast as batches of 64 under the benchmark, and batches of 1024 no
- * faster than 256; 16 MiB waits about 25 ms there.
+ * as fast as batches of 64 under the benchmark (copied by dm-kcopyd
+ * then), and batches of 1024 no faster than 256; 16 MiB waits about 25 ms
+ * there.
  */
 #define CLONE_BATCH		256
 #define CLONE_BATCH_BYTES	(16ULL << 20)
