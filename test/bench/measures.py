@@ -467,8 +467,8 @@ def hydrate(env, stack, p):
     complete, beside a raw sequential copy of the same size (dd, 1 MiB
     direct I/O, one disk to another) right after; then a clone hydrating
     at hy_rate MiB/s, the rate it keeps over hy_secs once it has started,
-    and the same at 4 KiB chunks and hy_rate_4k MiB/s, where a batch of
-    64 chunks is 256 KiB: a few ms at such a rate, finer than a jiffy.
+    and the same at 4 KiB chunks and hy_rate_4k MiB/s, where a batch is
+    a few jiffies long at most (256 chunks, 1 MiB).
 
     Both rates count the chunks copied between two status reads: the
     create itself (suspend, message, resume) is the freeze measure's, and

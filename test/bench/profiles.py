@@ -48,7 +48,7 @@ PROFILES = {
         # watched, and how long a hydration may take.
         "hy_mib": 256,           # hydrated origin (RAM: see hydrate())
         "hy_rate": 32,
-        "hy_rate_4k": 50,        # 64 chunks a batch: 5 ms at this rate
+        "hy_rate_4k": 50,        # 256 chunks a batch: 20 ms at this rate
         "hy_secs": 5,
         "hy_timeout": 1800,
         # Changed-block tracking (cbt.py): the big dm-zero origin, the
