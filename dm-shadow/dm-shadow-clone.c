@@ -95,7 +95,7 @@ struct clone_job {
 	u64 chunk;
 	unsigned int run;		/* chunks its copy copies */
 	unsigned long targets;		/* slots it is copied to */
-	unsigned long failed;		/* by destination, as dm-kcopyd says */
+	unsigned long failed;		/* by destination: bit k, its k-th target */
 };
 
 /*
@@ -514,8 +514,8 @@ static struct clone_slot *clone_batch_slot(struct clone_store *cs,
 }
 
 /*
- * The chunks from the batch's @first on that one dm-kcopyd job copies:
- * adjacent on the origin, to the same clones.
+ * The chunks from the batch's @first on that one run of the copier
+ * copies: adjacent on the origin, to the same clones.
  */
 static unsigned int clone_run_length(const struct clone_hydrate *b,
 				     unsigned int first)

@@ -1,8 +1,8 @@
 #!/bin/bash
 # The clone store at its limit, byte for byte: 8 clones of one origin,
 # taken one after the other between bursts of concurrent writes, hydrate
-# at once (one dm-kcopyd job writes a chunk to every clone that lacks
-# it); a ninth clone_target is refused, and so is a target in use (a
+# at once (one copy writes a chunk to every clone that lacks it); a
+# ninth clone_target is refused, and so is a target in use (a
 # mounted file system).  While they hydrate, a discard of
 # the origin's last quarter (chunks hydration has not reached) must first
 # copy its old data to every clone that lacks it: once complete, each
