@@ -85,6 +85,12 @@ expect_refused "smaller than the origin" \
 	dmsetup load vol --table "$(clone_table 1 "$d1" 3 "$small")"
 expect_refused "are features of clone stores" dmsetup create other \
 	--table "0 $(sectors "$small") shadow-origin $small $t2 cow 8 3 clone_target 1 $t1"
+# An origin has one store: no cow or row snapshots beside the clones.
+spare=$(loop_disk 4)
+for type in cow row; do
+	expect_refused "already has a shadow-origin with another store" \
+		dmsetup create other --table "0 $size shadow-origin $origin $spare $type 8"
+done
 
 step "writes race hydration; clone 2 onto $d2 half way"
 $STOMPER burst /dev/mapper/vol "$WORK/model" 11 --threads 4 --ops 200 \

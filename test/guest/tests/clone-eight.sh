@@ -97,8 +97,11 @@ for i in 1 2 3 4 5 6 7 8; do
 	cmp -n $((mib << 20)) "${targets[i - 1]}" "$WORK/at$i" ||
 		fail "target $i alone does not hold clone $i (its discarded quarter?)"
 done
-# The origin holds the model except where it was discarded.
+# The origin holds the model except where it was discarded, and there
+# the discard reached it (a loop disk's discard punches a hole: zeros).
 cmp -n $((24 << 20)) /dev/mapper/vol "$WORK/model" || fail "the origin lost writes"
+dd if=/dev/mapper/vol bs=1M skip=24 count=8 iflag=direct status=none |
+	cmp -n $((8 << 20)) - /dev/zero || fail "the discard did not reach the origin"
 for i in 1 2 3 4 5 6 7 8; do
 	dmsetup message vol 0 detach "$i"
 done

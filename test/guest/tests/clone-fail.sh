@@ -2,12 +2,14 @@
 # A clone store with a file system, two clones hydrating at once.  The
 # first clone's target starts failing writes half way (its table swapped
 # for an error target): that clone fails (status, list, event, log) and
-# its device is refused, while origin writes go on without an error and
-# the second clone completes.  The second is detached, the module
+# its device is refused, while origin writes go on without an error (each
+# file fsynced, read back from the disk after a remount) and the second
+# clone completes.  The second is detached, the module
 # unloaded, and its target, with no dm-shadow at all, is a clean ext4
 # holding exactly the files as they were at its point in time.  Then
 # through shadowctl: a clone whose target fails shows failed (and its copy
-# invalid) in list shadows, and detach and export-metadata refuse it.
+# invalid) in list shadows, detach and export-metadata refuse it, and the
+# volume takes direct writes.
 # guest-timeout: 900
 . "$SHADOW_TOP/test/guest/lib/ctl.sh"
 
@@ -52,10 +54,12 @@ before=$(dmesg | wc -l)
 dmsetup suspend badtgt
 dmsetup load badtgt --table "0 $size error"
 dmsetup resume badtgt
+# fsync reports a write-back error that sync(1) would not.
 for i in $(seq 21 40); do
-	head -c 300000 /dev/urandom >/mnt/vol/f$i || fail "an origin write failed"
+	dd if=/dev/urandom of=/mnt/vol/f$i bs=300000 count=1 iflag=fullblock \
+		conv=fsync status=none || fail "an origin write (f$i) failed"
 done
-sync || fail "an origin flush failed"
+sync -f /mnt/vol || fail "an origin flush failed"
 for _ in $(seq 100); do
 	[ "$(clone_status 1 | cut -d' ' -f1)" = failed ] && break
 	sleep 0.2
@@ -91,6 +95,9 @@ store_check "$store"
 # A failed clone needs no target in the table, a complete one for its device.
 dmsetup create vol --table "0 $size shadow-origin $origin $store clone 128 3 clone_target 2 $good"
 mount /dev/mapper/vol /mnt/vol
+# Remounted: read from the disk, not from the page cache.
+(cd /mnt/vol && md5sum -c --quiet "$WORK/live") ||
+	fail "the origin's files written after clone 1 failed are not on the disk"
 dmsetup message vol 0 delete 1
 
 step "detach clone 2; with no dm-shadow loaded its target is the file system as it was"
@@ -135,10 +142,14 @@ done
 	fail "list shadows: clone $cid is $(clone_field "$cid" clone_state), not failed"
 [ "$(clone_field "$cid" state)" = invalid ] ||
 	fail "list shadows: a failed clone is $(clone_field "$cid" state), not invalid"
-ctl list shadows
+ctl list shadows -o +clone-state >"$WORK/shadows.txt"
+cat "$WORK/shadows.txt"
+grep -qw failed "$WORK/shadows.txt" || fail "list shadows -o +clone-state does not say failed"
 expect_exit 3 "the clone failed" ctl detach "$cid"
 expect_exit 3 "the clone failed" ctl export-metadata "$cid" -o "$WORK/c.json"
 [ ! -e "$WORK/c.json" ] || fail "a refused export-metadata left its file"
+dd if=/dev/urandom of=/dev/mapper/cv bs=1M count=4 oflag=direct status=none ||
+	fail "a direct write to the volume failed beside its failed clone"
 [ "$(md5_direct /dev/mapper/cv)" = "$(md5_direct "$corigin")" ] ||
 	fail "the volume does not read its origin"
 ctl delete "$cid"

@@ -124,6 +124,11 @@ if [ "$GUEST_BOOT" = 1 ]; then
 	refused 3 "in use" ctl create cv --target "cv=$t2"
 	dmsetup remove holder
 	refused 2 "nosuch" ctl create cv --target cv=/dev/nosuch
+	# One store per origin: no cow or row volume beside the clones.
+	for m in cow row; do
+		refused 3 "is already volume cv" \
+			ctl enable "$corigin" --store "$small" --name cv2 --method $m
+	done
 	[ "$(state_of_dm)" = "$dm" ] || fail "a refused create changed device-mapper"
 
 	step "one set: a clone, a cow and a row copy at one instant"
