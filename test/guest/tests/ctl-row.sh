@@ -1,9 +1,10 @@
 #!/bin/bash
 # shadowctl with the redirect-on-write method: a volume enabled with
-# --method row carries ext4 under write load and another XFS; copies taken
+# --method row carries ext4 and XFS, each under write load; copies taken
 # under load hold exactly the files of their point in time and check
 # clean (e2fsck; xfs_repair -n once a writable exposure replayed its
-# log); a set mixes a row and a cow volume; list shows the method; revert
+# log); a set mixes a row and a cow volume (its ext4 copy checks clean
+# too); list shows the method; revert
 # to the newest copy is done at once and the file system then holds that
 # copy's files and checks clean, while revert to an older copy and an
 # unknown method are refused with nothing changed; deleting the copies
@@ -89,29 +90,43 @@ mount /dev/mapper/vol "$WORK/mnt"
 	fail "after the revert the static files are not those of the second copy's point in time"
 sums "$WORK/mnt" >"$WORK/live.sums"
 
-step "XFS on a second row volume, a copy mounted beside it"
+step "XFS under write load on a second row volume, two copies"
 ctl enable "$xorigin" --store "$xstore" --name xv --method row
 mkfs.xfs -q /dev/mapper/xv
 mount /dev/mapper/xv "$WORK/xmnt"
-for i in $(seq 1 8); do head -c $((i * 37 * 1024)) /dev/urandom >"$WORK/xmnt/a$i"; done
+mkdir "$WORK/xmnt/static"
+for i in $(seq 1 8); do head -c $((i * 37 * 1024)) /dev/urandom >"$WORK/xmnt/static/a$i"; done
 sync
-sums "$WORK/xmnt" >"$WORK/x-at-create.sums"
+sums "$WORK/xmnt/static" >"$WORK/x1.sums"
+load_start "$WORK/xmnt/load"
+sleep 2
+xn1=$(load_done)
 ctl -J create xv >"$WORK/xcreate.json"
-xid=$(json "$WORK/xcreate.json" 'd["set"]["shadows"][0]["id"]')
-for i in $(seq 1 8); do head -c $((i * 41 * 1024)) /dev/urandom >"$WORK/xmnt/a$i"; done
+xid1=$(json "$WORK/xcreate.json" 'd["set"]["shadows"][0]["id"]')
+for i in $(seq 1 8); do head -c $((i * 41 * 1024)) /dev/urandom >"$WORK/xmnt/static/a$i"; done
 sync
+sums "$WORK/xmnt/static" >"$WORK/x2.sums"
+sleep 2
+xn2=$(load_done)
+ctl -J create xv >"$WORK/xcreate.json"
+xid2=$(json "$WORK/xcreate.json" 'd["set"]["shadows"][0]["id"]')
+load_stop
 # A copy of a mounted XFS has a log to replay: a writable exposure
 # (private chunks of the snapshot in the row store) mounts it, which
 # replays it; once unmounted, the copy must check clean.
-ctl expose "$xid" --rw --mount "$WORK/xcopy"
-[ "$(sums "$WORK/xcopy")" = "$(cat "$WORK/x-at-create.sums")" ] ||
-	fail "the XFS copy does not hold the files of its point in time"
-ctl unexpose "$xid"
-ctl -J expose "$xid" --rw >"$WORK/xexpose.json"
-xdev=$(json "$WORK/xexpose.json" 'd["shadow"]["device"]')
-xfs_repair -n "$xdev" >"$WORK/repair.out" 2>&1 ||
-	{ cat "$WORK/repair.out"; fail "xfs_repair -n found problems in the copy"; }
-ctl unexpose "$xid"
+for k in 1 2; do
+	eval "xid=\$xid$k xn=\$xn$k"
+	ctl expose "$xid" --rw --mount "$WORK/xcopy"
+	[ "$(sums "$WORK/xcopy/static")" = "$(cat "$WORK/x$k.sums")" ] ||
+		fail "XFS copy $k does not hold the files of its point in time"
+	load_verify "$WORK/xcopy/load" "$xn"
+	ctl unexpose "$xid"
+	ctl -J expose "$xid" --rw >"$WORK/xexpose.json"
+	xdev=$(json "$WORK/xexpose.json" 'd["shadow"]["device"]')
+	xfs_repair -n "$xdev" >"$WORK/repair.out" 2>&1 ||
+		{ cat "$WORK/repair.out"; fail "xfs_repair -n found problems in XFS copy $k"; }
+	ctl unexpose "$xid"
+done
 
 step "a set of a row and a cow volume"
 ctl enable "$corigin" --store "$cstore" --name cv
@@ -128,6 +143,11 @@ import json, sys
 m = {(s["volume"], s["method"]) for s in json.load(open(sys.argv[1]))["shadows"]}
 assert ("cv", "cow") in m and ("vol", "row") in m, m
 PY
+mid=$(json "$WORK/mixed.json" '[c["id"] for c in d["set"]["shadows"] if c["volume"] == "vol"][0]')
+ctl -J expose "$mid" >"$WORK/expose.json"
+e2fsck -fn "$(json "$WORK/expose.json" 'd["shadow"]["device"]')" ||
+	fail "e2fsck found problems in the mixed set's ext4 copy"
+ctl unexpose "$mid"
 ctl disable cv --force
 
 step "delete the copies: they return before fold-back; disable waits for it"
@@ -140,7 +160,8 @@ sums "$WORK/xmnt" >"$WORK/xlive.sums"
 umount "$WORK/mnt" "$WORK/xmnt"
 echo "vol's store before the deletes: $(used_chunks vol) chunks"
 ctl throttle vol 1
-ctl delete "$xid"
+ctl delete "$xid1"
+ctl delete "$xid2"
 ctl delete --oldest vol
 ctl delete --oldest vol
 ctl delete --oldest vol

@@ -13,7 +13,10 @@
 # Last, fold-back of chunks that each have an older version too, one
 # chunk per batch: the live volume, read over and over while it runs,
 # reads the newest data throughout (a folded chunk's older version, left
-# for the walk's next batch, was read in between).
+# for the walk's next batch, was read in between).  And what the live
+# volume's I/O costs the disks, counted: a whole-chunk write after a
+# snapshot reads nothing, a warm read of a chunk never redirected reads
+# the origin and no metadata.
 # guest-timeout: 1200
 . "$SHADOW_TOP/test/guest/lib/shadow.sh"
 
@@ -55,8 +58,18 @@ run_case() {
 
 	step "delete every snapshot in a random order, fold-back racing live writes"
 	shuf --random-source=<(yes "$n") "$WORK/sums" >"$WORK/order"
-	$STOMPER burst /dev/mapper/vol "$WORK/model" 555 --threads 4 \
-		--ops "$((ops * 4))" --max-len "$maxlen" &
+	# Bursts one after the other, from before the first delete until
+	# fold-back has emptied the store: every fold races live writes.
+	rm -f "$WORK/stop-writes"
+	(
+		seed=555
+		while [ ! -e "$WORK/stop-writes" ]; do
+			$STOMPER burst /dev/mapper/vol "$WORK/model" "$seed" --threads 4 \
+				--ops "$ops" --max-len "$maxlen" || exit 1
+			seed=$((seed + 1))
+		done
+		echo $((seed - 555)) >"$WORK/bursts"
+	) &
 	burst=$!
 	half=$(($(wc -l <"$WORK/order") / 2))
 	head -n "$half" "$WORK/order" | awk '{ print "delete " $1 }' | $DMIOCTL messages vol ||
@@ -65,14 +78,22 @@ run_case() {
 	if [ -s "$WORK/left" ]; then
 		verify_sums vol "$WORK/left"
 	fi
+	# Throttled, so that a small store (2 MiB) is not folded back before
+	# its status is read.
+	dmsetup message vol 0 fold_rate 4
 	awk '{ print "delete " $1 }' "$WORK/left" | $DMIOCTL messages vol ||
 		fail "a delete was refused"
-	wait "$burst" || fail "the writes racing fold-back failed"
+	left=$(used_chunks vol)
+	[ "$left" -gt 0 ] || fail "the store was empty at the last delete: nothing raced fold-back"
 	# A chunk busy when the walk came to it is folded on a retry.
-	for _ in $(seq 100); do
+	for _ in $(seq $((300 * ${GUEST_SCALE:-1}))); do
 		[ "$(used_chunks vol)" = 0 ] && break
+		kill -0 "$burst" 2>/dev/null || break
 		sleep 0.2
 	done
+	touch "$WORK/stop-writes"
+	wait "$burst" || fail "the writes racing fold-back failed"
+	echo "fold-back of $left chunks raced $(cat "$WORK/bursts") bursts of live writes"
 	[ "$(used_chunks vol)" = 0 ] ||
 		fail "$(used_chunks vol) chunks still in use with no snapshot left"
 	$STOMPER check /dev/mapper/vol "$WORK/model" ||
@@ -123,5 +144,46 @@ fold_reads_case() {
 	check_folded_back vol "$origin" "$live"
 	losetup -d "$origin" "$store"
 }
+# reads_of <loop device>: the reads it has completed (block/stat).
+reads_of() {
+	awk '{ print $1 }' "/sys/block/${1#/dev/}/stat"
+}
+
+# io_case: what the live volume's I/O asks of the disks, counted by the
+# block layer.  After a snapshot, whole-chunk writes read nothing from
+# the origin (a partial write does: the rest of its chunk), and once the
+# volume is warm, reads of chunks never redirected read the origin only,
+# with no metadata read from the store.
+io_case() {
+	local origin store o s
+	step "row I/O: whole-chunk writes read nothing; warm reads need no metadata"
+	origin=$(loop_disk 8)
+	store=$(loop_disk 24)
+	dd if=/dev/urandom of="$origin" bs=1M count=8 oflag=direct status=none
+	origin_load vol "$origin" "$store" 128 row
+	snap_create vol 1
+	o=$(reads_of "$origin")
+	dd if=/dev/urandom of=/dev/mapper/vol bs=64K count=32 oflag=direct status=none
+	[ "$(reads_of "$origin")" = "$o" ] ||
+		fail "32 whole-chunk writes read the origin $(($(reads_of "$origin") - o)) times"
+	[ "$(used_chunks vol)" = 32 ] || fail "$(used_chunks vol) chunks in use, expected 32"
+	# The same counter sees a partial write build its chunk from the old one.
+	dd if=/dev/urandom of=/dev/mapper/vol bs=4K count=1 seek=$((40 * 16)) \
+		oflag=direct status=none
+	[ "$(reads_of "$origin")" -gt "$o" ] ||
+		fail "a partial write to a chunk not redirected read nothing from the origin"
+	dd if=/dev/mapper/vol of=/dev/null bs=64K skip=64 count=64 iflag=direct status=none
+	o=$(reads_of "$origin")
+	s=$(reads_of "$store")
+	dd if=/dev/mapper/vol of=/dev/null bs=64K skip=64 count=64 iflag=direct status=none
+	[ "$(reads_of "$store")" = "$s" ] ||
+		fail "warm reads of chunks never redirected read the store $(($(reads_of "$store") - s)) times"
+	[ "$(($(reads_of "$origin") - o))" -ge 64 ] ||
+		fail "64 reads of chunks never redirected read the origin $(($(reads_of "$origin") - o)) times"
+	dmsetup remove vol
+	losetup -d "$origin" "$store"
+}
+
 fold_reads_case
+io_case
 echo "row-data: all cases exact"
