@@ -29,6 +29,17 @@ replay_disks() {
 	full=$(loop_disk "$REPLAY_DISK_MIB")
 }
 
+# replay_disks_free: the disks of replay_disks given back, their files
+# removed (the next workload makes its own).
+replay_disks_free() {
+	local dev file
+	for dev in "$disk" "$log" "$base" "$scratch" "$full"; do
+		file=$(losetup -nO BACK-FILE "$dev")
+		losetup -d "$dev"
+		rm -f "$file"
+	done
+}
+
 # replay_record <command...>: runs the workload with the slices (r-origin,
 # r-store ...) on the logged device, then takes them down.
 replay_record() {

@@ -73,6 +73,9 @@ DUMP = os.path.join(SHADOW_TOP, "cmd", "shadow-dump", "shadow-dump")
 # The store type the workload formats and the checks load: the same
 # guarantees hold for both (tests/row-replay.sh sets row).
 STORE_TYPE = os.environ.get("REPLAY_STORE_TYPE", "cow")
+# Its chunk size in sectors: at 8 every 4 KiB block write covers its
+# chunk, at 16 every one is partial (tests/row-replay.sh runs both).
+CHUNK_SECTORS = int(os.environ.get("REPLAY_CHUNK_SECTORS", "8"))
 
 
 def pattern(block, gen):
@@ -148,7 +151,7 @@ def fill_and_load(mark, store_args=None):
     """The initial fill, straight onto the origin slice (generation 0),
     then the table load of rvol, each marked by mark(kind); returns rvol
     opened for writing.  store_args: the table line after the two devices
-    (default: STORE_TYPE, chunks of 8 sectors; clonereplay.py's names its
+    (default: STORE_TYPE, chunks of CHUNK_SECTORS; clonereplay.py's names its
     clone targets)."""
     dev = Direct("/dev/mapper/r-origin", write=True)
     for b in range(NBLOCKS):
@@ -157,7 +160,7 @@ def fill_and_load(mark, store_args=None):
     dev.close()
     mark("init")
     if store_args is None:
-        store_args = "%s 8" % STORE_TYPE
+        store_args = "%s %d" % (STORE_TYPE, CHUNK_SECTORS)
     sh("dmsetup", "create", "rvol", "--table",
        "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store %s"
        % (ORIGIN_SECTORS, store_args))
@@ -566,8 +569,9 @@ class Point:
                 self.fail("store format", "the store's superblock is zero "
                           "after the table load was acknowledged")
             err = self.dm(vol, "0 %d shadow-origin /dev/mapper/%s "
-                          "/dev/mapper/%s %s 8" % (ORIGIN_SECTORS, o, s,
-                                                   STORE_TYPE))
+                          "/dev/mapper/%s %s %d" % (ORIGIN_SECTORS, o, s,
+                                                    STORE_TYPE,
+                                                    CHUNK_SECTORS))
             if err:
                 self.fail("table load", "%s; kernel log: %s" % (
                     err, c.dmesg_tail()))
