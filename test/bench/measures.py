@@ -415,7 +415,7 @@ def live_reads(env, stack, p):
     return cells
 
 
-FB_COLS = ("fb_mibps", "fb_copy")
+FB_COLS = ("fb_mibps", "fb_copy", "fb_rate")
 
 
 def raw_copy(src, dst, mib):
@@ -434,16 +434,14 @@ def fold_back(env, stack, p):
     every chunk gets a version), then the snapshot's delete, timed until
     the store is empty (every chunk copied back into the origin device);
     and a raw sequential copy of the same size from one disk to another
-    (dd, 1 MiB direct I/O) right after, to compare with."""
+    (dd, 1 MiB direct I/O) right after, to compare with; then the same
+    fold-back throttled to fb_rate MiB/s (the fold_rate message), the
+    rate it keeps over fb_secs once it has started."""
     if not stack.folds:
         return {c: {"na": "no fold-back"} for c in FB_COLS}
     size = p["fb_mib"] * MiB
-    env.fresh_disks()
-    dev = stack.setup(1)
+    versions_to_fold(env, stack, size)
     try:
-        prefill(dev, size)
-        stack.snapshot()
-        prefill(dev, size)
         t0 = time.time()
         stack.delete_snapshot()
         stack.wait_freed(p["fb_timeout"])
@@ -453,9 +451,45 @@ def fold_back(env, stack, p):
     src, dst = stack.disks[2], stack.disks[3]
     prefill(src, size)
     copy = raw_copy(src, dst, p["fb_mib"])
+    rate = throttled_fold(env, stack, size, p["fb_rate"], p["fb_secs"])
     return {"fb_mibps": {"v": fold, "note": "%.2fx the raw copy"
                          % (fold / copy)},
-            "fb_copy": copy}
+            "fb_copy": copy,
+            "fb_rate": {"v": rate, "note": "%.2fx the %d MiB/s set"
+                        % (rate / p["fb_rate"], p["fb_rate"])}}
+
+
+def versions_to_fold(env, stack, size):
+    """A row stack set up with one snapshot of a filled region of size,
+    the whole region rewritten after it (1 MiB writes): every chunk has a
+    version to fold back once the snapshot goes."""
+    env.fresh_disks()
+    dev = stack.setup(1)
+    try:
+        prefill(dev, size)
+        stack.snapshot()
+        prefill(dev, size)
+    except BaseException:
+        stack.teardown()
+        raise
+
+
+def throttled_fold(env, stack, size, rate, secs):
+    """MiB/s a fold-back at fold_rate rate keeps over secs, once it has
+    started: the chunks it freed between two status reads (each folded
+    chunk frees its one version)."""
+    versions_to_fold(env, stack, size)
+    try:
+        stack.set_fold_rate(rate)
+        stack.delete_snapshot()
+        time.sleep(0.5)
+        u0 = stack.used_chunks()
+        t0 = time.time()
+        time.sleep(secs)
+        u1 = stack.used_chunks()
+        return (u0 - u1) * stack.chunk * 512 / MiB / (time.time() - t0)
+    finally:
+        stack.teardown()
 
 
 HY_COLS = ("hy_mibps", "hy_copy", "hy_rate", "hy_rate4k")
@@ -611,7 +645,8 @@ MEASURES = [
     ("foldback", fold_back, "Fold-back on an idle volume: a rewritten "
      "region copied back into the origin after the last snapshot's delete",
      [("fb_mibps", "fold-back", "MiB/s", "higher"),
-      ("fb_copy", "raw copy, same size", "MiB/s", None)]),
+      ("fb_copy", "raw copy, same size", "MiB/s", None),
+      ("fb_rate", "throttled (fold_rate)", "MiB/s", None)]),
     ("hydrate", hydrate, "Clones: hydration of a filled origin (256 MiB in "
      "full runs) on an idle volume, and at a set rate",
      [("hy_mibps", "hydration", "MiB/s", "higher"),

@@ -44,6 +44,8 @@ PROFILES = {
         "lr_writes": 1024,
         "fb_mib": 64,
         "fb_timeout": 1800,
+        "fb_rate": 8,            # 40 of the 64 MiB in fb_secs
+        "fb_secs": 5,
         # Clones: the throttled hydration's rate and how long it is
         # watched, and how long a hydration may take.
         "hy_mib": 256,           # hydrated origin (RAM: see hydrate())
@@ -92,6 +94,8 @@ PROFILES = {
         "lr_writes": 64,
         "fb_mib": 4,
         "fb_timeout": 120,
+        "fb_rate": 1,
+        "fb_secs": 2,
         "hy_mib": 64,
         "hy_rate": 8,
         "hy_rate_4k": 8,         # the disk (64 MiB) lasts 8 s at 8 MiB/s

@@ -484,9 +484,15 @@ class ShadowStack(Stack):
     def delete_snapshot(self):
         self.ctl.message("b-sv", "delete 1")
 
+    def used_chunks(self):
+        return int(self._status()[2].split("/")[0])
+
+    def set_fold_rate(self, rate):
+        self.ctl.message("b-sv", "fold_rate %d" % rate)
+
     def wait_freed(self, timeout):
         end = time.time() + timeout
-        while int(self._status()[2].split("/")[0]) != 0:
+        while self.used_chunks() != 0:
             if time.time() > end:
                 raise RuntimeError("used chunks still %s after %d s" % (
                     self._status()[2], timeout))
