@@ -407,10 +407,10 @@ def markdown(host, analysis, results):
             "of it; the origin of every target is a whole "
             "brd disk, its store (dm-snapshot COW, dm-thin data, dm-shadow "
             "store) another; dm-thin's metadata a third." % p["disk_mib"],
-            "- Chunk sizes: 4 KiB (dm-snapshot and dm-shadow cow) and 64 KiB "
-            "(all three; dm-thin's block size must be a multiple of 64 KiB, "
-            "so it has no 4 KiB row).  Ratios compare with dm-snapshot of "
-            "the same chunk size.",
+            "- Chunk sizes: 4 KiB (dm-snapshot, dm-shadow cow and row) and "
+            "64 KiB (the same, dm-thin and dm-shadow clone; dm-thin's block "
+            "size must be a multiple of 64 KiB, so it has no 4 KiB row).  "
+            "Ratios compare with dm-snapshot of the same chunk size.",
             "- dm-snapshot: `snapshot-origin` plus one persistent "
             "`snapshot <origin> <cow> P <chunk>` per point in time, each "
             "with its own COW device (a dm-linear slice of the COW disk); "
@@ -422,9 +422,12 @@ def markdown(host, analysis, results):
             "- dm-thin: thin-pool with default features (block zeroing on), "
             "thin volume 0, snapshots by `create_snap` while the volume is "
             "suspended.",
-            "- dm-shadow: `shadow-origin <origin> <store> cow <chunk>`, "
+            "- dm-shadow: `shadow-origin <origin> <store> cow|row <chunk>`, "
             "snapshots by the `create` message while suspended, read "
-            "through `shadow-snap`.",
+            "through `shadow-snap`; clone: `shadow-origin <origin> <store> "
+            "clone <chunk> 5 clone_target 1 <target> hydrate_rate 1`, one "
+            "clone on a disk of its own, the write measures run while it "
+            "hydrates at 1 MiB/s (their writes meet chunks not copied yet).",
             "- Every snapshot operation is made with device-mapper ioctls "
             "from the benchmark process (test/bench/dmctl.py), not by "
             "starting dmsetup, for every target alike.",
