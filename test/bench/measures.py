@@ -482,14 +482,20 @@ def throttled_fold(env, stack, size, rate, secs):
     try:
         stack.set_fold_rate(rate)
         stack.delete_snapshot()
-        time.sleep(0.5)
-        u0 = stack.used_chunks()
-        t0 = time.time()
-        time.sleep(secs)
-        u1 = stack.used_chunks()
-        return (u0 - u1) * stack.chunk * 512 / MiB / (time.time() - t0)
+        return chunk_rate(lambda: -stack.used_chunks(), stack.chunk, secs)
     finally:
         stack.teardown()
+
+
+def chunk_rate(chunks_done, chunk, secs):
+    """MiB/s of chunks of chunk sectors done over secs, from 0.5 s on (once
+    the work has started): chunks_done() counts them, up."""
+    time.sleep(0.5)
+    c0 = chunks_done()
+    t0 = time.time()
+    time.sleep(secs)
+    c1 = chunks_done()
+    return (c1 - c0) * chunk * 512 / MiB / (time.time() - t0)
 
 
 HY_COLS = ("hy_mibps", "hy_copy", "hy_rate", "hy_rate4k")
@@ -549,13 +555,8 @@ def throttled_rate(env, stack, rate, secs, chunk=None):
     stack.setup_rate(rate, chunk=chunk)
     try:
         stack.snapshot()
-        time.sleep(0.5)
-        _, c0, _ = stack.clone_state()
-        t0 = time.time()
-        time.sleep(secs)
-        _, c1, _ = stack.clone_state()
-        return ((c1 - c0) * (chunk or stack.chunk) * 512 / MiB
-                / (time.time() - t0))
+        return chunk_rate(lambda: stack.clone_state()[1],
+                          chunk or stack.chunk, secs)
     finally:
         stack.teardown()
 
