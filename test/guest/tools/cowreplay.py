@@ -76,6 +76,8 @@ STORE_TYPE = os.environ.get("REPLAY_STORE_TYPE", "cow")
 # Its chunk size in sectors: at 8 every 4 KiB block write covers its
 # chunk, at 16 every one is partial (tests/row-replay.sh runs both).
 CHUNK_SECTORS = int(os.environ.get("REPLAY_CHUNK_SECTORS", "8"))
+# The table line's store arguments, after its two devices.
+STORE_ARGS = "%s %d" % (STORE_TYPE, CHUNK_SECTORS)
 
 
 def pattern(block, gen):
@@ -151,7 +153,7 @@ def fill_and_load(mark, store_args=None):
     """The initial fill, straight onto the origin slice (generation 0),
     then the table load of rvol, each marked by mark(kind); returns rvol
     opened for writing.  store_args: the table line after the two devices
-    (default: STORE_TYPE, chunks of CHUNK_SECTORS; clonereplay.py's names its
+    (default: STORE_ARGS; clonereplay.py's names its
     clone targets)."""
     dev = Direct("/dev/mapper/r-origin", write=True)
     for b in range(NBLOCKS):
@@ -160,7 +162,7 @@ def fill_and_load(mark, store_args=None):
     dev.close()
     mark("init")
     if store_args is None:
-        store_args = "%s %d" % (STORE_TYPE, CHUNK_SECTORS)
+        store_args = STORE_ARGS
     sh("dmsetup", "create", "rvol", "--table",
        "0 %d shadow-origin /dev/mapper/r-origin /dev/mapper/r-store %s"
        % (ORIGIN_SECTORS, store_args))
@@ -569,9 +571,8 @@ class Point:
                 self.fail("store format", "the store's superblock is zero "
                           "after the table load was acknowledged")
             err = self.dm(vol, "0 %d shadow-origin /dev/mapper/%s "
-                          "/dev/mapper/%s %s %d" % (ORIGIN_SECTORS, o, s,
-                                                    STORE_TYPE,
-                                                    CHUNK_SECTORS))
+                          "/dev/mapper/%s %s" % (ORIGIN_SECTORS, o, s,
+                                                 STORE_ARGS))
             if err:
                 self.fail("table load", "%s; kernel log: %s" % (
                     err, c.dmesg_tail()))
