@@ -133,6 +133,21 @@ EOF
 
 	step "the boot services enabled; sync; power cut"
 	systemctl enable $UNITS
+	# A debugging kernel boots GUEST_SCALE times slower, LVM's udev
+	# activation of the LVs with it: the unit's wait for a device
+	# (--device-timeout 60) is scaled as systemd's own timeouts are, by
+	# a drop-in, as an administrator would lengthen it.
+	if [ "$GUEST_SCALE" -gt 1 ]; then
+		exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/dm-shadow-activate.service)
+		scaled=${exec_start/--device-timeout 60/--device-timeout $((60 * GUEST_SCALE))}
+		[ "$scaled" != "$exec_start" ] || fail "no --device-timeout 60 in: $exec_start"
+		mkdir -p /etc/systemd/system/dm-shadow-activate.service.d
+		printf '[Service]\nExecStart=\nExecStart=%s\n' "$scaled" \
+			>/etc/systemd/system/dm-shadow-activate.service.d/scale.conf
+		systemctl daemon-reload
+		systemctl cat dm-shadow-activate.service | grep -q -- "--device-timeout $((60 * GUEST_SCALE))" ||
+			fail "the drop-in did not take"
+	fi
 	systemctl start dm-shadow-monitor.service
 	sync
 	echo "BOOT-SYSTEMD-POWER-CUT"
